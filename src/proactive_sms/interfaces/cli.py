@@ -1,0 +1,123 @@
+"""`psms`: the command line of Proactive SMS (Typer + Rich), thin over the services."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+import typer
+from rich.table import Table
+
+from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces import (
+    cli_dnc,
+    cli_lists,
+    cli_registrations,
+    cli_skills,
+    cli_templates,
+)
+from proactive_sms.services import administration, reporting
+from proactive_sms.store import engine as store_engine
+
+app = typer.Typer(help="Proactive SMS: outbound texts for a contact center.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(cli_registrations.connection_app, name="connection")
+app.add_typer(cli_registrations.registration_app, name="registration")
+app.add_typer(cli_lists.app, name="list")
+app.add_typer(cli_templates.app, name="template")
+app.add_typer(cli_dnc.app, name="dnc")
+app.add_typer(cli_skills.app, name="skill")
+app.add_typer(cli_skills.campaign_app, name="campaign")
+
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+try:  # the simulator's CLI lives beside the simulator
+    from proactive_sms.interfaces.cli_smsc_sim import app as smsc_sim_app
+
+    app.add_typer(smsc_sim_app, name="smsc-sim")
+except ImportError:  # pragma: no cover - only while the simulator is absent
+    pass
+
+try:
+    from proactive_sms.interfaces.cli_dispatch import dispatch_command
+
+    app.command("dispatch")(dispatch_command)
+except ImportError:  # pragma: no cover
+    pass
+
+
+@db_app.command("upgrade")
+@ctx.handle_errors
+def db_upgrade() -> None:
+    """Apply every pending migration (also done automatically on first use)."""
+    engine = store_engine.make_engine()
+    store_engine.upgrade(engine)
+    ctx.console.print(f"database at {engine.url.render_as_string()} is up to date")
+
+
+@app.command()
+@ctx.handle_errors
+def init(tenant: str = typer.Option("default", help="Tenant name."),
+         bu: str = typer.Option("default", "--bu", help="Business unit name."),
+         region: str = typer.Option("US", help="Default region of the BU's local numbers.")):
+    """Create the tenant (with its default DNC list) and a business unit."""
+    unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region)
+    ctx.console.print(f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
+                      f"(region {unit.default_region}) ready")
+
+
+@app.command()
+@ctx.handle_errors
+def report(skill: str = typer.Option(None, help="Report on one skill."),
+           campaign: str = typer.Option(None, help="Report on a campaign's skills."),
+           as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+           as_csv: bool = typer.Option(False, "--csv", help="Print CSV (state,reason,count)."),
+           bu: str = ctx.BuOption):
+    """Counts by state and skip reason, segments, delivery rate and throughput."""
+    if bool(skill) == bool(campaign):
+        raise administration.InvalidRequest("give exactly one of --skill or --campaign")
+    unit = ctx.business_unit(bu)
+    result = (reporting.skill_report(ctx.engine(), unit, skill) if skill
+              else reporting.campaign_report(ctx.engine(), unit, campaign))
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2))
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["state", "skip_reason", "messages"])
+        for state, count in result.as_dict()["by_state"].items():
+            if state != "skipped":
+                writer.writerow([state, "", count])
+        for reason, count in result.skipped_by_reason.items():
+            writer.writerow(["skipped", reason, count])
+    else:
+        print_report(result)
+
+
+def print_report(result: reporting.Report) -> None:
+    table = Table(title=f"Report: {result.title}", show_lines=False)
+    table.add_column("state")
+    table.add_column("messages", justify="right")
+    for state, count in result.as_dict()["by_state"].items():
+        if count:
+            table.add_row(state, str(count))
+    for reason, count in sorted(result.skipped_by_reason.items()):
+        table.add_row(f"  skipped: {reason}", str(count))
+    table.add_row("[bold]total[/bold]", f"[bold]{result.total}[/bold]")
+    ctx.console.print(table)
+    rate = f"{result.delivery_rate:.1%}" if result.delivery_rate is not None else "-"
+    speed = (f"{result.achieved_rate_per_s:.1f}/s" if result.achieved_rate_per_s else "-")
+    ctx.console.print(f"segments sent: {result.segments_sent}   delivery rate: {rate}   "
+                      f"achieved: {speed}")
+    if result.started_at and result.finished_at:
+        took = (result.finished_at - result.started_at).total_seconds()
+        ctx.console.print(f"time to finish: {took:.1f} s")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

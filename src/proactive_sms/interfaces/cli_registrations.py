@@ -1,0 +1,62 @@
+"""`psms connection …` and `psms registration …`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.services import administration
+
+connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
+registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
+                               no_args_is_help=True)
+
+
+@connection_app.command("add")
+@ctx.handle_errors
+def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
+                   port: int = typer.Option(2775),
+                   system_id: str = typer.Option(..., "--system-id"),
+                   password: str = typer.Option(..., "--password"),
+                   window: int = typer.Option(10, help="Unacknowledged submits at most."),
+                   bu: str = ctx.BuOption):
+    """Add (or update) an SMPP connection that registrations send through."""
+    unit = ctx.business_unit(bu)
+    conn = administration.add_connection(ctx.engine(), unit, ctx.clock, name, host, port,
+                                         system_id, password, window)
+    ctx.console.print(f"connection {conn.name}: smpp://{conn.system_id}@{conn.host}:{conn.port} "
+                      f"window {conn.window_size}")
+
+
+@registration_app.command("add")
+@ctx.handle_errors
+def registration_add(
+    code: str,
+    kind: str = typer.Option(..., help="long | short | toll_free"),
+    throughput: float = typer.Option(..., help="Limit per second (segments by default)."),
+    connection: str = typer.Option(None, help="Carrier connection name."),
+    dnc_group: str = typer.Option(None, help="DNC group (default: the tenant default list)."),
+    solution: str = typer.Option("external", help="sms_messaging | external"),
+    unit: str = typer.Option("segments", help="Count the limit in segments or messages."),
+    status: str = typer.Option("active", help="provisioning | active"),
+    bu: str = ctx.BuOption,
+):
+    """Register a transport code for the business unit."""
+    reg = administration.add_registration(
+        ctx.engine(), ctx.business_unit(bu), ctx.clock, code=code, kind=kind,
+        throughput_per_s=throughput, connection=connection, dnc_group=dnc_group,
+        solution=solution, throughput_unit=unit, status=status)
+    ctx.console.print(f"registration {reg.code} ({reg.kind}, {reg.throughput_per_s:g} "
+                      f"{reg.throughput_unit}/s, {reg.solution}) added")
+
+
+@registration_app.command("list")
+@ctx.handle_errors
+def registration_list(bu: str = ctx.BuOption):
+    """The business unit's transport codes."""
+    table = Table("code", "kind", "status", "limit/s", "unit", "solution")
+    for reg in administration.list_registrations(ctx.engine(), ctx.business_unit(bu)):
+        table.add_row(reg.code, reg.kind, reg.status, f"{reg.throughput_per_s:g}",
+                      reg.throughput_unit, reg.solution)
+    ctx.console.print(table)

@@ -1,0 +1,158 @@
+"""`psms skill …` and `psms campaign …`."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress
+from rich.table import Table
+
+from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.services import administration, launching, lifecycle, reporting
+
+app = typer.Typer(help="Skills: who gets which text, from which code, at what pace.",
+                  no_args_is_help=True)
+campaign_app = typer.Typer(help="Campaigns: skills reported on together.", no_args_is_help=True)
+ctx.register_user_error(launching.LaunchError)
+ctx.register_user_error(lifecycle.LifecycleError)
+
+
+@app.command("create")
+@ctx.handle_errors
+def skill_create(
+    name: str,
+    registration: str = typer.Option(..., help="Transport code to send from."),
+    list_name: str = typer.Option(..., "--list", help="Calling list."),
+    template: str = typer.Option(None, help="Saved template (or give --message at start)."),
+    max_segments: int = typer.Option(3, help="Longer texts are skipped as too_long."),
+    pacing: float = typer.Option(None, help="Texts per second, below the code's limit."),
+    validity_hours: float = typer.Option(None, help="How long a text may wait to go out."),
+    campaign: str = typer.Option(None, help="Campaign to report it in."),
+    bu: str = ctx.BuOption,
+):
+    """Create an agentless SMS skill."""
+    skill = administration.create_skill(
+        ctx.engine(), ctx.business_unit(bu), ctx.clock, name=name, registration=registration,
+        calling_list=list_name, template_name=template, max_segments=max_segments,
+        pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign)
+    ctx.console.print(f"skill [bold]{skill.name}[/bold] created ({skill.status.value})")
+
+
+@app.command("start")
+@ctx.handle_errors
+def skill_start(
+    name: str,
+    template: str = typer.Option(None, help="Send this saved template."),
+    message: str = typer.Option(None, help="Send this text, typed now (ad-hoc broadcast)."),
+    direction: str = typer.Option("auto", help="Direction of a typed text: ltr | rtl | auto."),
+    bu: str = ctx.BuOption,
+):
+    """Start a skill: decide every record once (or resume an interrupted launch)."""
+    if template and message:
+        raise administration.InvalidRequest("give --template or --message, not both")
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    skill = administration.find_skill(engine, unit, name)
+    template_id = administration.find_template(engine, unit, template).id if template else None
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), console=ctx.console, transient=True) as progress:
+        task = progress.add_task(f"launching {name}", total=None)
+        summary = launching.start_skill(
+            engine, skill.id, ctx.clock, template_id=template_id, message_text=message,
+            direction=direction, after_batch=lambda done: progress.update(task, completed=done))
+    if summary.already_started:
+        ctx.console.print(f"skill {name} is already {summary.status.value}: nothing to do")
+        return
+    skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary.skipped.items())) or "none"
+    ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
+                      f"{summary.pending} pending, skipped {skipped}")
+
+
+def _lifecycle(name: str, bu: str | None, action, verb: str) -> None:
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    skill = administration.find_skill(engine, unit, name)
+    result = action(engine, skill.id, ctx.clock)
+    extra = f" ({result} message(s))" if isinstance(result, int) else ""
+    ctx.console.print(f"skill {name} {verb}{extra}")
+
+
+@app.command("pause")
+@ctx.handle_errors
+def skill_pause(name: str, bu: str = ctx.BuOption):
+    """No new submits until resumed."""
+    _lifecycle(name, bu, lifecycle.pause, "paused")
+
+
+@app.command("resume")
+@ctx.handle_errors
+def skill_resume(name: str, bu: str = ctx.BuOption):
+    """Continue a paused skill."""
+    _lifecycle(name, bu, lifecycle.resume, "resumed")
+
+
+@app.command("stop")
+@ctx.handle_errors
+def skill_stop(name: str, bu: str = ctx.BuOption):
+    """Stop for good: pending texts are cancelled."""
+    _lifecycle(name, bu, lifecycle.stop, "stopped; cancelled")
+
+
+@app.command("resend-uncertain")
+@ctx.handle_errors
+def skill_resend_uncertain(name: str, bu: str = ctx.BuOption):
+    """Send again the texts whose submit had no recorded answer (may duplicate them)."""
+    _lifecycle(name, bu, lifecycle.resend_uncertain, "re-queued uncertain texts")
+
+
+@app.command("status")
+@ctx.handle_errors
+def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
+                                                         help="Refresh until it finishes."),
+                 interval: float = typer.Option(1.0, help="Seconds between refreshes."),
+                 bu: str = ctx.BuOption):
+    """Progress of a skill: sent, delivered, failed, skipped, rate, estimated finish."""
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    if not follow:
+        ctx.console.print(status_table(reporting.skill_report(engine, unit, name)))
+        return
+    with Live(console=ctx.console, refresh_per_second=4) as live:
+        while True:
+            report = reporting.skill_report(engine, unit, name)
+            live.update(status_table(report))
+            if report.statuses[name] in ("finished", "stopped") or (
+                    report.statuses[name] == "running" and not report.pending):
+                break
+            time.sleep(interval)
+
+
+def status_table(report: reporting.Report) -> Table:
+    by = report.by_state
+    failed = by["failed"] + by["undeliverable"] + by["expired"]
+    table = Table(title=f"{report.title} — {', '.join(report.statuses.values())}")
+    for column in ("pending", "sent", "delivered", "failed", "uncertain", "skipped", "rate/s",
+                   "estimated finish"):
+        table.add_column(column, justify="right")
+    rate = f"{report.achieved_rate_per_s:.1f}" if report.achieved_rate_per_s else "-"
+    eta = reporting.estimated_finish(report, ctx.clock)
+    table.add_row(str(report.pending), str(by["sent"] + by["delivered"] + by["undeliverable"]
+                                           + by["expired"]),
+                  str(by["delivered"]), str(failed), str(by["uncertain"]), str(by["skipped"]),
+                  rate, eta.strftime("%H:%M:%S") if eta else "-")
+    return table
+
+
+@campaign_app.command("create")
+@ctx.handle_errors
+def campaign_create(name: str, bu: str = ctx.BuOption):
+    """Create a campaign."""
+    administration.create_campaign(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
+    ctx.console.print(f"campaign [bold]{name}[/bold] created")
+
+
+@campaign_app.command("add-skill")
+@ctx.handle_errors
+def campaign_add_skill(campaign: str, skill: str, bu: str = ctx.BuOption):
+    """Report a skill as part of a campaign."""
+    administration.add_skill_to_campaign(ctx.engine(), ctx.business_unit(bu), campaign, skill)
+    ctx.console.print(f"skill {skill} is in campaign {campaign}")

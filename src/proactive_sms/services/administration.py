@@ -1,0 +1,218 @@
+"""The set-up use cases: tenant and BU, carrier connections, registrations, templates, DNC lists,
+skills and campaigns. Each is one transaction; the CLI and the API call these, never the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from proactive_sms.domain import phone, template
+from proactive_sms.domain.clock import Clock
+from proactive_sms.store import dnc, registrations, skills, tenancy
+from proactive_sms.store import templates as template_store
+from proactive_sms.store.calling_lists import find_list
+from proactive_sms.store.tenancy import BusinessUnit
+
+REGISTRATION_KINDS = ("long", "short", "toll_free")
+SOLUTIONS = ("sms_messaging", "external")
+# What a code of each kind can sustain at most (REFERENCE.md); a higher setting is refused.
+MAX_THROUGHPUT_PER_S = {"long": 5.0, "short": 1000.0, "toll_free": 100.0}
+
+
+class InvalidRequest(ValueError):
+    """A request whose values are wrong: the message names the value and why."""
+
+
+def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: str = "default",
+         region: str = "US") -> BusinessUnit:
+    with engine.begin() as conn:
+        return tenancy.ensure_business_unit(conn, tenant_name, bu_name, region, clock.now())
+
+
+def business_unit(engine: Engine, name: str | None = None) -> BusinessUnit:
+    with engine.connect() as conn:
+        return tenancy.find_business_unit(conn, name)
+
+
+def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, host: str,
+                   port: int, system_id: str, password: str,
+                   window_size: int = 10) -> registrations.CarrierConnection:
+    if not 1 <= window_size <= 1000:
+        raise InvalidRequest(f"window size must be 1..1000, got {window_size}")
+    if len(system_id) > 15 or len(password) > 8:
+        raise InvalidRequest("SMPP allows a system_id of 15 and a password of 8 characters")
+    with engine.begin() as conn:
+        return registrations.upsert_connection(conn, bu.tenant_id, name, host, port, system_id,
+                                               password, window_size, clock.now())
+
+
+def add_registration(engine: Engine, bu: BusinessUnit, clock: Clock, *, code: str, kind: str,
+                     throughput_per_s: float, connection: str | None, dnc_group: str | None,
+                     solution: str = "external", throughput_unit: str = "segments",
+                     status: str = "active") -> registrations.Registration:
+    if kind not in REGISTRATION_KINDS:
+        raise InvalidRequest(f"kind must be one of {', '.join(REGISTRATION_KINDS)}, got '{kind}'")
+    if solution not in SOLUTIONS:
+        raise InvalidRequest(f"solution must be one of {', '.join(SOLUTIONS)}, got '{solution}'")
+    if throughput_unit not in ("segments", "messages"):
+        raise InvalidRequest(f"throughput unit must be segments or messages, got "
+                             f"'{throughput_unit}'")
+    if not 0 < throughput_per_s <= MAX_THROUGHPUT_PER_S[kind]:
+        raise InvalidRequest(f"throughput of a {kind} code must be above 0 and at most "
+                             f"{MAX_THROUGHPUT_PER_S[kind]:g}/s, got {throughput_per_s:g}")
+    if status not in ("provisioning", "active"):
+        raise InvalidRequest(f"status must be provisioning or active, got '{status}'")
+    code = _transport_code(code, kind, bu.default_region)
+    with engine.begin() as conn:
+        connection_id = (registrations.find_connection(conn, bu.tenant_id, connection).id
+                         if connection else None)
+        dnc_list_id = (dnc.ensure_group(conn, bu.tenant_id, dnc_group, clock.now()).id
+                       if dnc_group else None)
+        return registrations.add_registration(
+            conn, business_unit_id=bu.id, code=code, kind=kind, status=status,
+            throughput_per_s=throughput_per_s, throughput_unit=throughput_unit,
+            connection_id=connection_id, dnc_list_id=dnc_list_id, solution=solution,
+            keyword_responses={}, now=clock.now())
+
+
+def _transport_code(code: str, kind: str, region: str) -> str:
+    digits = code.strip()
+    if kind == "short":
+        if not (digits.isdigit() and 5 <= len(digits) <= 6):
+            raise InvalidRequest(f"a short code has 5 or 6 digits, got '{code}'")
+        return digits
+    result = phone.normalize(digits, region)
+    if result.e164 is None:
+        raise InvalidRequest(f"the {kind} code '{code}' is not a phone number: {result.detail}")
+    return result.e164
+
+
+def list_registrations(engine: Engine, bu: BusinessUnit) -> list[registrations.Registration]:
+    with engine.connect() as conn:
+        return registrations.list_registrations(conn, bu.id)
+
+
+def save_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, body: str,
+                  direction: str = "auto", smart_encoding: bool = False,
+                  calling_list: str | None = None) -> template_store.StoredTemplate:
+    """Save a template after checking its syntax (and its fields, when a list is named)."""
+    if direction not in ("ltr", "rtl", "auto"):
+        raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'")
+    parsed = template.parse(body)  # TemplateError says what and where
+    with engine.begin() as conn:
+        if calling_list:
+            fields = find_list(conn, bu.id, calling_list).fields
+            problems = template.validate(parsed, fields)
+            if problems:
+                raise problems[0]
+        return template_store.save_template(conn, bu.id, name, body, direction, smart_encoding,
+                                            clock.now())
+
+
+def find_template(engine: Engine, bu: BusinessUnit, name: str) -> template_store.StoredTemplate:
+    with engine.connect() as conn:
+        return template_store.find_template(conn, bu.id, name)
+
+
+# --- DNC lists -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DncChange:
+    list_name: str
+    changed: int
+    invalid: list[str]
+
+
+def _dnc_numbers(numbers: Iterable[str], region: str) -> tuple[list[str], list[str]]:
+    valid, invalid = [], []
+    for raw in numbers:
+        result = phone.normalize(raw, region)
+        (valid.append(result.e164) if result.e164 else invalid.append(raw))
+    return valid, invalid
+
+
+def dnc_add(engine: Engine, bu: BusinessUnit, clock: Clock, numbers: Iterable[str],
+            group: str | None = None, source: str = "manual", note: str = "") -> DncChange:
+    valid, invalid = _dnc_numbers(numbers, bu.default_region)
+    with engine.begin() as conn:
+        target = (dnc.ensure_group(conn, bu.tenant_id, group, clock.now()) if group
+                  else dnc.find_list(conn, bu.tenant_id))
+        added = dnc.add_numbers(conn, target.id, valid, source, note, clock.now())
+    return DncChange(target.name, added, invalid)
+
+
+def dnc_remove(engine: Engine, bu: BusinessUnit, numbers: Iterable[str],
+               group: str | None = None) -> DncChange:
+    valid, invalid = _dnc_numbers(numbers, bu.default_region)
+    with engine.begin() as conn:
+        target = dnc.find_list(conn, bu.tenant_id, group)
+        removed = dnc.remove_numbers(conn, target.id, valid)
+    return DncChange(target.name, removed, invalid)
+
+
+def dnc_check(engine: Engine, bu: BusinessUnit, number: str) -> list[str]:
+    """The names of the BU's tenant DNC lists that hold the number."""
+    result = phone.normalize(number, bu.default_region)
+    if result.e164 is None:
+        raise InvalidRequest(f"'{number}' is not a phone number: {result.detail}")
+    with engine.connect() as conn:
+        return [lst.name for lst in dnc.list_lists(conn, bu.tenant_id)
+                if dnc.is_on_list(conn, lst.id, result.e164)]
+
+
+def dnc_export(engine: Engine, bu: BusinessUnit,
+               group: str | None = None) -> Iterator[dnc.DncEntry]:
+    with engine.connect() as conn:
+        target = dnc.find_list(conn, bu.tenant_id, group)
+        yield from dnc.entries(conn, target.id)
+
+
+# --- skills and campaigns ------------------------------------------------------------------
+
+def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
+                 registration: str, calling_list: str, template_name: str | None = None,
+                 message_text: str | None = None, direction: str = "auto",
+                 max_segments: int = 3, pacing_per_s: float | None = None,
+                 validity_hours: float | None = None,
+                 campaign: str | None = None) -> skills.Skill:
+    if not 1 <= max_segments <= 10:
+        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
+    if pacing_per_s is not None and pacing_per_s <= 0:
+        raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}")
+    with engine.begin() as conn:
+        reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
+        lst = find_list(conn, bu.id, calling_list)
+        template_id = (template_store.find_template(conn, bu.id, template_name).id
+                       if template_name else None)
+        campaign_id = skills.find_campaign(conn, bu.id, campaign).id if campaign else None
+        return skills.create_skill(
+            conn, business_unit_id=bu.id, name=name, registration_id=reg.id,
+            calling_list_id=lst.id, template_id=template_id, message_text=message_text,
+            direction=direction, max_segments=max_segments, pacing_per_s=pacing_per_s,
+            validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now())
+
+
+def _code_key(code: str, bu: BusinessUnit) -> str:
+    code = code.strip()
+    if code.isdigit() and len(code) <= 6:
+        return code
+    result = phone.normalize(code, bu.default_region)
+    return result.e164 or code
+
+
+def find_skill(engine: Engine, bu: BusinessUnit, name: str) -> skills.Skill:
+    with engine.connect() as conn:
+        return skills.find_skill(conn, bu.id, name)
+
+
+def create_campaign(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> skills.Campaign:
+    with engine.begin() as conn:
+        return skills.create_campaign(conn, bu.id, name, clock.now())
+
+
+def add_skill_to_campaign(engine: Engine, bu: BusinessUnit, campaign: str, skill: str) -> None:
+    with engine.begin() as conn:
+        target = skills.find_campaign(conn, bu.id, campaign)
+        skills.assign_campaign(conn, skills.find_skill(conn, bu.id, skill).id, target.id)

@@ -1,0 +1,61 @@
+"""Pausing, resuming, stopping and finishing skills."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from proactive_sms.domain.clock import Clock
+from proactive_sms.store import messages, skills
+from proactive_sms.store.skills import SkillStatus
+
+
+class LifecycleError(ValueError):
+    """The skill is not in a state that allows the change asked for."""
+
+
+def pause(engine: Engine, skill_id: int, clock: Clock) -> None:
+    _change(engine, skill_id, SkillStatus.PAUSED, [SkillStatus.RUNNING], clock, "pause")
+
+
+def resume(engine: Engine, skill_id: int, clock: Clock) -> None:
+    _change(engine, skill_id, SkillStatus.RUNNING, [SkillStatus.PAUSED], clock, "resume")
+
+
+def stop(engine: Engine, skill_id: int, clock: Clock) -> int:
+    """Stop the skill: pending messages become `cancelled`. Returns how many were cancelled."""
+    with engine.begin() as conn:
+        ok = skills.change_status(
+            conn, skill_id, SkillStatus.STOPPED,
+            [SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.LAUNCHING, SkillStatus.DRAFT],
+            clock.now())
+        if not ok:
+            status = skills.skill_by_id(conn, skill_id).status
+            raise LifecycleError(f"cannot stop a skill that is {status.value}")
+        return messages.cancel_pending(conn, skill_id, clock.now())
+
+
+def resend_uncertain(engine: Engine, skill_id: int, clock: Clock) -> int:
+    """The explicit decision to send again the texts whose submit had no recorded answer."""
+    with engine.begin() as conn:
+        count = messages.requeue_uncertain(conn, skill_id)
+        if count:
+            skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.FINISHED],
+                                 clock.now())
+        return count
+
+
+def finish_if_done(engine: Engine, skill_id: int, clock: Clock) -> bool:
+    """Mark a running skill finished once nothing is pending or submitting."""
+    with engine.begin() as conn:
+        if messages.unsettled_count(conn, skill_id):
+            return False
+        return skills.change_status(conn, skill_id, SkillStatus.FINISHED,
+                                    [SkillStatus.RUNNING], clock.now())
+
+
+def _change(engine: Engine, skill_id: int, new: SkillStatus, expected: list[SkillStatus],
+            clock: Clock, verb: str) -> None:
+    with engine.begin() as conn:
+        if not skills.change_status(conn, skill_id, new, expected, clock.now()):
+            status = skills.skill_by_id(conn, skill_id).status
+            raise LifecycleError(f"cannot {verb} a skill that is {status.value}")

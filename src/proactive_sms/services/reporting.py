@@ -1,0 +1,101 @@
+"""Reports per skill and per campaign: counts by state and skip reason, segments, rates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.message_states import MessageState
+from proactive_sms.store import messages, skills
+from proactive_sms.store.tenancy import BusinessUnit
+
+# States a text reaches once it has left us.
+_LEFT = (MessageState.SENT, MessageState.DELIVERED, MessageState.UNDELIVERABLE,
+         MessageState.EXPIRED)
+
+
+@dataclass
+class Report:
+    title: str
+    skills: list[str]
+    statuses: dict[str, str]
+    total: int = 0
+    by_state: Counter = field(default_factory=Counter)
+    skipped_by_reason: Counter = field(default_factory=Counter)
+    segments_sent: int = 0
+    delivery_rate: float | None = None  # delivered / (texts that left us and got a receipt)
+    achieved_rate_per_s: float | None = None
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def pending(self) -> int:
+        return self.by_state[MessageState.PENDING] + self.by_state[MessageState.SUBMITTING]
+
+    def as_dict(self) -> dict:
+        return {
+            "title": self.title, "skills": self.skills, "statuses": self.statuses,
+            "total": self.total,
+            "by_state": {s.value: self.by_state.get(s.value, 0) for s in MessageState},
+            "skipped_by_reason": dict(sorted(self.skipped_by_reason.items())),
+            "segments_sent": self.segments_sent, "delivery_rate": self.delivery_rate,
+            "achieved_rate_per_s": self.achieved_rate_per_s,
+            "first_sent_at": _iso(self.first_sent_at), "last_sent_at": _iso(self.last_sent_at),
+            "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def skill_report(engine: Engine, bu: BusinessUnit, skill_name: str) -> Report:
+    with engine.connect() as conn:
+        skill = skills.find_skill(conn, bu.id, skill_name)
+    return _report(engine, f"skill {skill.name}", [skill])
+
+
+def campaign_report(engine: Engine, bu: BusinessUnit, campaign_name: str) -> Report:
+    with engine.connect() as conn:
+        campaign = skills.find_campaign(conn, bu.id, campaign_name)
+        members = skills.list_skills(conn, bu.id, campaign_id=campaign.id)
+    return _report(engine, f"campaign {campaign.name}", members)
+
+
+def _report(engine: Engine, title: str, members: list[skills.Skill]) -> Report:
+    ids = [s.id for s in members]
+    report = Report(title, [s.name for s in members], {s.name: s.status.value for s in members})
+    with engine.connect() as conn:
+        for row in messages.state_counts(conn, ids):
+            report.total += row.messages
+            report.by_state[row.state] += row.messages
+            if row.state == MessageState.SKIPPED.value:
+                report.skipped_by_reason[row.skip_reason or "unknown"] += row.messages
+            if MessageState(row.state) in _LEFT:
+                report.segments_sent += row.segments
+        first, last, sent = messages.sent_window(conn, ids)
+    final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
+    if final:
+        report.delivery_rate = report.by_state["delivered"] / final
+    report.first_sent_at, report.last_sent_at = first, last
+    if first and last and sent > 1 and last > first:
+        report.achieved_rate_per_s = (sent - 1) / (last - first).total_seconds()
+    starts = [s.started_at for s in members if s.started_at]
+    ends = [s.finished_at for s in members if s.finished_at]
+    report.started_at = min(starts) if starts else None
+    if ends and len(ends) == len(members):
+        report.finished_at = max(ends)
+    return report
+
+
+def estimated_finish(report: Report, clock: Clock) -> datetime | None:
+    """When the pending texts will have left at the rate achieved so far."""
+    if not report.pending or not report.achieved_rate_per_s:
+        return None
+    return clock.now() + timedelta(seconds=report.pending / report.achieved_rate_per_s)

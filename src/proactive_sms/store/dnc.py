@@ -1,0 +1,110 @@
+"""DNC lists and their entries: the tenant default list and named DNC groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from proactive_sms.store.dialect import insert
+from proactive_sms.store.errors import NotFound
+from proactive_sms.store.schema import dnc_entry, dnc_list
+
+
+@dataclass(frozen=True)
+class DncList:
+    id: int
+    tenant_id: int
+    name: str
+    is_default: bool
+
+
+def find_list(conn: Connection, tenant_id: int, name: str | None = None) -> DncList:
+    """A named DNC group, or the tenant default list when no name is given."""
+    query = select(dnc_list).where(dnc_list.c.tenant_id == tenant_id)
+    query = query.where(dnc_list.c.name == name) if name else query.where(dnc_list.c.is_default)
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound("DNC list", name or "default")
+    return DncList(row.id, row.tenant_id, row.name, row.is_default)
+
+
+def ensure_group(conn: Connection, tenant_id: int, name: str, now: datetime) -> DncList:
+    conn.execute(
+        insert(conn, dnc_list)
+        .values(tenant_id=tenant_id, name=name, is_default=False, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    return find_list(conn, tenant_id, name)
+
+
+def list_lists(conn: Connection, tenant_id: int) -> list[DncList]:
+    rows = conn.execute(
+        select(dnc_list).where(dnc_list.c.tenant_id == tenant_id).order_by(dnc_list.c.id)
+    )
+    return [DncList(r.id, r.tenant_id, r.name, r.is_default) for r in rows]
+
+
+def add_numbers(
+    conn: Connection, list_id: int, phones: Iterable[str], source: str, note: str, now: datetime
+) -> int:
+    """Add numbers (E.164); numbers already on the list stay as they were. Returns how many new."""
+    rows = [
+        {"dnc_list_id": list_id, "phone": p, "source": source, "note": note, "created_at": now}
+        for p in dict.fromkeys(phones)
+    ]
+    if not rows:
+        return 0
+    result = conn.execute(insert(conn, dnc_entry).on_conflict_do_nothing(), rows)
+    return max(result.rowcount, 0)
+
+
+def remove_numbers(
+    conn: Connection, list_id: int, phones: Iterable[str], only_source: str | None = None
+) -> int:
+    """Remove numbers; with only_source, only entries that source made (an opt-in removes only
+    what an opt-out added, never an administrator's entry)."""
+    query = delete(dnc_entry).where(
+        dnc_entry.c.dnc_list_id == list_id, dnc_entry.c.phone.in_(list(phones))
+    )
+    if only_source is not None:
+        query = query.where(dnc_entry.c.source == only_source)
+    return conn.execute(query).rowcount
+
+
+def numbers_on_list(conn: Connection, list_id: int, phones: Iterable[str]) -> set[str]:
+    """Which of these numbers are on the list (one query for a whole batch)."""
+    wanted = list(dict.fromkeys(p for p in phones if p))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+        chunk = wanted[start : start + 900]
+        found.update(
+            conn.scalars(
+                select(dnc_entry.c.phone).where(
+                    dnc_entry.c.dnc_list_id == list_id, dnc_entry.c.phone.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def is_on_list(conn: Connection, list_id: int, phone: str) -> bool:
+    return bool(numbers_on_list(conn, list_id, [phone]))
+
+
+@dataclass(frozen=True)
+class DncEntry:
+    phone: str
+    source: str
+    note: str
+    created_at: datetime
+
+
+def entries(conn: Connection, list_id: int) -> Iterator[DncEntry]:
+    rows = conn.execute(
+        select(dnc_entry).where(dnc_entry.c.dnc_list_id == list_id).order_by(dnc_entry.c.id)
+    )
+    for r in rows:
+        yield DncEntry(r.phone, r.source, r.note, r.created_at)

@@ -1,0 +1,125 @@
+"""SMS registrations (transport codes) and the carrier connections they send through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from proactive_sms.store.dialect import insert
+from proactive_sms.store.errors import AlreadyExists, NotFound
+from proactive_sms.store.schema import carrier_connection, sms_registration
+
+
+@dataclass(frozen=True)
+class CarrierConnection:
+    id: int
+    tenant_id: int
+    name: str
+    kind: str
+    host: str
+    port: int
+    system_id: str
+    password: str
+    window_size: int
+
+
+@dataclass(frozen=True)
+class Registration:
+    id: int
+    business_unit_id: int
+    code: str
+    kind: str
+    status: str
+    throughput_per_s: float
+    throughput_unit: str
+    connection_id: int | None
+    dnc_list_id: int | None
+    solution: str
+    keyword_responses: dict
+
+
+def upsert_connection(
+    conn: Connection, tenant_id: int, name: str, host: str, port: int, system_id: str,
+    password: str, window_size: int, now: datetime,
+) -> CarrierConnection:
+    values = dict(host=host, port=port, system_id=system_id, password=password,
+                  window_size=window_size)
+    conn.execute(
+        insert(conn, carrier_connection)
+        .values(tenant_id=tenant_id, name=name, kind="smpp", created_at=now, **values)
+        .on_conflict_do_update(index_elements=["tenant_id", "name"], set_=values)
+    )
+    return find_connection(conn, tenant_id, name)
+
+
+def find_connection(conn: Connection, tenant_id: int, name: str) -> CarrierConnection:
+    row = conn.execute(
+        select(carrier_connection).where(
+            carrier_connection.c.tenant_id == tenant_id, carrier_connection.c.name == name
+        )
+    ).first()
+    if row is None:
+        raise NotFound("carrier connection", name)
+    return _connection(row)
+
+
+def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
+    row = conn.execute(
+        select(carrier_connection).where(carrier_connection.c.id == connection_id)
+    ).first()
+    if row is None:
+        raise NotFound("carrier connection", connection_id)
+    return _connection(row)
+
+
+def _connection(row) -> CarrierConnection:
+    return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
+                             row.system_id, row.password, row.window_size)
+
+
+def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind: str,
+                     status: str, throughput_per_s: float, throughput_unit: str,
+                     connection_id: int | None, dnc_list_id: int | None, solution: str,
+                     keyword_responses: dict, now: datetime) -> Registration:
+    if conn.scalar(select(sms_registration.c.id).where(sms_registration.c.code == code)):
+        raise AlreadyExists("registration", code)
+    conn.execute(sms_registration.insert().values(
+        business_unit_id=business_unit_id, code=code, kind=kind, status=status,
+        throughput_per_s=throughput_per_s, throughput_unit=throughput_unit,
+        connection_id=connection_id, dnc_list_id=dnc_list_id, solution=solution,
+        keyword_responses=keyword_responses, created_at=now,
+    ))
+    return find_registration(conn, business_unit_id, code)
+
+
+def find_registration(conn: Connection, business_unit_id: int, code: str) -> Registration:
+    row = conn.execute(select(sms_registration).where(
+        sms_registration.c.business_unit_id == business_unit_id, sms_registration.c.code == code
+    )).first()
+    if row is None:
+        raise NotFound("registration", code)
+    return _registration(row)
+
+
+def registration_by_id(conn: Connection, registration_id: int) -> Registration:
+    row = conn.execute(
+        select(sms_registration).where(sms_registration.c.id == registration_id)
+    ).first()
+    if row is None:
+        raise NotFound("registration", registration_id)
+    return _registration(row)
+
+
+def list_registrations(conn: Connection, business_unit_id: int | None = None) -> list[Registration]:
+    query = select(sms_registration).order_by(sms_registration.c.id)
+    if business_unit_id is not None:
+        query = query.where(sms_registration.c.business_unit_id == business_unit_id)
+    return [_registration(r) for r in conn.execute(query)]
+
+
+def _registration(row) -> Registration:
+    return Registration(row.id, row.business_unit_id, row.code, row.kind, row.status,
+                        row.throughput_per_s, row.throughput_unit, row.connection_id,
+                        row.dnc_list_id, row.solution, dict(row.keyword_responses or {}))

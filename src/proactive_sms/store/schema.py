@@ -1,0 +1,255 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations under migrations/ create it.
+
+One schema serves SQLite (the embedded default) and PostgreSQL (several workers sharing the work).
+Invariant 1 of the design lives here: one message per (skill, record), by a unique constraint.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Names for constraints so that migrations can refer to them on every database.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Large tables get 64-bit ids on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and
+# must stay spelled INTEGER to be the rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _created() -> Column:
+    return Column("created_at", DateTime(timezone=True), nullable=False)
+
+
+tenant = Table(
+    "tenant",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    _created(),
+)
+
+business_unit = Table(
+    "business_unit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", ForeignKey("tenant.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("default_region", String(2), nullable=False),  # ISO 3166 region for local numbers
+    _created(),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+dnc_list = Table(
+    "dnc_list",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", ForeignKey("tenant.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("is_default", Boolean, nullable=False),  # the tenant default list, used when a
+    _created(),  # registration names no DNC group
+    UniqueConstraint("tenant_id", "name"),
+)
+
+dnc_entry = Table(
+    "dnc_entry",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("dnc_list_id", ForeignKey("dnc_list.id"), nullable=False),
+    Column("phone", String(20), nullable=False),  # E.164
+    Column("source", String(20), nullable=False),  # manual | import | opt_out | api
+    Column("note", Text, nullable=False, default=""),
+    _created(),
+    UniqueConstraint("dnc_list_id", "phone"),
+)
+
+carrier_connection = Table(
+    "carrier_connection",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", ForeignKey("tenant.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),  # smpp (http providers later)
+    Column("host", String(200), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("system_id", String(16), nullable=False),
+    Column("password", String(9), nullable=False),
+    Column("window_size", Integer, nullable=False),
+    _created(),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+sms_registration = Table(
+    "sms_registration",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("code", String(20), nullable=False, unique=True),  # the transport code itself
+    Column("kind", String(20), nullable=False),  # long | short | toll_free
+    Column("status", String(20), nullable=False),  # provisioning | active
+    Column("throughput_per_s", Float, nullable=False),
+    Column("throughput_unit", String(10), nullable=False),  # segments | messages
+    Column("connection_id", ForeignKey("carrier_connection.id"), nullable=True),
+    Column("dnc_list_id", ForeignKey("dnc_list.id"), nullable=True),  # else the tenant default
+    Column("solution", String(20), nullable=False),  # sms_messaging | external
+    Column("keyword_responses", JSON, nullable=False),
+    _created(),
+)
+
+calling_list = Table(
+    "calling_list",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("fields", JSON, nullable=False),  # every field name the list's records may carry
+    _created(),
+    UniqueConstraint("business_unit_id", "name"),
+)
+
+calling_record = Table(
+    "calling_record",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("calling_list_id", ForeignKey("calling_list.id"), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("phone", String(20), nullable=True),  # PhoneNumber, E.164
+    Column("sms_destination", String(20), nullable=True),  # where a text goes, E.164
+    Column("sms_problem", String(30), nullable=True),  # no_mobile_number | invalid_number
+    Column("expiration_date", Date, nullable=True),
+    Column("time_zone", String(64), nullable=True),
+    Column("postal_code", String(20), nullable=True),
+    Column("fields", JSON, nullable=False),  # every mapped value, standard and custom, as text
+    Column("source_line", Integer, nullable=False),  # line in the file it last came from
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("calling_list_id", "external_id"),
+)
+
+template = Table(
+    "template",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("direction", String(4), nullable=False),  # ltr | rtl | auto
+    Column("smart_encoding", Boolean, nullable=False),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("business_unit_id", "name"),
+)
+
+campaign = Table(
+    "campaign",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    _created(),
+    UniqueConstraint("business_unit_id", "name"),
+)
+
+skill = Table(
+    "skill",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),  # agentless_sms | agent
+    Column("registration_id", ForeignKey("sms_registration.id"), nullable=False),
+    Column("calling_list_id", ForeignKey("calling_list.id"), nullable=False),
+    Column("campaign_id", ForeignKey("campaign.id"), nullable=True),
+    Column("template_id", ForeignKey("template.id"), nullable=True),  # a saved template, or
+    Column("message_text", Text, nullable=True),  # the text typed when the skill started
+    Column("direction", String(4), nullable=False),  # for typed text: ltr | rtl | auto
+    Column("status", String(20), nullable=False),
+    Column("max_segments", Integer, nullable=False),
+    Column("pacing_per_s", Float, nullable=True),  # below the registration's limit, if set
+    Column("validity_hours", Float, nullable=True),
+    Column("launch_cursor", BigInteger, nullable=False),  # last record id decided by launch
+    _created(),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("business_unit_id", "name"),
+)
+
+message = Table(
+    "message",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("skill_id", ForeignKey("skill.id"), nullable=False),
+    Column("record_id", ForeignKey("calling_record.id"), nullable=False),
+    Column("destination", String(20), nullable=True),
+    Column("body", Text, nullable=True),
+    Column("encoding", String(4), nullable=True),  # gsm7 | ucs2
+    Column("segments", Integer, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("skip_reason", String(30), nullable=True),
+    Column("error_code", Integer, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    _created(),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("skill_id", "record_id"),  # invariant 1: one message per (skill, record)
+    Index("ix_message_skill_state", "skill_id", "state", "id"),
+)
+
+message_part = Table(
+    "message_part",
+    metadata,
+    Column("message_id", ForeignKey("message.id"), primary_key=True),
+    Column("part_no", Integer, primary_key=True),
+    Column("carrier_message_id", String(80), nullable=False),  # normalized
+    Column("receipt_state", String(20), nullable=True),
+    Column("receipt_error", Integer, nullable=True),
+    Column("receipt_at", DateTime(timezone=True), nullable=True),
+    Index("ix_message_part_carrier_id", "carrier_message_id"),
+)
+
+early_receipt = Table(
+    # A receipt whose carrier id is not yet recorded (it overtook its submit_sm_resp): held here,
+    # matched as soon as the id is stored.
+    "early_receipt",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("carrier_message_id", String(80), nullable=False, index=True),
+    Column("state", String(20), nullable=False),
+    Column("error_code", Integer, nullable=True),
+    Column("raw", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+transport_lease = Table(
+    # Which worker owns a transport code's pacer; a lapsed lease can be taken by another worker.
+    "transport_lease",
+    metadata,
+    Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
+    Column("worker_id", String(100), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

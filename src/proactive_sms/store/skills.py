@@ -1,0 +1,154 @@
+"""Skills and campaigns."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from proactive_sms.store.errors import AlreadyExists, NotFound
+from proactive_sms.store.schema import campaign, skill
+
+
+class SkillStatus(enum.StrEnum):
+    DRAFT = "draft"  # created, never started
+    LAUNCHING = "launching"  # deciding every record once; resumable after a crash
+    RUNNING = "running"  # its pending messages are dispatched
+    PAUSED = "paused"  # no new submits; resume continues
+    STOPPED = "stopped"  # stopped by a person: pending messages were cancelled
+    FINISHED = "finished"  # every message settled
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: int
+    business_unit_id: int
+    name: str
+    kind: str
+    registration_id: int
+    calling_list_id: int
+    campaign_id: int | None
+    template_id: int | None
+    message_text: str | None
+    direction: str
+    status: SkillStatus
+    max_segments: int
+    pacing_per_s: float | None
+    validity_hours: float | None
+    launch_cursor: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+def create_skill(conn: Connection, *, business_unit_id: int, name: str, registration_id: int,
+                 calling_list_id: int, template_id: int | None, message_text: str | None,
+                 direction: str, max_segments: int, pacing_per_s: float | None,
+                 validity_hours: float | None, campaign_id: int | None,
+                 now: datetime) -> Skill:
+    if conn.scalar(select(skill.c.id).where(skill.c.business_unit_id == business_unit_id,
+                                            skill.c.name == name)):
+        raise AlreadyExists("skill", name)
+    conn.execute(skill.insert().values(
+        business_unit_id=business_unit_id, name=name, kind="agentless_sms",
+        registration_id=registration_id, calling_list_id=calling_list_id,
+        template_id=template_id, message_text=message_text, direction=direction,
+        status=SkillStatus.DRAFT.value, max_segments=max_segments, pacing_per_s=pacing_per_s,
+        validity_hours=validity_hours, campaign_id=campaign_id, launch_cursor=0, created_at=now,
+    ))
+    return find_skill(conn, business_unit_id, name)
+
+
+def find_skill(conn: Connection, business_unit_id: int, name: str) -> Skill:
+    row = conn.execute(select(skill).where(skill.c.business_unit_id == business_unit_id,
+                                           skill.c.name == name)).first()
+    if row is None:
+        raise NotFound("skill", name)
+    return _skill(row)
+
+
+def skill_by_id(conn: Connection, skill_id: int) -> Skill:
+    row = conn.execute(select(skill).where(skill.c.id == skill_id)).first()
+    if row is None:
+        raise NotFound("skill", skill_id)
+    return _skill(row)
+
+
+def list_skills(conn: Connection, business_unit_id: int | None = None,
+                statuses: Iterable[SkillStatus] | None = None,
+                campaign_id: int | None = None) -> list[Skill]:
+    query = select(skill).order_by(skill.c.id)
+    if business_unit_id is not None:
+        query = query.where(skill.c.business_unit_id == business_unit_id)
+    if statuses is not None:
+        query = query.where(skill.c.status.in_([s.value for s in statuses]))
+    if campaign_id is not None:
+        query = query.where(skill.c.campaign_id == campaign_id)
+    return [_skill(r) for r in conn.execute(query)]
+
+
+def change_status(conn: Connection, skill_id: int, new: SkillStatus,
+                  expected: Iterable[SkillStatus], now: datetime) -> bool:
+    """Compare-and-set the status: True when the skill was in one of `expected`."""
+    values: dict = {"status": new.value}
+    if new is SkillStatus.LAUNCHING:
+        values["started_at"] = now
+    if new in (SkillStatus.FINISHED, SkillStatus.STOPPED):
+        values["finished_at"] = now
+    result = conn.execute(
+        update(skill)
+        .where(skill.c.id == skill_id, skill.c.status.in_([s.value for s in expected]))
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def set_text(conn: Connection, skill_id: int, template_id: int | None,
+             message_text: str | None, direction: str) -> None:
+    conn.execute(update(skill).where(skill.c.id == skill_id).values(
+        template_id=template_id, message_text=message_text, direction=direction))
+
+
+def advance_launch_cursor(conn: Connection, skill_id: int, record_id: int) -> None:
+    conn.execute(update(skill).where(skill.c.id == skill_id, skill.c.launch_cursor < record_id)
+                 .values(launch_cursor=record_id))
+
+
+def _skill(row) -> Skill:
+    return Skill(row.id, row.business_unit_id, row.name, row.kind, row.registration_id,
+                 row.calling_list_id, row.campaign_id, row.template_id, row.message_text,
+                 row.direction, SkillStatus(row.status), row.max_segments, row.pacing_per_s,
+                 row.validity_hours, row.launch_cursor, row.created_at, row.started_at,
+                 row.finished_at)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    business_unit_id: int
+    name: str
+
+
+def create_campaign(conn: Connection, business_unit_id: int, name: str,
+                    now: datetime) -> Campaign:
+    if conn.scalar(select(campaign.c.id).where(campaign.c.business_unit_id == business_unit_id,
+                                               campaign.c.name == name)):
+        raise AlreadyExists("campaign", name)
+    conn.execute(campaign.insert().values(business_unit_id=business_unit_id, name=name,
+                                          created_at=now))
+    return find_campaign(conn, business_unit_id, name)
+
+
+def find_campaign(conn: Connection, business_unit_id: int, name: str) -> Campaign:
+    row = conn.execute(select(campaign).where(campaign.c.business_unit_id == business_unit_id,
+                                              campaign.c.name == name)).first()
+    if row is None:
+        raise NotFound("campaign", name)
+    return Campaign(row.id, row.business_unit_id, row.name)
+
+
+def assign_campaign(conn: Connection, skill_id: int, campaign_id: int) -> None:
+    conn.execute(update(skill).where(skill.c.id == skill_id).values(campaign_id=campaign_id))

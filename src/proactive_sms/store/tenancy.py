@@ -1,0 +1,71 @@
+"""Tenants, business units and the tenant default DNC list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from proactive_sms.store.errors import NotFound
+from proactive_sms.store.schema import business_unit, dnc_list, tenant
+
+DEFAULT_DNC_LIST = "default"
+
+
+@dataclass(frozen=True)
+class BusinessUnit:
+    id: int
+    tenant_id: int
+    name: str
+    default_region: str
+
+
+def ensure_business_unit(
+    conn: Connection, tenant_name: str, bu_name: str, region: str, now: datetime
+) -> BusinessUnit:
+    """Create the tenant (with its default DNC list) and the BU if missing; return the BU."""
+    tenant_id = conn.scalar(select(tenant.c.id).where(tenant.c.name == tenant_name))
+    if tenant_id is None:
+        tenant_id = conn.execute(
+            tenant.insert().values(name=tenant_name, created_at=now)
+        ).inserted_primary_key[0]
+        conn.execute(
+            dnc_list.insert().values(
+                tenant_id=tenant_id, name=DEFAULT_DNC_LIST, is_default=True, created_at=now
+            )
+        )
+    row = conn.execute(
+        select(business_unit).where(
+            business_unit.c.tenant_id == tenant_id, business_unit.c.name == bu_name
+        )
+    ).first()
+    if row is None:
+        conn.execute(
+            business_unit.insert().values(
+                tenant_id=tenant_id, name=bu_name, default_region=region.upper(), created_at=now
+            )
+        )
+        return find_business_unit(conn, bu_name)
+    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region)
+
+
+def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUnit:
+    """The BU of that name; without a name, the only BU there is."""
+    query = select(business_unit)
+    if name is not None:
+        query = query.where(business_unit.c.name == name)
+    rows = conn.execute(query.limit(2)).all()
+    if not rows:
+        raise NotFound("business unit", name or "(any): run `psms init` first")
+    if len(rows) > 1:
+        raise NotFound("business unit", "(several exist: name one with --bu)")
+    row = rows[0]
+    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region)
+
+
+def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
+    row = conn.execute(select(business_unit).where(business_unit.c.id == bu_id)).first()
+    if row is None:
+        raise NotFound("business unit", bu_id)
+    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region)

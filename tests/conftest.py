@@ -1,0 +1,70 @@
+"""Shared fixtures: a real database (SQLite, and PostgreSQL where PSMS_TEST_POSTGRES_URL is set),
+a manual clock, and a business unit ready to use."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from proactive_sms.domain.clock import ManualClock
+from proactive_sms.services import administration
+from proactive_sms.store.engine import database_url, open_engine
+from proactive_sms.store.tenancy import BusinessUnit
+
+POSTGRES_URL = os.environ.get("PSMS_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
+
+
+def _postgres_database() -> Iterator[str]:
+    """A database of our own on the shared server, dropped afterwards."""
+    admin = create_engine(database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    name = f"psms_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = database_url(POSTGRES_URL).rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_test_engine(backend: str, tmp_path) -> Iterator[Engine]:
+    if backend == "sqlite":
+        engine = open_engine(f"sqlite:///{tmp_path / 'psms.db'}")
+        yield engine
+        engine.dispose()
+        return
+    for url in _postgres_database():
+        engine = open_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path) -> Iterator[Engine]:
+    """The real store on every backend the run has (SQLite always, PostgreSQL in CI)."""
+    yield from make_test_engine(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path) -> Iterator[Engine]:
+    yield from make_test_engine("sqlite", tmp_path)
+
+
+@pytest.fixture
+def bu(engine, clock) -> BusinessUnit:
+    return administration.init(engine, clock, "acme", "sales", "US")
