@@ -172,4 +172,4 @@ def test_arabic_template_is_ucs2_with_isolated_values(engine, bu, clock, tmp_pat
     launching.start_skill(engine, created.id, clock, template_id=saved.id)
     rows = _decisions(engine, created.id)
     assert {r.encoding for r in rows} == {"ucs2"}
-    assert any("\u2068Ann1\u2069" in r.body for r in rows)
+    assert any("\u2066Ann1\u2069" in r.body for r in rows)  # Latin: a left-to-right isolate

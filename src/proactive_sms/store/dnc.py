@@ -57,8 +57,10 @@ def add_numbers(
     ]
     if not rows:
         return 0
-    result = conn.execute(insert(conn, dnc_entry).on_conflict_do_nothing(), rows)
-    return max(result.rowcount, 0)
+    result = conn.execute(
+        insert(conn, dnc_entry).on_conflict_do_nothing().returning(dnc_entry.c.id), rows
+    )
+    return len(result.all())
 
 
 def remove_numbers(

@@ -41,11 +41,15 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
         }
         for d in decisions
     ]
+    # RETURNING counts what was really inserted on every backend (rowcount of an executemany
+    # is not reliable with psycopg).
     result = conn.execute(
-        insert(conn, message).on_conflict_do_nothing(index_elements=["skill_id", "record_id"]),
+        insert(conn, message)
+        .on_conflict_do_nothing(index_elements=["skill_id", "record_id"])
+        .returning(message.c.id),
         rows,
     )
-    return max(result.rowcount, 0)
+    return len(result.all())
 
 
 def live_destinations(conn: Connection, skill_id: int) -> set[str]:

@@ -1,0 +1,38 @@
+"""`psms dispatch`: send the pending texts of running skills over their codes' connections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import typer
+
+from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
+
+
+@ctx.handle_errors
+def dispatch_command(
+    until_idle: bool = typer.Option(False, "--until-idle",
+                                    help="Exit once every skill is finished and receipts are in."),
+    receipt_grace: float = typer.Option(10.0, help="With --until-idle: seconds to wait for "
+                                                   "outstanding receipts."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """Run the dispatcher: pacing, DNC check at send time, receipts. Stops on Ctrl-C/SIGTERM."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_run(until_idle, receipt_grace))
+
+
+async def _run(until_idle: bool, receipt_grace: float) -> None:
+    dispatcher = Dispatcher(ctx.engine(), ctx.clock, DispatchOptions())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    ctx.console.print(f"dispatcher {dispatcher.worker_id} running "
+                      f"({'until idle' if until_idle else 'Ctrl-C to stop'})")
+    await dispatcher.run(stop, until_idle=until_idle, receipt_grace_s=receipt_grace)
+    ctx.console.print("dispatcher stopped")

@@ -1,0 +1,67 @@
+"""Writing many small facts to the database in few transactions, without losing any.
+
+A caller awaits `add(item)`; it returns only once the transaction holding that item committed
+(or raises what the write raised). Meanwhile other items arriving join the same batch. This gives
+both properties we need: nothing acknowledged to the carrier before it is stored, and thousands of
+facts a second through one SQLite writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class BatchWriter(Generic[T]):
+    def __init__(self, write: Callable[[Sequence[T]], None], max_batch: int = 500,
+                 name: str = "batch") -> None:
+        self._write = write  # runs in a worker thread: it may block on the database
+        self._max_batch = max_batch
+        self._name = name
+        self._queue: list[tuple[T, asyncio.Future]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"{self._name}-writer")
+
+    async def add(self, item: T) -> None:
+        if self._closed:
+            raise RuntimeError(f"{self._name} writer is closed")
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        self._wakeup.set()
+        await future
+
+    async def close(self) -> None:
+        """Write what is queued, then stop."""
+        self._closed = True
+        self._wakeup.set()
+        if self._task:
+            await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                batch, self._queue = (self._queue[:self._max_batch],
+                                      self._queue[self._max_batch:])
+                try:
+                    await asyncio.to_thread(self._write, [item for item, _ in batch])
+                except BaseException as exc:  # every waiter learns the write failed
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+            if self._closed and not self._queue:
+                return

@@ -1,0 +1,280 @@
+"""The dispatcher: one lane per transport code, one carrier session per connection.
+
+It owns each code through a lease in the database (so several workers can share the work), turns
+texts left `submitting` by a crash into `uncertain`, stores every carrier answer and receipt before
+acknowledging it, and marks skills finished when nothing is left to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from proactive_sms.carriers.base import (
+    DeliveryReceipt,
+    InboundText,
+    SubmitResult,
+    SubmitStatus,
+)
+from proactive_sms.domain.clock import Clock, SystemClock
+from proactive_sms.domain.message_states import MessageState
+from proactive_sms.domain.phone import mask
+from proactive_sms.services.batching import BatchWriter
+from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane
+from proactive_sms.store import deliveries, dnc, messages, outbox, registrations, skills, tenancy
+from proactive_sms.store.outbox import OutboxItem
+from proactive_sms.store.registrations import CarrierConnection, Registration
+from proactive_sms.store.skills import SkillStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchOptions:
+    poll_interval_s: float = 0.2  # how often an idle lane looks for new work
+    fetch_size: int = 500
+    max_group: int = 64  # texts claimed in one transaction at most
+    max_attempts: int = 5  # temporary refusals before a text is `failed`
+    retry_base_s: float = 1.0
+    retry_max_s: float = 60.0
+    throttle_pause_s: float = 1.0
+    throttle_pause_max_s: float = 30.0
+    pacer_margin_s: float = 0.025
+    lease_s: float = 15.0
+    housekeeping_s: float = 0.5
+    limits_lifted: bool = False  # benchmarks only: no pacing at all
+    smpp_response_timeout_s: float = 10.0
+    smpp_enquire_link_s: float = 5.0
+
+
+CarrierFactory = Callable[[CarrierConnection, Callable, Callable, DispatchOptions], object]
+
+
+def smpp_carrier(connection: CarrierConnection, on_receipt, on_inbound,
+                 options: DispatchOptions):
+    from proactive_sms.carriers.smpp.client import SmppCarrier
+    from proactive_sms.carriers.smpp.config import SmppConfig
+
+    config = SmppConfig(host=connection.host, port=connection.port,
+                        system_id=connection.system_id, password=connection.password,
+                        window_size=connection.window_size,
+                        response_timeout_s=options.smpp_response_timeout_s,
+                        enquire_link_interval_s=options.smpp_enquire_link_s)
+    return SmppCarrier(config, on_receipt, on_inbound)
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, clock: Clock | None = None,
+                 options: DispatchOptions | None = None, worker_id: str | None = None,
+                 carrier_factory: CarrierFactory = smpp_carrier) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.options = options or DispatchOptions()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.carrier_factory = carrier_factory
+        self.carriers: dict[int, object] = {}  # by connection id
+        self.slots: dict[int, asyncio.Semaphore] = {}
+        self.lanes: dict[int, CodeLane] = {}  # by registration id
+        self.lane_tasks: dict[int, asyncio.Task] = {}
+        self.validity_hours: dict[int, float] = {}  # by skill id
+        self.results: BatchWriter[tuple[OutboxItem, SubmitResult]]
+        self.receipts: BatchWriter[DeliveryReceipt]
+        self._stop = asyncio.Event()
+
+    # --- database helpers (run in worker threads) ----------------------------------------------
+
+    def read(self, query, *args):
+        with self.engine.connect() as conn:
+            return query(conn, *args)
+
+    def write(self, command, *args):
+        with self.engine.begin() as conn:
+            return command(conn, *args)
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False,
+                  receipt_grace_s: float = 10.0) -> None:
+        """Dispatch until `stop` is set (or, with until_idle, until every skill is finished and
+        receipts have come in or receipt_grace_s passed)."""
+        self._stop = stop or asyncio.Event()
+        self.results = BatchWriter(self._write_results, name="results")
+        self.receipts = BatchWriter(self._write_receipts, name="receipts")
+        self.results.start()
+        self.receipts.start()
+        try:
+            await self._refresh()
+            idle_since: float | None = None
+            while not self._stop.is_set():
+                await asyncio.sleep(self.options.housekeeping_s)
+                await self._refresh()
+                if until_idle:
+                    busy, awaiting_receipts = await asyncio.to_thread(self._work_left)
+                    now = self.clock.monotonic()
+                    if busy:
+                        idle_since = None
+                    elif not awaiting_receipts:
+                        break
+                    else:
+                        idle_since = idle_since or now
+                        if now - idle_since >= receipt_grace_s:
+                            break
+        finally:
+            await self.shutdown()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def shutdown(self) -> None:
+        for lane in self.lanes.values():
+            lane.stopping = True
+        if self.lane_tasks:
+            await asyncio.gather(*self.lane_tasks.values(), return_exceptions=True)
+        for carrier in self.carriers.values():
+            await carrier.stop()
+        await self.results.close()
+        await self.receipts.close()
+        await asyncio.to_thread(self._release_leases)
+        await asyncio.to_thread(self._finish_skills)
+
+    async def _refresh(self) -> None:
+        """Pick up codes (lease), rates and validity; finish skills; check lanes are alive."""
+        plan = await asyncio.to_thread(self._plan)
+        for registration, connection, dnc_list_id, rate in plan:
+            lane = self.lanes.get(registration.id)
+            if lane is not None:
+                lane.set_rate(rate)
+                task = self.lane_tasks[registration.id]
+                if task.done() and not task.cancelled() and task.exception():
+                    raise task.exception()
+                continue
+            carrier = self.carriers.get(connection.id)
+            if carrier is None:
+                carrier = self.carrier_factory(connection, self._on_receipt, self._on_inbound,
+                                               self.options)
+                self.carriers[connection.id] = carrier
+                self.slots[connection.id] = asyncio.Semaphore(connection.window_size)
+                await carrier.start()
+            lane = CodeLane(self, registration, carrier, self.slots[connection.id], dnc_list_id,
+                            rate)
+            self.lanes[registration.id] = lane
+            self.lane_tasks[registration.id] = asyncio.create_task(
+                lane.run(), name=f"lane:{registration.code}")
+            log.info("dispatching code %s at %g %s/s", registration.code, rate,
+                     registration.throughput_unit)
+
+    def _plan(self) -> list[tuple[Registration, CarrierConnection, int, float]]:
+        now = self.clock.now()
+        expires = now + timedelta(seconds=self.options.lease_s)
+        plan = []
+        with self.engine.begin() as conn:
+            running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
+            self.validity_hours = {s.id: s.validity_hours for s in running if s.validity_hours}
+            for reg in registrations.list_registrations(conn):
+                if reg.status != "active" or reg.connection_id is None:
+                    continue
+                if not outbox.take_lease(conn, reg.id, self.worker_id, now, expires):
+                    continue  # another live worker owns this code
+                if reg.id not in self.lanes:
+                    recovered = outbox.recover_submitting(conn, reg.id, now)
+                    if recovered:
+                        log.warning("code %s: %d text(s) left submitting by a stopped "
+                                    "dispatcher are now uncertain", reg.code, recovered)
+                connection = registrations.connection_by_id(conn, reg.connection_id)
+                bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
+                dnc_list_id = reg.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
+                plan.append((reg, connection, dnc_list_id, self._rate(reg, running)))
+            for skill in running:
+                if skill.registration_id in self.lanes and not messages.unsettled_count(
+                        conn, skill.id):
+                    skills.change_status(conn, skill.id, SkillStatus.FINISHED,
+                                         [SkillStatus.RUNNING], now)
+        return plan
+
+    def _rate(self, reg: Registration, running: Sequence[skills.Skill]) -> float:
+        if self.options.limits_lifted:
+            return UNLIMITED_PER_S
+        paced = [s.pacing_per_s for s in running
+                 if s.registration_id == reg.id and s.pacing_per_s]
+        return min([reg.throughput_per_s, *paced])
+
+    def _work_left(self) -> tuple[bool, bool]:
+        """(texts still to send or launch, texts still waiting for a receipt) on our codes."""
+        with self.engine.connect() as conn:
+            mine = [s for s in skills.list_skills(conn) if s.registration_id in self.lanes]
+            busy = any(s.status is SkillStatus.LAUNCHING or (
+                s.status is SkillStatus.RUNNING and messages.unsettled_count(conn, s.id))
+                for s in mine)
+            counts = messages.state_counts(conn, [s.id for s in mine])
+        awaiting = any(c.state == MessageState.SENT.value for c in counts)
+        return busy, awaiting
+
+    def _finish_skills(self) -> None:
+        with self.engine.begin() as conn:
+            for skill in skills.list_skills(conn, statuses=[SkillStatus.RUNNING]):
+                if skill.registration_id in self.lanes and not messages.unsettled_count(
+                        conn, skill.id):
+                    skills.change_status(conn, skill.id, SkillStatus.FINISHED,
+                                         [SkillStatus.RUNNING], self.clock.now())
+
+    def _release_leases(self) -> None:
+        with self.engine.begin() as conn:
+            for registration_id in self.lanes:
+                outbox.release_lease(conn, registration_id, self.worker_id)
+
+    # --- recording answers --------------------------------------------------------------------
+
+    def _write_results(self, batch: Sequence[tuple[OutboxItem, SubmitResult]]) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            accepted = [deliveries.Accepted(item.id, result.carrier_message_ids)
+                        for item, result in batch if result.status is SubmitStatus.ACCEPTED]
+            deliveries.record_accepted(conn, accepted, now)
+            for item, result in batch:
+                if result.status is not SubmitStatus.ACCEPTED:
+                    self._record_refusal(conn, item, result, now)
+
+    def _record_refusal(self, conn, item: OutboxItem, result: SubmitResult, now) -> None:
+        status, attempts = result.status, item.attempts + 1
+        detail = result.detail or status.value
+        if status in (SubmitStatus.THROTTLED, SubmitStatus.NOT_SENT):
+            # Not the text's fault: back to the head of the queue, no attempt counted.
+            messages.transition(conn, [item.id], MessageState.PENDING, now,
+                                attempts=item.attempts, detail=detail)
+        elif status in (SubmitStatus.QUEUE_FULL, SubmitStatus.TEMPORARY):
+            if attempts >= self.options.max_attempts:
+                messages.transition(conn, [item.id], MessageState.FAILED, now,
+                                    error_code=result.error_code,
+                                    detail=f"{detail} ({attempts} attempts)")
+            else:
+                delay = min(self.options.retry_base_s * 2 ** (attempts - 1),
+                            self.options.retry_max_s)
+                messages.transition(conn, [item.id], MessageState.PENDING, now,
+                                    next_attempt_at=now + timedelta(seconds=delay),
+                                    error_code=result.error_code, detail=detail)
+        elif status is SubmitStatus.PERMANENT:
+            messages.transition(conn, [item.id], MessageState.FAILED, now,
+                                error_code=result.error_code, detail=detail)
+        else:  # UNCERTAIN: it may have reached the carrier; a person decides
+            messages.transition(conn, [item.id], MessageState.UNCERTAIN, now, detail=detail)
+
+    def _write_receipts(self, batch: Sequence[DeliveryReceipt]) -> None:
+        with self.engine.begin() as conn:
+            deliveries.apply_receipts(conn, batch, self.clock.now())
+
+    async def _on_receipt(self, receipt: DeliveryReceipt) -> None:
+        await self.receipts.add(receipt)  # returns once stored: only then is it acknowledged
+
+    async def _on_inbound(self, text: InboundText) -> None:
+        # Inbound handling (keywords, DNC, conversations) is its own use case; until it is
+        # wired in, an inbound text is logged (masked) and acknowledged.
+        log.info("inbound text from %s to %s (%d chars)", mask(text.sender), text.recipient,
+                 len(text.text))
