@@ -15,7 +15,7 @@ from proactive_sms.carriers.smsc_sim.control import (
     SimulatorControl,
 )
 from proactive_sms.carriers.smsc_sim.foreground import run_foreground
-from proactive_sms.carriers.smsc_sim.masking import mask_number
+from proactive_sms.domain.phone import mask
 
 app = typer.Typer(
     help="The bundled SMSC simulator: a real SMPP 3.4 server on loopback, with fault knobs.",
@@ -97,7 +97,7 @@ def inject(
     outcome = reply.get("status", "?")
     if "command_status" in reply:
         outcome += f" (command_status 0x{reply['command_status']:02X})"
-    typer.echo(f"inbound from {mask_number(sender)} to {mask_number(recipient)}: {outcome}")
+    typer.echo(f"inbound from {mask(sender)} to {mask(recipient)}: {outcome}")
 
 
 @app.command()
