@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from proactive_sms.carriers import smsc_sim
 from proactive_sms.carriers.smsc_sim import gsm7, pdu, receipts
 from proactive_sms.carriers.smsc_sim.config import SimulatorConfig
 from proactive_sms.carriers.smsc_sim.receipts import ReceiptClock
@@ -115,3 +117,10 @@ def test_default_config_is_valid_and_masks_passwords() -> None:
     config = SimulatorConfig()
     assert config.to_dict()["credentials"] == {"psms": "***"}
     assert config.receipt_delay_s == 0.05
+
+
+def test_the_shipped_example_config_loads() -> None:
+    path = Path(smsc_sim.__file__).parent / "example_config.json"
+    config = SimulatorConfig.from_json_file(path)
+    assert config.throttle_above_per_s == 100
+    assert config.receipt_outcome_by_destination == {r"\+1555000.*": "undeliverable"}

@@ -158,3 +158,19 @@ async def test_accepted_submits_since_returns_the_tail(sim: SmscSimulator) -> No
     copy.clear()
     assert len(sim.accepted_submits()) == 5
     await esme.close()
+
+
+async def test_log_path_switched_live_closes_the_old_log_and_fills_the_new(
+    sim: SmscSimulator, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    esme = await bound(sim.port)
+    sim.configure(log_path=str(first))
+    await esme.submit(registered_delivery=0)
+    sim.configure(log_path=str(second))
+    await esme.submit(registered_delivery=0)
+    await esme.submit(registered_delivery=0)
+    await esme.close()
+    await sim.stop()
+    assert len(first.read_text().splitlines()) == 1
+    assert len(second.read_text().splitlines()) == 2

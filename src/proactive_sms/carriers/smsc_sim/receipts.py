@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from . import pdu
@@ -15,9 +16,7 @@ RECEIPT_STATES: dict[str, tuple[str, str, int, str]] = {
 
 # Characters that read the same in ASCII and in the GSM 03.38 default alphabet, so a receipt's text
 # excerpt decodes identically whichever way the client reads data_coding 0.
-_SAFE = frozenset(
-    " !\"#%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
+_UNSAFE = re.compile(r"[^ !\"#%&'()*+,\-./0-9:;<=>?A-Za-z]")
 
 
 class ReceiptClock:
@@ -37,7 +36,7 @@ class ReceiptClock:
 
 def excerpt(text: str) -> str:
     """The first 20 characters of the text, with any the encodings disagree on replaced by '?'."""
-    return "".join(char if char in _SAFE else "?" for char in text[:20])
+    return _UNSAFE.sub("?", text[:20])
 
 
 def receipt_text(

@@ -67,6 +67,7 @@ class SmscSimulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread_id: int | None = None
         self._thread: threading.Thread | None = None
+        self._retired_logs: set[asyncio.Task[None]] = set()  # logs closing after a live switch
 
     @property
     def config(self) -> SimulatorConfig:
@@ -99,6 +100,7 @@ class SmscSimulator:
         self._ctx.stopping = True
         if self._control is not None:
             await self._control.stop()
+            self._control = None
         if self._server is not None:
             self._server.close()
             for session in list(self._ctx.sessions):
@@ -115,6 +117,7 @@ class SmscSimulator:
         if self._book.log is not None:
             log, self._book.log = self._book.log, None
             await log.close()
+        await asyncio.gather(*self._retired_logs)
         await asyncio.sleep(0)  # let connection_lost callbacks run before the loop may close
 
     async def __aenter__(self) -> SmscSimulator:
@@ -257,7 +260,9 @@ class SmscSimulator:
     def _open_log(self, path: str | None) -> None:
         old, self._book.log = self._book.log, None
         if old is not None:
-            asyncio.get_running_loop().create_task(old.close())
+            task = asyncio.get_running_loop().create_task(old.close())
+            self._retired_logs.add(task)
+            task.add_done_callback(self._retired_logs.discard)
         if path:
             self._book.log = JsonlLog(path)
             self._book.log.start()
