@@ -233,3 +233,32 @@ async def test_unacknowledged_receipts_are_counted_and_redelivered_after_a_recon
     assert stats["counters"]["deliver_sm_redelivered"] == 1
     assert stats["counters"]["receipt_acked"] == 1
     await again.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "redelivered"),
+    [
+        (0x64, True),  # ESME_RX_T_APPN: temporary, the client asks for it again
+        (pdu.ESME_RSYSERR, True),
+        (pdu.ESME_RX_P_APPN, False),  # permanent: never again
+        (pdu.ESME_RX_R_APPN, False),
+    ],
+)
+async def test_receipt_answered_with_an_error_is_redelivered_unless_final(
+    sim: SmscSimulator, status: int, redelivered: bool
+) -> None:
+    sim.configure(redelivery_delay_s=0.02)
+    esme = await bound(sim.port, ack_status=status)
+    await esme.submit()
+    first = await esme.next_deliver()
+    esme.ack_status = 0
+    if redelivered:
+        assert (await esme.next_deliver()).body == first.body
+        await asyncio.sleep(0.01)
+        counters = sim.stats()["counters"]
+        assert (counters["receipt_nacked"], counters["receipt_acked"]) == (1, 1)
+        assert counters["deliver_sm_redelivered"] == 1
+    else:
+        assert await esme.no_deliver_within(0.1)
+    assert sim.stats()["unacknowledged_deliver_sm"] == 0
+    await esme.close()

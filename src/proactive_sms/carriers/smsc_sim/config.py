@@ -44,6 +44,9 @@ class SimulatorConfig:
     receipt_outcome_by_destination: dict[str, str] = field(default_factory=dict)
     duplicate_receipts: float = 0.0  # ratio of receipts sent twice
     receipt_before_resp: float = 0.0  # ratio of receipts written before their submit_sm_resp
+    # A deliver_sm answered with an error other than 0x65/0x66 (permanent, rejected) is sent
+    # again after this delay, as SMSCs do; None: never.
+    redelivery_delay_s: float | None = 0.5
 
     throttle_above_per_s: int | None = None  # per system_id, per 1-second window: 0x58 above it
     queue_full_ratio: float = 0.0  # ESME_RMSGQFUL 0x14
@@ -112,8 +115,10 @@ def _validate(config: SimulatorConfig) -> None:
     _check_int(config, "throttle_above_per_s", minimum=0)
     _check_int(config, "drop_connection_after", minimum=1)
     _check_int(config, "seed", minimum=None)
-    for name in ("receipt_delay_s", "response_delay_s"):
+    for name in ("receipt_delay_s", "response_delay_s", "redelivery_delay_s"):
         value = getattr(config, name)
+        if value is None and name == "redelivery_delay_s":
+            continue
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{name}: expected a number of seconds >= 0, got {value!r}")
     for name in _RATIOS:

@@ -60,6 +60,8 @@ ESME_RINVPASWD = 0x0E
 ESME_RINVSYSID = 0x0F
 ESME_RMSGQFUL = 0x14
 ESME_RTHROTTLED = 0x58
+ESME_RX_P_APPN = 0x65  # from an ESME: permanent application error, do not redeliver
+ESME_RX_R_APPN = 0x66  # from an ESME: rejected, do not redeliver
 
 TLV_RECEIPTED_MESSAGE_ID = 0x001E
 TLV_SAR_MSG_REF_NUM = 0x020C

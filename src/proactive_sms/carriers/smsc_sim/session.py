@@ -26,6 +26,7 @@ _BIND_MODES = {
     pdu.BIND_RECEIVER: RECEIVER,
 }
 _MAX_SEQUENCE = 0x7FFFFFFF
+_FINAL_REFUSALS = frozenset((pdu.ESME_RX_P_APPN, pdu.ESME_RX_R_APPN))
 
 
 @dataclass
@@ -175,8 +176,11 @@ class SmppSession(asyncio.Protocol):
             self._bind(command, sequence, body)
         elif command == pdu.ENQUIRE_LINK:
             out.append(pdu.pdu(pdu.ENQUIRE_LINK | pdu.RESP_BIT, 0, sequence))
-        elif command in (pdu.DELIVER_SM | pdu.RESP_BIT, pdu.GENERIC_NACK):
+        elif command == pdu.DELIVER_SM | pdu.RESP_BIT:
             self._answered(sequence, status)
+        elif command == pdu.GENERIC_NACK:
+            # The client could not read our deliver_sm: never an acknowledgement, whatever status.
+            self._answered(sequence, status or pdu.ESME_RSYSERR)
         elif command == pdu.UNBIND:
             out.append(pdu.pdu(pdu.UNBIND | pdu.RESP_BIT, 0, sequence))
             self._close_after_flush()
@@ -214,9 +218,14 @@ class SmppSession(asyncio.Protocol):
         delivery = self._unacked.pop(sequence, None)
         if delivery is None:
             return
-        self._ctx.book.count(f"{delivery.kind}_acked" if status == 0 else f"{delivery.kind}_nacked")
+        ctx = self._ctx
+        ctx.book.count(f"{delivery.kind}_acked" if status == 0 else f"{delivery.kind}_nacked")
         if delivery.ticket is not None:
             delivery.ticket.part_answered(status)
+        delay_s = ctx.policy.config.redelivery_delay_s
+        if status and status not in _FINAL_REFUSALS and delay_s is not None and not ctx.stopping:
+            ctx.book.count("deliver_sm_redelivered")
+            ctx.router.schedule(delivery, delay_s)
 
     def _submit(
         self, sequence: int, body: bytes, now: float, now_mono: float, delayed: list[bytes]
