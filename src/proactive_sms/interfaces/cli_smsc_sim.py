@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from proactive_sms.carriers.smsc_sim.control import (
     ControlError,
     SimulatorControl,
 )
-from proactive_sms.carriers.smsc_sim.foreground import run_foreground
+from proactive_sms.carriers.smsc_sim.foreground import serve as serve_simulator
 from proactive_sms.domain.phone import mask
 
 app = typer.Typer(
@@ -71,7 +72,7 @@ def serve(
         config = config.with_knobs(**knobs)
     except ConfigError as exc:
         raise typer.BadParameter(str(exc)) from None
-    run_foreground(config, host, port, control_port, announce=_announce)
+    asyncio.run(serve_simulator(config, host, port, control_port, announce=_announce))
 
 
 def _announce(line: str) -> None:

@@ -111,8 +111,7 @@ class RawEsme:
     async def bind(
         self, system_id: str = "psms", password: str = "secret", command: int = pdu.BIND_TRANSCEIVER
     ) -> Pdu:
-        body = pdu.c_string(system_id) + pdu.c_string(password) + b"\0\x34\0\0\0"
-        return await self.request(command, body)
+        return await self.request(command, pdu.bind_body(system_id, password))
 
     def submit_nowait(
         self,

@@ -146,8 +146,7 @@ async def test_received_pdus_are_counted_by_command(sim: SmscSimulator) -> None:
 def test_thread_mode_serves_a_blocking_client() -> None:
     config = SimulatorConfig(message_id_start=5)
     with SmscSimulator(config) as sim, socket.create_connection(("127.0.0.1", sim.port)) as sock:
-        bind_body = pdu.c_string("psms") + pdu.c_string("secret") + b"\0\x34\0\0\0"
-        sock.sendall(pdu.pdu(pdu.BIND_TRANSMITTER, 0, 1, bind_body))
+        sock.sendall(pdu.pdu(pdu.BIND_TRANSMITTER, 0, 1, pdu.bind_body("psms", "secret")))
         body = pdu.build_sm_body("12345", 3, 0, "15551234567", 1, 1, 0, 0, b"sync")
         sock.sendall(pdu.pdu(pdu.SUBMIT_SM, 0, 2, body))
         replies = _read_pdus(sock, 2)

@@ -38,13 +38,3 @@ def banner(sim: SmscSimulator) -> str:
     log = f", log {sim.config.log_path}" if sim.config.log_path else ""
     ids = ",".join(sim.config.credentials)
     return f"SMSC simulator: SMPP on {sim.host}:{sim.port} (system_id {ids}){control}{log}"
-
-
-def run_foreground(
-    config: SimulatorConfig,
-    host: str,
-    port: int,
-    control_port: int | None,
-    announce: Callable[[str], None] = print,
-) -> None:
-    asyncio.run(serve(config, host, port, control_port, announce))

@@ -115,7 +115,7 @@ async def run_load(
 ) -> LoadResult:
     """Push `count` submit_sm with `window` in flight; waits for every resp (and receipt)."""
     loop = asyncio.get_running_loop()
-    bind_body = pdu.c_string(system_id) + pdu.c_string(password) + b"\0\x34\0\0\0"
+    bind_body = pdu.bind_body(system_id, password)
     transport, protocol = await loop.create_connection(
         lambda: _LoadProtocol(count, window, receipts, bind_body), host, port
     )

@@ -260,6 +260,11 @@ def build_sm_body(
     )
 
 
+def bind_body(system_id: str, password: str) -> bytes:
+    """A bind_* request body: empty system_type, SMPP 3.4, no address range."""
+    return c_string(system_id) + c_string(password) + b"\0\x34\0\0\0"
+
+
 def bind_resp(command_id: int, status: int, sequence: int, smsc_id: str) -> bytes:
     # The system_id is sent even on failure: the spec allows omitting the body, but several
     # clients (aiosmpplib among them) index into it unconditionally.

@@ -281,7 +281,7 @@ class SmscSimulator:
         `system_id` (default: the first in credentials), held until one binds. Returns the
         deliver_sm_resp command_status (0 = the client took it) once every part is answered."""
         if asyncio.get_running_loop() is self._loop:
-            return await self._inject(sender, recipient, text, data_coding, system_id)
+            return await self.inject_inbound_nowait(sender, recipient, text, data_coding, system_id)
         future = self.inject_inbound_threadsafe(sender, recipient, text, data_coding, system_id)
         return await asyncio.wrap_future(future)
 
@@ -299,26 +299,19 @@ class SmscSimulator:
         if self._loop is None:
             raise RuntimeError("the simulator is not running")
         return asyncio.run_coroutine_threadsafe(
-            self._inject(sender, recipient, text, data_coding, system_id), self._loop
+            _awaited(
+                lambda: self.inject_inbound_nowait(sender, recipient, text, data_coding, system_id)
+            ),
+            self._loop,
         )
-
-    async def _inject(
-        self,
-        sender: str,
-        recipient: str,
-        text: str,
-        data_coding: int | None,
-        system_id: str | None,
-    ) -> int:
-        return await self.inject_inbound_nowait(sender, recipient, text, data_coding, system_id)
 
     def inject_inbound_nowait(
         self,
         sender: str,
         recipient: str,
         text: str,
-        data_coding: int | None,
-        system_id: str | None,
+        data_coding: int | None = None,
+        system_id: str | None = None,
     ) -> asyncio.Future[int]:
         """Queue the text and return the future `inject_inbound` awaits; call it on the
         simulator's own loop (the control interface does)."""
@@ -331,3 +324,8 @@ class SmscSimulator:
         for body in bodies:
             self._router.route(Delivery(system_id, body, "inbound", ticket))
         return future
+
+
+async def _awaited(start: Callable[[], asyncio.Future[T]]) -> T:
+    # run_coroutine_threadsafe takes a coroutine; this one starts the work on the loop's thread.
+    return await start()
