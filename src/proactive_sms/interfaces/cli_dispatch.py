@@ -18,16 +18,19 @@ def dispatch_command(
                                     help="Exit once every skill is finished and receipts are in."),
     receipt_grace: float = typer.Option(10.0, help="With --until-idle: seconds to wait for "
                                                    "outstanding receipts."),
+    worker_id: str = typer.Option(None, "--worker-id", envvar="PSMS_WORKER_ID",
+                                  help="A stable name: a restarted worker takes its codes back "
+                                       "at once (default: host:pid, which waits for the lease)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Run the dispatcher: pacing, DNC check at send time, receipts. Stops on Ctrl-C/SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_run(until_idle, receipt_grace))
+    asyncio.run(_run(until_idle, receipt_grace, worker_id))
 
 
-async def _run(until_idle: bool, receipt_grace: float) -> None:
-    dispatcher = Dispatcher(ctx.engine(), ctx.clock, DispatchOptions())
+async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None) -> None:
+    dispatcher = Dispatcher(ctx.engine(), ctx.clock, DispatchOptions(), worker_id=worker_id)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -78,7 +78,10 @@ class Dispatcher:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.options = options or DispatchOptions()
-        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        # A restarted worker with the same id takes its codes back at once; without one, a new
+        # worker waits for the dead one's leases to lapse.
+        self.worker_id = (worker_id or os.environ.get("PSMS_WORKER_ID")
+                          or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
         self.carrier_factory = carrier_factory
         self.carriers: dict[int, object] = {}  # by connection id
         self.slots: dict[int, asyncio.Semaphore] = {}
@@ -209,7 +212,11 @@ class Dispatcher:
     def _work_left(self) -> tuple[bool, bool]:
         """(texts still to send or launch, texts still waiting for a receipt) on our codes."""
         with self.engine.connect() as conn:
-            mine = [s for s in skills.list_skills(conn) if s.registration_id in self.lanes]
+            # Every skill on a code that some worker can dispatch counts, not only ours: a code
+            # leased by a worker that died is taken over once its lease lapses.
+            codes = {r.id for r in registrations.list_registrations(conn)
+                     if r.status == "active" and r.connection_id is not None}
+            mine = [s for s in skills.list_skills(conn) if s.registration_id in codes]
             busy = any(s.status is SkillStatus.LAUNCHING or (
                 s.status is SkillStatus.RUNNING and messages.unsettled_count(conn, s.id))
                 for s in mine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -84,8 +85,11 @@ def _report(engine: Engine, title: str, members: list[skills.Skill]) -> Report:
     if final:
         report.delivery_rate = report.by_state["delivered"] / final
     report.first_sent_at, report.last_sent_at = first, last
-    if first and last and sent > 1 and last > first:
-        report.achieved_rate_per_s = (sent - 1) / (last - first).total_seconds()
+    if first and last and sent > 1:
+        # Texts per second over the one-second windows in which texts left: a paced code sends
+        # its second's worth at the start of each window, so first-to-last alone overstates it.
+        windows = math.floor((last - first).total_seconds()) + 1
+        report.achieved_rate_per_s = sent / windows
     starts = [s.started_at for s in members if s.started_at]
     ends = [s.finished_at for s in members if s.finished_at]
     report.started_at = min(starts) if starts else None
