@@ -1,0 +1,106 @@
+"""The `psms` command line, run in-process on a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from proactive_sms.interfaces.cli import app
+from tests.factories import person, us_number, write_csv
+
+
+@pytest.fixture
+def psms(tmp_path, monkeypatch):
+    monkeypatch.setenv("PSMS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result.output
+
+    run("init", "--tenant", "acme", "--bu", "sales")
+    return run
+
+
+def test_import_reports_rejected_rows_and_writes_them(psms, tmp_path):
+    rows = [person(1), person(2, PhoneNumber="12"), person(3)]
+    path = write_csv(tmp_path / "people.csv", rows)
+    out = psms("list", "import", str(path), "--name", "people", "--errors",
+               str(tmp_path / "rejected.csv"))
+    assert "2 accepted" in out and "1 rejected" in out
+    assert "3" in out and "bad_number" in out  # line 3, with its reason
+    assert "bad_number" in (tmp_path / "rejected.csv").read_text()
+
+
+def test_a_file_that_is_not_a_list_is_refused_with_exit_code_2(psms, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    out = psms("list", "import", str(path), code=2)
+    assert "empty" in out
+
+
+def test_template_errors_name_the_problem_and_position(psms):
+    out = psms("template", "add", "t", "--text", "Hi {FirstName", code=2)
+    assert "position 3" in out and "unclosed" in out.lower()
+
+
+def test_template_preview_json_reports_encoding_segments_and_offenders(psms):
+    out = psms("template", "preview", "--text", "Café ☕ for {FirstName}", "--json")
+    data = json.loads(out)
+    assert data["encoding"] == "ucs2"
+    assert data["segments"] == 1
+    assert data["rendered"] == "Café ☕ for Alex"
+    assert any("☕" in c for c in data["unicode_chars"])
+
+
+def test_dnc_add_check_remove_export(psms, tmp_path):
+    number = us_number(5)
+    assert "1 number(s) added" in psms("dnc", "add", number, "not-a-number")
+    assert "on DNC list(s): default" in psms("dnc", "check", number, code=1)
+    exported = psms("dnc", "export")
+    assert f"+1{number}" in exported and "manual" in exported
+    psms("dnc", "remove", number)
+    assert "not on any DNC list" in psms("dnc", "check", number)
+
+
+def test_registration_validation(psms):
+    out = psms("registration", "add", "55501", "--kind", "short", "--throughput", "0", code=2)
+    assert "throughput" in out
+    out = psms("registration", "add", "2025550143", "--kind", "long", "--throughput", "50",
+               code=2)
+    assert "at most 5" in out
+    psms("registration", "add", "2025550143", "--kind", "long", "--throughput", "5")
+    assert "+12025550143" in psms("registration", "list")
+
+
+def test_skill_create_start_and_report(psms, tmp_path):
+    write_csv(tmp_path / "people.csv", [person(i) for i in range(10)])
+    psms("list", "import", str(tmp_path / "people.csv"), "--name", "people")
+    psms("registration", "add", "55501", "--kind", "short", "--throughput", "100")
+    psms("dnc", "add", us_number(3))
+    psms("campaign", "create", "spring")
+    psms("skill", "create", "alert", "--registration", "55501", "--list", "people",
+         "--campaign", "spring")
+    out = psms("skill", "start", "alert", "--message", "Bonus shift open, {FirstName}!")
+    assert "9 pending" in out and "dnc: 1" in out
+    assert "already running" in psms("skill", "start", "alert", "--message", "again")
+    report = json.loads(psms("report", "--campaign", "spring", "--json"))
+    assert report["by_state"]["pending"] == 9
+    assert report["skipped_by_reason"] == {"dnc": 1}
+    csv_out = psms("report", "--skill", "alert", "--csv")
+    assert "skipped,dnc,1" in csv_out
+    psms("skill", "stop", "alert")
+    assert json.loads(psms("report", "--skill", "alert", "--json"))["by_state"]["cancelled"] == 9
+
+
+def test_start_with_unknown_field_is_refused(psms, tmp_path):
+    write_csv(tmp_path / "people.csv", [person(1)])
+    psms("list", "import", str(tmp_path / "people.csv"), "--name", "people")
+    psms("registration", "add", "55501", "--kind", "short", "--throughput", "100")
+    psms("skill", "create", "alert", "--registration", "55501", "--list", "people")
+    out = psms("skill", "start", "alert", "--message", "Hi {Nickname}", code=2)
+    assert "Nickname" in out and "position 3" in out
