@@ -33,8 +33,10 @@ def main() -> None:
         first = rng.choice(ARABIC_FIRST if arabic else FIRST)
         last = rng.choice(ARABIC_LAST if arabic else LAST)
         landline = i % 40 == 0  # no cell number: skipped as no_mobile_number
-        rows.append([f"C{i:04d}", first, last, number(rng), "false" if landline else "true", "",
-                     f"{rng.randint(10001, 99950)}", f"{rng.randint(20, 900)}.{rng.randint(0, 99):02d}"])
+        phone, postal = number(rng), f"{rng.randint(10001, 99950)}"
+        balance = f"{rng.randint(20, 900)}.{rng.randint(0, 99):02d}"
+        rows.append([f"C{i:04d}", first, last, phone, "false" if landline else "true", "",
+                     postal, balance])
     rows[9][5] = number(rng)  # a separate SMS number
     bad = [
         ["C9001", "Bad", "Number", "555-0100", "true", "", "10001", "1.00"],  # too short

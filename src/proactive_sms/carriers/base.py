@@ -6,6 +6,7 @@ matcher and the inbound handler never see a PDU or a provider's JSON.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -129,10 +130,8 @@ def receipt_id_candidates(raw: str | bytes | int) -> tuple[str, ...]:
     candidates = [exact]
     if exact.isdigit():
         candidates.append(format(int(exact), "X"))  # a decimal receipt id for a hex submit id
-    try:
+    with contextlib.suppress(ValueError):  # not hex at all: only the literal spelling
         candidates.append(str(int(exact, 16)))  # a hex receipt id for a decimal submit id
-    except ValueError:
-        pass
     return tuple(dict.fromkeys(candidates))
 
 

@@ -77,7 +77,8 @@ class ColumnMapping:
         return tuple(f for f in self.fields if f is not None)
 
 
-def map_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = None) -> ColumnMapping:
+def map_columns(headers: Sequence[str],
+                overrides: Mapping[str, str] | None = None) -> ColumnMapping:
     """Map every header to a field: overrides first (COLUMN=FIELD), then by name and alias.
 
     A column no standard field matches becomes a custom field of the same name. An override may

@@ -62,4 +62,5 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-BuOption = typer.Option(None, "--bu", help="Business unit name (default: $PSMS_BU or the only one).")
+BuOption = typer.Option(None, "--bu",
+                        help="Business unit name (default: $PSMS_BU or the only one).")

@@ -1,4 +1,4 @@
-"""Template previews: the rendered text for a record, its encoding, segments and what forced UCS-2."""
+"""Template previews: the rendered text for a record, its encoding, segments, what forces UCS-2."""
 
 from __future__ import annotations
 

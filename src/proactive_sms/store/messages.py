@@ -136,7 +136,8 @@ def sent_window(conn: Connection, skill_ids: Sequence[int]) -> tuple[datetime | 
                                                                         datetime | None, int]:
     """First and last submit time and how many were sent: for the achieved rate."""
     row = conn.execute(
-        select(func.min(message.c.sent_at), func.max(message.c.sent_at), func.count(message.c.sent_at))
+        select(func.min(message.c.sent_at), func.max(message.c.sent_at),
+               func.count(message.c.sent_at))
         .where(message.c.skill_id.in_(list(skill_ids)))
     ).one()
     return row[0], row[1], int(row[2])
