@@ -27,6 +27,8 @@ TAG_MESSAGE_STATE = 0x0427
 TAG_MESSAGE_PAYLOAD = 0x0424
 
 _NUL = b"\x00"
+_HEADER = struct.Struct("!IIII")
+_TLV_HEADER = struct.Struct("!HH")
 
 
 def absolute_validity(until: datetime | None) -> str:
@@ -125,55 +127,52 @@ class DeliverSmFields:
         return bool(self.esm_class & 0x40)
 
 
-class _Reader:
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data: bytes, pos: int) -> None:
-        self.data = data
-        self.pos = pos
-
-    def cstring(self, limit: int) -> str:
-        end = self.data.find(_NUL, self.pos, self.pos + limit + 1)
-        if end < 0:
-            raise ValueError(f"C-string at offset {self.pos} has no NUL within {limit} octets")
-        text = self.data[self.pos : end].decode("latin-1")
-        self.pos = end + 1
-        return text
-
-    def octets(self, count: int) -> bytes:
-        if self.pos + count > len(self.data):
-            raise ValueError(f"PDU ends before {count} octets at offset {self.pos}")
-        chunk = self.data[self.pos : self.pos + count]
-        self.pos += count
-        return chunk
-
-    def byte(self) -> int:
-        return self.octets(1)[0]
+def _cstring_end(pdu: bytes, pos: int, limit: int) -> int:
+    end = pdu.find(_NUL, pos, pos + limit + 1)
+    if end < 0:
+        raise ValueError(f"C-string at offset {pos} has no NUL within {limit} octets")
+    return end
 
 
 def parse_deliver_sm(pdu: bytes) -> DeliverSmFields:
-    """Read a whole deliver_sm PDU (header included). Raises ValueError when it is malformed."""
+    """Read a whole deliver_sm PDU (header included). Raises ValueError when it is malformed.
+
+    Written with plain index arithmetic: it runs once per receipt, at the submit rate.
+    """
     if len(pdu) < PDU_HEADER_LENGTH:
         raise ValueError("PDU shorter than its header")
-    length, command_id, _status, sequence_num = struct.unpack_from("!IIII", pdu)
+    length, command_id, _status, sequence_num = _HEADER.unpack_from(pdu)
     if command_id != SmppCommand.DELIVER_SM or length != len(pdu):
         raise ValueError("not a complete deliver_sm PDU")
-    reader = _Reader(pdu, PDU_HEADER_LENGTH)
-    reader.cstring(5)  # service_type
-    source = SmppAddress(reader.byte(), reader.byte(), reader.cstring(64))
-    destination = SmppAddress(reader.byte(), reader.byte(), reader.cstring(64))
-    esm_class = reader.byte()
-    reader.octets(2)  # protocol_id, priority_flag
-    reader.cstring(16)  # schedule_delivery_time
-    reader.cstring(16)  # validity_period
-    reader.octets(2)  # registered_delivery, replace_if_present_flag
-    data_coding = reader.byte()
-    reader.byte()  # sm_default_msg_id
-    short_message = reader.octets(reader.byte())
+    try:
+        pos = _cstring_end(pdu, PDU_HEADER_LENGTH, 5) + 1  # service_type
+        end = _cstring_end(pdu, pos + 2, 64)
+        source = SmppAddress(pdu[pos], pdu[pos + 1], pdu[pos + 2 : end].decode("latin-1"))
+        pos = end + 1
+        end = _cstring_end(pdu, pos + 2, 64)
+        destination = SmppAddress(pdu[pos], pdu[pos + 1], pdu[pos + 2 : end].decode("latin-1"))
+        esm_class = pdu[end + 1]
+        pos = _cstring_end(pdu, end + 4, 16) + 1  # after protocol_id, priority: schedule time
+        pos = _cstring_end(pdu, pos, 16) + 1  # validity_period
+        data_coding = pdu[pos + 2]  # after registered_delivery, replace_if_present_flag
+        sm_length = pdu[pos + 4]  # after sm_default_msg_id
+        pos += 5
+    except IndexError:
+        raise ValueError("deliver_sm ends inside its mandatory fields") from None
+    short_message = pdu[pos : pos + sm_length]
+    if len(short_message) != sm_length:
+        raise ValueError("deliver_sm ends inside short_message")
+    pos += sm_length
     tlvs: dict[int, bytes] = {}
-    while reader.pos < len(pdu):
-        tag, size = struct.unpack("!HH", reader.octets(4))
-        tlvs[tag] = reader.octets(size)
+    while pos < length:
+        if pos + 4 > length:
+            raise ValueError(f"truncated TLV header at offset {pos}")
+        tag, size = _TLV_HEADER.unpack_from(pdu, pos)
+        pos += 4
+        if pos + size > length:
+            raise ValueError(f"TLV 0x{tag:04X} runs past the end of the PDU")
+        tlvs[tag] = pdu[pos : pos + size]
+        pos += size
     if not short_message and TAG_MESSAGE_PAYLOAD in tlvs:
         short_message = tlvs[TAG_MESSAGE_PAYLOAD]
     return DeliverSmFields(

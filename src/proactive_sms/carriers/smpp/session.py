@@ -1,0 +1,388 @@
+"""aiosmpplib's ESME, fitted with our seams and with the few overrides production needs.
+
+aiosmpplib keeps doing what it does well: connect, bind, the reconnect loop, enquire_link on an
+idle link (and dropping a link that stays silent), answering enquire_link and unbind, framing,
+and parsing responses. What is ours (each one is an argument of ESME or a small override,
+pinned to aiosmpplib 0.7.4; see shared SMPP.md for why these traps matter):
+
+- broker: a bounded asyncio.Queue whose entries are pre-encoded submit_sm; a part given up
+  (session ended, caller cancelled) is skipped instead of being sent late;
+- hook.sending: marks a part as written and registers it by sequence number *before* the write,
+  so its answer can never arrive before it is known, and refuses parts of an ended session;
+- correlator: see correlator.py; throttle handler: none (the dispatcher paces and pauses a code
+  on THROTTLED; a second pacer here would only hide the signal); retry timer: our backoff;
+- _get_pdu: a command_status outside aiosmpplib's enum (vendor codes 0x400+) or an unknown
+  command id would raise ValueError there and drop the session, in a loop if the SMSC insists;
+- _handle_request: deliver_sm goes to our handler and gets its deliver_sm_resp only after the
+  application has handled it (see deliveries.py); other unexpected requests get generic_nack;
+- the three session tasks: report the end of a session at once, and turn an unexpected
+  exception into a clean end, since aiosmpplib's start() would otherwise die with it and leave
+  the other tasks running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import struct
+from asyncio import IncompleteReadError
+from collections.abc import Awaitable
+from typing import Protocol, TypeVar
+
+from aiosmpplib import ESME
+from aiosmpplib.broker import AbstractBroker
+from aiosmpplib.hook import AbstractHook
+from aiosmpplib.protocol import (
+    PDU_HEADER_LENGTH,
+    BindReceiver,
+    BindTransceiver,
+    BindTransmitter,
+    GenericNack,
+    SmppMessage,
+)
+from aiosmpplib.retrytimer import AbstractRetryTimer
+from aiosmpplib.state import (
+    COMMAND_RESPONSE_MAP,
+    BindMode,
+    PduHeader,
+    SmppCommand,
+    SmppCommandStatus,
+    SmppError,
+)
+from aiosmpplib.throttle import AbstractThrottleHandler
+
+from proactive_sms.carriers.smpp.config import SmppConfig
+from proactive_sms.carriers.smpp.correlator import PendingPart, WindowCorrelator
+from proactive_sms.carriers.smpp.pdus import PreEncodedSubmitSm
+
+log = logging.getLogger(__name__)
+_library_log = logging.getLogger("proactive_sms.carriers.smpp.aiosmpplib")
+
+_HEADER = struct.Struct("!IIII")
+_MAX_PDU_OCTETS = 2**16 + 1024  # message_payload may hold 64 KiB; more means a broken stream
+# What aiosmpplib's start() expects from a session task and turns into a reconnect.
+_SESSION_ERRORS = (ConnectionError, TimeoutError, IncompleteReadError, OSError, ValueError)
+_T = TypeVar("_T")
+_BIND_REQUESTS = (BindTransmitter, BindReceiver, BindTransceiver)
+_WRITE_BUFFER_HIGH = 256 * 1024  # wait for the socket (drain) above this many unsent octets
+
+
+class SessionEvents(Protocol):
+    """What the carrier hears from the session (implemented by SmppCarrier)."""
+
+    def session_started(self) -> int: ...  # returns the new session's generation
+    def session_ended(self, generation: int) -> None: ...
+    def may_send(self, part: PendingPart) -> bool: ...
+    def part_written(self, part: PendingPart, sequence_num: int) -> None: ...
+    async def deliver_sm(self, pdu: bytes, sequence_num: int, generation: int) -> None: ...
+
+
+class _ForwardToLogging(logging.Handler):
+    """aiosmpplib's StructuredLogger has no parent logger; route its records into ours."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _library_log.isEnabledFor(record.levelno):
+            record.name = _library_log.name
+            _library_log.handle(record)
+
+
+class PartBroker(AbstractBroker):
+    """The queue between submit() and aiosmpplib's sender loop; at most window_size entries."""
+
+    def __init__(self, capacity: int) -> None:
+        self._queue: asyncio.Queue[SmppMessage] = asyncio.Queue(maxsize=capacity)
+
+    def offer(self, message: SmppMessage) -> None:
+        self._queue.put_nowait(message)  # cannot be full: the window admits at most capacity
+
+    def drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    async def enqueue(self, message: SmppMessage) -> None:
+        await self._queue.put(message)
+
+    async def dequeue(self) -> SmppMessage:
+        while True:
+            message = await self._queue.get()
+            if isinstance(message, PreEncodedSubmitSm):
+                part = message.call
+                if isinstance(part, PendingPart) and part.done:
+                    continue  # its submit() already has an answer (NOT_SENT, cancelled)
+            return message
+
+
+class _Hook(AbstractHook):
+    def __init__(self, events: SessionEvents) -> None:
+        self._events = events
+
+    async def sending(self, smpp_message: SmppMessage, pdu: bytes, client_id: str) -> None:
+        if isinstance(smpp_message, PreEncodedSubmitSm):
+            part = smpp_message.call
+            assert isinstance(part, PendingPart)
+            if not self._events.may_send(part):
+                # aiosmpplib's sender logs a ValueError and goes on with the next message.
+                raise ValueError("submit_sm of an ended session or abandoned call: not sent")
+            self._events.part_written(part, smpp_message.sequence_num)
+
+    async def received(self, smpp_message: SmppMessage | None, pdu: bytes, client_id: str) -> None:
+        return None  # answers are settled in the correlator, deliver_sm in deliveries
+
+    async def send_error(self, smpp_message: SmppMessage, error: Exception, client_id: str) -> None:
+        return None  # only called for aiosmpplib's own SubmitSm, which we never send
+
+
+class _NoThrottle(AbstractThrottleHandler):
+    async def throttled(self) -> None:
+        return None
+
+    async def not_throttled(self) -> None:
+        return None
+
+    async def allow_request(self) -> bool:
+        return True
+
+    async def throttle_delay(self) -> float:
+        return 0.0
+
+
+class Backoff(AbstractRetryTimer):
+    """Exponential reconnect delay from min_s to max_s, with jitter; stop() cuts a wait short.
+
+    aiosmpplib calls wait() after every failed connect and every ended session, and reset()
+    after every successful bind. The jitter (up to a quarter) keeps many workers that lost the
+    same SMSC from knocking on it in the same instant.
+    """
+
+    def __init__(self, min_s: float, max_s: float) -> None:
+        self._min_s = min_s
+        self._max_s = max_s
+        self._next_s = min_s
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def next_delay(self) -> float:
+        return self._next_s
+
+    def reset(self) -> None:
+        self._next_s = self._min_s
+
+    async def wait(self) -> None:
+        delay = self._next_s * (1 - random.random() / 4)
+        self._next_s = min(self._next_s * 2, self._max_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
+
+class Session(ESME):
+    """One ESME bound as transceiver, reporting to SessionEvents."""
+
+    def __init__(
+        self,
+        config: SmppConfig,
+        events: SessionEvents,
+        correlator: WindowCorrelator,
+        broker: PartBroker,
+        backoff: Backoff,
+    ) -> None:
+        super().__init__(
+            smsc_host=config.host,
+            smsc_port=config.port,
+            system_id=config.system_id,
+            password=config.password,
+            system_type=config.system_type,
+            bind_mode=BindMode.TRANSCEIVER,
+            enquire_link_interval=float(config.enquire_link_interval_s),
+            # aiosmpplib uses it for connect, bind and the enquire_link answer
+            socket_timeout=float(config.response_timeout_s),
+            log_level=logging.INFO,  # its per-PDU lines are DEBUG: skipped, not formatted
+            log_handler=_ForwardToLogging(),
+            log_include_timestamp=False,
+            hook=_Hook(events),
+            broker=broker,
+            throttle_handler=_NoThrottle(),
+            correlator=correlator,
+            retry_timer=backoff,
+        )
+        self._events = events
+        self._window_correlator = correlator
+        self._generation = 0
+        # aiosmpplib's _disconnect forgets _writer without closing it; we keep our own handle.
+        self._socket: asyncio.StreamWriter | None = None
+        self._outbox: list[bytes] = []
+        self._flush_scheduled = False
+
+    async def acknowledge(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        """Send a deliver_sm_resp, unless its session has ended (the SMSC will redeliver).
+
+        Built as octets and queued with the coalesced writes: one resp per receipt makes this
+        as hot as submit_sm, and aiosmpplib's DeliverSmResp dataclass costs more than the write.
+        """
+        writer = self._writer
+        if (
+            generation != self._generation
+            or self.session_state != self.bind_mode.session_state
+            or self._is_shutting_down  # unbind sent: the SMSC no longer expects answers
+            or writer is None
+        ):
+            return False
+        # header + the empty message_id C-string (unused in deliver_sm_resp)
+        header = _HEADER.pack(17, SmppCommand.DELIVER_SM_RESP, command_status, sequence_num)
+        self._queue_write(writer, header + b"\x00")
+        if writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
+            async with self._drain_lock:
+                await writer.drain()
+        return True
+
+    # --- overrides --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            await super().start()
+        finally:
+            self._close_socket()
+
+    async def connect(self) -> None:
+        # aiosmpplib opens a new socket per attempt and never closes the previous one (nor the
+        # one of a refused bind): close it here, or every reconnect leaks a file descriptor.
+        self._close_socket()
+        self._outbox.clear()
+        try:
+            await super().connect()
+        except (SmppError, *_SESSION_ERRORS):  # start() logs and retries these
+            self._close_socket()
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything else would end start() for good
+            self._close_socket()
+            raise OSError(f"bind failed: {exc!r}") from exc
+        self._socket = self._writer
+        self._generation = self._events.session_started()
+
+    async def _end_task(self, task: asyncio.Task[object]) -> None:
+        # aiosmpplib gives each task 0.5 s to end by itself, so every reconnect and every stop
+        # took a second. Nothing in these tasks needs a graceful end: what was pending is settled
+        # by session_ended, and an unacknowledged deliver_sm comes again.
+        if not task.done():
+            task.cancel()
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("SMPP session task %s ended with %r", task.get_name(), task.exception())
+
+    async def _get_pdu(self) -> tuple[bytes, PduHeader]:
+        assert self._reader is not None
+        while True:
+            header = await self._reader.readexactly(PDU_HEADER_LENGTH)
+            length, command_id, status, sequence_num = _HEADER.unpack(header)
+            if not PDU_HEADER_LENGTH <= length <= _MAX_PDU_OCTETS:
+                raise ValueError(f"PDU length {length} is not plausible; stream is out of step")
+            body = await self._reader.readexactly(length - PDU_HEADER_LENGTH)
+            try:
+                command = SmppCommand(command_id)
+            except ValueError:
+                log.warning("SMSC sent unknown command id 0x%08X; ignored", command_id)
+                if not command_id & 0x80000000:  # a request expects an answer
+                    await self._send_data(_generic_nack(sequence_num))
+                continue
+            try:
+                command_status = SmppCommandStatus(status)
+            except ValueError:
+                self._window_correlator.note_raw_status(sequence_num, status)
+                command_status = SmppCommandStatus.ESME_RUNKNOWNERR
+            return header + body, PduHeader(length, command, command_status, sequence_num)
+
+    async def _handle_request(self, pdu: bytes, header: PduHeader) -> SmppMessage | None:
+        command = header.smpp_command
+        if command == SmppCommand.DELIVER_SM:
+            # Returning None makes aiosmpplib skip its automatic (always ESME_ROK) resp.
+            await self._events.deliver_sm(pdu, header.sequence_num, self._generation)
+            return None
+        if command in (SmppCommand.ENQUIRE_LINK, SmppCommand.UNBIND):
+            return await super()._handle_request(pdu, header)
+        await self._send_data(_generic_nack(header.sequence_num))
+        return None
+
+    async def _send_data(self, smpp_message: SmppMessage) -> None:
+        """aiosmpplib's _send_data, with the writes of submit_sm coalesced (see acknowledge too).
+
+        aiosmpplib writes (one send() system call) per PDU; under load that call is most of the
+        cost of a submit, so the PDUs produced in one turn of the event loop leave in one write.
+        Every other PDU (bind, unbind, enquire_link, generic_nack) first flushes what is
+        pending and goes out at once, so order on the wire is the order of the calls.
+        """
+        is_part = isinstance(smpp_message, PreEncodedSubmitSm)
+        if is_part:
+            part = smpp_message.call
+            assert isinstance(part, PendingPart)
+            # A part dequeued just as its session ended must not wait for the next bind and
+            # go out then: its submit() has already been answered NOT_SENT.
+            if not self._events.may_send(part):
+                return
+        if not isinstance(smpp_message, _BIND_REQUESTS):
+            await self._bound.wait()
+        is_request = smpp_message.smpp_command in COMMAND_RESPONSE_MAP
+        if is_request:
+            smpp_message.sequence_num = self.sequence_generator.next_sequence()
+        pdu = smpp_message.pdu()
+        await self.hook.sending(smpp_message, pdu, self.client_id)
+        writer = self._writer
+        if writer is None:
+            raise ConnectionResetError("SMPP connection already closed")
+        if is_part:
+            self._queue_write(writer, pdu)
+        else:
+            self._outbox.append(pdu)
+            self._flush(writer)
+        if writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
+            async with self._drain_lock:
+                await writer.drain()
+        if is_request:
+            await self.correlator.put(smpp_message)
+
+    def _queue_write(self, writer: asyncio.StreamWriter, pdu: bytes) -> None:
+        self._outbox.append(pdu)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush, writer)
+
+    def _flush(self, writer: asyncio.StreamWriter) -> None:
+        self._flush_scheduled = False
+        outbox, self._outbox = self._outbox, []
+        # A PDU queued for a connection that has since been replaced is dropped: its part was
+        # settled (LOST) when that session ended.
+        if outbox and writer is self._writer and not writer.is_closing():
+            writer.write(b"".join(outbox))
+
+    async def _receive_data(self) -> bytes | None:
+        return await self._guard("receiver", super()._receive_data())
+
+    async def _dequeue_messages(self) -> dict[str, object]:
+        return await self._guard("sender", super()._dequeue_messages()) or {}
+
+    async def _connection_keeper(self) -> None:
+        await self._guard("keeper", super()._connection_keeper())
+
+    async def _guard(self, name: str, task: Awaitable[_T]) -> _T | None:
+        generation = self._generation
+        try:
+            return await task
+        except _SESSION_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - ends the session cleanly instead of killing start()
+            log.exception("SMPP session %s failed; reconnecting", name)
+            return None
+        finally:
+            self._events.session_ended(generation)
+
+    def _close_socket(self) -> None:
+        for writer in {self._writer, self._socket}:
+            if writer is not None:
+                writer.close()
+        self._writer = self._socket = None
+
+
+def _generic_nack(sequence_num: int) -> GenericNack:
+    return GenericNack(sequence_num=sequence_num, command_status=SmppCommandStatus.ESME_RINVCMDID)
