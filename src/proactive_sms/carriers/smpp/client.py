@@ -197,7 +197,8 @@ class SmppCarrier:
                 retryable = outcome.fate is PartFate.NOT_SENT or is_retryable(
                     outcome.command_status, outcome.generic_nack
                 )
-                if not retryable or retries >= self.config.partial_retry_limit:
+                out_of_tries = retries >= self.config.partial_retry_limit
+                if not retryable or out_of_tries or self._stopping:
                     return _later_part_failure(text, outcome, ids, number, total)
                 retries += 1
                 await self._partial_retry_pause(retries, outcome)

@@ -133,21 +133,31 @@ class WindowCorrelator(AbstractCorrelator):
             self._others.pop(next(iter(self._others)))
         self._others[smpp_message.sequence_num] = smpp_message
 
-    async def get(self, response: SmppMessage) -> SmppMessage | None:
-        sequence_num = response.sequence_num
-        command_status = self._raw_status.pop(sequence_num, int(response.command_status))
+    def answer(
+        self, sequence_num: int, command_status: int, message_id: str, generic_nack: bool
+    ) -> bool:
+        """Settle the part a submit_sm_resp / generic_nack answers; False if none waits for it."""
         part = self._written.pop(sequence_num, None)
         if part is None:
-            return self._others.pop(sequence_num, None)
-        part.settle(
-            PartOutcome(
-                PartFate.ANSWERED,
-                command_status,
-                getattr(response, "message_id", ""),
-                response.smpp_command == SmppCommand.GENERIC_NACK,
-            )
-        )
-        return part.message
+            return False
+        command_status = self._raw_status.pop(sequence_num, command_status)
+        part.settle(PartOutcome(PartFate.ANSWERED, command_status, message_id, generic_nack))
+        return True
+
+    async def get(self, response: SmppMessage) -> SmppMessage | None:
+        # Reached for answers to enquire_link / unbind, and for any submit answer the session's
+        # fast path did not take (see Session._handle_response).
+        sequence_num = response.sequence_num
+        part = self._written.get(sequence_num)
+        if part is not None and self.answer(
+            sequence_num,
+            int(response.command_status),
+            getattr(response, "message_id", ""),
+            response.smpp_command == SmppCommand.GENERIC_NACK,
+        ):
+            return part.message
+        self._raw_status.pop(sequence_num, None)
+        return self._others.pop(sequence_num, None)
 
     async def put_delivery(self, smsc_message_id: str, submit_sm: SubmitSm) -> None:
         return None  # receipts are matched by the store, not here

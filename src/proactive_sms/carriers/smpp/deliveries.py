@@ -104,7 +104,7 @@ class Deliveries:
                 ready = self._reassembler.add(
                     sender, recipient, fields.data_coding, concat, payload, fields.sequence_num
                 )
-                if len(self._reassembler) and not ready:
+                if len(self._reassembler):  # a set is still open: look at it when it is due
                     asyncio.get_running_loop().call_later(
                         self._reassembly_timeout_s, self._flush_expired
                     )

@@ -305,6 +305,32 @@ class Session(ESME):
         await self._send_data(_generic_nack(header.sequence_num))
         return None
 
+    async def _handle_response(self, pdu: bytes, header: PduHeader) -> SmppMessage | None:
+        # The answer to a submit_sm is the hottest PDU there is: settle its part straight from
+        # the octets instead of through aiosmpplib's dataclass, logging, throttle and segment
+        # bookkeeping. Returning None tells aiosmpplib's reader there is nothing more to do.
+        command = header.smpp_command
+        if command == SmppCommand.SUBMIT_SM_RESP or command == SmppCommand.GENERIC_NACK:
+            message_id = pdu[PDU_HEADER_LENGTH:].split(b"\x00", 1)[0].decode("latin-1")
+            if self._window_correlator.answer(
+                header.sequence_num,
+                int(header.command_status),
+                message_id,
+                command == SmppCommand.GENERIC_NACK,
+            ):
+                return None
+            if command == SmppCommand.SUBMIT_SM_RESP:
+                # Its part already timed out (and was reported UNCERTAIN); worth a trace, since
+                # the text did reach the SMSC after all.
+                log.warning(
+                    "submit_sm_resp for sequence %d came after its timeout (status 0x%X, id %s)",
+                    header.sequence_num,
+                    int(header.command_status),
+                    message_id,
+                )
+                return None
+        return await super()._handle_response(pdu, header)
+
     async def _send_data(self, smpp_message: SmppMessage) -> None:
         """aiosmpplib's _send_data, with the writes of submit_sm coalesced (see acknowledge too).
 
