@@ -85,6 +85,23 @@ async def test_stop_unbinds_and_settles_what_is_outstanding(
     assert sim.stats()["received"].get("unbind") == 1
 
 
+async def test_stop_turns_texts_waiting_for_the_window_into_not_sent(
+    sim: SmscSimulator, carrier_for
+) -> None:
+    sim.configure(response_delay_s=0.2)
+    async with carrier_for(window_size=2) as carrier:
+        texts = [text_to("hi") for _ in range(20)]
+        submits = [asyncio.ensure_future(carrier.submit(text)) for text in texts]
+        await eventually(lambda: len(sim.accepted_submits()) == 2)
+        stopping = asyncio.ensure_future(carrier.stop())
+        results = await asyncio.gather(*submits)
+        await stopping
+    statuses = [r.status for r in results]
+    assert statuses[:2] == [SubmitStatus.ACCEPTED] * 2  # in flight: allowed to finish
+    assert set(statuses[2:]) == {SubmitStatus.NOT_SENT}
+    assert len(sim.accepted_submits()) == 2
+
+
 async def test_dead_peer_is_detected_by_enquire_link_and_submits_do_not_hang() -> None:
     server_sockets: list[asyncio.StreamWriter] = []
     done = asyncio.Event()

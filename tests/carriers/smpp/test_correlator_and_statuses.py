@@ -10,13 +10,13 @@ from aiosmpplib.protocol import EnquireLink, EnquireLinkResp, SubmitSmResp
 from aiosmpplib.state import SmppCommandStatus
 
 from proactive_sms.carriers.base import SubmitStatus
+from proactive_sms.carriers.smpp.backoff import Backoff
 from proactive_sms.carriers.smpp.correlator import (
     PartFate,
     PartOutcome,
     PendingPart,
     WindowCorrelator,
 )
-from proactive_sms.carriers.smpp.session import Backoff
 from proactive_sms.carriers.smpp.statuses import is_retryable, refusal_status
 
 

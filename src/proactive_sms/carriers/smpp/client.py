@@ -29,6 +29,8 @@ from proactive_sms.carriers.base import (
     normalize_message_id,
 )
 from proactive_sms.carriers.smpp.addressing import e164_address, source_address
+from proactive_sms.carriers.smpp.backoff import Backoff
+from proactive_sms.carriers.smpp.broker import PartBroker
 from proactive_sms.carriers.smpp.config import SmppConfig
 from proactive_sms.carriers.smpp.correlator import (
     PartFate,
@@ -39,7 +41,7 @@ from proactive_sms.carriers.smpp.correlator import (
 from proactive_sms.carriers.smpp.deliveries import Deliveries
 from proactive_sms.carriers.smpp.parts import ConcatRefs, encode_parts
 from proactive_sms.carriers.smpp.pdus import absolute_validity, submit_sm_body
-from proactive_sms.carriers.smpp.session import Backoff, PartBroker, Session
+from proactive_sms.carriers.smpp.session import Session
 from proactive_sms.carriers.smpp.statuses import ESME_ROK, is_retryable, refusal_status
 
 log = logging.getLogger(__name__)
@@ -179,7 +181,7 @@ class SmppCarrier:
         for number, body in enumerate(bodies, start=1):
             retries = 0
             while True:
-                outcome = await self._send_part(body)
+                outcome = await self._send_part(body, first=number == 1)
                 if _accepted(outcome):
                     ids.append(normalize_message_id(outcome.message_id))
                     break
@@ -212,12 +214,13 @@ class SmppCarrier:
         else:
             await asyncio.sleep(delay)
 
-    async def _send_part(self, body: bytes) -> PartOutcome:
+    async def _send_part(self, body: bytes, first: bool) -> PartOutcome:
         await self._window.acquire()
         try:
             # Checked after the (possibly long) wait for a slot, and with no await before the
             # queueing, so a part can never be queued into a session that has already ended.
-            if not self._live:
+            # Once stop() began, only texts already started may go on (to finish long ones).
+            if not self._live or (first and self._stopping):
                 return PartOutcome(PartFate.NOT_SENT)
             loop = asyncio.get_running_loop()
             part = PendingPart(loop.create_future(), self._generation, body)

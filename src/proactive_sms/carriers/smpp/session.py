@@ -1,38 +1,38 @@
 """aiosmpplib's ESME, fitted with our seams and with the few overrides production needs.
 
 aiosmpplib keeps doing what it does well: connect, bind, the reconnect loop, enquire_link on an
-idle link (and dropping a link that stays silent), answering enquire_link and unbind, framing,
-and parsing responses. What is ours (each one is an argument of ESME or a small override,
-pinned to aiosmpplib 0.7.4; see shared SMPP.md for why these traps matter):
+idle link (and dropping a link that stays silent), answering enquire_link and unbind, framing.
+What is ours (each one is an argument of ESME or a small override, pinned to aiosmpplib 0.7.4;
+see shared SMPP.md for the traps behind them):
 
-- broker: a bounded asyncio.Queue whose entries are pre-encoded submit_sm; a part given up
-  (session ended, caller cancelled) is skipped instead of being sent late;
+- broker (broker.py): a bounded queue of pre-encoded submit_sm; a part given up (session ended,
+  caller cancelled) is skipped instead of being sent late;
 - hook.sending: marks a part as written and registers it by sequence number *before* the write,
   so its answer can never arrive before it is known, and refuses parts of an ended session;
-- correlator: see correlator.py; throttle handler: none (the dispatcher paces and pauses a code
-  on THROTTLED; a second pacer here would only hide the signal); retry timer: our backoff;
+- correlator (correlator.py), retry timer (backoff.py); throttle handler: none (the dispatcher
+  paces and pauses a code on THROTTLED; a second pacer here would only hide the signal);
 - _get_pdu: a command_status outside aiosmpplib's enum (vendor codes 0x400+) or an unknown
   command id would raise ValueError there and drop the session, in a loop if the SMSC insists;
+- _handle_response: submit_sm_resp / generic_nack settle their part straight from the octets;
 - _handle_request: deliver_sm goes to our handler and gets its deliver_sm_resp only after the
   application has handled it (see deliveries.py); other unexpected requests get generic_nack;
+- _send_data: coalesces the writes of one event-loop turn into one system call;
 - the three session tasks: report the end of a session at once, and turn an unexpected
   exception into a clean end, since aiosmpplib's start() would otherwise die with it and leave
-  the other tasks running.
+  the other tasks running; _end_task cancels them at once instead of waiting 0.5 s each;
+- connect/start: close the sockets aiosmpplib opens and forgets (one per reconnect).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import struct
 from asyncio import IncompleteReadError
 from collections.abc import Awaitable
 from typing import Protocol, TypeVar
 
 from aiosmpplib import ESME
-from aiosmpplib.broker import AbstractBroker
 from aiosmpplib.hook import AbstractHook
 from aiosmpplib.protocol import (
     PDU_HEADER_LENGTH,
@@ -42,7 +42,6 @@ from aiosmpplib.protocol import (
     GenericNack,
     SmppMessage,
 )
-from aiosmpplib.retrytimer import AbstractRetryTimer
 from aiosmpplib.state import (
     COMMAND_RESPONSE_MAP,
     BindMode,
@@ -53,6 +52,8 @@ from aiosmpplib.state import (
 )
 from aiosmpplib.throttle import AbstractThrottleHandler
 
+from proactive_sms.carriers.smpp.backoff import Backoff
+from proactive_sms.carriers.smpp.broker import PartBroker
 from proactive_sms.carriers.smpp.config import SmppConfig
 from proactive_sms.carriers.smpp.correlator import PendingPart, WindowCorrelator
 from proactive_sms.carriers.smpp.pdus import PreEncodedSubmitSm
@@ -88,32 +89,6 @@ class _ForwardToLogging(logging.Handler):
             _library_log.handle(record)
 
 
-class PartBroker(AbstractBroker):
-    """The queue between submit() and aiosmpplib's sender loop; at most window_size entries."""
-
-    def __init__(self, capacity: int) -> None:
-        self._queue: asyncio.Queue[SmppMessage] = asyncio.Queue(maxsize=capacity)
-
-    def offer(self, message: SmppMessage) -> None:
-        self._queue.put_nowait(message)  # cannot be full: the window admits at most capacity
-
-    def drain(self) -> None:
-        while not self._queue.empty():
-            self._queue.get_nowait()
-
-    async def enqueue(self, message: SmppMessage) -> None:
-        await self._queue.put(message)
-
-    async def dequeue(self) -> SmppMessage:
-        while True:
-            message = await self._queue.get()
-            if isinstance(message, PreEncodedSubmitSm):
-                part = message.call
-                if isinstance(part, PendingPart) and part.done:
-                    continue  # its submit() already has an answer (NOT_SENT, cancelled)
-            return message
-
-
 class _Hook(AbstractHook):
     def __init__(self, events: SessionEvents) -> None:
         self._events = events
@@ -146,36 +121,6 @@ class _NoThrottle(AbstractThrottleHandler):
 
     async def throttle_delay(self) -> float:
         return 0.0
-
-
-class Backoff(AbstractRetryTimer):
-    """Exponential reconnect delay from min_s to max_s, with jitter; stop() cuts a wait short.
-
-    aiosmpplib calls wait() after every failed connect and every ended session, and reset()
-    after every successful bind. The jitter (up to a quarter) keeps many workers that lost the
-    same SMSC from knocking on it in the same instant.
-    """
-
-    def __init__(self, min_s: float, max_s: float) -> None:
-        self._min_s = min_s
-        self._max_s = max_s
-        self._next_s = min_s
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def next_delay(self) -> float:
-        return self._next_s
-
-    def reset(self) -> None:
-        self._next_s = self._min_s
-
-    async def wait(self) -> None:
-        delay = self._next_s * (1 - random.random() / 4)
-        self._next_s = min(self._next_s * 2, self._max_s)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), delay)
 
 
 class Session(ESME):
