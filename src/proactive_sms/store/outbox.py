@@ -118,12 +118,14 @@ def take_lease(conn: Connection, registration_id: int, worker_id: str, now: date
         transport_lease.c.registration_id == registration_id))
     if exists is not None:
         return False
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT it returned from.
     inserted = conn.execute(
         insert(conn, transport_lease)
         .values(registration_id=registration_id, worker_id=worker_id, expires_at=expires_at)
         .on_conflict_do_nothing()
-    ).rowcount
-    return inserted == 1
+        .returning(transport_lease.c.registration_id)
+    ).first()
+    return inserted is not None
 
 
 def release_lease(conn: Connection, registration_id: int, worker_id: str) -> None:
