@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from proactive_sms.carriers.base import SubmitStatus, receipt_id_candidates
+from proactive_sms.carriers.base import SourceKind, SubmitStatus, receipt_id_candidates
 from proactive_sms.carriers.smsc_sim import SmscSimulator
 
 from .conftest import Recorder, eventually, text_to
@@ -72,6 +72,7 @@ async def test_three_part_gsm_text_leaves_as_udh_parts(sim: SmscSimulator, carri
     (ref,) = {r.udh[0] for r in records}
     assert [r.udh for r in records] == [(ref, 3, 1), (ref, 3, 2), (ref, 3, 3)]
     assert all(r.short_message[:3] == bytes([5, 0, 3]) for r in records)
+    assert {r.registered_delivery for r in records} == {1}
     assert b"\x1b\x28" in records[0].short_message  # '{' as an escape pair, unpacked
     assert sim.reassembled() == [(text.destination[1:], body)]
 
@@ -91,6 +92,20 @@ async def test_two_part_arabic_text_leaves_as_ucs2_udh_parts(
     ]
     assert records[0].payload == text.parts[0].encode("utf-16-be")
     assert sim.reassembled() == [(text.destination[1:], ARABIC)]
+
+
+async def test_short_code_and_alphanumeric_senders_get_their_ton_npi(
+    sim: SmscSimulator, carrier_for
+) -> None:
+    async with carrier_for() as carrier:
+        await carrier.submit(text_to("hi", source="12345", source_kind=SourceKind.SHORT))
+        await carrier.submit(text_to("hi", source="ACME", source_kind=SourceKind.ALPHANUMERIC))
+        await carrier.submit(text_to("hi", source="+18005550100", source_kind=SourceKind.TOLL_FREE))
+    assert [(r.source_ton, r.source_npi, r.source_addr) for r in sim.accepted_submits()] == [
+        (3, 0, "12345"),
+        (5, 0, "ACME"),
+        (1, 1, "18005550100"),
+    ]
 
 
 async def test_consecutive_long_texts_use_different_refs(sim: SmscSimulator, carrier_for) -> None:

@@ -4,15 +4,22 @@ What the dispatcher can rely on (see carriers/base.py for the statuses):
 - submit() is safe from many tasks at once. At most window_size submit_sm (each part of a long
   text is one) await their answer at any moment; further parts wait for a slot.
 - NOT_SENT means no octet of this text left the process: the text may be submitted again.
-  UNCERTAIN means a PDU was written and its answer is unknown (timeout or lost connection): the
-  text must not be sent again blindly. While unbound, submit() answers NOT_SENT at once.
+  UNCERTAIN means a PDU was handed to the socket and its answer is unknown (no answer within
+  response_timeout_s, or the connection ended first): the text must not be sent again blindly.
+  While unbound, submit() answers NOT_SENT at once; it never waits for a reconnect.
+- A text that cannot be addressed or encoded as given is PERMANENT with no error_code, and
+  nothing is sent.
 - A long text is sent part after part. A refusal of the first part is reported as such
-  (THROTTLED, QUEUE_FULL, TEMPORARY, PERMANENT); once a part was accepted, the carrier itself
-  retries a retryable refusal of a later part (partial_retry_limit times, short backoff, through
-  the window), or the same part after a reconnect if it could not be written, and never sends an
-  accepted part again; if that fails the result keeps the ids of the accepted parts.
+  (THROTTLED, QUEUE_FULL, TEMPORARY, PERMANENT with its code). Once a part was accepted, the
+  carrier itself retries a retryable refusal of a later part (partial_retry_limit times, short
+  backoff, through the window), and a later part that could not be written is retried after the
+  re-bind; an accepted part is never sent again. If the refusal persists the text is PERMANENT
+  ("part k/n refused after earlier parts were accepted"); if a later part gets no answer, or
+  cannot be sent at all, it is UNCERTAIN. Both keep the carrier ids of the accepted parts.
+- The link is probed with enquire_link after enquire_link_interval_s without traffic (any PDU
+  from the SMSC proves it alive); no answer within response_timeout_s ends the session, and the
+  carrier reconnects with exponential backoff (reconnect_min_s .. reconnect_max_s) until stop().
 """
-
 from __future__ import annotations
 
 import asyncio
