@@ -135,6 +135,8 @@ class SmppCarrier:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._runner
         self.session_ended(self._generation)
+        # Handlers of deliver_sm that arrived during the unbind: none may run after stop().
+        await self._deliveries.drain(grace_s)
 
     async def _run(self) -> None:
         # aiosmpplib's start() loops over connect/serve/backoff itself; this loop only restarts
