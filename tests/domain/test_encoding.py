@@ -8,12 +8,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from proactive_sms.domain import encoding as encoding_module
 from proactive_sms.domain.encoding import (
     PART_LIMIT,
     SINGLE_LIMIT,
     Encoding,
     Gsm7EncodeError,
     analyze,
+    basic_gsm7_segments,
     count_units,
     decode_gsm7,
     decode_ucs2,
@@ -424,3 +426,45 @@ def test_smart_replace_is_idempotent_on_any_unicode(text: str) -> None:
 @given(_gsm_text)
 def test_smart_replace_leaves_gsm7_text_unchanged(text: str) -> None:
     assert smart_replace(text) == text
+
+
+# The arithmetic fast path of the packing (every character one unit) against the piece-by-piece
+# packing it stands in for, on the texts that take it and on the ones that must not.
+_basic_text = st.text(alphabet=st.sampled_from(sorted(BASIC_CHARS)), max_size=480)
+_bmp_text = st.text(alphabet=st.characters(max_codepoint=0xD7FF), max_size=300)
+
+
+@settings(max_examples=300)
+@given(st.one_of(_basic_text, _bmp_text, texts))
+@example("a" * 160)
+@example("a" * 161)
+@example("a" * 306)
+@example("a" * 307)
+@example(ZH * 70)
+@example(ZH * 71)
+@example(ZH * 134)
+@example(ZH * 135)
+@example("\ue000" * 71)
+def test_fast_packing_is_the_piece_by_piece_packing(text: str) -> None:
+    for encoding in Encoding:
+        if encoding is Encoding.GSM7 and not is_gsm7(text):
+            continue
+        assert encoding_module._pack(text, encoding) == encoding_module._pack_atoms(text, encoding)
+
+
+@settings(max_examples=300)
+@given(st.one_of(_basic_text, texts, st.text(max_size=400)))
+@example("a" * 160)
+@example("a" * 161)
+@example("a" * 306)
+@example("a" * 307)
+@example("a{b")
+@example("tab\there")
+def test_basic_gsm7_segments_is_what_analyze_says_whenever_it_answers(text: str) -> None:
+    segments = basic_gsm7_segments(text)
+    if segments is None:
+        assert not (text.isascii() and BASIC_CHARS.issuperset(text))
+        return
+    for smart in (False, True):
+        report = analyze(text, smart=smart)
+        assert (report.segments, report.encoding, report.text) == (segments, Encoding.GSM7, text)

@@ -6,11 +6,14 @@ import threading
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from proactive_sms.domain import template
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.services import administration, launching
+from proactive_sms.services import administration, importing, launching
 from proactive_sms.store import skills as skill_store
 from proactive_sms.store.schema import message
 from tests.factories import HEADER, import_people, person, registration, skill, us_number, write_csv
@@ -126,8 +129,6 @@ def test_every_skip_reason(engine, bu, clock, tmp_path):
         [*person(9), "2026-03-04", ""],  # expires today: still sent
     ]
     write_csv(tmp_path / "people.csv", rows, header)
-    from proactive_sms.services import importing
-
     importing.import_calling_list(engine, bu, "people", tmp_path / "people.csv", clock)
     registration(engine, bu, clock)
     administration.dnc_add(engine, bu, clock, [us_number(2)])
@@ -173,3 +174,62 @@ def test_arabic_template_is_ucs2_with_isolated_values(engine, bu, clock, tmp_pat
     rows = _decisions(engine, created.id)
     assert {r.encoding for r in rows} == {"ucs2"}
     assert any("\u2066Ann1\u2069" in r.body for r in rows)  # Latin: a left-to-right isolate
+
+
+def test_two_launches_at_once_count_each_record_once_between_them(engine, bu, clock, tmp_path):
+    created = _setup(engine, bu, clock, tmp_path, count=2000)
+    with engine.begin() as conn:
+        skill_store.set_text(conn, created.id, None, "Hello {FirstName}", "auto")
+        skill_store.change_status(conn, created.id, skill_store.SkillStatus.LAUNCHING,
+                                  [skill_store.SkillStatus.DRAFT], clock.now())
+    summaries: list[launching.LaunchSummary] = []
+    threads = [threading.Thread(target=lambda: summaries.append(
+        launching.start_skill(engine, created.id, clock, batch_size=150))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # decided_now counts only what each one really inserted: together, every record once
+    assert sum(s.decided_now for s in summaries) == 2000
+
+
+def test_a_list_imported_after_others_is_launched_whole_and_alone(engine, bu, clock, tmp_path):
+    import_people(engine, bu, clock, tmp_path, 700, name="first")
+    header = [*HEADER, "Balance"]
+    rows = [[*person(i), f"${i}.00"] for i in range(1000, 1900)]
+    importing.import_calling_list(engine, bu, "people", write_csv(tmp_path / "p.csv", rows,
+                                                                  header), clock)
+    import_people(engine, bu, clock, tmp_path, 300, name="last")
+    registration(engine, bu, clock)
+    created = skill(engine, bu, clock)
+    summary = launching.start_skill(engine, created.id, clock, batch_size=128,
+                                    message_text="Hi {first_name}, {Balance} is due")
+    assert summary.pending == 900
+    bodies = {r.body for r in _decisions(engine, created.id)}
+    assert len(bodies) == 900
+    assert "Hi Ann1899, $1899.00 is due" in bodies
+
+
+_NAMES = ["FirstName", "first_name", "First Name", "Balance", "balance", "Note", "City"]
+_VALUES = st.one_of(st.sampled_from(["Ann", " ", "", "$12.50", "\u2066x", "https://x.co/a"]),
+                    st.none(), st.integers(), st.text(max_size=8))
+_TEMPLATES = ["Hi {FirstName}, {Balance} is due.", "{first name}{balance}", "مرحبا {FirstName}",
+              "{Note} https://x.co/{Balance}", "{FirstName} {FirstName}", "fixed"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_TEMPLATES), st.sampled_from(["ltr", "rtl", "auto"]),
+       st.lists(st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=5), max_size=6))
+def test_the_launch_renderer_is_template_render(body, direction, records):
+    parsed = template.parse(body)
+    resolved = template.resolve_direction(parsed, direction)
+    renderer = launching._Renderer(parsed, resolved)
+    for fields in [*records, *records]:  # twice: the second time from the cached plans
+        try:
+            expected = template.render(parsed, fields, resolved)
+        except template.MissingFieldError as exc:
+            with pytest.raises(template.MissingFieldError) as raised:
+                renderer.render(fields)
+            assert raised.value.field == exc.field
+            continue
+        assert renderer.render(fields) == expected

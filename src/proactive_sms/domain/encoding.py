@@ -11,10 +11,13 @@ part may carry one unit less than its limit, and the count comes from the same p
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from dataclasses import dataclass
 
 from proactive_sms.domain.gsm7 import (
+    BASIC_CHARS,
+    GSM7_CHARS,
     Gsm7EncodeError,
     count_septets,
     decode_gsm7,
@@ -30,6 +33,7 @@ __all__ = [
     "EncodingReport",
     "Gsm7EncodeError",
     "analyze",
+    "basic_gsm7_segments",
     "count_units",
     "decode_gsm7",
     "decode_ucs2",
@@ -144,7 +148,42 @@ def _pack(text: str, encoding: Encoding) -> tuple[list[int], int, int]:
 
     Greedy is optimal here: every piece costs at most 2, so each full part wastes at most one
     unit, and it is what SMSCs and handsets do, so our count matches the carrier's bill.
+
+    Fast path: when every character is one unit and may be cut anywhere (GSM-7 text without
+    extension characters; UCS-2 text below the surrogates), the packing is arithmetic. Launch
+    analyses every message of a list, and this is nearly all of them.
     """
+    if encoding is Encoding.GSM7:
+        uniform = _is_basic_ascii(text) or BASIC_CHARS.issuperset(text)
+    else:
+        uniform = not text or max(text) < "\ud800"
+    if uniform:
+        total = len(text)
+        if total <= SINGLE_LIMIT[encoding]:
+            return [0], total, total
+        starts = list(range(0, total, PART_LIMIT[encoding]))
+        return starts, total, total - starts[-1]
+    return _pack_atoms(text, encoding)
+
+
+# ASCII characters that are not in the GSM-7 basic table: the extension characters ([\\]^{|}~),
+# the backtick and the control characters but LF and CR. Built from the table, not by hand.
+_NOT_BASIC_ASCII = re.compile(
+    "[^" + re.escape("".join(sorted(c for c in BASIC_CHARS if c.isascii()))) + "]"
+)
+
+
+def _is_basic_ascii(text: str) -> bool:
+    """True for ASCII text whose every character is in the GSM-7 basic table (one septet each).
+
+    isascii() is a flag lookup and the regex runs in C, where a set test walks the characters in
+    Python objects; this is the shape of nearly every message a contact center sends.
+    """
+    return text.isascii() and _NOT_BASIC_ASCII.search(text) is None
+
+
+def _pack_atoms(text: str, encoding: Encoding) -> tuple[list[int], int, int]:
+    """`_pack` for any text, piece by piece."""
     atoms = _atoms(text, encoding)
     total = sum(units for _, units in atoms)
     if total <= SINGLE_LIMIT[encoding]:
@@ -176,6 +215,8 @@ def analyze(text: str, smart: bool = False) -> EncodingReport:
     get longer as GSM-7. Otherwise the original text is analysed. `report.text` is always the text
     to send.
     """
+    if _is_basic_ascii(text):
+        return _report(text, Encoding.GSM7)  # what the lines below decide, found sooner
     if smart and not is_gsm7(text):
         replaced = smart_replace(text)
         if is_gsm7(replaced):
@@ -185,12 +226,27 @@ def analyze(text: str, smart: bool = False) -> EncodingReport:
     return _report(text, Encoding.GSM7 if is_gsm7(text) else Encoding.UCS2)
 
 
+def basic_gsm7_segments(text: str) -> int | None:
+    """The SMS parts `text` takes when it is ASCII of the GSM-7 basic table, else None.
+
+    The fast path of `analyze` for callers that need only the count, such as launch, which
+    analyses every message of a list: for such text `analyze(text, smart)` is GSM-7, keeps `text`
+    as it is (smart or not) and reports exactly these segments. None means: ask `analyze`.
+    """
+    if not _is_basic_ascii(text):
+        return None
+    length = len(text)
+    if length <= SINGLE_LIMIT[Encoding.GSM7]:
+        return 1
+    return -(-length // PART_LIMIT[Encoding.GSM7])
+
+
 def _report(text: str, encoding: Encoding) -> EncodingReport:
     if encoding is Encoding.GSM7:
         unicode_chars: tuple[str, ...] = ()
     else:
-        # dict keeps first-seen order and drops repeats
-        unicode_chars = tuple(dict.fromkeys(c for c in text if septet_cost(c) is None))
+        # dict keeps first-seen order and drops repeats; dedupe first, then test each once
+        unicode_chars = tuple(c for c in dict.fromkeys(text) if c not in GSM7_CHARS)
     starts, units, last_units = _pack(text, encoding)
     segments = len(starts)
     limit = SINGLE_LIMIT[encoding] if segments == 1 else PART_LIMIT[encoding]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 KEPT_ERRORS = 1000  # errors kept in memory for the summary; all of them go to --errors FILE
 _SNIFF_BYTES = 64 * 1024
 
@@ -161,9 +163,11 @@ def _rows(reader) -> Iterator[tuple[int, list[str] | None]]:
 def _parse(parser: RecordParser, line: int, row: list[str] | None) -> ParsedRecord | RowError:
     if row is None:
         return RowError(line, RowProblem.BAD_VALUE, "malformed CSV (an unclosed quote?)")
-    for value in row:
-        if any("\udc80" <= ch <= "\udcff" for ch in value):
-            return RowError(line, RowProblem.BAD_VALUE, "the line is not valid UTF-8 text")
+    # A byte that is not UTF-8 reaches us as a lone surrogate (errors="surrogateescape"); an
+    # ASCII row cannot hold one, and that flag costs nothing to read.
+    joined = "".join(row)
+    if not joined.isascii() and _UNDECODABLE.search(joined):
+        return RowError(line, RowProblem.BAD_VALUE, "the line is not valid UTF-8 text")
     return parser.parse(line, row)
 
 

@@ -21,11 +21,11 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState, SkipReason
 from proactive_sms.store import calling_lists, dnc, messages, registrations, skills, tenancy
 from proactive_sms.store import templates as template_store
-from proactive_sms.store.calling_lists import StoredRecord
-from proactive_sms.store.messages import Decision
+from proactive_sms.store.calling_lists import LaunchRecord
+from proactive_sms.store.messages import Decision, destination_key
 from proactive_sms.store.skills import Skill, SkillStatus
 
-LAUNCH_BATCH = 2000
+LAUNCH_BATCH = 5000
 
 
 class LaunchError(ValueError):
@@ -107,28 +107,32 @@ def start_skill(
         dnc_list_id = registration.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
         seen = messages.live_destinations(conn, skill_id)
         decided = messages.count_decided(conn, skill_id)
+        first = calling_lists.first_id(conn, skill.calling_list_id)
 
     summary = LaunchSummary(skill_id, SkillStatus.LAUNCHING)
     decider = _Decider(skill, text, seen, clock.now().date())
-    with engine.connect() as reader:
-        for batch in calling_lists.record_batches(reader, skill.calling_list_id,
-                                                  skill.launch_cursor, batch_size):
-            reader.commit()  # do not hold a read transaction across our own writes
-            with engine.begin() as conn:
-                on_dnc = dnc.numbers_on_list(conn, dnc_list_id,
-                                             (r.sms_destination for r in batch))
-                decisions = [decider.decide(record, on_dnc) for record in batch]
-                summary.decided_now += messages.insert_decisions(conn, skill_id, decisions,
-                                                                 clock.now())
-                skills.advance_launch_cursor(conn, skill_id, batch[-1].id)
-            for d in decisions:
-                if d.state is MessageState.PENDING:
-                    summary.pending += 1
-                else:
-                    summary.skipped[d.skip_reason] += 1
-            decided += len(batch)
-            if after_batch:
-                after_batch(decided)
+    cursor = skill.launch_cursor if first is None else max(skill.launch_cursor, first - 1)
+    while True:
+        # Read, decide and write a batch in one transaction: the DNC list is read in the
+        # transaction that records the decisions, and a crash loses nothing decided.
+        with engine.begin() as conn:
+            batch = calling_lists.launch_batch(conn, skill.calling_list_id, cursor, batch_size,
+                                               dnc_list_id, decider.needs_fields)
+            if not batch:
+                break
+            decisions = [decider.decide(record) for record in batch]
+            summary.decided_now += messages.insert_decisions(conn, skill_id, decisions,
+                                                             clock.now())
+            cursor = batch[-1].id
+            skills.advance_launch_cursor(conn, skill_id, cursor)
+        for d in decisions:
+            if d.state is MessageState.PENDING:
+                summary.pending += 1
+            else:
+                summary.skipped[d.skip_reason] += 1
+        decided += len(batch)
+        if after_batch:
+            after_batch(decided)
 
     with engine.begin() as conn:
         skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING],
@@ -138,56 +142,131 @@ def start_skill(
 
 
 class _Decider:
-    """Decides one record at a time; remembers destinations already given a text."""
+    """Decides one record at a time; remembers destinations already given a text.
 
-    def __init__(self, skill: Skill, text: MessageText, seen: set[str], today: date) -> None:
+    `seen` holds `messages.destination_key`s (ints for E.164 numbers: half the memory of the
+    strings, which matters at a million records).
+    """
+
+    def __init__(self, skill: Skill, text: MessageText, seen: set[int | str],
+                 today: date) -> None:
         self.skill = skill
         self.text = text
         self.seen = seen
         self.today = today
+        self._renderer = _Renderer(text.template, text.direction)
         # A text without variables renders and encodes the same for everyone: do it once.
         self._fixed: Decision | None = None
         if not text.template.variables:
             self._fixed = self._render(0, None, {})
 
-    def decide(self, record: StoredRecord, on_dnc: set[str]) -> Decision:
+    @property
+    def needs_fields(self) -> bool:
+        return self._fixed is None
+
+    def decide(self, record: LaunchRecord) -> Decision:
         destination = record.sms_destination
-
-        def skip(reason: SkipReason, detail: str | None = None) -> Decision:
-            return Decision(record.id, MessageState.SKIPPED, destination,
-                            skip_reason=reason.value, detail=detail)
-
         if record.expiration_date is not None and record.expiration_date < self.today:
-            return skip(SkipReason.EXPIRED, f"expired on {record.expiration_date.isoformat()}")
+            return Decision(record.id, MessageState.SKIPPED, destination, None, None, 0,
+                            SkipReason.EXPIRED.value,
+                            f"expired on {record.expiration_date.isoformat()}")
         if destination is None:
             reason = SkipReason(record.sms_problem or SkipReason.NO_MOBILE_NUMBER.value)
-            return skip(reason)
-        if destination in on_dnc:
-            return skip(SkipReason.DNC)
-        if destination in self.seen:
-            return skip(SkipReason.DUPLICATE_DESTINATION)
-        if self._fixed is not None:
-            decision = Decision(record.id, self._fixed.state, destination, self._fixed.body,
-                                self._fixed.encoding, self._fixed.segments,
-                                self._fixed.skip_reason, self._fixed.detail)
+            return Decision(record.id, MessageState.SKIPPED, None, skip_reason=reason.value)
+        if record.on_dnc:
+            return Decision(record.id, MessageState.SKIPPED, destination,
+                            skip_reason=SkipReason.DNC.value)
+        key = destination_key(destination)
+        if key in self.seen:
+            return Decision(record.id, MessageState.SKIPPED, destination,
+                            skip_reason=SkipReason.DUPLICATE_DESTINATION.value)
+        fixed = self._fixed
+        if fixed is not None:
+            decision = fixed._replace(record_id=record.id, destination=destination)
         else:
-            decision = self._render(record.id, destination, record.fields)
+            decision = self._render(record.id, destination, record.fields or {})
         if decision.state is MessageState.PENDING:
-            self.seen.add(destination)
+            self.seen.add(key)
         return decision
 
     def _render(self, record_id: int, destination: str | None, fields: dict) -> Decision:
         try:
-            body = template.render(self.text.template, fields, self.text.direction)
+            body = self._renderer.render(fields)
         except template.MissingFieldError as exc:
             return Decision(record_id, MessageState.SKIPPED, destination,
                             skip_reason=SkipReason.MISSING_FIELD.value,
                             detail=f"{exc.field} is empty")
-        report = encoding.analyze(body, smart=self.text.smart_encoding)
-        if report.segments > self.skill.max_segments:
+        segments = encoding.basic_gsm7_segments(body)  # most texts: no report needed
+        if segments is not None:
+            text, encoded = body, encoding.Encoding.GSM7.value
+        else:
+            report = encoding.analyze(body, smart=self.text.smart_encoding)
+            text, encoded, segments = report.text, report.encoding.value, report.segments
+        if segments > self.skill.max_segments:
             return Decision(record_id, MessageState.SKIPPED, destination,
                             skip_reason=SkipReason.TOO_LONG.value,
-                            detail=f"{report.segments} segments, more than the skill's "
+                            detail=f"{segments} segments, more than the skill's "
                                    f"{self.skill.max_segments}")
-        return Decision(record_id, MessageState.PENDING, destination, report.text,
-                        report.encoding.value, report.segments)
+        return Decision(record_id, MessageState.PENDING, destination, text, encoded, segments)
+
+
+_PLAN_CACHE_LIMIT = 4096  # distinct field-name sets remembered; a list has a handful
+
+
+class _Renderer:
+    """template.render(tpl, fields, direction) for record after record, without redoing per
+    record what depends only on which field names the record has.
+
+    render() folds every field name of every record to find each variable's value. Records of
+    one list share a few sets of names, so for each set (a tuple of the names, in order) we work
+    out once which name each variable reads. A record whose set gives a variable exactly one
+    name, holding a non-blank string, is merged directly (left-to-right text) or handed to
+    render() with just those values (right-to-left, for the isolates); any other record goes to
+    render() whole, so the answer, or the MissingFieldError, is always render()'s own.
+    """
+
+    def __init__(self, tpl: template.Template, direction: str) -> None:
+        self._template = tpl
+        self._direction = direction
+        self._ltr = template.resolve_direction(tpl, direction) == "ltr"
+        self._plans: dict[tuple[str, ...], tuple[str | None, ...] | None] = {}
+
+    def render(self, fields: dict) -> str:
+        names = tuple(fields)
+        plan = self._plans.get(names)
+        if plan is None and names not in self._plans:
+            plan = self._plan(names)
+            if len(self._plans) < _PLAN_CACHE_LIMIT:
+                self._plans[names] = plan
+        if plan is None:
+            return template.render(self._template, fields, self._direction)
+        merged: list[str] = []
+        for piece, name in zip(self._template.pieces, plan, strict=True):
+            if name is None:
+                merged.append(piece)  # type: ignore[arg-type]  # literal text
+                continue
+            value = fields[name]
+            if value.__class__ is not str or not value.strip():
+                return template.render(self._template, fields, self._direction)
+            merged.append(value)
+        if self._ltr:
+            return "".join(merged)
+        return template.render(self._template, {n: fields[n] for n in plan if n is not None},
+                               self._direction)
+
+    def _plan(self, names: tuple[str, ...]) -> tuple[str | None, ...] | None:
+        """For each piece, the one field name a variable reads (None for literal text); None
+        when some variable has no name or several in this set: render() decides those."""
+        by_key: dict[str, list[str]] = {}
+        for name in names:
+            by_key.setdefault(template.field_key(name), []).append(name)
+        plan: list[str | None] = []
+        for piece in self._template.pieces:
+            if isinstance(piece, str):
+                plan.append(None)
+                continue
+            found = by_key.get(piece.key, [])
+            if len(found) != 1:
+                return None
+            plan.append(found[0])
+        return tuple(plan)

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select, update
 
 from proactive_sms.domain.message_states import MessageState, allowed_sources
-from proactive_sms.store.dialect import insert
+from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import message
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What launch decided for one record: a pending text, or a skip with its reason."""
+class Decision(NamedTuple):
+    """What launch decided for one record: a pending text, or a skip with its reason.
+
+    A named tuple rather than a dataclass: launch makes one per record, a million for a large
+    list, and a tuple is the cheapest immutable object Python builds.
+    """
 
     record_id: int
     state: MessageState
@@ -27,11 +31,34 @@ class Decision:
     detail: str | None = None
 
 
+# SQLite's bulk path: one prepared statement run by the driver for every row (see
+# insert_decisions). Same columns and conflict rule as the SQLAlchemy statement below.
+_INSERT_DECISIONS_SQLITE = (
+    "INSERT INTO message (skill_id, record_id, destination, body, encoding, segments, state, "
+    "skip_reason, detail, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
+    "ON CONFLICT (skill_id, record_id) DO NOTHING"
+)
+
+
 def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decision],
                      now: datetime) -> int:
-    """Store decisions; a record already decided keeps its first decision (invariant 1)."""
+    """Store decisions; a record already decided keeps its first decision (invariant 1).
+
+    Returns how many were really inserted. On SQLite the rows go straight to the driver's
+    executemany, whose rowcount is exactly the rows inserted (a conflict changes none), and which
+    skips SQLAlchemy's per-row parameter processing, most of the cost of a large launch. On
+    PostgreSQL, RETURNING counts them (rowcount of an executemany is not reliable with psycopg).
+    """
     if not decisions:
         return 0
+    if not is_postgres(conn):
+        created = _sqlite_datetime(conn, now)
+        rows = [
+            (skill_id, d.record_id, d.destination, d.body, d.encoding, d.segments,
+             d.state.value, d.skip_reason, d.detail, created)
+            for d in decisions
+        ]
+        return conn.exec_driver_sql(_INSERT_DECISIONS_SQLITE, rows).rowcount
     rows = [
         {
             "skill_id": skill_id, "record_id": d.record_id, "destination": d.destination,
@@ -41,8 +68,6 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
         }
         for d in decisions
     ]
-    # RETURNING counts what was really inserted on every backend (rowcount of an executemany
-    # is not reliable with psycopg).
     result = conn.execute(
         insert(conn, message)
         .on_conflict_do_nothing(index_elements=["skill_id", "record_id"])
@@ -52,12 +77,35 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
     return len(result.all())
 
 
-def live_destinations(conn: Connection, skill_id: int) -> set[str]:
-    """Numbers the skill already has a text for (to skip duplicates when a launch resumes)."""
-    return set(conn.scalars(select(message.c.destination).where(
+def _sqlite_datetime(conn: Connection, moment: datetime) -> str:
+    """`moment` as SQLAlchemy stores a DateTime on SQLite (its own bind processor says)."""
+    column_type = message.c.created_at.type.dialect_impl(conn.dialect)
+    return column_type.bind_processor(conn.dialect)(moment)
+
+
+def destination_key(destination: str) -> int | str:
+    """A compact, exact key for a destination, for sets of a million numbers.
+
+    An E.164 number is "+" and at most 15 digits, the first never 0, so the digits read as one
+    integer identify it (a small int takes half the memory of the string). Anything else is kept
+    as it is; an int and a str never compare equal, so keys of both kinds can share a set.
+    """
+    digits = destination[1:]
+    if destination[:1] == "+" and digits.isdigit() and digits.isascii() and digits[0] != "0":
+        return int(digits)
+    return destination
+
+
+def live_destinations(conn: Connection, skill_id: int) -> set[int | str]:
+    """Keys (`destination_key`) of the numbers the skill already has a text for.
+
+    For skipping duplicates when a launch resumes; streamed, so no list of every number is built.
+    """
+    result = conn.execute(select(message.c.destination).where(
         message.c.skill_id == skill_id, message.c.state != MessageState.SKIPPED.value,
         message.c.destination.is_not(None),
-    )))
+    ).execution_options(yield_per=10_000))
+    return {destination_key(d) for d in result.scalars()}
 
 
 def count_decided(conn: Connection, skill_id: int) -> int:
