@@ -1,0 +1,395 @@
+"""Import + launch of a large calling list, against the floor of a bulk CSV load in the same run.
+
+    .venv/bin/python bench/launch.py [--rows N] [--out DIR] [--no-docs]
+
+1. Generates a realistic calling list (ExternalId, FirstName, LastName, PhoneNumber, IsCellPhone,
+   PostalCode and a custom field Balance): valid US numbers in several formats across ~300 area
+   codes, some landlines, some repeated numbers, a small share of bad rows, a few names that need
+   UCS-2. The same seed gives the same file.
+2. The floor: the `sqlite3` command-line shell's `.import --csv` of that file into a fresh
+   database (best of 3; the least work that reads the file and stores every row). For context also
+   a Python-stdlib floor: the csv module + executemany into sqlite3, in one transaction.
+3. Ours, in a child process on a fresh SQLite file (WAL, synchronous=NORMAL, as shipped):
+   services.importing.import_calling_list, then services.launching.start_skill with the saved
+   template "Hi {FirstName}, your balance of {Balance} is due." Wall time of each.
+4. Peak memory: ru_maxrss of that child (resource.getrusage(RUSAGE_SELF) at its end), so neither
+   the generator, the floors nor this parent count. It is the whole process - interpreter,
+   SQLAlchemy, phonenumbers' metadata, SQLite's page cache - which is what an operator sees; the
+   RSS before the import is reported too, so the part the import and launch add can be told apart.
+   (tracemalloc would miss SQLite's own allocations and slow the run down severalfold.)
+
+Prints a table and refreshes the generated block of the "Import + launch" section of
+docs/benchmarks.md (the text around the block is written by people and left alone).
+Figures, not a pass/fail test: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Import + launch (bench/launch.py)"
+BEGIN = "<!-- bench/launch.py: generated results, begin -->"
+END = "<!-- bench/launch.py: generated results, end -->"
+TEMPLATE = "Hi {FirstName}, your balance of {Balance} is due."
+HEADER = ["ExternalId", "FirstName", "LastName", "PhoneNumber", "IsCellPhone", "PostalCode",
+          "Balance"]
+GOAL_RATIO = 5.0
+GOAL_PEAK_MB = 300.0
+FLOOR_RUNS = 3
+SEED = 20260304
+GENERATOR_VERSION = 1  # bump when the generated file changes, so a cached file is not reused
+
+FIRST_NAMES = [
+    "Ann", "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
+    "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
+    "Sarah", "Charles", "Karen", "Maria", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony",
+    "Betty", "Mark", "Sandra", "Kevin", "Ashley", "Wei", "Priya", "Mohammed", "Olga", "José",
+    "Chloé", "Søren", "Anaïs", "Renée", "Ümit", "Björn",
+]
+UCS2_FIRST_NAMES = ["Zoë", "Łukasz", "Nguyễn", "Ioana-Ștefania", "Çağla"]  # not GSM-7
+LAST_NAMES = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
+    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Clark",
+    "O'Brien", "Nguyen", "Kim", "Patel",
+]
+
+
+# --- the calling list ---------------------------------------------------------------------------
+
+
+def us_area_codes() -> list[str]:
+    """Area codes phonenumbers places in the US (checked on one number each, at start)."""
+    import phonenumbers
+
+    codes = []
+    for area in range(201, 990):
+        number = phonenumbers.parse(f"+1{area}2345678")
+        if (phonenumbers.is_valid_number(number)
+                and phonenumbers.region_code_for_number(number) == "US"):
+            codes.append(str(area))
+    return codes
+
+
+def generate(path: Path, rows: int) -> dict[str, int]:
+    """Write the list; return how many rows of each kind it has."""
+    rng = random.Random(SEED)
+    areas = us_area_codes()
+    kinds = {"good": 0, "landline": 0, "repeated_number": 0, "ucs2_name": 0, "bad": 0}
+    numbers: list[str] = []  # a sample of issued numbers, for repeats
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            external_id = f"C{i:08d}"
+            roll = rng.random()
+            if roll < 0.02 and i > 0:
+                first = rng.choice(UCS2_FIRST_NAMES)
+                kinds["ucs2_name"] += 1
+            else:
+                first = rng.choice(FIRST_NAMES)
+            last = rng.choice(LAST_NAMES)
+            if numbers and rng.random() < 0.01:
+                digits = rng.choice(numbers)  # the same person twice, as exports have
+                kinds["repeated_number"] += 1
+            else:
+                digits = f"{rng.choice(areas)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+                if len(numbers) < 50_000:
+                    numbers.append(digits)
+                elif rng.random() < 0.05:
+                    numbers[rng.randrange(len(numbers))] = digits
+            style = rng.random()
+            if style < 0.4:
+                shown = f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+            elif style < 0.7:
+                shown = f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+            elif style < 0.9:
+                shown = f"+1 {digits[:3]} {digits[3:6]} {digits[6:]}"
+            else:
+                shown = digits
+            is_cell = "true" if rng.random() < 0.85 else "false"
+            if is_cell == "false":
+                kinds["landline"] += 1
+            postal = f"{rng.randint(501, 99950):05d}"
+            balance = f"${rng.randint(5, 250_000) / 100:,.2f}"
+            row = [external_id, first, last, shown, is_cell, postal, balance]
+            bad = rng.random()
+            if bad < 0.015:  # 1.5% bad rows, of six kinds
+                kinds["bad"] += 1
+                kind = rng.randrange(6)
+                if kind == 0:
+                    row[3] = f"{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"  # too short
+                elif kind == 1:
+                    row[3] = rng.choice(["n/a", "unknown", "call office", "-"])
+                elif kind == 2:
+                    row[3] = ""
+                elif kind == 3:
+                    row[4] = "maybe"
+                elif kind == 4:
+                    row = row[:5]
+                else:
+                    row[0] = f"C{rng.randrange(max(i, 1)):08d}"  # an ExternalId seen before
+            else:
+                kinds["good"] += 1
+            writer.writerow(row)
+    return kinds
+
+
+def ensure_list(out: Path, rows: int) -> tuple[Path, dict[str, int], float]:
+    """The generated file, reused when a previous run made the same one."""
+    path = out / f"people-{rows}.csv"
+    meta = out / f"people-{rows}.json"
+    wanted = {"rows": rows, "seed": SEED, "version": GENERATOR_VERSION}
+    if path.exists() and meta.exists():
+        known = json.loads(meta.read_text())
+        if {k: known.get(k) for k in wanted} == wanted:
+            return path, known["kinds"], 0.0
+    started = time.perf_counter()
+    kinds = generate(path, rows)
+    meta.write_text(json.dumps({**wanted, "kinds": kinds}))
+    return path, kinds, time.perf_counter() - started
+
+
+# --- the floors ---------------------------------------------------------------------------------
+
+
+def cli_floor(csv_path: Path, work: Path) -> float | None:
+    """Best wall time of the sqlite3 shell's `.import --csv` into a fresh database."""
+    shell = shutil.which("sqlite3")
+    if shell is None:
+        return None
+    best = None
+    for _ in range(FLOOR_RUNS):
+        db = work / "floor-cli.db"
+        db.unlink(missing_ok=True)
+        started = time.perf_counter()
+        subprocess.run([shell, str(db), f".import --csv {csv_path} people"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - started
+        best = elapsed if best is None else min(best, elapsed)
+        db.unlink(missing_ok=True)
+    return best
+
+
+def python_floor(csv_path: Path, work: Path) -> float:
+    """csv module + executemany into sqlite3 (one transaction, 5,000 rows a call)."""
+    db = work / "floor-py.db"
+    db.unlink(missing_ok=True)
+    started = time.perf_counter()
+    conn = sqlite3.connect(db)
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        columns = ", ".join(f'"{h}" TEXT' for h in header)
+        conn.execute(f"CREATE TABLE people ({columns})")
+        marks = ", ".join("?" * len(header))
+        sql = f"INSERT INTO people VALUES ({marks})"
+        batch: list[list[str]] = []
+        for row in reader:
+            if len(row) != len(header):  # the shell pads or truncates; we just skip
+                continue
+            batch.append(row)
+            if len(batch) == 5000:
+                conn.executemany(sql, batch)
+                batch = []
+        conn.executemany(sql, batch)
+    conn.commit()
+    conn.close()
+    elapsed = time.perf_counter() - started
+    db.unlink(missing_ok=True)
+    return elapsed
+
+
+# --- ours, in a child process -------------------------------------------------------------------
+
+
+def child(db: Path, csv_path: Path) -> None:
+    """Import and launch on a fresh database; print one JSON line with times and peak RSS."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from proactive_sms.domain.clock import ManualClock
+    from proactive_sms.services import administration, importing, launching
+    from proactive_sms.store.engine import open_engine
+
+    clock = ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
+    engine = open_engine(f"sqlite:///{db}")
+    bu = administration.init(engine, clock, "bench", "sales", "US")
+    administration.add_registration(engine, bu, clock, code="55501", kind="short",
+                                    throughput_per_s=100.0, connection=None, dnc_group=None)
+    rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    started = time.perf_counter()
+    imported = importing.import_calling_list(engine, bu, "people", csv_path, clock)
+    import_s = time.perf_counter() - started
+
+    saved = administration.save_template(engine, bu, clock, "balance", TEMPLATE,
+                                         calling_list="people")
+    created = administration.create_skill(engine, bu, clock, name="balance-due",
+                                          registration="55501", calling_list="people")
+    started = time.perf_counter()
+    launched = launching.start_skill(engine, created.id, clock, template_id=saved.id)
+    launch_s = time.perf_counter() - started
+    engine.dispose()
+
+    print(json.dumps({
+        "import_s": import_s,
+        "launch_s": launch_s,
+        "rss_before_kb": rss_before_kb,
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # KiB on Linux
+        "rows_read": imported.rows_read,
+        "accepted": imported.accepted,
+        "rejected": imported.rejected,
+        "rejected_by_problem": {str(k): v for k, v in imported.rejected_by_problem.items()},
+        "pending": launched.pending,
+        "skipped": {str(k): v for k, v in launched.skipped.items()},
+        "db_bytes": sum(p.stat().st_size for p in db.parent.glob(db.name + "*")),
+    }))
+
+
+def run_ours(csv_path: Path, work: Path) -> dict:
+    db = work / "ours.db"
+    for stale in work.glob("ours.db*"):
+        stale.unlink()
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(db), str(csv_path)],
+        check=True, capture_output=True, text=True,
+    )
+    for stale in work.glob("ours.db*"):
+        stale.unlink()
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
+           ours: dict) -> str:
+    total_s = ours["import_s"] + ours["launch_s"]
+    peak_mb = ours["peak_rss_kb"] / 1024
+    base_mb = ours["rss_before_kb"] / 1024
+
+    def rate(seconds: float) -> str:
+        return f"{rows / seconds:,.0f}"
+
+    def ratio(seconds: float) -> str:
+        return f"{seconds / cli_s:.1f}x" if cli_s else "n/a"
+
+    lines = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {rows:,} rows "
+        f"({kinds['bad']:,} bad, {kinds['landline']:,} landlines, "
+        f"{kinds['repeated_number']:,} repeated numbers, {kinds['ucs2_name']:,} UCS-2 names), "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} CPUs.",
+        "",
+        "| step | wall s | rows/s | × floor |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    if cli_s is not None:
+        lines.append(f"| floor: `sqlite3` shell `.import --csv` (best of {FLOOR_RUNS}) "
+                     f"| {cli_s:.2f} | {rate(cli_s)} | 1.0x |")
+    else:
+        lines.append("| floor: `sqlite3` shell | - | - | **absent: install the Debian "
+                     "`sqlite3` package** |")
+    lines += [
+        f"| context: Python csv + sqlite3 executemany | {py_s:.2f} | {rate(py_s)} "
+        f"| {ratio(py_s)} |",
+        f"| ours: import (`import_calling_list`) | {ours['import_s']:.2f} "
+        f"| {rate(ours['import_s'])} | {ratio(ours['import_s'])} |",
+        f"| ours: launch (`start_skill`, template) | {ours['launch_s']:.2f} "
+        f"| {rate(ours['launch_s'])} | {ratio(ours['launch_s'])} |",
+        f"| **ours: import + launch** | **{total_s:.2f}** | **{rate(total_s)}** "
+        f"| **{ratio(total_s)}** |",
+        "",
+        f"Peak memory of the process running ours (ru_maxrss): **{peak_mb:.0f} MB** "
+        f"({base_mb:.0f} MB before the import: interpreter, SQLAlchemy, phonenumbers). "
+        f"Database afterwards: {ours['db_bytes'] / 1e6:.0f} MB.",
+        "",
+        f"Import: {ours['accepted']:,} accepted, {ours['rejected']:,} rejected "
+        f"({', '.join(f'{k} {v:,}' for k, v in sorted(ours['rejected_by_problem'].items()))}). "
+        f"Launch: {ours['pending']:,} pending, skipped "
+        f"{', '.join(f'{k} {v:,}' for k, v in sorted(ours['skipped'].items())) or 'none'}.",
+        "",
+    ]
+    if cli_s is not None:
+        met_ratio = total_s / cli_s <= GOAL_RATIO
+        met_peak = peak_mb <= GOAL_PEAK_MB
+        lines.append(
+            f"Goal (within {GOAL_RATIO:g}x of the floor, under {GOAL_PEAK_MB:g} MB peak): "
+            f"ratio {total_s / cli_s:.1f}x {'met' if met_ratio else 'NOT met'}, "
+            f"peak {peak_mb:.0f} MB {'met' if met_peak else 'NOT met'}."
+        )
+    return "\n".join(lines)
+
+
+def write_docs(block: str) -> None:
+    generated = f"{BEGIN}\n{block}\n{END}"
+    text = DOCS.read_text() if DOCS.exists() else (
+        "# Benchmarks\n\n"
+        "Figures from the scripts in `bench/` (`make bench` runs them all). They are measured on a "
+        "development machine - 2 cores, shared, noisy - so they are indicative: compare ratios "
+        "against the floor measured in the same run, not absolute seconds across runs.\n"
+    )
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + generated + rest.split(END, 1)[1]
+    elif SECTION in text:
+        head, rest = text.split(SECTION, 1)
+        text = f"{head}{SECTION}\n\n{generated}\n{rest}"
+    else:
+        text = text.rstrip("\n") + f"\n\n{SECTION}\n\nRun `.venv/bin/python bench/launch.py`.\n\n"
+        text += f"{generated}\n"
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "psms-bench",
+                        help="where the generated list and the databases go (kept for reuse)")
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument("--child", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), Path(args.child[1]))
+        return
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"calling list of {args.rows:,} rows in {args.out} ...", flush=True)
+    csv_path, kinds, generated_s = ensure_list(args.out, args.rows)
+    how = f"generated in {generated_s:.1f} s" if generated_s else "reused"
+    print(f"  {how}: {csv_path.stat().st_size / 1e6:.0f} MB", flush=True)
+    if shutil.which("sqlite3") is None:
+        print("WARNING: the sqlite3 shell is absent, so there is no floor to compare with; "
+              "install it with `apt-get install sqlite3`.", flush=True)
+    print("floor: sqlite3 .import ...", flush=True)
+    cli_s = cli_floor(csv_path, args.out)
+    print("context: python csv + sqlite3 ...", flush=True)
+    py_s = python_floor(csv_path, args.out)
+    print("ours: import + launch (child process) ...", flush=True)
+    ours = run_ours(csv_path, args.out)
+    block = report(args.rows, kinds, cli_s, py_s, ours)
+    print()
+    print(block)
+    if not args.no_docs:
+        write_docs(block)
+        print(f"\n{DOCS.relative_to(ROOT)} updated.")
+
+
+if __name__ == "__main__":
+    main()
