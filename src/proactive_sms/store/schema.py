@@ -200,8 +200,14 @@ message = Table(
     "message",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("skill_id", ForeignKey("skill.id"), nullable=False),
-    Column("record_id", ForeignKey("calling_record.id"), nullable=False),
+    # A skill's text has a skill and a record; a system text (an opt-out confirmation, a help
+    # answer, an agent's reply) has neither, only the code it leaves from.
+    Column("skill_id", ForeignKey("skill.id"), nullable=True),
+    Column("record_id", ForeignKey("calling_record.id"), nullable=True),
+    Column("kind", String(20), nullable=False, server_default="skill"),  # see MessageKind
+    Column("registration_id", ForeignKey("sms_registration.id"), nullable=True),
+    Column("priority", Integer, nullable=False, server_default="1"),  # 0 goes before bulk (1)
+    Column("conversation_id", ForeignKey("conversation.id"), nullable=True),
     Column("destination", String(20), nullable=True),
     Column("body", Text, nullable=True),
     Column("encoding", String(4), nullable=True),  # gsm7 | ucs2
@@ -218,6 +224,8 @@ message = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("skill_id", "record_id"),  # invariant 1: one message per (skill, record)
     Index("ix_message_skill_state", "skill_id", "state", "id"),
+    Index("ix_message_registration_state", "registration_id", "state", "id"),
+    Index("ix_message_destination", "destination", "sent_at"),
 )
 
 message_part = Table(
@@ -252,4 +260,45 @@ transport_lease = Table(
     Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
     Column("worker_id", String(100), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+conversation = Table(
+    # The thread of replies from one number to one transport code (sms_messaging codes only),
+    # routed to the skill that last texted the number.
+    "conversation",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("registration_id", ForeignKey("sms_registration.id"), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("skill_id", ForeignKey("skill.id"), nullable=True),
+    Column("record_id", ForeignKey("calling_record.id"), nullable=True),
+    Column("status", String(10), nullable=False),  # open | closed
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("last_inbound_at", DateTime(timezone=True), nullable=False),
+    Column("last_answer_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_conversation_open", "registration_id", "phone", "status"),
+)
+
+inbound_message = Table(
+    # Every text received, whatever it turned out to be; stored before it is acknowledged.
+    "inbound_message",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("sender", String(32), nullable=False),
+    Column("recipient", String(32), nullable=False),  # the code as the carrier gave it
+    Column("registration_id", ForeignKey("sms_registration.id"), nullable=True),  # None: unknown
+    Column("carrier_message_id", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("classification", String(20), nullable=False),  # domain.keywords.InboundClass
+    Column("reason", Text, nullable=False),
+    Column("skill_id", ForeignKey("skill.id"), nullable=True),  # the skill that last texted them
+    Column("record_id", ForeignKey("calling_record.id"), nullable=True),
+    Column("conversation_id", ForeignKey("conversation.id"), nullable=True),
+    Column("review_state", String(10), nullable=True),  # possible_opt_out: pending|accepted|rejected
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    Index("ix_inbound_sender", "sender", "received_at"),
+    Index("ix_inbound_skill", "skill_id", "classification"),
 )
