@@ -22,6 +22,20 @@ class MessageState(enum.StrEnum):
     CANCELLED = "cancelled"  # the skill was stopped before it left
 
 
+class MessageKind(enum.StrEnum):
+    SKILL = "skill"  # one record's text of a skill
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one answer to a STOP (no marketing)
+    OPT_IN_CONFIRMATION = "opt_in_confirmation"  # the answer to a START
+    HELP_RESPONSE = "help_response"  # sender, contact, frequency, rates, how to stop
+    AGENT_REPLY = "agent_reply"  # an agent's answer in a conversation
+
+
+# Texts the system sends because the person asked: an opt-out confirmation goes to a number that
+# is on the DNC list by then, and must; a help answer is requested information.
+DNC_EXEMPT_KINDS = frozenset({MessageKind.OPT_OUT_CONFIRMATION, MessageKind.HELP_RESPONSE,
+                              MessageKind.OPT_IN_CONFIRMATION})
+
+
 class SkipReason(enum.StrEnum):
     DNC = "dnc"  # on the applicable DNC list, at launch or at the moment of sending
     NO_MOBILE_NUMBER = "no_mobile_number"  # the record has no SMS-capable number

@@ -216,3 +216,23 @@ def add_skill_to_campaign(engine: Engine, bu: BusinessUnit, campaign: str, skill
     with engine.begin() as conn:
         target = skills.find_campaign(conn, bu.id, campaign)
         skills.assign_campaign(conn, skills.find_skill(conn, bu.id, skill).id, target.id)
+
+
+def set_keyword_responses(engine: Engine, bu: BusinessUnit, code: str,
+                          updates: dict) -> registrations.Registration:
+    """Change what a code answers to STOP/START/HELP, its sender name, contact and extra
+    keywords (toll-free codes refuse answer texts: the carrier sends those)."""
+    from proactive_sms.domain import keyword_responses
+    from proactive_sms.domain.keywords import KeywordSet
+
+    with engine.begin() as conn:
+        reg = registrations.find_registration(conn, bu.id, _code_key(code, bu))
+        try:
+            keyword_responses.validate_update(reg.kind, updates)
+            if "extra_keywords" in updates:
+                KeywordSet.from_dict(updates["extra_keywords"] or {})
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from exc
+        merged = {**reg.keyword_responses, **{k: v for k, v in updates.items() if v is not None}}
+        registrations.set_keyword_responses(conn, reg.id, merged)
+        return registrations.registration_by_id(conn, reg.id)

@@ -11,8 +11,10 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.store import messages, skills
+from proactive_sms.store import inbound, messages, skills
 from proactive_sms.store.tenancy import BusinessUnit
+
+INBOUND_KINDS = ("opt_out", "opt_in", "help", "reply", "possible_opt_out")
 
 # States a text reaches once it has left us.
 _LEFT = (MessageState.SENT, MessageState.DELIVERED, MessageState.UNDELIVERABLE,
@@ -34,6 +36,8 @@ class Report:
     last_sent_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # Inbound texts from the people these skills texted, by classification.
+    inbound: Counter = field(default_factory=Counter)
 
     @property
     def pending(self) -> int:
@@ -49,6 +53,7 @@ class Report:
             "achieved_rate_per_s": self.achieved_rate_per_s,
             "first_sent_at": _iso(self.first_sent_at), "last_sent_at": _iso(self.last_sent_at),
             "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
+            "inbound": {kind: self.inbound.get(kind, 0) for kind in INBOUND_KINDS},
         }
 
 
@@ -81,6 +86,7 @@ def _report(engine: Engine, title: str, members: list[skills.Skill]) -> Report:
             if MessageState(row.state) in _LEFT:
                 report.segments_sent += row.segments
         first, last, sent = messages.sent_window(conn, ids)
+        report.inbound = inbound.counts_by_skill(conn, ids)
     final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
     if final:
         report.delivery_rate = report.by_state["delivered"] / final

@@ -123,3 +123,8 @@ def _registration(row) -> Registration:
     return Registration(row.id, row.business_unit_id, row.code, row.kind, row.status,
                         row.throughput_per_s, row.throughput_unit, row.connection_id,
                         row.dnc_list_id, row.solution, dict(row.keyword_responses or {}))
+
+
+def set_keyword_responses(conn: Connection, registration_id: int, settings: dict) -> None:
+    conn.execute(sms_registration.update().where(sms_registration.c.id == registration_id)
+                 .values(keyword_responses=settings))

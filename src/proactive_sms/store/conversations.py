@@ -1,0 +1,105 @@
+"""Conversations: the replies of one number to one code, and the agents' answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, or_, select, update
+
+from proactive_sms.store.schema import conversation, message, sms_registration
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    registration_id: int
+    phone: str
+    skill_id: int | None
+    record_id: int | None
+    status: str
+    opened_at: datetime
+    last_inbound_at: datetime
+    last_answer_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """When the customer's unanswered text arrived; None when the agent spoke last."""
+        if self.status != "open":
+            return None
+        if self.last_answer_at is None or self.last_answer_at < self.last_inbound_at:
+            return self.last_inbound_at
+        return None
+
+
+def _conversation(row) -> Conversation:
+    return Conversation(row.id, row.registration_id, row.phone, row.skill_id, row.record_id,
+                        row.status, row.opened_at, row.last_inbound_at, row.last_answer_at,
+                        row.closed_at)
+
+
+def find_open(conn: Connection, registration_id: int, phone: str) -> Conversation | None:
+    row = conn.execute(select(conversation).where(
+        conversation.c.registration_id == registration_id, conversation.c.phone == phone,
+        conversation.c.status == "open")).first()
+    return _conversation(row) if row else None
+
+
+def open_or_continue(conn: Connection, registration_id: int, phone: str, skill_id: int | None,
+                     record_id: int | None, now: datetime) -> Conversation:
+    current = find_open(conn, registration_id, phone)
+    if current is not None:
+        conn.execute(update(conversation).where(conversation.c.id == current.id)
+                     .values(last_inbound_at=now))
+        return get(conn, current.id)
+    new_id = conn.execute(conversation.insert().values(
+        registration_id=registration_id, phone=phone, skill_id=skill_id, record_id=record_id,
+        status="open", opened_at=now, last_inbound_at=now)).inserted_primary_key[0]
+    return get(conn, new_id)
+
+
+def get(conn: Connection, conversation_id: int) -> Conversation | None:
+    row = conn.execute(select(conversation).where(conversation.c.id == conversation_id)).first()
+    return _conversation(row) if row else None
+
+
+def get_in_bu(conn: Connection, conversation_id: int, business_unit_id: int) -> Conversation | None:
+    row = conn.execute(
+        select(conversation)
+        .join(sms_registration, sms_registration.c.id == conversation.c.registration_id)
+        .where(conversation.c.id == conversation_id,
+               sms_registration.c.business_unit_id == business_unit_id)).first()
+    return _conversation(row) if row else None
+
+
+def list_for_bu(conn: Connection, business_unit_id: int, skill_id: int | None = None,
+                include_closed: bool = False) -> list[Conversation]:
+    query = (select(conversation)
+             .join(sms_registration, sms_registration.c.id == conversation.c.registration_id)
+             .where(sms_registration.c.business_unit_id == business_unit_id)
+             .order_by(conversation.c.last_inbound_at))
+    if skill_id is not None:
+        query = query.where(conversation.c.skill_id == skill_id)
+    if not include_closed:
+        query = query.where(conversation.c.status == "open")
+    return [_conversation(r) for r in conn.execute(query)]
+
+
+def mark_answered(conn: Connection, conversation_id: int, now: datetime) -> None:
+    conn.execute(update(conversation).where(conversation.c.id == conversation_id)
+                 .values(last_answer_at=now))
+
+
+def close(conn: Connection, conversation_id: int, now: datetime) -> bool:
+    return conn.execute(update(conversation).where(
+        conversation.c.id == conversation_id, conversation.c.status == "open",
+    ).values(status="closed", closed_at=now)).rowcount == 1
+
+
+def outbound_texts(conn: Connection, conversation_id: int, phone: str, registration_id: int):
+    """The texts we sent in this conversation (agent answers and system texts to the number)."""
+    return conn.execute(select(message).where(
+        or_(message.c.conversation_id == conversation_id,
+            (message.c.registration_id == registration_id) & (message.c.destination == phone)),
+    ).order_by(message.c.created_at)).all()

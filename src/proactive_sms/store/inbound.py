@@ -1,0 +1,105 @@
+"""Inbound texts: stored as received, with what they were classified as and what they caused."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select, update
+
+from proactive_sms.domain.message_states import MessageKind
+from proactive_sms.store.schema import inbound_message, message, skill, sms_registration
+
+
+@dataclass(frozen=True)
+class StoredInbound:
+    id: int
+    received_at: datetime
+    sender: str
+    recipient: str
+    registration_id: int | None
+    text: str
+    classification: str
+    reason: str
+    skill_id: int | None
+    record_id: int | None
+    conversation_id: int | None
+    review_state: str | None
+
+
+def record(conn: Connection, **values) -> int:
+    return conn.execute(inbound_message.insert().values(**values)).inserted_primary_key[0]
+
+
+def registration_for(conn: Connection, spellings: Sequence[str]):
+    """The registration whose code is one of these spellings of the recipient, if any."""
+    return conn.execute(select(sms_registration)
+                        .where(sms_registration.c.code.in_(list(spellings)))).first()
+
+
+def last_texted(conn: Connection, registration_id: int, phone: str) -> tuple[int, int] | None:
+    """(skill id, record id) of the skill text that last reached this number from this code."""
+    row = conn.execute(
+        select(message.c.skill_id, message.c.record_id)
+        .join(skill, skill.c.id == message.c.skill_id)
+        .where(message.c.destination == phone, message.c.sent_at.is_not(None),
+               skill.c.registration_id == registration_id)
+        .order_by(message.c.sent_at.desc()).limit(1)
+    ).first()
+    return (row.skill_id, row.record_id) if row else None
+
+
+def system_text_since(conn: Connection, registration_id: int, phone: str, kind: MessageKind,
+                      since: datetime) -> bool:
+    """Whether a system text of this kind was queued for the number since a moment."""
+    return conn.scalar(select(func.count()).select_from(message).where(
+        message.c.registration_id == registration_id, message.c.destination == phone,
+        message.c.kind == kind.value, message.c.created_at >= since)) > 0
+
+
+def _stored(row) -> StoredInbound:
+    return StoredInbound(row.id, row.received_at, row.sender, row.recipient, row.registration_id,
+                         row.text, row.classification, row.reason, row.skill_id,
+                         row.record_id, row.conversation_id, row.review_state)
+
+
+def find(conn: Connection, inbound_id: int) -> StoredInbound | None:
+    row = conn.execute(select(inbound_message).where(inbound_message.c.id == inbound_id)).first()
+    return _stored(row) if row else None
+
+
+def review_queue(conn: Connection, registration_ids: Sequence[int]) -> list[StoredInbound]:
+    rows = conn.execute(select(inbound_message).where(
+        inbound_message.c.review_state == "pending",
+        inbound_message.c.registration_id.in_(list(registration_ids)),
+    ).order_by(inbound_message.c.id))
+    return [_stored(r) for r in rows]
+
+
+def set_review(conn: Connection, inbound_id: int, state: str, now: datetime) -> bool:
+    return conn.execute(update(inbound_message).where(
+        inbound_message.c.id == inbound_id, inbound_message.c.review_state == "pending",
+    ).values(review_state=state, reviewed_at=now)).rowcount == 1
+
+
+def attach(conn: Connection, inbound_id: int, conversation_id: int) -> None:
+    conn.execute(update(inbound_message).where(inbound_message.c.id == inbound_id)
+                 .values(conversation_id=conversation_id))
+
+
+def counts_by_skill(conn: Connection, skill_ids: Sequence[int]) -> Counter:
+    """Inbound texts per classification, for the skills that last texted their senders."""
+    rows = conn.execute(
+        select(inbound_message.c.classification, func.count())
+        .where(inbound_message.c.skill_id.in_(list(skill_ids)))
+        .group_by(inbound_message.c.classification))
+    return Counter({row[0]: int(row[1]) for row in rows})
+
+
+def for_conversation(conn: Connection, conversation_id: int) -> list[StoredInbound]:
+    rows = conn.execute(select(inbound_message)
+                        .where(inbound_message.c.conversation_id == conversation_id)
+                        .order_by(inbound_message.c.id))
+    return [_stored(r) for r in rows]
