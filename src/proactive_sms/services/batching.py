@@ -4,21 +4,37 @@ A caller awaits `add(item)`; it returns only once the transaction holding that i
 (or raises what the write raised). Meanwhile other items arriving join the same batch. This gives
 both properties we need: nothing acknowledged to the carrier before it is stored, and thousands of
 facts a second through one SQLite writer.
+
+The write function may return one output per item: `add` returns it to that item's caller, or
+raises it if it is a `Failed` (so one part of a batch can fail without failing the rest).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """An output that makes `add` raise `error` for that item alone."""
+
+    error: BaseException
+
+
 class BatchWriter(Generic[T]):
-    def __init__(self, write: Callable[[Sequence[T]], None], max_batch: int = 500,
-                 name: str = "batch") -> None:
+    def __init__(self, write: Callable[[Sequence[T]], Sequence[Any] | None],
+                 max_batch: int = 500, name: str = "batch",
+                 executor: Executor | None = None) -> None:
         self._write = write  # runs in a worker thread: it may block on the database
+        # None: asyncio's default pool. The dispatcher passes its one store thread, so that its
+        # transactions queue in the process instead of in SQLite's busy handler.
+        self._executor = executor
         self._max_batch = max_batch
         self._name = name
         self._queue: list[tuple[T, asyncio.Future]] = []
@@ -29,13 +45,14 @@ class BatchWriter(Generic[T]):
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._name}-writer")
 
-    async def add(self, item: T) -> None:
+    async def add(self, item: T) -> Any:
+        """Returns once `item` is stored, with the write's output for it (None if it has none)."""
         if self._closed:
             raise RuntimeError(f"{self._name} writer is closed")
         future = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         self._wakeup.set()
-        await future
+        return await future
 
     async def close(self) -> None:
         """Write what is queued, then stop."""
@@ -45,6 +62,7 @@ class BatchWriter(Generic[T]):
             await self._task
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -52,7 +70,8 @@ class BatchWriter(Generic[T]):
                 batch, self._queue = (self._queue[:self._max_batch],
                                       self._queue[self._max_batch:])
                 try:
-                    await asyncio.to_thread(self._write, [item for item, _ in batch])
+                    outputs = await loop.run_in_executor(
+                        self._executor, self._write, [item for item, _ in batch])
                 except BaseException as exc:  # every waiter learns the write failed
                     for _, future in batch:
                         if not future.done():
@@ -60,8 +79,14 @@ class BatchWriter(Generic[T]):
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
-                for _, future in batch:
-                    if not future.done():
-                        future.set_result(None)
+                if outputs is None:
+                    outputs = [None] * len(batch)
+                for (_, future), output in zip(batch, outputs, strict=True):
+                    if future.done():
+                        continue
+                    if isinstance(output, Failed):
+                        future.set_exception(output.error)
+                    else:
+                        future.set_result(output)
             if self._closed and not self._queue:
                 return

@@ -30,9 +30,57 @@ log = logging.getLogger(__name__)
 UNLIMITED_PER_S = 1_000_000.0  # benchmarks lift the limits
 
 
+class ConnectionWindow:
+    """The slots of one connection's window, shared by the lanes of the codes that use it.
+
+    Like a semaphore of `size`, except that a lane takes as many slots as its group may use (at
+    least one) in one go, so that many codes sharing a connection claim their texts in groups of
+    what their pacer allows rather than one text per slot and per transaction. Slots freed in one
+    turn of the event loop (a batch of results stored) are handed out together, first come,
+    first served, each waiter getting what it asked for while there is enough.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.free = size
+        self._waiters: deque[tuple[asyncio.Future[int], int]] = deque()
+        self._handing_out = False
+
+    async def take(self, wanted: int) -> int:
+        """Wait for a free slot; returns how many were taken (1 to `wanted`)."""
+        if self.free > 0 and not self._waiters:
+            taken = min(wanted, self.free)
+            self.free -= taken
+            return taken
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiters.append((waiter, wanted))
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release(waiter.result())  # handed over just as we were cancelled
+            raise
+
+    def release(self, count: int = 1) -> None:
+        self.free += count
+        if self._waiters and not self._handing_out:
+            self._handing_out = True
+            asyncio.get_running_loop().call_soon(self._hand_out)
+
+    def _hand_out(self) -> None:
+        self._handing_out = False
+        while self.free > 0 and self._waiters:
+            waiter, wanted = self._waiters.popleft()
+            if waiter.done():  # cancelled
+                continue
+            given = min(wanted, self.free)
+            self.free -= given
+            waiter.set_result(given)
+
+
 class CodeLane:
     def __init__(self, dispatcher: Dispatcher, registration: Registration, carrier,
-                 slots: asyncio.Semaphore, dnc_list_id: int, rate_per_s: float) -> None:
+                 slots: ConnectionWindow, dnc_list_id: int, rate_per_s: float) -> None:
         self.d = dispatcher
         self.registration = registration
         self.carrier = carrier
@@ -40,12 +88,20 @@ class CodeLane:
         self.dnc_list_id = dnc_list_id
         self.pacer = SlidingWindowPacer(rate_per_s, dispatcher.options.pacer_margin_s)
         self.by_segments = registration.throughput_unit == "segments"
+        self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
         self.cursor = 0
         self.paused_until = 0.0
         self.throttle_pause_s = dispatcher.options.throttle_pause_s
         self.in_flight: set[asyncio.Task] = set()
         self.stopping = False
+        # Weight claimed and not answered yet. A text counts against the limit from its claim
+        # until a window after its answer: the SMSC received it somewhere between the two, so
+        # no delay in between (a busy loop, a descheduled process) can put more than the limit
+        # into one second as the SMSC sees it. The pacer holds the answered ones.
+        self.unanswered = 0
+        self._answered: asyncio.Future[None] | None = None
+        self.failure: BaseException | None = None
 
     def weight(self, item: OutboxItem) -> int:
         return item.segments if self.by_segments else 1
@@ -74,12 +130,27 @@ class CodeLane:
                 continue
             group = await self.next_group()
             if group:
-                await self.claim_and_send(group)
+                # Not awaited: while this group is being claimed, the lane can already prepare
+                # the next one with slots that come free, and the two share a transaction.
+                self._track(asyncio.create_task(self.claim_and_send(group)), claim=True)
         await self.drain()
+        if self.failure is not None:
+            raise self.failure
+
+    def _track(self, task: asyncio.Task, claim: bool = False) -> None:
+        self.in_flight.add(task)
+        task.add_done_callback(self._claimed if claim else self.in_flight.discard)
+
+    def _claimed(self, task: asyncio.Task) -> None:
+        self.in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None and self.failure is None:
+            # As when the claim was awaited in run(): the lane stops and its task fails.
+            self.failure = task.exception()
+            self.stopping = True
 
     async def refill(self) -> bool:
-        items = await asyncio.to_thread(self.d.read, outbox.fetch_pending, self.registration.id,
-                                        self.cursor, self.d.options.fetch_size, self.d.clock.now())
+        items = await self.d.in_writer(self.d.read, outbox.fetch_pending, self.registration.id,
+                                       self.cursor, self.d.options.fetch_size, self.d.clock.now())
         if not items:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return False
@@ -88,42 +159,99 @@ class CodeLane:
         return True
 
     async def next_group(self) -> list[OutboxItem]:
-        """Texts that may leave now: a free window slot each, and room in the pacer."""
-        head = self.buffer[0]
-        await self.slots.acquire()
+        """Texts that may leave now: a free window slot each, and room in the pacer.
+
+        The lane waits for its pacer *before* taking slots of the connection's window: a slot
+        held through a pacing wait is a slot no other code on the connection can use (100 codes
+        at 5/s on a window of 50 would otherwise send at a fraction of their rate).
+        """
         clock = self.d.clock
         while True:
-            wait = self.pacer.ready_at(self.weight(head), clock.monotonic()) - clock.monotonic()
-            if wait <= 0 or self.stopping:
+            while self.buffer and not self.stopping:
+                wait = self._pacing_wait_s(self.weight(self.buffer[0]), clock.monotonic())
+                if wait <= 0:
+                    break
+                await self._sleep_or_answer(min(wait, 0.25))
+            if self.stopping or not self.buffer:
+                return []
+            taken = await self.slots.take(self._fits(self._budget(clock.monotonic())))
+            now = clock.monotonic()
+            if (self.stopping or not self.buffer or self.paused_until > now
+                    or not self.carrier.bound):
+                self.slots.release(taken)
+                return []
+            # Only this lane spends its pacer, so the wait above still holds, unless the rate
+            # was lowered (or the head changed) while we waited for the slots.
+            if self._pacing_wait_s(self.weight(self.buffer[0]), now) <= 0:
                 break
-            await asyncio.sleep(min(wait, 0.25))
-        if self.stopping or not self.buffer:
-            self.slots.release()
-            return []
-        group = [self.buffer.popleft()]
-        budget = self.pacer.available(clock.monotonic()) - self.weight(head)
-        while (self.buffer and len(group) < self.d.options.max_group and not self.slots.locked()
-               and self.weight(self.buffer[0]) <= budget):
-            await self.slots.acquire()
-            budget -= self.weight(self.buffer[0])
-            group.append(self.buffer.popleft())
+            self.slots.release(taken)
+        # The head may always go (ready_at lets an over-limit weight into an empty window).
+        count = max(1, min(taken, self._fits(self._budget(now))))
+        if count < taken:
+            self.slots.release(taken - count)
+        group = [self.buffer.popleft() for _ in range(count)]
+        # Counted from now (the claim may share a transaction with the next group's) until a
+        # window after each answer.
+        self.unanswered += sum(self.weight(item) for item in group)
         return group
 
+    def _pacing_wait_s(self, weight: int, now: float) -> float:
+        """Seconds until `weight` may be claimed (0 or less: now), counting unanswered texts."""
+        if not self.unanswered:
+            return self.pacer.ready_at(weight, now) - now
+        if self.unanswered + weight <= self.pacer.available(now):
+            return 0.0
+        # Full until answers come in (or earlier sends leave the window).
+        return max(self.pacer.ready_at(self.unanswered + weight, now) - now, 0.25)
+
+    def _budget(self, now: float) -> int:
+        return self.pacer.available(now) - self.unanswered
+
+    async def _sleep_or_answer(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if an answer comes in meanwhile."""
+        loop = asyncio.get_running_loop()
+        answered = self._answered = loop.create_future()
+        timer = loop.call_later(seconds, _resolve, answered)
+        try:
+            await answered
+        finally:
+            timer.cancel()
+            self._answered = None
+
+    def _count_answer(self, weight: int) -> None:
+        self.unanswered -= weight
+        self.pacer.consume(weight, self.d.clock.monotonic())
+        if self._answered is not None:
+            _resolve(self._answered)
+
+    def _fits(self, budget: int) -> int:
+        """How many texts from the head of the buffer fit `budget` (at least the head)."""
+        count, limit = 0, min(len(self.buffer), self.d.options.max_group)
+        if not self.by_segments:
+            return max(1, min(limit, budget))
+        for item in self.buffer:
+            if count >= limit or (count and item.segments > budget):
+                break
+            budget -= item.segments
+            count += 1
+        return max(1, count)
+
     async def claim_and_send(self, group: list[OutboxItem]) -> None:
-        claim = await asyncio.to_thread(self.d.write, outbox.claim, group, self.dnc_list_id,
-                                        self.d.clock.now())
+        try:
+            claim = await self.d.claim(group, self.dnc_list_id)
+        except BaseException:
+            self.slots.release(len(group))
+            self.unanswered -= sum(self.weight(item) for item in group)
+            raise
         for item in group:
             if item.id not in claim.claimed:
                 self.slots.release()
+                self.unanswered -= self.weight(item)  # never sent: not counted
                 if item.id in claim.dnc:
                     log.info("text %s to %s skipped: on the DNC list at send time", item.id,
                              mask(item.destination))
                 continue
-            # Counted at the moment the PDU is handed over, not when it was first considered.
-            self.pacer.consume(self.weight(item), self.d.clock.monotonic())
-            task = asyncio.create_task(self.submit(item))
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
+            self._track(asyncio.create_task(self.submit(item)))
 
     async def submit(self, item: OutboxItem) -> None:
         try:
@@ -131,8 +259,10 @@ class CodeLane:
         except Exception as exc:  # we cannot know whether it left: never re-send blindly
             log.exception("submit of text %s raised", item.id)
             result = SubmitResult(item.id, SubmitStatus.UNCERTAIN, detail=f"client error: {exc}")
+        finally:
+            self._count_answer(self.weight(item))
         try:
-            await self.d.results.add((item, result))
+            await self.d.record_result(item, result)
         finally:
             self.slots.release()
         self.after_result(item, result)
@@ -141,11 +271,14 @@ class CodeLane:
         validity_hours = self.d.validity_hours.get(item.skill_id)
         validity_until = (self.d.clock.now() + timedelta(hours=validity_hours)
                           if validity_hours else None)
-        encoding = Encoding(item.encoding)
+        # Launch counted the segments with the same rules: a one-segment text is its own part,
+        # and only long texts are split again.
+        parts = ((item.body,) if item.segments == 1
+                 else tuple(split_parts(item.body, Encoding(item.encoding))))
         return OutboundText(
-            message_id=item.id, source=self.registration.code,
-            source_kind=SourceKind(self.registration.kind), destination=item.destination,
-            body=item.body, encoding=encoding.value, parts=tuple(split_parts(item.body, encoding)),
+            message_id=item.id, source=self.registration.code, source_kind=self.source_kind,
+            destination=item.destination, body=item.body, encoding=Encoding(item.encoding).value,
+            parts=parts,
             validity_until=validity_until,
         )
 
@@ -162,5 +295,10 @@ class CodeLane:
             self.throttle_pause_s = self.d.options.throttle_pause_s
 
     async def drain(self) -> None:
-        if self.in_flight:
+        while self.in_flight:  # a claim still running adds its submits
             await asyncio.gather(*self.in_flight, return_exceptions=True)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -13,8 +13,10 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Engine
 
@@ -27,14 +29,24 @@ from proactive_sms.carriers.base import (
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.phone import mask
-from proactive_sms.services.batching import BatchWriter
-from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane
+from proactive_sms.services.batching import BatchWriter, Failed
+from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.store import deliveries, dnc, messages, outbox, registrations, skills, tenancy
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
 from proactive_sms.store.skills import SkillStatus
 
 log = logging.getLogger(__name__)
+
+_RESULT, _RECEIPT, _CLAIM = "result", "receipt", "claim"
+_ORDER = (_RESULT, _RECEIPT, _CLAIM)
+
+
+class _Job(NamedTuple):
+    """One thing for the store batch: a claim, a carrier's answer, or a receipt."""
+
+    kind: str
+    payload: object
 
 
 @dataclass
@@ -53,6 +65,10 @@ class DispatchOptions:
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     smpp_response_timeout_s: float = 10.0
     smpp_enquire_link_s: float = 5.0
+    # Receipts handed to the store at once per connection before the SMPP reader waits: enough
+    # for whole batches, or receipts would be written a few dozen at a time and, with the reader
+    # stopped, submit_sm_resp would wait behind them.
+    smpp_receipt_concurrency: int = 1000
 
 
 CarrierFactory = Callable[[CarrierConnection, Callable, Callable, DispatchOptions], object]
@@ -67,7 +83,8 @@ def smpp_carrier(connection: CarrierConnection, on_receipt, on_inbound,
                         system_id=connection.system_id, password=connection.password,
                         window_size=connection.window_size,
                         response_timeout_s=options.smpp_response_timeout_s,
-                        enquire_link_interval_s=options.smpp_enquire_link_s)
+                        enquire_link_interval_s=options.smpp_enquire_link_s,
+                        handler_concurrency=options.smpp_receipt_concurrency)
     return SmppCarrier(config, on_receipt, on_inbound)
 
 
@@ -84,13 +101,13 @@ class Dispatcher:
                           or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
         self.carrier_factory = carrier_factory
         self.carriers: dict[int, object] = {}  # by connection id
-        self.slots: dict[int, asyncio.Semaphore] = {}
+        self.slots: dict[int, ConnectionWindow] = {}  # by connection id
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
         self.validity_hours: dict[int, float] = {}  # by skill id
-        self.results: BatchWriter[tuple[OutboxItem, SubmitResult]]
-        self.receipts: BatchWriter[DeliveryReceipt]
+        self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
+        self.writer: ThreadPoolExecutor | None = None
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -102,6 +119,15 @@ class Dispatcher:
         with self.engine.begin() as conn:
             return command(conn, *args)
 
+    async def in_writer(self, function, *args):
+        """Run a blocking store function on the store thread.
+
+        Reads go there too: on SQLite every transaction, even a read, starts with BEGIN
+        IMMEDIATE (store.engine), so a read on another thread would wait for the write lock in
+        SQLite's busy handler instead of in this queue.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self.writer, function, *args)
+
     # --- running ------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False,
@@ -109,10 +135,16 @@ class Dispatcher:
         """Dispatch until `stop` is set (or, with until_idle, until every skill is finished and
         receipts have come in or receipt_grace_s passed)."""
         self._stop = stop or asyncio.Event()
-        self.results = BatchWriter(self._write_results, name="results")
-        self.receipts = BatchWriter(self._write_receipts, name="receipts")
-        self.results.start()
-        self.receipts.start()
+        # Every write transaction (claims, results, receipts, housekeeping) runs on one thread
+        # (a few on PostgreSQL). SQLite has one writer anyway: queued here, a transaction starts
+        # the moment the previous one commits, where several threads would contend for the lock
+        # and sleep in SQLite's busy handler (1, 2, 5, 10 ... ms) while it is free.
+        self.writer = ThreadPoolExecutor(
+            max_workers=1 if self.engine.dialect.name == "sqlite" else 4,
+            thread_name_prefix="psms-store-writer")
+        self.store = BatchWriter(self._write_batch, max_batch=2000, name="store",
+                                 executor=self.writer)
+        self.store.start()
         try:
             await self._refresh()
             idle_since: float | None = None
@@ -120,7 +152,7 @@ class Dispatcher:
                 await asyncio.sleep(self.options.housekeeping_s)
                 await self._refresh()
                 if until_idle:
-                    busy, awaiting_receipts = await asyncio.to_thread(self._work_left)
+                    busy, awaiting_receipts = await self.in_writer(self._work_left)
                     now = self.clock.monotonic()
                     if busy:
                         idle_since = None
@@ -143,15 +175,15 @@ class Dispatcher:
             await asyncio.gather(*self.lane_tasks.values(), return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
-        await self.results.close()
-        await self.receipts.close()
-        await asyncio.to_thread(self._release_leases)
-        await asyncio.to_thread(self._finish_skills)
+        await self.store.close()
+        await self.in_writer(self._release_leases)
+        await self.in_writer(self._finish_skills)
+        self.writer.shutdown(wait=False)
 
     async def _refresh(self) -> None:
         """Pick up codes (lease), rates and validity; finish skills; check lanes are alive."""
-        plan = await asyncio.to_thread(self._plan)
-        for registration, connection, dnc_list_id, rate in plan:
+        plan = await self.in_writer(self._plan)
+        for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
             if lane is not None:
                 lane.set_rate(rate)
@@ -159,12 +191,15 @@ class Dispatcher:
                 if task.done() and not task.cancelled() and task.exception():
                     raise task.exception()
                 continue
+            if new is None:
+                continue  # a lane that has ended meanwhile (shutdown)
+            connection, dnc_list_id = new
             carrier = self.carriers.get(connection.id)
             if carrier is None:
                 carrier = self.carrier_factory(connection, self._on_receipt, self._on_inbound,
                                                self.options)
                 self.carriers[connection.id] = carrier
-                self.slots[connection.id] = asyncio.Semaphore(connection.window_size)
+                self.slots[connection.id] = ConnectionWindow(connection.window_size)
                 await carrier.start()
             lane = CodeLane(self, registration, carrier, self.slots[connection.id], dnc_list_id,
                             rate)
@@ -174,33 +209,47 @@ class Dispatcher:
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
 
-    def _plan(self) -> list[tuple[Registration, CarrierConnection, int, float]]:
+    def _plan(self) -> list[tuple[Registration, float,
+                                  tuple[CarrierConnection, int] | None]]:
+        """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
+        code this worker owns. A handful of statements whatever the number of codes: this runs
+        every housekeeping_s."""
         now = self.clock.now()
         expires = now + timedelta(seconds=self.options.lease_s)
         plan = []
         with self.engine.begin() as conn:
             running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
             self.validity_hours = {s.id: s.validity_hours for s in running if s.validity_hours}
-            for reg in registrations.list_registrations(conn):
-                if reg.status != "active" or reg.connection_id is None:
+            candidates = [reg for reg in registrations.list_registrations(conn)
+                          if reg.status == "active" and reg.connection_id is not None]
+            # Codes another live worker owns are left alone.
+            owned = outbox.take_leases(conn, [reg.id for reg in candidates], self.worker_id,
+                                       now, expires)
+            for reg in candidates:
+                if reg.id not in owned:
                     continue
-                if not outbox.take_lease(conn, reg.id, self.worker_id, now, expires):
-                    continue  # another live worker owns this code
+                new = None
                 if reg.id not in self.lanes:
                     recovered = outbox.recover_submitting(conn, reg.id, now)
                     if recovered:
                         log.warning("code %s: %d text(s) left submitting by a stopped "
                                     "dispatcher are now uncertain", reg.code, recovered)
-                connection = registrations.connection_by_id(conn, reg.connection_id)
-                bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
-                dnc_list_id = reg.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
-                plan.append((reg, connection, dnc_list_id, self._rate(reg, running)))
-            for skill in running:
-                if skill.registration_id in self.lanes and not messages.unsettled_count(
-                        conn, skill.id):
-                    skills.change_status(conn, skill.id, SkillStatus.FINISHED,
-                                         [SkillStatus.RUNNING], now)
+                    connection = registrations.connection_by_id(conn, reg.connection_id)
+                    bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
+                    dnc_list_id = reg.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
+                    new = (connection, dnc_list_id)
+                plan.append((reg, self._rate(reg, running), new))
+            self._finish_done(conn, running, now)
         return plan
+
+    def _finish_done(self, conn, running: Sequence[skills.Skill], now) -> None:
+        """Running skills of our codes with nothing left to send become finished."""
+        ours = [s.id for s in running if s.registration_id in self.lanes]
+        unsettled = outbox.unsettled_by_skill(conn, ours)
+        for skill_id in ours:
+            if not unsettled.get(skill_id):
+                skills.change_status(conn, skill_id, SkillStatus.FINISHED,
+                                     [SkillStatus.RUNNING], now)
 
     def _rate(self, reg: Registration, running: Sequence[skills.Skill]) -> float:
         if self.options.limits_lifted:
@@ -217,37 +266,96 @@ class Dispatcher:
             codes = {r.id for r in registrations.list_registrations(conn)
                      if r.status == "active" and r.connection_id is not None}
             mine = [s for s in skills.list_skills(conn) if s.registration_id in codes]
-            busy = any(s.status is SkillStatus.LAUNCHING or (
-                s.status is SkillStatus.RUNNING and messages.unsettled_count(conn, s.id))
-                for s in mine)
-            counts = messages.state_counts(conn, [s.id for s in mine])
-        awaiting = any(c.state == MessageState.SENT.value for c in counts)
+            unsettled = outbox.unsettled_by_skill(
+                conn, [s.id for s in mine if s.status is SkillStatus.RUNNING])
+            busy = bool(unsettled) or any(s.status is SkillStatus.LAUNCHING for s in mine)
+            awaiting = outbox.any_awaiting_receipt(conn, [s.id for s in mine])
         return busy, awaiting
 
     def _finish_skills(self) -> None:
         with self.engine.begin() as conn:
-            for skill in skills.list_skills(conn, statuses=[SkillStatus.RUNNING]):
-                if skill.registration_id in self.lanes and not messages.unsettled_count(
-                        conn, skill.id):
-                    skills.change_status(conn, skill.id, SkillStatus.FINISHED,
-                                         [SkillStatus.RUNNING], self.clock.now())
+            self._finish_done(conn, skills.list_skills(conn, statuses=[SkillStatus.RUNNING]),
+                              self.clock.now())
 
     def _release_leases(self) -> None:
         with self.engine.begin() as conn:
             for registration_id in self.lanes:
                 outbox.release_lease(conn, registration_id, self.worker_id)
 
-    # --- recording answers --------------------------------------------------------------------
+    # --- the store batch: claims, results and receipts ----------------------------------------
 
-    def _write_results(self, batch: Sequence[tuple[OutboxItem, SubmitResult]]) -> None:
-        now = self.clock.now()
-        with self.engine.begin() as conn:
-            accepted = [deliveries.Accepted(item.id, result.carrier_message_ids)
-                        for item, result in batch if result.status is SubmitStatus.ACCEPTED]
-            deliveries.record_accepted(conn, accepted, now)
-            for item, result in batch:
-                if result.status is not SubmitStatus.ACCEPTED:
-                    self._record_refusal(conn, item, result, now)
+    async def claim(self, group: list[OutboxItem], dnc_list_id: int) -> outbox.Claim:
+        """Claim a lane's group (DNC checked now); with other work waiting, in one transaction."""
+        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id)))
+
+    async def record_result(self, item: OutboxItem, result: SubmitResult) -> None:
+        await self.store.add(_Job(_RESULT, (item, result)))  # returns once stored
+
+    async def _on_receipt(self, receipt: DeliveryReceipt) -> None:
+        await self.store.add(_Job(_RECEIPT, receipt))  # only once stored is it acknowledged
+
+    def _write_batch(self, jobs: Sequence[_Job]) -> list:
+        """Everything waiting, in one transaction: results first (they free window slots and
+        store the ids receipts look for), then receipts, then claims.
+
+        If that transaction fails, each kind is tried again in its own transaction, so that one
+        bad receipt cannot fail the results and claims that happened to share its batch.
+        """
+        kinds: dict[str, list[int]] = {}
+        for index, job in enumerate(jobs):
+            kinds.setdefault(job.kind, []).append(index)
+        outputs: list = [None] * len(jobs)
+        try:
+            with self.engine.begin() as conn:
+                now = self.clock.now()
+                for kind in _ORDER:
+                    if kind in kinds:
+                        self._write_kind(conn, kind, jobs, kinds[kind], outputs, now)
+            return outputs
+        except Exception:
+            if len(kinds) == 1:
+                raise
+        for kind in _ORDER:
+            if kind not in kinds:
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    self._write_kind(conn, kind, jobs, kinds[kind], outputs, self.clock.now())
+            except Exception as exc:  # noqa: BLE001 - handed to each waiter of this kind
+                for index in kinds[kind]:
+                    outputs[index] = Failed(exc)
+        return outputs
+
+    def _write_kind(self, conn, kind: str, jobs: Sequence[_Job], indices: list[int],
+                    outputs: list, now) -> None:
+        if kind == _RESULT:
+            self._write_results(conn, [jobs[i].payload for i in indices], now)
+        elif kind == _RECEIPT:
+            deliveries.apply_receipts(conn, [jobs[i].payload for i in indices], now)
+        else:
+            self._write_claims(conn, [jobs[i].payload for i in indices], indices, outputs, now)
+
+    def _write_claims(self, conn, claims: list[tuple[list[OutboxItem], int]],
+                      indices: list[int], outputs: list, now) -> None:
+        """Every lane's group in one claim per DNC list; each lane gets its own part back."""
+        by_list: dict[int, list[OutboxItem]] = {}
+        for group, dnc_list_id in claims:
+            by_list.setdefault(dnc_list_id, []).extend(group)
+        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now)
+                for dnc_list_id, items in by_list.items()}
+        for (group, dnc_list_id), index in zip(claims, indices, strict=True):
+            ids = {item.id for item in group}
+            whole = done[dnc_list_id]
+            outputs[index] = outbox.Claim(whole.claimed & ids, whole.dnc & ids, whole.gone & ids)
+
+    def _write_results(self, conn, batch: Sequence[tuple[OutboxItem, SubmitResult]],
+                       now) -> None:
+        accepted = [deliveries.Accepted(item.id, result.carrier_message_ids)
+                    for item, result in batch if result.status is SubmitStatus.ACCEPTED]
+        deliveries.record_accepted(conn, accepted, now)
+        for item, result in batch:
+            if result.status is not SubmitStatus.ACCEPTED:
+                self._record_refusal(conn, item, result, now)
 
     def _record_refusal(self, conn, item: OutboxItem, result: SubmitResult, now) -> None:
         status, attempts = result.status, item.attempts + 1
@@ -272,13 +380,6 @@ class Dispatcher:
                                 error_code=result.error_code, detail=detail)
         else:  # UNCERTAIN: it may have reached the carrier; a person decides
             messages.transition(conn, [item.id], MessageState.UNCERTAIN, now, detail=detail)
-
-    def _write_receipts(self, batch: Sequence[DeliveryReceipt]) -> None:
-        with self.engine.begin() as conn:
-            deliveries.apply_receipts(conn, batch, self.clock.now())
-
-    async def _on_receipt(self, receipt: DeliveryReceipt) -> None:
-        await self.receipts.add(receipt)  # returns once stored: only then is it acknowledged
 
     async def _on_inbound(self, text: InboundText) -> None:
         # Inbound handling (keywords, DNC, conversations) is its own use case; until it is

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState, receipt_id_candidates
 from proactive_sms.domain.message_states import MessageState
@@ -44,10 +44,23 @@ class ReceiptOutcome:
     ignored: int = 0  # not final (enroute, accepted)
 
 
+# Storing accepted ids and applying receipts run in concurrent transactions. Under PostgreSQL's
+# READ COMMITTED, a receipt could miss a part that is being inserted and be held as early, while
+# the insert misses that uncommitted early receipt: held forever. One transaction-scoped advisory
+# lock makes the two take turns (SQLite's BEGIN IMMEDIATE already does).
+_RECEIPTS_LOCK_KEY = 0x7053_4D53  # "pSMS"
+
+
+def _take_turns(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_RECEIPTS_LOCK_KEY)))
+
+
 def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetime) -> int:
     """Mark texts `sent` and store their parts' carrier ids; apply any receipts held for them."""
     if not accepted:
         return 0
+    _take_turns(conn)
     moved = messages.transition(conn, [a.message_id for a in accepted], MessageState.SENT, now,
                                 sent_at=now)
     parts = [
@@ -62,59 +75,114 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
 
 def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
                    now: datetime) -> ReceiptOutcome:
+    """Apply a batch of receipts in a few statements, with the effect of applying them one by one
+    in order: the first receipt of a part counts (later ones are duplicates), a long text is
+    delivered once every part is, and a message takes the first final state it is given."""
+    _take_turns(conn)
     outcome = ReceiptOutcome()
+    final: list[tuple[DeliveryReceipt, tuple[str, ...]]] = []
     for receipt in receipts:
         if receipt.state not in _FINAL:
             outcome.ignored += 1
-            continue
-        part = _find_part(conn, receipt.carrier_message_id)
-        if part is None:
-            conn.execute(early_receipt.insert().values(
-                carrier_message_id=receipt.carrier_message_id, state=receipt.state.value,
-                error_code=receipt.error_code, raw=receipt.raw, received_at=now))
-            outcome.held += 1
-        elif part.receipt_state is not None:
-            outcome.duplicates += 1
         else:
-            _apply(conn, part, receipt.state, receipt.error_code, now)
-            outcome.applied += 1
+            final.append((receipt, receipt_id_candidates(receipt.carrier_message_id)))
+    if not final:
+        return outcome
+    by_carrier_id, parts_of, receipt_states = _parts_for(
+        conn, list(dict.fromkeys(c for _, candidates in final for c in candidates)))
+
+    early: list[dict] = []
+    part_updates: list[dict] = []
+    outcomes: dict[int, tuple[MessageState, int | None]] = {}  # first final state per message
+    for receipt, candidates in final:
+        # The literal spelling wins over a hex/decimal reading of it (candidates are in order).
+        part = next((by_carrier_id[c] for c in candidates if c in by_carrier_id), None)
+        if part is None:
+            early.append({"carrier_message_id": receipt.carrier_message_id,
+                          "state": receipt.state.value, "error_code": receipt.error_code,
+                          "raw": receipt.raw, "received_at": now})
+            outcome.held += 1
+            continue
+        if receipt_states[part] is not None:
+            outcome.duplicates += 1
+            continue
+        receipt_states[part] = receipt.state.value
+        part_updates.append({"b_message_id": part[0], "b_part_no": part[1],
+                             "b_state": receipt.state.value, "b_error": receipt.error_code,
+                             "b_at": now})
+        outcome.applied += 1
+        message_id = part[0]
+        state = _FINAL[receipt.state]
+        if state is MessageState.DELIVERED:
+            # A long text is delivered when every part is.
+            if any(receipt_states[(message_id, n)] != ReceiptState.DELIVERED.value
+                   for n in parts_of[message_id]):
+                continue
+            outcomes.setdefault(message_id, (state, None))
+        else:
+            outcomes.setdefault(message_id, (state, receipt.error_code))
+
+    if early:
+        conn.execute(early_receipt.insert(), early)
+    if part_updates:
+        conn.execute(_UPDATE_PART, part_updates)
+    # Final states are terminal, so the first one given to a message is the only one that can
+    # take; the transition's guard (from sent or uncertain only) does the rest.
+    groups: dict[tuple[MessageState, int | None], list[int]] = {}
+    for message_id, key in outcomes.items():
+        groups.setdefault(key, []).append(message_id)
+    for (state, error_code), ids in groups.items():
+        messages.transition(conn, ids, state, now, error_code=error_code)
     return outcome
 
 
-def _find_part(conn: Connection, carrier_id: str):
-    candidates = receipt_id_candidates(carrier_id)
-    if not candidates:
-        return None
-    rows = conn.execute(
-        select(message_part).where(message_part.c.carrier_message_id.in_(candidates))
-    ).all()
-    if not rows:
-        return None
-    # The literal spelling wins over a hex/decimal reading of it.
-    rows.sort(key=lambda r: candidates.index(r.carrier_message_id))
-    return rows[0]
+_UPDATE_PART = (
+    update(message_part)
+    .where(message_part.c.message_id == bindparam("b_message_id"),
+           message_part.c.part_no == bindparam("b_part_no"))
+    .values(receipt_state=bindparam("b_state"), receipt_error=bindparam("b_error"),
+            receipt_at=bindparam("b_at"))
+)
 
 
-def _apply(conn: Connection, part, state: ReceiptState, error_code: int | None,
-           now: datetime) -> None:
-    conn.execute(
-        update(message_part)
-        .where(message_part.c.message_id == part.message_id,
-               message_part.c.part_no == part.part_no)
-        .values(receipt_state=state.value, receipt_error=error_code, receipt_at=now)
-    )
-    final = _FINAL[state]
-    if final is MessageState.DELIVERED:
-        # A long text is delivered when every part is.
-        states = conn.scalars(select(message_part.c.receipt_state)
-                              .where(message_part.c.message_id == part.message_id)).all()
-        if any(s != ReceiptState.DELIVERED.value for s in states):
-            return
-    messages.transition(conn, [part.message_id], final, now,
-                        error_code=error_code if final is not MessageState.DELIVERED else None)
+_HIT = message_part.alias("hit")
+# Every part of every message that has a part with one of these carrier ids (built once: this
+# runs for every batch of receipts).
+_PARTS_OF_HITS = (
+    select(message_part.c.message_id, message_part.c.part_no,
+           message_part.c.carrier_message_id, message_part.c.receipt_state)
+    .where(message_part.c.message_id.in_(
+        select(_HIT.c.message_id)
+        .where(_HIT.c.carrier_message_id.in_(bindparam("spellings", expanding=True)))))
+)
+_ANY_HELD = select(early_receipt.c.id).limit(1)
+
+
+def _parts_for(conn: Connection, spellings: list[str]):
+    """Every part of every message that has a part with one of these carrier ids.
+
+    Returns (carrier id -> (message id, part no), message id -> its part numbers,
+    (message id, part no) -> receipt state so far).
+    """
+    by_carrier_id: dict[str, tuple[int, int]] = {}
+    parts_of: dict[int, list[int]] = {}
+    receipt_states: dict[tuple[int, int], str | None] = {}
+    for start in range(0, len(spellings), 900):  # stay under SQLite's bound-parameter limit
+        rows = conn.execute(_PARTS_OF_HITS, {"spellings": spellings[start:start + 900]}).all()
+        for message_id, part_no, carrier_id, receipt_state in rows:
+            key = (message_id, part_no)
+            if key in receipt_states:
+                continue
+            receipt_states[key] = receipt_state
+            parts_of.setdefault(message_id, []).append(part_no)
+            by_carrier_id.setdefault(carrier_id, key)
+    return by_carrier_id, parts_of, receipt_states
 
 
 def _apply_held(conn: Connection, carrier_ids: list[str], now: datetime) -> None:
+    # Nearly always none are held: one cheap look saves matching every spelling of every id.
+    if conn.scalar(_ANY_HELD) is None:
+        return
     spellings = {c for cid in carrier_ids for c in receipt_id_candidates(cid)}
     held = []
     spelled = list(spellings)
@@ -123,6 +191,7 @@ def _apply_held(conn: Connection, carrier_ids: list[str], now: datetime) -> None
             early_receipt.c.carrier_message_id.in_(spelled[start:start + 900]))).all()
     if not held:
         return
+    held.sort(key=lambda h: h.id)  # in the order they came
     apply_receipts(conn, [DeliveryReceipt(h.carrier_message_id, ReceiptState(h.state),
                                           h.error_code, raw=h.raw) for h in held], now)
     conn.execute(delete(early_receipt).where(early_receipt.c.id.in_([h.id for h in held])))

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, or_, select, update
-
-from proactive_sms.store.dialect import insert
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState, SkipReason
 from proactive_sms.store import dnc
+from proactive_sms.store.dialect import insert
 from proactive_sms.store.schema import message, skill, transport_lease
 
 RUNNING = "running"
@@ -33,23 +32,27 @@ class OutboxItem:
     attempts: int
 
 
+_FETCH_PENDING = (
+    select(message.c.id, message.c.skill_id, message.c.destination, message.c.body,
+           message.c.encoding, message.c.segments, message.c.attempts)
+    .join(skill, skill.c.id == message.c.skill_id)
+    .where(
+        skill.c.registration_id == bindparam("registration_id"),
+        skill.c.status == RUNNING,
+        message.c.state == MessageState.PENDING.value,
+        message.c.id > bindparam("after_id"),
+        or_(message.c.next_attempt_at.is_(None), message.c.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(message.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 def fetch_pending(conn: Connection, registration_id: int, after_id: int, limit: int,
                   now: datetime) -> list[OutboxItem]:
     """Pending texts of the code's running skills, due now, in id order after a cursor."""
-    rows = conn.execute(
-        select(message.c.id, message.c.skill_id, message.c.destination, message.c.body,
-               message.c.encoding, message.c.segments, message.c.attempts)
-        .join(skill, skill.c.id == message.c.skill_id)
-        .where(
-            skill.c.registration_id == registration_id,
-            skill.c.status == RUNNING,
-            message.c.state == MessageState.PENDING.value,
-            message.c.id > after_id,
-            or_(message.c.next_attempt_at.is_(None), message.c.next_attempt_at <= now),
-        )
-        .order_by(message.c.id)
-        .limit(limit)
-    ).all()
+    rows = conn.execute(_FETCH_PENDING, {"registration_id": registration_id,
+                                         "after_id": after_id, "now": now, "limit": limit})
     return [OutboxItem(*row) for row in rows]
 
 
@@ -60,32 +63,41 @@ class Claim:
     gone: set[int]  # no longer pending, or the skill is not running: drop them
 
 
+# Built once: a claim runs for every group of texts.
+_SKIP_DNC = (
+    update(message)
+    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+           message.c.state == MessageState.PENDING.value)
+    .values(state=MessageState.SKIPPED.value, skip_reason=SkipReason.DNC.value,
+            detail="on the DNC list at the moment of sending", finished_at=bindparam("now"))
+    .returning(message.c.id)
+)
+_CLAIM = (
+    update(message)
+    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+           message.c.state == MessageState.PENDING.value,
+           message.c.skill_id.in_(select(skill.c.id).where(skill.c.status == RUNNING)))
+    .values(state=MessageState.SUBMITTING.value, submitted_at=bindparam("now"),
+            attempts=message.c.attempts + 1)
+    .returning(message.c.id)
+)
+
+
 def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
           now: datetime) -> Claim:
+    """Move pending texts of running skills to `submitting`, skipping those whose number is on
+    the DNC list now. Several lanes' groups may be claimed at once (same DNC list)."""
     ids = [i.id for i in items]
     on_dnc = dnc.numbers_on_list(conn, dnc_list_id, (i.destination for i in items))
     dnc_ids = [i.id for i in items if i.destination in on_dnc]
     skipped: set[int] = set()
     if dnc_ids:
-        skipped = set(conn.scalars(
-            update(message)
-            .where(message.c.id.in_(dnc_ids), message.c.state == MessageState.PENDING.value)
-            .values(state=MessageState.SKIPPED.value, skip_reason=SkipReason.DNC.value,
-                    detail="on the DNC list at the moment of sending", finished_at=now)
-            .returning(message.c.id)
-        ))
-    send_ids = [i for i in ids if i not in set(dnc_ids)]
+        skipped = set(conn.scalars(_SKIP_DNC, {"ids": dnc_ids, "now": now}))
+    dnc_set = set(dnc_ids)
+    send_ids = [i for i in ids if i not in dnc_set]
     claimed: set[int] = set()
-    if send_ids:
-        running = select(skill.c.id).where(skill.c.status == RUNNING)
-        claimed = set(conn.scalars(
-            update(message)
-            .where(message.c.id.in_(send_ids), message.c.state == MessageState.PENDING.value,
-                   message.c.skill_id.in_(running))
-            .values(state=MessageState.SUBMITTING.value, submitted_at=now,
-                    attempts=message.c.attempts + 1)
-            .returning(message.c.id)
-        ))
+    for start in range(0, len(send_ids), 900):
+        claimed.update(conn.scalars(_CLAIM, {"ids": send_ids[start:start + 900], "now": now}))
     return Claim(claimed, skipped, set(ids) - claimed - skipped)
 
 
@@ -126,6 +138,62 @@ def take_lease(conn: Connection, registration_id: int, worker_id: str, now: date
         .returning(transport_lease.c.registration_id)
     ).first()
     return inserted is not None
+
+
+def take_leases(conn: Connection, registration_ids: Sequence[int], worker_id: str,
+                now: datetime, expires_at: datetime) -> set[int]:
+    """take_lease for many codes at once (three statements, not three per code): the codes
+    this worker owns until `expires_at`."""
+    wanted = list(dict.fromkeys(registration_ids))
+    if not wanted:
+        return set()
+    owned = set(conn.scalars(
+        update(transport_lease)
+        .where(transport_lease.c.registration_id.in_(wanted),
+               or_(transport_lease.c.worker_id == worker_id,
+                   transport_lease.c.expires_at <= now))
+        .values(worker_id=worker_id, expires_at=expires_at)
+        .returning(transport_lease.c.registration_id)
+    ))
+    missing = [r for r in wanted if r not in owned]
+    if missing:
+        taken = set(conn.scalars(select(transport_lease.c.registration_id).where(
+            transport_lease.c.registration_id.in_(missing))))
+        free = [r for r in missing if r not in taken]
+        if free:
+            owned.update(conn.scalars(
+                insert(conn, transport_lease)
+                .values([{"registration_id": r, "worker_id": worker_id, "expires_at": expires_at}
+                         for r in free])
+                .on_conflict_do_nothing()
+                .returning(transport_lease.c.registration_id)
+            ))
+    return owned
+
+
+def unsettled_by_skill(conn: Connection, skill_ids: Sequence[int]) -> dict[int, int]:
+    """How many texts each skill still has pending or submitting (skills with none are absent)."""
+    if not skill_ids:
+        return {}
+    rows = conn.execute(
+        select(message.c.skill_id, func.count())
+        .where(message.c.skill_id.in_(list(skill_ids)),
+               message.c.state.in_([MessageState.PENDING.value, MessageState.SUBMITTING.value]))
+        .group_by(message.c.skill_id)
+    ).all()
+    return {skill_id: count for skill_id, count in rows}
+
+
+def any_awaiting_receipt(conn: Connection, skill_ids: Sequence[int]) -> bool:
+    """Whether any text of these skills is `sent` and still waiting for its receipt."""
+    if not skill_ids:
+        return False
+    return conn.scalar(
+        select(message.c.id)
+        .where(message.c.skill_id.in_(list(skill_ids)),
+               message.c.state == MessageState.SENT.value)
+        .limit(1)
+    ) is not None
 
 
 def release_lease(conn: Connection, registration_id: int, worker_id: str) -> None:
