@@ -126,7 +126,7 @@ def start_skill(
             cursor = batch[-1].id
             skills.advance_launch_cursor(conn, skill_id, cursor)
         for d in decisions:
-            if d.state is MessageState.PENDING:
+            if d.state is _PENDING:
                 summary.pending += 1
             else:
                 summary.skipped[d.skip_reason] += 1
@@ -139,6 +139,18 @@ def start_skill(
                              clock.now())
         summary.status = skills.skill_by_id(conn, skill_id).status
     return summary
+
+
+# Enum members and values looked up once: launch uses them a million times, and an enum's
+# `.value` is a Python-level property.
+_PENDING = MessageState.PENDING
+_SKIPPED = MessageState.SKIPPED
+_EXPIRED = SkipReason.EXPIRED.value
+_DNC = SkipReason.DNC.value
+_DUPLICATE = SkipReason.DUPLICATE_DESTINATION.value
+_MISSING_FIELD = SkipReason.MISSING_FIELD.value
+_TOO_LONG = SkipReason.TOO_LONG.value
+_GSM7 = encoding.Encoding.GSM7.value
 
 
 class _Decider:
@@ -167,25 +179,22 @@ class _Decider:
     def decide(self, record: LaunchRecord) -> Decision:
         destination = record.sms_destination
         if record.expiration_date is not None and record.expiration_date < self.today:
-            return Decision(record.id, MessageState.SKIPPED, destination, None, None, 0,
-                            SkipReason.EXPIRED.value,
+            return Decision(record.id, _SKIPPED, destination, None, None, 0, _EXPIRED,
                             f"expired on {record.expiration_date.isoformat()}")
         if destination is None:
             reason = SkipReason(record.sms_problem or SkipReason.NO_MOBILE_NUMBER.value)
             return Decision(record.id, MessageState.SKIPPED, None, skip_reason=reason.value)
         if record.on_dnc:
-            return Decision(record.id, MessageState.SKIPPED, destination,
-                            skip_reason=SkipReason.DNC.value)
+            return Decision(record.id, _SKIPPED, destination, None, None, 0, _DNC)
         key = destination_key(destination)
         if key in self.seen:
-            return Decision(record.id, MessageState.SKIPPED, destination,
-                            skip_reason=SkipReason.DUPLICATE_DESTINATION.value)
+            return Decision(record.id, _SKIPPED, destination, None, None, 0, _DUPLICATE)
         fixed = self._fixed
         if fixed is not None:
             decision = fixed._replace(record_id=record.id, destination=destination)
         else:
             decision = self._render(record.id, destination, record.fields or {})
-        if decision.state is MessageState.PENDING:
+        if decision.state is _PENDING:
             self.seen.add(key)
         return decision
 
@@ -193,21 +202,19 @@ class _Decider:
         try:
             body = self._renderer.render(fields)
         except template.MissingFieldError as exc:
-            return Decision(record_id, MessageState.SKIPPED, destination,
-                            skip_reason=SkipReason.MISSING_FIELD.value,
-                            detail=f"{exc.field} is empty")
+            return Decision(record_id, _SKIPPED, destination, None, None, 0, _MISSING_FIELD,
+                            f"{exc.field} is empty")
         segments = encoding.basic_gsm7_segments(body)  # most texts: no report needed
         if segments is not None:
-            text, encoded = body, encoding.Encoding.GSM7.value
+            text, encoded = body, _GSM7
         else:
             report = encoding.analyze(body, smart=self.text.smart_encoding)
             text, encoded, segments = report.text, report.encoding.value, report.segments
         if segments > self.skill.max_segments:
-            return Decision(record_id, MessageState.SKIPPED, destination,
-                            skip_reason=SkipReason.TOO_LONG.value,
-                            detail=f"{segments} segments, more than the skill's "
-                                   f"{self.skill.max_segments}")
-        return Decision(record_id, MessageState.PENDING, destination, text, encoded, segments)
+            return Decision(record_id, _SKIPPED, destination, None, None, 0, _TOO_LONG,
+                            f"{segments} segments, more than the skill's "
+                            f"{self.skill.max_segments}")
+        return Decision(record_id, _PENDING, destination, text, encoded, segments)
 
 
 _PLAN_CACHE_LIMIT = 4096  # distinct field-name sets remembered; a list has a handful

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from json.encoder import encode_basestring_ascii
-from typing import NamedTuple
+from typing import Protocol
 
 from sqlalchemy import Column, Connection, exists, func, null, select
 
@@ -200,8 +200,12 @@ def record_batches(conn: Connection, list_id: int, after_id: int,
         yield batch
 
 
-class LaunchRecord(NamedTuple):
-    """What launch needs of a record, with whether its number is on the DNC list."""
+class LaunchRecord(Protocol):
+    """What launch needs of a record, with whether its number is on the DNC list.
+
+    `launch_batch` returns the database rows themselves, which have these attributes: copying a
+    million of them into objects of our own would cost more than anything launch does with them.
+    """
 
     id: int
     sms_destination: str | None
@@ -212,7 +216,7 @@ class LaunchRecord(NamedTuple):
 
 
 def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_list_id: int,
-                 with_fields: bool) -> list[LaunchRecord]:
+                 with_fields: bool) -> Sequence[LaunchRecord]:
     """The next records of a list after `after_id`, in id order, for launch.
 
     The DNC check is part of the query (one index probe per record inside the database, rather
@@ -221,13 +225,12 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
     """
     on_dnc = exists().where(dnc_entry.c.dnc_list_id == dnc_list_id,
                             dnc_entry.c.phone == calling_record.c.sms_destination)
-    fields = calling_record.c.fields if with_fields else null()
-    rows = conn.execute(
+    fields = calling_record.c.fields if with_fields else null().label("fields")
+    return conn.execute(
         select(calling_record.c.id, calling_record.c.sms_destination,
                calling_record.c.sms_problem, calling_record.c.expiration_date,
                on_dnc.label("on_dnc"), fields)
         .where(_in_list(list_id), calling_record.c.id > after_id)
         .order_by(calling_record.c.id)
         .limit(limit)
-    ).all()
-    return list(map(LaunchRecord._make, rows))
+    ).all()  # type: ignore[return-value]  # rows with LaunchRecord's attributes
