@@ -12,6 +12,7 @@ from rich.table import Table
 from proactive_sms.interfaces import cli_context as ctx
 from proactive_sms.interfaces import (
     cli_dnc,
+    cli_inbox,
     cli_lists,
     cli_registrations,
     cli_skills,
@@ -29,6 +30,8 @@ app.add_typer(cli_templates.app, name="template")
 app.add_typer(cli_dnc.app, name="dnc")
 app.add_typer(cli_skills.app, name="skill")
 app.add_typer(cli_skills.campaign_app, name="campaign")
+app.add_typer(cli_inbox.inbox_app, name="inbox")
+app.add_typer(cli_inbox.review_app, name="review")
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -38,6 +41,13 @@ try:  # the simulator's CLI lives beside the simulator
 
     app.add_typer(smsc_sim_app, name="smsc-sim")
 except ImportError:  # pragma: no cover - only while the simulator is absent
+    pass
+
+try:
+    from proactive_sms.interfaces.cli_inbound import app as inbound_app
+
+    app.add_typer(inbound_app, name="inbound")
+except ImportError:  # pragma: no cover - only while the classifier's CLI is absent
     pass
 
 try:
@@ -110,6 +120,9 @@ def print_report(result: reporting.Report) -> None:
     speed = (f"{result.achieved_rate_per_s:.1f}/s" if result.achieved_rate_per_s else "-")
     ctx.console.print(f"segments sent: {result.segments_sent}   delivery rate: {rate}   "
                       f"achieved: {speed}")
+    replies = ", ".join(f"{kind.replace('_', ' ')}: {count}"
+                        for kind, count in result.as_dict()["inbound"].items())
+    ctx.console.print(f"inbound — {replies}")
     if result.started_at and result.finished_at:
         took = (result.finished_at - result.started_at).total_seconds()
         ctx.console.print(f"time to finish: {took:.1f} s")

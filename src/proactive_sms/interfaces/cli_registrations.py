@@ -60,3 +60,28 @@ def registration_list(bu: str = ctx.BuOption):
         table.add_row(reg.code, reg.kind, reg.status, f"{reg.throughput_per_s:g}",
                       reg.throughput_unit, reg.solution)
     ctx.console.print(table)
+
+
+@registration_app.command("keywords")
+@ctx.handle_errors
+def registration_keywords(
+    code: str,
+    sender_name: str = typer.Option(None, help="Who the texts are from, in the answers."),
+    contact: str = typer.Option(None, help="How to reach the sender (phone, web, e-mail)."),
+    opt_out_text: str = typer.Option(None, help="Answer to STOP ({sender}, {contact} allowed)."),
+    opt_in_text: str = typer.Option(None, help="Answer to START."),
+    help_text: str = typer.Option(None, help="Answer to HELP (must say how to stop)."),
+    extra_opt_out: list[str] = typer.Option([], help="More opt-out words (e.g. Arabic)."),
+    extra_opt_in: list[str] = typer.Option([], help="More opt-in words."),
+    extra_help: list[str] = typer.Option([], help="More help words."),
+    bu: str = ctx.BuOption,
+):
+    """What a code answers to STOP, START and HELP, and extra keywords (toll-free: words only)."""
+    updates: dict = {"sender_name": sender_name, "contact": contact, "opt_out_text": opt_out_text,
+                     "opt_in_text": opt_in_text, "help_text": help_text}
+    if extra_opt_out or extra_opt_in or extra_help:
+        updates["extra_keywords"] = {"opt_out": extra_opt_out, "opt_in": extra_opt_in,
+                                     "help": extra_help}
+    updates = {k: v for k, v in updates.items() if v is not None}
+    reg = administration.set_keyword_responses(ctx.engine(), ctx.business_unit(bu), code, updates)
+    ctx.console.print(f"registration {reg.code}: keyword responses updated")

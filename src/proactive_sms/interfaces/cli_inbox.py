@@ -1,0 +1,102 @@
+"""`psms inbox …` (agents' conversations) and `psms review …` (possible opt-outs)."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from proactive_sms.domain.phone import mask
+from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.services import conversations
+from proactive_sms.services.inbound import InboundService, pending_reviews
+
+inbox_app = typer.Typer(help="Conversations waiting for agents (sms_messaging codes).",
+                        no_args_is_help=True)
+review_app = typer.Typer(help="Possible opt-outs waiting for a supervisor's decision.",
+                         no_args_is_help=True)
+ctx.register_user_error(conversations.ConversationError)
+
+
+def _waiting(conversation) -> str:
+    since = conversation.waiting_since
+    if since is None:
+        return "-"
+    seconds = int((ctx.clock.now().replace(tzinfo=None) - since.replace(tzinfo=None))
+                  .total_seconds())
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+@inbox_app.command("list")
+@ctx.handle_errors
+def inbox_list(all_: bool = typer.Option(False, "--all", help="Include closed conversations."),
+               bu: str = ctx.BuOption):
+    """Open conversations, longest waiting first."""
+    table = Table("id", "from", "skill", "status", "waiting")
+    for c in conversations.inbox(ctx.engine(), ctx.business_unit(bu), include_closed=all_):
+        table.add_row(str(c.id), mask(c.phone), str(c.skill_id or "-"), c.status, _waiting(c))
+    ctx.console.print(table)
+
+
+@inbox_app.command("show")
+@ctx.handle_errors
+def inbox_show(conversation_id: int, bu: str = ctx.BuOption):
+    """A conversation's history: the customer's texts and ours."""
+    found, entries = conversations.history(ctx.engine(), ctx.business_unit(bu), conversation_id)
+    ctx.console.print(f"conversation #{found.id} with {mask(found.phone)} ({found.status})")
+    for entry in entries:
+        arrow = "←" if entry.direction == "in" else "→"
+        ctx.console.print(f"{entry.at:%Y-%m-%d %H:%M:%S} {arrow} {entry.text}  [{entry.note}]",
+                          markup=False, highlight=False)
+
+
+@inbox_app.command("reply")
+@ctx.handle_errors
+def inbox_reply(conversation_id: int, text: str, bu: str = ctx.BuOption):
+    """Answer: the text leaves through the same code, ahead of bulk texts."""
+    message_id = conversations.reply(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                     conversation_id, text)
+    ctx.console.print(f"answer queued as message {message_id}")
+
+
+@inbox_app.command("close")
+@ctx.handle_errors
+def inbox_close(conversation_id: int, bu: str = ctx.BuOption):
+    """Close a conversation."""
+    conversations.close(ctx.engine(), ctx.business_unit(bu), ctx.clock, conversation_id)
+    ctx.console.print(f"conversation #{conversation_id} closed")
+
+
+@review_app.command("list")
+@ctx.handle_errors
+def review_list(bu: str = ctx.BuOption):
+    """Possible opt-outs waiting for a decision."""
+    table = Table("id", "received", "from", "text", "why")
+    for item in pending_reviews(ctx.engine(), ctx.business_unit(bu).id):
+        table.add_row(str(item.id), f"{item.received_at:%Y-%m-%d %H:%M}", mask(item.sender),
+                      item.text, item.reason)
+    ctx.console.print(table)
+
+
+def _decide(inbound_id: int, accept: bool, bu: str | None) -> None:
+    unit = ctx.business_unit(bu)
+    try:
+        outcome = InboundService(ctx.engine(), ctx.clock).review(inbound_id, accept, unit.id)
+    except (LookupError, ValueError) as exc:
+        raise conversations.ConversationError(str(exc)) from exc
+    verdict = "opt-out recorded" if accept else "treated as a reply"
+    ctx.console.print(f"inbound #{inbound_id}: {verdict}"
+                      + (" (DNC list changed)" if outcome.dnc_changed else ""))
+
+
+@review_app.command("accept")
+@ctx.handle_errors
+def review_accept(inbound_id: int, bu: str = ctx.BuOption):
+    """It is an opt-out: put the number on the DNC list."""
+    _decide(inbound_id, True, bu)
+
+
+@review_app.command("reject")
+@ctx.handle_errors
+def review_reject(inbound_id: int, bu: str = ctx.BuOption):
+    """It is not an opt-out: treat it as an ordinary reply."""
+    _decide(inbound_id, False, bu)
