@@ -104,3 +104,14 @@ def test_start_with_unknown_field_is_refused(psms, tmp_path):
     psms("skill", "create", "alert", "--registration", "55501", "--list", "people")
     out = psms("skill", "start", "alert", "--message", "Hi {Nickname}", code=2)
     assert "Nickname" in out and "position 3" in out
+
+
+def test_registration_keywords_feed_classify_and_toll_free_refuses_texts(psms):
+    psms("registration", "add", "55501", "--kind", "short", "--throughput", "100")
+    psms("registration", "keywords", "55501", "--extra-opt-out", "توقف", "--sender-name", "Acme")
+    out = psms("inbound", "classify", "توقف", "--registration", "55501", "--json")
+    assert json.loads(out)["kind"] == "opt_out"
+    assert json.loads(psms("inbound", "classify", "توقف", "--json"))["kind"] == "reply"
+    psms("registration", "add", "8885550100", "--kind", "toll_free", "--throughput", "3")
+    out = psms("registration", "keywords", "8885550100", "--opt-out-text", "Bye", code=2)
+    assert "toll-free" in out

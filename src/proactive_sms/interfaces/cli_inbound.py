@@ -40,8 +40,18 @@ def describe(text: str, extra_keywords: KeywordSet | None = None, as_json: bool 
 def classify_command(
     text: str = typer.Argument(..., help="The inbound text, quoted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    # TODO(registration hook): add `--registration CODE` here; resolve it to a KeywordSet with the
-    # service function that reads the registration, and pass it as `extra_keywords=` to describe().
+    registration: str = typer.Option(None, help="Include this code's extra keywords."),
+    bu: str = typer.Option(None, "--bu", help="Business unit (with --registration)."),
 ) -> None:
     """Show how an inbound text would be classified, and why."""
-    typer.echo(describe(text, None, as_json))
+    extra = None
+    if registration:
+        from proactive_sms.interfaces import cli_context as ctx
+        from proactive_sms.services import administration
+
+        @ctx.handle_errors
+        def load() -> KeywordSet:
+            return administration.keyword_set(ctx.engine(), ctx.business_unit(bu), registration)
+
+        extra = load()
+    typer.echo(describe(text, extra, as_json))

@@ -236,3 +236,12 @@ def set_keyword_responses(engine: Engine, bu: BusinessUnit, code: str,
         merged = {**reg.keyword_responses, **{k: v for k, v in updates.items() if v is not None}}
         registrations.set_keyword_responses(conn, reg.id, merged)
         return registrations.registration_by_id(conn, reg.id)
+
+
+def keyword_set(engine: Engine, bu: BusinessUnit, code: str):
+    """The extra keywords a code adds to the standard ones (for classification previews)."""
+    from proactive_sms.domain.keywords import KeywordSet
+
+    with engine.connect() as conn:
+        reg = registrations.find_registration(conn, bu.id, _code_key(code, bu))
+    return KeywordSet.from_dict(reg.keyword_responses.get("extra_keywords") or {})
