@@ -71,9 +71,11 @@ def db_upgrade() -> None:
 @ctx.handle_errors
 def init(tenant: str = typer.Option("default", help="Tenant name."),
          bu: str = typer.Option("default", "--bu", help="Business unit name."),
-         region: str = typer.Option("US", help="Default region of the BU's local numbers.")):
+         region: str = typer.Option("US", help="Default region of the BU's local numbers."),
+         frequency_cap: int = typer.Option(None, help="Texts per recipient per rolling 24 h "
+                                                      "across the BU's skills.")):
     """Create the tenant (with its default DNC list) and a business unit."""
-    unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region)
+    unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region, frequency_cap)
     ctx.console.print(f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
                       f"(region {unit.default_region}) ready")
 

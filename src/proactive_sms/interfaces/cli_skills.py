@@ -30,13 +30,20 @@ def skill_create(
     pacing: float = typer.Option(None, help="Texts per second, below the code's limit."),
     validity_hours: float = typer.Option(None, help="How long a text may wait to go out."),
     campaign: str = typer.Option(None, help="Campaign to report it in."),
+    weekday_hours: str = typer.Option("08:00-21:00", help="Recipient-local hours, Mon-Fri."),
+    weekend_hours: str = typer.Option("08:00-21:00", help="Recipient-local hours, Sat-Sun."),
+    forbid_day: list[str] = typer.Option([], help="A weekday name or YYYY-MM-DD; repeatable."),
+    no_zone: str = typer.Option("skip", help="No time zone found: skip | default."),
+    default_zone: str = typer.Option(None, help="IANA zone used with --no-zone default."),
     bu: str = ctx.BuOption,
 ):
-    """Create an agentless SMS skill."""
+    """Create an agentless SMS skill (the law's calling hours apply on top of its own)."""
+    window = {"weekday": weekday_hours, "weekend": weekend_hours, "forbidden_days": forbid_day}
     skill = administration.create_skill(
         ctx.engine(), ctx.business_unit(bu), ctx.clock, name=name, registration=registration,
         calling_list=list_name, template_name=template, max_segments=max_segments,
-        pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign)
+        pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign,
+        calling_window=window, no_zone_policy=no_zone, default_time_zone=default_zone)
     ctx.console.print(f"skill [bold]{skill.name}[/bold] created ({skill.status.value})")
 
 

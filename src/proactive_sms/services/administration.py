@@ -26,9 +26,15 @@ class InvalidRequest(ValueError):
 
 
 def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: str = "default",
-         region: str = "US") -> BusinessUnit:
+         region: str = "US", frequency_cap_per_24h: int | None = None) -> BusinessUnit:
+    if frequency_cap_per_24h is not None and frequency_cap_per_24h < 1:
+        raise InvalidRequest(f"frequency cap must be at least 1, got {frequency_cap_per_24h}")
     with engine.begin() as conn:
-        return tenancy.ensure_business_unit(conn, tenant_name, bu_name, region, clock.now())
+        unit = tenancy.ensure_business_unit(conn, tenant_name, bu_name, region, clock.now())
+        if frequency_cap_per_24h is not None:
+            tenancy.set_frequency_cap(conn, unit.id, frequency_cap_per_24h)
+            unit = tenancy.business_unit_by_id(conn, unit.id)
+        return unit
 
 
 def business_unit(engine: Engine, name: str | None = None) -> BusinessUnit:
@@ -176,7 +182,10 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  message_text: str | None = None, direction: str = "auto",
                  max_segments: int = 3, pacing_per_s: float | None = None,
                  validity_hours: float | None = None,
-                 campaign: str | None = None) -> skills.Skill:
+                 campaign: str | None = None, calling_window: dict | None = None,
+                 no_zone_policy: str = "skip",
+                 default_time_zone: str | None = None) -> skills.Skill:
+    _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
     if not 1 <= max_segments <= 10:
         raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
     if pacing_per_s is not None and pacing_per_s <= 0:
@@ -191,7 +200,29 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             conn, business_unit_id=bu.id, name=name, registration_id=reg.id,
             calling_list_id=lst.id, template_id=template_id, message_text=message_text,
             direction=direction, max_segments=max_segments, pacing_per_s=pacing_per_s,
-            validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now())
+            validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now(),
+            calling_window=calling_window, no_zone_policy=no_zone_policy,
+            default_time_zone=default_time_zone)
+
+
+def _check_timing(calling_window: dict | None, no_zone_policy: str,
+                  default_time_zone: str | None, validity_hours: float | None) -> None:
+    from proactive_sms.domain.calling_windows import SkillWindow
+    from proactive_sms.domain.time_zones import is_known_zone
+
+    try:
+        SkillWindow.from_config(calling_window)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    if no_zone_policy not in ("skip", "default"):
+        raise InvalidRequest(f"no-zone policy must be skip or default, got '{no_zone_policy}'")
+    if no_zone_policy == "default" and not default_time_zone:
+        raise InvalidRequest("the 'default' no-zone policy needs a default time zone")
+    if default_time_zone and not is_known_zone(default_time_zone):
+        raise InvalidRequest(f"unknown time zone '{default_time_zone}' (use an IANA name such "
+                             "as America/Chicago)")
+    if validity_hours is not None and validity_hours <= 0:
+        raise InvalidRequest(f"validity must be above 0 hours, got {validity_hours:g}")
 
 
 def _code_key(code: str, bu: BusinessUnit) -> str:

@@ -58,6 +58,8 @@ business_unit = Table(
     Column("tenant_id", ForeignKey("tenant.id"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("default_region", String(2), nullable=False),  # ISO 3166 region for local numbers
+    # Texts per recipient per rolling 24 h across the BU's skills; stricter state rules add on.
+    Column("frequency_cap_per_24h", Integer, nullable=True),
     _created(),
     UniqueConstraint("tenant_id", "name"),
 )
@@ -189,6 +191,10 @@ skill = Table(
     Column("max_segments", Integer, nullable=False),
     Column("pacing_per_s", Float, nullable=True),  # below the registration's limit, if set
     Column("validity_hours", Float, nullable=True),
+    # {"weekday": "08:00-21:00", "weekend": "...", "forbidden_days": [...]} (SkillWindow)
+    Column("calling_window", JSON, nullable=True),
+    Column("no_zone_policy", String(10), nullable=False, server_default="skip"),  # or default
+    Column("default_time_zone", String(64), nullable=True),
     Column("launch_cursor", BigInteger, nullable=False),  # last record id decided by launch
     _created(),
     Column("started_at", DateTime(timezone=True), nullable=True),

@@ -42,13 +42,17 @@ class Skill:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    calling_window: dict | None = None
+    no_zone_policy: str = "skip"
+    default_time_zone: str | None = None
 
 
 def create_skill(conn: Connection, *, business_unit_id: int, name: str, registration_id: int,
                  calling_list_id: int, template_id: int | None, message_text: str | None,
                  direction: str, max_segments: int, pacing_per_s: float | None,
                  validity_hours: float | None, campaign_id: int | None,
-                 now: datetime) -> Skill:
+                 now: datetime, calling_window: dict | None = None,
+                 no_zone_policy: str = "skip", default_time_zone: str | None = None) -> Skill:
     if conn.scalar(select(skill.c.id).where(skill.c.business_unit_id == business_unit_id,
                                             skill.c.name == name)):
         raise AlreadyExists("skill", name)
@@ -58,6 +62,8 @@ def create_skill(conn: Connection, *, business_unit_id: int, name: str, registra
         template_id=template_id, message_text=message_text, direction=direction,
         status=SkillStatus.DRAFT.value, max_segments=max_segments, pacing_per_s=pacing_per_s,
         validity_hours=validity_hours, campaign_id=campaign_id, launch_cursor=0, created_at=now,
+        calling_window=calling_window, no_zone_policy=no_zone_policy,
+        default_time_zone=default_time_zone,
     ))
     return find_skill(conn, business_unit_id, name)
 
@@ -122,7 +128,7 @@ def _skill(row) -> Skill:
                  row.calling_list_id, row.campaign_id, row.template_id, row.message_text,
                  row.direction, SkillStatus(row.status), row.max_segments, row.pacing_per_s,
                  row.validity_hours, row.launch_cursor, row.created_at, row.started_at,
-                 row.finished_at)
+                 row.finished_at, row.calling_window, row.no_zone_policy, row.default_time_zone)
 
 
 @dataclass(frozen=True)

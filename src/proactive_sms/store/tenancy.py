@@ -19,6 +19,7 @@ class BusinessUnit:
     tenant_id: int
     name: str
     default_region: str
+    frequency_cap_per_24h: int | None = None
 
 
 def ensure_business_unit(
@@ -47,7 +48,8 @@ def ensure_business_unit(
             )
         )
         return find_business_unit(conn, bu_name)
-    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region)
+    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
+                        row.frequency_cap_per_24h)
 
 
 def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUnit:
@@ -61,11 +63,18 @@ def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUni
     if len(rows) > 1:
         raise NotFound("business unit", "(several exist: name one with --bu)")
     row = rows[0]
-    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region)
+    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
+                        row.frequency_cap_per_24h)
 
 
 def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
     row = conn.execute(select(business_unit).where(business_unit.c.id == bu_id)).first()
     if row is None:
         raise NotFound("business unit", bu_id)
-    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region)
+    return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
+                        row.frequency_cap_per_24h)
+
+
+def set_frequency_cap(conn: Connection, bu_id: int, cap: int | None) -> None:
+    conn.execute(business_unit.update().where(business_unit.c.id == bu_id)
+                 .values(frequency_cap_per_24h=cap))
