@@ -219,9 +219,9 @@ def python_floor(csv_path: Path, work: Path) -> float:
 # --- ours, in a child process -------------------------------------------------------------------
 
 
-def child(db: Path, csv_path: Path) -> None:
+def child(db: Path, csv_path: Path, src: Path) -> None:
     """Import and launch on a fresh database; print one JSON line with times and peak RSS."""
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(src))
     from proactive_sms.domain.clock import ManualClock
     from proactive_sms.services import administration, importing, launching
     from proactive_sms.store.engine import open_engine
@@ -261,12 +261,13 @@ def child(db: Path, csv_path: Path) -> None:
     }))
 
 
-def run_ours(csv_path: Path, work: Path) -> dict:
+def run_ours(csv_path: Path, work: Path, src: Path) -> dict:
     db = work / "ours.db"
     for stale in work.glob("ours.db*"):
         stale.unlink()
     result = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", str(db), str(csv_path)],
+        [sys.executable, str(Path(__file__).resolve()), "--child", str(db), str(csv_path),
+         "--src", str(src)],
         check=True, capture_output=True, text=True,
     )
     for stale in work.glob("ours.db*"):
@@ -363,10 +364,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "psms-bench",
                         help="where the generated list and the databases go (kept for reuse)")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument("--src", type=Path, default=ROOT / "src",
+                        help="the source tree to measure (another checkout's src/, to compare "
+                             "versions in the same conditions); implies --no-docs")
     parser.add_argument("--child", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(Path(args.child[0]), Path(args.child[1]))
+        child(Path(args.child[0]), Path(args.child[1]), args.src)
         return
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -382,11 +386,13 @@ def main() -> None:
     print("context: python csv + sqlite3 ...", flush=True)
     py_s = python_floor(csv_path, args.out)
     print("ours: import + launch (child process) ...", flush=True)
-    ours = run_ours(csv_path, args.out)
+    ours = run_ours(csv_path, args.out, args.src.resolve())
     block = report(args.rows, kinds, cli_s, py_s, ours)
     print()
     print(block)
-    if not args.no_docs:
+    if args.src.resolve() != (ROOT / "src").resolve():
+        print(f"\n(measured {args.src}; {DOCS.relative_to(ROOT)} left as it was)")
+    elif not args.no_docs:
         write_docs(block)
         print(f"\n{DOCS.relative_to(ROOT)} updated.")
 

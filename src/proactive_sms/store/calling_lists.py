@@ -9,7 +9,7 @@ from datetime import date, datetime
 from json.encoder import encode_basestring_ascii
 from typing import Protocol
 
-from sqlalchemy import Column, Connection, exists, func, null, select
+from sqlalchemy import Column, Connection, Text, exists, func, null, select, type_coerce
 
 from proactive_sms.domain.calling_record import ParsedRecord
 from proactive_sms.store.dialect import insert, is_postgres
@@ -212,7 +212,15 @@ class LaunchRecord(Protocol):
     sms_problem: str | None
     expiration_date: date | None
     on_dnc: bool
-    fields: dict[str, str] | None  # None unless asked for (a text with variables)
+    # Unless asked for (a text with variables), None; else as the driver gives it (JSON text on
+    # SQLite): `decode_fields` turns it into the dict, for the records that need it.
+    fields: str | dict[str, str] | None
+
+
+def decode_fields(value: str | dict[str, str] | None) -> dict[str, str]:
+    """The fields of a LaunchRecord as a dict (decoding JSON text only here, only when asked)."""
+    decoded = json.loads(value) if isinstance(value, str) else value
+    return decoded or {}
 
 
 def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_list_id: int,
@@ -221,11 +229,15 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
 
     The DNC check is part of the query (one index probe per record inside the database, rather
     than a round trip with the batch's numbers), so it reads the DNC list in the caller's
-    transaction, the one that writes the decisions. Fields are decoded only when asked for.
+    transaction, the one that writes the decisions. Fields are read only when asked for, and
+    left for `decode_fields`.
     """
     on_dnc = exists().where(dnc_entry.c.dnc_list_id == dnc_list_id,
                             dnc_entry.c.phone == calling_record.c.sms_destination)
-    fields = calling_record.c.fields if with_fields else null().label("fields")
+    # Fields come undecoded: launch skips some records (no number, DNC, duplicates) before
+    # it needs their fields, and the JSON is most of the cost of reading a record.
+    fields = (type_coerce(calling_record.c.fields, Text) if with_fields else null()).label(
+        "fields")
     return conn.execute(
         select(calling_record.c.id, calling_record.c.sms_destination,
                calling_record.c.sms_problem, calling_record.c.expiration_date,

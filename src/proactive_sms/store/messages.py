@@ -41,6 +41,9 @@ _INSERT_DECISIONS_SQLITE = (
 )
 
 
+_STATE_VALUES = {state: state.value for state in MessageState}  # .value is a slow property
+
+
 def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decision],
                      now: datetime) -> int:
     """Store decisions; a record already decided keeps its first decision (invariant 1).
@@ -56,7 +59,7 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
         created = _sqlite_datetime(conn, now)
         rows = [
             (skill_id, d.record_id, d.destination, d.body, d.encoding, d.segments,
-             d.state.value, d.skip_reason, d.detail, created)
+             _STATE_VALUES[d.state], d.skip_reason, d.detail, created)
             for d in decisions
         ]
         return conn.exec_driver_sql(_INSERT_DECISIONS_SQLITE, rows).rowcount
