@@ -12,12 +12,14 @@ raises it if it is a `Failed` (so one part of a batch can fail without failing t
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,8 @@ class BatchWriter(Generic[T]):
         self._executor = executor
         self._max_batch = max_batch
         self._name = name
-        self._queue: list[tuple[T, asyncio.Future]] = []
+        # each item with its waiter: a future (add) or a callback (add_soon)
+        self._queue: list[tuple[T, asyncio.Future | Callable]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._closed = False
@@ -53,6 +56,15 @@ class BatchWriter(Generic[T]):
         self._queue.append((item, future))
         self._wakeup.set()
         return await future
+
+    def add_soon(self, item: T, done: Callable[[Any, BaseException | None], None]) -> None:
+        """Queue `item` without waiting: `done(output, error)` is called on the event loop once
+        its transaction committed (error None) or failed. Saves a future and a task switch per
+        item for callers that only need to act afterwards."""
+        if self._closed:
+            raise RuntimeError(f"{self._name} writer is closed")
+        self._queue.append((item, done))
+        self._wakeup.set()
 
     async def close(self) -> None:
         """Write what is queued, then stop."""
@@ -73,20 +85,32 @@ class BatchWriter(Generic[T]):
                     outputs = await loop.run_in_executor(
                         self._executor, self._write, [item for item, _ in batch])
                 except BaseException as exc:  # every waiter learns the write failed
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    for _, waiter in batch:
+                        _settle(waiter, None, exc)
                     if isinstance(exc, asyncio.CancelledError):
                         raise
                     continue
                 if outputs is None:
                     outputs = [None] * len(batch)
-                for (_, future), output in zip(batch, outputs, strict=True):
-                    if future.done():
-                        continue
+                for (_, waiter), output in zip(batch, outputs, strict=True):
                     if isinstance(output, Failed):
-                        future.set_exception(output.error)
+                        _settle(waiter, None, output.error)
                     else:
-                        future.set_result(output)
+                        _settle(waiter, output, None)
             if self._closed and not self._queue:
                 return
+
+
+def _settle(waiter: asyncio.Future | Callable, output: Any, error: BaseException | None) -> None:
+    if isinstance(waiter, asyncio.Future):
+        if waiter.done():
+            return
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(output)
+        return
+    try:
+        waiter(output, error)
+    except Exception:  # a caller's bug must not stop the writer that others wait on
+        log.exception("callback after a batch write failed")

@@ -261,10 +261,16 @@ class CodeLane:
             result = SubmitResult(item.id, SubmitStatus.UNCERTAIN, detail=f"client error: {exc}")
         finally:
             self._count_answer(self.weight(item))
-        try:
-            await self.d.record_result(item, result)
-        finally:
-            self.slots.release()
+        # The slot stays held until the result is stored; `_stored` runs then.
+        self.d.record_result_soon(item, result, self._stored)
+
+    def _stored(self, item: OutboxItem, result: SubmitResult,
+                error: BaseException | None) -> None:
+        self.slots.release()
+        if error is not None:  # the text stays `submitting`: uncertain after a restart
+            log.error("result of text %s (%s) could not be stored: %r", item.id,
+                      result.status.value, error)
+            return
         self.after_result(item, result)
 
     def outbound(self, item: OutboxItem) -> OutboundText:

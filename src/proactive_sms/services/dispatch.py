@@ -288,8 +288,12 @@ class Dispatcher:
         """Claim a lane's group (DNC checked now); with other work waiting, in one transaction."""
         return await self.store.add(_Job(_CLAIM, (group, dnc_list_id)))
 
-    async def record_result(self, item: OutboxItem, result: SubmitResult) -> None:
-        await self.store.add(_Job(_RESULT, (item, result)))  # returns once stored
+    def record_result_soon(self, item: OutboxItem, result: SubmitResult,
+                           stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
+                                            None]) -> None:
+        """Store a carrier's answer; `stored(item, result, error)` is called once it is."""
+        self.store.add_soon(_Job(_RESULT, (item, result)),
+                            lambda _output, error: stored(item, result, error))
 
     async def _on_receipt(self, receipt: DeliveryReceipt) -> None:
         await self.store.add(_Job(_RECEIPT, receipt))  # only once stored is it acknowledged

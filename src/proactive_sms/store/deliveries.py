@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState, receipt_id_candidates
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import messages
+from proactive_sms.store.dialect import is_postgres
 from proactive_sms.store.schema import early_receipt, message_part
 
 # What a final receipt state means for the message.
@@ -68,7 +69,13 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
         for a in accepted for n, cid in enumerate(a.carrier_ids, start=1)
     ]
     if parts:
-        conn.execute(message_part.insert(), parts)
+        if is_postgres(conn):
+            conn.execute(message_part.insert(), parts)
+        else:  # the driver's executemany: no per-row work in SQLAlchemy
+            conn.exec_driver_sql(
+                "INSERT INTO message_part (message_id, part_no, carrier_message_id) "
+                "VALUES (?, ?, ?)",
+                [(p["message_id"], p["part_no"], p["carrier_message_id"]) for p in parts])
         _apply_held(conn, [p["carrier_message_id"] for p in parts], now)
     return moved
 
@@ -88,8 +95,18 @@ def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
             final.append((receipt, receipt_id_candidates(receipt.carrier_message_id)))
     if not final:
         return outcome
-    by_carrier_id, parts_of, receipt_states = _parts_for(
-        conn, list(dict.fromkeys(c for _, candidates in final for c in candidates)))
+    # Most receipts give the id as it was stored: look those up first, and the other readings
+    # only for receipts whose literal spelling matched nothing (a third of the lookups).
+    by_carrier_id: dict[str, tuple[int, int]] = {}
+    parts_of: dict[int, list[int]] = {}
+    receipt_states: dict[tuple[int, int], str | None] = {}
+    found = (by_carrier_id, parts_of, receipt_states)
+    _parts_for(conn, list(dict.fromkeys(c[0] for _, c in final if c)), found)
+    others = dict.fromkeys(other for _, candidates in final
+                           if candidates and candidates[0] not in by_carrier_id
+                           for other in candidates[1:])
+    if others:
+        _parts_for(conn, list(others), found)
 
     early: list[dict] = []
     part_updates: list[dict] = []
@@ -125,7 +142,15 @@ def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
     if early:
         conn.execute(early_receipt.insert(), early)
     if part_updates:
-        conn.execute(_UPDATE_PART, part_updates)
+        if is_postgres(conn):
+            conn.execute(_UPDATE_PART, part_updates)
+        else:  # the driver's executemany: no per-row work in SQLAlchemy
+            at = _sqlite_datetime(conn, now)
+            conn.exec_driver_sql(
+                "UPDATE message_part SET receipt_state = ?, receipt_error = ?, receipt_at = ? "
+                "WHERE message_id = ? AND part_no = ?",
+                [(u["b_state"], u["b_error"], at, u["b_message_id"], u["b_part_no"])
+                 for u in part_updates])
     # Final states are terminal, so the first one given to a message is the only one that can
     # take; the transition's guard (from sent or uncertain only) does the rest.
     groups: dict[tuple[MessageState, int | None], list[int]] = {}
@@ -158,17 +183,21 @@ _PARTS_OF_HITS = (
 _ANY_HELD = select(early_receipt.c.id).limit(1)
 
 
-def _parts_for(conn: Connection, spellings: list[str]):
-    """Every part of every message that has a part with one of these carrier ids.
-
-    Returns (carrier id -> (message id, part no), message id -> its part numbers,
-    (message id, part no) -> receipt state so far).
-    """
-    by_carrier_id: dict[str, tuple[int, int]] = {}
-    parts_of: dict[int, list[int]] = {}
-    receipt_states: dict[tuple[int, int], str | None] = {}
+def _parts_for(conn: Connection, spellings: list[str],
+               found: tuple[dict[str, tuple[int, int]], dict[int, list[int]],
+                            dict[tuple[int, int], str | None]]) -> None:
+    """Add every part of every message that has a part with one of these carrier ids to
+    `found`: (carrier id -> (message id, part no), message id -> its part numbers,
+    (message id, part no) -> receipt state so far)."""
+    by_carrier_id, parts_of, receipt_states = found
+    sqlite = not is_postgres(conn)
     for start in range(0, len(spellings), 900):  # stay under SQLite's bound-parameter limit
-        rows = conn.execute(_PARTS_OF_HITS, {"spellings": spellings[start:start + 900]}).all()
+        chunk = spellings[start:start + 900]
+        if sqlite:
+            rows = conn.exec_driver_sql(_PARTS_OF_HITS_SQLITE.format(
+                ", ".join("?" * len(chunk))), tuple(chunk)).all()
+        else:
+            rows = conn.execute(_PARTS_OF_HITS, {"spellings": chunk}).all()
         for message_id, part_no, carrier_id, receipt_state in rows:
             key = (message_id, part_no)
             if key in receipt_states:
@@ -176,7 +205,19 @@ def _parts_for(conn: Connection, spellings: list[str]):
             receipt_states[key] = receipt_state
             parts_of.setdefault(message_id, []).append(part_no)
             by_carrier_id.setdefault(carrier_id, key)
-    return by_carrier_id, parts_of, receipt_states
+
+
+_PARTS_OF_HITS_SQLITE = (
+    "SELECT message_id, part_no, carrier_message_id, receipt_state FROM message_part "
+    "WHERE message_id IN (SELECT message_id FROM message_part "
+    "WHERE carrier_message_id IN ({}))"
+)
+
+
+def _sqlite_datetime(conn: Connection, moment: datetime) -> str:
+    """`moment` as SQLAlchemy stores a DateTime on SQLite (its own bind processor says)."""
+    column_type = message_part.c.receipt_at.type.dialect_impl(conn.dialect)
+    return column_type.bind_processor(conn.dialect)(moment)
 
 
 def _apply_held(conn: Connection, carrier_ids: list[str], now: datetime) -> None:

@@ -128,6 +128,8 @@ def transition(conn: Connection, message_ids: Iterable[int], new: MessageState,
         values.setdefault("finished_at", now)
     if any(isinstance(v, ClauseElement) for v in values.values()):
         statement, params = _transition_statement(new, values), {}
+    elif not is_postgres(conn):
+        return _transition_sqlite(conn, ids, new, values)
     else:
         statement = _cached_transition(new, tuple(sorted(values)))
         params = {f"t_{name}": value for name, value in values.items()}
@@ -135,6 +137,48 @@ def transition(conn: Connection, message_ids: Iterable[int], new: MessageState,
     for start in range(0, len(ids), 900):
         moved += conn.execute(statement, {"t_ids": ids[start:start + 900], **params}).rowcount
     return moved
+
+
+def _transition_sqlite(conn: Connection, ids: list[int], new: MessageState,
+                       values: dict) -> int:
+    """transition() straight through the driver: the same UPDATE, without SQLAlchemy's
+    per-statement and per-value work (most of the cost when the dispatcher moves thousands of
+    texts a second). Values are converted by their columns' own bind processors."""
+    names = tuple(values)
+    sql_head, sources = _transition_sqlite_sql(new, names)
+    converted = [_sqlite_value(conn, name, values[name]) for name in names]
+    moved = 0
+    for start in range(0, len(ids), 900):
+        chunk = ids[start:start + 900]
+        sql = f"{sql_head} WHERE id IN ({', '.join('?' * len(chunk))}) AND state IN ({sources})"
+        moved += conn.exec_driver_sql(
+            sql, (new.value, *converted, *chunk, *(s.value for s in allowed_sources(new)))
+        ).rowcount
+    return moved
+
+
+@functools.cache
+def _transition_sqlite_sql(new: MessageState, names: tuple[str, ...]) -> tuple[str, str]:
+    for name in names:
+        if name not in message.c:
+            raise ValueError(f"message has no column {name!r}")
+    assignments = ", ".join(["state = ?", *(f"{name} = ?" for name in names)])
+    return f"UPDATE message SET {assignments}", ", ".join("?" * len(allowed_sources(new)))
+
+
+def _sqlite_value(conn: Connection, name: str, value):
+    if value is None:
+        return None
+    key = (conn.dialect.name, name)
+    if key not in _BIND_PROCESSORS:
+        dialect = conn.dialect
+        _BIND_PROCESSORS[key] = message.c[name].type.dialect_impl(dialect).bind_processor(
+            dialect)
+    process = _BIND_PROCESSORS[key]
+    return process(value) if process is not None else value
+
+
+_BIND_PROCESSORS: dict[tuple[str, str], object] = {}
 
 
 def _transition_statement(new: MessageState, values: dict):

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState, SkipReason
 from proactive_sms.store import dnc
-from proactive_sms.store.dialect import insert
+from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import message, skill, transport_lease
 
 RUNNING = "running"
@@ -96,9 +96,29 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     dnc_set = set(dnc_ids)
     send_ids = [i for i in ids if i not in dnc_set]
     claimed: set[int] = set()
+    sqlite_now = None if is_postgres(conn) else _sqlite_datetime(conn, now)
     for start in range(0, len(send_ids), 900):
-        claimed.update(conn.scalars(_CLAIM, {"ids": send_ids[start:start + 900], "now": now}))
+        chunk = send_ids[start:start + 900]
+        if sqlite_now is None:
+            claimed.update(conn.scalars(_CLAIM, {"ids": chunk, "now": now}))
+        else:  # the same UPDATE straight through the driver (it runs for every group)
+            claimed.update(row[0] for row in conn.exec_driver_sql(
+                _CLAIM_SQLITE.format(", ".join("?" * len(chunk))), (sqlite_now, *chunk)))
     return Claim(claimed, skipped, set(ids) - claimed - skipped)
+
+
+_CLAIM_SQLITE = (
+    f"UPDATE message SET state = '{MessageState.SUBMITTING.value}', submitted_at = ?, "
+    "attempts = attempts + 1 "
+    f"WHERE id IN ({{}}) AND state = '{MessageState.PENDING.value}' "
+    f"AND skill_id IN (SELECT id FROM skill WHERE status = '{RUNNING}') RETURNING id"
+)
+
+
+def _sqlite_datetime(conn: Connection, moment: datetime) -> str:
+    """`moment` as SQLAlchemy stores a DateTime on SQLite (its own bind processor says)."""
+    column_type = message.c.submitted_at.type.dialect_impl(conn.dialect)
+    return column_type.bind_processor(conn.dialect)(moment)
 
 
 def recover_submitting(conn: Connection, registration_id: int, now: datetime) -> int:
