@@ -90,6 +90,8 @@ class CodeLane:
         self.by_segments = registration.throughput_unit == "segments"
         self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
+        self.next_system_check = 0.0  # monotonic time of the next look for system texts
+        self.system_queued: set[int] = set()  # system texts already in the buffer
         self.cursor = 0
         self.paused_until = 0.0
         self.throttle_pause_s = dispatcher.options.throttle_pause_s
@@ -128,6 +130,7 @@ class CodeLane:
             if not self.buffer and not await self.refill():
                 await asyncio.sleep(self.d.options.poll_interval_s)
                 continue
+            await self.take_system_texts()
             group = await self.next_group()
             if group:
                 # Not awaited: while this group is being claimed, the lane can already prepare
@@ -149,14 +152,30 @@ class CodeLane:
             self.stopping = True
 
     async def refill(self) -> bool:
+        await self.take_system_texts()
         items = await self.d.in_writer(self.d.read, outbox.fetch_pending, self.registration.id,
                                        self.cursor, self.d.options.fetch_size, self.d.clock.now())
         if not items:
             self.cursor = 0  # next time, look again from the start: retries may have come due
-            return False
+            return bool(self.buffer)
         self.cursor = items[-1].id
         self.buffer.extend(items)
         return True
+
+    async def take_system_texts(self) -> None:
+        """Put pending confirmations, help answers and agent replies at the head of the queue:
+        they go before bulk texts, under the same pacing (and DNC rules, but for the answers a
+        person asked for). Looked for at every refill and at least every poll interval."""
+        now = self.d.clock.monotonic()
+        if now < self.next_system_check:
+            return
+        self.next_system_check = now + self.d.options.poll_interval_s
+        items = await self.d.in_writer(self.d.read, outbox.fetch_system_pending,
+                                       self.registration.id, 100, self.d.clock.now())
+        fresh = [item for item in items if item.id not in self.system_queued]
+        for item in reversed(fresh):
+            self.buffer.appendleft(item)
+        self.system_queued = {item.id for item in items}
 
     async def next_group(self) -> list[OutboxItem]:
         """Texts that may leave now: a free window slot each, and room in the pacer.

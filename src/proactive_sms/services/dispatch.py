@@ -31,6 +31,7 @@ from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.phone import mask
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
+from proactive_sms.services.inbound import InboundService
 from proactive_sms.store import deliveries, dnc, messages, outbox, registrations, skills, tenancy
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
@@ -38,8 +39,9 @@ from proactive_sms.store.skills import SkillStatus
 
 log = logging.getLogger(__name__)
 
-_RESULT, _RECEIPT, _CLAIM = "result", "receipt", "claim"
-_ORDER = (_RESULT, _RECEIPT, _CLAIM)
+_RESULT, _RECEIPT, _INBOUND, _CLAIM = "result", "receipt", "inbound", "claim"
+# Inbound before claims: a STOP in the same batch as a claim is seen by that claim's DNC check.
+_ORDER = (_RESULT, _RECEIPT, _INBOUND, _CLAIM)
 
 
 class _Job(NamedTuple):
@@ -105,6 +107,7 @@ class Dispatcher:
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
         self.validity_hours: dict[int, float] = {}  # by skill id
+        self.inbound = InboundService(engine, self.clock)
         self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
@@ -336,6 +339,9 @@ class Dispatcher:
             self._write_results(conn, [jobs[i].payload for i in indices], now)
         elif kind == _RECEIPT:
             deliveries.apply_receipts(conn, [jobs[i].payload for i in indices], now)
+        elif kind == _INBOUND:
+            for i in indices:
+                self.inbound.handle(conn, jobs[i].payload)
         else:
             self._write_claims(conn, [jobs[i].payload for i in indices], indices, outputs, now)
 
@@ -386,7 +392,8 @@ class Dispatcher:
             messages.transition(conn, [item.id], MessageState.UNCERTAIN, now, detail=detail)
 
     async def _on_inbound(self, text: InboundText) -> None:
-        # Inbound handling (keywords, DNC, conversations) is its own use case; until it is
-        # wired in, an inbound text is logged (masked) and acknowledged.
+        # Stored, classified and acted on (DNC, confirmation, conversation) before the carrier
+        # is told we have it.
         log.info("inbound text from %s to %s (%d chars)", mask(text.sender), text.recipient,
                  len(text.text))
+        await self.store.add(_Job(_INBOUND, text))

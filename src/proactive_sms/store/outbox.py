@@ -13,23 +13,30 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
-from proactive_sms.domain.message_states import MessageState, SkipReason
+from proactive_sms.domain.message_states import (
+    DNC_EXEMPT_KINDS,
+    MessageKind,
+    MessageState,
+    SkipReason,
+)
 from proactive_sms.store import dnc
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import message, skill, transport_lease
 
 RUNNING = "running"
+_EXEMPT = frozenset(kind.value for kind in DNC_EXEMPT_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
-    skill_id: int
+    skill_id: int | None  # None: a system text (confirmation, help answer, agent reply)
     destination: str
     body: str
     encoding: str
     segments: int
     attempts: int
+    kind: str = MessageKind.SKILL.value
 
 
 _FETCH_PENDING = (
@@ -56,6 +63,29 @@ def fetch_pending(conn: Connection, registration_id: int, after_id: int, limit: 
     return [OutboxItem(*row) for row in rows]
 
 
+_FETCH_SYSTEM = (
+    select(message.c.id, message.c.skill_id, message.c.destination, message.c.body,
+           message.c.encoding, message.c.segments, message.c.attempts, message.c.kind)
+    .where(
+        message.c.registration_id == bindparam("registration_id"),
+        message.c.skill_id.is_(None),
+        message.c.state == MessageState.PENDING.value,
+        or_(message.c.next_attempt_at.is_(None), message.c.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(message.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def fetch_system_pending(conn: Connection, registration_id: int, limit: int,
+                         now: datetime) -> list[OutboxItem]:
+    """Pending system texts of the code (confirmations, help answers, agent replies): few, and
+    they go before bulk texts."""
+    rows = conn.execute(_FETCH_SYSTEM, {"registration_id": registration_id, "now": now,
+                                        "limit": limit})
+    return [OutboxItem(*row) for row in rows]
+
+
 @dataclass(frozen=True)
 class Claim:
     claimed: set[int]  # now `submitting`: send them
@@ -76,7 +106,8 @@ _CLAIM = (
     update(message)
     .where(message.c.id.in_(bindparam("ids", expanding=True)),
            message.c.state == MessageState.PENDING.value,
-           message.c.skill_id.in_(select(skill.c.id).where(skill.c.status == RUNNING)))
+           or_(message.c.skill_id.is_(None),
+               message.c.skill_id.in_(select(skill.c.id).where(skill.c.status == RUNNING))))
     .values(state=MessageState.SUBMITTING.value, submitted_at=bindparam("now"),
             attempts=message.c.attempts + 1)
     .returning(message.c.id)
@@ -88,8 +119,10 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     """Move pending texts of running skills to `submitting`, skipping those whose number is on
     the DNC list now. Several lanes' groups may be claimed at once (same DNC list)."""
     ids = [i.id for i in items]
-    on_dnc = dnc.numbers_on_list(conn, dnc_list_id, (i.destination for i in items))
-    dnc_ids = [i.id for i in items if i.destination in on_dnc]
+    # A confirmation or help answer goes to a number that asked for it, DNC or not.
+    checked = [i for i in items if i.kind not in _EXEMPT]
+    on_dnc = _numbers_on_list(conn, dnc_list_id, [i.destination for i in checked])
+    dnc_ids = [i.id for i in checked if i.destination in on_dnc]
     skipped: set[int] = set()
     if dnc_ids:
         skipped = set(conn.scalars(_SKIP_DNC, {"ids": dnc_ids, "now": now}))
@@ -107,11 +140,26 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     return Claim(claimed, skipped, set(ids) - claimed - skipped)
 
 
+def _numbers_on_list(conn: Connection, list_id: int, phones: list[str]) -> set[str]:
+    """dnc.numbers_on_list, on SQLite straight through the driver (it runs for every claim)."""
+    if is_postgres(conn):
+        return dnc.numbers_on_list(conn, list_id, phones)
+    wanted = list(dict.fromkeys(p for p in phones if p))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        found.update(row[0] for row in conn.exec_driver_sql(
+            "SELECT phone FROM dnc_entry WHERE dnc_list_id = ? AND phone IN "
+            f"({', '.join('?' * len(chunk))})", (list_id, *chunk)))
+    return found
+
+
 _CLAIM_SQLITE = (
     f"UPDATE message SET state = '{MessageState.SUBMITTING.value}', submitted_at = ?, "
     "attempts = attempts + 1 "
     f"WHERE id IN ({{}}) AND state = '{MessageState.PENDING.value}' "
-    f"AND skill_id IN (SELECT id FROM skill WHERE status = '{RUNNING}') RETURNING id"
+    f"AND (skill_id IS NULL OR skill_id IN (SELECT id FROM skill WHERE status = '{RUNNING}')) "
+    "RETURNING id"
 )
 
 
