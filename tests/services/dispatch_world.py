@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -16,6 +18,18 @@ from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
 from proactive_sms.store.schema import message
 from proactive_sms.store.tenancy import BusinessUnit
 from tests.factories import person, us_number, write_csv
+
+class DaytimeClock(SystemClock):
+    """Real elapsed time, read on a fixed weekday afternoon (14:00 in New York, 09:00 in
+    Honolulu), so tests that are not about calling windows pass at any hour CI runs them."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 14, 19, 0, tzinfo=UTC)) -> None:
+        self._start = start
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)
+
 
 FAST = DispatchOptions(poll_interval_s=0.05, housekeeping_s=0.1, smpp_response_timeout_s=1.0,
                        retry_base_s=0.05, retry_max_s=0.2, throttle_pause_s=0.1,

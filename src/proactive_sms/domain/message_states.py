@@ -44,6 +44,7 @@ class SkipReason(enum.StrEnum):
     TOO_LONG = "too_long"  # more segments than the skill allows
     DUPLICATE_DESTINATION = "duplicate_destination"  # another record of the skill has this number
     EXPIRED = "expired"  # the record's ExpirationDate has passed
+    NO_TIME_ZONE = "no_time_zone"  # no zone found and the skill skips such records
 
 
 TERMINAL_STATES = frozenset(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from datetime import timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from proactive_sms.carriers.base import OutboundText, SourceKind, SubmitResult, SubmitStatus
@@ -270,11 +270,11 @@ class CodeLane:
                     log.info("text %s to %s skipped: on the DNC list at send time", item.id,
                              mask(item.destination))
                 continue
-            self._track(asyncio.create_task(self.submit(item)))
+            self._track(asyncio.create_task(self.submit(item, claim.validity.get(item.id))))
 
-    async def submit(self, item: OutboxItem) -> None:
+    async def submit(self, item: OutboxItem, validity_until: datetime | None = None) -> None:
         try:
-            result = await self.carrier.submit(self.outbound(item))
+            result = await self.carrier.submit(self.outbound(item, validity_until))
         except Exception as exc:  # we cannot know whether it left: never re-send blindly
             log.exception("submit of text %s raised", item.id)
             result = SubmitResult(item.id, SubmitStatus.UNCERTAIN, detail=f"client error: {exc}")
@@ -292,10 +292,9 @@ class CodeLane:
             return
         self.after_result(item, result)
 
-    def outbound(self, item: OutboxItem) -> OutboundText:
-        validity_hours = self.d.validity_hours.get(item.skill_id)
-        validity_until = (self.d.clock.now() + timedelta(hours=validity_hours)
-                          if validity_hours else None)
+    def outbound(self, item: OutboxItem, validity_until: datetime | None = None) -> OutboundText:
+        # validity_until: the earliest of the recipient's window close, the record's expiry and
+        # the skill's validity, so the carrier cannot deliver a text late.
         # Launch counted the segments with the same rules: a one-segment text is its own part,
         # and only long texts are split again.
         parts = ((item.body,) if item.segments == 1

@@ -8,6 +8,7 @@ acknowledging it, and marks skills finished when nothing is left to send.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Engine
@@ -26,9 +27,17 @@ from proactive_sms.carriers.base import (
     SubmitResult,
     SubmitStatus,
 )
+from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWindow, load_rules
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.phone import mask
+from proactive_sms.domain.send_timing import (
+    Recipient,
+    SendDecision,
+    TimingPolicy,
+    Verdict,
+    decide_send,
+)
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import InboundService
@@ -90,6 +99,16 @@ def smpp_carrier(connection: CarrierConnection, on_receipt, on_inbound,
     return SmppCarrier(config, on_receipt, on_inbound)
 
 
+def window_rules() -> Rules:
+    """The law's calling-window rules, extended by the JSON list in $PSMS_WINDOW_RULES if set
+    (see domain/window_rules.py for the format)."""
+    path = os.environ.get("PSMS_WINDOW_RULES")
+    if not path:
+        return DEFAULT_RULES
+    with open(path, encoding="utf-8") as handle:
+        return load_rules(json.load(handle))
+
+
 class Dispatcher:
     def __init__(self, engine: Engine, clock: Clock | None = None,
                  options: DispatchOptions | None = None, worker_id: str | None = None,
@@ -106,7 +125,8 @@ class Dispatcher:
         self.slots: dict[int, ConnectionWindow] = {}  # by connection id
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
-        self.validity_hours: dict[int, float] = {}  # by skill id
+        self.timing: dict[int, TimingPolicy] = {}  # by running skill id
+        self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
         self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
@@ -222,7 +242,7 @@ class Dispatcher:
         plan = []
         with self.engine.begin() as conn:
             running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
-            self.validity_hours = {s.id: s.validity_hours for s in running if s.validity_hours}
+            self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
             # Codes another live worker owns are left alone.
@@ -351,12 +371,42 @@ class Dispatcher:
         by_list: dict[int, list[OutboxItem]] = {}
         for group, dnc_list_id in claims:
             by_list.setdefault(dnc_list_id, []).extend(group)
-        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now)
+        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for)
                 for dnc_list_id, items in by_list.items()}
         for (group, dnc_list_id), index in zip(claims, indices, strict=True):
             ids = {item.id for item in group}
             whole = done[dnc_list_id]
-            outputs[index] = outbox.Claim(whole.claimed & ids, whole.dnc & ids, whole.gone & ids)
+            outputs[index] = outbox.Claim(
+                whole.claimed & ids, whole.dnc & ids, whole.gone & ids, whole.later & ids,
+                {k: v for k, v in whole.validity.items() if k in ids})
+
+    def timing_for(self, item: OutboxItem, sent_last_24h: list) -> SendDecision:
+        """Calling window, expiry, validity and frequency cap for one text, at this moment."""
+        policy = self.timing.get(item.skill_id)
+        if policy is None:  # a skill that stopped running meanwhile: the claim drops it anyway
+            return SendDecision(Verdict.SEND, "no timing policy")
+        recipient = Recipient(item.destination, item.time_zone, item.postal_code,
+                              item.expiration_date)
+        return decide_send(self.clock.now(), recipient, policy, sent_last_24h)
+
+    def _timing_policies(self, conn, running: Sequence[skills.Skill]) -> dict[int, TimingPolicy]:
+        policies = {}
+        caps: dict[int, int | None] = {}
+        for s in running:
+            if s.business_unit_id not in caps:
+                caps[s.business_unit_id] = tenancy.business_unit_by_id(
+                    conn, s.business_unit_id).frequency_cap_per_24h
+            started = s.started_at
+            if started is not None and started.tzinfo is None:
+                started = started.replace(tzinfo=UTC)  # SQLite gives naive UTC
+            expires = (started + timedelta(hours=s.validity_hours)
+                       if started is not None and s.validity_hours else None)
+            policies[s.id] = TimingPolicy(
+                window=SkillWindow.from_config(s.calling_window), rules=self.rules,
+                skip_without_zone=s.no_zone_policy != "default",
+                default_zone=s.default_time_zone, expires_at=expires,
+                cap_per_24h=caps[s.business_unit_id])
+        return policies
 
     def _write_results(self, conn, batch: Sequence[tuple[OutboxItem, SubmitResult]],
                        now) -> None:

@@ -82,7 +82,7 @@ class InboundService:
         result = classify(text.text, extra)
         attribution = inbound.last_texted(conn, reg.id, sender) if reg else None
         inbound_id = inbound.record(
-            conn, received_at=text.received_at or now, sender=sender, recipient=text.recipient,
+            conn, received_at=now, sender=sender, recipient=text.recipient,
             registration_id=reg.id if reg else None,
             carrier_message_id=text.carrier_message_id, text=text.text,
             classification=result.kind.value, reason=result.reason,

@@ -7,9 +7,9 @@ Claiming is one transaction that checks the DNC list at that moment and moves th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
@@ -19,9 +19,10 @@ from proactive_sms.domain.message_states import (
     MessageState,
     SkipReason,
 )
+from proactive_sms.domain.send_timing import SendDecision, Verdict
 from proactive_sms.store import dnc
 from proactive_sms.store.dialect import insert, is_postgres
-from proactive_sms.store.schema import message, skill, transport_lease
+from proactive_sms.store.schema import calling_record, message, skill, transport_lease
 
 RUNNING = "running"
 _EXEMPT = frozenset(kind.value for kind in DNC_EXEMPT_KINDS)
@@ -37,12 +38,19 @@ class OutboxItem:
     segments: int
     attempts: int
     kind: str = MessageKind.SKILL.value
+    # What decides the recipient's calling window (from the calling-list record).
+    time_zone: str | None = None
+    postal_code: str | None = None
+    expiration_date: date | None = None
 
 
 _FETCH_PENDING = (
     select(message.c.id, message.c.skill_id, message.c.destination, message.c.body,
-           message.c.encoding, message.c.segments, message.c.attempts)
+           message.c.encoding, message.c.segments, message.c.attempts, message.c.kind,
+           calling_record.c.time_zone, calling_record.c.postal_code,
+           calling_record.c.expiration_date)
     .join(skill, skill.c.id == message.c.skill_id)
+    .join(calling_record, calling_record.c.id == message.c.record_id)
     .where(
         skill.c.registration_id == bindparam("registration_id"),
         skill.c.status == RUNNING,
@@ -91,6 +99,16 @@ class Claim:
     claimed: set[int]  # now `submitting`: send them
     dnc: set[int]  # skipped: the number went on the DNC list after launch
     gone: set[int]  # no longer pending, or the skill is not running: drop them
+    # Not now: outside the calling window or over the frequency cap (pending, due later), or
+    # ended (expired, or skipped without a time zone).
+    later: set[int] = field(default_factory=set)
+    # For claimed texts: the moment after which the carrier must not deliver them.
+    validity: dict[int, datetime] = field(default_factory=dict)
+
+
+# Decides for one text at the moment of claiming; given when the recipient was texted in the
+# last 24 hours. Returns a domain.send_timing.SendDecision.
+Timing = Callable[[OutboxItem, list[datetime]], SendDecision]
 
 
 # Built once: a claim runs for every group of texts.
@@ -115,7 +133,7 @@ _CLAIM = (
 
 
 def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
-          now: datetime) -> Claim:
+          now: datetime, timing: Timing | None = None) -> Claim:
     """Move pending texts of running skills to `submitting`, skipping those whose number is on
     the DNC list now. Several lanes' groups may be claimed at once (same DNC list)."""
     ids = [i.id for i in items]
@@ -127,7 +145,12 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     if dnc_ids:
         skipped = set(conn.scalars(_SKIP_DNC, {"ids": dnc_ids, "now": now}))
     dnc_set = set(dnc_ids)
-    send_ids = [i for i in ids if i not in dnc_set]
+    later: set[int] = set()
+    validity: dict[int, datetime] = {}
+    if timing is not None:
+        later, validity = _apply_timing(conn, [i for i in items if i.id not in dnc_set],
+                                        timing, now)
+    send_ids = [i for i in ids if i not in dnc_set and i not in later]
     claimed: set[int] = set()
     sqlite_now = None if is_postgres(conn) else _sqlite_datetime(conn, now)
     for start in range(0, len(send_ids), 900):
@@ -137,7 +160,54 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
         else:  # the same UPDATE straight through the driver (it runs for every group)
             claimed.update(row[0] for row in conn.exec_driver_sql(
                 _CLAIM_SQLITE.format(", ".join("?" * len(chunk))), (sqlite_now, *chunk)))
-    return Claim(claimed, skipped, set(ids) - claimed - skipped)
+    return Claim(claimed, skipped, set(ids) - claimed - skipped - later, later,
+                 {k: v for k, v in validity.items() if k in claimed})
+
+
+def recent_sends(conn: Connection, destinations: Sequence[str],
+                 now: datetime) -> dict[str, list[datetime]]:
+    """When each number was texted by a skill in the last 24 hours (for frequency caps)."""
+    found: dict[str, list[datetime]] = {}
+    wanted = list(dict.fromkeys(destinations))
+    for start in range(0, len(wanted), 900):
+        rows = conn.execute(select(message.c.destination, message.c.sent_at).where(
+            message.c.destination.in_(wanted[start:start + 900]),
+            message.c.sent_at >= now - timedelta(hours=24),
+            message.c.kind == MessageKind.SKILL.value))
+        for destination, sent_at in rows:
+            found.setdefault(destination, []).append(_aware(sent_at))
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
+
+
+def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
+                  now: datetime) -> tuple[set[int], dict[int, datetime]]:
+    """Texts that may not go now: wait (due again later), expire, or skip without a zone."""
+    skill_items = [i for i in items if i.skill_id is not None]
+    recent = recent_sends(conn, [i.destination for i in skill_items], now) if skill_items else {}
+    later: set[int] = set()
+    validity: dict[int, datetime] = {}
+    for item in skill_items:
+        decision = timing(item, recent.get(item.destination, []))
+        if decision.verdict is Verdict.SEND:
+            if decision.validity_until is not None:
+                validity[item.id] = decision.validity_until
+            continue
+        later.add(item.id)
+        pending = (message.c.id == item.id) & (message.c.state == MessageState.PENDING.value)
+        if decision.verdict is Verdict.WAIT:
+            values = {"next_attempt_at": decision.until, "detail": f"waiting: {decision.reason}"}
+        elif decision.verdict is Verdict.EXPIRE:
+            values = {"state": MessageState.EXPIRED.value, "finished_at": now,
+                      "detail": decision.reason}
+        else:
+            values = {"state": MessageState.SKIPPED.value, "finished_at": now,
+                      "skip_reason": SkipReason.NO_TIME_ZONE.value, "detail": decision.reason}
+        conn.execute(update(message).where(pending).values(**values))
+    return later, validity
 
 
 def _numbers_on_list(conn: Connection, list_id: int, phones: list[str]) -> set[str]:
