@@ -32,7 +32,10 @@ def free_port() -> int:
 
 
 def env() -> dict[str, str]:
+    # The simulator is not anyone's phone: the demo lifts the calling-window law
+    # (examples/demo_rules.json) and its skills text all day, so that it runs at any hour.
     return {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{OUT / 'psms.db'}",
+            "PSMS_WINDOW_RULES": str(ROOT / "examples" / "demo_rules.json"),
             "COLUMNS": os.environ.get("COLUMNS", "100")}
 
 
@@ -86,11 +89,12 @@ def main() -> None:
         psms("template", "add", "balance-due-ar", "--text", ARABIC, "--direction", "rtl")
         psms("template", "preview", "balance-due-ar", "--list", "arabic-followup")
         psms("campaign", "create", "friday-reminders")
+        all_day = ["--weekday-hours", "00:00-24:00", "--weekend-hours", "00:00-24:00"]
         psms("skill", "create", "reminders", "--registration", "55501", "--list", "customers",
-             "--template", "balance-due", "--campaign", "friday-reminders")
+             "--template", "balance-due", "--campaign", "friday-reminders", *all_day)
         psms("skill", "create", "reminders-ar", "--registration", "+12025550143",
              "--list", "arabic-followup", "--template", "balance-due-ar",
-             "--campaign", "friday-reminders")
+             "--campaign", "friday-reminders", *all_day)
         psms("skill", "start", "reminders")
         psms("skill", "start", "reminders-ar")
 
@@ -98,11 +102,19 @@ def main() -> None:
         dispatcher = subprocess.Popen([*PSMS, "dispatch", "--until-idle", "--receipt-grace", "5"],
                                       env=env(), cwd=ROOT)
         processes.append(dispatcher)
+        time.sleep(1.5)
+        control = f"http://127.0.0.1:{control_port}"
+        # Two customers answer while the skill runs: one opts out, one asks for help.
+        psms("smsc-sim", "inject", "--from", "+13123134706", "--to", "55501", "--text",
+             "Stop texting me please", "--control", control)
+        psms("smsc-sim", "inject", "--from", "+13056064120", "--to", "55501", "--text", "HELP",
+             "--control", control)
         psms("skill", "status", "reminders", "--follow", "--interval", "0.5")
         psms("skill", "status", "reminders-ar", "--follow", "--interval", "0.5")
         dispatcher.wait(timeout=120)
         psms("report", "--campaign", "friday-reminders")
         psms("report", "--skill", "reminders-ar")
+        psms("dnc", "check", "+13123134706", check=False)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -111,6 +123,8 @@ def main() -> None:
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+    print("\nnote: the demo lifts the calling-window law (examples/demo_rules.json) so that it "
+          "runs at any hour against the simulator; real skills text only inside the window.")
     print(f"\ndemo finished in {time.monotonic() - started:.1f} s; nothing left running. "
           f"Database: demo-out/psms.db, rejected rows: demo-out/rejected.csv")
 
