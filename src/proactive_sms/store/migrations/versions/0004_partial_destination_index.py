@@ -1,0 +1,27 @@
+"""partial index on message destination: only texts that left
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-25 20:25:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+_SENT = sa.text("sent_at IS NOT NULL")
+
+
+def upgrade() -> None:
+    op.drop_index("ix_message_destination", table_name="message")
+    op.create_index("ix_message_destination_sent", "message", ["destination", "sent_at"],
+                    sqlite_where=_SENT, postgresql_where=_SENT)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_message_destination_sent", table_name="message")
+    op.create_index("ix_message_destination", "message", ["destination", "sent_at"])
