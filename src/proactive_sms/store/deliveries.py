@@ -53,8 +53,18 @@ _RECEIPTS_LOCK_KEY = 0x7053_4D53  # "pSMS"
 
 
 def _take_turns(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_RECEIPTS_LOCK_KEY)))
+    if conn.dialect.name != "postgresql":
+        return
+    # Held until the transaction ends: the dispatcher stores results and receipts in the same
+    # transaction, and one round trip for the lock is enough.
+    transaction = conn.get_transaction()
+    if transaction is not None and conn.info.get(_TURN_TAKEN) is transaction:
+        return
+    conn.execute(select(func.pg_advisory_xact_lock(_RECEIPTS_LOCK_KEY)))
+    conn.info[_TURN_TAKEN] = transaction
+
+
+_TURN_TAKEN = "psms_receipts_turn"  # conn.info: the transaction that holds the lock
 
 
 def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetime) -> int:
