@@ -117,7 +117,8 @@ def _texted(engine, bu, clock, tmp_path, code="55501"):
                                         calling_list="people")
     launching.start_skill(engine, skill.id, clock, message_text="Hi {FirstName}")
     with engine.begin() as conn:  # as if the dispatcher had sent them
-        conn.execute(message.update().values(state="sent", sent_at=clock.now()))
+        conn.execute(message.update().values(state="sent", submitted_at=clock.now(),
+                                             sent_at=clock.now()))
     return skill
 
 

@@ -44,9 +44,9 @@ def last_texted(conn: Connection, registration_id: int, phone: str) -> tuple[int
     row = conn.execute(
         select(message.c.skill_id, message.c.record_id)
         .join(skill, skill.c.id == message.c.skill_id)
-        .where(message.c.destination == phone, message.c.sent_at.is_not(None),
-               skill.c.registration_id == registration_id)
-        .order_by(message.c.sent_at.desc()).limit(1)
+        .where(message.c.destination == phone, message.c.submitted_at.is_not(None),
+               message.c.sent_at.is_not(None), skill.c.registration_id == registration_id)
+        .order_by(message.c.submitted_at.desc()).limit(1)
     ).first()
     return (row.skill_id, row.record_id) if row else None
 

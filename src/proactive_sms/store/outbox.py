@@ -164,18 +164,24 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
                  {k: v for k, v in validity.items() if k in claimed})
 
 
+_COUNTED = [s.value for s in (MessageState.SUBMITTING, MessageState.SENT, MessageState.DELIVERED,
+                              MessageState.UNDELIVERABLE, MessageState.UNCERTAIN)]
+
+
 def recent_sends(conn: Connection, destinations: Sequence[str],
                  now: datetime) -> dict[str, list[datetime]]:
-    """When each number was texted by a skill in the last 24 hours (for frequency caps)."""
+    """When each number was texted by a skill in the last 24 hours (for frequency caps),
+    counting texts still being submitted."""
     found: dict[str, list[datetime]] = {}
     wanted = list(dict.fromkeys(destinations))
     for start in range(0, len(wanted), 900):
-        rows = conn.execute(select(message.c.destination, message.c.sent_at).where(
+        rows = conn.execute(select(message.c.destination, message.c.submitted_at).where(
             message.c.destination.in_(wanted[start:start + 900]),
-            message.c.sent_at >= now - timedelta(hours=24),
+            message.c.submitted_at >= now - timedelta(hours=24),
+            message.c.state.in_(_COUNTED),
             message.c.kind == MessageKind.SKILL.value))
-        for destination, sent_at in rows:
-            found.setdefault(destination, []).append(_aware(sent_at))
+        for destination, submitted_at in rows:
+            found.setdefault(destination, []).append(_aware(submitted_at))
     return found
 
 
@@ -195,6 +201,7 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
         if decision.verdict is Verdict.SEND:
             if decision.validity_until is not None:
                 validity[item.id] = decision.validity_until
+            recent.setdefault(item.destination, []).append(now)  # counts for the next ones
             continue
         later.add(item.id)
         pending = (message.c.id == item.id) & (message.c.state == MessageState.PENDING.value)

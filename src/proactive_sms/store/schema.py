@@ -232,11 +232,11 @@ message = Table(
     UniqueConstraint("skill_id", "record_id"),  # invariant 1: one message per (skill, record)
     Index("ix_message_skill_state", "skill_id", "state", "id"),
     Index("ix_message_registration_state", "registration_id", "state", "id"),
-    # Partial: only texts that left are looked up by number (who texted this number last, how
+    # Partial: only texts that were submitted are looked up by number (who texted this number last, how
     # often in 24 h), and launch writes a million pending rows without paying for this index.
-    Index("ix_message_destination_sent", "destination", "sent_at",
-          sqlite_where=text("sent_at IS NOT NULL"),
-          postgresql_where=text("sent_at IS NOT NULL")),
+    Index("ix_message_destination_submitted", "destination", "submitted_at",
+          sqlite_where=text("submitted_at IS NOT NULL"),
+          postgresql_where=text("submitted_at IS NOT NULL")),
 )
 
 message_part = Table(

@@ -1,4 +1,4 @@
-"""partial index on message destination: only texts that left
+"""partial index on message destination: only texts that were submitted
 
 Revision ID: 0004
 Revises: 0003
@@ -13,15 +13,16 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-_SENT = sa.text("sent_at IS NOT NULL")
+_SUBMITTED = sa.text("submitted_at IS NOT NULL")
 
 
 def upgrade() -> None:
     op.drop_index("ix_message_destination", table_name="message")
-    op.create_index("ix_message_destination_sent", "message", ["destination", "sent_at"],
-                    sqlite_where=_SENT, postgresql_where=_SENT)
+    op.create_index("ix_message_destination_submitted", "message",
+                    ["destination", "submitted_at"],
+                    sqlite_where=_SUBMITTED, postgresql_where=_SUBMITTED)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_message_destination_sent", table_name="message")
+    op.drop_index("ix_message_destination_submitted", table_name="message")
     op.create_index("ix_message_destination", "message", ["destination", "sent_at"])
