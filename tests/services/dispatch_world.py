@@ -19,6 +19,7 @@ from proactive_sms.store.schema import message
 from proactive_sms.store.tenancy import BusinessUnit
 from tests.factories import person, us_number, write_csv
 
+
 class DaytimeClock(SystemClock):
     """Real elapsed time, read on a fixed weekday afternoon (14:00 in New York, 09:00 in
     Honolulu), so tests that are not about calling windows pass at any hour CI runs them."""

@@ -232,7 +232,7 @@ message = Table(
     UniqueConstraint("skill_id", "record_id"),  # invariant 1: one message per (skill, record)
     Index("ix_message_skill_state", "skill_id", "state", "id"),
     Index("ix_message_registration_state", "registration_id", "state", "id"),
-    # Partial: only texts that were submitted are looked up by number (who texted this number last, how
+    # Partial: only submitted texts are looked up by number (who texted this number last, how
     # often in 24 h), and launch writes a million pending rows without paying for this index.
     Index("ix_message_destination_submitted", "destination", "submitted_at",
           sqlite_where=text("submitted_at IS NOT NULL"),
@@ -308,7 +308,8 @@ inbound_message = Table(
     Column("skill_id", ForeignKey("skill.id"), nullable=True),  # the skill that last texted them
     Column("record_id", ForeignKey("calling_record.id"), nullable=True),
     Column("conversation_id", ForeignKey("conversation.id"), nullable=True),
-    Column("review_state", String(10), nullable=True),  # possible_opt_out: pending|accepted|rejected
+    # possible_opt_out only: pending | accepted | rejected
+    Column("review_state", String(10), nullable=True),
     Column("reviewed_at", DateTime(timezone=True), nullable=True),
     Index("ix_inbound_sender", "sender", "received_at"),
     Index("ix_inbound_skill", "skill_id", "classification"),
