@@ -25,12 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from tests.services.dispatch_world import World  # noqa: E402
+
 from proactive_sms.carriers.smsc_sim import SimulatorConfig, SmscSimulator  # noqa: E402
 from proactive_sms.domain.clock import SystemClock  # noqa: E402
 from proactive_sms.services import administration  # noqa: E402
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa: E402
 from proactive_sms.store.engine import open_engine  # noqa: E402
-from tests.services.dispatch_world import World  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:

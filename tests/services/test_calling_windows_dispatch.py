@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from proactive_sms.domain.clock import ManualClock
-from proactive_sms.services import importing
+from proactive_sms.services import importing, reporting
 from tests.factories import write_csv
 from tests.services.dispatch_world import World, simulator
 
@@ -150,3 +150,9 @@ async def test_a_florida_number_gets_at_most_three_texts_a_day(engine, bu, tmp_p
     (fourth,) = waiting
     assert "frequency cap" in fourth.detail
     assert fourth.next_attempt_at is not None
+    # the status shows it waiting, and when it may go
+    skill_name = f"s{ids.index(fourth.skill_id)}"
+    report = reporting.skill_report(world.engine, world.bu, skill_name, clock.now())
+    assert report.waiting == 1
+    assert report.next_window_at.replace(tzinfo=None) == fourth.next_attempt_at.replace(
+        tzinfo=None)

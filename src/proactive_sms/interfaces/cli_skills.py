@@ -121,11 +121,12 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
     """Progress of a skill: sent, delivered, failed, skipped, rate, estimated finish."""
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     if not follow:
-        ctx.console.print(status_table(reporting.skill_report(engine, unit, name)))
+        ctx.console.print(status_table(reporting.skill_report(engine, unit, name,
+                                                              ctx.clock.now())))
         return
     with Live(console=ctx.console, refresh_per_second=4) as live:
         while True:
-            report = reporting.skill_report(engine, unit, name)
+            report = reporting.skill_report(engine, unit, name, ctx.clock.now())
             live.update(status_table(report))
             if report.statuses[name] in ("finished", "stopped") or (
                     report.statuses[name] == "running" and not report.pending):
@@ -137,12 +138,14 @@ def status_table(report: reporting.Report) -> Table:
     by = report.by_state
     failed = by["failed"] + by["undeliverable"] + by["expired"]
     table = Table(title=f"{report.title} — {', '.join(report.statuses.values())}")
-    for column in ("pending", "sent", "delivered", "failed", "uncertain", "skipped", "rate/s",
-                   "estimated finish"):
+    for column in ("pending", "waiting", "next window", "sent", "delivered", "failed",
+                   "uncertain", "skipped", "rate/s", "estimated finish"):
         table.add_column(column, justify="right")
     rate = f"{report.achieved_rate_per_s:.1f}" if report.achieved_rate_per_s else "-"
     eta = reporting.estimated_finish(report, ctx.clock)
-    table.add_row(str(report.pending), str(by["sent"] + by["delivered"] + by["undeliverable"]
+    opens = report.next_window_at.strftime("%m-%d %H:%M UTC") if report.next_window_at else "-"
+    table.add_row(str(report.pending), str(report.waiting), opens,
+                  str(by["sent"] + by["delivered"] + by["undeliverable"]
                                            + by["expired"]),
                   str(by["delivered"]), str(failed), str(by["uncertain"]), str(by["skipped"]),
                   rate, eta.strftime("%H:%M:%S") if eta else "-")

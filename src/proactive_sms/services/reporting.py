@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -38,6 +38,8 @@ class Report:
     finished_at: datetime | None = None
     # Inbound texts from the people these skills texted, by classification.
     inbound: Counter = field(default_factory=Counter)
+    waiting: int = 0  # pending texts held until their window opens (or a cap or retry allows)
+    next_window_at: datetime | None = None
 
     @property
     def pending(self) -> int:
@@ -54,6 +56,7 @@ class Report:
             "first_sent_at": _iso(self.first_sent_at), "last_sent_at": _iso(self.last_sent_at),
             "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
             "inbound": {kind: self.inbound.get(kind, 0) for kind in INBOUND_KINDS},
+            "waiting": self.waiting, "next_window_at": _iso(self.next_window_at),
         }
 
 
@@ -61,20 +64,24 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def skill_report(engine: Engine, bu: BusinessUnit, skill_name: str) -> Report:
+def skill_report(engine: Engine, bu: BusinessUnit, skill_name: str,
+                 now: datetime | None = None) -> Report:
     with engine.connect() as conn:
         skill = skills.find_skill(conn, bu.id, skill_name)
-    return _report(engine, f"skill {skill.name}", [skill])
+    return _report(engine, f"skill {skill.name}", [skill], now)
 
 
-def campaign_report(engine: Engine, bu: BusinessUnit, campaign_name: str) -> Report:
+def campaign_report(engine: Engine, bu: BusinessUnit, campaign_name: str,
+                    now: datetime | None = None) -> Report:
     with engine.connect() as conn:
         campaign = skills.find_campaign(conn, bu.id, campaign_name)
         members = skills.list_skills(conn, bu.id, campaign_id=campaign.id)
-    return _report(engine, f"campaign {campaign.name}", members)
+    return _report(engine, f"campaign {campaign.name}", members, now)
 
 
-def _report(engine: Engine, title: str, members: list[skills.Skill]) -> Report:
+def _report(engine: Engine, title: str, members: list[skills.Skill],
+            now: datetime | None = None) -> Report:
+    now = now or datetime.now(UTC)
     ids = [s.id for s in members]
     report = Report(title, [s.name for s in members], {s.name: s.status.value for s in members})
     with engine.connect() as conn:
@@ -87,6 +94,7 @@ def _report(engine: Engine, title: str, members: list[skills.Skill]) -> Report:
                 report.segments_sent += row.segments
         first, last, sent = messages.sent_window(conn, ids)
         report.inbound = inbound.counts_by_skill(conn, ids)
+        report.waiting, report.next_window_at = messages.waiting(conn, ids, now)
     final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
     if final:
         report.delivery_rate = report.by_state["delivered"] / final

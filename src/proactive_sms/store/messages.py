@@ -252,3 +252,16 @@ def sent_window(conn: Connection, skill_ids: Sequence[int]) -> tuple[datetime | 
         .where(message.c.skill_id.in_(list(skill_ids)))
     ).one()
     return row[0], row[1], int(row[2])
+
+
+def waiting(conn: Connection, skill_ids: Sequence[int],
+            now: datetime) -> tuple[int, datetime | None]:
+    """Pending texts held back until a later moment (calling window, cap, retry), and the
+    earliest such moment."""
+    row = conn.execute(
+        select(func.count(), func.min(message.c.next_attempt_at))
+        .where(message.c.skill_id.in_(list(skill_ids)),
+               message.c.state == MessageState.PENDING.value,
+               message.c.next_attempt_at > now)
+    ).one()
+    return int(row[0]), row[1]
