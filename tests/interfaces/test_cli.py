@@ -115,3 +115,14 @@ def test_registration_keywords_feed_classify_and_toll_free_refuses_texts(psms):
     psms("registration", "add", "8885550100", "--kind", "toll_free", "--throughput", "3")
     out = psms("registration", "keywords", "8885550100", "--opt-out-text", "Bye", code=2)
     assert "toll-free" in out
+
+
+def test_skill_start_dry_run_writes_nothing(psms, tmp_path):
+    write_csv(tmp_path / "people.csv", [person(i) for i in range(5)])
+    psms("list", "import", str(tmp_path / "people.csv"), "--name", "people")
+    psms("registration", "add", "55501", "--kind", "short", "--throughput", "100")
+    psms("skill", "create", "alert", "--registration", "55501", "--list", "people")
+    data = json.loads(psms("skill", "start", "alert", "--message", "Hi {FirstName}",
+                           "--dry-run", "--json"))
+    assert data["records"] == 5 and data["go_now"] + data["waiting"] == 5
+    assert json.loads(psms("report", "--skill", "alert", "--json"))["total"] == 0

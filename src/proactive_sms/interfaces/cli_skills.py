@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import typer
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from proactive_sms.interfaces import cli_context as ctx
 from proactive_sms.services import administration, launching, lifecycle, reporting
+from proactive_sms.services import dry_run as dry_runs
 
 app = typer.Typer(help="Skills: who gets which text, from which code, at what pace.",
                   no_args_is_help=True)
@@ -54,6 +56,9 @@ def skill_start(
     template: str = typer.Option(None, help="Send this saved template."),
     message: str = typer.Option(None, help="Send this text, typed now (ad-hoc broadcast)."),
     direction: str = typer.Option("auto", help="Direction of a typed text: ltr | rtl | auto."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Run every check; write and send "
+                                                          "nothing; predict the finish."),
+    as_json: bool = typer.Option(False, "--json", help="With --dry-run: print JSON."),
     bu: str = ctx.BuOption,
 ):
     """Start a skill: decide every record once (or resume an interrupted launch)."""
@@ -62,6 +67,10 @@ def skill_start(
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     skill = administration.find_skill(engine, unit, name)
     template_id = administration.find_template(engine, unit, template).id if template else None
+    if dry_run:
+        _print_dry_run(dry_runs.dry_run(engine, skill.id, ctx.clock, template_id=template_id,
+                                        message_text=message, direction=direction), as_json)
+        return
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), console=ctx.console, transient=True) as progress:
         task = progress.add_task(f"launching {name}", total=None)
@@ -74,6 +83,25 @@ def skill_start(
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary.skipped.items())) or "none"
     ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
                       f"{summary.pending} pending, skipped {skipped}")
+
+
+def _print_dry_run(result: dry_runs.DryRun, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.as_dict(), indent=2))
+        return
+    ctx.console.print(f"dry run: {result.records} records; {result.go_now} would go now, "
+                      f"{result.waiting} would wait; {result.segments} segments at "
+                      f"{result.rate_per_s:g} {result.unit}/s")
+    for hour, count in sorted(result.waiting_until.items()):
+        ctx.console.print(f"  {count} wait until {hour:%Y-%m-%d %H:00} UTC")
+    for reason, count in sorted(result.skipped.items()):
+        ctx.console.print(f"  skipped {reason}: {count}")
+    for reason, count in sorted(result.expired.items()):
+        ctx.console.print(f"  would expire ({reason}): {count}")
+    if result.predicted_finish:
+        ctx.console.print(f"predicted finish: {result.predicted_finish:%Y-%m-%d %H:%M:%S} UTC "
+                          f"({result.predicted_duration_s:.0f} s from now)")
+    ctx.console.print("nothing was written or sent")
 
 
 def _lifecycle(name: str, bu: str | None, action, verb: str) -> None:
