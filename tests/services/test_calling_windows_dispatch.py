@@ -56,9 +56,14 @@ def _validity(value: str) -> datetime:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("day", [DAY, datetime(2026, 3, 8, tzinfo=UTC),
+                                 datetime(2026, 11, 1, tzinfo=UTC)],
+                         ids=["winter", "spring-forward", "fall-back"])
 async def test_each_hour_of_a_day_exactly_the_allowed_recipients_are_texted(engine, bu,
-                                                                          tmp_path):
-    clock = ManualClock(DAY)
+                                                                          tmp_path, day):
+    # On the days the clocks change, windows still follow each recipient's wall clock: the
+    # oracle below converts every step to local time with the zone's own rules.
+    clock = ManualClock(day)
     world, sim = _world(engine, bu, tmp_path, clock)
     try:
         rows = [[rid, "Pat", number, "true", tz, zip_code]
@@ -72,7 +77,7 @@ async def test_each_hour_of_a_day_exactly_the_allowed_recipients_are_texted(engi
         validity: dict[str, datetime] = {}
         seen = 0
         for hour in range(30):
-            step = DAY + timedelta(hours=hour)
+            step = day + timedelta(hours=hour)
             clock.set(step)
             # The first step also covers start-up: binding and the first look for work.
             await asyncio.sleep(2.5 if hour == 0 else 0.6)
@@ -92,8 +97,8 @@ async def test_each_hour_of_a_day_exactly_the_allowed_recipients_are_texted(engi
         assert number in sent_at, f"{rid} was never texted"
         moment = sent_at[number]
         assert _allowed(moment, zone, hours), f"{rid} texted at {moment} outside its window"
-        earlier = [DAY + timedelta(hours=h) for h in range(30)
-                   if DAY + timedelta(hours=h) < moment]
+        earlier = [day + timedelta(hours=h) for h in range(30)
+                   if day + timedelta(hours=h) < moment]
         assert not any(_allowed(t, zone, hours) for t in earlier), f"{rid} waited too long"
         # The carrier may not deliver after the window closes.
         local = moment.astimezone(ZoneInfo(zone))
