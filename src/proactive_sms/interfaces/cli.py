@@ -18,6 +18,8 @@ from proactive_sms.interfaces import (
     cli_skills,
     cli_templates,
 )
+from proactive_sms.interfaces.cli_apikeys import app as apikey_app
+from proactive_sms.interfaces.cli_serve import serve_command
 from proactive_sms.services import administration, reporting
 from proactive_sms.store import engine as store_engine
 
@@ -32,6 +34,8 @@ app.add_typer(cli_skills.app, name="skill")
 app.add_typer(cli_skills.campaign_app, name="campaign")
 app.add_typer(cli_inbox.inbox_app, name="inbox")
 app.add_typer(cli_inbox.review_app, name="review")
+app.add_typer(apikey_app, name="apikey")
+app.command("serve")(serve_command)
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -314,3 +314,17 @@ inbound_message = Table(
     Index("ix_inbound_sender", "sender", "received_at"),
     Index("ix_inbound_skill", "skill_id", "classification"),
 )
+
+api_key = Table(
+    # A key for the HTTP API. It belongs to one business unit and sees nothing of another. Only
+    # the SHA-256 of the secret is kept: the secret is shown once, when the key is created.
+    "api_key",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the secret
+    _created(),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("business_unit_id", "name"),
+)

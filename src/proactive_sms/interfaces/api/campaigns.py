@@ -1,0 +1,48 @@
+"""`/v1/campaigns`: skills reported on together, and their report as JSON or CSV."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from proactive_sms.interfaces.api import report_format
+from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.services import administration, reporting
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+class CampaignIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CampaignOut(BaseModel):
+    name: str
+
+
+class MemberIn(BaseModel):
+    skill: str = Field(description="A skill of the BU to report in this campaign.")
+
+
+@router.post("", status_code=201)
+def create_campaign(body: CampaignIn, bu: CurrentBu, engine: EngineDep,
+                    clock: ClockDep) -> CampaignOut:
+    return CampaignOut(name=administration.create_campaign(engine, bu, clock, body.name).name)
+
+
+@router.post("/{name}/skills", status_code=204)
+def add_skill(name: str, body: MemberIn, bu: CurrentBu, engine: EngineDep) -> Response:
+    """Report a skill as part of the campaign."""
+    administration.add_skill_to_campaign(engine, bu, name, body.skill)
+    return Response(status_code=204)
+
+
+@router.get("/{name}/report", response_class=Response,
+            responses=report_format.REPORT_RESPONSES)
+def campaign_report(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                    format: report_format.ReportFormat = "json") -> Response:
+    """The campaign's skills together: counts by state and skip reason, segments, rates."""
+    return report_format.render(reporting.campaign_report(engine, bu, name, clock.now()),
+                                format)

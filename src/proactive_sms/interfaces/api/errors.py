@@ -1,0 +1,149 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`).
+
+Every problem has `type`, `title`, `status` and `detail`, and `errors`: one entry per thing to
+fix, naming the `field` (and, for a CSV row, its `line`) and the `reason`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from proactive_sms.domain.template import TemplateError
+from proactive_sms.services.administration import InvalidRequest
+from proactive_sms.services.importing import ImportRefused
+from proactive_sms.services.launching import LaunchError
+from proactive_sms.services.lifecycle import LifecycleError
+from proactive_sms.store.errors import AlreadyExists, NotFound
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://proactive-sms.example/problems/"
+
+
+class Problem(Exception):
+    """An error the API answers with as problem+json."""
+
+    def __init__(self, status: int, kind: str, title: str, detail: str,
+                 errors: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+def field_error(field: str | None, reason: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "reason": reason, **extra}
+
+
+def invalid(field: str | None, reason: str) -> Problem:
+    return Problem(422, "invalid-request", "The request has invalid values", reason,
+                   [field_error(field, reason)])
+
+
+@contextlib.contextmanager
+def blame(field: str) -> Iterator[None]:
+    """Name the request field a service's InvalidRequest or TemplateError is about."""
+    try:
+        yield
+    except (InvalidRequest, TemplateError) as exc:
+        raise invalid(field, str(exc)) from exc
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    body = {"type": TYPE_BASE + problem.kind, "title": problem.title, "status": problem.status,
+            "detail": problem.detail, "errors": problem.errors}
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE,
+                        headers=problem.headers)
+
+
+def _from_exception(exc: Exception) -> Problem:
+    """The problem for each domain, service and store error the API lets through."""
+    match exc:
+        case Problem():
+            return exc
+        case NotFound():
+            return Problem(404, "not-found", "Not found", str(exc),
+                           [field_error(exc.kind.replace(" ", "_"), str(exc))])
+        case AlreadyExists():
+            return Problem(409, "already-exists", "Already exists", str(exc),
+                           [field_error("name", str(exc))])
+        case TemplateError():
+            return Problem(422, "invalid-template", "The template is not valid", str(exc),
+                           [field_error(exc.field or "body", exc.reason,
+                                        position=exc.position)])
+        case ImportRefused():
+            return Problem(422, "import-refused", "The file cannot be imported", str(exc),
+                           [field_error("file", str(exc))])
+        case LaunchError():
+            return Problem(422, "cannot-launch", "The skill cannot start", str(exc),
+                           [field_error("text", str(exc))])
+        case LifecycleError():
+            return Problem(409, "wrong-status", "The skill's status does not allow this",
+                           str(exc), [field_error("status", str(exc))])
+        case InvalidRequest():
+            return invalid(None, str(exc))
+    raise TypeError(f"no problem for {type(exc).__name__}")  # pragma: no cover
+
+
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def _validation_error(error: dict) -> dict[str, Any]:
+    """FastAPI's ('query', 'format') becomes field 'format' with location 'query'."""
+    loc = list(error.get("loc") or [])
+    location = loc.pop(0) if loc and loc[0] in _LOCATIONS else None
+    return field_error(".".join(str(p) for p in loc) or None, error["msg"], location=location)
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error with problem+json, including FastAPI's own."""
+
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(_from_exception(exc))
+
+    for kind in (Problem, NotFound, AlreadyExists, TemplateError, ImportRefused, LaunchError,
+                 LifecycleError, InvalidRequest):
+        app.add_exception_handler(kind, on_error)
+
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_validation_error(e) for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem_response(Problem(422, "invalid-request", "The request has invalid values",
+                                        detail, errors))
+
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = Problem(exc.status_code, "http-" + str(exc.status_code), str(exc.detail),
+                          str(exc.detail))
+        response = problem_response(problem)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+# For the OpenAPI: the shape of every error answer.
+PROBLEM_SCHEMA = {
+    "description": "A problem (RFC 9457)",
+    "content": {MEDIA_TYPE: {"schema": {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "detail": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": ["string", "null"]}, "reason": {"type": "string"},
+                "line": {"type": "integer"}}}},
+        }}}},
+}
+PROBLEMS = {status: PROBLEM_SCHEMA for status in (401, 404, 409, 422)}

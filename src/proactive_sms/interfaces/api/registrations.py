@@ -1,0 +1,71 @@
+"""`/v1/registrations`: the BU's transport codes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.api.errors import blame
+from proactive_sms.services import administration
+from proactive_sms.store.errors import NotFound
+from proactive_sms.store.registrations import Registration
+
+router = APIRouter(prefix="/registrations", tags=["registrations"])
+
+
+class RegistrationIn(BaseModel):
+    code: str = Field(description="10-digit number, or 5-6 digits for a short code.")
+    kind: Literal["long", "short", "toll_free"]
+    throughput_per_s: float = Field(gt=0, description="Limit of the code, per second.")
+    throughput_unit: Literal["segments", "messages"] = "segments"
+    solution: Literal["sms_messaging", "external"] = "external"
+    status: Literal["provisioning", "active"] = "active"
+    connection: str | None = Field(None, description="Carrier connection it sends through.")
+    dnc_group: str | None = Field(None, description="DNC group (else the tenant default list).")
+
+
+class RegistrationOut(BaseModel):
+    code: str
+    kind: str
+    status: str
+    throughput_per_s: float
+    throughput_unit: str
+    solution: str
+
+    @classmethod
+    def of(cls, reg: Registration) -> RegistrationOut:
+        return cls(code=reg.code, kind=reg.kind, status=reg.status,
+                   throughput_per_s=reg.throughput_per_s, throughput_unit=reg.throughput_unit,
+                   solution=reg.solution)
+
+
+@router.get("")
+def list_registrations(bu: CurrentBu, engine: EngineDep) -> list[RegistrationOut]:
+    """The BU's registrations."""
+    return [RegistrationOut.of(r) for r in administration.list_registrations(engine, bu)]
+
+
+@router.post("", status_code=201)
+def create_registration(body: RegistrationIn, bu: CurrentBu, engine: EngineDep,
+                        clock: ClockDep) -> RegistrationOut:
+    """Assign a transport code to the BU."""
+    with blame("code"):
+        reg = administration.add_registration(
+            engine, bu, clock, code=body.code, kind=body.kind,
+            throughput_per_s=body.throughput_per_s, throughput_unit=body.throughput_unit,
+            connection=body.connection, dnc_group=body.dnc_group, solution=body.solution,
+            status=body.status)
+    return RegistrationOut.of(reg)
+
+
+@router.get("/{code}")
+def get_registration(code: str, bu: CurrentBu, engine: EngineDep) -> RegistrationOut:
+    """One registration by its code as stored (E.164 for long and toll-free codes)."""
+    for reg in administration.list_registrations(engine, bu):
+        if reg.code == code:
+            return RegistrationOut.of(reg)
+    raise NotFound("registration", code)

@@ -1,0 +1,220 @@
+"""`/v1/skills`: create, start (saved template or ad-hoc text), pause, resume, stop, status."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from proactive_sms.domain.clock import Clock
+from proactive_sms.interfaces.api import report_format
+from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.api.errors import Problem, invalid
+from proactive_sms.interfaces.api.idempotency import StoredAnswer, fingerprint
+from proactive_sms.services import administration, launching, lifecycle, reporting
+from proactive_sms.store.skills import Skill
+from proactive_sms.store.tenancy import BusinessUnit
+
+router = APIRouter(prefix="/skills", tags=["skills"])
+
+
+class CallingWindow(BaseModel):
+    weekday: str = Field("08:00-21:00", description="Recipient-local hours, Mon-Fri.")
+    weekend: str = Field("08:00-21:00", description="Recipient-local hours, Sat-Sun.")
+    forbidden_days: list[str] = Field(default_factory=list,
+                                      description="Weekday names or YYYY-MM-DD dates.")
+
+
+class SkillIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    registration: str = Field(description="Transport code to send from.")
+    calling_list: str
+    template: str | None = Field(None, description="Saved template (or give one at start).")
+    max_segments: int = Field(3, ge=1, le=10, description="Longer texts are skipped.")
+    pacing_per_s: float | None = Field(None, gt=0, description="Below the code's limit.")
+    validity_hours: float | None = Field(None, gt=0)
+    campaign: str | None = None
+    calling_window: CallingWindow = Field(default_factory=CallingWindow)
+    no_zone_policy: Literal["skip", "default"] = "skip"
+    default_time_zone: str | None = Field(None, description="IANA zone for 'default'.")
+
+
+class SkillOut(BaseModel):
+    name: str
+    status: str
+    max_segments: int
+    pacing_per_s: float | None
+    validity_hours: float | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, skill: Skill) -> SkillOut:
+        return cls(name=skill.name, status=skill.status.value, max_segments=skill.max_segments,
+                   pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
+                   created_at=skill.created_at, started_at=skill.started_at,
+                   finished_at=skill.finished_at)
+
+
+class StartIn(BaseModel):
+    template: str | None = Field(None, description="Send this saved template.")
+    message: str | None = Field(None, min_length=1,
+                                description="Send this text, typed now (ad-hoc broadcast).")
+    direction: Literal["ltr", "rtl", "auto"] = "auto"
+
+
+class StartOut(BaseModel):
+    name: str
+    status: str
+    already_started: bool = Field(description="It was started before: nothing was done.")
+    pending: int
+    skipped: dict[str, int]
+
+
+class Progress(BaseModel):
+    name: str
+    status: str
+    total: int
+    pending: int
+    waiting: int = Field(description="Pending texts held until their window opens.")
+    next_window_at: str | None
+    sent: int
+    delivered: int
+    failed: int
+    uncertain: int
+    skipped: int
+    achieved_rate_per_s: float | None
+    estimated_finish: datetime | None
+
+
+@router.post("", status_code=201)
+def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep,
+                 clock: ClockDep) -> SkillOut:
+    """Create an agentless SMS skill (the law's calling hours apply on top of its own)."""
+    return SkillOut.of(administration.create_skill(
+        engine, bu, clock, name=body.name, registration=body.registration,
+        calling_list=body.calling_list, template_name=body.template,
+        max_segments=body.max_segments, pacing_per_s=body.pacing_per_s,
+        validity_hours=body.validity_hours, campaign=body.campaign,
+        calling_window=body.calling_window.model_dump(), no_zone_policy=body.no_zone_policy,
+        default_time_zone=body.default_time_zone))
+
+
+@router.get("/{name}")
+def get_skill(name: str, bu: CurrentBu, engine: EngineDep) -> SkillOut:
+    return SkillOut.of(administration.find_skill(engine, bu, name))
+
+
+@router.post("/{name}/start", responses={409: {"description": "Idempotency-Key reused for "
+                                                             "another request"}})
+async def start_skill(
+    name: str, body: StartIn, request: Request, bu: CurrentBu, engine: EngineDep,
+    clock: ClockDep,
+    idempotency_key: Annotated[str | None, Header(
+        max_length=200, description="The same key again answers as the first time and "
+                                    "starts nothing.")] = None,
+) -> StartOut:
+    """Decide every record once and hand the texts to the dispatcher."""
+    if body.template and body.message:
+        raise invalid("message", "give template or message, not both")
+    if idempotency_key is None:
+        return await run_in_threadpool(_start, engine, bu, clock, name, body)
+    cache = request.app.state.idempotency
+    request_print = fingerprint("POST", request.url.path, body.model_dump())
+    async with _Locked(cache.lock):
+        earlier = cache.get(bu.id, idempotency_key, clock.now())
+        if earlier is not None:
+            if earlier.fingerprint != request_print:
+                raise Problem(409, "idempotency-key-reused", "Idempotency-Key reused",
+                              "this Idempotency-Key was used for another request",
+                              [{"field": "Idempotency-Key",
+                                "reason": "already used for another request"}])
+            return JSONResponse(earlier.body, status_code=earlier.status,
+                                headers={"Idempotency-Replayed": "true"})
+        result = await run_in_threadpool(_start, engine, bu, clock, name, body)
+        cache.put(bu.id, idempotency_key,
+                  StoredAnswer(request_print, 200, result.model_dump(mode="json"), clock.now()))
+        return result
+
+
+class _Locked:
+    """Hold a threading lock without blocking the event loop while waiting for it."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+
+    async def __aenter__(self) -> None:
+        await run_in_threadpool(self.lock.acquire)
+
+    async def __aexit__(self, *exc) -> None:
+        self.lock.release()
+
+
+def _start(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
+           body: StartIn) -> StartOut:
+    skill = administration.find_skill(engine, bu, name)
+    template_id = (administration.find_template(engine, bu, body.template).id
+                   if body.template else None)
+    summary = launching.start_skill(engine, skill.id, clock, template_id=template_id,
+                                    message_text=body.message, direction=body.direction)
+    return StartOut(name=name, status=summary.status.value,
+                    already_started=summary.already_started, pending=summary.pending,
+                    skipped={str(k): v for k, v in sorted(summary.skipped.items())})
+
+
+def _change(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
+            action: Callable[[Engine, int, Clock], object]) -> SkillOut:
+    # The lookup by (BU, name) is what keeps another BU's skill out of reach.
+    skill = administration.find_skill(engine, bu, name)
+    action(engine, skill.id, clock)
+    return SkillOut.of(administration.find_skill(engine, bu, name))
+
+
+@router.post("/{name}/pause")
+def pause_skill(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> SkillOut:
+    """No new submits until resumed."""
+    return _change(engine, bu, clock, name, lifecycle.pause)
+
+
+@router.post("/{name}/resume")
+def resume_skill(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> SkillOut:
+    """Continue a paused skill."""
+    return _change(engine, bu, clock, name, lifecycle.resume)
+
+
+@router.post("/{name}/stop")
+def stop_skill(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> SkillOut:
+    """Stop for good: pending texts are cancelled."""
+    return _change(engine, bu, clock, name, lifecycle.stop)
+
+
+@router.get("/{name}/progress")
+def skill_progress(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> Progress:
+    """Where the skill is: pending, waiting, sent, delivered, failed, rate, estimated finish."""
+    report = reporting.skill_report(engine, bu, name, clock.now())
+    by = report.by_state
+    return Progress(
+        name=name, status=report.statuses[name], total=report.total, pending=report.pending,
+        waiting=report.waiting, next_window_at=report.as_dict()["next_window_at"],
+        sent=by["sent"] + by["delivered"] + by["undeliverable"] + by["expired"],
+        delivered=by["delivered"], failed=by["failed"] + by["undeliverable"] + by["expired"],
+        uncertain=by["uncertain"], skipped=by["skipped"],
+        achieved_rate_per_s=report.achieved_rate_per_s,
+        estimated_finish=reporting.estimated_finish(report, clock))
+
+
+@router.get("/{name}/report", response_class=Response,
+            responses=report_format.REPORT_RESPONSES)
+def skill_report(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                 format: report_format.ReportFormat = "json") -> Response:
+    """Counts by state and skip reason, segments, delivery rate, throughput, replies."""
+    return report_format.render(reporting.skill_report(engine, bu, name, clock.now()), format)

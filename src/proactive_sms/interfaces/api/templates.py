@@ -1,0 +1,82 @@
+"""`/v1/templates`: saved message bodies, and what a body renders to for a record."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.services import administration, previews
+from proactive_sms.store.templates import StoredTemplate
+
+router = APIRouter(prefix="/templates", tags=["templates"])
+
+Direction = Literal["ltr", "rtl", "auto"]
+
+
+class TemplateIn(BaseModel):
+    body: str = Field(min_length=1, description="Text with {FieldName} variables.")
+    direction: Direction = "auto"
+    smart_encoding: bool = Field(False, description="Replace look-alike characters to stay "
+                                                    "in GSM-7.")
+    calling_list: str | None = Field(None, description="Check the variables against this "
+                                                       "list's fields before saving.")
+
+
+class TemplateOut(BaseModel):
+    name: str
+    body: str
+    direction: str
+    smart_encoding: bool
+
+    @classmethod
+    def of(cls, stored: StoredTemplate) -> TemplateOut:
+        return cls(name=stored.name, body=stored.body, direction=stored.direction,
+                   smart_encoding=stored.smart_encoding)
+
+
+class PreviewIn(BaseModel):
+    calling_list: str | None = Field(None, description="Merge a record of this list.")
+    external_id: str | None = Field(None, description="That record (default: the first).")
+    values: dict[str, str] = Field(default_factory=dict, description="Values to merge on top.")
+
+
+class PreviewOut(BaseModel):
+    body: str
+    rendered: str | None = Field(description="What the recipient reads (null: cannot render).")
+    direction: str
+    encoding: str | None
+    segments: int | None
+    units: int | None
+    unicode_chars: list[str] = Field(description="Characters that force UCS-2.")
+    remaining_in_segment: int | None
+    problems: list[str]
+    sample: dict[str, str]
+
+
+@router.put("/{name}")
+def save_template(name: str, body: TemplateIn, bu: CurrentBu, engine: EngineDep,
+                  clock: ClockDep) -> TemplateOut:
+    """Create the template, or replace its body (the syntax, and the fields when a list is
+    named, are checked first)."""
+    return TemplateOut.of(administration.save_template(
+        engine, bu, clock, name, body.body, body.direction, body.smart_encoding,
+        body.calling_list))
+
+
+@router.get("/{name}")
+def get_template(name: str, bu: CurrentBu, engine: EngineDep) -> TemplateOut:
+    return TemplateOut.of(administration.find_template(engine, bu, name))
+
+
+@router.post("/{name}/preview")
+def preview_template(name: str, body: PreviewIn, bu: CurrentBu,
+                     engine: EngineDep) -> PreviewOut:
+    """The text a record would get: rendered, encoding, segments, offending characters."""
+    stored = administration.find_template(engine, bu, name)
+    result = previews.preview(engine, bu, stored.body, stored.direction, stored.smart_encoding,
+                              body.calling_list, body.external_id, body.values)
+    return PreviewOut(**result.as_dict())

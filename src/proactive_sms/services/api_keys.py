@@ -1,0 +1,55 @@
+"""API keys: create (the secret is shown once), list, revoke, and authenticate a request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from proactive_sms.domain.clock import Clock
+from proactive_sms.store import api_keys, tenancy
+from proactive_sms.store.tenancy import BusinessUnit
+
+# The prefix makes a leaked key easy to recognise (secret scanners, logs).
+SECRET_PREFIX = "psms_"
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key: api_keys.ApiKey
+    secret: str  # shown once; only its hash is stored
+
+
+def hash_secret(secret: str) -> str:
+    # A plain SHA-256 suffices: the secret is 256 random bits, not a password to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> CreatedKey:
+    """Make a key for the BU and return its secret (it cannot be read back later)."""
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        key = api_keys.add_key(conn, bu.id, name, hash_secret(secret), clock.now())
+    return CreatedKey(key, secret)
+
+
+def list_keys(engine: Engine, bu: BusinessUnit) -> list[api_keys.ApiKey]:
+    with engine.connect() as conn:
+        return api_keys.list_keys(conn, bu.id)
+
+
+def revoke(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> api_keys.ApiKey:
+    """Revoke a key at once: its next request is refused."""
+    with engine.begin() as conn:
+        key = api_keys.find_key(conn, bu.id, name)
+        api_keys.revoke_key(conn, key.id, clock.now())
+        return api_keys.find_key(conn, bu.id, name)
+
+
+def authenticate(engine: Engine, secret: str) -> BusinessUnit | None:
+    """The business unit of an active key with this secret, or None."""
+    with engine.connect() as conn:
+        key = api_keys.active_key_by_hash(conn, hash_secret(secret))
+        return tenancy.business_unit_by_id(conn, key.business_unit_id) if key else None
