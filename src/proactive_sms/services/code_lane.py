@@ -90,7 +90,7 @@ class CodeLane:
         self.by_segments = registration.throughput_unit == "segments"
         self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
-        self.next_system_check = 0.0  # monotonic time of the next look for system texts
+        self.system_seen: list[OutboxItem] | None = None  # the last look's system texts
         self.system_queued: set[int] = set()  # system texts already in the buffer
         self.cursor = 0
         self.paused_until = 0.0
@@ -166,12 +166,10 @@ class CodeLane:
         """Put pending confirmations, help answers and agent replies at the head of the queue:
         they go before bulk texts, under the same pacing (and DNC rules, but for the answers a
         person asked for). Looked for at every refill and at least every poll interval."""
-        now = self.d.clock.monotonic()
-        if now < self.next_system_check:
-            return
-        self.next_system_check = now + self.d.options.poll_interval_s
-        items = await self.d.in_writer(self.d.read, outbox.fetch_system_pending,
-                                       self.registration.id, 100, self.d.clock.now())
+        items = await self.d.system_texts(self.registration.id)
+        if items is self.system_seen:
+            return  # the same look as last time: nothing new
+        self.system_seen = items
         fresh = [item for item in items if item.id not in self.system_queued]
         for item in reversed(fresh):
             self.buffer.appendleft(item)

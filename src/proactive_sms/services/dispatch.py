@@ -48,6 +48,7 @@ from proactive_sms.store.skills import SkillStatus
 
 log = logging.getLogger(__name__)
 
+_NONE: list[OutboxItem] = []  # no system texts (one object, so a lane sees nothing changed)
 _RESULT, _RECEIPT, _INBOUND, _CLAIM = "result", "receipt", "inbound", "claim"
 # Inbound before claims: a STOP in the same batch as a claim is seen by that claim's DNC check.
 _ORDER = (_RESULT, _RECEIPT, _INBOUND, _CLAIM)
@@ -109,6 +110,13 @@ def window_rules() -> Rules:
         return load_rules(json.load(handle))
 
 
+def _load_geocoder() -> None:
+    """The send-time check may ask phonenumbers' geocoder for a number's state, and its data
+    takes half a second to load: loaded before the first claim, not in the middle of it, where
+    every result and receipt waiting for the store would wait that long too."""
+    import phonenumbers.geocoder  # noqa: F401
+
+
 class Dispatcher:
     def __init__(self, engine: Engine, clock: Clock | None = None,
                  options: DispatchOptions | None = None, worker_id: str | None = None,
@@ -131,6 +139,8 @@ class Dispatcher:
         self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
+        self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
+        self._system_looked_at = 0.0
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -141,6 +151,23 @@ class Dispatcher:
     def write(self, command, *args):
         with self.engine.begin() as conn:
             return command(conn, *args)
+
+    async def system_texts(self, registration_id: int) -> list[OutboxItem]:
+        """Pending system texts of a code (at most 100), as seen at most poll_interval_s ago.
+
+        One query looks for every code at once: a hundred lanes each asking five times a second
+        would keep the store thread busy with little else.
+        """
+        now = self.clock.monotonic()
+        lookup = self._system_lookup
+        if lookup is None or (lookup.done() and
+                              now - self._system_looked_at >= self.options.poll_interval_s):
+            self._system_looked_at = now
+            lookup = self._system_lookup = asyncio.ensure_future(self.in_writer(
+                self.read, outbox.fetch_system_pending_by_code, list(self.lanes), 100,
+                self.clock.now()))
+        found = await asyncio.shield(lookup)
+        return found.get(registration_id, _NONE)
 
     async def in_writer(self, function, *args):
         """Run a blocking store function on the store thread.
@@ -165,6 +192,7 @@ class Dispatcher:
         self.writer = ThreadPoolExecutor(
             max_workers=1 if self.engine.dialect.name == "sqlite" else 4,
             thread_name_prefix="psms-store-writer")
+        await self.in_writer(_load_geocoder)
         self.store = BatchWriter(self._write_batch, max_batch=2000, name="store",
                                  executor=self.writer)
         self.store.start()

@@ -94,6 +94,34 @@ def fetch_system_pending(conn: Connection, registration_id: int, limit: int,
     return [OutboxItem(*row) for row in rows]
 
 
+_FETCH_SYSTEM_BY_CODE = (
+    select(message.c.registration_id, message.c.id, message.c.skill_id, message.c.destination,
+           message.c.body, message.c.encoding, message.c.segments, message.c.attempts,
+           message.c.kind)
+    .where(
+        message.c.registration_id.in_(bindparam("registration_ids", expanding=True)),
+        message.c.skill_id.is_(None),
+        message.c.state == MessageState.PENDING.value,
+        or_(message.c.next_attempt_at.is_(None), message.c.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(message.c.id)
+)
+
+
+def fetch_system_pending_by_code(conn: Connection, registration_ids: Sequence[int], limit: int,
+                                 now: datetime) -> dict[int, list[OutboxItem]]:
+    """fetch_system_pending for many codes in one query (at most `limit` texts per code)."""
+    found: dict[int, list[OutboxItem]] = {r: [] for r in registration_ids}
+    if not found:
+        return found
+    for registration_id, *row in conn.execute(
+            _FETCH_SYSTEM_BY_CODE, {"registration_ids": list(found), "now": now}):
+        items = found[registration_id]
+        if len(items) < limit:
+            items.append(OutboxItem(*row))
+    return found
+
+
 @dataclass(frozen=True)
 class Claim:
     claimed: set[int]  # now `submitting`: send them
@@ -174,15 +202,36 @@ def recent_sends(conn: Connection, destinations: Sequence[str],
     counting texts still being submitted."""
     found: dict[str, list[datetime]] = {}
     wanted = list(dict.fromkeys(destinations))
+    since = now - timedelta(hours=24)
+    sqlite = not is_postgres(conn)
     for start in range(0, len(wanted), 900):
-        rows = conn.execute(select(message.c.destination, message.c.submitted_at).where(
-            message.c.destination.in_(wanted[start:start + 900]),
-            message.c.submitted_at >= now - timedelta(hours=24),
-            message.c.state.in_(_COUNTED),
-            message.c.kind == MessageKind.SKILL.value))
+        chunk = wanted[start:start + 900]
+        if sqlite:  # the same query straight through the driver: it runs for every claim
+            rows = conn.exec_driver_sql(
+                _RECENT_SENDS_SQLITE.format(", ".join("?" * len(chunk))),
+                (*chunk, _sqlite_datetime(conn, since), *_COUNTED, MessageKind.SKILL.value))
+            rows = [(destination, _sqlite_parse(conn, sent)) for destination, sent in rows]
+        else:
+            rows = conn.execute(select(message.c.destination, message.c.submitted_at).where(
+                message.c.destination.in_(chunk),
+                message.c.submitted_at >= since,
+                message.c.state.in_(_COUNTED),
+                message.c.kind == MessageKind.SKILL.value))
         for destination, submitted_at in rows:
             found.setdefault(destination, []).append(_aware(submitted_at))
     return found
+
+
+_RECENT_SENDS_SQLITE = (
+    "SELECT destination, submitted_at FROM message WHERE destination IN ({}) "
+    f"AND submitted_at >= ? AND state IN ({', '.join('?' * len(_COUNTED))}) AND kind = ?"
+)
+
+
+def _sqlite_parse(conn: Connection, stored: str | None) -> datetime | None:
+    """A DateTime as SQLAlchemy reads it back from SQLite (its own result processor)."""
+    column_type = message.c.submitted_at.type.dialect_impl(conn.dialect)
+    return column_type.result_processor(conn.dialect, None)(stored)
 
 
 def _aware(moment: datetime) -> datetime:
