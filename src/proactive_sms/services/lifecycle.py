@@ -44,15 +44,6 @@ def resend_uncertain(engine: Engine, skill_id: int, clock: Clock) -> int:
         return count
 
 
-def finish_if_done(engine: Engine, skill_id: int, clock: Clock) -> bool:
-    """Mark a running skill finished once nothing is pending or submitting."""
-    with engine.begin() as conn:
-        if messages.unsettled_count(conn, skill_id):
-            return False
-        return skills.change_status(conn, skill_id, SkillStatus.FINISHED,
-                                    [SkillStatus.RUNNING], clock.now())
-
-
 def _change(engine: Engine, skill_id: int, new: SkillStatus, expected: list[SkillStatus],
             clock: Clock, verb: str) -> None:
     with engine.begin() as conn:

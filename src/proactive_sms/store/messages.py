@@ -235,14 +235,6 @@ def state_counts(conn: Connection, skill_ids: Sequence[int]) -> list[StateCount]
     return [StateCount(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
 
-def unsettled_count(conn: Connection, skill_id: int) -> int:
-    """Messages the dispatcher still has to do something with."""
-    return conn.scalar(select(func.count()).select_from(message).where(
-        message.c.skill_id == skill_id,
-        message.c.state.in_([MessageState.PENDING.value, MessageState.SUBMITTING.value]),
-    )) or 0
-
-
 def sent_window(conn: Connection, skill_ids: Sequence[int]) -> tuple[datetime | None,
                                                                         datetime | None, int]:
     """First and last submit time and how many were sent: for the achieved rate."""
