@@ -36,6 +36,12 @@ app.add_typer(cli_inbox.inbox_app, name="inbox")
 app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
 app.command("serve")(serve_command)
+# webhooks
+
+# agents
+
+# cadences and the dialer simulator
+
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -328,3 +328,19 @@ api_key = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("business_unit_id", "name"),
 )
+
+
+# ---- Webhooks (migration 0006): per-BU endpoints, events, delivery log. ----
+# (end of the webhook tables)
+
+
+# ---- Idempotency keys of the HTTP API (migration 0007). ----
+# (end of the idempotency tables)
+
+
+# ---- Agents (migration 0008): agents, their skills and availability. ----
+# (end of the agent tables)
+
+
+# ---- Cadences of agent skills (migration 0009). ----
+# (end of the cadence tables)

@@ -35,6 +35,18 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         """Liveness: the process answers (no key needed)."""
         return {"status": "ok"}
 
-    for module in (registrations, calling_lists, templates, skills, campaigns, dnc):
-        app.include_router(module.router, prefix="/v1", responses=errors.PROBLEMS)
+    routers = [
+        registrations.router,
+        calling_lists.router,
+        templates.router,
+        skills.router,
+        campaigns.router,
+        dnc.router,
+        # webhooks
+        # messages, inbound texts, conversations
+        # agents
+        # cadences
+    ]
+    for router in routers:
+        app.include_router(router, prefix="/v1", responses=errors.PROBLEMS)
     return app
