@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -62,6 +62,7 @@ def _median(values: list[float]) -> float | None:
 def agent_report(engine: Engine, bu: BusinessUnit, clock: Clock,
                  since: datetime | None = None) -> AgentReport:
     now = clock.now()
+    since = since.astimezone(UTC) if since else None  # stored in UTC (SQLite keeps no zone)
     with engine.connect() as conn:
         opened = assignments.opened_since(conn, bu.id, since)
         team = []

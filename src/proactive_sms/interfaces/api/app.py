@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
+    agents,
     calling_lists,
     campaigns,
     dnc,
@@ -45,6 +46,7 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         # webhooks
         # messages, inbound texts, conversations
         # agents
+        agents.router,
         # cadences
     ]
     for router in routers:
