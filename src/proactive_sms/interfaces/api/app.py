@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock, SystemClock
@@ -17,6 +17,7 @@ from proactive_sms.interfaces.api import (
     templates,
 )
 from proactive_sms.interfaces.api.idempotency import IdempotencyCache
+from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
 from proactive_sms.services import metrics as services_metrics
 
 
@@ -58,5 +59,6 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         # cadences
     ]
     for router in routers:
-        app.include_router(router, prefix="/v1", responses=errors.PROBLEMS)
+        app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
+                           dependencies=[Depends(refuse_unstorable_text)])
     return app

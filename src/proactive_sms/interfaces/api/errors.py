@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -93,6 +94,11 @@ def _from_exception(exc: Exception) -> Problem:
                            str(exc), [field_error("status", str(exc))])
         case InvalidRequest():
             return invalid(None, str(exc))
+        case DataError():
+            # The database refused a value (longer than its column, out of range): the
+            # transaction was rolled back, so nothing of the request was written.
+            return invalid(None, "a value is too long or out of range for the database: "
+                                 + str(exc.orig).splitlines()[0])
     raise TypeError(f"no problem for {type(exc).__name__}")  # pragma: no cover
 
 
@@ -124,7 +130,7 @@ def install(app: FastAPI) -> None:
         return problem_response(_from_exception(exc))
 
     for kind in (Problem, NotFound, AlreadyExists, TemplateError, ImportRefused, LaunchError,
-                 LifecycleError, InvalidRequest):
+                 LifecycleError, InvalidRequest, DataError):
         app.add_exception_handler(kind, on_error)
 
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
