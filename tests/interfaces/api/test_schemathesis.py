@@ -23,7 +23,7 @@ from proactive_sms.services import administration, api_keys, launching
 from tests.factories import import_people, registration
 from tests.services.dispatch_world import DaytimeClock
 
-EXAMPLES_PER_OPERATION = 40
+EXAMPLES_PER_OPERATION = 25
 
 # The names the seeded data has, by the first path segment after /v1 (the resource).
 SEEDED_PATHS = {

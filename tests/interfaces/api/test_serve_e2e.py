@@ -80,8 +80,8 @@ class Processes:
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text()
 
-    def stop(self, process: subprocess.Popen) -> int:
-        process.send_signal(signal.SIGTERM)
+    def stop(self, process: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
+        process.send_signal(sig)
         return process.wait(timeout=30)
 
     def stop_all(self) -> None:
@@ -172,7 +172,7 @@ def test_a_skill_started_over_http_is_sent_once_per_record_and_reported(processe
         time.sleep(2)  # with no dispatcher in the process, nothing may leave
         assert http.get("/v1/skills/tips/progress").json()["pending"] == PEOPLE
         assert submitted(sim_log) == []
-    assert processes.stop(api_only) == 0
+    assert processes.stop(api_only, signal.SIGINT) == 0  # Ctrl-C
 
     # The same database served with its dispatcher: the skill runs to the end.
     dispatching, base = serve(processes, "serve")
