@@ -1,13 +1,15 @@
 """What `/metrics` reads, per transport code: texts by state, recent submits, receipt latencies.
 
-Every query here runs at each scrape, so each one walks an index rather than the message table:
-- texts by state: a covering scan of (skill_id, state, id) and of (registration_id, state, id),
-  the same indexes the dispatcher reads by; it grows with the number of texts (index entries
-  only, no row is read);
-- submits of the last minute: the partial (destination, submitted_at) index finds them, and only
-  those rows are read;
-- receipt latencies: the newest receipted texts of the skills still in play, read newest first
+These run at each scrape, against indexes the dispatcher already has (no migration of their own):
+- texts by state: grouped over (skill_id, state, id) and (registration_id, state, id), covering
+  indexes (no row read);
+- submits of the last minute: found through the partial (destination, submitted_at) index, and
+  only those rows read;
+- receipt latencies: the newest receipted texts of the skills still in play, newest first
   through (skill_id, state, id) with a LIMIT.
+The first two still grow with the number of texts kept: measured with 500,000 texts, a whole
+snapshot takes 0.1-0.2 s on SQLite and 0.4 s on PostgreSQL (whose planner prefers a parallel scan
+of the table there). Far beyond that, counters kept by the dispatcher would be the next step.
 Skill texts are tied to their code through their skill; system texts carry the code themselves.
 """
 

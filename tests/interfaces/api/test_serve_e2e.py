@@ -5,7 +5,7 @@ First `psms serve --no-dispatch`: the API accepts the list, the template, the sk
 and nothing leaves. Then `psms serve` with its dispatcher on the same database: the skill is
 followed to `finished` and its report (JSON and CSV) and /metrics are checked against the
 simulator's log of accepted submits: every text once, with its rendered body. Both servers stop
-cleanly on SIGTERM; nothing is left running.
+cleanly on Ctrl-C and SIGTERM; nothing is left running.
 
 The simulator is nobody's phone: the law's calling hours are lifted with PSMS_WINDOW_RULES (as
 the demo does) and the skill's own window is the whole day, so the test runs at any hour.
