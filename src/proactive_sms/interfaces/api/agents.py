@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from proactive_sms.domain.phone import mask
 from proactive_sms.interfaces.api.auth import CurrentBu
@@ -35,6 +35,14 @@ ConversationId = Annotated[int, Path(ge=1, le=2**62, description="The conversati
 Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the page "
                                                                  "before.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
+
+
+# Every moment the API gives says its zone (RFC 3339), whichever database it came from.
+Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
 @contextlib.contextmanager
@@ -92,7 +100,7 @@ class AgentOut(BaseModel):
     max_open_conversations: int | None
     skills: list[str]
     open_conversations: int
-    created_at: datetime
+    created_at: Moment
 
     @classmethod
     def of(cls, view: AgentView) -> AgentOut:
@@ -123,13 +131,13 @@ class ConversationOut(BaseModel):
     customer: str = Field(description="The customer's number, masked.")
     status: str
     agent: str | None = Field(description="The agent who has it (null: waiting for one).")
-    assigned_at: datetime | None
-    opened_at: datetime
-    last_inbound_at: datetime
-    unanswered_since: datetime | None = Field(description="The customer's first unanswered "
+    assigned_at: Moment | None
+    opened_at: Moment
+    last_inbound_at: Moment
+    unanswered_since: Moment | None = Field(description="The customer's first unanswered "
                                                           "text (null: answered).")
     waiting_s: float | None = Field(description="How long that text has waited, in seconds.")
-    first_answer_at: datetime | None
+    first_answer_at: Moment | None
 
     @classmethod
     def of(cls, entry: QueueEntry) -> ConversationOut:
@@ -280,7 +288,7 @@ class AgentFiguresOut(BaseModel):
 
 
 class AgentReportOut(BaseModel):
-    since: datetime | None
+    since: Moment | None
     conversations: int = Field(description="Opened in the period.")
     answered: int
     unanswered: int
