@@ -27,10 +27,9 @@ router = APIRouter(tags=["agents"])
 
 AvailabilityValue = Literal["available", "away", "offline"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as a bad value, not a 500
 AgentName = Annotated[str, Path(min_length=1, max_length=100, pattern=NAME_PATTERN,
                                 description="The agent's name.")]
-SkillName = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_NUL)]
+SkillName = Annotated[str, Path(min_length=1, max_length=200)]
 ConversationId = Annotated[int, Path(ge=1, le=2**62, description="The conversation's id.")]
 Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the page "
                                                                  "before.")]
@@ -82,13 +81,13 @@ class AgentIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
                       description="Letters, digits, '.', '_' or '-'; unique in the BU.")
     display_name: str | None = Field(None, min_length=1, max_length=200,
-                                     pattern=r"^[^\x00]*[^\x00\s][^\x00]*$",
+                                     pattern=r"\S",
                                      description="Shown to supervisors (default: the name).")
     availability: AvailabilityValue = Field("offline", description="New agents take nothing "
                                                                    "until available.")
     max_open_conversations: int | None = Field(None, ge=1, le=10_000,
                                                description="None: no limit.")
-    skills: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(
+    skills: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=100,
                               description="Skills whose replies they answer.")
 
@@ -155,7 +154,7 @@ class ConversationPage(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS, pattern=NO_NUL)
+    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS)
 
 
 class AnswerOut(BaseModel):
@@ -164,7 +163,7 @@ class AnswerOut(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    agent: str = Field(min_length=1, max_length=100, pattern=NO_NUL,
+    agent: str = Field(min_length=1, max_length=100,
                        description="An agent of the BU who is available or away.")
 
 
