@@ -11,6 +11,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.store import conversations, inbound, registrations, system_texts
 from proactive_sms.store.conversations import Conversation
+from proactive_sms.store.errors import NotFound
 from proactive_sms.store.tenancy import BusinessUnit
 
 
@@ -34,8 +35,8 @@ def inbox(engine: Engine, bu: BusinessUnit, skill_id: int | None = None,
 
 def _get(conn, bu: BusinessUnit, conversation_id: int) -> Conversation:
     found = conversations.get_in_bu(conn, conversation_id, bu.id)
-    if found is None:
-        raise ConversationError(f"no conversation #{conversation_id} in business unit {bu.name}")
+    if found is None:  # another BU's conversation is as absent as one that never was
+        raise NotFound("conversation", conversation_id)
     return found
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, or_, select, update
 
+from proactive_sms.store import paging
 from proactive_sms.store.schema import conversation, message, sms_registration
 
 
@@ -103,3 +104,16 @@ def outbound_texts(conn: Connection, conversation_id: int, phone: str, registrat
         or_(message.c.conversation_id == conversation_id,
             (message.c.registration_id == registration_id) & (message.c.destination == phone)),
     ).order_by(message.c.created_at)).all()
+
+
+def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
+         status: str | None = None, skill_id: int | None = None) -> paging.Page[Conversation]:
+    """The BU's conversations after an id, in id order, of one status or skill if asked."""
+    query = (select(conversation)
+             .where(conversation.c.registration_id.in_(select(sms_registration.c.id).where(
+                 sms_registration.c.business_unit_id == business_unit_id))))
+    if status is not None:
+        query = query.where(conversation.c.status == status)
+    if skill_id is not None:
+        query = query.where(conversation.c.skill_id == skill_id)
+    return paging.fetch(conn, query, conversation.c.id, after_id, limit, _conversation)

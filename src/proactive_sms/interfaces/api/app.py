@@ -9,13 +9,16 @@ from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
     calling_lists,
     campaigns,
+    connections,
+    conversations,
     dnc,
     errors,
+    inbound_texts,
+    messages,
     registrations,
     skills,
     templates,
 )
-from proactive_sms.interfaces.api.idempotency import IdempotencyCache
 
 
 def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
@@ -27,7 +30,6 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
                               "campaigns.")
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
-    app.state.idempotency = IdempotencyCache()
     errors.install(app)
 
     @app.get("/healthz", tags=["health"])
@@ -44,6 +46,10 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         dnc.router,
         # webhooks
         # messages, inbound texts, conversations
+        messages.router,
+        inbound_texts.router,
+        conversations.router,
+        connections.router,
         # agents
         # cadences
     ]
