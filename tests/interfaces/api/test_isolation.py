@@ -57,8 +57,9 @@ def test_another_bu_cannot_change_a_skill(world_a, key_a, key_b):
 
 
 def test_registrations_are_listed_only_to_their_bu(world_a, key_a, key_b):
-    assert [r["code"] for r in world_a.get("/v1/registrations", headers=key_a).json()] == ["55501"]
-    assert world_a.get("/v1/registrations", headers=key_b).json() == []
+    listed = world_a.get("/v1/registrations", headers=key_a).json()
+    assert [r["code"] for r in listed["items"]] == ["55501"]
+    assert world_a.get("/v1/registrations", headers=key_b).json()["items"] == []
 
 
 def test_a_template_of_the_same_name_is_the_bus_own(world_a, key_a, key_b):
