@@ -48,7 +48,8 @@ def history(engine: Engine, bu: BusinessUnit,
                    for i in inbound.for_conversation(conn, conversation_id)]
         entries += [HistoryEntry(m.created_at, "out", m.body or "", f"{m.kind} {m.state}")
                     for m in conversations.outbound_texts(conn, conversation_id, found.phone,
-                                                          found.registration_id)]
+                                                          found.registration_id,
+                                                          found.skill_id)]
     return found, sorted(entries, key=lambda e: (_naive(e.at), e.direction))
 
 

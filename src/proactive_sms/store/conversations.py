@@ -98,12 +98,15 @@ def close(conn: Connection, conversation_id: int, now: datetime) -> bool:
     ).values(status="closed", closed_at=now)).rowcount == 1
 
 
-def outbound_texts(conn: Connection, conversation_id: int, phone: str, registration_id: int):
-    """The texts we sent in this conversation (agent answers and system texts to the number)."""
-    return conn.execute(select(message).where(
-        or_(message.c.conversation_id == conversation_id,
-            (message.c.registration_id == registration_id) & (message.c.destination == phone)),
-    ).order_by(message.c.created_at)).all()
+def outbound_texts(conn: Connection, conversation_id: int, phone: str, registration_id: int,
+                   skill_id: int | None = None):
+    """The texts we sent in this conversation (agent answers and system texts to the number,
+    and the text of the skill they answered)."""
+    ours = or_(message.c.conversation_id == conversation_id,
+               (message.c.registration_id == registration_id) & (message.c.destination == phone))
+    if skill_id is not None:
+        ours = or_(ours, (message.c.skill_id == skill_id) & (message.c.destination == phone))
+    return conn.execute(select(message).where(ours).order_by(message.c.created_at)).all()
 
 
 def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,

@@ -45,9 +45,9 @@ def texted_skill(engine: Engine, bu: BusinessUnit, clock: Clock, tmp_path: Path,
                                 .order_by(message.c.id)))
         messages.transition(conn, ids, MessageState.SUBMITTING, clock.now(),
                             submitted_at=clock.now())
-        deliveries.record_accepted(conn, [deliveries.Accepted(m, (f"c{m:04d}",)) for m in ids],
+        deliveries.record_accepted(conn, [deliveries.Accepted(m, (f"A{m:03d}",)) for m in ids],
                                    clock.now())
-        deliveries.apply_receipts(conn, [DeliveryReceipt(f"c{m:04d}", ReceiptState.DELIVERED)
+        deliveries.apply_receipts(conn, [DeliveryReceipt(f"A{m:03d}", ReceiptState.DELIVERED)
                                          for m in ids], clock.now())
     return Texted(skill.id, ids)
 
