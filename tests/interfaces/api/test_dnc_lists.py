@@ -55,7 +55,7 @@ def test_a_bare_list_of_numbers_imports_into_a_new_group(client, key_a):
 @pytest.mark.parametrize(("data", "reason"), [
     (b"", "empty"),
     (b"\x00\x01\x02binary\x00", "binary"),
-    ("name,city\nAnn,Paris\n".encode(), "no number column"),
+    (b"name,city\nAnn,Paris\n", "no number column"),
     ("number\n\xe9t\xe9\n".encode("latin-1"), "not UTF-8"),
 ])
 def test_a_file_that_is_not_a_list_of_numbers_is_refused(client, key_a, data, reason):

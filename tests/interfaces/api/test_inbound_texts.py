@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.factories import us_number
-from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT, reply, texted_skill
-
-
-@pytest.fixture
-def texted(client, key_a, engine, bu, clock, tmp_path):
-    return texted_skill(engine, bu, clock, tmp_path, 4)
+from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT, reply
 
 
 def _texts(client, headers, **params):

@@ -3,16 +3,9 @@ its carrier parts and receipts."""
 
 from __future__ import annotations
 
-import pytest
-
 from proactive_sms.services import administration, conversations
 from tests.factories import us_number
-from tests.interfaces.api.worlds import reply, texted_skill
-
-
-@pytest.fixture
-def texted(client, key_a, engine, bu, clock, tmp_path):
-    return texted_skill(engine, bu, clock, tmp_path, 4)
+from tests.interfaces.api.worlds import reply
 
 
 def _ids(client, headers, **params):
