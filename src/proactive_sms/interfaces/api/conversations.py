@@ -6,7 +6,6 @@ Numbers are shown masked here, as in every display outside the message records t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -19,6 +18,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, field_error
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import conversations, listing
 from proactive_sms.store.conversations import Conversation
 
@@ -30,11 +30,11 @@ class ConversationOut(BaseModel):
     number: str = Field(description="The customer's number, masked.")
     skill: str | None = Field(description="The skill whose text they answered.")
     status: Literal["open", "closed"]
-    opened_at: datetime
-    last_inbound_at: datetime
-    last_answer_at: datetime | None
-    closed_at: datetime | None
-    waiting_since: datetime | None = Field(
+    opened_at: UtcDatetime
+    last_inbound_at: UtcDatetime
+    last_answer_at: UtcDatetime | None
+    closed_at: UtcDatetime | None
+    waiting_since: UtcDatetime | None = Field(
         description="When the customer's unanswered text came; null when answered or closed.")
 
     @classmethod
@@ -46,7 +46,7 @@ class ConversationOut(BaseModel):
 
 
 class HistoryEntryOut(BaseModel):
-    at: datetime
+    at: UtcDatetime
     direction: Literal["in", "out"]
     text: str
     note: str = Field(description="An inbound text's classification, or an outbound text's "

@@ -12,7 +12,6 @@ import io
 import shutil
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -28,6 +27,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.timestamps import UtcDatetime, as_utc
 from proactive_sms.services import administration, dnc_import, listing
 from proactive_sms.services.importing import KEPT_ERRORS
 from proactive_sms.services.listing import PageRequest
@@ -68,7 +68,7 @@ class EntryOut(BaseModel):
     number: str = Field(description="E.164.")
     source: str = Field(description="manual, import, api or opt_out.")
     note: str
-    added_at: datetime
+    added_at: UtcDatetime
 
 
 class ImportErrorOut(BaseModel):
@@ -165,7 +165,7 @@ def export_list(name: str, bu: CurrentBu, engine: EngineDep) -> StreamingRespons
         while True:
             for entry in page.items:
                 writer.writerow([entry.phone, entry.source, entry.note,
-                                 entry.created_at.isoformat()])
+                                 as_utc(entry.created_at).isoformat()])
             yield out.getvalue()
             out.seek(0)
             out.truncate()

@@ -14,6 +14,7 @@ from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, blame, field_error
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import listing
 from proactive_sms.services.inbound import InboundService
 from proactive_sms.store.errors import NotFound
@@ -24,7 +25,7 @@ router = APIRouter(tags=["inbound texts"])
 
 class InboundOut(BaseModel):
     id: int
-    received_at: datetime
+    received_at: UtcDatetime
     sender: str = Field(description="E.164.")
     recipient: str = Field(description="The code as the carrier gave it.")
     text: str

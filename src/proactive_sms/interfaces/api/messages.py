@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import listing
 from proactive_sms.store.messages import StoredMessage
 
@@ -30,8 +30,8 @@ class MessageSummary(BaseModel):
     body: str | None
     encoding: str | None = Field(description="gsm7 or ucs2.")
     segments: int
-    created_at: datetime
-    sent_at: datetime | None
+    created_at: UtcDatetime
+    sent_at: UtcDatetime | None
 
     @classmethod
     def of(cls, m: StoredMessage, skill_names: dict[int, str]) -> MessageSummary:
@@ -46,7 +46,7 @@ class PartOut(BaseModel):
     carrier_message_id: str = Field(description="The carrier's id of this part.")
     receipt_state: str | None = Field(description="From the delivery receipt, if one came.")
     receipt_error: int | None
-    receipt_at: datetime | None
+    receipt_at: UtcDatetime | None
 
 
 class MessageOut(MessageSummary):
@@ -55,9 +55,9 @@ class MessageOut(MessageSummary):
     error_code: int | None = Field(description="The carrier's error, when it refused.")
     detail: str | None = Field(description="Why it ended as it did, in words.")
     attempts: int
-    next_attempt_at: datetime | None = Field(description="Held until then (calling window).")
-    submitted_at: datetime | None
-    finished_at: datetime | None
+    next_attempt_at: UtcDatetime | None = Field(description="Held until then (calling window).")
+    submitted_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     parts: list[PartOut] = Field(description="The parts the carrier accepted, with receipts.")
 
 
