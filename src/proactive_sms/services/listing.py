@@ -125,7 +125,7 @@ class MessageDetail:
     message: messages.StoredMessage
     skill_name: str | None
     registration_code: str | None
-    parts: list  # message_part rows: carrier id and receipt of each part
+    parts: list[messages.StoredPart]  # carrier id and receipt of each part
 
 
 def message(engine: Engine, bu: BusinessUnit, message_id: int) -> MessageDetail:
@@ -138,7 +138,7 @@ def message(engine: Engine, bu: BusinessUnit, message_id: int) -> MessageDetail:
         code = (registrations.registration_by_id(conn, registration_id).code
                 if registration_id else None)
         return MessageDetail(found, skill.name if skill else None, code,
-                             list(messages.parts(conn, found.id)))
+                             messages.parts(conn, found.id))
 
 
 def inbound_page(engine: Engine, bu: BusinessUnit, req: PageRequest, *,

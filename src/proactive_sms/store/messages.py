@@ -325,7 +325,18 @@ def find_in_bu(conn: Connection, business_unit_id: int,
     return _stored(row) if row else None
 
 
-def parts(conn: Connection, message_id: int):
+@dataclass(frozen=True)
+class StoredPart:
+    part_no: int
+    carrier_message_id: str
+    receipt_state: str | None
+    receipt_error: int | None
+    receipt_at: datetime | None
+
+
+def parts(conn: Connection, message_id: int) -> list[StoredPart]:
     """The message's parts as the carrier accepted them, with their receipts."""
-    return conn.execute(select(message_part).where(message_part.c.message_id == message_id)
-                        .order_by(message_part.c.part_no)).all()
+    rows = conn.execute(select(message_part).where(message_part.c.message_id == message_id)
+                        .order_by(message_part.c.part_no))
+    return [StoredPart(r.part_no, r.carrier_message_id, r.receipt_state, r.receipt_error,
+                       r.receipt_at) for r in rows]
