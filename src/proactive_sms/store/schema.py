@@ -340,6 +340,21 @@ api_key = Table(
 
 
 # ---- Idempotency keys of the HTTP API (migration 0007). ----
+idempotency_key = Table(
+    # A POST's Idempotency-Key and the answer it got, per business unit, kept 24 h: the same key
+    # again replays the answer. A row without a status is a request still running (a claim).
+    "idempotency_key",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the request it answered
+    Column("status_code", Integer, nullable=True),  # None: the first request is still running
+    Column("response_body", JSON, nullable=True),
+    _created(),
+    UniqueConstraint("business_unit_id", "key"),
+    Index("ix_idempotency_key_created_at", "created_at"),  # for the purge of expired keys
+)
 # (end of the idempotency tables)
 
 

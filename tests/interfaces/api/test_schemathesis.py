@@ -18,9 +18,12 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from sqlalchemy import create_engine
 
+from proactive_sms.carriers.base import InboundText
 from proactive_sms.interfaces.api.app import create_app
 from proactive_sms.services import administration, api_keys, launching
+from proactive_sms.services.inbound import InboundService
 from tests.factories import import_people, registration
+from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT
 from tests.services.dispatch_world import DaytimeClock
 
 EXAMPLES_PER_OPERATION = 25
@@ -32,7 +35,10 @@ SEEDED_PATHS = {
     "templates": [{"name": "tip"}],
     "skills": [{"name": "draft"}, {"name": "running"}],
     "campaigns": [{"name": "weekly"}],
-    "dnc": [{"number": "+12125550100"}],
+    "dnc": [{"number": "+12125550100"}, {"name": "default"}],
+    "messages": [{"message_id": 1}],
+    "inbound-texts": [{"inbound_id": 1}],
+    "reviews": [{"inbound_id": 2}],
 }
 # Fields of request bodies that name one of the seeded resources.
 SEEDED_REFERENCES = {"registration": "55501", "calling_list": "people", "template": "tip",
@@ -53,6 +59,9 @@ def _seed(engine, clock, tmp_path) -> dict[str, str]:
                                           campaign="weekly")
     launching.start_skill(engine, running.id, clock, message_text="A bonus shift is open.")
     administration.dnc_add(engine, bu, clock, ["+12125550100"], None, source="manual")
+    InboundService(engine, clock).handle_batch([  # a HELP, and a possible opt-out to review
+        InboundText("12125550101", "55501", "HELP", "in-1"),
+        InboundText("12125550102", "55501", POSSIBLE_OPT_OUT, "in-2")])
     return {"Authorization": "Bearer " + api_keys.create(engine, bu, clock, "fuzz").secret}
 
 

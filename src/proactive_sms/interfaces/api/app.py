@@ -10,14 +10,17 @@ from proactive_sms.interfaces.api import (
     agents,
     calling_lists,
     campaigns,
+    connections,
+    conversations,
     dnc,
     errors,
+    inbound_texts,
+    messages,
     metrics,
     registrations,
     skills,
     templates,
 )
-from proactive_sms.interfaces.api.idempotency import IdempotencyCache
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
 from proactive_sms.services import metrics as services_metrics
 
@@ -33,7 +36,6 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
                               "campaigns.")
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
-    app.state.idempotency = IdempotencyCache()
     app.state.metrics_token = metrics_token
     errors.install(app)
 
@@ -56,6 +58,10 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         dnc.router,
         # webhooks
         # messages, inbound texts, conversations
+        messages.router,
+        inbound_texts.router,
+        conversations.router,
+        connections.router,
         # agents
         agents.router,
         # cadences
