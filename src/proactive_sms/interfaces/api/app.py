@@ -14,6 +14,7 @@ from proactive_sms.interfaces.api import (
     registrations,
     skills,
     templates,
+    webhooks,
 )
 from proactive_sms.interfaces.api.idempotency import IdempotencyCache
 
@@ -42,7 +43,7 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         skills.router,
         campaigns.router,
         dnc.router,
-        # webhooks
+        webhooks.router,
         # messages, inbound texts, conversations
         # agents
         # cadences
