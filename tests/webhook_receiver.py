@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 DOC = Path(__file__).resolve().parents[1] / "docs" / "webhooks.md"
 
 
@@ -93,3 +95,11 @@ class Receiver:
     def events(self, event_type: str | None = None) -> list[dict]:
         return [d.event for d in self.deliveries
                 if event_type is None or d.event["type"] == event_type]
+
+
+@pytest.fixture(name="receiver")
+def receiver_fixture():
+    """A receiver that answers 200 to everything (import this fixture where it is used)."""
+    server = Receiver().start()
+    yield server
+    server.stop()

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from typer.testing import CliRunner
-
 from proactive_sms.domain.webhook_signature import SIGNATURE_HEADER
-from proactive_sms.interfaces.cli import app
+from tests.interfaces import test_cli
 from tests.webhook_receiver import Receiver, documented_verifier
 
-
-@pytest.fixture
-def psms(tmp_path, monkeypatch):
-    monkeypatch.setenv("PSMS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
-    run("init", "--tenant", "acme", "--bu", "sales")
-    return run
+psms = test_cli.psms  # the same fixture: a fresh database with BU sales
 
 
 def test_set_show_test_deliveries_rotate_remove(psms):

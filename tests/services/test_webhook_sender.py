@@ -6,23 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from proactive_sms.domain.webhook_events import EventType
 from proactive_sms.domain.webhook_signature import EVENT_ID_HEADER, SIGNATURE_HEADER
 from proactive_sms.services import administration, webhooks
 from proactive_sms.services.webhook_sender import SenderOptions, WebhookSender
 from proactive_sms.store import webhook_events
-from tests.webhook_receiver import Receiver, documented_verifier
+from tests.webhook_receiver import (
+    Receiver,
+    documented_verifier,
+    receiver_fixture,  # noqa: F401 - the `receiver` fixture
+)
 
 verify = documented_verifier()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 def emit(engine, bu, clock, data=None, event_type=EventType.SKILL_FINISHED) -> str | None:

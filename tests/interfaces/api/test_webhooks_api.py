@@ -12,16 +12,13 @@ from proactive_sms.domain.webhook_events import EventType
 from proactive_sms.domain.webhook_signature import SIGNATURE_HEADER
 from proactive_sms.services.webhook_sender import WebhookSender
 from proactive_sms.store import webhook_events
-from tests.webhook_receiver import Receiver, documented_verifier
+from tests.webhook_receiver import (
+    Receiver,
+    documented_verifier,
+    receiver_fixture,  # noqa: F401 - the `receiver` fixture
+)
 
 verify = documented_verifier()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 def emit(engine, bu, clock, n: int) -> list[str]:
