@@ -38,8 +38,8 @@ async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None) ->
         loop.add_signal_handler(sig, stop.set)
     ctx.console.print(f"dispatcher {dispatcher.worker_id} running "
                       f"({'until idle' if until_idle else 'Ctrl-C to stop'})")
-    # Webhook deliveries beside the dispatcher; with --until-idle, what is still due when the
-    # texts are done waits for the next run (or `psms serve`).
+    # Webhook deliveries beside the dispatcher; with --until-idle, what is due when the texts
+    # are done is sent before the command ends (retries of failures wait for the next run).
     hooks_stop = asyncio.Event()
     hooks = asyncio.create_task(WebhookSender(dispatcher.engine, ctx.clock).run(hooks_stop),
                                 name="webhooks")
@@ -48,4 +48,6 @@ async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None) ->
     finally:
         hooks_stop.set()
         await hooks
+    if until_idle:  # the last texts' events are due now: sent before the command ends
+        await WebhookSender(dispatcher.engine, ctx.clock).drain()
     ctx.console.print("dispatcher stopped")

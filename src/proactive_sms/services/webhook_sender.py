@@ -82,6 +82,15 @@ class WebhookSender:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.options.poll_interval_s)
 
+    async def drain(self) -> int:
+        """Deliver everything due now (one attempt each), then return how many were attempted:
+        for a run that is about to end. Failures are due again later, so this ends."""
+        attempted = 0
+        async with self._client() as client:
+            while done := await self.deliver_due(client):
+                attempted += done
+        return attempted
+
     async def deliver_due(self, client: httpx.AsyncClient | None = None,
                           only: Sequence[int] | None = None) -> int:
         """One pass: claim due events (or only these, if due), post them, log each attempt.
