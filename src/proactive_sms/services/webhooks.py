@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.webhook_events import EventType
 from proactive_sms.services.administration import InvalidRequest
+from proactive_sms.services.webhook_sender import WebhookSender
 from proactive_sms.store import webhook_events, webhooks
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.tenancy import BusinessUnit
@@ -201,8 +202,6 @@ async def ping(engine: Engine, bu: BusinessUnit, clock: Clock) -> Delivery:
     """Send a `webhook.ping` now and return it with its first attempt (if it failed, it is
     retried like any event). A sender running beside may take it first: then it is shown as
     that sender left it."""
-    from proactive_sms.services.webhook_sender import WebhookSender
-
     event = await asyncio.to_thread(queue_ping, engine, bu, clock)
     await WebhookSender(engine, clock).deliver_due(only=[event.id])
     return await asyncio.to_thread(delivery, engine, bu, event.public_id)

@@ -21,8 +21,7 @@ from proactive_sms.store.webhooks import Endpoint
 
 router = APIRouter(prefix="/webhook", tags=["webhook"])
 
-EventTypeName = Literal["message.status", "inbound.received", "opt_out", "opt_in",
-                        "skill.finished"]
+EventTypeName = Literal[webhooks.SUBSCRIBABLE]  # every type but the ping
 
 
 class EndpointIn(BaseModel):
