@@ -28,7 +28,7 @@ from proactive_sms.store.schema import (
     webhook_attempt,
     webhook_event,
 )
-from proactive_sms.store.webhooks import watched
+from proactive_sms.store.webhooks import aware, watched
 
 PENDING, DELIVERED, GIVEN_UP, CANCELLED = "pending", "delivered", "given_up", "cancelled"
 
@@ -45,6 +45,13 @@ class Event:
     attempts: int  # in the current round (a redelivery starts a new round)
     next_attempt_at: datetime | None
     delivered_at: datetime | None
+
+
+def _event(row) -> Event:
+    (id_, public_id, bu_id, type_, occurred_at, body, state, attempts, next_at,
+     delivered_at) = row
+    return Event(id_, public_id, bu_id, type_, aware(occurred_at), body, state, attempts,
+                 aware(next_at), aware(delivered_at))
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,7 @@ def claim_due(conn: Connection, now: datetime, lease_until: datetime, limit: int
                         .where(webhook_event.c.id.in_(ids), *_claimable(now))
                         .values(claimed_until=lease_until)
                         .returning(*_EVENT_COLUMNS)).all()
-    return sorted((Event(*row) for row in rows), key=lambda e: e.id)
+    return sorted((_event(row) for row in rows), key=lambda e: e.id)
 
 
 def record_attempt(conn: Connection, event: Event, attempt: Attempt) -> None:
@@ -221,19 +228,19 @@ def list_events(conn: Connection, business_unit_id: int, before_id: int | None,
              .order_by(webhook_event.c.id.desc()).limit(limit))
     if before_id is not None:
         query = query.where(webhook_event.c.id < before_id)
-    return [Event(*row) for row in conn.execute(query)]
+    return [_event(row) for row in conn.execute(query)]
 
 
 def find_event(conn: Connection, business_unit_id: int, public_id: str) -> Event | None:
     row = conn.execute(select(*_EVENT_COLUMNS).where(
         webhook_event.c.business_unit_id == business_unit_id,
         webhook_event.c.public_id == public_id)).first()
-    return Event(*row) if row else None
+    return _event(row) if row else None
 
 
 def event_by_id(conn: Connection, event_id: int) -> Event | None:
     row = conn.execute(select(*_EVENT_COLUMNS).where(webhook_event.c.id == event_id)).first()
-    return Event(*row) if row else None
+    return _event(row) if row else None
 
 
 def attempts_of(conn: Connection, event_ids: Sequence[int]) -> dict[int, list[Attempt]]:
@@ -249,6 +256,7 @@ def attempts_of(conn: Connection, event_ids: Sequence[int]) -> dict[int, list[At
                webhook_attempt.c.next_attempt_at)
         .where(webhook_attempt.c.event_id.in_(list(found)))
         .order_by(webhook_attempt.c.id))
-    for row in rows:
-        found[row[0]].append(Attempt(*row))
+    for event_id, no, at, url, status, error, duration_ms, outcome, next_at in rows:
+        found[event_id].append(Attempt(event_id, no, aware(at), url, status, error, duration_ms,
+                                       outcome, aware(next_at)))
     return found

@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
@@ -91,7 +91,12 @@ def remove_endpoint(conn: Connection, business_unit_id: int) -> bool:
 def _endpoint(row) -> Endpoint:
     types = tuple(row.event_types) if row.event_types is not None else None
     return Endpoint(row.id, row.business_unit_id, row.url, row.secret, bool(row.active), types,
-                    row.created_at, row.updated_at)
+                    aware(row.created_at), aware(row.updated_at))
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive UTC: every moment this module hands out says its zone."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 # --- the cached set of BUs with an active endpoint ---------------------------------------------

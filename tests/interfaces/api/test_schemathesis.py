@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from sqlalchemy import create_engine
 
 from proactive_sms.interfaces.api.app import create_app
-from proactive_sms.services import administration, api_keys, launching
+from proactive_sms.services import administration, api_keys, launching, webhooks
 from tests.factories import import_people, registration
 from tests.services.dispatch_world import DaytimeClock
 
@@ -53,6 +53,9 @@ def _seed(engine, clock, tmp_path) -> dict[str, str]:
                                           campaign="weekly")
     launching.start_skill(engine, running.id, clock, message_text="A bonus shift is open.")
     administration.dnc_add(engine, bu, clock, ["+12125550100"], None, source="manual")
+    # A webhook to a closed local port (each attempt fails at once) and one event of its log.
+    webhooks.set_endpoint(engine, bu, clock, "http://127.0.0.1:9/psms")
+    SEEDED_PATHS["webhook"] = [{"event_id": webhooks.queue_ping(engine, bu, clock).public_id}]
     return {"Authorization": "Bearer " + api_keys.create(engine, bu, clock, "fuzz").secret}
 
 
