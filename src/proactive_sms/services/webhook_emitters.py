@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from proactive_sms.domain.webhook_events import EventType
-from proactive_sms.store import messages, skills, webhook_events
+from proactive_sms.store import messages, skills, webhook_events, webhooks
 from proactive_sms.store.registrations import Registration
 from proactive_sms.store.schema import dnc_list
 
@@ -43,6 +43,8 @@ def opt_changed(conn: Connection, reg: Registration, *, opted_out: bool, phone: 
 
 def skill_finished(conn: Connection, skill_id: int, now: datetime) -> None:
     """A skill has nothing left to send: its counts by state come along."""
+    if not webhooks.watched(conn):  # no BU has a webhook: not even the skill is read
+        return
     found = skills.skill_by_id(conn, skill_id)
     if not webhook_events.wants(conn, found.business_unit_id, EventType.SKILL_FINISHED):
         return

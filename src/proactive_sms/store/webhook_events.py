@@ -70,15 +70,27 @@ class Attempt:
 def emit(conn: Connection, business_unit_id: int, event_type: EventType,
          data: dict[str, Any], now: datetime) -> str | None:
     """Add one event if the BU's endpoint wants it; its public id, or None."""
-    watch = watched(conn).get(business_unit_id)
-    if watch is None or not (event_type is EventType.PING or watch.wants(event_type)):
-        return None
-    public_id = new_event_id()
-    conn.execute(webhook_event.insert().values(
-        public_id=public_id, business_unit_id=business_unit_id, type=event_type.value,
-        occurred_at=now, body=envelope(public_id, event_type, now, watch.business_unit, data),
-        state=PENDING, attempts=0, next_attempt_at=now))
-    return public_id
+    added = emit_many(conn, [(business_unit_id, event_type, data)], now)
+    return added[0] if added else None
+
+
+def emit_many(conn: Connection, events: Sequence[tuple[int, EventType, dict[str, Any]]],
+              now: datetime) -> list[str]:
+    """Add the events whose BU's endpoint wants them, in one statement; their public ids."""
+    watching = watched(conn)
+    rows = []
+    for business_unit_id, event_type, data in events:
+        watch = watching.get(business_unit_id)
+        if watch is None or not (event_type is EventType.PING or watch.wants(event_type)):
+            continue
+        public_id = new_event_id()
+        rows.append({"public_id": public_id, "business_unit_id": business_unit_id,
+                     "type": event_type.value, "occurred_at": now,
+                     "body": envelope(public_id, event_type, now, watch.business_unit, data),
+                     "state": PENDING, "attempts": 0, "next_attempt_at": now})
+    if rows:
+        conn.execute(webhook_event.insert(), rows)
+    return [row["public_id"] for row in rows]
 
 
 def wants(conn: Connection, business_unit_id: int, event_type: EventType) -> bool:
@@ -124,15 +136,13 @@ def moving_messages(conn: Connection, ids: Sequence[int], new: MessageState) -> 
 def messages_moved(conn: Connection, moving: list, new: MessageState, now: datetime,
                    values: Mapping[str, Any]) -> None:
     """After the transition: one message.status event per message that moved."""
-    for (message_id, kind, destination, error_code, detail, skill_id, skill_name, code,
-         bu_id) in moving:
-        emit(conn, bu_id, EventType.MESSAGE_STATUS, {
-            "message_id": message_id, "state": new.value, "kind": kind,
-            "skill_id": skill_id, "skill": skill_name, "code": code,
-            "destination": destination,
-            "error_code": values.get("error_code", error_code),
-            "detail": values.get("detail", detail),
-        }, now)
+    emit_many(conn, [(bu_id, EventType.MESSAGE_STATUS, {
+        "message_id": message_id, "state": new.value, "kind": kind,
+        "skill_id": skill_id, "skill": skill_name, "code": code, "destination": destination,
+        "error_code": values.get("error_code", error_code),
+        "detail": values.get("detail", detail),
+    }) for (message_id, kind, destination, error_code, detail, skill_id, skill_name, code,
+            bu_id) in moving], now)
 
 
 # --- the sender's side ---------------------------------------------------------------------------
