@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import ClauseElement, Connection, bindparam, func, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState, allowed_sources
-from proactive_sms.store import paging
+from proactive_sms.store import paging, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import message, message_part, skill, sms_registration
 
@@ -127,6 +127,15 @@ def transition(conn: Connection, message_ids: Iterable[int], new: MessageState,
     if new in (MessageState.DELIVERED, MessageState.UNDELIVERABLE, MessageState.EXPIRED,
                MessageState.FAILED, MessageState.SKIPPED, MessageState.CANCELLED):
         values.setdefault("finished_at", now)
+    # message.status webhook events, in this transaction (None when no BU has a webhook).
+    moving = webhook_events.moving_messages(conn, ids, new)
+    moved = _transition(conn, ids, new, values)
+    if moving:
+        webhook_events.messages_moved(conn, moving, new, now, values)
+    return moved
+
+
+def _transition(conn: Connection, ids: list[int], new: MessageState, values: dict) -> int:
     if any(isinstance(v, ClauseElement) for v in values.values()):
         statement, params = _transition_statement(new, values), {}
     elif not is_postgres(conn):

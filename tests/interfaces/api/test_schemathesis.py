@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 
 from proactive_sms.carriers.base import InboundText
 from proactive_sms.interfaces.api.app import create_app
-from proactive_sms.services import administration, api_keys, launching
+from proactive_sms.services import administration, api_keys, launching, webhooks
 from proactive_sms.services.inbound import InboundService
 from tests.factories import import_people, registration
 from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT
@@ -62,6 +62,9 @@ def _seed(engine, clock, tmp_path) -> dict[str, str]:
     InboundService(engine, clock).handle_batch([  # a HELP, and a possible opt-out to review
         InboundText("12125550101", "55501", "HELP", "in-1"),
         InboundText("12125550102", "55501", POSSIBLE_OPT_OUT, "in-2")])
+    # A webhook to a closed local port (each attempt fails at once) and one event of its log.
+    webhooks.set_endpoint(engine, bu, clock, "http://127.0.0.1:9/psms")
+    SEEDED_PATHS["webhook"] = [{"event_id": webhooks.queue_ping(engine, bu, clock).public_id}]
     return {"Authorization": "Bearer " + api_keys.create(engine, bu, clock, "fuzz").secret}
 
 

@@ -20,6 +20,7 @@ from proactive_sms.interfaces.api import (
     registrations,
     skills,
     templates,
+    webhooks,
 )
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
 from proactive_sms.services import metrics as services_metrics
@@ -56,7 +57,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         skills.router,
         campaigns.router,
         dnc.router,
-        # webhooks
+        webhooks.router,
         # messages, inbound texts, conversations
         messages.router,
         inbound_texts.router,
