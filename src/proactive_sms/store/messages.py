@@ -37,7 +37,7 @@ class Decision(NamedTuple):
 _INSERT_DECISIONS_SQLITE = (
     "INSERT INTO message (skill_id, record_id, destination, body, encoding, segments, state, "
     "skip_reason, detail, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
-    "ON CONFLICT (skill_id, record_id) DO NOTHING"
+    "ON CONFLICT (skill_id, record_id, cadence_step, step_attempt) DO NOTHING"
 )
 
 
@@ -74,7 +74,8 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
     ]
     result = conn.execute(
         insert(conn, message)
-        .on_conflict_do_nothing(index_elements=["skill_id", "record_id"])
+        .on_conflict_do_nothing(
+            index_elements=["skill_id", "record_id", "cadence_step", "step_attempt"])
         .returning(message.c.id),
         rows,
     )

@@ -1,0 +1,449 @@
+"""Cadences of agent skills: defining one, starting it, the dialer's side, and SMS steps.
+
+The voice dialer is another system: it asks for the next voice attempts and reports each call's
+outcome; `domain.cadence` decides where the record goes next. When that is an SMS step, the text
+is decided here with launch's own rules (`launching._Decider`: DNC, no SMS-capable number,
+missing field, too long, duplicate) and left `pending` for the dispatcher, which applies pacing,
+the DNC check at sending and the calling window as for any agentless text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+
+from proactive_sms.domain import cadence as model
+from proactive_sms.domain import phone, template
+from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
+from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.message_states import MessageState, SkipReason
+from proactive_sms.services.launching import LaunchSummary, MessageText, _Decider
+from proactive_sms.store import (
+    cadences,
+    calling_lists,
+    dnc,
+    outbox,
+    registrations,
+    skills,
+    tenancy,
+)
+from proactive_sms.store import templates as template_store
+from proactive_sms.store.errors import NotFound
+from proactive_sms.store.messages import destination_key
+from proactive_sms.store.skills import Skill, SkillStatus
+from proactive_sms.store.tenancy import BusinessUnit
+
+CALL_LEASE = timedelta(minutes=30)  # a handed-out attempt not reported by then is handed again
+MAX_BATCH = 1000  # attempts handed out, or outcomes taken, in one request
+
+
+class OutcomeRefused(ValueError):
+    """One reported outcome that cannot be taken: `status` 404 (no such record), 409 (not the
+    attempt the record is at, or already reported otherwise) or 422 (not an outcome)."""
+
+    def __init__(self, status: int, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.field = field
+        self.reason = reason
+
+
+# --- defining -------------------------------------------------------------------------------
+
+
+def agent_skill(conn: Connection, bu: BusinessUnit, name: str) -> Skill:
+    found = skills.find_skill(conn, bu.id, name)
+    if found.kind != "agent":
+        raise CadenceError([Problem("skill", f"'{name}' is an agentless skill: only agent "
+                                             "skills have a cadence")])
+    return found
+
+
+def define(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: str,
+           data: object) -> Cadence:
+    """Check a cadence against the skill's calling list and its templates, then store it.
+
+    Only before the skill starts: records already placed on a step keep the steps they are on.
+    """
+    with engine.begin() as conn:
+        skill = agent_skill(conn, bu, skill_name)
+        if skill.status is not SkillStatus.DRAFT:
+            raise CadenceError([Problem("skill", f"'{skill_name}' is {skill.status.value}: a "
+                                                 "cadence is set before the skill starts")])
+        fields = calling_lists.list_by_id(conn, skill.calling_list_id).fields
+        parsed = model.parse(data, fields)
+        problems = []
+        for step in parsed.steps:
+            if step.channel is Channel.SMS:
+                problems += _template_problems(conn, bu, step, fields)
+        if problems:
+            raise CadenceError(problems)
+        cadences.save_definition(conn, skill.id, parsed.to_dict(), clock.now())
+        return parsed
+
+
+def _template_problems(conn: Connection, bu: BusinessUnit, step: model.Step,
+                       fields: tuple[str, ...]) -> list[Problem]:
+    where = f"steps[{step.number}].template"
+    try:
+        stored = template_store.find_template(conn, bu.id, step.template or "")
+    except NotFound:
+        return [Problem(where, f"no template '{step.template}' in this business unit")]
+    try:
+        parsed = template.parse(stored.body)
+    except template.TemplateError as exc:
+        return [Problem(where, f"template '{step.template}' is not valid: {exc}")]
+    return [Problem(where, f"template '{step.template}': {p}")
+            for p in template.validate(parsed, fields)]
+
+
+def load(conn: Connection, skill: Skill) -> Cadence | None:
+    stored = cadences.definition(conn, skill.id)
+    if stored is None:
+        return None
+    return model.parse(stored, calling_lists.list_by_id(conn, skill.calling_list_id).fields)
+
+
+def show(engine: Engine, bu: BusinessUnit, skill_name: str) -> Cadence | None:
+    with engine.connect() as conn:
+        return load(conn, agent_skill(conn, bu, skill_name))
+
+
+# --- starting -------------------------------------------------------------------------------
+
+
+def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
+    """Start an agent skill: every record of its list at step 1 (an SMS first step texts now).
+
+    A second start does nothing."""
+    now = clock.now()
+    with engine.begin() as conn:
+        skill = skills.skill_by_id(conn, skill_id)
+        if skill.status is not SkillStatus.DRAFT:
+            return LaunchSummary(skill_id, skill.status, already_started=True)
+        steps = load(conn, skill)
+        if steps is None:
+            raise CadenceError([Problem("cadence", f"skill '{skill.name}' has no cadence yet: "
+                                                   "set one first")])
+        skills.change_status(conn, skill_id, SkillStatus.LAUNCHING, [SkillStatus.DRAFT], now)
+        placed = cadences.start_records(conn, skill_id, skill.calling_list_id, now)
+        skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING], now)
+        summary = LaunchSummary(skill_id, SkillStatus.RUNNING, decided_now=placed)
+        if steps.step(1).channel is Channel.SMS:
+            walker = _Walker(conn, skills.skill_by_id(conn, skill_id), steps, now)
+            for row in cadences.due(conn, skill_id, now, placed or 1):
+                moved = walker.settle(row.record_id, Position(1, 0, now))
+                summary.pending += moved.texted
+                if moved.skip_reason:
+                    summary.skipped[moved.skip_reason] += 1
+        return summary
+
+
+# --- the dialer's side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A voice attempt handed to the dialer."""
+
+    external_id: str
+    step: int
+    attempt: int
+    phone: str
+    fields: dict
+
+
+def next_attempts(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: str,
+                  limit: int) -> list[Attempt]:
+    """Due voice attempts, at most `limit`: rest minutes passed, attempts left, not on the DNC
+    list (such a record is done: `dnc`), not already in a call. Nothing while the skill is not
+    running. Each is handed out for CALL_LEASE, then handed again if no outcome came."""
+    limit = max(1, min(limit, MAX_BATCH))
+    now = clock.now()
+    with engine.begin() as conn:
+        skill = agent_skill(conn, bu, skill_name)
+        if skill.status is not SkillStatus.RUNNING:
+            return []
+        steps = load(conn, skill)
+        walker = _Walker(conn, skill, steps, now)
+        attempts: list[Attempt] = []
+        after = 0
+        while len(attempts) < limit:
+            rows = cadences.due(conn, skill.id, now, limit - len(attempts), after)
+            if not rows:
+                break
+            for row in rows:
+                after = max(after, row.record_id)
+                step = steps.step(row.step)
+                fields = calling_lists.decode_fields(row.fields)
+                number = _number(step.destination, row.phone, row.sms_destination, fields,
+                                 bu.default_region)
+                position = Position(row.step, row.attempts, now)
+                if number is None:  # nothing to call: the cadence moves on
+                    walker.record_outcome(row.record_id, position, model.SKIPPED,
+                                          f"no number in {step.destination}")
+                elif walker.on_dnc(number):
+                    walker.record_outcome(row.record_id, position, model.DNC,
+                                          "on the DNC list")
+                else:
+                    attempts.append(Attempt(row.external_id, row.step, row.attempts + 1,
+                                            number, fields))
+            handed = {a.external_id for a in attempts}
+            cadences.hand_out(conn, skill.id,
+                              [r.record_id for r in rows if r.external_id in handed],
+                              now + CALL_LEASE)
+        _finish_if_ended(conn, skill.id, now)
+        return attempts
+
+
+def _number(destination: str, record_phone: str | None, sms_destination: str | None,
+            fields: dict, region: str) -> str | None:
+    key = destination.casefold()
+    if key == model.PHONE.casefold():
+        return record_phone
+    if key == model.SMS_PHONE.casefold():
+        return sms_destination
+    raw = next((v for k, v in fields.items() if k.casefold() == key), None)
+    return phone.normalize(raw, region).e164 if raw else None
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    external_id: str
+    step: int
+    attempt: int
+    outcome: str
+    how: str  # next_step | retry | done | already_reported
+    position: Position  # where the record is now
+    texted: bool = False  # an SMS step left a text for the dispatcher
+    skip_reason: str | None = None  # why an SMS step did not text
+
+
+@dataclass(frozen=True)
+class OutcomeIn:
+    external_id: str
+    step: int
+    attempt: int
+    outcome: str
+    note: str | None = None
+
+
+def report_outcomes(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: str,
+                    items: list[OutcomeIn]) -> list[OutcomeResult | OutcomeRefused]:
+    """Take the dialer's outcomes, each in its own transaction: a refused one (its reason in
+    its place of the answer) does not hold back the others. Reporting an attempt again with the
+    same outcome answers `already_reported` and changes nothing."""
+    with engine.connect() as conn:
+        skill = agent_skill(conn, bu, skill_name)
+    results: list[OutcomeResult | OutcomeRefused] = []
+    for item in items:
+        try:
+            with engine.begin() as conn:
+                results.append(_take(conn, skills.skill_by_id(conn, skill.id), item,
+                                     clock.now()))
+        except OutcomeRefused as refused:
+            results.append(refused)
+    with engine.begin() as conn:
+        _finish_if_ended(conn, skill.id, clock.now())
+    return results
+
+
+def _take(conn: Connection, skill: Skill, item: OutcomeIn, now: datetime) -> OutcomeResult:
+    if skill.status not in (SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.FINISHED):
+        raise OutcomeRefused(409, "skill", f"skill '{skill.name}' is {skill.status.value}")
+    steps = load(conn, skill)
+    if item.outcome not in steps.outcomes:
+        raise OutcomeRefused(422, "outcome", f"'{item.outcome}' is not a call outcome "
+                             f"({', '.join(sorted(steps.outcomes))})")
+    found = cadences.find_position(conn, skill.id, item.external_id, for_update=True)
+    if found is None:
+        raise OutcomeRefused(404, "external_id", f"no record '{item.external_id}' in the "
+                                                 f"cadence of skill '{skill.name}'")
+    earlier = cadences.logged_outcome(conn, skill.id, found.record_id, item.step, item.attempt)
+    if earlier is not None:
+        if earlier != item.outcome:
+            raise OutcomeRefused(409, "outcome", f"step {item.step} attempt {item.attempt} "
+                                                 f"was already reported as '{earlier}'")
+        return OutcomeResult(item.external_id, item.step, item.attempt, item.outcome,
+                             "already_reported", found.position)
+    position = found.position
+    expected = (position.step, position.attempts + 1)
+    if (item.step, item.attempt) != expected or steps.step(item.step).channel is Channel.SMS:
+        raise OutcomeRefused(409, "attempt", f"record '{item.external_id}' is at step "
+                             f"{expected[0]} attempt {expected[1]}, not step {item.step} "
+                             f"attempt {item.attempt}")
+    walker = _Walker(conn, skill, steps, now)
+    if position.done:
+        # Ended while the call was on (a STOP, say): the call is counted, the record stays done.
+        cadences.log_outcome(conn, skill.id, found.record_id, item.step, item.attempt,
+                             item.outcome, item.note, now)
+        return OutcomeResult(item.external_id, item.step, item.attempt, item.outcome, "done",
+                             position)
+    moved = walker.record_outcome(found.record_id, position, item.outcome, item.note)
+    return OutcomeResult(item.external_id, item.step, item.attempt, item.outcome, moved.how,
+                         moved.position, moved.texted > 0, moved.skip_reason)
+
+
+@dataclass(frozen=True)
+class _Moved:
+    position: Position
+    how: str
+    texted: int = 0
+    skip_reason: str | None = None
+
+
+class _Walker:
+    """Moves records through one skill's cadence inside one transaction: logs each outcome,
+    runs the SMS steps a record reaches, and stores where it ends up."""
+
+    def __init__(self, conn: Connection, skill: Skill, steps: Cadence, now: datetime) -> None:
+        self.conn = conn
+        self.skill = skill
+        self.steps = steps
+        self.now = now
+        registration = registrations.registration_by_id(conn, skill.registration_id)
+        bu = tenancy.business_unit_by_id(conn, skill.business_unit_id)
+        self.region = bu.default_region
+        self.dnc_list_id = registration.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
+        self._texts: dict[int, MessageText] = {}
+
+    def on_dnc(self, number: str) -> bool:
+        return dnc.is_on_list(self.conn, self.dnc_list_id, number)
+
+    def record_outcome(self, record_id: int, position: Position, outcome: str,
+                       detail: str | None) -> _Moved:
+        cadences.log_outcome(self.conn, self.skill.id, record_id, position.step,
+                             position.attempts + 1, outcome, detail, self.now)
+        move = model.after_outcome(self.steps, position, outcome, self.now)
+        if move.position.done or self.steps.step(move.position.step).channel is Channel.VOICE:
+            cadences.save_position(self.conn, self.skill.id, record_id, move.position,
+                                   self.now)
+            return _Moved(move.position, move.how)
+        settled = self.settle(record_id, move.position)
+        return replace(settled, how=move.how)
+
+    def settle(self, record_id: int, position: Position) -> _Moved:
+        """Run the SMS steps the record is on, one after another, until it rests on a voice
+        step or is done; store that position."""
+        texted, skip_reason, how = 0, None, "next_step"
+        while not position.done and self.steps.step(position.step).channel is Channel.SMS:
+            step = self.steps.step(position.step)
+            attempt = position.attempts + 1
+            decision = self._decide(record_id, step)
+            cadences.insert_step_message(self.conn, self.skill.id, decision, step.number,
+                                         attempt, self.now)
+            if decision.state is MessageState.PENDING:
+                outcome, detail = model.TEXTED, None
+                texted += 1
+            else:
+                outcome, detail = model.SKIPPED, decision.skip_reason
+                skip_reason = decision.skip_reason
+            cadences.log_outcome(self.conn, self.skill.id, record_id, step.number, attempt,
+                                 outcome, detail, self.now)
+            move = model.after_outcome(self.steps, position, outcome, self.now)
+            position, how = move.position, move.how
+        cadences.save_position(self.conn, self.skill.id, record_id, position, self.now)
+        return _Moved(position, how, texted, skip_reason)
+
+    def _decide(self, record_id: int, step: model.Step):
+        """Launch's decision for this record and this step: a pending text or a skip."""
+        (record,) = calling_lists.launch_batch(self.conn, self.skill.calling_list_id,
+                                               record_id - 1, 1, self.dnc_list_id, True)
+        if step.destination.casefold() != model.SMS_PHONE.casefold():
+            record = self._other_destination(record, step.destination)
+        seen: set[int | str] = set()
+        if record.sms_destination and cadences.step_has_texted(
+                self.conn, self.skill.id, step.number, record.sms_destination):
+            seen.add(destination_key(record.sms_destination))
+        decider = _Decider(self.skill, self._text(step), seen, self.now.date())
+        return decider.decide(record)
+
+    def _other_destination(self, record, destination: str):
+        """The record with its SMS number taken from another field: PhoneNumber only when the
+        list says it is the SMS-capable number; a custom field as written in the list."""
+        if destination.casefold() == model.PHONE.casefold():
+            row = self.conn.execute(
+                calling_lists.calling_record.select()
+                .where(calling_lists.calling_record.c.id == record.id)).one()
+            number = row.phone if row.phone == row.sms_destination else None
+            problem = None if number else SkipReason.NO_MOBILE_NUMBER.value
+        else:
+            fields = calling_lists.decode_fields(record.fields)
+            raw = next((v for k, v in fields.items() if k.casefold() == destination.casefold()),
+                       None)
+            result = phone.normalize(raw, self.region)
+            number = result.e164
+            problem = (None if number else SkipReason.NO_MOBILE_NUMBER.value if not raw
+                       else SkipReason.INVALID_NUMBER.value)
+        on_dnc = bool(number) and self.on_dnc(number)
+        return _StepRecord(record.id, number, problem, record.expiration_date, on_dnc,
+                           record.fields)
+
+    def _text(self, step: model.Step) -> MessageText:
+        if step.number not in self._texts:
+            stored = template_store.find_template(self.conn, self.skill.business_unit_id,
+                                                  step.template or "")
+            parsed = template.parse(stored.body)
+            self._texts[step.number] = MessageText(
+                parsed, template.resolve_direction(parsed, stored.direction),
+                stored.smart_encoding)
+        return self._texts[step.number]
+
+
+@dataclass(frozen=True)
+class _StepRecord:
+    """A record as launch reads it (calling_lists.LaunchRecord), numbered for another field."""
+
+    id: int
+    sms_destination: str | None
+    sms_problem: str | None
+    expiration_date: object
+    on_dnc: bool
+    fields: object
+
+
+# --- leaving the cadence, finishing ---------------------------------------------------------
+
+
+def leave(conn: Connection, skill_id: int, record_id: int, reason: str, now: datetime) -> bool:
+    """End a record's cadence (a STOP from the customer): the dialer gets no more attempts for
+    it and is told it is done. True if it was still in the cadence."""
+    found = cadences.position_by_record(conn, skill_id, record_id)
+    if found is None or found.position.done:
+        return False
+    cadences.save_position(conn, skill_id, record_id, replace(found.position, due_at=None,
+                                                               done_reason=reason), now)
+    return True
+
+
+def _finish_if_ended(conn: Connection, skill_id: int, now: datetime) -> None:
+    """An agent skill is finished when every record's cadence has ended and no text of it is
+    left to send."""
+    if cadences.open_by_skill(conn, [skill_id]) or outbox.unsettled_by_skill(conn, [skill_id]):
+        return
+    skills.change_status(conn, skill_id, SkillStatus.FINISHED, [SkillStatus.RUNNING], now)
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    external_id: str
+    position: Position
+    done_at: datetime | None
+    in_call: bool
+
+
+def record_status(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: str,
+                  external_id: str) -> RecordStatus:
+    with engine.connect() as conn:
+        skill = agent_skill(conn, bu, skill_name)
+        found = cadences.find_position(conn, skill.id, external_id)
+    if found is None:
+        raise NotFound("record", external_id)
+    in_call = found.in_call_until is not None and _aware(found.in_call_until) > clock.now()
+    return RecordStatus(external_id, found.position, found.done_at, in_call)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
