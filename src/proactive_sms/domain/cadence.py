@@ -118,10 +118,11 @@ def parse(data: object, list_fields: Iterable[str]) -> Cadence:
     reachable: set[str] = set()  # outcomes some earlier step can produce
     for index, raw in enumerate(raw_steps, start=1):
         step = _step(index, raw, known, reachable, problems)
-        if step is None:
-            continue
-        steps.append(step)
-        reachable |= ({TEXTED, SKIPPED} if step.channel is Channel.SMS
+        if step is not None:
+            steps.append(step)
+        channel = raw.get("channel") if isinstance(raw, Mapping) else None
+        # What this step can end in, even if it has problems: later steps are judged on that.
+        reachable |= ({TEXTED, SKIPPED} if channel == Channel.SMS.value
                       else CALL_OUTCOMES | dispositions | {SKIPPED})
     possible = CALL_OUTCOMES | dispositions | {TEXTED, SKIPPED, DNC}
     for name in sorted(ends_on - possible):

@@ -169,13 +169,13 @@ def next_attempts(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: st
         steps = load(conn, skill)
         walker = _Walker(conn, skill, steps, now)
         attempts: list[Attempt] = []
-        after = 0
+        seen: list[int] = []  # records looked at in this call (a skipped one may be due again)
         while len(attempts) < limit:
-            rows = cadences.due(conn, skill.id, now, limit - len(attempts), after)
+            rows = cadences.due(conn, skill.id, now, limit - len(attempts), seen)
             if not rows:
                 break
             for row in rows:
-                after = max(after, row.record_id)
+                seen.append(row.record_id)
                 step = steps.step(row.step)
                 fields = calling_lists.decode_fields(row.fields)
                 number = _number(step.destination, row.phone, row.sms_destination, fields,

@@ -33,14 +33,18 @@ def definition(conn: Connection, skill_id: int) -> dict | None:
 
 
 def start_records(conn: Connection, skill_id: int, list_id: int, now: datetime) -> int:
-    """Put every record of the list at step 1, due now (records already there stay put)."""
+    """Put every record of the list at step 1, due now (records already there stay put).
+
+    Returns how many records the skill's cadence holds."""
     chosen = select(literal(skill_id), calling_record.c.id, literal(1), literal(0),
                     literal(now, cadence_record.c.due_at.type),
                     literal(now, cadence_record.c.updated_at.type)).where(
         calling_record.c.calling_list_id == list_id)
     statement = insert(conn, cadence_record).from_select(
         ["skill_id", "record_id", "step", "attempts", "due_at", "updated_at"], chosen)
-    return conn.execute(statement.on_conflict_do_nothing()).rowcount
+    conn.execute(statement.on_conflict_do_nothing())
+    return conn.scalar(select(func.count()).select_from(cadence_record)
+                       .where(cadence_record.c.skill_id == skill_id)) or 0
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def position_by_record(conn: Connection, skill_id: int, record_id: int) -> Recor
 
 
 def due(conn: Connection, skill_id: int, now: datetime, limit: int,
-        after_record_id: int = 0):
+        exclude: Sequence[int] = ()):
     """Records whose next attempt is due and not in a call, oldest due first, with their
     numbers and fields. On PostgreSQL locked against a dialer asking at the same moment."""
     query = (
@@ -93,7 +97,7 @@ def due(conn: Connection, skill_id: int, now: datetime, limit: int,
         .where(cadence_record.c.skill_id == skill_id,
                cadence_record.c.done_reason.is_(None),
                cadence_record.c.due_at <= now,
-               cadence_record.c.record_id > after_record_id,
+               cadence_record.c.record_id.not_in(list(exclude)),
                or_(cadence_record.c.in_call_until.is_(None),
                    cadence_record.c.in_call_until <= now))
         .order_by(cadence_record.c.due_at, cadence_record.c.record_id)
