@@ -19,7 +19,7 @@ from proactive_sms.domain import phone, template
 from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState, SkipReason
-from proactive_sms.services.launching import LaunchSummary, MessageText, _Decider
+from proactive_sms.services.launching import LaunchError, LaunchSummary, MessageText, _Decider
 from proactive_sms.store import (
     cadences,
     calling_lists,
@@ -73,30 +73,35 @@ def define(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: str,
             raise CadenceError([Problem("skill", f"'{skill_name}' is {skill.status.value}: a "
                                                  "cadence is set before the skill starts")])
         fields = calling_lists.list_by_id(conn, skill.calling_list_id).fields
-        parsed = model.parse(data, fields)
-        problems = []
-        for step in parsed.steps:
-            if step.channel is Channel.SMS:
-                problems += _template_problems(conn, bu, step, fields)
-        if problems:
+        problems: list[Problem] = []
+        try:
+            parsed = model.parse(data, fields)
+        except CadenceError as exc:
+            problems, parsed = exc.problems, None
+        raw_steps = data.get("steps") if isinstance(data, dict) else None
+        for number, step in enumerate(raw_steps if isinstance(raw_steps, list) else [], 1):
+            name = step.get("template") if isinstance(step, dict) else None
+            if step.get("channel") == Channel.SMS.value and isinstance(name, str) and name:
+                problems += _template_problems(conn, bu, number, name, fields)
+        if problems or parsed is None:
             raise CadenceError(problems)
         cadences.save_definition(conn, skill.id, parsed.to_dict(), clock.now())
         return parsed
 
 
-def _template_problems(conn: Connection, bu: BusinessUnit, step: model.Step,
+def _template_problems(conn: Connection, bu: BusinessUnit, number: int, name: str,
                        fields: tuple[str, ...]) -> list[Problem]:
-    where = f"steps[{step.number}].template"
+    """The saved template must exist, parse, and use only fields of the calling list."""
+    where = f"steps[{number}].template"
     try:
-        stored = template_store.find_template(conn, bu.id, step.template or "")
+        stored = template_store.find_template(conn, bu.id, name)
     except NotFound:
-        return [Problem(where, f"no template '{step.template}' in this business unit")]
+        return [Problem(where, f"no template '{name}' in this business unit")]
     try:
         parsed = template.parse(stored.body)
     except template.TemplateError as exc:
-        return [Problem(where, f"template '{step.template}' is not valid: {exc}")]
-    return [Problem(where, f"template '{step.template}': {p}")
-            for p in template.validate(parsed, fields)]
+        return [Problem(where, f"template '{name}' is not valid: {exc}")]
+    return [Problem(where, f"template '{name}': {p}") for p in template.validate(parsed, fields)]
 
 
 def load(conn: Connection, skill: Skill) -> Cadence | None:
@@ -125,8 +130,7 @@ def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
             return LaunchSummary(skill_id, skill.status, already_started=True)
         steps = load(conn, skill)
         if steps is None:
-            raise CadenceError([Problem("cadence", f"skill '{skill.name}' has no cadence yet: "
-                                                   "set one first")])
+            raise LaunchError(f"skill '{skill.name}' has no cadence yet: set one first")
         skills.change_status(conn, skill_id, SkillStatus.LAUNCHING, [SkillStatus.DRAFT], now)
         placed = cadences.start_records(conn, skill_id, skill.calling_list_id, now)
         skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING], now)

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
+    cadences,
     calling_lists,
     campaigns,
     dnc,
@@ -45,7 +46,7 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         # webhooks
         # messages, inbound texts, conversations
         # agents
-        # cadences
+        cadences.router,  # cadences
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS)
