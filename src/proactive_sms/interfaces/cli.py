@@ -41,6 +41,9 @@ app.command("serve")(serve_command)
 # webhooks
 
 # agents
+from proactive_sms.interfaces.cli_agents import app as agent_app  # noqa: E402 (kept in its mark)
+
+app.add_typer(agent_app, name="agent")
 
 # cadences and the dialer simulator
 app.add_typer(cadence_app, name="cadence")

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageKind
+from proactive_sms.services import assignment
 from proactive_sms.store import conversations, inbound, registrations, system_texts
 from proactive_sms.store.conversations import Conversation
 from proactive_sms.store.tenancy import BusinessUnit
@@ -79,3 +80,4 @@ def close(engine: Engine, bu: BusinessUnit, clock: Clock, conversation_id: int) 
         _get(conn, bu, conversation_id)
         if not conversations.close(conn, conversation_id, clock.now()):
             raise ConversationError(f"conversation #{conversation_id} is already closed")
+        assignment.after_close(conn, conversation_id, clock.now())

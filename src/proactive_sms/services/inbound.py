@@ -22,7 +22,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.keywords import InboundClass, KeywordSet, classify
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.domain.phone import mask
-from proactive_sms.services import cadences
+from proactive_sms.services import assignment, cadences
 from proactive_sms.store import conversations, dnc, inbound, registrations, system_texts, tenancy
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,10 @@ class InboundService:
         open_conversation = conversations.find_open(conn, reg.id, sender)
         if kind is InboundClass.REPLY and reg.solution == "sms_messaging":
             skill_id, record_id = attribution or (None, None)
-            conversation_id = conversations.open_or_continue(conn, reg.id, sender, skill_id,
-                                                             record_id, now).id
+            opened = conversations.open_or_continue(conn, reg.id, sender, skill_id, record_id,
+                                                    now)
+            conversation_id = opened.id
+            assignment.route(conn, opened, now)  # to an agent of its skill, or it waits
         elif open_conversation is not None:
             conversation_id = open_conversation.id  # keywords show in the history, not queued
         if conversation_id is not None:

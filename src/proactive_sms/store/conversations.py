@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from proactive_sms.store.schema import conversation, message, sms_registration
 
@@ -22,21 +22,22 @@ class Conversation:
     last_inbound_at: datetime
     last_answer_at: datetime | None
     closed_at: datetime | None
+    unanswered_since: datetime | None = None
+    first_answer_at: datetime | None = None
 
     @property
     def waiting_since(self) -> datetime | None:
-        """When the customer's unanswered text arrived; None when the agent spoke last."""
-        if self.status != "open":
-            return None
-        if self.last_answer_at is None or self.last_answer_at < self.last_inbound_at:
-            return self.last_inbound_at
-        return None
+        """When the customer's first unanswered text arrived; None when we spoke last."""
+        return self.unanswered_since if self.status == "open" else None
 
 
 def _conversation(row) -> Conversation:
     return Conversation(row.id, row.registration_id, row.phone, row.skill_id, row.record_id,
                         row.status, row.opened_at, row.last_inbound_at, row.last_answer_at,
-                        row.closed_at)
+                        row.closed_at, row.unanswered_since, row.first_answer_at)
+
+
+from_row = _conversation  # for the store modules that select conversations with more
 
 
 def find_open(conn: Connection, registration_id: int, phone: str) -> Conversation | None:
@@ -50,12 +51,14 @@ def open_or_continue(conn: Connection, registration_id: int, phone: str, skill_i
                      record_id: int | None, now: datetime) -> Conversation:
     current = find_open(conn, registration_id, phone)
     if current is not None:
-        conn.execute(update(conversation).where(conversation.c.id == current.id)
-                     .values(last_inbound_at=now))
+        conn.execute(update(conversation).where(conversation.c.id == current.id).values(
+            last_inbound_at=now,
+            unanswered_since=func.coalesce(conversation.c.unanswered_since, now)))
         return get(conn, current.id)
     new_id = conn.execute(conversation.insert().values(
         registration_id=registration_id, phone=phone, skill_id=skill_id, record_id=record_id,
-        status="open", opened_at=now, last_inbound_at=now)).inserted_primary_key[0]
+        status="open", opened_at=now, last_inbound_at=now,
+        unanswered_since=now)).inserted_primary_key[0]
     return get(conn, new_id)
 
 
@@ -87,8 +90,9 @@ def list_for_bu(conn: Connection, business_unit_id: int, skill_id: int | None = 
 
 
 def mark_answered(conn: Connection, conversation_id: int, now: datetime) -> None:
-    conn.execute(update(conversation).where(conversation.c.id == conversation_id)
-                 .values(last_answer_at=now))
+    conn.execute(update(conversation).where(conversation.c.id == conversation_id).values(
+        last_answer_at=now, unanswered_since=None,
+        first_answer_at=func.coalesce(conversation.c.first_answer_at, now)))
 
 
 def close(conn: Connection, conversation_id: int, now: datetime) -> bool:

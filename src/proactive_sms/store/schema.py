@@ -293,6 +293,10 @@ conversation = Table(
     Column("last_inbound_at", DateTime(timezone=True), nullable=False),
     Column("last_answer_at", DateTime(timezone=True), nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    # Agents (migration 0008): the customer's first reply that no one has answered yet (None:
+    # nothing is waiting), and the first answer of all, for time-to-first-answer reports.
+    Column("unanswered_since", DateTime(timezone=True), nullable=True),
+    Column("first_answer_at", DateTime(timezone=True), nullable=True),
     Index("ix_conversation_open", "registration_id", "phone", "status"),
 )
 
@@ -343,6 +347,54 @@ api_key = Table(
 
 
 # ---- Agents (migration 0008): agents, their skills and availability. ----
+agent = Table(
+    # A person who answers conversations, in one business unit.
+    "agent",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(100), nullable=False),  # the handle used in the CLI and the API
+    Column("display_name", String(200), nullable=False),
+    Column("availability", String(10), nullable=False),  # available | away | offline
+    Column("max_open_conversations", Integer, nullable=True),  # None: no limit
+    # When a conversation last came to them: among equally busy agents the longest idle wins.
+    Column("last_assigned_at", DateTime(timezone=True), nullable=True),
+    _created(),
+    UniqueConstraint("business_unit_id", "name"),
+)
+
+agent_skill = Table(
+    # Which agents answer the replies to which skills.
+    "agent_skill",
+    metadata,
+    Column("agent_id", ForeignKey("agent.id"), primary_key=True),
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Index("ix_agent_skill_skill", "skill_id"),
+)
+
+conversation_assignment = Table(
+    # The agent a conversation is assigned to (no row: it waits for one). A table of its own
+    # rather than a column: SQLite cannot add a foreign-key column to a table that others
+    # reference without copying it.
+    "conversation_assignment",
+    metadata,
+    Column("conversation_id", ForeignKey("conversation.id"), primary_key=True),
+    Column("agent_id", ForeignKey("agent.id"), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Index("ix_conversation_assignment_agent", "agent_id"),
+)
+
+agent_answer = Table(
+    # Which agent wrote which answer (a supervisor's answer from the inbox has no row here).
+    "agent_answer",
+    metadata,
+    Column("message_id", ForeignKey("message.id"), primary_key=True),
+    Column("agent_id", ForeignKey("agent.id"), nullable=False),
+    Column("conversation_id", ForeignKey("conversation.id"), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Index("ix_agent_answer_conversation", "conversation_id", "answered_at"),
+    Index("ix_agent_answer_agent", "agent_id", "answered_at"),
+)
 # (end of the agent tables)
 
 

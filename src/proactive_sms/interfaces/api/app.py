@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
+    agents,
     cadences,
     calling_lists,
     campaigns,
@@ -46,6 +47,7 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         # webhooks
         # messages, inbound texts, conversations
         # agents
+        agents.router,
         cadences.router,  # cadences
     ]
     for router in routers:

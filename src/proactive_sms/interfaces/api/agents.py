@@ -1,0 +1,300 @@
+"""`/v1/agents`: agents, their skills and availability, their conversations (answer, close);
+`/v1/conversations/{id}/assignment`: who has a conversation, and transfers; the agent report.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from proactive_sms.domain.phone import mask
+from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.api.errors import Problem, field_error, invalid
+from proactive_sms.services import agents
+from proactive_sms.services.administration import InvalidRequest
+from proactive_sms.services.agent_report import AgentReport, agent_report
+from proactive_sms.services.agents import AgentRefused, AgentView, QueueEntry
+
+router = APIRouter(tags=["agents"])
+
+AvailabilityValue = Literal["available", "away", "offline"]
+AgentName = Annotated[str, Path(min_length=1, max_length=100, description="The agent's name.")]
+ConversationId = Annotated[int, Path(ge=1, le=2**62, description="The conversation's id.")]
+Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the page "
+                                                                 "before.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
+
+
+@contextlib.contextmanager
+def _answers_as_problems(field: str | None = None) -> Iterator[None]:
+    """Refusals are conflicts with the conversation's or agent's state (409); wrong values
+    are 422, naming the request field."""
+    try:
+        yield
+    except AgentRefused as exc:
+        raise Problem(409, "refused", "The action is refused", str(exc),
+                      [field_error(exc.field, str(exc))]) from exc
+    except InvalidRequest as exc:
+        raise invalid(field, str(exc)) from exc
+
+
+def _encode(after_id: int) -> str:
+    return base64.urlsafe_b64encode(f"after:{after_id}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "after" or not value.isdigit() or len(value) > 18:
+            raise ValueError(text)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid("cursor", "not a cursor this API gave (use next_cursor as "
+                                "returned)") from None
+
+
+# --- models -----------------------------------------------------------------------------------
+
+class AgentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="Letters, digits, '.', '_' or '-'; unique in the BU.")
+    display_name: str | None = Field(None, min_length=1, max_length=200)
+    availability: AvailabilityValue = Field("offline", description="New agents take nothing "
+                                                                   "until available.")
+    max_open_conversations: int | None = Field(None, ge=1, le=10_000,
+                                               description="None: no limit.")
+    skills: list[str] = Field(default_factory=list, max_length=100,
+                              description="Skills whose replies they answer.")
+
+
+class AgentOut(BaseModel):
+    name: str
+    display_name: str
+    availability: AvailabilityValue
+    max_open_conversations: int | None
+    skills: list[str]
+    open_conversations: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: AgentView) -> AgentOut:
+        found = view.agent
+        return cls(name=found.name, display_name=found.display_name,
+                   availability=found.availability.value,
+                   max_open_conversations=found.max_open_conversations, skills=view.skills,
+                   open_conversations=view.open_conversations, created_at=found.created_at)
+
+
+class AgentPage(BaseModel):
+    items: list[AgentOut]
+    next_cursor: str | None = Field(description="Give it as ?cursor= for the next page; "
+                                                "null on the last page.")
+
+
+class AvailabilityIn(BaseModel):
+    availability: AvailabilityValue
+
+
+class AvailabilityOut(AgentOut):
+    assigned_conversations: list[int] = Field(
+        description="Waiting conversations assigned when the agent became available.")
+
+
+class ConversationOut(BaseModel):
+    id: int
+    customer: str = Field(description="The customer's number, masked.")
+    status: str
+    agent: str | None = Field(description="The agent who has it (null: waiting for one).")
+    assigned_at: datetime | None
+    opened_at: datetime
+    last_inbound_at: datetime
+    unanswered_since: datetime | None = Field(description="The customer's first unanswered "
+                                                          "text (null: answered).")
+    waiting_s: float | None = Field(description="How long that text has waited, in seconds.")
+    first_answer_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: QueueEntry) -> ConversationOut:
+        found = entry.conversation
+        return cls(id=found.id, customer=mask(found.phone), status=found.status,
+                   agent=entry.agent_name, assigned_at=entry.assigned_at,
+                   opened_at=found.opened_at, last_inbound_at=found.last_inbound_at,
+                   unanswered_since=found.waiting_since, waiting_s=entry.waiting_s,
+                   first_answer_at=found.first_answer_at)
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class AnswerIn(BaseModel):
+    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS)
+
+
+class AnswerOut(BaseModel):
+    message_id: int = Field(description="The queued text (kind agent_reply).")
+    conversation_id: int
+
+
+class AssignmentIn(BaseModel):
+    agent: str = Field(min_length=1, max_length=100, description="An agent of the BU who is "
+                                                                 "available or away.")
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+@router.post("/agents", status_code=201)
+def create_agent(body: AgentIn, bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> AgentOut:
+    """Create an agent answering the replies of the given skills."""
+    with _answers_as_problems("name"):
+        return AgentOut.of(agents.create_agent(
+            engine, bu, clock, body.name, body.display_name, body.availability,
+            body.max_open_conversations, body.skills))
+
+
+@router.get("/agents")
+def list_agents(bu: CurrentBu, engine: EngineDep, cursor: Cursor = None,
+                limit: Limit = 50) -> AgentPage:
+    """The BU's agents in creation order, a page at a time."""
+    views, after = agents.list_agents(engine, bu, _decode(cursor), limit)
+    return AgentPage(items=[AgentOut.of(v) for v in views],
+                     next_cursor=_encode(after) if after is not None else None)
+
+
+@router.get("/agents/{name}")
+def get_agent(name: AgentName, bu: CurrentBu, engine: EngineDep) -> AgentOut:
+    return AgentOut.of(agents.get_agent(engine, bu, name))
+
+
+@router.put("/agents/{name}/availability")
+def set_availability(name: AgentName, body: AvailabilityIn, bu: CurrentBu, engine: EngineDep,
+                     clock: ClockDep) -> AvailabilityOut:
+    """available: takes new conversations (and at once those waiting for their skills);
+    away: keeps theirs, takes no new ones; offline: the same, and none can be transferred to
+    them."""
+    with _answers_as_problems("availability"):
+        view, assigned = agents.set_availability(engine, bu, clock, name, body.availability)
+    return AvailabilityOut(**AgentOut.of(view).model_dump(), assigned_conversations=assigned)
+
+
+@router.put("/agents/{name}/skills/{skill}")
+def add_skill(name: AgentName, skill: Annotated[str, Path(min_length=1, max_length=200)],
+              bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> AgentOut:
+    """The agent answers this skill's replies (it takes those waiting, if available)."""
+    return AgentOut.of(agents.add_skill(engine, bu, clock, name, skill))
+
+
+@router.delete("/agents/{name}/skills/{skill}")
+def remove_skill(name: AgentName, skill: Annotated[str, Path(min_length=1, max_length=200)],
+                 bu: CurrentBu, engine: EngineDep) -> AgentOut:
+    """The agent takes no new conversations of this skill; they keep the ones they have."""
+    with _answers_as_problems("skill"):
+        return AgentOut.of(agents.remove_skill(engine, bu, name, skill))
+
+
+# --- an agent's conversations -----------------------------------------------------------------
+
+@router.get("/agents/{name}/conversations")
+def agent_conversations(name: AgentName, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                        cursor: Cursor = None, limit: Limit = 50,
+                        include_closed: bool = False) -> ConversationPage:
+    """The agent's queue in id order, each with how long its customer has been waiting."""
+    entries = agents.queue(engine, bu, clock, name, include_closed, _decode(cursor), limit + 1)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return ConversationPage(items=[ConversationOut.of(e) for e in entries],
+                            next_cursor=_encode(entries[-1].conversation.id) if more else None)
+
+
+@router.post("/agents/{name}/conversations/{conversation_id}/answers", status_code=201)
+def answer(name: AgentName, conversation_id: ConversationId, body: AnswerIn, bu: CurrentBu,
+           engine: EngineDep, clock: ClockDep) -> AnswerOut:
+    """The agent answers one of their conversations: the text leaves through the
+    conversation's code ahead of bulk texts. Only the assigned agent may; a supervisor can
+    transfer the conversation (PUT /v1/conversations/{id}/assignment)."""
+    with _answers_as_problems("text"):
+        message_id = agents.answer(engine, bu, clock, name, conversation_id, body.text)
+    return AnswerOut(message_id=message_id, conversation_id=conversation_id)
+
+
+@router.post("/agents/{name}/conversations/{conversation_id}/close")
+def close(name: AgentName, conversation_id: ConversationId, bu: CurrentBu, engine: EngineDep,
+          clock: ClockDep) -> ConversationOut:
+    """The agent closes one of their conversations (a place frees for a waiting one)."""
+    with _answers_as_problems():
+        agents.close(engine, bu, clock, name, conversation_id)
+    return ConversationOut.of(agents.assignment(engine, bu, clock, conversation_id))
+
+
+# --- assignment and transfer ------------------------------------------------------------------
+
+@router.get("/conversations/{conversation_id}/assignment", tags=["conversations"])
+def get_assignment(conversation_id: ConversationId, bu: CurrentBu, engine: EngineDep,
+                   clock: ClockDep) -> ConversationOut:
+    """Who has the conversation, since when, and how long its customer has been waiting."""
+    return ConversationOut.of(agents.assignment(engine, bu, clock, conversation_id))
+
+
+@router.put("/conversations/{conversation_id}/assignment", tags=["conversations"])
+def transfer(conversation_id: ConversationId, body: AssignmentIn, bu: CurrentBu,
+             engine: EngineDep, clock: ClockDep) -> ConversationOut:
+    """Give an open conversation to another agent of the BU (or assign a waiting one).
+    Refused for an unknown (422) or offline (409) agent."""
+    with _answers_as_problems("agent"):
+        return ConversationOut.of(agents.transfer(engine, bu, clock, conversation_id,
+                                                  body.agent))
+
+
+# --- report -----------------------------------------------------------------------------------
+
+class AgentFiguresOut(BaseModel):
+    name: str
+    display_name: str
+    availability: str
+    open_now: int
+    waiting_now: int
+    longest_wait_s: float | None
+    handled: int = Field(description="Conversations of the period they answered.")
+    first_answers: int = Field(description="Conversations whose first answer was theirs.")
+    mean_first_answer_s: float | None
+    median_first_answer_s: float | None
+
+
+class AgentReportOut(BaseModel):
+    since: datetime | None
+    conversations: int = Field(description="Opened in the period.")
+    answered: int
+    unanswered: int
+    mean_first_answer_s: float | None
+    median_first_answer_s: float | None
+    unassigned_waiting: int = Field(description="Open now with no agent, customer waiting.")
+    agents: list[AgentFiguresOut]
+
+    @classmethod
+    def of(cls, report: AgentReport) -> AgentReportOut:
+        return cls.model_validate(report.as_dict())
+
+
+@router.get("/reports/agents", tags=["reports"])
+def report(bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+           since: Annotated[AwareDatetime | None, Query(
+               description="Conversations opened from this moment (ISO 8601 with zone).")
+           ] = None) -> AgentReportOut:
+    """Conversations handled per agent and the time to first answer."""
+    try:
+        since_utc = since.astimezone(UTC) if since else None
+    except OverflowError:
+        raise invalid("since", "out of range") from None
+    return AgentReportOut.of(agent_report(engine, bu, clock, since_utc))
