@@ -125,6 +125,9 @@ def cadence_report(skill: str, as_json: bool = typer.Option(False, "--json"),
     ctx.console.print(f"replies {report.replies}, opt-outs {report.opt_outs}; conversations "
                       f"{report.conversations}, answered {report.conversations_answered}, "
                       f"closed {report.conversations_closed}")
+    for name, figures in report.by_agent.items():
+        ctx.console.print(f"agent {name}: {figures['assigned']} assigned, "
+                          f"{figures['answered']} answered")
     if report.first_answer_s:
         ctx.console.print(f"time to first answer: median {report.first_answer_median_s:.1f} s, "
                           f"longest {report.first_answer_max_s:.1f} s")

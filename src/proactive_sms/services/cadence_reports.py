@@ -36,6 +36,8 @@ class CadenceReport:
     conversations_answered: int = 0
     conversations_closed: int = 0
     first_answer_s: list[float] = field(default_factory=list)
+    # agent name -> conversations of this skill assigned to them now, and answered by them
+    by_agent: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def first_answer_median_s(self) -> float | None:
@@ -58,6 +60,7 @@ class CadenceReport:
             "conversations_closed": self.conversations_closed,
             "first_answer_median_s": self.first_answer_median_s,
             "first_answer_max_s": self.first_answer_max_s,
+            "by_agent": self.by_agent,
         }
 
 
@@ -90,4 +93,6 @@ def cadence_report(engine: Engine, bu: BusinessUnit, skill_name: str) -> Cadence
                 report.conversations_answered += 1
                 report.first_answer_s.append(
                     (_aware(first_at) - _aware(opened_at)).total_seconds())
+        report.by_agent = {name: {"assigned": a, "answered": b} for name, (a, b) in
+                           cadence_reports.conversations_by_agent(conn, ids).items()}
     return report

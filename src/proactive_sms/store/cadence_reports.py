@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from proactive_sms.domain.message_states import MessageKind
-from proactive_sms.store.schema import conversation, inbound_message, message
+from proactive_sms.store.schema import (
+    agent,
+    agent_answer,
+    conversation,
+    conversation_assignment,
+    inbound_message,
+    message,
+)
 
 
 def texts_by_step_and_state(conn: Connection,
@@ -47,3 +54,25 @@ def conversations_with_first_answer(
         .where(conversation.c.skill_id.in_(list(skill_ids)))
         .order_by(conversation.c.id)).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def conversations_by_agent(conn: Connection, skill_ids: Sequence[int]) -> dict[str, list[int]]:
+    """Agent name -> [conversations of the skills assigned to them now, conversations they
+    answered at least once]."""
+    of_skills = select(conversation.c.id).where(conversation.c.skill_id.in_(list(skill_ids)))
+    figures: dict[str, list[int]] = {}
+    assigned = conn.execute(
+        select(agent.c.name, func.count())
+        .join(conversation_assignment, conversation_assignment.c.agent_id == agent.c.id)
+        .where(conversation_assignment.c.conversation_id.in_(of_skills))
+        .group_by(agent.c.name)).all()
+    for name, count in assigned:
+        figures.setdefault(name, [0, 0])[0] = int(count)
+    answered = conn.execute(
+        select(agent.c.name, func.count(func.distinct(agent_answer.c.conversation_id)))
+        .join(agent_answer, agent_answer.c.agent_id == agent.c.id)
+        .where(agent_answer.c.conversation_id.in_(of_skills))
+        .group_by(agent.c.name)).all()
+    for name, count in answered:
+        figures.setdefault(name, [0, 0])[1] = int(count)
+    return dict(sorted(figures.items()))
