@@ -84,6 +84,10 @@ def skill_start(
         ctx.console.print(f"skill {name} is already {summary.status.value}: nothing to do")
         return
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary.skipped.items())) or "none"
+    if skill.kind == "agent":  # records entered its cadence; its SMS steps text later
+        ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
+                          f"{summary.decided_now} records in its cadence")
+        return
     ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
                       f"{summary.pending} pending, skipped {skipped}")
 
