@@ -85,6 +85,9 @@ class DialerSimulator:
             with contextlib.suppress(ValueError):  # not problem+json: keep the text
                 detail = json.loads(detail).get("detail", detail)
             raise DialerError(f"{method} {path}: {exc.code} {detail}") from exc
+        except urllib.error.URLError as exc:
+            raise DialerError(f"cannot reach the API at {self.base_url} ({exc.reason}): is "
+                              "`psms serve` running?") from exc
 
     def pick(self) -> str:
         return self.random.choices(self._names, self._weights)[0]
