@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from proactive_sms.carriers.base import InboundText
 from proactive_sms.domain.cadence import CadenceError
@@ -180,6 +181,21 @@ def test_one_message_per_sms_step_attempt_is_enforced_by_the_database(engine, bu
         assert store.insert_step_message(conn, skill.id, decision, 2, 1, clock.now())
         assert store.insert_step_message(conn, skill.id, decision, 2, 1, clock.now()) is None
         assert store.insert_step_message(conn, skill.id, decision, 2, 2, clock.now())
+    # not a rule of our code: the database refuses a second row for the same step attempt
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(message.insert().values(
+            skill_id=skill.id, record_id=record_id, cadence_step=2, step_attempt=1,
+            segments=1, state="pending", attempts=0, created_at=clock.now()))
+
+
+def test_stopping_an_agent_skill_ends_its_cadences(engine, bu, clock, tmp_path):
+    from proactive_sms.services import lifecycle
+
+    skill = agent_skill(engine, bu, clock, tmp_path, [person(0), person(1)])
+    lifecycle.stop(engine, skill.id, clock)
+    assert cadences.next_attempts(engine, bu, clock, "sales", 10) == []
+    status = cadences.record_status(engine, bu, clock, "sales", "C000000")
+    assert status.position.done_reason == "skill_stopped"
 
 
 def test_a_cadence_is_checked_against_the_list_and_its_templates(engine, bu, clock, tmp_path):

@@ -30,7 +30,7 @@ CALL_OUTCOMES = frozenset({"answering_machine", "no_answer", "busy", "disconnect
 TEXTED, SKIPPED = "texted", "skipped"  # an SMS step's outcomes (`skipped`: voice too, no number)
 DNC = "dnc"  # always ends a record: on the DNC list, or texted STOP
 ATTEMPTS_EXHAUSTED, CADENCE_COMPLETE = "attempts_exhausted", "cadence_complete"
-STOPPED = "skill_stopped"
+SKILL_STOPPED = "skill_stopped"  # the skill was stopped by a person
 
 PHONE, SMS_PHONE = "PhoneNumber", "SMSPhoneNumber"
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")

@@ -128,6 +128,15 @@ def save_position(conn: Connection, skill_id: int, record_id: int, position: Pos
                          updated_at=now))
 
 
+def end_open(conn: Connection, skill_id: int, reason: str, now: datetime) -> int:
+    """End every record still in the skill's cadence (the skill was stopped)."""
+    return conn.execute(update(cadence_record)
+                        .where(cadence_record.c.skill_id == skill_id,
+                               cadence_record.c.done_reason.is_(None))
+                        .values(done_reason=reason, done_at=now, due_at=None,
+                                in_call_until=None, updated_at=now)).rowcount
+
+
 def log_outcome(conn: Connection, skill_id: int, record_id: int, step: int, attempt: int,
                 outcome: str, detail: str | None, now: datetime) -> bool:
     """Record an attempt's outcome; False when that attempt already has one (kept as it was)."""
