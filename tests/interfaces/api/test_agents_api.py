@@ -49,6 +49,11 @@ def test_bad_agent_requests_name_the_field(client, key_a, world):
     unknown_skill = client.post("/v1/agents", headers=key_a,
                                 json={"name": "bo", "skills": ["nope"]})
     assert unknown_skill.status_code == 404 and "skill 'nope'" in unknown_skill.text
+    # NUL cannot be stored in PostgreSQL text: a bad value (422), never a server error
+    for path, body in (("/v1/agents", {"name": "bo", "display_name": "B\x00"}),
+                       ("/v1/agents", {"name": "bo", "skills": ["\x00"]})):
+        assert client.post(path, headers=key_a, json=body).status_code == 422
+    assert client.put("/v1/agents/ana/skills/%00", headers=key_a).status_code == 422
     cursor = client.get("/v1/agents", headers=key_a, params={"cursor": "garbage!"})
     assert cursor.status_code == 422 and cursor.json()["errors"][0]["field"] == "cursor"
 

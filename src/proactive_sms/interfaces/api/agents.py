@@ -26,7 +26,11 @@ from proactive_sms.services.agents import AgentRefused, AgentView, QueueEntry
 router = APIRouter(tags=["agents"])
 
 AvailabilityValue = Literal["available", "away", "offline"]
-AgentName = Annotated[str, Path(min_length=1, max_length=100, description="The agent's name.")]
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as a bad value, not a 500
+AgentName = Annotated[str, Path(min_length=1, max_length=100, pattern=NAME_PATTERN,
+                                description="The agent's name.")]
+SkillName = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_NUL)]
 ConversationId = Annotated[int, Path(ge=1, le=2**62, description="The conversation's id.")]
 Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the page "
                                                                  "before.")]
@@ -67,14 +71,17 @@ def _decode(cursor: str | None) -> int:
 # --- models -----------------------------------------------------------------------------------
 
 class AgentIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
                       description="Letters, digits, '.', '_' or '-'; unique in the BU.")
-    display_name: str | None = Field(None, min_length=1, max_length=200)
+    display_name: str | None = Field(None, min_length=1, max_length=200,
+                                     pattern=r"^[^\x00]*[^\x00\s][^\x00]*$",
+                                     description="Shown to supervisors (default: the name).")
     availability: AvailabilityValue = Field("offline", description="New agents take nothing "
                                                                    "until available.")
     max_open_conversations: int | None = Field(None, ge=1, le=10_000,
                                                description="None: no limit.")
-    skills: list[str] = Field(default_factory=list, max_length=100,
+    skills: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=100,
                               description="Skills whose replies they answer.")
 
 
@@ -140,7 +147,7 @@ class ConversationPage(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS)
+    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS, pattern=NO_NUL)
 
 
 class AnswerOut(BaseModel):
@@ -149,8 +156,8 @@ class AnswerOut(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    agent: str = Field(min_length=1, max_length=100, description="An agent of the BU who is "
-                                                                 "available or away.")
+    agent: str = Field(min_length=1, max_length=100, pattern=NO_NUL,
+                       description="An agent of the BU who is available or away.")
 
 
 # --- agents -----------------------------------------------------------------------------------
@@ -190,14 +197,14 @@ def set_availability(name: AgentName, body: AvailabilityIn, bu: CurrentBu, engin
 
 
 @router.put("/agents/{name}/skills/{skill}")
-def add_skill(name: AgentName, skill: Annotated[str, Path(min_length=1, max_length=200)],
+def add_skill(name: AgentName, skill: SkillName,
               bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> AgentOut:
     """The agent answers this skill's replies (it takes those waiting, if available)."""
     return AgentOut.of(agents.add_skill(engine, bu, clock, name, skill))
 
 
 @router.delete("/agents/{name}/skills/{skill}")
-def remove_skill(name: AgentName, skill: Annotated[str, Path(min_length=1, max_length=200)],
+def remove_skill(name: AgentName, skill: SkillName,
                  bu: CurrentBu, engine: EngineDep) -> AgentOut:
     """The agent takes no new conversations of this skill; they keep the ones they have."""
     with _answers_as_problems("skill"):
