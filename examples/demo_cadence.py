@@ -19,12 +19,13 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from demo import free_port, wait_for_port  # examples/demo.py: the same two helpers
 
 from proactive_sms.domain.phone import mask
 
@@ -44,12 +45,6 @@ CADENCE = {
     "dispositions": ["sale", "refused"],
     "ends_on": ["sale", "refused"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def env() -> dict[str, str]:
@@ -76,16 +71,6 @@ def psms(*args: str, capture: bool = False) -> str:
 def background(command: list[str], log_name: str) -> subprocess.Popen:
     log = (OUT / log_name).open("w")
     return subprocess.Popen(command, env=env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_for_port(port: int, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def get_json(url: str, key: str | None = None):

@@ -246,3 +246,34 @@ def test_the_cadence_waits_while_the_skill_is_paused(engine, bu, clock, tmp_path
     lifecycle.resume(engine, skill.id, clock)
     assert len(cadences.next_attempts(engine, bu, clock, "sales", 10)) == 1
     clock.advance(timedelta(minutes=1).total_seconds())
+
+
+def test_an_sms_step_can_text_phone_number_or_a_custom_field(engine, bu, clock, tmp_path):
+    from proactive_sms.services import importing
+    from tests.factories import HEADER
+
+    header = [*HEADER, "WorkCell"]
+    rows = [person(0) + ["(646) 555-0100"], person(1, IsCellPhone="false") + [""],
+            person(2) + ["not a number"]]
+    importing.import_calling_list(engine, bu, "customers",
+                                  write_csv(tmp_path / "c.csv", rows, header=header), clock)
+    administration.add_registration(engine, bu, clock, code="55502", kind="short",
+                                    throughput_per_s=50, connection=None, dnc_group=None)
+    administration.save_template(engine, bu, clock, "t", "Hi {FirstName}")
+    skill = administration.create_skill(engine, bu, clock, name="sales", registration="55502",
+                                        calling_list="customers", kind="agent")
+    cadences.define(engine, bu, clock, "sales", {"steps": [
+        {"channel": "sms", "destination": "WorkCell", "template": "t"},
+        {"channel": "sms", "destination": "PhoneNumber", "after": ["texted", "skipped"],
+         "template": "t"}]})
+    launching.start_skill(engine, skill.id, clock)
+    with engine.connect() as conn:
+        texts = conn.execute(select(message.c.cadence_step, message.c.destination,
+                                    message.c.skip_reason)
+                             .where(message.c.skill_id == skill.id)
+                             .order_by(message.c.record_id, message.c.cadence_step)).all()
+    assert [tuple(t) for t in texts] == [
+        (1, "+16465550100", None), (2, "+12122000000", None),  # custom field; a cell phone
+        (1, None, "no_mobile_number"), (2, None, "no_mobile_number"),  # empty; a landline
+        (1, None, "invalid_number"), (2, "+12122000002", None),
+    ]

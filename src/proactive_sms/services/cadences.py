@@ -1,10 +1,10 @@
-"""Cadences of agent skills: defining one, starting it, the dialer's side, and SMS steps.
+"""Cadences of agent skills: defining one, starting it, the dialer's side.
 
 The voice dialer is another system: it asks for the next voice attempts and reports each call's
 outcome; `domain.cadence` decides where the record goes next. When that is an SMS step, the text
-is decided here with launch's own rules (`launching._Decider`: DNC, no SMS-capable number,
-missing field, too long, duplicate) and left `pending` for the dispatcher, which applies pacing,
-the DNC check at sending and the calling window as for any agentless text.
+is decided (services/cadence_walk.py) with launch's own rules (`launching._Decider`: DNC, no
+SMS-capable number, missing field, too long, duplicate) and left `pending` for the dispatcher,
+which applies pacing, the DNC check at sending and the calling window as for any agentless text.
 """
 
 from __future__ import annotations
@@ -18,20 +18,11 @@ from proactive_sms.domain import cadence as model
 from proactive_sms.domain import phone, template
 from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
 from proactive_sms.domain.clock import Clock
-from proactive_sms.domain.message_states import MessageState, SkipReason
-from proactive_sms.services.launching import LaunchError, LaunchSummary, MessageText, _Decider
-from proactive_sms.store import (
-    cadences,
-    calling_lists,
-    dnc,
-    outbox,
-    registrations,
-    skills,
-    tenancy,
-)
+from proactive_sms.services.cadence_walk import Walker
+from proactive_sms.services.launching import LaunchError, LaunchSummary
+from proactive_sms.store import cadences, calling_lists, outbox, skills
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.errors import NotFound
-from proactive_sms.store.messages import destination_key
 from proactive_sms.store.skills import Skill, SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -136,7 +127,7 @@ def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
         skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING], now)
         summary = LaunchSummary(skill_id, SkillStatus.RUNNING, decided_now=placed)
         if steps.step(1).channel is Channel.SMS:
-            walker = _Walker(conn, skills.skill_by_id(conn, skill_id), steps, now)
+            walker = Walker(conn, skills.skill_by_id(conn, skill_id), steps, now)
             for row in cadences.due(conn, skill_id, now, placed or 1):
                 moved = walker.settle(row.record_id, Position(1, 0, now))
                 summary.pending += moved.texted
@@ -171,7 +162,7 @@ def next_attempts(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: st
         if skill.status is not SkillStatus.RUNNING:
             return []
         steps = load(conn, skill)
-        walker = _Walker(conn, skill, steps, now)
+        walker = Walker(conn, skill, steps, now)
         attempts: list[Attempt] = []
         seen: list[int] = []  # records looked at in this call (a skipped one may be due again)
         while len(attempts) < limit:
@@ -278,7 +269,7 @@ def _take(conn: Connection, skill: Skill, item: OutcomeIn, now: datetime) -> Out
         raise OutcomeRefused(409, "attempt", f"record '{item.external_id}' is at step "
                              f"{expected[0]} attempt {expected[1]}, not step {item.step} "
                              f"attempt {item.attempt}")
-    walker = _Walker(conn, skill, steps, now)
+    walker = Walker(conn, skill, steps, now)
     if position.done:
         # Ended while the call was on (a STOP, say): the call is counted, the record stays done.
         cadences.log_outcome(conn, skill.id, found.record_id, item.step, item.attempt,
@@ -288,124 +279,6 @@ def _take(conn: Connection, skill: Skill, item: OutcomeIn, now: datetime) -> Out
     moved = walker.record_outcome(found.record_id, position, item.outcome, item.note)
     return OutcomeResult(item.external_id, item.step, item.attempt, item.outcome, moved.how,
                          moved.position, moved.texted > 0, moved.skip_reason)
-
-
-@dataclass(frozen=True)
-class _Moved:
-    position: Position
-    how: str
-    texted: int = 0
-    skip_reason: str | None = None
-
-
-class _Walker:
-    """Moves records through one skill's cadence inside one transaction: logs each outcome,
-    runs the SMS steps a record reaches, and stores where it ends up."""
-
-    def __init__(self, conn: Connection, skill: Skill, steps: Cadence, now: datetime) -> None:
-        self.conn = conn
-        self.skill = skill
-        self.steps = steps
-        self.now = now
-        registration = registrations.registration_by_id(conn, skill.registration_id)
-        bu = tenancy.business_unit_by_id(conn, skill.business_unit_id)
-        self.region = bu.default_region
-        self.dnc_list_id = registration.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
-        self._texts: dict[int, MessageText] = {}
-
-    def on_dnc(self, number: str) -> bool:
-        return dnc.is_on_list(self.conn, self.dnc_list_id, number)
-
-    def record_outcome(self, record_id: int, position: Position, outcome: str,
-                       detail: str | None) -> _Moved:
-        cadences.log_outcome(self.conn, self.skill.id, record_id, position.step,
-                             position.attempts + 1, outcome, detail, self.now)
-        move = model.after_outcome(self.steps, position, outcome, self.now)
-        if move.position.done or self.steps.step(move.position.step).channel is Channel.VOICE:
-            cadences.save_position(self.conn, self.skill.id, record_id, move.position,
-                                   self.now)
-            return _Moved(move.position, move.how)
-        settled = self.settle(record_id, move.position)
-        return replace(settled, how=move.how)
-
-    def settle(self, record_id: int, position: Position) -> _Moved:
-        """Run the SMS steps the record is on, one after another, until it rests on a voice
-        step or is done; store that position."""
-        texted, skip_reason, how = 0, None, "next_step"
-        while not position.done and self.steps.step(position.step).channel is Channel.SMS:
-            step = self.steps.step(position.step)
-            attempt = position.attempts + 1
-            decision = self._decide(record_id, step)
-            cadences.insert_step_message(self.conn, self.skill.id, decision, step.number,
-                                         attempt, self.now)
-            if decision.state is MessageState.PENDING:
-                outcome, detail = model.TEXTED, None
-                texted += 1
-            else:
-                outcome, detail = model.SKIPPED, decision.skip_reason
-                skip_reason = decision.skip_reason
-            cadences.log_outcome(self.conn, self.skill.id, record_id, step.number, attempt,
-                                 outcome, detail, self.now)
-            move = model.after_outcome(self.steps, position, outcome, self.now)
-            position, how = move.position, move.how
-        cadences.save_position(self.conn, self.skill.id, record_id, position, self.now)
-        return _Moved(position, how, texted, skip_reason)
-
-    def _decide(self, record_id: int, step: model.Step):
-        """Launch's decision for this record and this step: a pending text or a skip."""
-        (record,) = calling_lists.launch_batch(self.conn, self.skill.calling_list_id,
-                                               record_id - 1, 1, self.dnc_list_id, True)
-        if step.destination.casefold() != model.SMS_PHONE.casefold():
-            record = self._other_destination(record, step.destination)
-        seen: set[int | str] = set()
-        if record.sms_destination and cadences.step_has_texted(
-                self.conn, self.skill.id, step.number, record.sms_destination):
-            seen.add(destination_key(record.sms_destination))
-        decider = _Decider(self.skill, self._text(step), seen, self.now.date())
-        return decider.decide(record)
-
-    def _other_destination(self, record, destination: str):
-        """The record with its SMS number taken from another field: PhoneNumber only when the
-        list says it is the SMS-capable number; a custom field as written in the list."""
-        if destination.casefold() == model.PHONE.casefold():
-            row = self.conn.execute(
-                calling_lists.calling_record.select()
-                .where(calling_lists.calling_record.c.id == record.id)).one()
-            number = row.phone if row.phone == row.sms_destination else None
-            problem = None if number else SkipReason.NO_MOBILE_NUMBER.value
-        else:
-            fields = calling_lists.decode_fields(record.fields)
-            raw = next((v for k, v in fields.items() if k.casefold() == destination.casefold()),
-                       None)
-            result = phone.normalize(raw, self.region)
-            number = result.e164
-            problem = (None if number else SkipReason.NO_MOBILE_NUMBER.value if not raw
-                       else SkipReason.INVALID_NUMBER.value)
-        on_dnc = bool(number) and self.on_dnc(number)
-        return _StepRecord(record.id, number, problem, record.expiration_date, on_dnc,
-                           record.fields)
-
-    def _text(self, step: model.Step) -> MessageText:
-        if step.number not in self._texts:
-            stored = template_store.find_template(self.conn, self.skill.business_unit_id,
-                                                  step.template or "")
-            parsed = template.parse(stored.body)
-            self._texts[step.number] = MessageText(
-                parsed, template.resolve_direction(parsed, stored.direction),
-                stored.smart_encoding)
-        return self._texts[step.number]
-
-
-@dataclass(frozen=True)
-class _StepRecord:
-    """A record as launch reads it (calling_lists.LaunchRecord), numbered for another field."""
-
-    id: int
-    sms_destination: str | None
-    sms_problem: str | None
-    expiration_date: object
-    on_dnc: bool
-    fields: object
 
 
 # --- leaving the cadence, finishing ---------------------------------------------------------

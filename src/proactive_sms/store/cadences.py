@@ -174,6 +174,13 @@ def insert_step_message(conn: Connection, skill_id: int, decision: Decision, ste
     return row[0] if row else None
 
 
+def record_numbers(conn: Connection, record_id: int) -> tuple[str | None, str | None]:
+    """(PhoneNumber, the SMS-capable number) of a record."""
+    row = conn.execute(select(calling_record.c.phone, calling_record.c.sms_destination)
+                       .where(calling_record.c.id == record_id)).one()
+    return row.phone, row.sms_destination
+
+
 def step_has_texted(conn: Connection, skill_id: int, step: int, destination: str) -> bool:
     """Whether this step of the skill already texted the number (the duplicate rule)."""
     return conn.scalar(select(message.c.id).where(
