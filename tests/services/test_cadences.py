@@ -277,3 +277,13 @@ def test_an_sms_step_can_text_phone_number_or_a_custom_field(engine, bu, clock, 
         (1, None, "no_mobile_number"), (2, None, "no_mobile_number"),  # empty; a landline
         (1, None, "invalid_number"), (2, "+12122000002", None),
     ]
+
+
+def test_a_dnc_disposition_ends_the_record_and_puts_the_number_on_the_dnc_list(engine, bu,
+                                                                               clock, tmp_path):
+    agent_skill(engine, bu, clock, tmp_path, [person(0), person(1)])
+    cadences.next_attempts(engine, bu, clock, "sales", 10)
+    (result,) = report(engine, bu, clock, ("C000000", 1, 1, "dnc", "asked not to be called"))
+    assert result.position.done_reason == "dnc"
+    assert administration.dnc_check(engine, bu, "+12122000000") == ["default"]
+    assert administration.dnc_check(engine, bu, "+12122000001") == []

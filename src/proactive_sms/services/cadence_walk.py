@@ -4,6 +4,7 @@ the dispatcher), and store where the record ends up."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -45,6 +46,18 @@ class Walker:
 
     def on_dnc(self, number: str) -> bool:
         return dnc.is_on_list(self.conn, self.dnc_list_id, number)
+
+    def numbers_on_dnc(self, numbers: Iterable[str]) -> set[str]:
+        return dnc.numbers_on_list(self.conn, self.dnc_list_id, numbers)
+
+    def put_on_dnc(self, record_id: int, step: model.Step, note: str) -> None:
+        """The customer told the agent not to contact them: the number called goes on the
+        code's DNC list (so no text of any skill reaches it either)."""
+        voice, sms, fields = cadences.record_contact(self.conn, record_id)
+        number = call_number(step.destination, voice, sms, calling_lists.decode_fields(fields),
+                             self.region)
+        if number:
+            dnc.add_numbers(self.conn, self.dnc_list_id, [number], "api", note, self.now)
 
     def record_outcome(self, record_id: int, position: Position, outcome: str,
                        detail: str | None) -> Moved:
@@ -98,7 +111,7 @@ class Walker:
         """The record with its SMS number taken from another field: PhoneNumber only when the
         list says it is the SMS-capable number; a custom field as written in the list."""
         if destination.casefold() == model.PHONE.casefold():
-            voice, sms = cadences.record_numbers(self.conn, record.id)
+            voice, sms, _ = cadences.record_contact(self.conn, record.id)
             number = voice if voice == sms else None
             problem = None if number else SkipReason.NO_MOBILE_NUMBER.value
         else:
@@ -134,3 +147,15 @@ class _StepRecord:
     expiration_date: object
     on_dnc: bool
     fields: object
+
+
+def call_number(destination: str, record_phone: str | None, sms_destination: str | None,
+                fields: dict, region: str) -> str | None:
+    """The number a step's destination field names for a record (E.164), or None."""
+    key = destination.casefold()
+    if key == model.PHONE.casefold():
+        return record_phone
+    if key == model.SMS_PHONE.casefold():
+        return sms_destination
+    raw = next((v for k, v in fields.items() if k.casefold() == key), None)
+    return phone.normalize(raw, region).e164 if raw else None

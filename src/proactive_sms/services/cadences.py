@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain import cadence as model
-from proactive_sms.domain import phone, template
+from proactive_sms.domain import template
 from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
 from proactive_sms.domain.clock import Clock
-from proactive_sms.services.cadence_walk import Walker
+from proactive_sms.services.cadence_walk import Walker, call_number
 from proactive_sms.services.launching import LaunchError, LaunchSummary
 from proactive_sms.store import cadences, calling_lists, outbox, skills
 from proactive_sms.store import templates as template_store
@@ -169,39 +169,31 @@ def next_attempts(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: st
             rows = cadences.due(conn, skill.id, now, limit - len(attempts), seen)
             if not rows:
                 break
+            numbers = {}
             for row in rows:
                 seen.append(row.record_id)
-                step = steps.step(row.step)
-                fields = calling_lists.decode_fields(row.fields)
-                number = _number(step.destination, row.phone, row.sms_destination, fields,
-                                 bu.default_region)
+                numbers[row.record_id] = call_number(
+                    steps.step(row.step).destination, row.phone, row.sms_destination,
+                    calling_lists.decode_fields(row.fields), bu.default_region)
+            on_dnc = walker.numbers_on_dnc(n for n in numbers.values() if n)
+            for row in rows:
+                number = numbers[row.record_id]
                 position = Position(row.step, row.attempts, now)
                 if number is None:  # nothing to call: the cadence moves on
                     walker.record_outcome(row.record_id, position, model.SKIPPED,
-                                          f"no number in {step.destination}")
-                elif walker.on_dnc(number):
+                                          f"no number in {steps.step(row.step).destination}")
+                elif number in on_dnc:
                     walker.record_outcome(row.record_id, position, model.DNC,
                                           "on the DNC list")
                 else:
                     attempts.append(Attempt(row.external_id, row.step, row.attempts + 1,
-                                            number, fields))
+                                            number, calling_lists.decode_fields(row.fields)))
             handed = {a.external_id for a in attempts}
             cadences.hand_out(conn, skill.id,
                               [r.record_id for r in rows if r.external_id in handed],
                               now + CALL_LEASE)
         _finish_if_ended(conn, skill.id, now)
         return attempts
-
-
-def _number(destination: str, record_phone: str | None, sms_destination: str | None,
-            fields: dict, region: str) -> str | None:
-    key = destination.casefold()
-    if key == model.PHONE.casefold():
-        return record_phone
-    if key == model.SMS_PHONE.casefold():
-        return sms_destination
-    raw = next((v for k, v in fields.items() if k.casefold() == key), None)
-    return phone.normalize(raw, region).e164 if raw else None
 
 
 @dataclass(frozen=True)
@@ -232,11 +224,12 @@ def report_outcomes(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: 
     same outcome answers `already_reported` and changes nothing."""
     with engine.connect() as conn:
         skill = agent_skill(conn, bu, skill_name)
+        steps = load(conn, skill)
     results: list[OutcomeResult | OutcomeRefused] = []
     for item in items:
         try:
             with engine.begin() as conn:
-                results.append(_take(conn, skills.skill_by_id(conn, skill.id), item,
+                results.append(_take(conn, skills.skill_by_id(conn, skill.id), steps, item,
                                      clock.now()))
         except OutcomeRefused as refused:
             results.append(refused)
@@ -245,10 +238,11 @@ def report_outcomes(engine: Engine, bu: BusinessUnit, clock: Clock, skill_name: 
     return results
 
 
-def _take(conn: Connection, skill: Skill, item: OutcomeIn, now: datetime) -> OutcomeResult:
-    if skill.status not in (SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.FINISHED):
+def _take(conn: Connection, skill: Skill, steps: Cadence | None, item: OutcomeIn,
+          now: datetime) -> OutcomeResult:
+    if steps is None or skill.status not in (SkillStatus.RUNNING, SkillStatus.PAUSED,
+                                             SkillStatus.FINISHED):
         raise OutcomeRefused(409, "skill", f"skill '{skill.name}' is {skill.status.value}")
-    steps = load(conn, skill)
     if item.outcome not in steps.outcomes:
         raise OutcomeRefused(422, "outcome", f"'{item.outcome}' is not a call outcome "
                              f"({', '.join(sorted(steps.outcomes))})")
@@ -276,6 +270,9 @@ def _take(conn: Connection, skill: Skill, item: OutcomeIn, now: datetime) -> Out
                              item.outcome, item.note, now)
         return OutcomeResult(item.external_id, item.step, item.attempt, item.outcome, "done",
                              position)
+    if item.outcome == model.DNC:
+        walker.put_on_dnc(found.record_id, steps.step(item.step),
+                          f"dialer: skill {skill.name}, record {item.external_id}")
     moved = walker.record_outcome(found.record_id, position, item.outcome, item.note)
     return OutcomeResult(item.external_id, item.step, item.attempt, item.outcome, moved.how,
                          moved.position, moved.texted > 0, moved.skip_reason)

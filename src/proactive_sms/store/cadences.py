@@ -174,11 +174,12 @@ def insert_step_message(conn: Connection, skill_id: int, decision: Decision, ste
     return row[0] if row else None
 
 
-def record_numbers(conn: Connection, record_id: int) -> tuple[str | None, str | None]:
-    """(PhoneNumber, the SMS-capable number) of a record."""
-    row = conn.execute(select(calling_record.c.phone, calling_record.c.sms_destination)
+def record_contact(conn: Connection, record_id: int) -> tuple[str | None, str | None, dict]:
+    """(PhoneNumber, the SMS-capable number, the fields) of a record."""
+    row = conn.execute(select(calling_record.c.phone, calling_record.c.sms_destination,
+                              calling_record.c.fields)
                        .where(calling_record.c.id == record_id)).one()
-    return row.phone, row.sms_destination
+    return row.phone, row.sms_destination, row.fields or {}
 
 
 def step_has_texted(conn: Connection, skill_id: int, step: int, destination: str) -> bool:
