@@ -287,3 +287,28 @@ def test_a_dnc_disposition_ends_the_record_and_puts_the_number_on_the_dnc_list(e
     assert result.position.done_reason == "dnc"
     assert administration.dnc_check(engine, bu, "+12122000000") == ["default"]
     assert administration.dnc_check(engine, bu, "+12122000001") == []
+
+
+def test_the_dispatcher_finishes_an_agent_skill_only_when_its_cadence_has_ended(engine, bu,
+                                                                                clock, tmp_path):
+    from proactive_sms.services.dispatch import Dispatcher
+    from proactive_sms.store import skills as skill_store
+
+    skill = agent_skill(engine, bu, clock, tmp_path, [person(0)])
+    dispatcher = Dispatcher(engine, clock)
+    dispatcher.lanes = {skill.registration_id: None}  # as if it dispatched the skill's code
+
+    def finish() -> SkillStatus:
+        with engine.begin() as conn:
+            running = skill_store.list_skills(conn, statuses=[SkillStatus.RUNNING])
+            dispatcher._finish_done(conn, running, clock.now())
+            return skill_store.skill_by_id(conn, skill.id).status
+
+    assert finish() is SkillStatus.RUNNING  # no text to send, but a record in its cadence
+    cadences.next_attempts(engine, bu, clock, "sales", 10)
+    report(engine, bu, clock, ("C000000", 1, 1, "answering_machine"))
+    assert finish() is SkillStatus.RUNNING  # cadence ended, its text still to send
+    with engine.begin() as conn:
+        conn.execute(message.update().where(message.c.skill_id == skill.id)
+                     .values(state="delivered"))
+    assert finish() is SkillStatus.FINISHED
