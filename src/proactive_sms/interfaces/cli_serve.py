@@ -24,18 +24,22 @@ def serve_command(
                                      help="API only: dispatch workers run elsewhere."),
     worker_id: str = typer.Option(None, "--worker-id", envvar="PSMS_WORKER_ID",
                                   help="Stable dispatcher name (see psms dispatch)."),
+    metrics_token: str = typer.Option(
+        None, "--metrics-token", envvar="PSMS_METRICS_TOKEN",
+        help="Ask for this bearer token at /metrics (default: open, codes and counts only)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Serve the API (OpenAPI at /docs) and send texts; stops on Ctrl-C/SIGTERM."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(host, port, not no_dispatch, worker_id))
+    asyncio.run(_serve(host, port, not no_dispatch, worker_id, metrics_token))
 
 
-async def _serve(host: str, port: int, dispatch: bool, worker_id: str | None) -> None:
+async def _serve(host: str, port: int, dispatch: bool, worker_id: str | None,
+                 metrics_token: str | None) -> None:
     engine = ctx.engine()
-    config = uvicorn.Config(create_app(engine, ctx.clock), host=host, port=port,
-                            log_level="info", lifespan="off")
+    app = create_app(engine, ctx.clock, metrics_token=metrics_token)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="off")
     server = _Server(config)
     if not dispatch:
         await server.serve()

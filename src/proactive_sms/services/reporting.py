@@ -61,7 +61,10 @@ class Report:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    if moment is None:
+        return None
+    # SQLite gives back naive UTC: say the zone, as PostgreSQL's values do.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def skill_report(engine: Engine, bu: BusinessUnit, skill_name: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock, SystemClock
@@ -13,15 +13,20 @@ from proactive_sms.interfaces.api import (
     campaigns,
     dnc,
     errors,
+    metrics,
     registrations,
     skills,
     templates,
 )
 from proactive_sms.interfaces.api.idempotency import IdempotencyCache
+from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
+from proactive_sms.services import metrics as services_metrics
 
 
-def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
-    """The API over one store; the clock is a seam for tests (a ManualClock)."""
+def create_app(engine: Engine, clock: Clock | None = None, *,
+               metrics_token: str | None = None) -> FastAPI:
+    """The API over one store; the clock is a seam for tests (a ManualClock). With a
+    `metrics_token`, /metrics asks for it as a bearer token."""
     app = FastAPI(title="Proactive SMS", version="1",
                   description="The outbound SMS channel of a contact-center dialer. Every "
                               "request carries an API key of one business unit and sees only "
@@ -30,12 +35,18 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     app.state.idempotency = IdempotencyCache()
+    app.state.metrics_token = metrics_token
     errors.install(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses={503: errors.PROBLEM_SCHEMA})
     def healthz() -> dict[str, str]:
-        """Liveness: the process answers (no key needed)."""
+        """The process answers and its database too (no key needed)."""
+        problem = services_metrics.database_problem(engine)
+        if problem:
+            raise errors.Problem(503, "unavailable", "The database does not answer", problem)
         return {"status": "ok"}
+
+    app.include_router(metrics.router)
 
     routers = [
         registrations.router,
@@ -51,5 +62,6 @@ def create_app(engine: Engine, clock: Clock | None = None) -> FastAPI:
         cadences.router,  # cadences
     ]
     for router in routers:
-        app.include_router(router, prefix="/v1", responses=errors.PROBLEMS)
+        app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
+                           dependencies=[Depends(refuse_unstorable_text)])
     return app

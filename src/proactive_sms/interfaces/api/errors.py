@@ -13,7 +13,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from proactive_sms.domain.template import TemplateError
 from proactive_sms.services.administration import InvalidRequest
@@ -92,7 +94,23 @@ def _from_exception(exc: Exception) -> Problem:
                            str(exc), [field_error("status", str(exc))])
         case InvalidRequest():
             return invalid(None, str(exc))
+        case DataError():
+            # The database refused a value (longer than its column, out of range): the
+            # transaction was rolled back, so nothing of the request was written.
+            return invalid(None, "a value is too long or out of range for the database: "
+                                 + str(exc.orig).splitlines()[0])
     raise TypeError(f"no problem for {type(exc).__name__}")  # pragma: no cover
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the path: Starlette's 405 names only those of the first route that
+    matched it, while GET and POST of one path are often two routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
@@ -112,7 +130,7 @@ def install(app: FastAPI) -> None:
         return problem_response(_from_exception(exc))
 
     for kind in (Problem, NotFound, AlreadyExists, TemplateError, ImportRefused, LaunchError,
-                 LifecycleError, InvalidRequest):
+                 LifecycleError, InvalidRequest, DataError):
         app.add_exception_handler(kind, on_error)
 
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -122,11 +140,16 @@ def install(app: FastAPI) -> None:
                                         detail, errors))
 
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own answers: 400 for a body it cannot parse (not UTF-8, broken form), 404
+        # for an unknown path, 405 for a method the path does not have.
+        errors = [field_error("body", str(exc.detail))] if exc.status_code == 400 else []
         problem = Problem(exc.status_code, "http-" + str(exc.status_code), str(exc.detail),
-                          str(exc.detail))
+                          str(exc.detail), errors)
         response = problem_response(problem)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     app.add_exception_handler(RequestValidationError, on_validation)
@@ -146,4 +169,4 @@ PROBLEM_SCHEMA = {
                 "line": {"type": "integer"}}}},
         }}}},
 }
-PROBLEMS = {status: PROBLEM_SCHEMA for status in (401, 404, 409, 422)}
+PROBLEMS = {status: PROBLEM_SCHEMA for status in (400, 401, 404, 409, 422)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
@@ -65,8 +65,13 @@ class SkillOut(BaseModel):
         return cls(name=skill.name, kind=skill.kind, status=skill.status.value,
                    max_segments=skill.max_segments,
                    pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
-                   created_at=skill.created_at, started_at=skill.started_at,
-                   finished_at=skill.finished_at)
+                   created_at=_utc(skill.created_at), started_at=_utc(skill.started_at),
+                   finished_at=_utc(skill.finished_at))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive UTC; the API always says the zone (RFC 3339 date-time)."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 class StartIn(BaseModel):
