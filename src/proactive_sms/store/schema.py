@@ -298,6 +298,7 @@ conversation = Table(
     Column("unanswered_since", DateTime(timezone=True), nullable=True),
     Column("first_answer_at", DateTime(timezone=True), nullable=True),
     Index("ix_conversation_open", "registration_id", "phone", "status"),
+    Index("ix_conversation_skill_status", "skill_id", "status"),  # those waiting for agents
 )
 
 inbound_message = Table(

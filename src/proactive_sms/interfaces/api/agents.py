@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from proactive_sms.domain.phone import mask
 from proactive_sms.interfaces.api.auth import CurrentBu
@@ -27,14 +27,21 @@ router = APIRouter(tags=["agents"])
 
 AvailabilityValue = Literal["available", "away", "offline"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as a bad value, not a 500
 AgentName = Annotated[str, Path(min_length=1, max_length=100, pattern=NAME_PATTERN,
                                 description="The agent's name.")]
-SkillName = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_NUL)]
+SkillName = Annotated[str, Path(min_length=1, max_length=200)]
 ConversationId = Annotated[int, Path(ge=1, le=2**62, description="The conversation's id.")]
 Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the page "
                                                                  "before.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
+
+
+# Every moment the API gives says its zone (RFC 3339), whichever database it came from.
+Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
 @contextlib.contextmanager
@@ -74,13 +81,13 @@ class AgentIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
                       description="Letters, digits, '.', '_' or '-'; unique in the BU.")
     display_name: str | None = Field(None, min_length=1, max_length=200,
-                                     pattern=r"^[^\x00]*[^\x00\s][^\x00]*$",
+                                     pattern=r"\S",
                                      description="Shown to supervisors (default: the name).")
     availability: AvailabilityValue = Field("offline", description="New agents take nothing "
                                                                    "until available.")
     max_open_conversations: int | None = Field(None, ge=1, le=10_000,
                                                description="None: no limit.")
-    skills: list[Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]] = Field(
+    skills: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=100,
                               description="Skills whose replies they answer.")
 
@@ -92,7 +99,7 @@ class AgentOut(BaseModel):
     max_open_conversations: int | None
     skills: list[str]
     open_conversations: int
-    created_at: datetime
+    created_at: Moment
 
     @classmethod
     def of(cls, view: AgentView) -> AgentOut:
@@ -123,13 +130,13 @@ class ConversationOut(BaseModel):
     customer: str = Field(description="The customer's number, masked.")
     status: str
     agent: str | None = Field(description="The agent who has it (null: waiting for one).")
-    assigned_at: datetime | None
-    opened_at: datetime
-    last_inbound_at: datetime
-    unanswered_since: datetime | None = Field(description="The customer's first unanswered "
+    assigned_at: Moment | None
+    opened_at: Moment
+    last_inbound_at: Moment
+    unanswered_since: Moment | None = Field(description="The customer's first unanswered "
                                                           "text (null: answered).")
     waiting_s: float | None = Field(description="How long that text has waited, in seconds.")
-    first_answer_at: datetime | None
+    first_answer_at: Moment | None
 
     @classmethod
     def of(cls, entry: QueueEntry) -> ConversationOut:
@@ -147,7 +154,7 @@ class ConversationPage(BaseModel):
 
 
 class AnswerIn(BaseModel):
-    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS, pattern=NO_NUL)
+    text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS)
 
 
 class AnswerOut(BaseModel):
@@ -156,7 +163,7 @@ class AnswerOut(BaseModel):
 
 
 class AssignmentIn(BaseModel):
-    agent: str = Field(min_length=1, max_length=100, pattern=NO_NUL,
+    agent: str = Field(min_length=1, max_length=100,
                        description="An agent of the BU who is available or away.")
 
 
@@ -280,7 +287,7 @@ class AgentFiguresOut(BaseModel):
 
 
 class AgentReportOut(BaseModel):
-    since: datetime | None
+    since: Moment | None
     conversations: int = Field(description="Opened in the period.")
     answered: int
     unanswered: int

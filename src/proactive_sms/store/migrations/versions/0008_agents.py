@@ -30,6 +30,7 @@ def upgrade() -> None:
     op.execute("UPDATE conversation SET first_answer_at = (SELECT MIN(m.created_at) "
                "FROM message m WHERE m.conversation_id = conversation.id "
                "AND m.kind = 'agent_reply')")
+    op.create_index("ix_conversation_skill_status", "conversation", ["skill_id", "status"])
 
     op.create_table(
         "agent",
@@ -95,6 +96,7 @@ def downgrade() -> None:
     op.drop_table("conversation_assignment")
     op.drop_table("agent_skill")
     op.drop_table("agent")
+    op.drop_index("ix_conversation_skill_status", table_name="conversation")
     with op.batch_alter_table("conversation") as batch_op:
         batch_op.drop_column("first_answer_at")
         batch_op.drop_column("unanswered_since")
