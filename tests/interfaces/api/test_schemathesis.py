@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from sqlalchemy import create_engine
 
 from proactive_sms.interfaces.api.app import create_app
-from proactive_sms.services import administration, api_keys, launching
+from proactive_sms.services import administration, api_keys, cadences, launching
 from tests.factories import import_people, registration
 from tests.services.dispatch_world import DaytimeClock
 
@@ -30,7 +30,7 @@ SEEDED_PATHS = {
     "registrations": [{"code": "55501"}],
     "calling-lists": [{"name": "people"}],
     "templates": [{"name": "tip"}],
-    "skills": [{"name": "draft"}, {"name": "running"}],
+    "skills": [{"name": "draft"}, {"name": "running"}, {"name": "sales", "external_id": "C000001"}],
     "campaigns": [{"name": "weekly"}],
     "dnc": [{"number": "+12125550100"}],
 }
@@ -53,6 +53,13 @@ def _seed(engine, clock, tmp_path) -> dict[str, str]:
                                           campaign="weekly")
     launching.start_skill(engine, running.id, clock, message_text="A bonus shift is open.")
     administration.dnc_add(engine, bu, clock, ["+12125550100"], None, source="manual")
+    # An agent skill with a cadence, started: the dialer's endpoints reach a real one.
+    sales = administration.create_skill(engine, bu, clock, name="sales", registration="55501",
+                                        calling_list="people", kind="agent")
+    cadences.define(engine, bu, clock, "sales", {"steps": [
+        {"channel": "voice", "max_attempts": 2},
+        {"channel": "sms", "after": ["answering_machine"], "template": "tip"}]})
+    launching.start_skill(engine, sales.id, clock)
     return {"Authorization": "Bearer " + api_keys.create(engine, bu, clock, "fuzz").secret}
 
 

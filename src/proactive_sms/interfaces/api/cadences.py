@@ -8,7 +8,7 @@ handed out again, and an outcome reported for it answers `done` with the reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -145,8 +145,14 @@ class PositionOut(BaseModel):
     done_reason: str | None
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive UTC: answered with its zone, as the schema says."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
 def _position_out(position: Position) -> PositionOut:
-    return PositionOut(step=position.step, attempts=position.attempts, due_at=position.due_at,
+    return PositionOut(step=position.step, attempts=position.attempts,
+                       due_at=_utc(position.due_at),
                        done=position.done, done_reason=position.done_reason)
 
 
@@ -219,7 +225,7 @@ def record_status(name: str, external_id: str, bu: CurrentBu, engine: EngineDep,
     except CadenceError as exc:
         raise _invalid_cadence(exc) from exc
     return RecordOut(external_id=external_id, record=_position_out(status.position),
-                     done_at=status.done_at, in_call=status.in_call)
+                     done_at=_utc(status.done_at), in_call=status.in_call)
 
 
 @router.get("/{name}/cadence/report")
