@@ -135,8 +135,9 @@ def test_a_reply_on_sms_messaging_opens_a_conversation_for_the_skill(engine, bu,
     (open_one,) = conversations.inbox(engine, bu)
     assert open_one.skill_id == skill.id and open_one.waiting_since is not None
     found, history = conversations.history(engine, bu, open_one.id)
-    assert [e.direction for e in history] == ["in", "in", "in", "out"]  # + the confirmation
-    assert history[2].note == "opt_out"
+    # The skill's text they answered, their three texts, and the opt-out confirmation.
+    assert [e.direction for e in history] == ["out", "in", "in", "in", "out"]
+    assert history[0].text == "Hi Ann3" and history[3].note == "opt_out"
 
 
 def test_a_reply_on_external_is_stored_and_counted_not_routed(engine, bu, clock, tmp_path,

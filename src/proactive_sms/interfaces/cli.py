@@ -22,6 +22,7 @@ from proactive_sms.interfaces.cli_apikeys import app as apikey_app
 from proactive_sms.interfaces.cli_cadences import app as cadence_app
 from proactive_sms.interfaces.cli_cadences import dialer_sim_command
 from proactive_sms.interfaces.cli_serve import serve_command
+from proactive_sms.interfaces.cli_webhooks import app as webhook_app
 from proactive_sms.services import administration, reporting
 from proactive_sms.store import engine as store_engine
 
@@ -38,7 +39,7 @@ app.add_typer(cli_inbox.inbox_app, name="inbox")
 app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
 app.command("serve")(serve_command)
-# webhooks
+app.add_typer(webhook_app, name="webhook")
 
 # agents
 from proactive_sms.interfaces.cli_agents import app as agent_app  # noqa: E402 (kept in its mark)

@@ -10,6 +10,7 @@ import typer
 
 from proactive_sms.interfaces import cli_context as ctx
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
+from proactive_sms.services.webhook_sender import WebhookSender
 
 
 @ctx.handle_errors
@@ -37,5 +38,16 @@ async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None) ->
         loop.add_signal_handler(sig, stop.set)
     ctx.console.print(f"dispatcher {dispatcher.worker_id} running "
                       f"({'until idle' if until_idle else 'Ctrl-C to stop'})")
-    await dispatcher.run(stop, until_idle=until_idle, receipt_grace_s=receipt_grace)
+    # Webhook deliveries beside the dispatcher; with --until-idle, what is due when the texts
+    # are done is sent before the command ends (retries of failures wait for the next run).
+    hooks_stop = asyncio.Event()
+    hooks = asyncio.create_task(WebhookSender(dispatcher.engine, ctx.clock).run(hooks_stop),
+                                name="webhooks")
+    try:
+        await dispatcher.run(stop, until_idle=until_idle, receipt_grace_s=receipt_grace)
+    finally:
+        hooks_stop.set()
+        await hooks
+    if until_idle:  # the last texts' events are due now: sent before the command ends
+        await WebhookSender(dispatcher.engine, ctx.clock).drain()
     ctx.console.print("dispatcher stopped")

@@ -14,6 +14,7 @@ import uvicorn
 from proactive_sms.interfaces import cli_context as ctx
 from proactive_sms.interfaces.api.app import create_app
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
+from proactive_sms.services.webhook_sender import WebhookSender
 
 
 @ctx.handle_errors
@@ -41,6 +42,20 @@ async def _serve(host: str, port: int, dispatch: bool, worker_id: str | None,
     app = create_app(engine, ctx.clock, metrics_token=metrics_token)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="off")
     server = _Server(config)
+    # Webhook deliveries run here whatever --no-dispatch says: the API's events need a sender,
+    # and several senders share the work safely.
+    hooks_stop = asyncio.Event()
+    hooks = asyncio.create_task(WebhookSender(engine, ctx.clock).run(hooks_stop),
+                                name="webhooks")
+    try:
+        await _serve_with(server, engine, dispatch, worker_id)
+    finally:
+        hooks_stop.set()
+        await hooks
+
+
+async def _serve_with(server: uvicorn.Server, engine, dispatch: bool,
+                      worker_id: str | None) -> None:
     if not dispatch:
         await server.serve()
         return

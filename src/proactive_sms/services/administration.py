@@ -13,6 +13,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.store import dnc, registrations, skills, tenancy
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.calling_lists import find_list
+from proactive_sms.store.errors import AlreadyExists, NotFound
 from proactive_sms.store.tenancy import BusinessUnit
 
 REGISTRATION_KINDS = ("long", "short", "toll_free")
@@ -43,15 +44,33 @@ def business_unit(engine: Engine, name: str | None = None) -> BusinessUnit:
 
 
 def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, host: str,
-                   port: int, system_id: str, password: str,
-                   window_size: int = 10) -> registrations.CarrierConnection:
+                   port: int, system_id: str, password: str, window_size: int = 10,
+                   replace: bool = True) -> registrations.CarrierConnection:
+    """Add the tenant's connection of that name, or (with `replace`) update it."""
     if not 1 <= window_size <= 1000:
         raise InvalidRequest(f"window size must be 1..1000, got {window_size}")
     if len(system_id) > 15 or len(password) > 8:
         raise InvalidRequest("SMPP allows a system_id of 15 and a password of 8 characters")
     with engine.begin() as conn:
+        if not replace and _connection_exists(conn, bu, name):
+            raise AlreadyExists("carrier connection", name)
         return registrations.upsert_connection(conn, bu.tenant_id, name, host, port, system_id,
                                                password, window_size, clock.now())
+
+
+def _connection_exists(conn, bu: BusinessUnit, name: str) -> bool:
+    try:
+        registrations.find_connection(conn, bu.tenant_id, name)
+    except NotFound:
+        return False
+    return True
+
+
+def find_connection(engine: Engine, bu: BusinessUnit,
+                    name: str) -> registrations.CarrierConnection:
+    """A carrier connection of the BU's tenant (connections belong to the tenant)."""
+    with engine.connect() as conn:
+        return registrations.find_connection(conn, bu.tenant_id, name)
 
 
 def add_registration(engine: Engine, bu: BusinessUnit, clock: Clock, *, code: str, kind: str,

@@ -18,6 +18,7 @@ from proactive_sms.domain import cadence as model
 from proactive_sms.domain import template
 from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
 from proactive_sms.domain.clock import Clock
+from proactive_sms.services import webhook_emitters
 from proactive_sms.services.cadence_walk import Walker, call_number
 from proactive_sms.services.launching import LaunchError, LaunchSummary
 from proactive_sms.store import cadences, calling_lists, outbox, skills
@@ -297,7 +298,8 @@ def _finish_if_ended(conn: Connection, skill_id: int, now: datetime) -> None:
     left to send."""
     if cadences.open_by_skill(conn, [skill_id]) or outbox.unsettled_by_skill(conn, [skill_id]):
         return
-    skills.change_status(conn, skill_id, SkillStatus.FINISHED, [SkillStatus.RUNNING], now)
+    if skills.change_status(conn, skill_id, SkillStatus.FINISHED, [SkillStatus.RUNNING], now):
+        webhook_emitters.skill_finished(conn, skill_id, now)
 
 
 @dataclass(frozen=True)

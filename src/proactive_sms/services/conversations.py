@@ -12,6 +12,7 @@ from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.services import assignment
 from proactive_sms.store import conversations, inbound, registrations, system_texts
 from proactive_sms.store.conversations import Conversation
+from proactive_sms.store.errors import NotFound
 from proactive_sms.store.tenancy import BusinessUnit
 
 
@@ -35,8 +36,8 @@ def inbox(engine: Engine, bu: BusinessUnit, skill_id: int | None = None,
 
 def _get(conn, bu: BusinessUnit, conversation_id: int) -> Conversation:
     found = conversations.get_in_bu(conn, conversation_id, bu.id)
-    if found is None:
-        raise ConversationError(f"no conversation #{conversation_id} in business unit {bu.name}")
+    if found is None:  # another BU's conversation is as absent as one that never was
+        raise NotFound("conversation", conversation_id)
     return found
 
 
@@ -48,7 +49,8 @@ def history(engine: Engine, bu: BusinessUnit,
                    for i in inbound.for_conversation(conn, conversation_id)]
         entries += [HistoryEntry(m.created_at, "out", m.body or "", f"{m.kind} {m.state}")
                     for m in conversations.outbound_texts(conn, conversation_id, found.phone,
-                                                          found.registration_id)]
+                                                          found.registration_id,
+                                                          found.skill_id)]
     return found, sorted(entries, key=lambda e: (_naive(e.at), e.direction))
 
 

@@ -38,6 +38,7 @@ from proactive_sms.domain.send_timing import (
     Verdict,
     decide_send,
 )
+from proactive_sms.services import webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import InboundService
@@ -310,9 +311,10 @@ class Dispatcher:
         in_cadence = cadences.open_by_skill(conn, [s.id for s in running
                                                    if s.id in ours and s.kind == "agent"])
         for skill_id in ours:
-            if not unsettled.get(skill_id) and not in_cadence.get(skill_id):
-                skills.change_status(conn, skill_id, SkillStatus.FINISHED,
-                                     [SkillStatus.RUNNING], now)
+            if (not unsettled.get(skill_id) and not in_cadence.get(skill_id)
+                    and skills.change_status(conn, skill_id, SkillStatus.FINISHED,
+                                             [SkillStatus.RUNNING], now)):
+                webhook_emitters.skill_finished(conn, skill_id, now)
 
     def _rate(self, reg: Registration, running: Sequence[skills.Skill]) -> float:
         if self.options.limits_lifted:

@@ -61,7 +61,7 @@ def import_calling_list(
     raw = path.open("rb")
     try:
         total_bytes = path.stat().st_size
-        delimiter = _check_file(raw, path)
+        delimiter = check_file(raw, path)
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=delimiter)
         try:
@@ -83,7 +83,7 @@ def import_calling_list(
         seen_ids: dict[str, int] = {}
         batch: list[ParsedRecord] = []
         try:
-            for line, row in _rows(reader):
+            for line, row in csv_rows(reader):
                 summary.rows_read += 1
                 result = _parse(parser, line, row)
                 if isinstance(result, ParsedRecord):
@@ -122,7 +122,7 @@ def import_calling_list(
         raw.close()
 
 
-def _check_file(raw, path: Path) -> str:
+def check_file(raw, path: Path) -> str:
     """Refuse what cannot be a calling list; return the delimiter of the header line."""
     head = raw.read(_SNIFF_BYTES)
     raw.seek(0)
@@ -144,7 +144,7 @@ def _check_file(raw, path: Path) -> str:
     return "\t" if first_line.count(b"\t") > first_line.count(b",") else ","
 
 
-def _rows(reader) -> Iterator[tuple[int, list[str] | None]]:
+def csv_rows(reader) -> Iterator[tuple[int, list[str] | None]]:
     """Each row with the line it starts on; None for a row the CSV reader cannot read."""
     while True:
         start = reader.line_num + 1

@@ -22,7 +22,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.keywords import InboundClass, KeywordSet, classify
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.domain.phone import mask
-from proactive_sms.services import assignment, cadences
+from proactive_sms.services import assignment, cadences, webhook_emitters
 from proactive_sms.store import conversations, dnc, inbound, registrations, system_texts, tenancy
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,10 @@ class InboundService:
                         mask(sender), text.recipient)
             return InboundOutcome(inbound_id, result.kind, None)
         outcome = self._act(conn, reg, sender, result.kind, inbound_id, text.text, attribution)
+        webhook_emitters.inbound_received(
+            conn, reg, inbound_id=inbound_id, sender=sender, text=text.text,
+            classification=result.kind.value, skill_id=attribution[0] if attribution else None,
+            conversation_id=outcome.conversation_id, now=now)
         return outcome
 
     def _act(self, conn: Connection, reg, sender: str, kind: InboundClass, inbound_id: int,
@@ -134,6 +138,10 @@ class InboundService:
             conversation_id = open_conversation.id  # keywords show in the history, not queued
         if conversation_id is not None:
             inbound.attach(conn, inbound_id, conversation_id)
+        if changed and kind in (InboundClass.OPT_OUT, InboundClass.OPT_IN):
+            webhook_emitters.opt_changed(conn, reg, opted_out=kind is InboundClass.OPT_OUT,
+                                         phone=sender, dnc_list_id=list_id,
+                                         inbound_id=inbound_id, now=now)
         return InboundOutcome(inbound_id, kind, reg.code, changed, confirmation, conversation_id)
 
     def _confirm(self, conn: Connection, registration_id: int, phone: str, body: str | None,

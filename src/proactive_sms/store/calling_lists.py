@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlalchemy import Column, Connection, Text, exists, func, null, select, type_coerce
 
 from proactive_sms.domain.calling_record import ParsedRecord
+from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.schema import calling_list, calling_record, dnc_entry
@@ -246,3 +247,22 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
         .order_by(calling_record.c.id)
         .limit(limit)
     ).all()  # type: ignore[return-value]  # rows with LaunchRecord's attributes
+
+
+def page_lists(conn: Connection, business_unit_id: int, after_id: int,
+               limit: int) -> paging.Page[CallingList]:
+    """The BU's calling lists after an id, in id order."""
+    query = select(calling_list).where(calling_list.c.business_unit_id == business_unit_id)
+    return paging.fetch(conn, query, calling_list.c.id, after_id, limit,
+                        lambda r: CallingList(r.id, r.business_unit_id, r.name, tuple(r.fields)))
+
+
+def page_records(conn: Connection, list_id: int, after_id: int,
+                 limit: int) -> paging.Page[StoredRecord]:
+    """A list's records after an id, in id order."""
+    query = select(calling_record).where(_in_list(list_id))
+    start = first_id(conn, list_id)  # see _in_list: start the walk at the list's first record
+    after = after_id if start is None else max(after_id, start - 1)
+    return paging.fetch(conn, query, calling_record.c.id, after, limit, lambda r: StoredRecord(
+        r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem, r.expiration_date,
+        r.time_zone, r.postal_code, decode_fields(r.fields)))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, or_, select, update
 
+from proactive_sms.store import paging
 from proactive_sms.store.schema import conversation, message, sms_registration
 
 
@@ -101,9 +102,25 @@ def close(conn: Connection, conversation_id: int, now: datetime) -> bool:
     ).values(status="closed", closed_at=now)).rowcount == 1
 
 
-def outbound_texts(conn: Connection, conversation_id: int, phone: str, registration_id: int):
-    """The texts we sent in this conversation (agent answers and system texts to the number)."""
-    return conn.execute(select(message).where(
-        or_(message.c.conversation_id == conversation_id,
-            (message.c.registration_id == registration_id) & (message.c.destination == phone)),
-    ).order_by(message.c.created_at)).all()
+def outbound_texts(conn: Connection, conversation_id: int, phone: str, registration_id: int,
+                   skill_id: int | None = None):
+    """The texts we sent in this conversation (agent answers and system texts to the number,
+    and the text of the skill they answered)."""
+    ours = or_(message.c.conversation_id == conversation_id,
+               (message.c.registration_id == registration_id) & (message.c.destination == phone))
+    if skill_id is not None:
+        ours = or_(ours, (message.c.skill_id == skill_id) & (message.c.destination == phone))
+    return conn.execute(select(message).where(ours).order_by(message.c.created_at)).all()
+
+
+def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
+         status: str | None = None, skill_id: int | None = None) -> paging.Page[Conversation]:
+    """The BU's conversations after an id, in id order, of one status or skill if asked."""
+    query = (select(conversation)
+             .where(conversation.c.registration_id.in_(select(sms_registration.c.id).where(
+                 sms_registration.c.business_unit_id == business_unit_id))))
+    if status is not None:
+        query = query.where(conversation.c.status == status)
+    if skill_id is not None:
+        query = query.where(conversation.c.skill_id == skill_id)
+    return paging.fetch(conn, query, conversation.c.id, after_id, limit, _conversation)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
+from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.schema import dnc_entry, dnc_list
@@ -110,3 +111,35 @@ def entries(conn: Connection, list_id: int) -> Iterator[DncEntry]:
     )
     for r in rows:
         yield DncEntry(r.phone, r.source, r.note, r.created_at)
+
+
+def page_lists(conn: Connection, tenant_id: int, after_id: int,
+               limit: int) -> paging.Page[DncList]:
+    """The tenant's DNC lists (default list and groups) after an id, in id order."""
+    query = select(dnc_list).where(dnc_list.c.tenant_id == tenant_id)
+    return paging.fetch(conn, query, dnc_list.c.id, after_id, limit,
+                        lambda r: DncList(r.id, r.tenant_id, r.name, r.is_default))
+
+
+def page_entries(conn: Connection, list_id: int, after_id: int,
+                 limit: int) -> paging.Page[DncEntry]:
+    """A DNC list's entries after an id, in id order (oldest first)."""
+    query = select(dnc_entry).where(dnc_entry.c.dnc_list_id == list_id)
+    return paging.fetch(conn, query, dnc_entry.c.id, after_id, limit,
+                        lambda r: DncEntry(r.phone, r.source, r.note, r.created_at))
+
+
+def add_entries(conn: Connection, list_id: int, entries: Iterable[tuple[str, str]], source: str,
+                now: datetime) -> int:
+    """Add (number, note) pairs; numbers already on the list stay as they were (the first note
+    of a number repeated in `entries` is kept). Returns how many are new."""
+    notes: dict[str, str] = {}
+    for phone, note in entries:
+        notes.setdefault(phone, note)
+    rows = [{"dnc_list_id": list_id, "phone": p, "source": source, "note": note,
+             "created_at": now} for p, note in notes.items()]
+    if not rows:
+        return 0
+    result = conn.execute(
+        insert(conn, dnc_entry).on_conflict_do_nothing().returning(dnc_entry.c.id), rows)
+    return len(result.all())

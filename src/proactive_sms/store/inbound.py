@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, update
 
 from proactive_sms.domain.message_states import MessageKind
+from proactive_sms.store import paging
 from proactive_sms.store.schema import inbound_message, message, skill, sms_registration
 
 
@@ -103,3 +104,37 @@ def for_conversation(conn: Connection, conversation_id: int) -> list[StoredInbou
                         .where(inbound_message.c.conversation_id == conversation_id)
                         .order_by(inbound_message.c.id))
     return [_stored(r) for r in rows]
+
+
+# --- the API's views of a BU's inbound texts ------------------------------------------------
+
+def _of_bu(business_unit_id: int):
+    """A text received on one of the BU's codes (texts to unknown codes belong to no BU)."""
+    return inbound_message.c.registration_id.in_(select(sms_registration.c.id).where(
+        sms_registration.c.business_unit_id == business_unit_id))
+
+
+def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
+         classification: str | None = None, sender: str | None = None,
+         skill_id: int | None = None, since: datetime | None = None,
+         review_state: str | None = None) -> paging.Page[StoredInbound]:
+    """The BU's inbound texts after an id, in id order, filtered as asked."""
+    query = select(inbound_message).where(_of_bu(business_unit_id))
+    if classification is not None:
+        query = query.where(inbound_message.c.classification == classification)
+    if sender is not None:
+        query = query.where(inbound_message.c.sender == sender)
+    if skill_id is not None:
+        query = query.where(inbound_message.c.skill_id == skill_id)
+    if since is not None:
+        query = query.where(inbound_message.c.received_at >= since)
+    if review_state is not None:
+        query = query.where(inbound_message.c.review_state == review_state)
+    return paging.fetch(conn, query, inbound_message.c.id, after_id, limit, _stored)
+
+
+def find_in_bu(conn: Connection, business_unit_id: int,
+               inbound_id: int) -> StoredInbound | None:
+    row = conn.execute(select(inbound_message).where(inbound_message.c.id == inbound_id,
+                                                     _of_bu(business_unit_id))).first()
+    return _stored(row) if row else None

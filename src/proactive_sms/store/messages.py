@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ClauseElement, Connection, bindparam, func, select, update
+from sqlalchemy import ClauseElement, Connection, bindparam, func, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState, allowed_sources
+from proactive_sms.store import paging, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
-from proactive_sms.store.schema import message
+from proactive_sms.store.schema import message, message_part, skill, sms_registration
 
 
 class Decision(NamedTuple):
@@ -127,6 +128,15 @@ def transition(conn: Connection, message_ids: Iterable[int], new: MessageState,
     if new in (MessageState.DELIVERED, MessageState.UNDELIVERABLE, MessageState.EXPIRED,
                MessageState.FAILED, MessageState.SKIPPED, MessageState.CANCELLED):
         values.setdefault("finished_at", now)
+    # message.status webhook events, in this transaction (None when no BU has a webhook).
+    moving = webhook_events.moving_messages(conn, ids, new)
+    moved = _transition(conn, ids, new, values)
+    if moving:
+        webhook_events.messages_moved(conn, moving, new, now, values)
+    return moved
+
+
+def _transition(conn: Connection, ids: list[int], new: MessageState, values: dict) -> int:
     if any(isinstance(v, ClauseElement) for v in values.values()):
         statement, params = _transition_statement(new, values), {}
     elif not is_postgres(conn):
@@ -258,3 +268,85 @@ def waiting(conn: Connection, skill_ids: Sequence[int],
                message.c.next_attempt_at > now)
     ).one()
     return int(row[0]), row[1]
+
+
+# --- the API's views of a BU's messages -----------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message row as stored (every column of `message`)."""
+
+    id: int
+    skill_id: int | None
+    record_id: int | None
+    kind: str
+    registration_id: int | None
+    priority: int
+    conversation_id: int | None
+    destination: str | None
+    body: str | None
+    encoding: str | None
+    segments: int
+    state: str
+    skip_reason: str | None
+    error_code: int | None
+    detail: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    submitted_at: datetime | None
+    sent_at: datetime | None
+    finished_at: datetime | None
+
+
+def _stored(row) -> StoredMessage:
+    return StoredMessage(**row._mapping)
+
+
+def _of_bu(business_unit_id: int):
+    """A message of the BU: a text of one of its skills, or a system text (confirmation, help
+    answer, agent reply) leaving from one of its codes."""
+    return or_(
+        message.c.skill_id.in_(select(skill.c.id).where(
+            skill.c.business_unit_id == business_unit_id)),
+        message.c.registration_id.in_(select(sms_registration.c.id).where(
+            sms_registration.c.business_unit_id == business_unit_id)))
+
+
+def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
+         skill_id: int | None = None, state: MessageState | None = None,
+         destination: str | None = None) -> paging.Page[StoredMessage]:
+    """The BU's messages after an id, in id order, filtered by skill, state and number."""
+    query = select(message).where(_of_bu(business_unit_id))
+    if skill_id is not None:
+        query = query.where(message.c.skill_id == skill_id)
+    if state is not None:
+        query = query.where(message.c.state == state.value)
+    if destination is not None:
+        query = query.where(message.c.destination == destination)
+    return paging.fetch(conn, query, message.c.id, after_id, limit, _stored)
+
+
+def find_in_bu(conn: Connection, business_unit_id: int,
+               message_id: int) -> StoredMessage | None:
+    """The message, or None when there is none of that id in the BU."""
+    row = conn.execute(select(message).where(message.c.id == message_id,
+                                             _of_bu(business_unit_id))).first()
+    return _stored(row) if row else None
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    part_no: int
+    carrier_message_id: str
+    receipt_state: str | None
+    receipt_error: int | None
+    receipt_at: datetime | None
+
+
+def parts(conn: Connection, message_id: int) -> list[StoredPart]:
+    """The message's parts as the carrier accepted them, with their receipts."""
+    rows = conn.execute(select(message_part).where(message_part.c.message_id == message_id)
+                        .order_by(message_part.c.part_no))
+    return [StoredPart(r.part_no, r.carrier_message_id, r.receipt_state, r.receipt_error,
+                       r.receipt_at) for r in rows]

@@ -20,7 +20,7 @@ from proactive_sms.domain.message_states import (
     SkipReason,
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
-from proactive_sms.store import dnc
+from proactive_sms.store import dnc, messages
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import calling_record, message, skill, transport_lease
 
@@ -256,9 +256,11 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
         pending = (message.c.id == item.id) & (message.c.state == MessageState.PENDING.value)
         if decision.verdict is Verdict.WAIT:
             values = {"next_attempt_at": decision.until, "detail": f"waiting: {decision.reason}"}
-        elif decision.verdict is Verdict.EXPIRE:
-            values = {"state": MessageState.EXPIRED.value, "finished_at": now,
-                      "detail": decision.reason}
+        elif decision.verdict is Verdict.EXPIRE:  # a final state: through transition() for
+            # its message.status webhook event
+            messages.transition(conn, [item.id], MessageState.EXPIRED, now,
+                                detail=decision.reason)
+            continue
         else:
             values = {"state": MessageState.SKIPPED.value, "finished_at": now,
                       "skip_reason": SkipReason.NO_TIME_ZONE.value, "detail": decision.reason}
@@ -299,13 +301,12 @@ def recover_submitting(conn: Connection, registration_id: int, now: datetime) ->
     """After a crash: texts left `submitting` may or may not have reached the carrier. They
     become `uncertain` and are never re-sent without a person's decision."""
     of_code = select(skill.c.id).where(skill.c.registration_id == registration_id)
-    return conn.execute(
-        update(message)
-        .where(message.c.state == MessageState.SUBMITTING.value,
-               message.c.skill_id.in_(of_code))
-        .values(state=MessageState.UNCERTAIN.value,
-                detail="the dispatcher stopped while this text was being submitted")
-    ).rowcount
+    left = list(conn.scalars(select(message.c.id).where(
+        message.c.state == MessageState.SUBMITTING.value, message.c.skill_id.in_(of_code))))
+    # Through transition(): the guard, and the message.status webhook event of each.
+    return messages.transition(conn, left, MessageState.UNCERTAIN, now,
+                               detail="the dispatcher stopped while this text was being "
+                                      "submitted")
 
 
 def take_lease(conn: Connection, registration_id: int, worker_id: str, now: datetime,

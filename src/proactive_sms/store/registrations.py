@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.errors import AlreadyExists, NotFound
 from proactive_sms.store.schema import carrier_connection, sms_registration
@@ -128,3 +129,17 @@ def _registration(row) -> Registration:
 def set_keyword_responses(conn: Connection, registration_id: int, settings: dict) -> None:
     conn.execute(sms_registration.update().where(sms_registration.c.id == registration_id)
                  .values(keyword_responses=settings))
+
+
+def page(conn: Connection, business_unit_id: int, after_id: int,
+         limit: int) -> paging.Page[Registration]:
+    """The BU's registrations after an id, in id order."""
+    query = select(sms_registration).where(sms_registration.c.business_unit_id == business_unit_id)
+    return paging.fetch(conn, query, sms_registration.c.id, after_id, limit, _registration)
+
+
+def page_connections(conn: Connection, tenant_id: int, after_id: int,
+                     limit: int) -> paging.Page[CarrierConnection]:
+    """The tenant's carrier connections after an id, in id order."""
+    query = select(carrier_connection).where(carrier_connection.c.tenant_id == tenant_id)
+    return paging.fetch(conn, query, carrier_connection.c.id, after_id, limit, _connection)

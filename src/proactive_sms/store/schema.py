@@ -340,10 +340,77 @@ api_key = Table(
 
 
 # ---- Webhooks (migration 0006): per-BU endpoints, events, delivery log. ----
+
+webhook_endpoint = Table(
+    # Where a BU's events go (one URL per BU). The secret signs every delivery, so it is kept as
+    # it is (it cannot be a hash); it is shown when created or rotated, never read back by the API.
+    "webhook_endpoint",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False, unique=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("event_types", JSON, nullable=True),  # the types sent; None: every type
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_event = Table(
+    # The outbox: one row per event, written in the transaction of the change it reports, and
+    # its delivery's state. `body` is the JSON exactly as sent, so every retry signs the same bytes.
+    "webhook_event",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("public_id", String(40), nullable=False, unique=True),  # evt_…, receivers dedupe on it
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(12), nullable=False),  # pending | delivered | given_up | cancelled
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),  # a sender's lease
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_event_due", "state", "next_attempt_at"),
+    Index("ix_webhook_event_bu", "business_unit_id", "id"),
+)
+
+webhook_attempt = Table(
+    # The delivery log: every POST of an event, what came back and what happens next.
+    "webhook_attempt",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("event_id", ForeignKey("webhook_event.id"), nullable=False),
+    Column("attempt_no", Integer, nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("http_status", Integer, nullable=True),  # None: no answer (timeout, refused, …)
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(12), nullable=False),  # delivered | retrying | given_up
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_attempt_event", "event_id", "attempt_no"),
+)
 # (end of the webhook tables)
 
 
 # ---- Idempotency keys of the HTTP API (migration 0007). ----
+idempotency_key = Table(
+    # A POST's Idempotency-Key and the answer it got, per business unit, kept 24 h: the same key
+    # again replays the answer. A row without a status is a request still running (a claim).
+    "idempotency_key",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the request it answered
+    Column("status_code", Integer, nullable=True),  # None: the first request is still running
+    Column("response_body", JSON, nullable=True),
+    _created(),
+    UniqueConstraint("business_unit_id", "key"),
+    Index("ix_idempotency_key_created_at", "created_at"),  # for the purge of expired keys
+)
 # (end of the idempotency tables)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
+from proactive_sms.store import paging
 from proactive_sms.store.errors import AlreadyExists, NotFound
 from proactive_sms.store.schema import campaign, skill
 
@@ -159,3 +160,31 @@ def find_campaign(conn: Connection, business_unit_id: int, name: str) -> Campaig
 
 def assign_campaign(conn: Connection, skill_id: int, campaign_id: int) -> None:
     conn.execute(update(skill).where(skill.c.id == skill_id).values(campaign_id=campaign_id))
+
+
+def page_skills(conn: Connection, business_unit_id: int, after_id: int, limit: int,
+                status: SkillStatus | None = None,
+                campaign_id: int | None = None) -> paging.Page[Skill]:
+    """The BU's skills after an id, in id order, of one status or campaign if asked."""
+    query = select(skill).where(skill.c.business_unit_id == business_unit_id)
+    if status is not None:
+        query = query.where(skill.c.status == status.value)
+    if campaign_id is not None:
+        query = query.where(skill.c.campaign_id == campaign_id)
+    return paging.fetch(conn, query, skill.c.id, after_id, limit, _skill)
+
+
+def page_campaigns(conn: Connection, business_unit_id: int, after_id: int,
+                   limit: int) -> paging.Page[Campaign]:
+    query = select(campaign).where(campaign.c.business_unit_id == business_unit_id)
+    return paging.fetch(conn, query, campaign.c.id, after_id, limit,
+                        lambda r: Campaign(r.id, r.business_unit_id, r.name))
+
+
+def names(conn: Connection, skill_ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of these skills, by id (for showing a page of items that name their skill)."""
+    wanted = sorted({i for i in skill_ids if i is not None})
+    if not wanted:
+        return {}
+    rows = conn.execute(select(skill.c.id, skill.c.name).where(skill.c.id.in_(wanted)))
+    return {row.id: row.name for row in rows}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.schema import template
@@ -59,3 +60,10 @@ def list_templates(conn: Connection, business_unit_id: int) -> list[StoredTempla
 def _template(row) -> StoredTemplate:
     return StoredTemplate(row.id, row.business_unit_id, row.name, row.body, row.direction,
                           row.smart_encoding)
+
+
+def page(conn: Connection, business_unit_id: int, after_id: int,
+         limit: int) -> paging.Page[StoredTemplate]:
+    """The BU's templates after an id, in id order."""
+    query = select(template).where(template.c.business_unit_id == business_unit_id)
+    return paging.fetch(conn, query, template.c.id, after_id, limit, _template)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from proactive_sms.interfaces.api.app import create_app
 from proactive_sms.services import administration, api_keys
 from tests.factories import HEADER, person
+from tests.interfaces.api.worlds import Texted, texted_skill
 
 
 @pytest.fixture
@@ -76,3 +77,9 @@ def set_up_skill(client: TestClient, headers: dict, count: int = 3, *, name: str
         body["template"] = template
     response = client.post("/v1/skills", headers=headers, json=body)
     assert response.status_code == 201, response.json()
+
+
+@pytest.fixture
+def texted(engine, bu, clock, tmp_path) -> Texted:
+    """Four people of BU A texted by skill 'notice' from sms_messaging code 55501, delivered."""
+    return texted_skill(engine, bu, clock, tmp_path, 4)

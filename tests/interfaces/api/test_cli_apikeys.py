@@ -62,7 +62,7 @@ def test_psms_serve_answers_health_and_openapi(tmp_path):
                 assert server.poll() is None, server.stdout.read().decode()
                 assert time.monotonic() < deadline, "psms serve did not answer"
                 time.sleep(0.2)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=2) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=30) as r:
             assert b"/v1/skills" in r.read()
     finally:
         server.terminate()

@@ -66,3 +66,12 @@ async def test_a_list_uploaded_and_started_over_http_is_delivered_and_reported(e
              for r in csv.DictReader(io.StringIO(as_csv.text))}
     assert lines[("delivered", "")] == 20
     assert len(sim.accepted_submits()) == 20
+
+    # Each text as the carrier took it: its id there and its receipt.
+    delivered = client.get("/v1/messages", headers=key, params={
+        "skill": "tips", "state": "delivered", "limit": 500}).json()["items"]
+    assert len(delivered) == 20
+    one = client.get(f"/v1/messages/{delivered[0]['id']}", headers=key).json()
+    (part,) = one["parts"]
+    assert part["carrier_message_id"] and part["receipt_state"] == "delivered"
+    assert one["sent_at"] and one["finished_at"] and one["body"] == "Hi Ann0, new tip received."

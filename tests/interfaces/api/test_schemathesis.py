@@ -18,9 +18,12 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from sqlalchemy import create_engine
 
+from proactive_sms.carriers.base import InboundText
 from proactive_sms.interfaces.api.app import create_app
-from proactive_sms.services import administration, api_keys, cadences, launching
+from proactive_sms.services import administration, api_keys, cadences, launching, webhooks
+from proactive_sms.services.inbound import InboundService
 from tests.factories import import_people, registration
+from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT
 from tests.services.dispatch_world import DaytimeClock
 
 EXAMPLES_PER_OPERATION = 25
@@ -30,9 +33,13 @@ SEEDED_PATHS = {
     "registrations": [{"code": "55501"}],
     "calling-lists": [{"name": "people"}],
     "templates": [{"name": "tip"}],
-    "skills": [{"name": "draft"}, {"name": "running"}, {"name": "sales", "external_id": "C000001"}],
+    "skills": [{"name": "draft"}, {"name": "running"},
+               {"name": "sales", "external_id": "C000001"}],  # an agent skill, a record
     "campaigns": [{"name": "weekly"}],
-    "dnc": [{"number": "+12125550100"}],
+    "dnc": [{"number": "+12125550100"}, {"name": "default"}],
+    "messages": [{"message_id": 1}],
+    "inbound-texts": [{"inbound_id": 1}],
+    "reviews": [{"inbound_id": 2}],
 }
 # Fields of request bodies that name one of the seeded resources.
 SEEDED_REFERENCES = {"registration": "55501", "calling_list": "people", "template": "tip",
@@ -60,6 +67,12 @@ def _seed(engine, clock, tmp_path) -> dict[str, str]:
         {"channel": "voice", "max_attempts": 2},
         {"channel": "sms", "after": ["answering_machine"], "template": "tip"}]})
     launching.start_skill(engine, sales.id, clock)
+    InboundService(engine, clock).handle_batch([  # a HELP, and a possible opt-out to review
+        InboundText("12125550101", "55501", "HELP", "in-1"),
+        InboundText("12125550102", "55501", POSSIBLE_OPT_OUT, "in-2")])
+    # A webhook to a closed local port (each attempt fails at once) and one event of its log.
+    webhooks.set_endpoint(engine, bu, clock, "http://127.0.0.1:9/psms")
+    SEEDED_PATHS["webhook"] = [{"event_id": webhooks.queue_ping(engine, bu, clock).public_id}]
     return {"Authorization": "Bearer " + api_keys.create(engine, bu, clock, "fuzz").secret}
 
 

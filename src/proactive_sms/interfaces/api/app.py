@@ -11,14 +11,18 @@ from proactive_sms.interfaces.api import (
     cadences,
     calling_lists,
     campaigns,
+    connections,
+    conversations,
     dnc,
     errors,
+    inbound_texts,
+    messages,
     metrics,
     registrations,
     skills,
     templates,
+    webhooks,
 )
-from proactive_sms.interfaces.api.idempotency import IdempotencyCache
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
 from proactive_sms.services import metrics as services_metrics
 
@@ -34,7 +38,6 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
                               "campaigns.")
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
-    app.state.idempotency = IdempotencyCache()
     app.state.metrics_token = metrics_token
     errors.install(app)
 
@@ -55,8 +58,12 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         skills.router,
         campaigns.router,
         dnc.router,
-        # webhooks
+        webhooks.router,
         # messages, inbound texts, conversations
+        messages.router,
+        inbound_texts.router,
+        conversations.router,
+        connections.router,
         # agents
         agents.router,
         cadences.router,  # cadences

@@ -8,7 +8,6 @@ handed out again, and an outcome reported for it answers `done` with the reason.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -18,6 +17,7 @@ from proactive_sms.domain.cadence import MAX_ATTEMPTS, MAX_REST_MINUTES, Cadence
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import TYPE_BASE, Problem, field_error
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import cadence_reports, cadences
 from proactive_sms.services.cadences import OutcomeIn, OutcomeRefused, OutcomeResult
 
@@ -140,19 +140,14 @@ class OutcomesIn(BaseModel):
 class PositionOut(BaseModel):
     step: int
     attempts: int
-    due_at: datetime | None
+    due_at: UtcDatetime | None
     done: bool
     done_reason: str | None
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive UTC: answered with its zone, as the schema says."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
 def _position_out(position: Position) -> PositionOut:
     return PositionOut(step=position.step, attempts=position.attempts,
-                       due_at=_utc(position.due_at),
+                       due_at=position.due_at,
                        done=position.done, done_reason=position.done_reason)
 
 
@@ -212,7 +207,7 @@ def report_outcomes(name: str, body: OutcomesIn, bu: CurrentBu, engine: EngineDe
 class RecordOut(BaseModel):
     external_id: str
     record: PositionOut
-    done_at: datetime | None
+    done_at: UtcDatetime | None
     in_call: bool = Field(description="Handed to the dialer, outcome not reported yet.")
 
 
@@ -225,7 +220,7 @@ def record_status(name: str, external_id: str, bu: CurrentBu, engine: EngineDep,
     except CadenceError as exc:
         raise _invalid_cadence(exc) from exc
     return RecordOut(external_id=external_id, record=_position_out(status.position),
-                     done_at=_utc(status.done_at), in_call=status.in_call)
+                     done_at=status.done_at, in_call=status.in_call)
 
 
 @router.get("/{name}/cadence/report")

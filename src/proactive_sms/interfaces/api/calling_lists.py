@@ -1,21 +1,29 @@
-"""`/v1/calling-lists/{name}/imports`: upload a CSV with a column mapping; get the report."""
+"""`/v1/calling-lists`: the BU's lists and their records; upload a CSV with a column mapping
+and get the import report."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
+from proactive_sms.domain.clock import Clock
+from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import invalid
-from proactive_sms.services import importing
+from proactive_sms.interfaces.api.idempotency import Idempotent
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.services import importing, listing
+from proactive_sms.store.tenancy import BusinessUnit
 
 router = APIRouter(prefix="/calling-lists", tags=["calling lists"])
 
@@ -53,9 +61,43 @@ def _mapping(raw: str | None) -> dict[str, str] | None:
     return mapping
 
 
-@router.post("/{name}/imports")
+class CallingListOut(BaseModel):
+    name: str
+    fields: list[str] = Field(description="Every field the list's records may carry.")
+
+
+class RecordOut(BaseModel):
+    external_id: str
+    phone: str | None = Field(description="PhoneNumber, E.164.")
+    sms_destination: str | None = Field(description="Where a text goes, E.164.")
+    sms_problem: str | None = Field(description="Why the record has nowhere to text.")
+    time_zone: str | None
+    postal_code: str | None
+    expiration_date: date | None
+    fields: dict[str, str]
+
+
+@router.get("")
+def list_calling_lists(bu: CurrentBu, engine: EngineDep,
+                       page: PageParams) -> Paged[CallingListOut]:
+    """The BU's calling lists, a page at a time."""
+    return paged(listing.calling_lists_page(engine, bu, page),
+                 lambda lst: CallingListOut(name=lst.name, fields=list(lst.fields)))
+
+
+@router.get("/{name}/records")
+def list_records(name: str, bu: CurrentBu, engine: EngineDep,
+                 page: PageParams) -> Paged[RecordOut]:
+    """A list's records in the order they were first imported, a page at a time."""
+    return paged(listing.records_page(engine, bu, name, page), lambda r: RecordOut(
+        external_id=r.external_id, phone=r.phone, sms_destination=r.sms_destination,
+        sms_problem=r.sms_problem, time_zone=r.time_zone, postal_code=r.postal_code,
+        expiration_date=r.expiration_date, fields=r.fields))
+
+
+@router.post("/{name}/imports", responses=idempotency.responses())
 async def import_calling_list(
-    name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+    name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep, guard: Idempotent,
     file: Annotated[UploadFile, File(description="The CSV (or tab-separated) list.")],
     mapping: Annotated[str | None, Form(
         description='JSON object, column -> field ("-" ignores a column); '
@@ -68,13 +110,18 @@ async def import_calling_list(
         path = Path(folder) / "upload.csv"
         with path.open("wb") as target:  # streamed to disk: a list may not fit in memory
             await run_in_threadpool(shutil.copyfileobj, file.file, target)
-        try:
-            summary = await run_in_threadpool(importing.import_calling_list, engine, bu, name,
-                                              path, clock, overrides)
-        except importing.ImportRefused as exc:
-            # The service names the file by its path: name the upload instead.
-            raise importing.ImportRefused(
-                str(exc).replace(str(path), file.filename or "the upload")) from exc
+        return await run_in_threadpool(
+            guard.run, lambda: _import(engine, bu, clock, name, path, file.filename, overrides))
+
+
+def _import(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, path: Path,
+            filename: str | None, overrides: dict[str, str] | None) -> ImportReport:
+    try:
+        summary = importing.import_calling_list(engine, bu, name, path, clock, overrides)
+    except importing.ImportRefused as exc:
+        # The service names the file by its path: name the upload instead.
+        raise importing.ImportRefused(
+            str(exc).replace(str(path), filename or "the upload")) from exc
     return ImportReport(
         list_name=summary.list_name, rows_read=summary.rows_read, accepted=summary.accepted,
         rejected=summary.rejected, records_in_list=summary.records_in_list,

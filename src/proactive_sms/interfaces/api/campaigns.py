@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from proactive_sms.interfaces.api import report_format
+from proactive_sms.interfaces.api import idempotency, report_format
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
-from proactive_sms.services import administration, reporting
+from proactive_sms.interfaces.api.idempotency import Idempotent
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.services import administration, listing, reporting
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -26,10 +28,17 @@ class MemberIn(BaseModel):
     skill: str = Field(description="A skill of the BU to report in this campaign.")
 
 
-@router.post("", status_code=201)
+@router.get("")
+def list_campaigns(bu: CurrentBu, engine: EngineDep, page: PageParams) -> Paged[CampaignOut]:
+    """The BU's campaigns, a page at a time."""
+    return paged(listing.campaigns_page(engine, bu, page), lambda c: CampaignOut(name=c.name))
+
+
+@router.post("", status_code=201, responses=idempotency.responses(201))
 def create_campaign(body: CampaignIn, bu: CurrentBu, engine: EngineDep,
-                    clock: ClockDep) -> CampaignOut:
-    return CampaignOut(name=administration.create_campaign(engine, bu, clock, body.name).name)
+                    clock: ClockDep, guard: Idempotent) -> CampaignOut:
+    return guard.run(lambda: CampaignOut(
+        name=administration.create_campaign(engine, bu, clock, body.name).name))
 
 
 @router.post("/{name}/skills", status_code=204)

@@ -7,10 +7,13 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
-from proactive_sms.services import administration
+from proactive_sms.interfaces.api.idempotency import Idempotent
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.services import administration, listing
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.registrations import Registration
 
@@ -44,22 +47,27 @@ class RegistrationOut(BaseModel):
 
 
 @router.get("")
-def list_registrations(bu: CurrentBu, engine: EngineDep) -> list[RegistrationOut]:
-    """The BU's registrations."""
-    return [RegistrationOut.of(r) for r in administration.list_registrations(engine, bu)]
+def list_registrations(bu: CurrentBu, engine: EngineDep,
+                       page: PageParams) -> Paged[RegistrationOut]:
+    """The BU's registrations, a page at a time."""
+    return paged(listing.registrations_page(engine, bu, page), RegistrationOut.of)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=idempotency.responses(201))
 def create_registration(body: RegistrationIn, bu: CurrentBu, engine: EngineDep,
-                        clock: ClockDep) -> RegistrationOut:
+                        clock: ClockDep, guard: Idempotent) -> RegistrationOut:
     """Assign a transport code to the BU."""
-    with blame("code"):
-        reg = administration.add_registration(
-            engine, bu, clock, code=body.code, kind=body.kind,
-            throughput_per_s=body.throughput_per_s, throughput_unit=body.throughput_unit,
-            connection=body.connection, dnc_group=body.dnc_group, solution=body.solution,
-            status=body.status)
-    return RegistrationOut.of(reg)
+
+    def create() -> RegistrationOut:
+        with blame("code"):
+            reg = administration.add_registration(
+                engine, bu, clock, code=body.code, kind=body.kind,
+                throughput_per_s=body.throughput_per_s, throughput_unit=body.throughput_unit,
+                connection=body.connection, dnc_group=body.dnc_group, solution=body.solution,
+                status=body.status)
+        return RegistrationOut.of(reg)
+
+    return guard.run(create)
 
 
 @router.get("/{code}")

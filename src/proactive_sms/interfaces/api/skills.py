@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
-from proactive_sms.interfaces.api import report_format
+from proactive_sms.interfaces.api import idempotency, report_format
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
-from proactive_sms.interfaces.api.errors import Problem, invalid
-from proactive_sms.interfaces.api.idempotency import StoredAnswer, fingerprint
-from proactive_sms.services import administration, launching, lifecycle, reporting
-from proactive_sms.store.skills import Skill
+from proactive_sms.interfaces.api.errors import invalid
+from proactive_sms.interfaces.api.idempotency import Idempotent
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.services import administration, launching, lifecycle, listing, reporting
+from proactive_sms.store.skills import Skill, SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
 router = APIRouter(prefix="/skills", tags=["skills"])
@@ -105,18 +104,28 @@ class Progress(BaseModel):
     estimated_finish: datetime | None
 
 
-@router.post("", status_code=201)
-def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep,
-                 clock: ClockDep) -> SkillOut:
+@router.get("")
+def list_skills(bu: CurrentBu, engine: EngineDep, page: PageParams,
+                status: SkillStatus | None = None,
+                campaign: Annotated[str | None, Query(
+                    description="Only the skills of this campaign.")] = None,
+                ) -> Paged[SkillOut]:
+    """The BU's skills, a page at a time; filtered by status and campaign."""
+    return paged(listing.skills_page(engine, bu, page, status, campaign), SkillOut.of)
+
+
+@router.post("", status_code=201, responses=idempotency.responses(201))
+def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                 guard: Idempotent) -> SkillOut:
     """Create a skill: agentless SMS, or an agent skill whose cadence is set next (the law's
     calling hours apply on top of its own)."""
-    return SkillOut.of(administration.create_skill(
+    return guard.run(lambda: SkillOut.of(administration.create_skill(
         engine, bu, clock, name=body.name, registration=body.registration,
         calling_list=body.calling_list, template_name=body.template,
         max_segments=body.max_segments, pacing_per_s=body.pacing_per_s,
         validity_hours=body.validity_hours, campaign=body.campaign,
         calling_window=body.calling_window.model_dump(), no_zone_policy=body.no_zone_policy,
-        default_time_zone=body.default_time_zone, kind=body.kind))
+        default_time_zone=body.default_time_zone, kind=body.kind)))
 
 
 @router.get("/{name}")
@@ -124,49 +133,13 @@ def get_skill(name: str, bu: CurrentBu, engine: EngineDep) -> SkillOut:
     return SkillOut.of(administration.find_skill(engine, bu, name))
 
 
-@router.post("/{name}/start", responses={409: {"description": "Idempotency-Key reused for "
-                                                             "another request"}})
-async def start_skill(
-    name: str, body: StartIn, request: Request, bu: CurrentBu, engine: EngineDep,
-    clock: ClockDep,
-    idempotency_key: Annotated[str | None, Header(
-        max_length=200, description="The same key again answers as the first time and "
-                                    "starts nothing.")] = None,
-) -> StartOut:
+@router.post("/{name}/start", responses=idempotency.responses())
+def start_skill(name: str, body: StartIn, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                guard: Idempotent) -> StartOut:
     """Decide every record once and hand the texts to the dispatcher."""
     if body.template and body.message:
         raise invalid("message", "give template or message, not both")
-    if idempotency_key is None:
-        return await run_in_threadpool(_start, engine, bu, clock, name, body)
-    cache = request.app.state.idempotency
-    request_print = fingerprint("POST", request.url.path, body.model_dump())
-    async with _Locked(cache.lock):
-        earlier = cache.get(bu.id, idempotency_key, clock.now())
-        if earlier is not None:
-            if earlier.fingerprint != request_print:
-                raise Problem(409, "idempotency-key-reused", "Idempotency-Key reused",
-                              "this Idempotency-Key was used for another request",
-                              [{"field": "Idempotency-Key",
-                                "reason": "already used for another request"}])
-            return JSONResponse(earlier.body, status_code=earlier.status,
-                                headers={"Idempotency-Replayed": "true"})
-        result = await run_in_threadpool(_start, engine, bu, clock, name, body)
-        cache.put(bu.id, idempotency_key,
-                  StoredAnswer(request_print, 200, result.model_dump(mode="json"), clock.now()))
-        return result
-
-
-class _Locked:
-    """Hold a threading lock without blocking the event loop while waiting for it."""
-
-    def __init__(self, lock: threading.Lock) -> None:
-        self.lock = lock
-
-    async def __aenter__(self) -> None:
-        await run_in_threadpool(self.lock.acquire)
-
-    async def __aexit__(self, *exc) -> None:
-        self.lock.release()
+    return guard.run(lambda: _start(engine, bu, clock, name, body))
 
 
 def _start(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,

@@ -7,9 +7,12 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
-from proactive_sms.services import administration, previews
+from proactive_sms.interfaces.api.idempotency import Idempotent
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.services import administration, listing, previews
 from proactive_sms.store.templates import StoredTemplate
 
 router = APIRouter(prefix="/templates", tags=["templates"])
@@ -57,14 +60,21 @@ class PreviewOut(BaseModel):
     sample: dict[str, str]
 
 
-@router.put("/{name}")
+@router.get("")
+def list_templates(bu: CurrentBu, engine: EngineDep, page: PageParams) -> Paged[TemplateOut]:
+    """The BU's templates, a page at a time."""
+    return paged(listing.templates_page(engine, bu, page), TemplateOut.of)
+
+
+@router.put("/{name}", responses=idempotency.responses())
 def save_template(name: str, body: TemplateIn, bu: CurrentBu, engine: EngineDep,
-                  clock: ClockDep) -> TemplateOut:
+                  clock: ClockDep, guard: Idempotent) -> TemplateOut:
     """Create the template, or replace its body (the syntax, and the fields when a list is
-    named, are checked first)."""
-    return TemplateOut.of(administration.save_template(
+    named, are checked first). With an Idempotency-Key, a retried save cannot undo a change
+    made since."""
+    return guard.run(lambda: TemplateOut.of(administration.save_template(
         engine, bu, clock, name, body.body, body.direction, body.smart_encoding,
-        body.calling_list))
+        body.calling_list)))
 
 
 @router.get("/{name}")

@@ -1,0 +1,51 @@
+"""The events a business unit's webhook receives, and the envelope each is sent in."""
+
+from __future__ import annotations
+
+import enum
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+
+class EventType(enum.StrEnum):
+    MESSAGE_STATUS = "message.status"  # a text was sent, delivered, undeliverable, expired, …
+    INBOUND_RECEIVED = "inbound.received"  # a text came in on one of the BU's codes
+    OPT_OUT = "opt_out"  # a STOP-type reply put the number on the DNC list
+    OPT_IN = "opt_in"  # a START-type reply took it off again
+    SKILL_FINISHED = "skill.finished"  # a skill has nothing left to send
+    PING = "webhook.ping"  # a test sent on request (always sent, whatever the filter)
+
+
+# The message states a `message.status` event reports (pending/submitting are internal steps).
+REPORTED_MESSAGE_STATES = frozenset(
+    {"sent", "delivered", "undeliverable", "expired", "failed", "uncertain"})
+
+
+def new_event_id() -> str:
+    return "evt_" + secrets.token_hex(12)
+
+
+def envelope(event_id: str, event_type: EventType, occurred_at: datetime,
+             business_unit: str, data: dict[str, Any]) -> str:
+    """The JSON body of a delivery, as sent (and signed) on every attempt."""
+    return json.dumps({
+        "id": event_id,
+        "type": event_type.value,
+        "occurred_at": iso(occurred_at),
+        "business_unit": business_unit,
+        "data": data,
+    }, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")

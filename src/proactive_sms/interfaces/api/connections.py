@@ -1,0 +1,66 @@
+"""`/v1/connections`: the carrier connections (SMPP) registrations send through.
+
+Connections belong to the tenant, not to one BU (the store keys them by tenant and name, and a
+registration of any BU of the tenant may use one): every BU of the tenant sees them, another
+tenant's key sees none. Passwords are write-only.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from proactive_sms.interfaces.api import idempotency
+from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.api.idempotency import Idempotent
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.services import administration, listing
+from proactive_sms.store.registrations import CarrierConnection
+
+router = APIRouter(prefix="/connections", tags=["carrier connections"])
+
+
+class ConnectionIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    host: str = Field(min_length=1, max_length=200)
+    port: int = Field(2775, ge=1, le=65535)
+    system_id: str = Field(min_length=1, max_length=15, description="SMPP system_id.")
+    password: str = Field(max_length=8, description="SMPP password (never shown again).")
+    window_size: int = Field(10, ge=1, le=1000, description="Unacknowledged submits at most.")
+
+
+class ConnectionOut(BaseModel):
+    name: str
+    kind: str
+    host: str
+    port: int
+    system_id: str
+    window_size: int
+
+    @classmethod
+    def of(cls, c: CarrierConnection) -> ConnectionOut:
+        return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
+                   window_size=c.window_size)
+
+
+@router.get("")
+def list_connections(bu: CurrentBu, engine: EngineDep,
+                     page: PageParams) -> Paged[ConnectionOut]:
+    """The tenant's carrier connections, a page at a time."""
+    return paged(listing.connections_page(engine, bu, page), ConnectionOut.of)
+
+
+@router.post("", status_code=201, responses=idempotency.responses(201))
+def create_connection(body: ConnectionIn, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                      guard: Idempotent) -> ConnectionOut:
+    """Add an SMPP connection to the tenant (a name in use is a 409: the CLI's
+    `psms connection add` is the way to change one)."""
+    return guard.run(lambda: ConnectionOut.of(administration.add_connection(
+        engine, bu, clock, body.name, body.host, body.port, body.system_id, body.password,
+        body.window_size, replace=False)))
+
+
+@router.get("/{name}")
+def get_connection(name: str, bu: CurrentBu, engine: EngineDep) -> ConnectionOut:
+    return ConnectionOut.of(administration.find_connection(engine, bu, name))

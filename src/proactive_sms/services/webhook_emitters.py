@@ -1,0 +1,57 @@
+"""The webhook events of the use cases, each added in the transaction of what it reports.
+
+The services call these with one line each (inbound texts, opt-outs and opt-ins, finished
+skills); message.status events come from store.messages.transition itself. Each returns at once,
+without building anything, when the BU has no endpoint that wants the type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from proactive_sms.domain.webhook_events import EventType
+from proactive_sms.store import messages, skills, webhook_events, webhooks
+from proactive_sms.store.registrations import Registration
+from proactive_sms.store.schema import dnc_list
+
+
+def inbound_received(conn: Connection, reg: Registration, *, inbound_id: int, sender: str,
+                     text: str, classification: str, skill_id: int | None,
+                     conversation_id: int | None, now: datetime) -> None:
+    if not webhook_events.wants(conn, reg.business_unit_id, EventType.INBOUND_RECEIVED):
+        return
+    webhook_events.emit(conn, reg.business_unit_id, EventType.INBOUND_RECEIVED, {
+        "inbound_id": inbound_id, "from": sender, "code": reg.code, "text": text,
+        "classification": classification, "skill_id": skill_id,
+        "conversation_id": conversation_id, "received_at": now,
+    }, now)
+
+
+def opt_changed(conn: Connection, reg: Registration, *, opted_out: bool, phone: str,
+                dnc_list_id: int, inbound_id: int, now: datetime) -> None:
+    """The number went on (opt_out) or off (opt_in) the DNC list that applies to the code."""
+    kind = EventType.OPT_OUT if opted_out else EventType.OPT_IN
+    if not webhook_events.wants(conn, reg.business_unit_id, kind):
+        return
+    list_name = conn.scalar(select(dnc_list.c.name).where(dnc_list.c.id == dnc_list_id))
+    webhook_events.emit(conn, reg.business_unit_id, kind, {
+        "phone": phone, "code": reg.code, "dnc_list": list_name, "inbound_id": inbound_id,
+    }, now)
+
+
+def skill_finished(conn: Connection, skill_id: int, now: datetime) -> None:
+    """A skill has nothing left to send: its counts by state come along."""
+    if not webhooks.watched(conn):  # no BU has a webhook: not even the skill is read
+        return
+    found = skills.skill_by_id(conn, skill_id)
+    if not webhook_events.wants(conn, found.business_unit_id, EventType.SKILL_FINISHED):
+        return
+    by_state: dict[str, int] = {}
+    for count in messages.state_counts(conn, [skill_id]):
+        by_state[count.state] = by_state.get(count.state, 0) + count.messages
+    webhook_events.emit(conn, found.business_unit_id, EventType.SKILL_FINISHED, {
+        "skill_id": skill_id, "skill": found.name, "status": "finished",
+        "started_at": found.started_at, "finished_at": now, "messages_by_state": by_state,
+    }, now)

@@ -1,0 +1,46 @@
+"""`/v1/connections`: the tenant's carrier connections; the password is never shown."""
+
+from __future__ import annotations
+
+BODY = {"name": "carrier", "host": "10.0.0.5", "port": 2775, "system_id": "psms",
+        "password": "secret"}
+
+
+def test_a_connection_is_created_read_and_listed_without_its_password(client, key_a):
+    created = client.post("/v1/connections", headers=key_a, json=BODY)
+    assert created.status_code == 201
+    assert created.json() == {"name": "carrier", "kind": "smpp", "host": "10.0.0.5",
+                              "port": 2775, "system_id": "psms", "window_size": 10}
+    assert client.get("/v1/connections/carrier", headers=key_a).json() == created.json()
+    assert client.get("/v1/connections", headers=key_a).json()["items"] == [created.json()]
+    assert "secret" not in client.get("/v1/connections", headers=key_a).text
+
+
+def test_a_name_in_use_is_a_409_and_changes_nothing(client, key_a):
+    client.post("/v1/connections", headers=key_a, json=BODY)
+    again = client.post("/v1/connections", headers=key_a, json={**BODY, "host": "evil"})
+    assert again.status_code == 409
+    assert client.get("/v1/connections/carrier", headers=key_a).json()["host"] == "10.0.0.5"
+
+
+def test_a_registration_sends_through_a_connection_made_over_http(client, key_a):
+    client.post("/v1/connections", headers=key_a, json=BODY)
+    created = client.post("/v1/registrations", headers=key_a, json={
+        "code": "55501", "kind": "short", "throughput_per_s": 10, "connection": "carrier"})
+    assert created.status_code == 201
+
+
+def test_smpp_limits_are_problems_naming_the_field(client, key_a):
+    for change, field in [({"system_id": "x" * 16}, "system_id"), ({"password": "123456789"},
+                                                                  "password"),
+                          ({"port": 70000}, "port"), ({"window_size": 0}, "window_size")]:
+        response = client.post("/v1/connections", headers=key_a, json={**BODY, **change})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == field
+
+
+def test_the_bus_of_a_tenant_share_its_connections(client, key_a, key_b, key_other_tenant):
+    client.post("/v1/connections", headers=key_a, json=BODY)
+    assert client.get("/v1/connections/carrier", headers=key_b).status_code == 200
+    assert client.get("/v1/connections/carrier", headers=key_other_tenant).status_code == 404
+    assert client.get("/v1/connections", headers=key_other_tenant).json()["items"] == []

@@ -1,0 +1,36 @@
+"""`psms webhook …` on a real SQLite database, against a real receiver."""
+
+from __future__ import annotations
+
+from proactive_sms.domain.webhook_signature import SIGNATURE_HEADER
+from tests.interfaces import test_cli
+from tests.webhook_receiver import Receiver, documented_verifier
+
+psms = test_cli.psms  # the same fixture: a fresh database with BU sales
+
+
+def test_set_show_test_deliveries_rotate_remove(psms):
+    receiver = Receiver().start()
+    try:
+        out = psms("webhook", "set", receiver.url, "--events", "opt_out,skill.finished")
+        secret = next(line for line in out.splitlines() if line.startswith("whsec_"))
+        shown = psms("webhook", "show")
+        assert receiver.url in shown and "opt_out, skill.finished" in shown
+        assert secret not in shown
+        assert "webhook.ping" in psms("webhook", "test")
+        (got,) = receiver.deliveries
+        assert documented_verifier()(secret, got.headers[SIGNATURE_HEADER.lower()], got.body)
+        log = psms("webhook", "deliveries")
+        assert got.event["id"] in log and "delivered" in log and "200" in log
+        rotated = psms("webhook", "rotate")
+        assert "whsec_" in rotated and secret not in rotated
+        assert "removed" in psms("webhook", "remove")
+        assert "no webhook" in psms("webhook", "show", code=2)
+    finally:
+        receiver.stop()
+
+
+def test_a_bad_url_or_event_type_is_one_clear_line(psms):
+    assert "https://" in psms("webhook", "set", "ftp://example.com", code=2)
+    out = psms("webhook", "set", "https://example.com/h", "--events", "sms.sent", code=2)
+    assert "unknown event type 'sms.sent'" in out

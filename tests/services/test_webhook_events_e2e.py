@@ -1,0 +1,119 @@
+"""Webhook events from the real flow: a dispatch over the bundled simulator (message.status,
+skill.finished), inbound STOP / START / a reply (inbound.received, opt_out, opt_in), delivered to
+a real receiver and verified with the documented recipe; another BU's URL gets none of them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from proactive_sms.domain.webhook_signature import SIGNATURE_HEADER
+from proactive_sms.services import administration, webhooks
+from proactive_sms.services.webhook_sender import WebhookSender
+from proactive_sms.store.schema import message
+from tests.factories import us_number
+from tests.services.dispatch_world import DaytimeClock, World, simulator
+from tests.webhook_receiver import Receiver, documented_verifier
+
+verify = documented_verifier()
+
+
+@pytest.fixture
+def world(engine, bu, tmp_path):
+    sim = simulator()
+    yield World(engine, bu, sim, tmp_path, DaytimeClock())
+    sim.stop_in_thread()
+
+
+@pytest.fixture
+def receivers():
+    mine, theirs = Receiver().start(), Receiver().start()
+    yield mine, theirs
+    mine.stop()
+    theirs.stop()
+
+
+async def deliver_everything(world: World) -> None:
+    sender = WebhookSender(world.engine, world.clock)
+    while await sender.deliver_due():
+        pass
+
+
+def all_verified(receiver: Receiver, secret: str, world: World) -> bool:
+    now = world.clock.now().timestamp()
+    return all(verify(secret, d.headers[SIGNATURE_HEADER.lower()], d.body, now=now)
+               for d in receiver.deliveries)
+
+
+async def test_a_dispatch_reports_each_texts_states_and_the_finished_skill(world, receivers):
+    mine, theirs = receivers
+    secret = webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url).secret
+    other = administration.init(world.engine, world.clock, "acme", "collections", "US")
+    webhooks.set_endpoint(world.engine, other, world.clock, theirs.url)
+    world.connection()
+    world.code("55501", rate=100)
+    world.people("people", 5)
+    skill_id = world.skill("notice", "55501", "people", "Shift open tonight.")
+    await world.run_until_idle()
+    await deliver_everything(world)
+
+    assert all_verified(mine, secret, world)
+    assert theirs.deliveries == []  # BU B's URL gets nothing of BU A
+    with world.engine.connect() as conn:
+        ids = set(conn.scalars(select(message.c.id).where(message.c.skill_id == skill_id)))
+    statuses = [e["data"] for e in mine.events("message.status")]
+    assert {d["message_id"] for d in statuses} == ids
+    assert Counter(d["state"] for d in statuses) == {"sent": 5, "delivered": 5}
+    sample = next(d for d in statuses if d["state"] == "delivered")
+    assert sample["skill"] == "notice" and sample["code"] == "55501"
+    assert sample["destination"].startswith("+1212")
+    (finished,) = mine.events("skill.finished")
+    assert finished["data"]["skill_id"] == skill_id
+    assert sum(finished["data"]["messages_by_state"].values()) == 5
+    assert set(finished["data"]["messages_by_state"]) <= {"sent", "delivered"}
+    logged_ids = {i.event.public_id for i in webhooks.deliveries(
+        world.engine, world.bu, limit=200).items}
+    assert logged_ids == {e["id"] for e in mine.events()}
+    assert all(i.event.state == "delivered" for i in webhooks.deliveries(
+        world.engine, world.bu, limit=200).items)
+
+
+async def test_stop_start_and_a_reply_arrive_as_events(world, receivers):
+    mine, _ = receivers
+    secret = webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url).secret
+    world.connection()
+    world.code("2025550143", kind="long", rate=5)
+    sender = "+1" + us_number(30)
+    dispatcher = world.dispatcher()
+    task = asyncio.create_task(dispatcher.run())
+    await asyncio.sleep(0.5)
+    await world.sim.inject_inbound(sender, "12025550143", "STOP")
+    await asyncio.sleep(0.5)
+    await world.sim.inject_inbound(sender, "12025550143", "START")
+    await asyncio.sleep(0.5)
+    await world.sim.inject_inbound(sender, "12025550143", "Is the shift still open?")
+    await asyncio.sleep(1.0)
+    dispatcher.stop()
+    await task
+    await deliver_everything(world)
+
+    assert all_verified(mine, secret, world)
+    # delivered concurrently, so in no particular order
+    received = sorted((e["data"] for e in mine.events("inbound.received")),
+                      key=lambda d: d["inbound_id"])
+    assert [(d["text"], d["classification"]) for d in received] == [
+        ("STOP", "opt_out"), ("START", "opt_in"), ("Is the shift still open?", "reply")]
+    assert {d["from"] for d in received} == {sender}
+    assert {d["code"] for d in received} == {"+12025550143"}
+    (opt_out,) = mine.events("opt_out")
+    (opt_in,) = mine.events("opt_in")
+    assert opt_out["data"]["phone"] == sender == opt_in["data"]["phone"]
+    assert opt_out["data"]["dnc_list"] == "default"
+    assert opt_out["data"]["inbound_id"] == received[0]["inbound_id"]
+    # the confirmations are texts too: their states are reported
+    kinds = Counter((e["data"]["kind"], e["data"]["state"]) for e in mine.events("message.status"))
+    assert kinds[("opt_out_confirmation", "sent")] == 1
+    assert kinds[("opt_in_confirmation", "sent")] == 1
