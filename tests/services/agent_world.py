@@ -41,7 +41,7 @@ class AgentWorld:
 
     def holders(self) -> Counter:
         """How many open conversations each agent has."""
-        views, _ = agents.list_agents(self.engine, self.bu)
+        views = agents.all_agents(self.engine, self.bu)
         return Counter({v.name: v.open_conversations for v in views})
 
     def holder(self, conversation_id: int) -> str | None:

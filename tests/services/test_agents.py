@@ -10,6 +10,7 @@ from proactive_sms.services import agents, conversations
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.agent_report import agent_report
 from proactive_sms.services.agents import AgentRefused
+from proactive_sms.services.listing import PageRequest
 from proactive_sms.store.errors import AlreadyExists, NotFound
 from proactive_sms.store.schema import message
 from tests.services.agent_world import texted_world
@@ -199,11 +200,12 @@ def test_agent_names_and_values_are_checked(world, engine, bu, clock):
 def test_agents_are_listed_page_by_page(world, engine, bu, clock):
     for i in range(5):
         agents.create_agent(engine, bu, clock, f"agent{i}")
-    first, after = agents.list_agents(engine, bu, limit=2)
-    second, after2 = agents.list_agents(engine, bu, after_id=after, limit=2)
-    third, end = agents.list_agents(engine, bu, after_id=after2, limit=2)
-    assert [v.name for v in first + second + third] == [f"agent{i}" for i in range(5)]
-    assert end is None
+    first = agents.list_agents(engine, bu, PageRequest(limit=2))
+    second = agents.list_agents(engine, bu, PageRequest(first.last_id, 2))
+    third = agents.list_agents(engine, bu, PageRequest(second.last_id, 2))
+    assert [v.name for v in first.items + second.items + third.items] == [
+        f"agent{i}" for i in range(5)]
+    assert (first.more, second.more, third.more) == (True, True, False)
 
 
 def test_report_counts_handled_conversations_and_time_to_first_answer(world, engine, bu, clock):

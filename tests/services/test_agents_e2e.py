@@ -50,7 +50,7 @@ async def test_ten_replies_are_spread_over_the_agents_and_an_answer_reaches_the_
             await world.sim.inject_inbound(e164(i), "55502", f"Yes, after 5pm please ({i})")
 
         def held() -> Counter:
-            views, _ = agents.list_agents(world.engine, world.bu)
+            views = agents.all_agents(world.engine, world.bu)
             return Counter({v.name: v.open_conversations for v in views})
 
         await _until(lambda: sum(held().values()) == 10)

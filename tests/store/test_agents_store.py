@@ -41,8 +41,9 @@ def test_agent_names_are_unique_per_bu_and_paged_in_order(engine, bu, clock):
             _agent(conn, bu, clock, "a1")
     with engine.connect() as conn:
         first = agents.page(conn, bu.id, 0, 3)
-        rest = agents.page(conn, bu.id, first[-1].id, 3)
-    assert [a.name for a in first + rest] == [a.name for a in made]
+        rest = agents.page(conn, bu.id, first.last_id, 3)
+    assert [a.name for a in first.items + rest.items] == [a.name for a in made]
+    assert first.more and not rest.more
 
 
 def test_open_counts_follow_assignments_transfers_and_closing(engine, bu, clock, code):

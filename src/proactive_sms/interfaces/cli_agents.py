@@ -68,12 +68,7 @@ def create(name: str,
 @ctx.handle_errors
 def list_(bu: str = ctx.BuOption):
     """Every agent, with availability, skills and open conversations (of their limit)."""
-    unit = ctx.business_unit(bu)
-    views, after = agents.list_agents(ctx.engine(), unit, limit=500)
-    while after is not None:
-        more, after = agents.list_agents(ctx.engine(), unit, after_id=after, limit=500)
-        views += more
-    _print_agents(views)
+    _print_agents(agents.all_agents(ctx.engine(), ctx.business_unit(bu)))
 
 
 @app.command("status")

@@ -65,11 +65,7 @@ def agent_report(engine: Engine, bu: BusinessUnit, clock: Clock,
     since = since.astimezone(UTC) if since else None  # stored in UTC (SQLite keeps no zone)
     with engine.connect() as conn:
         opened = assignments.opened_since(conn, bu.id, since)
-        team = []
-        after = 0
-        while page := agents.page(conn, bu.id, after, 500):
-            team += page
-            after = page[-1].id
+        team = agents.of_business_unit(conn, bu.id)
         queues = {a.id: assignments.of_agent(conn, a.id) for a in team}
         unassigned = [c for c in assignments.unassigned_in_bu(conn, bu.id)
                       if c.waiting_since is not None]

@@ -18,10 +18,12 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.assignment import after_close, offer_to_skills_of, offer_waiting
+from proactive_sms.services.listing import PageRequest
 from proactive_sms.store import agents, assignments, conversations, skills, system_texts
 from proactive_sms.store.agents import Agent
 from proactive_sms.store.conversations import Conversation
 from proactive_sms.store.errors import NotFound
+from proactive_sms.store.paging import Page
 from proactive_sms.store.tenancy import BusinessUnit
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -113,15 +115,17 @@ def get_agent(engine: Engine, bu: BusinessUnit, name: str) -> AgentView:
         return _view(conn, agents.find(conn, bu.id, name))
 
 
-def list_agents(engine: Engine, bu: BusinessUnit, after_id: int = 0,
-                limit: int = 50) -> tuple[list[AgentView], int | None]:
-    """A page of the BU's agents in creation order, and the id to continue after (None: the
-    last page)."""
+def list_agents(engine: Engine, bu: BusinessUnit,
+                req: PageRequest = PageRequest()) -> Page[AgentView]:
+    """A page of the BU's agents in creation order."""
     with engine.connect() as conn:
-        found = agents.page(conn, bu.id, after_id, limit + 1)
-        more = len(found) > limit
-        found = found[:limit]
-        return _views(conn, found), (found[-1].id if more else None)
+        found = agents.page(conn, bu.id, req.after_id, req.limit)
+        return Page(_views(conn, found.items), found.last_id, found.more)
+
+
+def all_agents(engine: Engine, bu: BusinessUnit) -> list[AgentView]:
+    with engine.connect() as conn:
+        return _views(conn, agents.of_business_unit(conn, bu.id))
 
 
 def set_availability(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
@@ -164,15 +168,25 @@ def remove_skill(engine: Engine, bu: BusinessUnit, name: str, skill_name: str) -
 # --- queues -----------------------------------------------------------------------------------
 
 def queue(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
-          include_closed: bool = False, after_id: int = 0,
-          limit: int | None = None) -> list[QueueEntry]:
+          include_closed: bool = False) -> list[QueueEntry]:
     """The agent's conversations in id order, each with the customer's waiting time."""
     now = clock.now()
     with engine.connect() as conn:
         found = agents.find(conn, bu.id, name)
         return [QueueEntry(c, found.name, at, waiting_seconds(c.waiting_since, now))
-                for c, at in assignments.of_agent(conn, found.id, include_closed, after_id,
-                                                  limit)]
+                for c, at in assignments.of_agent(conn, found.id, include_closed)]
+
+
+def queue_page(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, req: PageRequest,
+               include_closed: bool = False) -> Page[QueueEntry]:
+    """A page of `queue`."""
+    now = clock.now()
+    with engine.connect() as conn:
+        found = agents.find(conn, bu.id, name)
+        held = assignments.page_of_agent(conn, found.id, include_closed, req.after_id,
+                                         req.limit)
+    return Page([QueueEntry(c, found.name, at, waiting_seconds(c.waiting_since, now))
+                 for c, at in held.items], held.last_id, held.more)
 
 
 def unassigned(engine: Engine, bu: BusinessUnit, clock: Clock) -> list[QueueEntry]:

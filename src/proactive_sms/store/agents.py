@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select, update
 
 from proactive_sms.domain.agent_assignment import Availability
+from proactive_sms.store import paging
 from proactive_sms.store.errors import AlreadyExists, NotFound
 from proactive_sms.store.schema import (
     agent,
@@ -64,11 +65,15 @@ def by_id(conn: Connection, agent_id: int) -> Agent:
     return _agent(row)
 
 
-def page(conn: Connection, business_unit_id: int, after_id: int, limit: int) -> list[Agent]:
-    """Agents in id order after `after_id` (keyset paging: stable while agents are added)."""
-    rows = conn.execute(select(agent).where(agent.c.business_unit_id == business_unit_id,
-                                            agent.c.id > after_id)
-                        .order_by(agent.c.id).limit(limit))
+def page(conn: Connection, business_unit_id: int, after_id: int, limit: int) -> paging.Page[Agent]:
+    """The BU's agents after an id, in id order."""
+    return paging.fetch(conn, select(agent).where(agent.c.business_unit_id == business_unit_id),
+                        agent.c.id, after_id, limit, _agent)
+
+
+def of_business_unit(conn: Connection, business_unit_id: int) -> list[Agent]:
+    rows = conn.execute(select(agent).where(agent.c.business_unit_id == business_unit_id)
+                        .order_by(agent.c.id))
     return [_agent(r) for r in rows]
 
 

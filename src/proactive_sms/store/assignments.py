@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select, update
 
-from proactive_sms.store import conversations
+from proactive_sms.store import conversations, paging
 from proactive_sms.store.conversations import Conversation
 from proactive_sms.store.schema import (
     agent,
@@ -84,21 +84,29 @@ def unassigned_in_bu(conn: Connection, business_unit_id: int) -> list[Conversati
     return [conversations.from_row(r) for r in rows]
 
 
-def of_agent(conn: Connection, agent_id: int, include_closed: bool = False,
-             after_id: int = 0, limit: int | None = None,
-             ) -> list[tuple[Conversation, datetime]]:
-    """The agent's conversations with when each came to them, in id order."""
+def _of_agent(agent_id: int, include_closed: bool):
     query = (select(conversation, conversation_assignment.c.assigned_at)
              .join(conversation_assignment,
                    conversation_assignment.c.conversation_id == conversation.c.id)
-             .where(conversation_assignment.c.agent_id == agent_id,
-                    conversation.c.id > after_id)
-             .order_by(conversation.c.id))
-    if not include_closed:
-        query = query.where(conversation.c.status == "open")
-    if limit is not None:
-        query = query.limit(limit)
-    return [(conversations.from_row(r), r.assigned_at) for r in conn.execute(query)]
+             .where(conversation_assignment.c.agent_id == agent_id))
+    return query if include_closed else query.where(conversation.c.status == "open")
+
+
+def _held(row) -> tuple[Conversation, datetime]:
+    return conversations.from_row(row), row.assigned_at
+
+
+def of_agent(conn: Connection, agent_id: int, include_closed: bool = False,
+             ) -> list[tuple[Conversation, datetime]]:
+    """The agent's conversations with when each came to them, in id order."""
+    rows = conn.execute(_of_agent(agent_id, include_closed).order_by(conversation.c.id))
+    return [_held(r) for r in rows]
+
+
+def page_of_agent(conn: Connection, agent_id: int, include_closed: bool, after_id: int,
+                  limit: int) -> paging.Page[tuple[Conversation, datetime]]:
+    return paging.fetch(conn, _of_agent(agent_id, include_closed), conversation.c.id,
+                        after_id, limit, _held)
 
 
 def record_answer(conn: Connection, message_id: int, agent_id: int, conversation_id: int,

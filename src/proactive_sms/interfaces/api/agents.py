@@ -4,20 +4,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from proactive_sms.domain.phone import mask
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, field_error, invalid
+from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import agents
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.agent_report import AgentReport, agent_report
@@ -31,17 +31,6 @@ AgentName = Annotated[str, Path(min_length=1, max_length=100, pattern=NAME_PATTE
                                 description="The agent's name.")]
 SkillName = Annotated[str, Path(min_length=1, max_length=200)]
 ConversationId = Annotated[int, Path(ge=1, le=2**62, description="The conversation's id.")]
-Cursor = Annotated[str | None, Query(max_length=100, description="next_cursor of the page "
-                                                                 "before.")]
-Limit = Annotated[int, Query(ge=1, le=500, description="At most this many items.")]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
-
-
-# Every moment the API gives says its zone (RFC 3339), whichever database it came from.
-Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
 @contextlib.contextmanager
@@ -55,24 +44,6 @@ def _answers_as_problems(field: str | None = None) -> Iterator[None]:
                       [field_error(exc.field, str(exc))]) from exc
     except InvalidRequest as exc:
         raise invalid(field, str(exc)) from exc
-
-
-def _encode(after_id: int) -> str:
-    return base64.urlsafe_b64encode(f"after:{after_id}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = text.partition(":")
-        if prefix != "after" or not value.isdigit() or len(value) > 18:
-            raise ValueError(text)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid("cursor", "not a cursor this API gave (use next_cursor as "
-                                "returned)") from None
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -99,7 +70,7 @@ class AgentOut(BaseModel):
     max_open_conversations: int | None
     skills: list[str]
     open_conversations: int
-    created_at: Moment
+    created_at: UtcDatetime
 
     @classmethod
     def of(cls, view: AgentView) -> AgentOut:
@@ -108,12 +79,6 @@ class AgentOut(BaseModel):
                    availability=found.availability.value,
                    max_open_conversations=found.max_open_conversations, skills=view.skills,
                    open_conversations=view.open_conversations, created_at=found.created_at)
-
-
-class AgentPage(BaseModel):
-    items: list[AgentOut]
-    next_cursor: str | None = Field(description="Give it as ?cursor= for the next page; "
-                                                "null on the last page.")
 
 
 class AvailabilityIn(BaseModel):
@@ -130,13 +95,13 @@ class ConversationOut(BaseModel):
     customer: str = Field(description="The customer's number, masked.")
     status: str
     agent: str | None = Field(description="The agent who has it (null: waiting for one).")
-    assigned_at: Moment | None
-    opened_at: Moment
-    last_inbound_at: Moment
-    unanswered_since: Moment | None = Field(description="The customer's first unanswered "
+    assigned_at: UtcDatetime | None
+    opened_at: UtcDatetime
+    last_inbound_at: UtcDatetime
+    unanswered_since: UtcDatetime | None = Field(description="The customer's first unanswered "
                                                           "text (null: answered).")
     waiting_s: float | None = Field(description="How long that text has waited, in seconds.")
-    first_answer_at: Moment | None
+    first_answer_at: UtcDatetime | None
 
     @classmethod
     def of(cls, entry: QueueEntry) -> ConversationOut:
@@ -146,11 +111,6 @@ class ConversationOut(BaseModel):
                    opened_at=found.opened_at, last_inbound_at=found.last_inbound_at,
                    unanswered_since=found.waiting_since, waiting_s=entry.waiting_s,
                    first_answer_at=found.first_answer_at)
-
-
-class ConversationPage(BaseModel):
-    items: list[ConversationOut]
-    next_cursor: str | None
 
 
 class AnswerIn(BaseModel):
@@ -179,12 +139,9 @@ def create_agent(body: AgentIn, bu: CurrentBu, engine: EngineDep, clock: ClockDe
 
 
 @router.get("/agents")
-def list_agents(bu: CurrentBu, engine: EngineDep, cursor: Cursor = None,
-                limit: Limit = 50) -> AgentPage:
+def list_agents(bu: CurrentBu, engine: EngineDep, page: PageParams) -> Paged[AgentOut]:
     """The BU's agents in creation order, a page at a time."""
-    views, after = agents.list_agents(engine, bu, _decode(cursor), limit)
-    return AgentPage(items=[AgentOut.of(v) for v in views],
-                     next_cursor=_encode(after) if after is not None else None)
+    return paged(agents.list_agents(engine, bu, page), AgentOut.of)
 
 
 @router.get("/agents/{name}")
@@ -222,14 +179,11 @@ def remove_skill(name: AgentName, skill: SkillName,
 
 @router.get("/agents/{name}/conversations")
 def agent_conversations(name: AgentName, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
-                        cursor: Cursor = None, limit: Limit = 50,
-                        include_closed: bool = False) -> ConversationPage:
+                        page: PageParams,
+                        include_closed: bool = False) -> Paged[ConversationOut]:
     """The agent's queue in id order, each with how long its customer has been waiting."""
-    entries = agents.queue(engine, bu, clock, name, include_closed, _decode(cursor), limit + 1)
-    more = len(entries) > limit
-    entries = entries[:limit]
-    return ConversationPage(items=[ConversationOut.of(e) for e in entries],
-                            next_cursor=_encode(entries[-1].conversation.id) if more else None)
+    return paged(agents.queue_page(engine, bu, clock, name, page, include_closed),
+                 ConversationOut.of)
 
 
 @router.post("/agents/{name}/conversations/{conversation_id}/answers", status_code=201)
@@ -287,7 +241,7 @@ class AgentFiguresOut(BaseModel):
 
 
 class AgentReportOut(BaseModel):
-    since: Moment | None
+    since: UtcDatetime | None
     conversations: int = Field(description="Opened in the period.")
     answered: int
     unanswered: int
