@@ -205,8 +205,7 @@ async def test_answering_machines_are_texted_once_replies_reach_agents_and_stop_
 
 
 def _held(engine, bu) -> Counter:
-    views, _ = agents.list_agents(engine, bu)
-    return Counter({v.name: v.open_conversations for v in views})
+    return Counter({v.name: v.open_conversations for v in agents.all_agents(engine, bu)})
 
 
 async def _dispatch(engine, clock, stop: asyncio.Event) -> None:
