@@ -297,6 +297,8 @@ class StoredMessage:
     submitted_at: datetime | None
     sent_at: datetime | None
     finished_at: datetime | None
+    cadence_step: int = 0  # an agent skill's SMS step (0: an agentless or system text)
+    step_attempt: int = 0  # ... and that step's attempt
 
 
 def _stored(row) -> StoredMessage:
