@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-cadence test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+demo-cadence: $(STAMP)
+	$(BIN)/python examples/demo_cadence.py
 
 test: $(STAMP)
 	$(BIN)/pytest -q
@@ -26,4 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/dispatch.py
 
 clean:
-	rm -rf $(VENV) psms.db psms.db-wal psms.db-shm
+	rm -rf $(VENV) psms.db psms.db-wal psms.db-shm demo-out demo-cadence-out

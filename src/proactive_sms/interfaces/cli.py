@@ -19,6 +19,8 @@ from proactive_sms.interfaces import (
     cli_templates,
 )
 from proactive_sms.interfaces.cli_apikeys import app as apikey_app
+from proactive_sms.interfaces.cli_cadences import app as cadence_app
+from proactive_sms.interfaces.cli_cadences import dialer_sim_command
 from proactive_sms.interfaces.cli_serve import serve_command
 from proactive_sms.interfaces.cli_webhooks import app as webhook_app
 from proactive_sms.services import administration, reporting
@@ -45,6 +47,8 @@ from proactive_sms.interfaces.cli_agents import app as agent_app  # noqa: E402 (
 app.add_typer(agent_app, name="agent")
 
 # cadences and the dialer simulator
+app.add_typer(cadence_app, name="cadence")
+app.command("dialer-sim")(dialer_sim_command)
 
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)

@@ -37,15 +37,18 @@ def skill_create(
     forbid_day: list[str] = typer.Option([], help="A weekday name or YYYY-MM-DD; repeatable."),
     no_zone: str = typer.Option("skip", help="No time zone found: skip | default."),
     default_zone: str = typer.Option(None, help="IANA zone used with --no-zone default."),
+    kind: str = typer.Option("agentless_sms", help="agentless_sms, or agent: a cadence of "
+                                                   "steps (psms cadence set)."),
     bu: str = ctx.BuOption,
 ):
-    """Create an agentless SMS skill (the law's calling hours apply on top of its own)."""
+    """Create a skill (the law's calling hours apply on top of its own)."""
     window = {"weekday": weekday_hours, "weekend": weekend_hours, "forbidden_days": forbid_day}
     skill = administration.create_skill(
         ctx.engine(), ctx.business_unit(bu), ctx.clock, name=name, registration=registration,
         calling_list=list_name, template_name=template, max_segments=max_segments,
         pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign,
-        calling_window=window, no_zone_policy=no_zone, default_time_zone=default_zone)
+        calling_window=window, no_zone_policy=no_zone, default_time_zone=default_zone,
+        kind=kind)
     ctx.console.print(f"skill [bold]{skill.name}[/bold] created ({skill.status.value})")
 
 
@@ -81,6 +84,10 @@ def skill_start(
         ctx.console.print(f"skill {name} is already {summary.status.value}: nothing to do")
         return
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary.skipped.items())) or "none"
+    if skill.kind == "agent":  # records entered its cadence; its SMS steps text later
+        ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
+                          f"{summary.decided_now} records in its cadence")
+        return
     ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
                       f"{summary.pending} pending, skipped {skipped}")
 

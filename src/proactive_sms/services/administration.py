@@ -203,7 +203,10 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  validity_hours: float | None = None,
                  campaign: str | None = None, calling_window: dict | None = None,
                  no_zone_policy: str = "skip",
-                 default_time_zone: str | None = None) -> skills.Skill:
+                 default_time_zone: str | None = None,
+                 kind: str = "agentless_sms") -> skills.Skill:
+    if kind not in ("agentless_sms", "agent"):
+        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'")
     _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
     if not 1 <= max_segments <= 10:
         raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
@@ -221,7 +224,7 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             direction=direction, max_segments=max_segments, pacing_per_s=pacing_per_s,
             validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now(),
             calling_window=calling_window, no_zone_policy=no_zone_policy,
-            default_time_zone=default_time_zone)
+            default_time_zone=default_time_zone, kind=kind)
 
 
 def _check_timing(calling_window: dict | None, no_zone_policy: str,

@@ -42,7 +42,16 @@ from proactive_sms.services import webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import InboundService
-from proactive_sms.store import deliveries, dnc, messages, outbox, registrations, skills, tenancy
+from proactive_sms.store import (
+    cadences,
+    deliveries,
+    dnc,
+    messages,
+    outbox,
+    registrations,
+    skills,
+    tenancy,
+)
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
 from proactive_sms.store.skills import SkillStatus
@@ -298,9 +307,13 @@ class Dispatcher:
         """Running skills of our codes with nothing left to send become finished."""
         ours = [s.id for s in running if s.registration_id in self.lanes]
         unsettled = outbox.unsettled_by_skill(conn, ours)
+        # An agent skill goes on while any record is still in its cadence.
+        in_cadence = cadences.open_by_skill(conn, [s.id for s in running
+                                                   if s.id in ours and s.kind == "agent"])
         for skill_id in ours:
-            if not unsettled.get(skill_id) and skills.change_status(
-                    conn, skill_id, SkillStatus.FINISHED, [SkillStatus.RUNNING], now):
+            if (not unsettled.get(skill_id) and not in_cadence.get(skill_id)
+                    and skills.change_status(conn, skill_id, SkillStatus.FINISHED,
+                                             [SkillStatus.RUNNING], now)):
                 webhook_emitters.skill_finished(conn, skill_id, now)
 
     def _rate(self, reg: Registration, running: Sequence[skills.Skill]) -> float:

@@ -17,11 +17,12 @@ from sqlalchemy import Connection, Engine
 
 from proactive_sms.carriers.base import InboundText
 from proactive_sms.domain import keyword_responses
+from proactive_sms.domain.cadence import DNC
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.keywords import InboundClass, KeywordSet, classify
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.domain.phone import mask
-from proactive_sms.services import assignment, webhook_emitters
+from proactive_sms.services import assignment, cadences, webhook_emitters
 from proactive_sms.store import conversations, dnc, inbound, registrations, system_texts, tenancy
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class InboundService:
             if changed:
                 confirmation = self._confirm(conn, reg.id, sender, responses.opt_out_text,
                                              MessageKind.OPT_OUT_CONFIRMATION)
+            if attribution:  # the customer leaves the cadence that texted them
+                cadences.leave(conn, attribution[0], attribution[1], DNC, now)
         elif kind is InboundClass.OPT_IN:
             changed = dnc.remove_numbers(conn, list_id, [sender], only_source="opt_out") > 0
             if changed:

@@ -90,6 +90,12 @@ def start_skill(
     """
     with engine.begin() as conn:
         skill = skills.skill_by_id(conn, skill_id)
+    if skill.kind == "agent":  # records enter its cadence; texts come from its SMS steps
+        from proactive_sms.services import cadences
+
+        return cadences.start(engine, skill_id, clock)
+    with engine.begin() as conn:
+        skill = skills.skill_by_id(conn, skill_id)
         if skill.status is SkillStatus.DRAFT:
             if template_id is not None or message_text is not None:
                 skills.set_text(conn, skill_id, template_id, message_text, direction)

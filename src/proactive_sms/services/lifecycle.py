@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from proactive_sms.domain.cadence import SKILL_STOPPED
 from proactive_sms.domain.clock import Clock
-from proactive_sms.store import messages, skills
+from proactive_sms.store import cadences, messages, skills
 from proactive_sms.store.skills import SkillStatus
 
 
@@ -31,6 +32,8 @@ def stop(engine: Engine, skill_id: int, clock: Clock) -> int:
         if not ok:
             status = skills.skill_by_id(conn, skill_id).status
             raise LifecycleError(f"cannot stop a skill that is {status.value}")
+        # An agent skill's records leave its cadence: the dialer gets no more attempts.
+        cadences.end_open(conn, skill_id, SKILL_STOPPED, clock.now())
         return messages.cancel_pending(conn, skill_id, clock.now())
 
 

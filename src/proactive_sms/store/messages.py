@@ -38,7 +38,7 @@ class Decision(NamedTuple):
 _INSERT_DECISIONS_SQLITE = (
     "INSERT INTO message (skill_id, record_id, destination, body, encoding, segments, state, "
     "skip_reason, detail, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
-    "ON CONFLICT (skill_id, record_id) DO NOTHING"
+    "ON CONFLICT (skill_id, record_id, cadence_step, step_attempt) DO NOTHING"
 )
 
 
@@ -75,7 +75,8 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
     ]
     result = conn.execute(
         insert(conn, message)
-        .on_conflict_do_nothing(index_elements=["skill_id", "record_id"])
+        .on_conflict_do_nothing(
+            index_elements=["skill_id", "record_id", "cadence_step", "step_attempt"])
         .returning(message.c.id),
         rows,
     )
@@ -296,6 +297,8 @@ class StoredMessage:
     submitted_at: datetime | None
     sent_at: datetime | None
     finished_at: datetime | None
+    cadence_step: int = 0  # an agent skill's SMS step (0: an agentless or system text)
+    step_attempt: int = 0  # ... and that step's attempt
 
 
 def _stored(row) -> StoredMessage:

@@ -229,7 +229,11 @@ message = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=True),
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
-    UniqueConstraint("skill_id", "record_id"),  # invariant 1: one message per (skill, record)
+    # Agentless texts are step 0, attempt 0; a cadence's SMS step numbers both (migration 0009).
+    Column("cadence_step", Integer, nullable=False, server_default="0"),
+    Column("step_attempt", Integer, nullable=False, server_default="0"),
+    # invariant 1: one message per (skill, record), per SMS step attempt of a cadence
+    UniqueConstraint("skill_id", "record_id", "cadence_step", "step_attempt"),
     Index("ix_message_skill_state", "skill_id", "state", "id"),
     Index("ix_message_registration_state", "registration_id", "state", "id"),
     # Partial: only submitted texts are looked up by number (who texted this number last, how
@@ -463,4 +467,49 @@ agent_answer = Table(
 
 
 # ---- Cadences of agent skills (migration 0009). ----
+# (message.cadence_step and message.step_attempt, in the unique constraint, are also 0009's.)
+
+cadence = Table(
+    # An agent skill's cadence: its steps (domain.cadence.Cadence as JSON, validated before it is
+    # stored) and the outcomes that end a record.
+    "cadence",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("definition", JSON, nullable=False),
+    _created(),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+cadence_record = Table(
+    # Where one record of an agent skill stands in its cadence.
+    "cadence_record",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("record_id", ForeignKey("calling_record.id"), primary_key=True),
+    Column("step", Integer, nullable=False),  # 1-based
+    Column("attempts", Integer, nullable=False),  # attempts already made at this step
+    Column("due_at", DateTime(timezone=True), nullable=True),  # next attempt not before
+    # A voice attempt handed to the dialer: not handed out again before this moment.
+    Column("in_call_until", DateTime(timezone=True), nullable=True),
+    Column("done_reason", String(40), nullable=True),  # None while the cadence goes on
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cadence_record_due", "skill_id", "done_reason", "due_at"),
+)
+
+cadence_outcome = Table(
+    # Every attempt's outcome: a call's (reported by the dialer) or an SMS step's (texted or
+    # skipped). One per attempt: a repeated report is recognized, never counted twice.
+    "cadence_outcome",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("skill_id", ForeignKey("skill.id"), nullable=False),
+    Column("record_id", ForeignKey("calling_record.id"), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("detail", String(200), nullable=True),  # a skip reason, a note from the dialer
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("skill_id", "record_id", "step", "attempt"),
+)
 # (end of the cadence tables)

@@ -53,12 +53,13 @@ def create_skill(conn: Connection, *, business_unit_id: int, name: str, registra
                  direction: str, max_segments: int, pacing_per_s: float | None,
                  validity_hours: float | None, campaign_id: int | None,
                  now: datetime, calling_window: dict | None = None,
-                 no_zone_policy: str = "skip", default_time_zone: str | None = None) -> Skill:
+                 no_zone_policy: str = "skip", default_time_zone: str | None = None,
+                 kind: str = "agentless_sms") -> Skill:
     if conn.scalar(select(skill.c.id).where(skill.c.business_unit_id == business_unit_id,
                                             skill.c.name == name)):
         raise AlreadyExists("skill", name)
     conn.execute(skill.insert().values(
-        business_unit_id=business_unit_id, name=name, kind="agentless_sms",
+        business_unit_id=business_unit_id, name=name, kind=kind,
         registration_id=registration_id, calling_list_id=calling_list_id,
         template_id=template_id, message_text=message_text, direction=direction,
         status=SkillStatus.DRAFT.value, max_segments=max_segments, pacing_per_s=pacing_per_s,

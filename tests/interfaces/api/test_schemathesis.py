@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 
 from proactive_sms.carriers.base import InboundText
 from proactive_sms.interfaces.api.app import create_app
-from proactive_sms.services import administration, api_keys, launching, webhooks
+from proactive_sms.services import administration, api_keys, cadences, launching, webhooks
 from proactive_sms.services.inbound import InboundService
 from tests.factories import import_people, registration
 from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT
@@ -33,7 +33,8 @@ SEEDED_PATHS = {
     "registrations": [{"code": "55501"}],
     "calling-lists": [{"name": "people"}],
     "templates": [{"name": "tip"}],
-    "skills": [{"name": "draft"}, {"name": "running"}],
+    "skills": [{"name": "draft"}, {"name": "running"},
+               {"name": "sales", "external_id": "C000001"}],  # an agent skill, a record
     "campaigns": [{"name": "weekly"}],
     "dnc": [{"number": "+12125550100"}, {"name": "default"}],
     "messages": [{"message_id": 1}],
@@ -59,6 +60,13 @@ def _seed(engine, clock, tmp_path) -> dict[str, str]:
                                           campaign="weekly")
     launching.start_skill(engine, running.id, clock, message_text="A bonus shift is open.")
     administration.dnc_add(engine, bu, clock, ["+12125550100"], None, source="manual")
+    # An agent skill with a cadence, started: the dialer's endpoints reach a real one.
+    sales = administration.create_skill(engine, bu, clock, name="sales", registration="55501",
+                                        calling_list="people", kind="agent")
+    cadences.define(engine, bu, clock, "sales", {"steps": [
+        {"channel": "voice", "max_attempts": 2},
+        {"channel": "sms", "after": ["answering_machine"], "template": "tip"}]})
+    launching.start_skill(engine, sales.id, clock)
     InboundService(engine, clock).handle_batch([  # a HELP, and a possible opt-out to review
         InboundText("12125550101", "55501", "HELP", "in-1"),
         InboundText("12125550102", "55501", POSSIBLE_OPT_OUT, "in-2")])

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
     agents,
+    cadences,
     calling_lists,
     campaigns,
     connections,
@@ -65,7 +66,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         connections.router,
         # agents
         agents.router,
-        # cadences
+        cadences.router,  # cadences
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,

@@ -44,10 +44,13 @@ class SkillIn(BaseModel):
     calling_window: CallingWindow = Field(default_factory=CallingWindow)
     no_zone_policy: Literal["skip", "default"] = "skip"
     default_time_zone: str | None = Field(None, description="IANA zone for 'default'.")
+    kind: Literal["agentless_sms", "agent"] = Field(
+        "agentless_sms", description="agent: a cadence of steps (PUT /v1/skills/{name}/cadence)")
 
 
 class SkillOut(BaseModel):
     name: str
+    kind: str
     status: str
     max_segments: int
     pacing_per_s: float | None
@@ -58,7 +61,8 @@ class SkillOut(BaseModel):
 
     @classmethod
     def of(cls, skill: Skill) -> SkillOut:
-        return cls(name=skill.name, status=skill.status.value, max_segments=skill.max_segments,
+        return cls(name=skill.name, kind=skill.kind, status=skill.status.value,
+                   max_segments=skill.max_segments,
                    pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
                    created_at=_utc(skill.created_at), started_at=_utc(skill.started_at),
                    finished_at=_utc(skill.finished_at))
@@ -113,14 +117,15 @@ def list_skills(bu: CurrentBu, engine: EngineDep, page: PageParams,
 @router.post("", status_code=201, responses=idempotency.responses(201))
 def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
                  guard: Idempotent) -> SkillOut:
-    """Create an agentless SMS skill (the law's calling hours apply on top of its own)."""
+    """Create a skill: agentless SMS, or an agent skill whose cadence is set next (the law's
+    calling hours apply on top of its own)."""
     return guard.run(lambda: SkillOut.of(administration.create_skill(
         engine, bu, clock, name=body.name, registration=body.registration,
         calling_list=body.calling_list, template_name=body.template,
         max_segments=body.max_segments, pacing_per_s=body.pacing_per_s,
         validity_hours=body.validity_hours, campaign=body.campaign,
         calling_window=body.calling_window.model_dump(), no_zone_policy=body.no_zone_policy,
-        default_time_zone=body.default_time_zone)))
+        default_time_zone=body.default_time_zone, kind=body.kind)))
 
 
 @router.get("/{name}")
