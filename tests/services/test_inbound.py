@@ -12,7 +12,7 @@ from proactive_sms.domain import keyword_responses
 from proactive_sms.domain.keywords import InboundClass
 from proactive_sms.services import administration, conversations, launching
 from proactive_sms.services.inbound import InboundService
-from proactive_sms.store import dnc
+from proactive_sms.store import dnc, inbound
 from proactive_sms.store.schema import inbound_message, message
 from tests.factories import import_people, us_number
 
@@ -138,6 +138,22 @@ def test_a_reply_on_sms_messaging_opens_a_conversation_for_the_skill(engine, bu,
     # The skill's text they answered, their three texts, and the opt-out confirmation.
     assert [e.direction for e in history] == ["out", "in", "in", "in", "out"]
     assert history[0].text == "Hi Ann3" and history[3].note == "opt_out"
+
+
+@pytest.mark.parametrize("state, counted", [("submitting", True), ("uncertain", True),
+                                             ("pending", False), ("failed", False)])
+def test_a_reply_counts_for_the_skill_whose_text_left_even_before_the_carrier_answered(
+        engine, bu, clock, tmp_path, service, state, counted):
+    # The handset can have the text (and its owner answer it) before the store records `sent`;
+    # a text sent back to pending or refused for good never reached anyone.
+    _code(engine, bu, clock)
+    skill = _texted(engine, bu, clock, tmp_path)
+    with engine.begin() as conn:
+        conn.execute(message.update().values(state=state, sent_at=None))
+    (outcome,) = service.handle_batch([_text("STOP")])
+    with engine.connect() as conn:
+        stored = inbound.find(conn, outcome.inbound_id)
+    assert (stored.skill_id == skill.id) is counted
 
 
 def test_a_reply_on_external_is_stored_and_counted_not_routed(engine, bu, clock, tmp_path,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select, update
 
-from proactive_sms.domain.message_states import MessageKind
+from proactive_sms.domain.message_states import MessageKind, MessageState
 from proactive_sms.store import paging
 from proactive_sms.store.schema import inbound_message, message, skill, sms_registration
 
@@ -40,13 +40,20 @@ def registration_for(conn: Connection, spellings: Sequence[str]):
                         .where(sms_registration.c.code.in_(list(spellings)))).first()
 
 
+_LEFT_US = [state.value for state in (
+    MessageState.SUBMITTING, MessageState.SENT, MessageState.DELIVERED,
+    MessageState.UNDELIVERABLE, MessageState.EXPIRED, MessageState.UNCERTAIN)]
+
+
 def last_texted(conn: Connection, registration_id: int, phone: str) -> tuple[int, int] | None:
     """(skill id, record id) of the skill text that last reached this number from this code."""
+    # A text still `submitting` counts: it may be on the handset before the carrier's answer is
+    # stored, and the customer can answer it within that second.
     row = conn.execute(
         select(message.c.skill_id, message.c.record_id)
         .join(skill, skill.c.id == message.c.skill_id)
         .where(message.c.destination == phone, message.c.submitted_at.is_not(None),
-               message.c.sent_at.is_not(None), skill.c.registration_id == registration_id)
+               message.c.state.in_(_LEFT_US), skill.c.registration_id == registration_id)
         .order_by(message.c.submitted_at.desc()).limit(1)
     ).first()
     return (row.skill_id, row.record_id) if row else None
