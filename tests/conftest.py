@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# The CLI's Rich tables take their width from the terminal; tests read their cells, so give them
+# one wide terminal whatever runs them (a tty, a pipe, an xdist worker).
+os.environ["COLUMNS"] = "200"
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
