@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,12 +32,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def env() -> dict[str, str]:
-    # The simulator is not anyone's phone: the demo lifts the calling-window law
-    # (examples/demo_rules.json) and its skills text all day, so that it runs at any hour.
-    return {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{OUT / 'psms.db'}",
+def demo_env(out: Path) -> dict[str, str]:
+    """The environment of a demo's processes: its own SQLite file in `out`."""
+    # The simulator is not anyone's phone: the demos lift the calling-window law
+    # (examples/demo_rules.json) and their skills text all day, so that they run at any hour.
+    return {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{out / 'psms.db'}",
             "PSMS_WINDOW_RULES": str(ROOT / "examples" / "demo_rules.json"),
             "COLUMNS": os.environ.get("COLUMNS", "100")}
+
+
+def env() -> dict[str, str]:
+    return demo_env(OUT)
+
+
+def stop(processes: Iterable[subprocess.Popen]) -> None:
+    """Terminate what still runs, in the order given; kill what does not stop within 10 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def psms(*args: str, check: bool = True) -> None:
@@ -116,13 +133,7 @@ def main() -> None:
         psms("report", "--skill", "reminders-ar")
         psms("dnc", "check", "+13123134706", check=False)
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(processes)
     print("\nnote: the demo lifts the calling-window law (examples/demo_rules.json) so that it "
           "runs at any hour against the simulator; real skills text only inside the window.")
     print(f"\ndemo finished in {time.monotonic() - started:.1f} s; nothing left running. "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from demo import free_port, wait_for_port  # examples/demo.py: the same two helpers
+from demo import demo_env, free_port, stop, wait_for_port  # examples/demo.py
 
 from proactive_sms.domain.phone import mask
 
@@ -48,11 +47,7 @@ CADENCE = {
 
 
 def env() -> dict[str, str]:
-    # The simulator is not anyone's phone: the demo lifts the calling-window law
-    # (examples/demo_rules.json) and its skill texts all day, so that it runs at any hour.
-    return {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{OUT / 'psms.db'}",
-            "PSMS_WINDOW_RULES": str(ROOT / "examples" / "demo_rules.json"),
-            "COLUMNS": os.environ.get("COLUMNS", "100")}
+    return demo_env(OUT)
 
 
 def say(text: str) -> None:
@@ -189,13 +184,7 @@ def main() -> None:
         psms("cadence", "report", "outbound-sales")
         psms("agent", "report")
     finally:
-        for process in reversed(processes):  # the API and dispatcher before the SMSC
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop(reversed(processes))  # the API and dispatcher before the SMSC
     print("\nnote: the demo lifts the calling-window law (examples/demo_rules.json) so that it "
           "runs at any hour against the simulator; real skills text only inside the window.")
     print(f"\ndemo finished in {time.monotonic() - started:.1f} s; nothing left running. "

@@ -5,25 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from proactive_sms.interfaces.cli import app
 from tests.factories import person, us_number, write_csv
+from tests.interfaces.cli_runner import sales_cli
 
 
 @pytest.fixture
 def psms(tmp_path, monkeypatch):
-    monkeypatch.setenv("PSMS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
-    run("init", "--tenant", "acme", "--bu", "sales")
-    return run
+    return sales_cli(tmp_path, monkeypatch)
 
 
 def test_import_reports_rejected_rows_and_writes_them(psms, tmp_path):

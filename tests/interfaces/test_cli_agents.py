@@ -6,31 +6,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from proactive_sms.domain.clock import ManualClock
 from proactive_sms.interfaces import cli_context
-from proactive_sms.interfaces.cli import app
 from proactive_sms.services import administration
 from proactive_sms.store.engine import open_engine
+from tests.interfaces.cli_runner import database_url, sales_cli
 from tests.services.agent_world import e164, texted_world
 
 
 @pytest.fixture
 def psms(tmp_path, monkeypatch, clock: ManualClock):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("PSMS_DATABASE_URL", url)
-    monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setattr(cli_context, "clock", clock)
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
-    run("init", "--tenant", "acme", "--bu", "sales")
-    engine = open_engine(url)
+    run = sales_cli(tmp_path, monkeypatch)
+    engine = open_engine(database_url(tmp_path))
     run.world = texted_world(engine, administration.business_unit(engine, "sales"), clock,
                              tmp_path)
     yield run

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from proactive_sms.interfaces.cli import app
 from tests.factories import person, write_csv
+from tests.interfaces.cli_runner import sales_cli
 
 CADENCE = {
     "steps": [
@@ -22,16 +21,7 @@ CADENCE = {
 
 @pytest.fixture
 def psms(tmp_path, monkeypatch):
-    monkeypatch.setenv("PSMS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("COLUMNS", "200")
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0) -> str:
-        result = runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
-    run("init", "--tenant", "acme", "--bu", "sales")
+    run = sales_cli(tmp_path, monkeypatch)
     rows = [person(0), person(1, IsCellPhone="false")]
     run("list", "import", str(write_csv(tmp_path / "c.csv", rows)), "--name", "customers")
     run("registration", "add", "55502", "--kind", "short", "--throughput", "10",
