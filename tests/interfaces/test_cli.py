@@ -56,6 +56,33 @@ def test_dnc_add_check_remove_export(psms, tmp_path):
     assert "not on any DNC list" in psms("dnc", "check", number)
 
 
+
+def test_dnc_import_reports_each_bad_line_and_keeps_the_good_ones(psms, tmp_path):
+    lines = ["Phone,Note", f"{us_number(1)},asked by phone", "not-a-number,x",
+             f"({us_number(2)[:3]}) {us_number(2)[3:6]}-{us_number(2)[6:]},", "12,short",
+             f"+1{us_number(1)},again"]
+    path = tmp_path / "dnc.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = psms("dnc", "import", str(path), "--group", "complaints",
+               "--errors", str(tmp_path / "bad.csv"))
+    assert "2 number(s) added to list 'complaints', 1 already on it" in out
+    assert "line 3 (number): 'not-a-number' is not a phone number\n" in out
+    assert "line 5 (number): '12' is too short for a US number\n" in out
+    rejected = (tmp_path / "bad.csv").read_text(encoding="utf-8").splitlines()
+    assert rejected[0] == "line,field,reason" and rejected[1].startswith("3,number,")
+    assert [row.split(",")[0] for row in rejected[1:]] == ["3", "5"]
+    assert "on DNC list(s): complaints" in psms("dnc", "check", us_number(2), code=1)
+    exported = psms("dnc", "export", "--group", "complaints")
+    assert "asked by phone" in exported and "imported from dnc.csv" in exported
+
+
+def test_dnc_import_refuses_a_file_without_a_number_column(psms, tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("Name,City\nAda,Paris\n", encoding="utf-8")
+    out = psms("dnc", "import", str(path), code=2)
+    assert "no number column" in out
+
+
 def test_registration_validation(psms):
     out = psms("registration", "add", "55501", "--kind", "short", "--throughput", "0", code=2)
     assert "throughput" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 from pathlib import Path
@@ -10,8 +11,12 @@ import typer
 
 from proactive_sms.interfaces import cli_context as ctx
 from proactive_sms.services import administration
+from proactive_sms.services import dnc_import as dnc_import_service
+from proactive_sms.services.importing import ImportRefused
 
 app = typer.Typer(help="Do-not-contact lists.", no_args_is_help=True)
+_SHOWN_ERRORS = 20  # on the terminal; --errors FILE has them all
+ctx.register_user_error(ImportRefused)
 GroupOption = typer.Option(None, "--group", help="A named DNC group (default: the tenant list).")
 
 
@@ -54,15 +59,31 @@ def dnc_check(number: str, bu: str = ctx.BuOption):
 @app.command("import")
 @ctx.handle_errors
 def dnc_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
-               group: str = GroupOption, bu: str = ctx.BuOption):
-    """Add every number of a file (one per line, or the first column of a CSV)."""
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        numbers = [row[0] for row in csv.reader(handle) if row and row[0].strip()]
-    if numbers and not any(ch.isdigit() for ch in numbers[0]):
-        numbers = numbers[1:]  # a header line
-    change = administration.dnc_add(ctx.engine(), ctx.business_unit(bu), ctx.clock, numbers,
-                                    group, "import", f"imported from {file.name}")
-    _report(change, "added to")
+               group: str = GroupOption, bu: str = ctx.BuOption,
+               errors: Path = typer.Option(None, "--errors",
+                                           help="Write every rejected line here (CSV).")):
+    """Add the numbers of a CSV file: a number column (number, phone, mobile, ...) and an
+    optional note column, or a bare list of numbers. Bad lines are reported, good ones kept."""
+    with contextlib.ExitStack() as stack:
+        on_error = None
+        if errors:  # every rejected line, as it is found (the summary keeps only the first ones)
+            writer = csv.writer(stack.enter_context(errors.open("w", encoding="utf-8",
+                                                                newline="")))
+            writer.writerow(["line", "field", "reason"])
+            on_error = lambda e: writer.writerow([e.line, e.field, e.reason])  # noqa: E731
+        summary = dnc_import_service.import_numbers(ctx.engine(), ctx.business_unit(bu),
+                                                    ctx.clock, file, group, on_error=on_error)
+    ctx.console.print(
+        f"{summary.added} number(s) added to list '{summary.list_name}', "
+        f"{summary.already_listed} already on it, {summary.rejected} line(s) rejected "
+        f"(of {summary.rows_read} read)")
+    for error in summary.errors[:_SHOWN_ERRORS]:
+        ctx.errors.print(f"[yellow]line {error.line}[/yellow] ({error.field}): {error.reason}",
+                         highlight=False)
+    if summary.rejected > _SHOWN_ERRORS:
+        where = f"all of them are in {errors}" if errors else "--errors FILE writes them all"
+        ctx.errors.print(f"... and {summary.rejected - _SHOWN_ERRORS} more ({where})",
+                         highlight=False)
 
 
 @app.command("export")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,9 +70,11 @@ def _columns(first_row: list[str], region: str, name: str) -> _Columns:
 
 def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
                    list_name: str | None = None, file_name: str | None = None,
-                   batch_size: int = 5000) -> DncImportSummary:
+                   batch_size: int = 5000,
+                   on_error: Callable[[DncRowError], None] | None = None) -> DncImportSummary:
     """Add the file's numbers to a DNC group (created if missing) or the tenant default list
-    (no name, or 'default'). `file_name` is how errors name the file."""
+    (no name, or 'default'). `file_name` is how errors name the file; `on_error` sees every
+    rejected line (the summary keeps the first KEPT_ERRORS)."""
     name = file_name or path.name
     with path.open("rb") as raw:
         delimiter = check_file(raw, Path(name))
@@ -93,6 +96,8 @@ def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
                 summary.rejected += 1
                 if len(summary.errors) < KEPT_ERRORS:
                     summary.errors.append(parsed)
+                if on_error:
+                    on_error(parsed)
                 continue
             batch.append(parsed)
             if len(batch) >= batch_size:
@@ -124,10 +129,8 @@ def _parse(line: int, row: list[str] | None, columns: _Columns, region: str,
         return DncRowError(line, "row", "the line is not valid UTF-8 text")
     raw = row[columns.number] if columns.number < len(row) else ""
     result = phone.normalize(raw, region)
-    if result.e164 is None:
-        shown = f"'{raw.strip()}' " if raw.strip() else ""
-        return DncRowError(line, "number", f"{shown}is not a phone number: {result.detail}"
-                           if shown else result.detail)
+    if result.e164 is None:  # the detail quotes the value and says what is wrong with it
+        return DncRowError(line, "number", result.detail)
     note = (row[columns.note].strip() if columns.note is not None and columns.note < len(row)
             else "")
     return result.e164, note or default_note
