@@ -169,10 +169,11 @@ def inbound_text(engine: Engine, bu: BusinessUnit,
 
 def conversations_page(engine: Engine, bu: BusinessUnit, req: PageRequest, *,
                        status: str | None = None,
-                       skill: str | None = None) -> Named[conversations.Conversation]:
+                       skill: str | None = None,
+                       assigned: bool | None = None) -> Named[conversations.Conversation]:
     with engine.connect() as conn:
         page = conversations.page(conn, bu.id, req.after_id, req.limit, status=status,
-                                  skill_id=_skill_id(conn, bu, skill))
+                                  skill_id=_skill_id(conn, bu, skill), assigned=assigned)
         return _named(conn, page, [c.skill_id for c in page.items])
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, exists, func, or_, select, update
 
 from proactive_sms.store import paging
-from proactive_sms.store.schema import conversation, message, sms_registration
+from proactive_sms.store.schema import (
+    conversation,
+    conversation_assignment,
+    message,
+    sms_registration,
+)
 
 
 @dataclass(frozen=True)
@@ -114,8 +119,10 @@ def outbound_texts(conn: Connection, conversation_id: int, phone: str, registrat
 
 
 def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
-         status: str | None = None, skill_id: int | None = None) -> paging.Page[Conversation]:
-    """The BU's conversations after an id, in id order, of one status or skill if asked."""
+         status: str | None = None, skill_id: int | None = None,
+         assigned: bool | None = None) -> paging.Page[Conversation]:
+    """The BU's conversations after an id, in id order; of one status or skill, with or
+    without an agent, if asked."""
     query = (select(conversation)
              .where(conversation.c.registration_id.in_(select(sms_registration.c.id).where(
                  sms_registration.c.business_unit_id == business_unit_id))))
@@ -123,4 +130,7 @@ def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
         query = query.where(conversation.c.status == status)
     if skill_id is not None:
         query = query.where(conversation.c.skill_id == skill_id)
+    if assigned is not None:
+        held = exists().where(conversation_assignment.c.conversation_id == conversation.c.id)
+        query = query.where(held if assigned else ~held)
     return paging.fetch(conn, query, conversation.c.id, after_id, limit, _conversation)

@@ -83,9 +83,15 @@ def test_waiting_conversations_go_to_an_agent_who_becomes_available(client, key_
     _agent(client, key_a, "ana", availability="away")
     cid = world.reply(1).conversation_id
     assert client.get(f"/v1/conversations/{cid}/assignment", headers=key_a).json()["agent"] is None
+    waiting = {"status": "open", "assigned": "false"}
+    listed = client.get("/v1/conversations", headers=key_a, params=waiting).json()["items"]
+    assert [c["id"] for c in listed] == [cid] and listed[0]["waiting_since"] is not None
     back = client.put("/v1/agents/ana/availability", headers=key_a,
                       json={"availability": "available"})
     assert back.status_code == 200 and back.json()["assigned_conversations"] == [cid]
+    assert client.get("/v1/conversations", headers=key_a, params=waiting).json()["items"] == []
+    held = client.get("/v1/conversations", headers=key_a, params={"assigned": "true"}).json()
+    assert [c["id"] for c in held["items"]] == [cid]
     bad = client.put("/v1/agents/ana/availability", headers=key_a, json={"availability": "x"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "availability"
 

@@ -77,9 +77,13 @@ def list_conversations(
     bu: CurrentBu, engine: EngineDep, page: PageParams,
     status: Literal["open", "closed"] | None = None,
     skill: Annotated[str | None, Query(description="Only this skill's conversations.")] = None,
+    assigned: Annotated[bool | None, Query(
+        description="false: only those no agent has (with status=open, the ones waiting for "
+                    "an agent); true: only those an agent has.")] = None,
 ) -> Paged[ConversationOut]:
     """The BU's conversations, oldest first, a page at a time."""
-    named = listing.conversations_page(engine, bu, page, status=status, skill=skill)
+    named = listing.conversations_page(engine, bu, page, status=status, skill=skill,
+                                       assigned=assigned)
     return paged(named.page, lambda c: ConversationOut.of(c, named.skill_names))
 
 
