@@ -65,7 +65,10 @@ def test_waiting_replies_are_listed_and_taken_when_an_agent_comes_back(psms, clo
     waiting = psms("agent", "conversations")
     assert f"{cid} " in waiting and "3 h 02 min" in waiting
     back = psms("agent", "status", "ana", "available")
-    assert "is available" in back and f"#{cid}" in back
+    assert "is available" in back and f"conversations assigned: #{cid}" in back
+    gone = psms("agent", "status", "ana", "offline")
+    assert f"conversations back in the queue: #{cid}" in gone and "assigned" not in gone
+    assert f"{cid} " in psms("agent", "conversations")
     assert "busy" in psms("agent", "status", "ana", "busy", code=2)
 
 

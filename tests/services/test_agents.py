@@ -85,13 +85,51 @@ def test_replies_wait_with_nobody_available_and_go_oldest_first_when_an_agent_co
     assert [(e.conversation.id, e.waiting_s) for e in waiting] == [
         (first.conversation_id, 120.0), (second.conversation_id, 90.0)]
 
-    view, assigned = agents.set_availability(world.engine, world.bu, world.clock, "ana",
-                                             "available")
-    assert assigned == [first.conversation_id]  # her limit is one: the oldest goes first
-    assert view.open_conversations == 1
+    change = agents.set_availability(world.engine, world.bu, world.clock, "ana", "available")
+    assert change.assigned == [first.conversation_id]  # her limit is one: the oldest goes first
+    assert change.agent.open_conversations == 1 and change.handed_back == []
     assert world.holder(second.conversation_id) is None
     agents.close(world.engine, world.bu, world.clock, "ana", first.conversation_id)
     assert world.holder(second.conversation_id) == "ana"  # a place freed: the next one comes
+
+
+
+def test_an_agent_going_offline_hands_their_open_conversations_back(world):
+    world.agent("ana")
+    world.agent("ben", max_open_conversations=2)
+    world.agent("cho", availability="away")
+    ids = []
+    for i in range(5):
+        world.clock.advance(10)
+        ids.append(world.reply(i).conversation_id)
+    assert [world.holder(c) for c in ids] == ["ana", "ben", "ana", "ben", "ana"]
+    agents.close(world.engine, world.bu, world.clock, "ana", ids[4])  # closed: stays hers
+    world.clock.advance(60)
+    change = agents.set_availability(world.engine, world.bu, world.clock, "ana", "offline")
+    assert change.handed_back == [ids[0], ids[2]]
+    assert change.assigned == []  # ben is full (2), cho is away: they wait, oldest first
+    assert change.agent.open_conversations == 0
+    waiting = agents.unassigned(world.engine, world.bu, world.clock)
+    assert [e.conversation.id for e in waiting] == [ids[0], ids[2]]
+    assert waiting[0].waiting_s == 100.0  # the customer's wait did not restart
+    closed = agents.queue(world.engine, world.bu, world.clock, "ana", include_closed=True)
+    assert [e.conversation.id for e in closed] == [ids[4]]
+    # the moment cho is back, she takes them (and a reply from the same customer stays put)
+    change = agents.set_availability(world.engine, world.bu, world.clock, "cho", "available")
+    assert change.assigned == [ids[0], ids[2]]
+    assert world.holder(world.reply(0, "still there?").conversation_id) == "cho"
+
+
+def test_going_offline_offers_the_conversations_to_the_others_at_once(world):
+    world.agent("ana")
+    first = world.reply(1).conversation_id
+    world.agent("ben")
+    change = agents.set_availability(world.engine, world.bu, world.clock, "ana", "offline")
+    assert (change.handed_back, change.assigned) == ([first], [first])
+    assert world.holder(first) == "ben"
+    # ana had the number before, but offline she is not eligible: ben keeps the next one too
+    agents.close(world.engine, world.bu, world.clock, "ben", first)
+    assert world.holder(world.reply(1, "again").conversation_id) == "ben"
 
 
 def test_adding_an_available_agent_to_the_skill_takes_the_waiting_conversations(world):

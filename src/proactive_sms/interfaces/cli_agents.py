@@ -21,7 +21,7 @@ app = typer.Typer(help="Agents: who answers the replies of which skills, and the
 ctx.register_user_error(agents.AgentRefused)
 
 AVAILABILITY_HELP = "available (takes new conversations), away (keeps theirs, takes no new "\
-                    "ones) or offline."
+                    "ones) or offline (hands theirs back to the queue)."
 
 
 def _limit(view: AgentView) -> str:
@@ -82,11 +82,16 @@ def status(name: str,
     if availability is None:
         _print_agents([agents.get_agent(ctx.engine(), unit, name)])
         return
-    view, assigned = agents.set_availability(ctx.engine(), unit, ctx.clock, name, availability)
-    ctx.console.print(f"agent [bold]{name}[/bold] is {view.agent.availability}")
-    if assigned:
-        ids = ", ".join(f"#{c}" for c in assigned)
-        ctx.console.print(f"waiting conversations assigned: {ids}")
+    change = agents.set_availability(ctx.engine(), unit, ctx.clock, name, availability)
+    ctx.console.print(f"agent [bold]{name}[/bold] is {change.agent.agent.availability}")
+    if change.handed_back:
+        ctx.console.print(f"conversations back in the queue: {_ids(change.handed_back)}")
+    if change.assigned:
+        ctx.console.print(f"conversations assigned: {_ids(change.assigned)}")
+
+
+def _ids(conversation_ids: list[int]) -> str:
+    return ", ".join(f"#{c}" for c in conversation_ids)
 
 
 @app.command("skills")

@@ -17,7 +17,12 @@ from proactive_sms.domain.agent_assignment import Availability, waiting_seconds
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.services.administration import InvalidRequest
-from proactive_sms.services.assignment import after_close, offer_to_skills_of, offer_waiting
+from proactive_sms.services.assignment import (
+    after_close,
+    hand_back,
+    offer_to_skills_of,
+    offer_waiting,
+)
 from proactive_sms.services.listing import PageRequest
 from proactive_sms.store import agents, assignments, conversations, skills, system_texts
 from proactive_sms.store.agents import Agent
@@ -128,20 +133,32 @@ def all_agents(engine: Engine, bu: BusinessUnit) -> list[AgentView]:
         return _views(conn, agents.of_business_unit(conn, bu.id))
 
 
+@dataclass(frozen=True)
+class AvailabilityChange:
+    agent: AgentView
+    assigned: list[int]  # conversations given to an agent by this change (to them or others)
+    handed_back: list[int]  # going offline: their open conversations, back in the queue
+
+
 def set_availability(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
-                     availability: str) -> tuple[AgentView, list[int]]:
+                     availability: str) -> AvailabilityChange:
     """Change whether the agent takes new conversations. Back to `available`, the conversations
-    waiting for their skills are offered at once (oldest first). Returns the agent and the ids
-    of the conversations that were assigned (to them or to others of those skills)."""
+    waiting for their skills are offered at once (oldest first). `away` keeps their
+    conversations; `offline` hands them back, offered at once to the others of their skills
+    (nobody is answering them: a customer must not wait on someone who left)."""
     state = availability_of(availability)
     now = clock.now()
     with engine.begin() as conn:
         found = agents.find(conn, bu.id, name)
         agents.set_availability(conn, found.id, state)
-        assigned = []
+        assigned: list[tuple[int, int]] = []
+        handed_back: list[int] = []
         if state is Availability.AVAILABLE:
             assigned = offer_to_skills_of(conn, found.id, now)
-        return _view(conn, agents.by_id(conn, found.id)), [c for c, _ in assigned]
+        elif state is Availability.OFFLINE:
+            handed_back, assigned = hand_back(conn, found.id, now)
+        return AvailabilityChange(_view(conn, agents.by_id(conn, found.id)),
+                                  [c for c, _ in assigned], handed_back)
 
 
 def add_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,

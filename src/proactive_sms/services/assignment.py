@@ -2,7 +2,8 @@
 
 `route` runs in the transaction that opens (or extends) a conversation, so a reply is never
 stored without its routing decided; `offer_waiting` runs whenever an agent may have become able
-to take more (back to available, a skill added, a conversation closed or transferred away).
+to take more (back to available, a skill added, a conversation closed or transferred away);
+`hand_back` when an agent goes offline.
 The choice itself is `domain.agent_assignment.choose_agent`.
 """
 
@@ -67,6 +68,20 @@ def offer_to_skills_of(conn: Connection, agent_id: int, now: datetime) -> list[t
     """An agent may take more (they came back, or one of theirs was closed or moved away):
     offer the conversations waiting for any of their skills."""
     return offer_waiting(conn, agents.skill_ids(conn, agent_id), now)
+
+
+def hand_back(conn: Connection, agent_id: int, now: datetime) -> tuple[list[int],
+                                                                      list[tuple[int, int]]]:
+    """An agent who goes offline answers nobody: their open conversations wait for an agent
+    again and are offered at once to the others of their skills (the rule, oldest waiting
+    first). Returns the ids handed back and (conversation id, agent id) of those re-assigned."""
+    held = [found for found, _ in assignments.of_agent(conn, agent_id)]
+    assignments.release(conn, [found.id for found in held])
+    for found in held:
+        log.info("conversation #%d with %s goes back to the queue: its agent went offline",
+                 found.id, mask(found.phone))
+    skill_ids = {found.skill_id for found in held if found.skill_id is not None}
+    return [found.id for found in held], offer_waiting(conn, skill_ids, now)
 
 
 def after_close(conn: Connection, conversation_id: int, now: datetime) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from proactive_sms.store import conversations, paging
 from proactive_sms.store.conversations import Conversation
@@ -42,6 +42,13 @@ def assign(conn: Connection, conversation_id: int, agent_id: int, now: datetime)
             conversation_id=conversation_id, agent_id=agent_id, assigned_at=now))
     conn.execute(update(agent).where(agent.c.id == agent_id).values(last_assigned_at=now))
 
+
+
+def release(conn: Connection, conversation_ids: Sequence[int]) -> None:
+    """The conversations have no agent any more: they wait for one again."""
+    if conversation_ids:
+        conn.execute(delete(conversation_assignment).where(
+            conversation_assignment.c.conversation_id.in_(list(conversation_ids))))
 
 def last_agent_for(conn: Connection, registration_id: int, phone: str,
                    excluding_conversation_id: int) -> int | None:

@@ -92,6 +92,11 @@ def test_waiting_conversations_go_to_an_agent_who_becomes_available(client, key_
     assert client.get("/v1/conversations", headers=key_a, params=waiting).json()["items"] == []
     held = client.get("/v1/conversations", headers=key_a, params={"assigned": "true"}).json()
     assert [c["id"] for c in held["items"]] == [cid]
+    gone = client.put("/v1/agents/ana/availability", headers=key_a,
+                      json={"availability": "offline"}).json()
+    assert (gone["handed_back_conversations"], gone["assigned_conversations"]) == ([cid], [])
+    listed = client.get("/v1/conversations", headers=key_a, params=waiting).json()["items"]
+    assert [c["id"] for c in listed] == [cid]
     bad = client.put("/v1/agents/ana/availability", headers=key_a, json={"availability": "x"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "availability"
 

@@ -87,7 +87,12 @@ class AvailabilityIn(BaseModel):
 
 class AvailabilityOut(AgentOut):
     assigned_conversations: list[int] = Field(
-        description="Waiting conversations assigned when the agent became available.")
+        description="Conversations this change gave to an agent: the waiting ones the agent "
+                    "took on becoming available, or, going offline, those of theirs that "
+                    "others took.")
+    handed_back_conversations: list[int] = Field(
+        description="Going offline: the agent's open conversations, back in the queue (and "
+                    "offered at once to the others of their skills).")
 
 
 class ConversationOut(BaseModel):
@@ -153,11 +158,14 @@ def get_agent(name: AgentName, bu: CurrentBu, engine: EngineDep) -> AgentOut:
 def set_availability(name: AgentName, body: AvailabilityIn, bu: CurrentBu, engine: EngineDep,
                      clock: ClockDep) -> AvailabilityOut:
     """available: takes new conversations (and at once those waiting for their skills);
-    away: keeps theirs, takes no new ones; offline: the same, and none can be transferred to
-    them."""
+    away: keeps theirs, takes no new ones; offline: takes nothing, none can be transferred to
+    them, and their open conversations go back to the queue (offered to the others of their
+    skills at once)."""
     with _answers_as_problems("availability"):
-        view, assigned = agents.set_availability(engine, bu, clock, name, body.availability)
-    return AvailabilityOut(**AgentOut.of(view).model_dump(), assigned_conversations=assigned)
+        change = agents.set_availability(engine, bu, clock, name, body.availability)
+    return AvailabilityOut(**AgentOut.of(change.agent).model_dump(),
+                           assigned_conversations=change.assigned,
+                           handed_back_conversations=change.handed_back)
 
 
 @router.put("/agents/{name}/skills/{skill}")
