@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from proactive_sms.domain.webhook_signature import SIGNATURE_HEADER
-from proactive_sms.services import administration, webhooks
+from proactive_sms.services import administration, lifecycle, webhooks
 from proactive_sms.services.webhook_sender import WebhookSender
 from proactive_sms.store.schema import message
 from tests.factories import us_number
@@ -79,6 +79,23 @@ async def test_a_dispatch_reports_each_texts_states_and_the_finished_skill(world
     assert logged_ids == {e["id"] for e in mine.events()}
     assert all(i.event.state == "delivered" for i in webhooks.deliveries(
         world.engine, world.bu, limit=200).items)
+
+
+
+async def test_a_stopped_skill_is_one_event_with_what_it_cancelled(world, receivers):
+    mine, _ = receivers
+    webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url)
+    world.connection()
+    world.code("55501", rate=100)
+    world.people("people", 6)
+    skill_id = world.skill("notice", "55501", "people", "Shift open tonight.")
+    assert lifecycle.stop(world.engine, skill_id, world.clock) == 6
+    await deliver_everything(world)
+    (stopped,) = mine.events("skill.stopped")
+    assert stopped["data"]["skill_id"] == skill_id and stopped["data"]["status"] == "stopped"
+    assert stopped["data"]["cancelled"] == 6
+    assert stopped["data"]["messages_by_state"] == {"cancelled": 6}
+    assert mine.events("message.status") == []  # a stop is one event, not one per text
 
 
 async def test_stop_start_and_a_reply_arrive_as_events(world, receivers):

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.cadence import SKILL_STOPPED
 from proactive_sms.domain.clock import Clock
+from proactive_sms.services import webhook_emitters
 from proactive_sms.store import cadences, messages, skills
 from proactive_sms.store.skills import SkillStatus
 
@@ -34,7 +35,9 @@ def stop(engine: Engine, skill_id: int, clock: Clock) -> int:
             raise LifecycleError(f"cannot stop a skill that is {status.value}")
         # An agent skill's records leave its cadence: the dialer gets no more attempts.
         cadences.end_open(conn, skill_id, SKILL_STOPPED, clock.now())
-        return messages.cancel_pending(conn, skill_id, clock.now())
+        cancelled = messages.cancel_pending(conn, skill_id, clock.now())
+        webhook_emitters.skill_stopped(conn, skill_id, cancelled, clock.now())
+        return cancelled
 
 
 def resend_uncertain(engine: Engine, skill_id: int, clock: Clock) -> int:

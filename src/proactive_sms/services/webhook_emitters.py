@@ -1,8 +1,8 @@
 """The webhook events of the use cases, each added in the transaction of what it reports.
 
-The services call these with one line each (inbound texts, opt-outs and opt-ins, finished
-skills); message.status events come from store.messages.transition itself. Each returns at once,
-without building anything, when the BU has no endpoint that wants the type.
+The services call these with one line each (inbound texts, opt-outs and opt-ins, finished and
+stopped skills); message.status events come from store.messages.transition itself. Each returns
+at once, without building anything, when the BU has no endpoint that wants the type.
 """
 
 from __future__ import annotations
@@ -43,15 +43,27 @@ def opt_changed(conn: Connection, reg: Registration, *, opted_out: bool, phone: 
 
 def skill_finished(conn: Connection, skill_id: int, now: datetime) -> None:
     """A skill has nothing left to send: its counts by state come along."""
+    _skill_ended(conn, skill_id, EventType.SKILL_FINISHED, "finished", now)
+
+
+def skill_stopped(conn: Connection, skill_id: int, cancelled: int, now: datetime) -> None:
+    """A person stopped the skill: how many pending texts that cancelled (one event, not one
+    message.status per text: a stop can cancel a million), and the counts by state."""
+    _skill_ended(conn, skill_id, EventType.SKILL_STOPPED, "stopped", now, cancelled=cancelled)
+
+
+def _skill_ended(conn: Connection, skill_id: int, kind: EventType, status: str, now: datetime,
+                 **extra) -> None:
     if not webhooks.watched(conn):  # no BU has a webhook: not even the skill is read
         return
     found = skills.skill_by_id(conn, skill_id)
-    if not webhook_events.wants(conn, found.business_unit_id, EventType.SKILL_FINISHED):
+    if not webhook_events.wants(conn, found.business_unit_id, kind):
         return
     by_state: dict[str, int] = {}
     for count in messages.state_counts(conn, [skill_id]):
         by_state[count.state] = by_state.get(count.state, 0) + count.messages
-    webhook_events.emit(conn, found.business_unit_id, EventType.SKILL_FINISHED, {
-        "skill_id": skill_id, "skill": found.name, "status": "finished",
-        "started_at": found.started_at, "finished_at": now, "messages_by_state": by_state,
+    webhook_events.emit(conn, found.business_unit_id, kind, {
+        "skill_id": skill_id, "skill": found.name, "status": status,
+        "started_at": found.started_at, "finished_at": now, **extra,
+        "messages_by_state": by_state,
     }, now)
