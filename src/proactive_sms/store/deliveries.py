@@ -14,7 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState, receipt_id_candidates
+from proactive_sms.carriers.base import (
+    DeliveryReceipt,
+    ReceiptState,
+    normalize_message_id,
+    receipt_id_candidates,
+)
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import messages
 from proactive_sms.store.dialect import is_postgres
@@ -97,12 +102,13 @@ def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
     delivered once every part is, and a message takes the first final state it is given."""
     _take_turns(conn)
     outcome = ReceiptOutcome()
-    final: list[tuple[DeliveryReceipt, tuple[str, ...]]] = []
+    # (receipt, its id's literal spelling, every reading of it once the literal one missed)
+    final: list[tuple[DeliveryReceipt, str, tuple[str, ...]]] = []
     for receipt in receipts:
         if receipt.state not in _FINAL:
             outcome.ignored += 1
         else:
-            final.append((receipt, receipt_id_candidates(receipt.carrier_message_id)))
+            final.append((receipt, normalize_message_id(receipt.carrier_message_id), ()))
     if not final:
         return outcome
     # Most receipts give the id as it was stored: look those up first, and the other readings
@@ -111,19 +117,22 @@ def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
     parts_of: dict[int, list[int]] = {}
     receipt_states: dict[tuple[int, int], str | None] = {}
     found = (by_carrier_id, parts_of, receipt_states)
-    _parts_for(conn, list(dict.fromkeys(c[0] for _, c in final if c)), found)
-    others = dict.fromkeys(other for _, candidates in final
-                           if candidates and candidates[0] not in by_carrier_id
-                           for other in candidates[1:])
+    _parts_for(conn, list(dict.fromkeys(exact for _, exact, _ in final if exact)), found)
+    for i, (receipt, exact, _) in enumerate(final):
+        if exact and exact not in by_carrier_id:
+            final[i] = (receipt, exact, receipt_id_candidates(receipt.carrier_message_id))
+    others = dict.fromkeys(other for _, _, candidates in final for other in candidates[1:])
     if others:
         _parts_for(conn, list(others), found)
 
     early: list[dict] = []
     part_updates: list[dict] = []
     outcomes: dict[int, tuple[MessageState, int | None]] = {}  # first final state per message
-    for receipt, candidates in final:
+    for receipt, exact, candidates in final:
         # The literal spelling wins over a hex/decimal reading of it (candidates are in order).
-        part = next((by_carrier_id[c] for c in candidates if c in by_carrier_id), None)
+        part = by_carrier_id.get(exact) if exact else None
+        if part is None:
+            part = next((by_carrier_id[c] for c in candidates if c in by_carrier_id), None)
         if part is None:
             early.append({"carrier_message_id": receipt.carrier_message_id,
                           "state": receipt.state.value, "error_code": receipt.error_code,
