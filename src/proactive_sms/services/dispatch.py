@@ -8,6 +8,7 @@ acknowledging it, and marks skills finished when nothing is left to send.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -203,6 +204,11 @@ class Dispatcher:
             max_workers=1 if self.engine.dialect.name == "sqlite" else 4,
             thread_name_prefix="psms-store-writer")
         await self.in_writer(_load_geocoder)
+        # What is loaded by now (modules, phonenumbers' metadata and geocoder, SQLAlchemy's
+        # compiled statements) lives as long as the process: kept out of the cyclic collector's
+        # sight, each full collection no longer walks all of it again (~20 us per text at
+        # 20,000 texts, measured with gc.callbacks). Unfrozen at shutdown.
+        gc.freeze()
         self.store = BatchWriter(self._write_batch, max_batch=2000, name="store",
                                  executor=self.writer)
         self.store.start()
@@ -240,6 +246,7 @@ class Dispatcher:
         await self.in_writer(self._release_leases)
         await self.in_writer(self._finish_skills)
         self.writer.shutdown(wait=False)
+        gc.unfreeze()  # collectable again (a later collection may free what has died)
 
     async def _refresh(self) -> None:
         """Pick up codes (lease), rates and validity; finish skills; check lanes are alive."""
