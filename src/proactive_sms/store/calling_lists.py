@@ -73,7 +73,7 @@ def list_by_id(conn: Connection, list_id: int) -> CallingList:
     return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields))
 
 
-# SQLite's bulk path (see upsert_records): the same statement SQLAlchemy would build below,
+# SQLite's bulk path (see RecordRows): the same statement SQLAlchemy would build below,
 # prepared once and run by the driver for every row.
 _UPSERT_SQLITE = (
     "INSERT INTO calling_record (calling_list_id, external_id, phone, sms_destination, "
@@ -91,38 +91,59 @@ _UPDATED = ("phone", "sms_destination", "sms_problem", "expiration_date", "time_
 
 def upsert_records(conn: Connection, list_id: int, records: Sequence[ParsedRecord],
                    now: datetime) -> None:
-    """Insert records; a record whose ExternalId the list already has is updated in place.
+    """Insert records; a record whose ExternalId the list already has is updated in place."""
+    write_record_rows(conn, RecordRows(conn, list_id)(records, now))
 
-    On SQLite the rows go to the driver's executemany with their values already in the form
-    SQLAlchemy would store (the types' own bind processors for dates, `fields_json` for the
-    fields), skipping SQLAlchemy's per-row parameter processing: most of the cost of a large
-    import. PostgreSQL keeps SQLAlchemy's batched INSERT .. VALUES, which is fast there.
+
+class RecordRows:
+    """Turns ParsedRecords into the rows `write_record_rows` stores, for one list.
+
+    Built once with a connection (for its dialect); after that a pure function of the records,
+    so an import can run it in a worker process (services.offload). On SQLite the rows are
+    tuples for the driver's executemany with their values already in the form SQLAlchemy would
+    store (the types' own bind processors for dates, `fields_json` for the fields), skipping
+    SQLAlchemy's per-row parameter processing: most of the cost of a large import. PostgreSQL
+    keeps SQLAlchemy's batched INSERT .. VALUES, which is fast there: its rows are dicts.
     """
-    if not records:
-        return
-    if not is_postgres(conn):
-        stamp = _bind(conn, calling_record.c.created_at)(now)
-        to_date = _bind(conn, calling_record.c.expiration_date)
-        rows = [
-            (list_id, r.external_id, r.phone, r.sms_destination,
-             r.sms_problem.value if r.sms_problem else None,
-             to_date(r.expiration_date) if r.expiration_date is not None else None,
-             r.time_zone, r.postal_code, fields_json(r.fields), r.line, stamp, stamp)
+
+    def __init__(self, conn: Connection, list_id: int) -> None:
+        self.list_id = list_id
+        self.postgres = is_postgres(conn)
+        self._stamp = _bind(conn, calling_record.c.created_at)
+        self._to_date = _bind(conn, calling_record.c.expiration_date)
+
+    def __call__(self, records: Sequence[ParsedRecord], now: datetime) -> list:
+        list_id = self.list_id
+        if not self.postgres:
+            stamp = self._stamp(now)
+            to_date = self._to_date
+            return [
+                (list_id, r.external_id, r.phone, r.sms_destination,
+                 r.sms_problem.value if r.sms_problem else None,
+                 to_date(r.expiration_date) if r.expiration_date is not None else None,
+                 r.time_zone, r.postal_code, fields_json(r.fields), r.line, stamp, stamp)
+                for r in records
+            ]
+        return [
+            {
+                "calling_list_id": list_id, "external_id": r.external_id, "phone": r.phone,
+                "sms_destination": r.sms_destination,
+                "sms_problem": r.sms_problem.value if r.sms_problem else None,
+                "expiration_date": r.expiration_date, "time_zone": r.time_zone,
+                "postal_code": r.postal_code, "fields": r.fields, "source_line": r.line,
+                "created_at": now, "updated_at": now,
+            }
             for r in records
         ]
+
+
+def write_record_rows(conn: Connection, rows: list) -> None:
+    """Store rows made by `RecordRows` (insert, or update the record with that ExternalId)."""
+    if not rows:
+        return
+    if not is_postgres(conn):
         conn.exec_driver_sql(_UPSERT_SQLITE, rows)
         return
-    rows = [
-        {
-            "calling_list_id": list_id, "external_id": r.external_id, "phone": r.phone,
-            "sms_destination": r.sms_destination,
-            "sms_problem": r.sms_problem.value if r.sms_problem else None,
-            "expiration_date": r.expiration_date, "time_zone": r.time_zone,
-            "postal_code": r.postal_code, "fields": r.fields, "source_line": r.line,
-            "created_at": now, "updated_at": now,
-        }
-        for r in records
-    ]
     statement = insert(conn, calling_record)
     updated = {name: statement.excluded[name] for name in _UPDATED}
     conn.execute(

@@ -1,0 +1,216 @@
+"""Running a pure function over a stream of tasks in a second process, a task or two ahead.
+
+Import and launch spend most of their time in per-row Python (parsing, checking, rendering) that
+holds the GIL; SQLite writes hold it too. One worker process doing the per-row work of the next
+batch while this process writes the previous one uses the second core.
+
+`Offload(work)` forks one worker that applies `work` to the tasks given to `submit`, in order;
+`result()` returns their results in the same order. It keeps the guarantees of doing the work
+in this process:
+
+- The answers are `work`'s own: the worker is a fork of this process, so `work` and everything
+  it closes over are the very objects of the caller (nothing is pickled but tasks and results).
+- A failure in the worker (an exception, a worker killed by the OOM killer) is not reported from
+  there: the task is run again here, and so raises here, with its usual traceback, or succeeds.
+  After the worker is lost every later task runs here.
+- The worker does not outlive this process: it reads tasks until the pipe from this process
+  closes (it holds no copy of that pipe's writing end), and on Linux the kernel also kills it
+  when the thread that started it ends (PR_SET_PDEATHSIG), so a SIGKILLed import or launch
+  leaves nothing running. `close()` ends it at once.
+- Memory stays bounded: at most `ahead` tasks are in flight; the caller keeps submitting only
+  after taking a result.
+
+Why "fork" (and only where the platform has it, else everything runs here): the worker starts
+in milliseconds, with phonenumbers' metadata, the caches and the parsed template already there
+and shared copy-on-write, rather than a fresh interpreter importing them again (spawn) or a
+fork server that would hold another copy of them. The usual danger of fork in a process with
+threads (a lock held by another thread at that instant stays locked in the child) is avoided by
+what the worker does: pure computation and pipe I/O, never logging or printing (failures go
+back through the pipe), never touching the parent's database connections, and leaving with
+`os._exit` (no atexit handlers, no finalizers of inherited connections). `gc.freeze()` around
+the fork keeps the worker's garbage collector from writing to (and so copying) the parent's
+objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+_PR_SET_PDEATHSIG = 1
+
+
+def available() -> bool:
+    """Whether a worker can be forked here (Linux and other platforms with "fork")."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class Offload(Generic[T, R]):
+    """`work(task)` for each task, in a forked worker, results in order. A context manager."""
+
+    def __init__(self, work: Callable[[T], R], name: str = "psms-offload") -> None:
+        self._work = work
+        self._in_flight: deque[T] = deque()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        context = multiprocessing.get_context("fork")
+        task_reader, self._task_writer = context.Pipe(duplex=False)
+        self._result_reader, result_writer = context.Pipe(duplex=False)
+        gc.freeze()  # the worker's collector leaves the objects it inherits alone
+        try:
+            process = context.Process(
+                target=_serve, name=name, daemon=True,
+                args=(work, task_reader, self._task_writer, self._result_reader, result_writer,
+                      os.getpid()),
+            )
+            process.start()
+        finally:
+            gc.unfreeze()
+        task_reader.close()
+        result_writer.close()
+        self._process = process
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None
+
+    def submit(self, task: T) -> None:
+        self._in_flight.append(task)
+        if self._process is not None:
+            try:
+                self._task_writer.send(task)
+            except OSError:
+                self._lost("could not take a task")
+
+    def result(self) -> R:
+        """The result of the oldest task not yet taken."""
+        task = self._in_flight.popleft()
+        if self._process is not None:
+            try:
+                ok, value = self._result_reader.recv()
+            except (EOFError, OSError):
+                self._lost("ended")
+            else:
+                if ok:
+                    return value
+                log.warning("offload worker failed (%s); running the task here", value)
+        return self._work(task)  # here: the same answer, or the same exception
+
+    def _lost(self, what: str) -> None:
+        log.warning("offload worker %s; the remaining work runs in this process", what)
+        self.close()
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        self._task_writer.close()  # the worker reads EOF and leaves
+        self._result_reader.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+    def __enter__(self) -> Offload[T, R]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Inline(Generic[T, R]):
+    """Offload's interface, with the work done in this process (small inputs, no fork)."""
+
+    def __init__(self, work: Callable[[T], R]) -> None:
+        self._work = work
+        self._in_flight: deque[T] = deque()
+
+    in_flight = Offload.in_flight
+    alive = False
+
+    def submit(self, task: T) -> None:
+        self._in_flight.append(task)
+
+    def result(self) -> R:
+        return self._work(self._in_flight.popleft())
+
+    def close(self) -> None:
+        self._in_flight.clear()
+
+    def __enter__(self) -> Inline[T, R]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def runner(work: Callable[[T], R], in_worker: bool) -> Offload[T, R] | Inline[T, R]:
+    """A worker process for `work` when asked and possible, else the same interface inline."""
+    if in_worker and available():
+        return Offload(work)
+    return Inline(work)
+
+
+def _serve(work: Callable, task_reader, task_writer, result_reader, result_writer,
+           parent_pid: int) -> None:
+    """The worker: run tasks as they come, send back (True, result) or (False, reason)."""
+    task_writer.close()  # the parent's ends: without these, EOF means the parent is gone
+    result_reader.close()
+    _die_with_parent(parent_pid)
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read() -> None:
+        # Tasks are taken off the pipe as soon as they arrive, so the parent never blocks on
+        # sending one while this process blocks on sending a result.
+        while True:
+            try:
+                inbox.put(task_reader.recv())
+            except (EOFError, OSError):
+                inbox.put(_STOP)
+                return
+
+    threading.Thread(target=read, name="offload-reader", daemon=True).start()
+    while (task := inbox.get()) is not _STOP:
+        try:
+            answer = (True, work(task))
+        except Exception as exc:  # the parent runs the task again and gets the real error
+            answer = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            result_writer.send(answer)
+        except (OSError, ValueError):
+            return  # the parent is gone
+        except Exception as exc:  # a result that does not pickle
+            with contextlib.suppress(OSError, ValueError):
+                result_writer.send((False, f"result not sent: {type(exc).__name__}: {exc}"))
+    return
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(0)
