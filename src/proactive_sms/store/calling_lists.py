@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from json.encoder import encode_basestring_ascii
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import Column, Connection, Text, exists, func, null, select, type_coerce
+from sqlalchemy import Column, Connection, Select, Text, exists, func, null, select, type_coerce
 
 from proactive_sms.domain.calling_record import ParsedRecord
 from proactive_sms.store import paging
@@ -245,6 +245,54 @@ def decode_fields(value: str | dict[str, str] | None) -> dict[str, str]:
     return decoded or {}
 
 
+def _fields_for_launch(with_fields: bool = True):
+    # Undecoded (JSON text on SQLite): launch skips some records (no number, DNC, duplicates)
+    # before it needs their fields, and the JSON is most of the cost of reading a record.
+    return (type_coerce(calling_record.c.fields, Text) if with_fields else null()).label(
+        "fields")
+
+
+class LaunchFields(NamedTuple):
+    id: int
+    sms_destination: str | None
+    fields: str | dict[str, str]  # as in LaunchRecord
+
+
+def launch_fields(conn: Connection, list_id: int, after_id: int,
+                  limit: int) -> Sequence[LaunchFields]:
+    """What launch_batch(.., after_id, limit, .., True) would return next, for rendering texts
+    ahead: each record's id, destination and fields (as LaunchRecord has them)."""
+    return _rows(conn, select(calling_record.c.id, calling_record.c.sms_destination,
+                              _fields_for_launch())
+                 .where(_in_list(list_id), calling_record.c.id > after_id)
+                 .order_by(calling_record.c.id)
+                 .limit(limit), LaunchFields)
+
+
+def _rows(conn: Connection, statement: Select, row_type: type[tuple]) -> Sequence:
+    """The rows of `statement` (of plain columns: no type conversion) as `row_type` tuples.
+
+    On SQLite straight from the driver: SQLAlchemy's Row, built for every row, costs more than
+    anything a launch does with most rows. The statement is SQLAlchemy's own, compiled for the
+    dialect, so the SQL is the same either way. PostgreSQL keeps SQLAlchemy's Rows (whose
+    attributes are the same).
+    """
+    if is_postgres(conn):
+        return conn.execute(statement).all()
+    compiled = statement.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    arguments = [params[name] for name in compiled.positiontup or ()]
+    driver = conn.connection.driver_connection
+    return list(map(row_type._make, driver.execute(compiled.string, arguments)))  # type: ignore[union-attr,attr-defined]
+
+
+def count_after(conn: Connection, list_id: int, after_id: int, at_most: int) -> int:
+    """How many records of the list come after `after_id` (counting no further than at_most)."""
+    ids = (select(calling_record.c.id).where(_in_list(list_id), calling_record.c.id > after_id)
+           .order_by(calling_record.c.id).limit(at_most).subquery())
+    return conn.scalar(select(func.count()).select_from(ids)) or 0
+
+
 def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_list_id: int,
                  with_fields: bool) -> Sequence[LaunchRecord]:
     """The next records of a list after `after_id`, in id order, for launch.
@@ -256,18 +304,34 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
     """
     on_dnc = exists().where(dnc_entry.c.dnc_list_id == dnc_list_id,
                             dnc_entry.c.phone == calling_record.c.sms_destination)
-    # Fields come undecoded: launch skips some records (no number, DNC, duplicates) before
-    # it needs their fields, and the JSON is most of the cost of reading a record.
-    fields = (type_coerce(calling_record.c.fields, Text) if with_fields else null()).label(
-        "fields")
-    return conn.execute(
-        select(calling_record.c.id, calling_record.c.sms_destination,
-               calling_record.c.sms_problem, calling_record.c.expiration_date,
-               on_dnc.label("on_dnc"), fields)
-        .where(_in_list(list_id), calling_record.c.id > after_id)
-        .order_by(calling_record.c.id)
-        .limit(limit)
-    ).all()  # type: ignore[return-value]  # rows with LaunchRecord's attributes
+    rows = _rows(conn, select(calling_record.c.id, calling_record.c.sms_destination,
+                              calling_record.c.sms_problem, calling_record.c.expiration_date,
+                              on_dnc.label("on_dnc"), _fields_for_launch(with_fields))
+                 .where(_in_list(list_id), calling_record.c.id > after_id)
+                 .order_by(calling_record.c.id)
+                 .limit(limit), _LaunchRow)
+    if is_postgres(conn) or all(row.expiration_date is None for row in rows):
+        return rows
+    to_date = _result(conn, calling_record.c.expiration_date)
+    return [row if row.expiration_date is None
+            else row._replace(expiration_date=to_date(row.expiration_date)) for row in rows]
+
+
+class _LaunchRow(NamedTuple):
+    """A LaunchRecord as launch_batch reads it from SQLite's driver."""
+
+    id: int
+    sms_destination: str | None
+    sms_problem: str | None
+    expiration_date: date | None  # text from the driver, made a date by launch_batch
+    on_dnc: bool  # 0 or 1 as SQLite gives it
+    fields: str | dict[str, str] | None
+
+
+def _result(conn: Connection, column: Column) -> Callable:
+    """The function SQLAlchemy applies to a value of `column` the driver returns."""
+    column_type = column.type.dialect_impl(conn.dialect)
+    return column_type.result_processor(conn.dialect, None) or (lambda value: value)
 
 
 def page_lists(conn: Connection, business_unit_id: int, after_id: int,
