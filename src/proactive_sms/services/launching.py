@@ -129,7 +129,7 @@ def start_skill(
         workers = 1 if decider.needs_fields and remaining >= PARALLEL_MIN_RECORDS else 0
     # Texts are rendered a batch ahead, in a worker process for a large list (services.offload),
     # while this process reads and writes: the worker renders batch n+1 while batch n is written.
-    with offload.runner(_Preparations(decider), in_worker=workers > 0) as work:
+    with offload.runner(_Preparations(decider), workers) as work:
         sent: _Ahead | None = None  # the batch read ahead, being prepared
         while True:
             # Read, decide and write a batch in one transaction: the DNC list is read in the
