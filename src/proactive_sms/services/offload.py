@@ -41,10 +41,12 @@ import multiprocessing
 import os
 import queue
 import signal
+import subprocess
 import sys
 import threading
 from collections import deque
 from collections.abc import Callable
+from multiprocessing.reduction import ForkingPickler
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -65,27 +67,49 @@ def available() -> bool:
 class Offload(Generic[T, R]):
     """`work(task)` for each task, in a forked worker, results in order. A context manager."""
 
-    def __init__(self, work: Callable[[T], R], name: str = "psms-offload") -> None:
+    def __init__(self, work: Callable[[T], R], name: str = "psms-offload",
+                 start: str = "fork") -> None:
         self._work = work
         self._in_flight: deque[T] = deque()
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: multiprocessing.process.BaseProcess | _Fresh | None = None
         context = multiprocessing.get_context("fork")
         task_reader, self._task_writer = context.Pipe(duplex=False)
         self._result_reader, result_writer = context.Pipe(duplex=False)
         _parent_ends.update((self._task_writer, self._result_reader))
-        gc.freeze()  # the worker's collector leaves the objects it inherits alone
         try:
-            process = context.Process(target=_serve, name=name, daemon=True,
-                                      args=(work, task_reader, result_writer, os.getpid()))
-            process.start()
+            if start == "fresh":
+                process: multiprocessing.process.BaseProcess | _Fresh = _Fresh(
+                    task_reader, result_writer)
+                self._task_writer.send(work)  # the worker's first message
+            else:
+                gc.freeze()  # the worker's collector leaves the objects it inherits alone
+                try:
+                    process = context.Process(
+                        target=_serve, name=name, daemon=True,
+                        args=(work, task_reader, result_writer, os.getpid()))
+                    process.start()
+                finally:
+                    gc.unfreeze()
         except BaseException:
             self._close_ends()
             raise
         finally:
-            gc.unfreeze()
-        task_reader.close()
-        result_writer.close()
+            task_reader.close()
+            result_writer.close()
         self._process = process
+        # Tasks go out from a thread: a worker still starting (a fresh one imports for a
+        # second) must not hold up this process, which meanwhile does work of its own.
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_all, name=f"{name}-sender",
+                                        daemon=True)
+        self._sender.start()
+
+    def _send_all(self) -> None:
+        while (data := self._outbox.get()) is not _STOP:
+            try:
+                self._task_writer.send_bytes(data)
+            except (OSError, ValueError):
+                return  # the worker is gone: result() finds out and does the work here
 
     @property
     def in_flight(self) -> int:
@@ -98,10 +122,7 @@ class Offload(Generic[T, R]):
     def submit(self, task: T) -> None:
         self._in_flight.append(task)
         if self._process is not None:
-            try:
-                self._task_writer.send(task)
-            except OSError:
-                self._lost("could not take a task")
+            self._outbox.put(ForkingPickler.dumps(task))
 
     def result(self) -> R:
         """The result of the oldest task not yet taken."""
@@ -125,6 +146,9 @@ class Offload(Generic[T, R]):
         process, self._process = self._process, None
         if process is None:
             return
+        self._outbox.put(_STOP)
+        self._result_reader.close()  # a result the worker sends now fails: it leaves
+        self._sender.join(timeout=5)
         self._close_ends()  # the worker reads EOF and leaves
         process.join(timeout=5)
         if process.is_alive():
@@ -134,7 +158,8 @@ class Offload(Generic[T, R]):
     def _close_ends(self) -> None:
         for end in (self._task_writer, self._result_reader):
             _parent_ends.discard(end)
-            end.close()
+            if not end.closed:
+                end.close()
 
     def __enter__(self) -> Offload[T, R]:
         return self
@@ -169,9 +194,11 @@ class Inline(Generic[T, R]):
         self.close()
 
 
-def runner(work: Callable[[T], R], workers: int) -> Offload[T, R] | Inline[T, R]:
+def runner(work: Callable[[T], R], workers: int,
+           start: str = "fork") -> Offload[T, R] | Inline[T, R]:
     """A worker process for `work` when `workers` asks for one (and the platform can fork),
-    else the same interface doing the work inline.
+    else the same interface doing the work inline. `start`: "fork", or "fresh" for a worker
+    that starts as a new interpreter (then `work` must pickle; see Offload).
 
     One worker at most: with two cores (the machine this is measured on) one worker and this
     process keep both busy; two workers measured slower (import of 200,000 rows: 3.1 s
@@ -179,7 +206,43 @@ def runner(work: Callable[[T], R], workers: int) -> Offload[T, R] | Inline[T, R]
     """
     if workers <= 0 or not available():
         return Inline(work)
-    return Offload(work)
+    return Offload(work, start=start)
+
+
+class _Fresh:
+    """A worker started as a new interpreter (not a fork), with multiprocessing.Process's
+    join/is_alive/kill. Only the two pipe ends it needs are passed to it; it finds the package
+    on this process's sys.path; its first message is the work to do."""
+
+    def __init__(self, task_reader, result_writer) -> None:
+        fds = (task_reader.fileno(), result_writer.fileno())
+        code = (f"import sys; sys.path[:] = {sys.path!r}; "
+                f"from proactive_sms.services.offload import _fresh_main; "
+                f"_fresh_main({fds[0]}, {fds[1]}, {os.getpid()})")
+        self._popen = subprocess.Popen([sys.executable, "-c", code], pass_fds=fds,
+                                       stdin=subprocess.DEVNULL)
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._popen.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+
+def _fresh_main(task_fd: int, result_fd: int, parent_pid: int) -> None:
+    from multiprocessing.connection import Connection
+
+    task_reader = Connection(task_fd, writable=False)
+    result_writer = Connection(result_fd, readable=False)
+    try:
+        work = task_reader.recv()
+    except (EOFError, OSError):
+        return
+    _serve(work, task_reader, result_writer, parent_pid)
 
 
 def _serve(work: Callable, task_reader, result_writer, parent_pid: int) -> None:
