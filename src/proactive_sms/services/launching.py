@@ -229,19 +229,16 @@ class _Decider:
             return Decision(record.id, _SKIPPED, None, None, None, 0, reason)
         if record.on_dnc:
             return Decision(record.id, _SKIPPED, destination, None, None, 0, _DNC)
-        if prepared is None:
-            key, rendered = destination_key(destination), None
-        else:
-            key, rendered = prepared
+        key = destination_key(destination) if prepared is None else prepared[0]
         if key in self.seen:
             return Decision(record.id, _SKIPPED, destination, None, None, 0, _DUPLICATE)
         fixed = self._fixed
         if fixed is not None:
             decision = fixed._replace(record_id=record.id, destination=destination)
         else:
-            if rendered is None:
-                rendered = self._rendering(calling_lists.decode_fields(record.fields))
-            state, body, encoded, segments, reason, detail = rendered
+            if prepared is None:
+                prepared = (key, *self._rendering(calling_lists.decode_fields(record.fields)))
+            _, state, body, encoded, segments, reason, detail = prepared
             decision = Decision(record.id, state, destination, body, encoded, segments, reason,
                                 detail)
         if decision.state is _PENDING:
@@ -265,7 +262,8 @@ class _Preparer:
     def prepare(self, destination: str, fields: str | dict[str, str] | None) -> Prepared:
         """For a record with a destination and these fields (as LaunchRecord has them): the
         destination's key and the text, or why it cannot be sent."""
-        return destination_key(destination), self.rendering(calling_lists.decode_fields(fields))
+        return (destination_key(destination),
+                *self.rendering(calling_lists.decode_fields(fields)))
 
     def rendering(self, fields: dict) -> Rendered:
         try:
@@ -286,7 +284,8 @@ class _Preparer:
 
 # A record's text as Decision has it: (state, body, encoding, segments, skip_reason, detail).
 Rendered = tuple[MessageState, str | None, str | None, int, str | None, str | None]
-Prepared = tuple[int | str, Rendered]  # (destination_key, rendering)
+# (destination_key, *rendering): one flat tuple, the cheapest to send back from a worker
+Prepared = tuple[int | str, MessageState, str | None, str | None, int, str | None, str | None]
 
 
 class _Ahead(NamedTuple):

@@ -119,6 +119,11 @@ class Offload(Generic[T, R]):
     def alive(self) -> bool:
         return self._process is not None
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None once it is closed or lost)."""
+        return self._process.pid if self._process is not None else None
+
     def submit(self, task: T) -> None:
         self._in_flight.append(task)
         if self._process is not None:
@@ -221,6 +226,10 @@ class _Fresh:
                 f"_fresh_main({fds[0]}, {fds[1]}, {os.getpid()})")
         self._popen = subprocess.Popen([sys.executable, "-c", code], pass_fds=fds,
                                        stdin=subprocess.DEVNULL)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
 
     def join(self, timeout: float | None = None) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -283,7 +284,8 @@ def _rows(conn: Connection, statement: Select, row_type: type[tuple]) -> Sequenc
     params = compiled.construct_params()
     arguments = [params[name] for name in compiled.positiontup or ()]
     driver = conn.connection.driver_connection
-    return list(map(row_type._make, driver.execute(compiled.string, arguments)))  # type: ignore[union-attr,attr-defined]
+    make = functools.partial(tuple.__new__, row_type)  # row_type._make, without a Python frame
+    return list(map(make, driver.execute(compiled.string, arguments)))  # type: ignore[union-attr]
 
 
 def count_after(conn: Connection, list_id: int, after_id: int, at_most: int) -> int:
