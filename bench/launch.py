@@ -18,7 +18,9 @@
    /proc/PID/smaps_rollup) of the child and its descendants and keeps the peak of their sum:
    a page a worker shares with the child after the fork counts once, split between them, so the
    sum is the memory the whole tree holds. The sum of their RSS (shared pages counted in each
-   process: an overstatement) and the child's own ru_maxrss are shown too. It is the whole
+   process: an overstatement) and the child's own ru_maxrss are shown too. (Not ru_maxrss of
+   RUSAGE_CHILDREN for the workers: that is the largest one only, and it counts a fresh
+   worker's moment between fork and exec, when it maps all of the child.) It is the whole
    tree - interpreter, SQLAlchemy, phonenumbers' metadata, SQLite's page cache - which is what
    an operator sees; the child's RSS before the import is reported too, so the part the import
    and launch add can be told apart. (tracemalloc would miss SQLite's own allocations and slow
@@ -258,8 +260,6 @@ def child(db: Path, csv_path: Path, src: Path) -> None:
         "launch_s": launch_s,
         "rss_before_kb": rss_before_kb,
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # KiB on Linux
-        # the largest worker that ended (each is joined when its import or launch ends)
-        "worker_peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         "rows_read": imported.rows_read,
         "accepted": imported.accepted,
         "rejected": imported.rejected,
@@ -349,7 +349,6 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
     total_s = ours["import_s"] + ours["launch_s"]
     peak_mb = ours["tree_peak_pss_kb"] / 1024
     child_mb = ours["peak_rss_kb"] / 1024
-    worker_mb = ours["worker_peak_rss_kb"] / 1024
     rss_sum_mb = ours["tree_peak_rss_kb"] / 1024
     base_mb = ours["rss_before_kb"] / 1024
 
@@ -389,8 +388,7 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
         f"every {TreeMemory.INTERVAL_S:g} s, up to {ours['tree_processes']} processes at once): "
         f"**{peak_mb:.0f} MB**. Sum of their RSS, pages shared after the fork counted in each: "
         f"{rss_sum_mb:.0f} MB. ru_maxrss of the child alone: {child_mb:.0f} MB "
-        f"({base_mb:.0f} MB before the import: interpreter, SQLAlchemy, phonenumbers); "
-        f"of its largest worker: {worker_mb:.0f} MB, most of it shared with the child. "
+        f"({base_mb:.0f} MB before the import: interpreter, SQLAlchemy, phonenumbers). "
         f"Database afterwards: {ours['db_bytes'] / 1e6:.0f} MB.",
         "",
         f"Import: {ours['accepted']:,} accepted, {ours['rejected']:,} rejected "
