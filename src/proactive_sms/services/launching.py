@@ -134,7 +134,8 @@ def start_skill(
     # process rewrites while the launch runs (measured: ~110 MB at 1M records, against ~50 MB
     # for a fresh interpreter). The worker imports what it needs while the first batch is
     # decided here.
-    with offload.runner(_Preparations(decider.preparer), workers, start="fresh") as work:
+    with offload.frozen_heap(), offload.runner(_Preparations(decider.preparer), workers,
+                                               start="fresh") as work:
         sent: _Ahead | None = None  # the batch read ahead, being prepared
         while True:
             # Read, decide and write a batch in one transaction: the DNC list is read in the

@@ -53,7 +53,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.reduction import ForkingPickler
 from typing import Generic, TypeVar
 
@@ -90,14 +90,11 @@ class Offload(Generic[T, R]):
                     task_reader, result_writer)
                 self._task_writer.send(work)  # the worker's first message
             else:
-                gc.freeze()  # the worker's collector leaves the objects it inherits alone
-                try:
+                with frozen_heap():  # the worker's collector leaves what it inherits alone
                     process = context.Process(
                         target=_serve, name=name, daemon=True,
                         args=(work, task_reader, result_writer, os.getpid()))
                     process.start()
-                finally:
-                    gc.unfreeze()
         except BaseException:
             self._close_ends()
             raise
@@ -205,6 +202,27 @@ class Inline(Generic[T, R]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Leave the objects alive now out of garbage collections until the block ends.
+
+    A full collection walks every tracked object; a launch of a million records sets off ~50 of
+    them (its batches allocate and keep tens of thousands of tuples), and with the libraries'
+    objects (SQLAlchemy, phonenumbers' metadata) and the launch's set of destinations each took
+    ~0.1 s: 5.7 s of a 23 s launch. gc.freeze() moves what exists now to a generation that is
+    not collected; gc.unfreeze() puts it back. Nothing is done if someone froze objects already
+    (a pre-fork server, say): unfreezing would undo theirs.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def runner(work: Callable[[T], R], workers: int,
