@@ -131,7 +131,7 @@ def start_skill(
     # while this process reads and writes: the worker renders batch n+1 while batch n is written.
     # A fresh worker rather than a fork: this process may be large by now (a server, or an
     # import just before in the same process), and a fork of it keeps a copy of every page this
-    # process rewrites while the launch runs (measured: ~110 MB at 1M records, against ~50 MB
+    # process rewrites while the launch runs (measured: ~110 MB at 1M records, against ~60 MB
     # for a fresh interpreter). The worker imports what it needs while the first batch is
     # decided here.
     with offload.frozen_heap(), offload.runner(_Preparations(decider.preparer), workers,
