@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from json.encoder import encode_basestring_ascii
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import Column, Connection, Text, exists, func, null, select, type_coerce
+from sqlalchemy import Column, Connection, Select, Text, exists, func, null, select, type_coerce
 
 from proactive_sms.domain.calling_record import ParsedRecord
 from proactive_sms.store import paging
@@ -73,7 +74,7 @@ def list_by_id(conn: Connection, list_id: int) -> CallingList:
     return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields))
 
 
-# SQLite's bulk path (see upsert_records): the same statement SQLAlchemy would build below,
+# SQLite's bulk path (see RecordRows): the same statement SQLAlchemy would build below,
 # prepared once and run by the driver for every row.
 _UPSERT_SQLITE = (
     "INSERT INTO calling_record (calling_list_id, external_id, phone, sms_destination, "
@@ -91,38 +92,59 @@ _UPDATED = ("phone", "sms_destination", "sms_problem", "expiration_date", "time_
 
 def upsert_records(conn: Connection, list_id: int, records: Sequence[ParsedRecord],
                    now: datetime) -> None:
-    """Insert records; a record whose ExternalId the list already has is updated in place.
+    """Insert records; a record whose ExternalId the list already has is updated in place."""
+    write_record_rows(conn, RecordRows(conn, list_id)(records, now))
 
-    On SQLite the rows go to the driver's executemany with their values already in the form
-    SQLAlchemy would store (the types' own bind processors for dates, `fields_json` for the
-    fields), skipping SQLAlchemy's per-row parameter processing: most of the cost of a large
-    import. PostgreSQL keeps SQLAlchemy's batched INSERT .. VALUES, which is fast there.
+
+class RecordRows:
+    """Turns ParsedRecords into the rows `write_record_rows` stores, for one list.
+
+    Built once with a connection (for its dialect); after that a pure function of the records,
+    so an import can run it in a worker process (services.offload). On SQLite the rows are
+    tuples for the driver's executemany with their values already in the form SQLAlchemy would
+    store (the types' own bind processors for dates, `fields_json` for the fields), skipping
+    SQLAlchemy's per-row parameter processing: most of the cost of a large import. PostgreSQL
+    keeps SQLAlchemy's batched INSERT .. VALUES, which is fast there: its rows are dicts.
     """
-    if not records:
-        return
-    if not is_postgres(conn):
-        stamp = _bind(conn, calling_record.c.created_at)(now)
-        to_date = _bind(conn, calling_record.c.expiration_date)
-        rows = [
-            (list_id, r.external_id, r.phone, r.sms_destination,
-             r.sms_problem.value if r.sms_problem else None,
-             to_date(r.expiration_date) if r.expiration_date is not None else None,
-             r.time_zone, r.postal_code, fields_json(r.fields), r.line, stamp, stamp)
+
+    def __init__(self, conn: Connection, list_id: int) -> None:
+        self.list_id = list_id
+        self.postgres = is_postgres(conn)
+        self._stamp = _bind(conn, calling_record.c.created_at)
+        self._to_date = _bind(conn, calling_record.c.expiration_date)
+
+    def __call__(self, records: Sequence[ParsedRecord], now: datetime) -> list:
+        list_id = self.list_id
+        if not self.postgres:
+            stamp = self._stamp(now)
+            to_date = self._to_date
+            return [
+                (list_id, r.external_id, r.phone, r.sms_destination,
+                 r.sms_problem.value if r.sms_problem else None,
+                 to_date(r.expiration_date) if r.expiration_date is not None else None,
+                 r.time_zone, r.postal_code, fields_json(r.fields), r.line, stamp, stamp)
+                for r in records
+            ]
+        return [
+            {
+                "calling_list_id": list_id, "external_id": r.external_id, "phone": r.phone,
+                "sms_destination": r.sms_destination,
+                "sms_problem": r.sms_problem.value if r.sms_problem else None,
+                "expiration_date": r.expiration_date, "time_zone": r.time_zone,
+                "postal_code": r.postal_code, "fields": r.fields, "source_line": r.line,
+                "created_at": now, "updated_at": now,
+            }
             for r in records
         ]
+
+
+def write_record_rows(conn: Connection, rows: list) -> None:
+    """Store rows made by `RecordRows` (insert, or update the record with that ExternalId)."""
+    if not rows:
+        return
+    if not is_postgres(conn):
         conn.exec_driver_sql(_UPSERT_SQLITE, rows)
         return
-    rows = [
-        {
-            "calling_list_id": list_id, "external_id": r.external_id, "phone": r.phone,
-            "sms_destination": r.sms_destination,
-            "sms_problem": r.sms_problem.value if r.sms_problem else None,
-            "expiration_date": r.expiration_date, "time_zone": r.time_zone,
-            "postal_code": r.postal_code, "fields": r.fields, "source_line": r.line,
-            "created_at": now, "updated_at": now,
-        }
-        for r in records
-    ]
     statement = insert(conn, calling_record)
     updated = {name: statement.excluded[name] for name in _UPDATED}
     conn.execute(
@@ -224,6 +246,55 @@ def decode_fields(value: str | dict[str, str] | None) -> dict[str, str]:
     return decoded or {}
 
 
+def _fields_for_launch(with_fields: bool = True):
+    # Undecoded (JSON text on SQLite): launch skips some records (no number, DNC, duplicates)
+    # before it needs their fields, and the JSON is most of the cost of reading a record.
+    return (type_coerce(calling_record.c.fields, Text) if with_fields else null()).label(
+        "fields")
+
+
+class LaunchFields(NamedTuple):
+    id: int
+    sms_destination: str | None
+    fields: str | dict[str, str]  # as in LaunchRecord
+
+
+def launch_fields(conn: Connection, list_id: int, after_id: int,
+                  limit: int) -> Sequence[LaunchFields]:
+    """What launch_batch(.., after_id, limit, .., True) would return next, for rendering texts
+    ahead: each record's id, destination and fields (as LaunchRecord has them)."""
+    return _rows(conn, select(calling_record.c.id, calling_record.c.sms_destination,
+                              _fields_for_launch())
+                 .where(_in_list(list_id), calling_record.c.id > after_id)
+                 .order_by(calling_record.c.id)
+                 .limit(limit), LaunchFields)
+
+
+def _rows(conn: Connection, statement: Select, row_type: type[tuple]) -> Sequence:
+    """The rows of `statement` (of plain columns: no type conversion) as `row_type` tuples.
+
+    On SQLite straight from the driver: SQLAlchemy's Row, built for every row, costs more than
+    anything a launch does with most rows. The statement is SQLAlchemy's own, compiled for the
+    dialect, so the SQL is the same either way. PostgreSQL keeps SQLAlchemy's Rows (whose
+    attributes are the same).
+    """
+    if is_postgres(conn):
+        return conn.execute(statement).all()
+    compiled = statement.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    arguments = [params[name] for name in compiled.positiontup or ()]
+    driver = conn.connection.driver_connection
+    make = functools.partial(tuple.__new__, row_type)  # row_type._make, without a Python frame
+    return list(map(make, driver.execute(compiled.string, arguments)))  # type: ignore[union-attr]
+
+
+def count_after(conn: Connection, list_id: int, after_id: int, at_most: int) -> int:
+    """How many records of the list come after `after_id` (counting no further than at_most)."""
+    ids = (select(calling_record.c.id).where(_in_list(list_id), calling_record.c.id > after_id)
+           .order_by(calling_record.c.id).limit(at_most).subquery())
+    return conn.scalar(select(func.count()).select_from(ids)) or 0
+
+
 def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_list_id: int,
                  with_fields: bool) -> Sequence[LaunchRecord]:
     """The next records of a list after `after_id`, in id order, for launch.
@@ -235,18 +306,34 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
     """
     on_dnc = exists().where(dnc_entry.c.dnc_list_id == dnc_list_id,
                             dnc_entry.c.phone == calling_record.c.sms_destination)
-    # Fields come undecoded: launch skips some records (no number, DNC, duplicates) before
-    # it needs their fields, and the JSON is most of the cost of reading a record.
-    fields = (type_coerce(calling_record.c.fields, Text) if with_fields else null()).label(
-        "fields")
-    return conn.execute(
-        select(calling_record.c.id, calling_record.c.sms_destination,
-               calling_record.c.sms_problem, calling_record.c.expiration_date,
-               on_dnc.label("on_dnc"), fields)
-        .where(_in_list(list_id), calling_record.c.id > after_id)
-        .order_by(calling_record.c.id)
-        .limit(limit)
-    ).all()  # type: ignore[return-value]  # rows with LaunchRecord's attributes
+    rows = _rows(conn, select(calling_record.c.id, calling_record.c.sms_destination,
+                              calling_record.c.sms_problem, calling_record.c.expiration_date,
+                              on_dnc.label("on_dnc"), _fields_for_launch(with_fields))
+                 .where(_in_list(list_id), calling_record.c.id > after_id)
+                 .order_by(calling_record.c.id)
+                 .limit(limit), _LaunchRow)
+    if is_postgres(conn) or all(row.expiration_date is None for row in rows):
+        return rows
+    to_date = _result(conn, calling_record.c.expiration_date)
+    return [row if row.expiration_date is None
+            else row._replace(expiration_date=to_date(row.expiration_date)) for row in rows]
+
+
+class _LaunchRow(NamedTuple):
+    """A LaunchRecord as launch_batch reads it from SQLite's driver."""
+
+    id: int
+    sms_destination: str | None
+    sms_problem: str | None
+    expiration_date: date | None  # text from the driver, made a date by launch_batch
+    on_dnc: bool  # 0 or 1 as SQLite gives it
+    fields: str | dict[str, str] | None
+
+
+def _result(conn: Connection, column: Column) -> Callable:
+    """The function SQLAlchemy applies to a value of `column` the driver returns."""
+    column_type = column.type.dialect_impl(conn.dialect)
+    return column_type.result_processor(conn.dialect, None) or (lambda value: value)
 
 
 def page_lists(conn: Connection, business_unit_id: int, after_id: int,
