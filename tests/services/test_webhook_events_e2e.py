@@ -82,6 +82,27 @@ async def test_a_dispatch_reports_each_texts_states_and_the_finished_skill(world
 
 
 
+
+async def test_a_text_skipped_at_the_moment_of_sending_is_reported_with_its_reason(world,
+                                                                                   receivers):
+    mine, _ = receivers
+    webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url)
+    world.connection()
+    world.code("55501", rate=100)
+    world.people("people", 3)
+    skill_id = world.skill("notice", "55501", "people", "Shift open tonight.")
+    # on the DNC list after launch, before its turn: skipped when claimed, and reported
+    administration.dnc_add(world.engine, world.bu, world.clock, [us_number(1)])
+    await world.run_until_idle()
+    await deliver_everything(world)
+    skipped = [e["data"] for e in mine.events("message.status") if e["data"]["state"] == "skipped"]
+    assert [(d["destination"], d["skip_reason"]) for d in skipped] == [("+1" + us_number(1), "dnc")]
+    assert skipped[0]["skill_id"] == skill_id and "DNC" in skipped[0]["detail"]
+    delivered = [e["data"] for e in mine.events("message.status")
+                 if e["data"]["state"] == "delivered"]
+    assert len(delivered) == 2 and {d["skip_reason"] for d in delivered} == {None}
+
+
 async def test_a_stopped_skill_is_one_event_with_what_it_cancelled(world, receivers):
     mine, _ = receivers
     webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url)

@@ -20,8 +20,10 @@ class EventType(enum.StrEnum):
 
 
 # The message states a `message.status` event reports (pending/submitting are internal steps).
+# `skipped` only when a text is skipped at the moment of sending (DNC since launch, no time
+# zone): the skips decided at launch are in the skill's report, not one event each.
 REPORTED_MESSAGE_STATES = frozenset(
-    {"sent", "delivered", "undeliverable", "expired", "failed", "uncertain"})
+    {"sent", "delivered", "undeliverable", "expired", "failed", "uncertain", "skipped"})
 
 
 def new_event_id() -> str:

@@ -20,7 +20,7 @@ from proactive_sms.domain.message_states import (
     SkipReason,
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
-from proactive_sms.store import dnc, messages
+from proactive_sms.store import dnc, messages, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import calling_record, message, skill, transport_lease
 
@@ -140,12 +140,13 @@ Timing = Callable[[OutboxItem, list[datetime]], SendDecision]
 
 
 # Built once: a claim runs for every group of texts.
+_DNC_SKIP = {"skip_reason": SkipReason.DNC.value,
+             "detail": "on the DNC list at the moment of sending"}
 _SKIP_DNC = (
     update(message)
     .where(message.c.id.in_(bindparam("ids", expanding=True)),
            message.c.state == MessageState.PENDING.value)
-    .values(state=MessageState.SKIPPED.value, skip_reason=SkipReason.DNC.value,
-            detail="on the DNC list at the moment of sending", finished_at=bindparam("now"))
+    .values(state=MessageState.SKIPPED.value, finished_at=bindparam("now"), **_DNC_SKIP)
     .returning(message.c.id)
 )
 _CLAIM = (
@@ -171,7 +172,11 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     dnc_ids = [i.id for i in checked if i.destination in on_dnc]
     skipped: set[int] = set()
     if dnc_ids:
+        # a message.status event for each (None, at once, when no BU has a webhook)
+        moving = webhook_events.moving_messages(conn, dnc_ids, MessageState.SKIPPED)
         skipped = set(conn.scalars(_SKIP_DNC, {"ids": dnc_ids, "now": now}))
+        if moving:
+            webhook_events.messages_moved(conn, moving, MessageState.SKIPPED, now, _DNC_SKIP)
     dnc_set = set(dnc_ids)
     later: set[int] = set()
     validity: dict[int, datetime] = {}
@@ -261,9 +266,11 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
             messages.transition(conn, [item.id], MessageState.EXPIRED, now,
                                 detail=decision.reason)
             continue
-        else:
-            values = {"state": MessageState.SKIPPED.value, "finished_at": now,
-                      "skip_reason": SkipReason.NO_TIME_ZONE.value, "detail": decision.reason}
+        else:  # through transition() too, for its event
+            messages.transition(conn, [item.id], MessageState.SKIPPED, now,
+                                skip_reason=SkipReason.NO_TIME_ZONE.value,
+                                detail=decision.reason)
+            continue
         conn.execute(update(message).where(pending).values(**values))
     return later, validity
 

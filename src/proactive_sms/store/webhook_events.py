@@ -140,6 +140,7 @@ def messages_moved(conn: Connection, moving: list, new: MessageState, now: datet
         "message_id": message_id, "state": new.value, "kind": kind,
         "skill_id": skill_id, "skill": skill_name, "code": code, "destination": destination,
         "error_code": values.get("error_code", error_code),
+        "skip_reason": values.get("skip_reason"),
         "detail": values.get("detail", detail),
     }) for (message_id, kind, destination, error_code, detail, skill_id, skill_name, code,
             bu_id) in moving], now)
