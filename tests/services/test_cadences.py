@@ -237,6 +237,39 @@ def test_a_first_sms_step_texts_at_start(engine, bu, clock, tmp_path):
     assert [(a.step, a.attempt) for a in attempts] == [(2, 1), (2, 1)]
 
 
+
+def test_records_added_to_the_list_of_a_running_agent_skill_join_its_cadence(engine, bu, clock,
+                                                                             tmp_path):
+    from proactive_sms.services import importing
+
+    cadence = {"steps": [{"channel": "sms", "template": "sorry-we-missed-you"},
+                         {"channel": "voice", "after": ["texted", "skipped"]}]}
+    skill = agent_skill(engine, bu, clock, tmp_path, [person(0), person(1)], cadence=cadence)
+    first = cadences.next_attempts(engine, bu, clock, "sales", 10)
+    assert sorted(a.external_id for a in first) == ["C000000", "C000001"]
+    clock.advance(60)
+    # the same file again with two more people (one without a mobile): updated records stay
+    # where they are in the cadence; the new ones start at step 1, texted now
+    path = write_csv(tmp_path / "more.csv", [person(i) for i in range(3)]
+                     + [person(3, IsCellPhone="false")])
+    summary = importing.import_calling_list(engine, bu, "customers", path, clock)
+    assert summary.joined_cadences == {"sales": 2}
+    texts = sorted((t.record_id, t.state, t.skip_reason) for t in skill_texts(engine, skill.id))
+    assert [state for _, state, _ in texts] == ["pending", "pending", "pending", "skipped"]
+    assert texts[-1][2] == "no_mobile_number"
+    joined = cadences.next_attempts(engine, bu, clock, "sales", 10)
+    assert sorted((a.external_id, a.step) for a in joined) == [("C000002", 2), ("C000003", 2)]
+    # nothing new: nobody joins twice; a stopped skill takes no one
+    assert importing.import_calling_list(engine, bu, "customers", path,
+                                         clock).joined_cadences == {}
+    from proactive_sms.services import lifecycle
+
+    lifecycle.stop(engine, skill.id, clock)
+    path = write_csv(tmp_path / "late.csv", [person(4)])
+    assert importing.import_calling_list(engine, bu, "customers", path,
+                                         clock).joined_cadences == {}
+
+
 def test_the_cadence_waits_while_the_skill_is_paused(engine, bu, clock, tmp_path):
     from proactive_sms.services import lifecycle
 

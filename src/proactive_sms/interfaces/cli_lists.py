@@ -50,6 +50,9 @@ def import_list(
                       f"[green]{summary.accepted} accepted[/green], "
                       f"[red]{summary.rejected} rejected[/red]; "
                       f"{summary.records_in_list} records in the list")
+    for skill_name, joined in summary.joined_cadences.items():
+        ctx.console.print(f"{joined} new record(s) joined the cadence of running skill "
+                          f"[bold]{skill_name}[/bold]")
     if summary.rejected:
         table = Table("line", "problem", "reason", title="Rejected rows")
         for error in summary.errors[:20]:

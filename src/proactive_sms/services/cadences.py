@@ -137,6 +137,28 @@ def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
         return summary
 
 
+
+def join_new_records(engine: Engine, calling_list_id: int, clock: Clock) -> dict[str, int]:
+    """Records added to a list while agent skills of it are running (or paused) join their
+    cadences at step 1, as those there at the start did (an SMS first step texts them now);
+    records they already hold stay where they are. Returns how many joined, by skill name."""
+    now = clock.now()
+    joined: dict[str, int] = {}
+    with engine.begin() as conn:
+        for skill in skills.agent_skills_of_list(
+                conn, calling_list_id, [SkillStatus.RUNNING, SkillStatus.PAUSED]):
+            new_ids = cadences.records_not_held(conn, skill.id, calling_list_id)
+            if not new_ids:
+                continue
+            cadences.place_records(conn, skill.id, new_ids, now)
+            steps = load(conn, skill)
+            if steps is not None and steps.step(1).channel is Channel.SMS:
+                walker = Walker(conn, skill, steps, now)
+                for record_id in new_ids:
+                    walker.settle(record_id, Position(1, 0, now))
+            joined[skill.name] = len(new_ids)
+    return joined
+
 # --- the dialer's side ----------------------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from proactive_sms.domain.calling_record import (
     RowProblem,
 )
 from proactive_sms.domain.clock import Clock
-from proactive_sms.services import offload
+from proactive_sms.services import cadences, offload
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -53,6 +53,8 @@ class ImportSummary:
     rejected_by_problem: Counter = field(default_factory=Counter)
     records_in_list: int = 0
     columns: dict[str, str | None] = field(default_factory=dict)  # header -> field
+    # records that joined the cadence of a running agent skill of the list, by skill name
+    joined_cadences: dict[str, int] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, int], None]  # (bytes read, total bytes)
@@ -119,6 +121,8 @@ def import_calling_list(
             progress(total_bytes, total_bytes)
         with engine.connect() as conn:
             summary.records_in_list = calling_lists.count_records(conn, stored_list.id)
+        # An agent skill already working this list takes the new records into its cadence.
+        summary.joined_cadences = cadences.join_new_records(engine, stored_list.id, clock)
         return summary
     finally:
         raw.close()

@@ -47,6 +47,25 @@ def start_records(conn: Connection, skill_id: int, list_id: int, now: datetime) 
                        .where(cadence_record.c.skill_id == skill_id)) or 0
 
 
+
+def records_not_held(conn: Connection, skill_id: int, list_id: int) -> list[int]:
+    """Records of the list that the skill's cadence does not hold (added since it started)."""
+    held = select(cadence_record.c.record_id).where(
+        cadence_record.c.skill_id == skill_id, cadence_record.c.record_id == calling_record.c.id)
+    return list(conn.scalars(select(calling_record.c.id).where(
+        calling_record.c.calling_list_id == list_id, ~held.exists()).order_by(
+        calling_record.c.id)))
+
+
+def place_records(conn: Connection, skill_id: int, record_ids: Sequence[int],
+                  now: datetime) -> None:
+    """Put these records at step 1, due now (a record already there stays put)."""
+    for start in range(0, len(record_ids), 5000):
+        conn.execute(insert(conn, cadence_record).on_conflict_do_nothing(), [
+            {"skill_id": skill_id, "record_id": record_id, "step": 1, "attempts": 0,
+             "due_at": now, "updated_at": now}
+            for record_id in record_ids[start:start + 5000]])
+
 @dataclass(frozen=True)
 class RecordPosition:
     skill_id: int

@@ -98,6 +98,15 @@ def list_skills(conn: Connection, business_unit_id: int | None = None,
     return [_skill(r) for r in conn.execute(query)]
 
 
+
+def agent_skills_of_list(conn: Connection, calling_list_id: int,
+                         statuses: Iterable[SkillStatus]) -> list[Skill]:
+    """The agent skills working this calling list, in these statuses."""
+    rows = conn.execute(select(skill).where(
+        skill.c.calling_list_id == calling_list_id, skill.c.kind == "agent",
+        skill.c.status.in_([s.value for s in statuses])).order_by(skill.c.id))
+    return [_skill(r) for r in rows]
+
 def change_status(conn: Connection, skill_id: int, new: SkillStatus,
                   expected: Iterable[SkillStatus], now: datetime) -> bool:
     """Compare-and-set the status: True when the skill was in one of `expected`."""

@@ -75,6 +75,17 @@ def test_the_dialer_walks_the_cadence_over_http(client, key_a):
     assert report["texts_skipped"] == {"no_mobile_number": 1}
 
 
+
+def test_an_upload_to_the_list_of_a_running_agent_skill_adds_its_new_records(client, key_a):
+    set_up_agent_skill(client, key_a, count=2)
+    rows = [person(i) for i in range(4)]  # two known (updated in place), two new
+    report = upload(client, key_a, "customers", csv_bytes(rows)).json()
+    assert report["records_in_list"] == 4 and report["joined_cadences"] == {"sales": 2}
+    attempts = client.get("/v1/skills/sales/next-attempts?limit=10", headers=key_a).json()
+    assert sorted(a["external_id"] for a in attempts) == [
+        "C000000", "C000001", "C000002", "C000003"]
+
+
 def test_a_bad_cadence_answers_422_naming_each_field(client, key_a):
     set_up_agent_skill(client, key_a, start=False)
     response = client.put("/v1/skills/sales/cadence", headers=key_a, json={"steps": [

@@ -45,6 +45,10 @@ class ImportReport(BaseModel):
     rejected_by_problem: dict[str, int]
     rejected_rows: list[RejectedRow] = Field(
         description=f"The first {importing.KEPT_ERRORS} rejected rows.")
+    joined_cadences: dict[str, int] = Field(
+        default_factory=dict,
+        description="New records that joined the cadence of a running (or paused) agent skill "
+                    "of the list, by skill name.")
 
 
 def _mapping(raw: str | None) -> dict[str, str] | None:
@@ -128,4 +132,5 @@ def _import(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, path: Pat
         columns=summary.columns,
         rejected_by_problem={str(k): v for k, v in summary.rejected_by_problem.items()},
         rejected_rows=[RejectedRow(line=e.line, field=e.field, problem=str(e.problem),
-                                   reason=e.message) for e in summary.errors])
+                                   reason=e.message) for e in summary.errors],
+        joined_cadences=summary.joined_cadences)
