@@ -57,8 +57,14 @@ def test_a_possible_opt_out_is_accepted_from_the_review_queue(client, key_a, eng
     outcome = reply(engine, clock, 1, POSSIBLE_OPT_OUT)
     queue = client.get("/v1/reviews", headers=key_a).json()["items"]
     assert [(i["id"], i["review_state"]) for i in queue] == [(outcome.inbound_id, "pending")]
-    decided = client.post(f"/v1/reviews/{outcome.inbound_id}/accept", headers=key_a).json()
+    keyed = {**key_a, "Idempotency-Key": "review-1"}
+    first = client.post(f"/v1/reviews/{outcome.inbound_id}/accept", headers=keyed)
+    decided = first.json()
     assert decided["dnc_changed"] and decided["confirmation_id"] is not None
+    # a retried request (a lost answer) gets the same answer and texts no second confirmation
+    retried = client.post(f"/v1/reviews/{outcome.inbound_id}/accept", headers=keyed)
+    assert retried.status_code == 200 and retried.headers["Idempotency-Replayed"] == "true"
+    assert retried.json() == decided
     assert decided["inbound"]["review_state"] == "accepted"
     assert client.get(f"/v1/dnc/numbers/{us_number(1)}", headers=key_a).json()["lists"] == [
         "default"]

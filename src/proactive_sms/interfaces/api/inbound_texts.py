@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from proactive_sms.domain.keywords import InboundClass
+from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, blame, field_error
+from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import listing
@@ -95,15 +97,16 @@ def _decide(inbound_id: int, accept: bool, bu, engine, clock) -> ReviewOut:
                      conversation_id=outcome.conversation_id)
 
 
-@router.post("/reviews/{inbound_id}/accept")
+@router.post("/reviews/{inbound_id}/accept", responses=idempotency.responses(200))
 def accept_review(inbound_id: int, bu: CurrentBu, engine: EngineDep,
-                  clock: ClockDep) -> ReviewOut:
-    """It was an opt-out: the number goes on the code's DNC list and is confirmed."""
-    return _decide(inbound_id, True, bu, engine, clock)
+                  clock: ClockDep, guard: Idempotent) -> ReviewOut:
+    """It was an opt-out: the number goes on the code's DNC list and is confirmed (a text: with
+    an Idempotency-Key, a retried request answers the first answer and texts nothing)."""
+    return guard.run(lambda: _decide(inbound_id, True, bu, engine, clock))
 
 
-@router.post("/reviews/{inbound_id}/reject")
+@router.post("/reviews/{inbound_id}/reject", responses=idempotency.responses(200))
 def reject_review(inbound_id: int, bu: CurrentBu, engine: EngineDep,
-                  clock: ClockDep) -> ReviewOut:
+                  clock: ClockDep, guard: Idempotent) -> ReviewOut:
     """It was an ordinary reply (on sms_messaging codes it joins a conversation)."""
-    return _decide(inbound_id, False, bu, engine, clock)
+    return guard.run(lambda: _decide(inbound_id, False, bu, engine, clock))
