@@ -59,12 +59,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (Path(sys.argv[sys.argv.index("--src") + 1]).resolve()
           if "--src" in sys.argv[:-1] else ROOT / "src")
 sys.path.insert(0, str(SOURCE))
+sys.path.insert(1, str(ROOT))  # tests.services.dispatch_world (after SOURCE: its package wins)
 
 from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 
+# The recipients are US numbers: read on a weekday afternoon in the US (real elapsed time), the
+# calling-window rules are applied as in production and let every text go, whatever the hour
+# the bench runs at (with the system clock it waited all night for the window to open).
+from tests.services.dispatch_world import DaytimeClock  # noqa: E402
+
 from proactive_sms.carriers.base import DeliveryReceipt, OutboundText, SourceKind  # noqa: E402
 from proactive_sms.carriers.smsc_sim.control import SimulatorControl  # noqa: E402
-from proactive_sms.domain.clock import SystemClock  # noqa: E402
 from proactive_sms.services import administration, importing, launching  # noqa: E402
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa: E402
 from proactive_sms.store.engine import database_url, open_engine  # noqa: E402
@@ -280,10 +285,9 @@ def _postgres_database(admin_url: str):
         admin.dispose()
 
 
-def _prepare_world(engine: Engine, sim: SimulatorProcess, workdir: Path, texts: int
-                   ) -> tuple[int, float, float]:
+def _prepare_world(engine: Engine, sim: SimulatorProcess, workdir: Path, texts: int,
+                   clock: DaytimeClock) -> tuple[int, float, float]:
     """BU, connection, short code, list, skill launched; returns (skill id, import s, launch s)."""
-    clock = SystemClock()
     bu = administration.init(engine, clock, "bench", "bench", "US")
     administration.add_connection(engine, bu, clock, "sim", sim.host, sim.port, "psms", "secret",
                                   WINDOW)
@@ -307,8 +311,9 @@ def bench_dispatcher(texts: int, url: str | None, label: str, workdir: Path,
     engine = open_engine(url or f"sqlite:///{workdir / f'dispatch-{uuid.uuid4().hex[:6]}.db'}")
     try:
         with SimulatorProcess() as sim:
-            skill_id, import_s, launch_s = _prepare_world(engine, sim, workdir, texts)
-            dispatcher = Dispatcher(engine, SystemClock(),
+            clock = DaytimeClock()
+            skill_id, import_s, launch_s = _prepare_world(engine, sim, workdir, texts, clock)
+            dispatcher = Dispatcher(engine, clock,
                                     options or DispatchOptions(limits_lifted=True),
                                     worker_id="bench")
             sim_cpu0, cpu0 = sim.cpu_s(), time.process_time()
@@ -371,7 +376,7 @@ def bench_pacing(codes: int, seconds: float, workdir: Path) -> PacingResult:
     per_code = int(PACING_RATE_PER_S * (seconds + 5))  # more than the time allows
     try:
         with SimulatorProcess() as sim:
-            clock = SystemClock()
+            clock = DaytimeClock()
             bu = administration.init(engine, clock, "bench", "bench", "US")
             administration.add_connection(engine, bu, clock, "sim", sim.host, sim.port, "psms",
                                           "secret", WINDOW)

@@ -25,10 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from tests.services.dispatch_world import World  # noqa: E402
+from tests.services.dispatch_world import DaytimeClock, World  # noqa: E402
 
 from proactive_sms.carriers.smsc_sim import SimulatorConfig, SmscSimulator  # noqa: E402
-from proactive_sms.domain.clock import SystemClock  # noqa: E402
 from proactive_sms.services import administration  # noqa: E402
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa: E402
 from proactive_sms.store.engine import open_engine  # noqa: E402
@@ -42,7 +41,7 @@ def percentile(values: list[float], share: float) -> float:
 async def main(stops: int, rate: float) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="psms-stop-"))
     engine = open_engine(f"sqlite:///{workdir / 'psms.db'}")
-    clock = SystemClock()
+    clock = DaytimeClock()  # a US afternoon: the skill texts whatever the hour of the run
     sim = SmscSimulator(SimulatorConfig(receipt_delay_s=0.05)).start_in_thread()
     try:
         bu = administration.init(engine, clock, "bench", "bench", "US")
