@@ -81,16 +81,19 @@ async def test_a_dispatch_reports_each_texts_states_and_the_finished_skill(world
         world.engine, world.bu, limit=200).items)
 
 
+def notice_to(world: World, url: str, people: int) -> int:
+    """The BU's webhook at `url`, and a skill texting `people` people from 55501 (launched)."""
+    webhooks.set_endpoint(world.engine, world.bu, world.clock, url)
+    world.connection()
+    world.code("55501", rate=100)
+    world.people("people", people)
+    return world.skill("notice", "55501", "people", "Shift open tonight.")
 
 
 async def test_a_text_skipped_at_the_moment_of_sending_is_reported_with_its_reason(world,
                                                                                    receivers):
     mine, _ = receivers
-    webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url)
-    world.connection()
-    world.code("55501", rate=100)
-    world.people("people", 3)
-    skill_id = world.skill("notice", "55501", "people", "Shift open tonight.")
+    skill_id = notice_to(world, mine.url, 3)
     # on the DNC list after launch, before its turn: skipped when claimed, and reported
     administration.dnc_add(world.engine, world.bu, world.clock, [us_number(1)])
     await world.run_until_idle()
@@ -105,11 +108,7 @@ async def test_a_text_skipped_at_the_moment_of_sending_is_reported_with_its_reas
 
 async def test_a_stopped_skill_is_one_event_with_what_it_cancelled(world, receivers):
     mine, _ = receivers
-    webhooks.set_endpoint(world.engine, world.bu, world.clock, mine.url)
-    world.connection()
-    world.code("55501", rate=100)
-    world.people("people", 6)
-    skill_id = world.skill("notice", "55501", "people", "Shift open tonight.")
+    skill_id = notice_to(world, mine.url, 6)
     assert lifecycle.stop(world.engine, skill_id, world.clock) == 6
     await deliver_everything(world)
     (stopped,) = mine.events("skill.stopped")
