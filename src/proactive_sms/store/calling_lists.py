@@ -90,12 +90,6 @@ _UPDATED = ("phone", "sms_destination", "sms_problem", "expiration_date", "time_
             "postal_code", "fields", "source_line", "updated_at")
 
 
-def upsert_records(conn: Connection, list_id: int, records: Sequence[ParsedRecord],
-                   now: datetime) -> None:
-    """Insert records; a record whose ExternalId the list already has is updated in place."""
-    write_record_rows(conn, RecordRows(conn, list_id)(records, now))
-
-
 class RecordRows:
     """Turns ParsedRecords into the rows `write_record_rows` stores, for one list.
 
@@ -206,12 +200,7 @@ def record_batches(conn: Connection, list_id: int, after_id: int,
     start = first_id(conn, list_id)
     cursor = after_id if start is None else max(after_id, start - 1)
     while True:
-        rows = conn.execute(
-            select(calling_record)
-            .where(_in_list(list_id), calling_record.c.id > cursor)
-            .order_by(calling_record.c.id)
-            .limit(batch_size)
-        ).all()
+        rows = conn.execute(_next_records(list_id, cursor, batch_size, calling_record)).all()
         if not rows:
             return
         batch = [
@@ -263,11 +252,15 @@ def launch_fields(conn: Connection, list_id: int, after_id: int,
                   limit: int) -> Sequence[LaunchFields]:
     """What launch_batch(.., after_id, limit, .., True) would return next, for rendering texts
     ahead: each record's id, destination and fields (as LaunchRecord has them)."""
-    return _rows(conn, select(calling_record.c.id, calling_record.c.sms_destination,
-                              _fields_for_launch())
-                 .where(_in_list(list_id), calling_record.c.id > after_id)
-                 .order_by(calling_record.c.id)
-                 .limit(limit), LaunchFields)
+    return _rows(conn, _next_records(list_id, after_id, limit, calling_record.c.id,
+                                     calling_record.c.sms_destination, _fields_for_launch()),
+                 LaunchFields)
+
+
+def _next_records(list_id: int, after_id: int, limit: int, *columns) -> Select:
+    """`columns` of the list's next `limit` records after `after_id`, in id order."""
+    return (select(*columns).where(_in_list(list_id), calling_record.c.id > after_id)
+            .order_by(calling_record.c.id).limit(limit))
 
 
 def _rows(conn: Connection, statement: Select, row_type: type[tuple]) -> Sequence:
@@ -290,8 +283,7 @@ def _rows(conn: Connection, statement: Select, row_type: type[tuple]) -> Sequenc
 
 def count_after(conn: Connection, list_id: int, after_id: int, at_most: int) -> int:
     """How many records of the list come after `after_id` (counting no further than at_most)."""
-    ids = (select(calling_record.c.id).where(_in_list(list_id), calling_record.c.id > after_id)
-           .order_by(calling_record.c.id).limit(at_most).subquery())
+    ids = _next_records(list_id, after_id, at_most, calling_record.c.id).subquery()
     return conn.scalar(select(func.count()).select_from(ids)) or 0
 
 
@@ -306,12 +298,11 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
     """
     on_dnc = exists().where(dnc_entry.c.dnc_list_id == dnc_list_id,
                             dnc_entry.c.phone == calling_record.c.sms_destination)
-    rows = _rows(conn, select(calling_record.c.id, calling_record.c.sms_destination,
-                              calling_record.c.sms_problem, calling_record.c.expiration_date,
-                              on_dnc.label("on_dnc"), _fields_for_launch(with_fields))
-                 .where(_in_list(list_id), calling_record.c.id > after_id)
-                 .order_by(calling_record.c.id)
-                 .limit(limit), _LaunchRow)
+    rows = _rows(conn, _next_records(list_id, after_id, limit, calling_record.c.id,
+                                     calling_record.c.sms_destination,
+                                     calling_record.c.sms_problem,
+                                     calling_record.c.expiration_date, on_dnc.label("on_dnc"),
+                                     _fields_for_launch(with_fields)), _LaunchRow)
     if is_postgres(conn) or all(row.expiration_date is None for row in rows):
         return rows
     to_date = _result(conn, calling_record.c.expiration_date)
