@@ -206,7 +206,8 @@ class Inline(Generic[T, R]):
 
 @contextlib.contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Leave the objects alive now out of garbage collections until the block ends.
+    """Leave the objects alive now out of garbage collections until the block ends (a launch;
+    the dispatcher while it runs).
 
     A full collection walks every tracked object; a launch of a million records sets off ~50 of
     them (its batches allocate and keep tens of thousands of tuples), and with the libraries'
