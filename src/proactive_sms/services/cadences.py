@@ -19,7 +19,7 @@ from proactive_sms.domain import template
 from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import webhook_emitters
-from proactive_sms.services.cadence_walk import Walker, call_number
+from proactive_sms.services.cadence_walk import Moved, Walker, call_number
 from proactive_sms.services.launching import LaunchError, LaunchSummary
 from proactive_sms.store import cadences, calling_lists, outbox, skills
 from proactive_sms.store import templates as template_store
@@ -128,13 +128,21 @@ def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
         skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING], now)
         summary = LaunchSummary(skill_id, SkillStatus.RUNNING, decided_now=placed)
         if steps.step(1).channel is Channel.SMS:
-            walker = Walker(conn, skills.skill_by_id(conn, skill_id), steps, now)
-            for row in cadences.due(conn, skill_id, now, placed or 1):
-                moved = walker.settle(row.record_id, Position(1, 0, now))
+            at_start = [row.record_id for row in cadences.due(conn, skill_id, now, placed or 1)]
+            for moved in _text_first_step(conn, skills.skill_by_id(conn, skill_id), steps,
+                                          at_start, now):
                 summary.pending += moved.texted
                 if moved.skip_reason:
                     summary.skipped[moved.skip_reason] += 1
         return summary
+
+
+def _text_first_step(conn: Connection, skill: Skill, steps: Cadence, record_ids: list[int],
+                     now: datetime) -> list[Moved]:
+    """Records just put at step 1 of a cadence that begins with an SMS step: texted (or
+    skipped, with the reason) now, and on to their next step."""
+    walker = Walker(conn, skill, steps, now)
+    return [walker.settle(record_id, Position(1, 0, now)) for record_id in record_ids]
 
 
 
@@ -153,9 +161,7 @@ def join_new_records(engine: Engine, calling_list_id: int, clock: Clock) -> dict
             cadences.place_records(conn, skill.id, new_ids, now)
             steps = load(conn, skill)
             if steps is not None and steps.step(1).channel is Channel.SMS:
-                walker = Walker(conn, skill, steps, now)
-                for record_id in new_ids:
-                    walker.settle(record_id, Position(1, 0, now))
+                _text_first_step(conn, skill, steps, new_ids, now)
             joined[skill.name] = len(new_ids)
     return joined
 
