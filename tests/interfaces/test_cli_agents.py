@@ -8,7 +8,7 @@ import json
 import pytest
 
 from proactive_sms.domain.clock import ManualClock
-from proactive_sms.interfaces import cli_context
+from proactive_sms.interfaces.cli import context as cli_context
 from proactive_sms.services import administration
 from proactive_sms.store.engine import open_engine
 from tests.interfaces.cli_runner import database_url, sales_cli

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from proactive_sms.domain.keywords import KeywordSet
-from proactive_sms.interfaces.cli_inbound import app, describe
+from proactive_sms.interfaces.cli.inbound import app, describe
 
 runner = CliRunner()
 

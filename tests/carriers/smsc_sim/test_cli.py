@@ -12,7 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from proactive_sms.carriers.smsc_sim import SimulatorControl, pdu
-from proactive_sms.interfaces.cli_smsc_sim import app
+from proactive_sms.interfaces.cli.smsc_sim import app
 
 from .esme import bound
 

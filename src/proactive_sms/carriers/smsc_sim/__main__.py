@@ -4,7 +4,7 @@ The options live in one place, the CLI sub-app; importing an interface module fr
 entry point does not make the carriers layer depend on interfaces.
 """
 
-from proactive_sms.interfaces.cli_smsc_sim import app
+from proactive_sms.interfaces.cli.smsc_sim import app
 
 if __name__ == "__main__":
     app(prog_name="python -m proactive_sms.carriers.smsc_sim")

@@ -8,7 +8,7 @@ import signal
 
 import typer
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
 from proactive_sms.services.webhook_sender import WebhookSender
 

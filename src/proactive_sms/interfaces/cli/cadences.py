@@ -13,8 +13,8 @@ from rich.table import Table
 from proactive_sms.dialer_sim import DEFAULT_ODDS, DialerError, DialerSimulator, parse_odds
 from proactive_sms.domain.cadence import CadenceError, Problem
 from proactive_sms.domain.phone import mask
-from proactive_sms.interfaces import cli_context as ctx
-from proactive_sms.interfaces import cli_skills
+from proactive_sms.interfaces.cli import context as ctx
+from proactive_sms.interfaces.cli import skills as cli_skills
 from proactive_sms.services import cadence_reports, cadences
 from proactive_sms.services.cadences import OutcomeIn, OutcomeRefused
 

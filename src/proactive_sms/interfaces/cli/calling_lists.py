@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import importing
 
 app = typer.Typer(help="Calling lists.", no_args_is_help=True)

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from proactive_sms.domain.phone import mask
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import conversations
 from proactive_sms.services.inbound import InboundService, pending_reviews
 

@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import administration, launching, lifecycle, reporting
 from proactive_sms.services import dry_run as dry_runs
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from proactive_sms.domain.agent_assignment import format_wait
 from proactive_sms.domain.phone import mask
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import agents
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.agent_report import agent_report

@@ -9,20 +9,18 @@ import sys
 import typer
 from rich.table import Table
 
-from proactive_sms.interfaces import cli_context as ctx
-from proactive_sms.interfaces import (
-    cli_dnc,
-    cli_inbox,
-    cli_lists,
-    cli_registrations,
-    cli_skills,
-    cli_templates,
-)
-from proactive_sms.interfaces.cli_apikeys import app as apikey_app
-from proactive_sms.interfaces.cli_cadences import app as cadence_app
-from proactive_sms.interfaces.cli_cadences import dialer_sim_command
-from proactive_sms.interfaces.cli_serve import serve_command
-from proactive_sms.interfaces.cli_webhooks import app as webhook_app
+from proactive_sms.interfaces.cli import calling_lists as cli_lists
+from proactive_sms.interfaces.cli import context as ctx
+from proactive_sms.interfaces.cli import dnc as cli_dnc
+from proactive_sms.interfaces.cli import inbox as cli_inbox
+from proactive_sms.interfaces.cli import registrations as cli_registrations
+from proactive_sms.interfaces.cli import skills as cli_skills
+from proactive_sms.interfaces.cli import templates as cli_templates
+from proactive_sms.interfaces.cli.apikeys import app as apikey_app
+from proactive_sms.interfaces.cli.cadences import app as cadence_app
+from proactive_sms.interfaces.cli.cadences import dialer_sim_command
+from proactive_sms.interfaces.cli.serve import serve_command
+from proactive_sms.interfaces.cli.webhooks import app as webhook_app
 from proactive_sms.services import administration, reporting
 from proactive_sms.store import engine as store_engine
 
@@ -42,7 +40,7 @@ app.command("serve")(serve_command)
 app.add_typer(webhook_app, name="webhook")
 
 # agents
-from proactive_sms.interfaces.cli_agents import app as agent_app  # noqa: E402 (kept in its mark)
+from proactive_sms.interfaces.cli.agents import app as agent_app  # noqa: E402 (kept in its mark)
 
 app.add_typer(agent_app, name="agent")
 
@@ -55,21 +53,21 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 try:  # the simulator's CLI lives beside the simulator
-    from proactive_sms.interfaces.cli_smsc_sim import app as smsc_sim_app
+    from proactive_sms.interfaces.cli.smsc_sim import app as smsc_sim_app
 
     app.add_typer(smsc_sim_app, name="smsc-sim")
 except ImportError:  # pragma: no cover - only while the simulator is absent
     pass
 
 try:
-    from proactive_sms.interfaces.cli_inbound import app as inbound_app
+    from proactive_sms.interfaces.cli.inbound import app as inbound_app
 
     app.add_typer(inbound_app, name="inbound")
 except ImportError:  # pragma: no cover - only while the classifier's CLI is absent
     pass
 
 try:
-    from proactive_sms.interfaces.cli_dispatch import dispatch_command
+    from proactive_sms.interfaces.cli.dispatch import dispatch_command
 
     app.command("dispatch")(dispatch_command)
 except ImportError:  # pragma: no cover

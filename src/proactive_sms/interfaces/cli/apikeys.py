@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import api_keys
 
 app = typer.Typer(help="API keys: each belongs to one business unit.", no_args_is_help=True)

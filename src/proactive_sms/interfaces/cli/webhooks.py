@@ -7,7 +7,7 @@ import asyncio
 import typer
 from rich.table import Table
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import webhooks
 
 app = typer.Typer(help="Webhook: events of the business unit POSTed to a URL, signed.",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import administration
 from proactive_sms.services import dnc_import as dnc_import_service
 from proactive_sms.services.importing import ImportRefused

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from proactive_sms.interfaces import cli_context as ctx
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import administration, previews
 
 app = typer.Typer(help="Message templates.", no_args_is_help=True)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import typer
 import uvicorn
 
-from proactive_sms.interfaces import cli_context as ctx
 from proactive_sms.interfaces.api.app import create_app
+from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
 from proactive_sms.services.webhook_sender import WebhookSender
 

@@ -46,7 +46,7 @@ def classify_command(
     """Show how an inbound text would be classified, and why."""
     extra = None
     if registration:
-        from proactive_sms.interfaces import cli_context as ctx
+        from proactive_sms.interfaces.cli import context as ctx
         from proactive_sms.services import administration
 
         @ctx.handle_errors
