@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from proactive_sms.carriers.smsc_sim import SimulatorConfig, SmscSimulator
-from proactive_sms.domain.clock import SystemClock
+from proactive_sms.domain.clock import ManualClock, SystemClock
 from proactive_sms.services import administration, importing, launching
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
 from proactive_sms.store.schema import message
@@ -30,6 +30,15 @@ class DaytimeClock(SystemClock):
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=time.monotonic() - self._started)
+
+
+class ManualWallClock(ManualClock):
+    """Wall time that moves only when told (calling windows, validity), over real monotonic time:
+    pacing runs as in production. A frozen monotonic clock would hold the lanes' spacing of
+    sends inside the second (a few texts per frozen instant)."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 FAST = DispatchOptions(poll_interval_s=0.05, housekeeping_s=0.1, smpp_response_timeout_s=1.0,

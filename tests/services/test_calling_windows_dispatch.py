@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from proactive_sms.domain.clock import ManualClock
 from proactive_sms.services import importing, reporting
 from tests.factories import write_csv
-from tests.services.dispatch_world import World, simulator
+from tests.services.dispatch_world import ManualWallClock, World, simulator
 
 DAY = datetime(2026, 1, 14, 0, 0, tzinfo=UTC)  # a Wednesday in winter
 HEADER = ["ExternalId", "FirstName", "PhoneNumber", "IsCellPhone", "TimeZone", "PostalCode"]
@@ -63,7 +62,7 @@ async def test_each_hour_of_a_day_exactly_the_allowed_recipients_are_texted(engi
                                                                           tmp_path, day):
     # On the days the clocks change, windows still follow each recipient's wall clock: the
     # oracle below converts every step to local time with the zone's own rules.
-    clock = ManualClock(day)
+    clock = ManualWallClock(day)
     world, sim = _world(engine, bu, tmp_path, clock)
     try:
         rows = [[rid, "Pat", number, "true", tz, zip_code]
@@ -111,7 +110,7 @@ async def test_each_hour_of_a_day_exactly_the_allowed_recipients_are_texted(engi
 
 async def test_a_text_whose_window_opens_after_its_validity_expires_with_the_reason(engine, bu,
                                                                                    tmp_path):
-    clock = ManualClock(DAY + timedelta(hours=12))  # 02:00 in Honolulu, 07:00 in New York
+    clock = ManualWallClock(DAY + timedelta(hours=12))  # 02:00 in Honolulu, 07:00 in New York
     world, sim = _world(engine, bu, tmp_path, clock)
     try:
         _import(world, [["h1", "Pat", "+18085550107", "true", "", ""],
@@ -136,7 +135,7 @@ async def test_a_text_whose_window_opens_after_its_validity_expires_with_the_rea
 
 
 async def test_a_florida_number_gets_at_most_three_texts_a_day(engine, bu, tmp_path):
-    clock = ManualClock(DAY + timedelta(hours=15))  # 10:00 in Miami
+    clock = ManualWallClock(DAY + timedelta(hours=15))  # 10:00 in Miami
     world, sim = _world(engine, bu, tmp_path, clock)
     try:
         _import(world, [["m1", "Pat", "+13055550108", "true", "", "33101"]])

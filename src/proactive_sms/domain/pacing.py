@@ -3,9 +3,10 @@
 A token bucket is not enough for that promise: a full bucket spent at once, followed by a second's
 refill, puts nearly twice the limit into one second. We keep the recent sends instead (a sliding
 window log) and release a send only when the sends of the last window, plus this one, fit the
-limit. The window is a little longer than a second (`margin_s`) so that the small jitter between
-our decision and the moment the carrier receives the PDU cannot push two windows' worth into one
-second as the carrier sees it.
+limit. The window may be a little longer than a second (`margin_s`) so that the small jitter
+between our decision and the moment the carrier receives the PDU cannot push two windows' worth
+into one second as the carrier sees it. A caller that counts a send from before it leaves until
+after its answer (the dispatcher's lanes do) covers that jitter itself and needs no margin.
 """
 
 from __future__ import annotations
@@ -22,17 +23,23 @@ class SlidingWindowPacer:
     """
 
     def __init__(self, rate_per_s: float, margin_s: float = 0.025) -> None:
+        self.margin_s = margin_s
+        self._sends: deque[tuple[float, int]] = deque()
+        self._in_window = 0
+        self.set_rate(rate_per_s)
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Change the limit; the recent sends stay counted (a lower limit must count the last
+        second's sends)."""
         if rate_per_s <= 0:
             raise ValueError(f"rate must be above 0 per second, got {rate_per_s}")
         self.rate_per_s = rate_per_s
         if rate_per_s >= 1:
             self.limit = math.floor(rate_per_s)
-            self.window_s = 1.0 + margin_s
+            self.window_s = 1.0 + self.margin_s
         else:
             self.limit = 1
-            self.window_s = 1.0 / rate_per_s + margin_s
-        self._sends: deque[tuple[float, int]] = deque()
-        self._in_window = 0
+            self.window_s = 1.0 / rate_per_s + self.margin_s
 
     def _expire(self, now: float) -> None:
         while self._sends and self._sends[0][0] <= now - self.window_s:

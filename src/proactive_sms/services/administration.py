@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import phone, template
 from proactive_sms.domain.clock import Clock
-from proactive_sms.store import dnc, registrations, skills, tenancy
+from proactive_sms.store import code_pace, dnc, registrations, skills, tenancy
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.calling_lists import find_list
 from proactive_sms.store.errors import AlreadyExists, NotFound
@@ -117,6 +117,15 @@ def _transport_code(code: str, kind: str, region: str) -> str:
 def list_registrations(engine: Engine, bu: BusinessUnit) -> list[registrations.Registration]:
     with engine.connect() as conn:
         return registrations.list_registrations(conn, bu.id)
+
+
+def code_paces(engine: Engine, bu: BusinessUnit) -> dict[int, code_pace.CodePace]:
+    """What each of the BU's codes may send now (by registration id), as its dispatching worker
+    last recorded it: below the limit while the carrier throttles. Codes never dispatched are
+    absent."""
+    with engine.connect() as conn:
+        ids = [reg.id for reg in registrations.list_registrations(conn, bu.id)]
+        return code_pace.by_registration(conn, ids)
 
 
 def save_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, body: str,

@@ -15,10 +15,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from proactive_sms.carriers.base import OutboundText, SourceKind, SubmitResult, SubmitStatus
+from proactive_sms.domain.adaptive_rate import AdaptiveRate
 from proactive_sms.domain.encoding import Encoding, split_parts
 from proactive_sms.domain.pacing import SlidingWindowPacer
 from proactive_sms.domain.phone import mask
+from proactive_sms.domain.spacing import EvenSpacer
 from proactive_sms.store import outbox
+from proactive_sms.store.code_pace import CodePace
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import Registration
 
@@ -86,7 +89,16 @@ class CodeLane:
         self.carrier = carrier
         self.slots = slots
         self.dnc_list_id = dnc_list_id
-        self.pacer = SlidingWindowPacer(rate_per_s, dispatcher.options.pacer_margin_s)
+        options = dispatcher.options
+        # Three rules, each with one job: the window pacer never lets the code over its limit in
+        # any second; the adaptive rate follows what the carrier accepts (below the limit after
+        # it throttles); the spacer spreads the sends evenly inside the second at that rate.
+        self.pacer = SlidingWindowPacer(rate_per_s, options.pacer_margin_s)
+        self.adaptive = AdaptiveRate(rate_per_s, pause_s=options.throttle_pause_s,
+                                     max_pause_s=options.throttle_pause_max_s)
+        self.spacer = EvenSpacer(rate_per_s, options.spacing_burst_s)
+        self.sent_at: dict[int, float] = {}  # text id -> when its claim began (for throttling)
+        self.last_throttle_at: datetime | None = None
         self.by_segments = registration.throughput_unit == "segments"
         self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
@@ -94,7 +106,6 @@ class CodeLane:
         self.system_queued: set[int] = set()  # system texts already in the buffer
         self.cursor = 0
         self.paused_until = 0.0
-        self.throttle_pause_s = dispatcher.options.throttle_pause_s
         self.in_flight: set[asyncio.Task] = set()
         self.stopping = False
         # Weight claimed and not answered yet. A text counts against the limit from its claim
@@ -109,13 +120,17 @@ class CodeLane:
         return item.segments if self.by_segments else 1
 
     def set_rate(self, rate_per_s: float) -> None:
+        """The code's limit (or its skills' pacing) changed."""
         if rate_per_s != self.pacer.rate_per_s:
-            fresh = SlidingWindowPacer(rate_per_s, self.d.options.pacer_margin_s)
-            # Keep what was sent recently: a lower limit must count the last second's sends.
-            for sent_at, weight in self.pacer._sends:
-                fresh._sends.append((sent_at, weight))
-                fresh._in_window += weight
-            self.pacer = fresh
+            self.pacer.set_rate(rate_per_s)
+            self.adaptive.set_limit(rate_per_s)
+
+    def _follow_adaptive_rate(self, now: float) -> None:
+        rate = self.adaptive.rate_at(now)
+        if rate != self.spacer.rate_per_s:
+            if rate >= self.adaptive.limit_per_s and self.adaptive.events:
+                log.info("code %s is back at its limit of %g/s", self.registration.code, rate)
+            self.spacer.set_rate(rate)
 
     async def run(self) -> None:
         clock = self.d.clock
@@ -185,7 +200,9 @@ class CodeLane:
         clock = self.d.clock
         while True:
             while self.buffer and not self.stopping:
-                wait = self._pacing_wait_s(self.weight(self.buffer[0]), clock.monotonic())
+                now = clock.monotonic()
+                self._follow_adaptive_rate(now)
+                wait = self._pacing_wait_s(self.weight(self.buffer[0]), now)
                 if wait <= 0:
                     break
                 await self._sleep_or_answer(min(wait, 0.25))
@@ -209,20 +226,25 @@ class CodeLane:
         group = [self.buffer.popleft() for _ in range(count)]
         # Counted from now (the claim may share a transaction with the next group's) until a
         # window after each answer.
-        self.unanswered += sum(self.weight(item) for item in group)
+        weight = sum(self.weight(item) for item in group)
+        self.unanswered += weight
+        self.spacer.consume(weight, now)
+        for item in group:
+            self.sent_at[item.id] = now
         return group
 
     def _pacing_wait_s(self, weight: int, now: float) -> float:
         """Seconds until `weight` may be claimed (0 or less: now), counting unanswered texts."""
+        spaced = self.spacer.ready_at(weight, now) - now
         if not self.unanswered:
-            return self.pacer.ready_at(weight, now) - now
+            return max(self.pacer.ready_at(weight, now) - now, spaced)
         if self.unanswered + weight <= self.pacer.available(now):
-            return 0.0
+            return spaced
         # Full until answers come in (or earlier sends leave the window).
         return max(self.pacer.ready_at(self.unanswered + weight, now) - now, 0.25)
 
     def _budget(self, now: float) -> int:
-        return self.pacer.available(now) - self.unanswered
+        return min(self.pacer.available(now) - self.unanswered, self.spacer.available(now))
 
     async def _sleep_or_answer(self, seconds: float) -> None:
         """Sleep `seconds`, or less if an answer comes in meanwhile."""
@@ -257,11 +279,14 @@ class CodeLane:
         try:
             claim = await self.d.claim(group, self.dnc_list_id)
         except BaseException:
+            for item in group:
+                self.sent_at.pop(item.id, None)
             self.slots.release(len(group))
             self.unanswered -= sum(self.weight(item) for item in group)
             raise
         for item in group:
             if item.id not in claim.claimed:
+                self.sent_at.pop(item.id, None)
                 self.slots.release()
                 self.unanswered -= self.weight(item)  # never sent: not counted
                 if item.id in claim.dnc:
@@ -305,16 +330,32 @@ class CodeLane:
         )
 
     def after_result(self, item: OutboxItem, result: SubmitResult) -> None:
+        sent_at = self.sent_at.pop(item.id, None)
+        now = self.d.clock.monotonic()
         if result.status is SubmitStatus.THROTTLED:
-            # The carrier says we are too fast: pause the whole code, growing while it persists.
-            self.paused_until = self.d.clock.monotonic() + self.throttle_pause_s
-            self.throttle_pause_s = min(self.throttle_pause_s * 2,
-                                        self.d.options.throttle_pause_max_s)
-            self.buffer.appendleft(item)  # back at the head (its row is pending again)
+            # The carrier says we are too fast: slow down to what it accepts (one event per
+            # burst of such answers), and send this text again first (its row is pending again).
+            event = self.adaptive.throttled(now if sent_at is None else sent_at, now)
+            if event is not None:
+                self.last_throttle_at = self.d.clock.now()
+                self.paused_until = max(self.paused_until, self.adaptive.paused_until)
+                self._follow_adaptive_rate(now)
+                log.warning("code %s throttled by the carrier (event %d): %.3g -> %.3g %s/s%s",
+                            self.registration.code, event.events, event.rate_before_per_s,
+                            event.rate_after_per_s, self.registration.throughput_unit,
+                            f", paused {event.pause_s:g} s" if event.pause_s else "")
+            self.buffer.appendleft(item)
         elif result.status is SubmitStatus.NOT_SENT:
             self.buffer.appendleft(item)
         elif result.status is SubmitStatus.ACCEPTED:
-            self.throttle_pause_s = self.d.options.throttle_pause_s
+            self.adaptive.accepted(self.weight(item), now)
+
+    def pace(self) -> CodePace:
+        """What the code may send now, for the status and the metrics."""
+        now = self.d.clock.monotonic()
+        return CodePace(self.registration.id, self.adaptive.limit_per_s,
+                        round(self.adaptive.rate_at(now), 3), self.adaptive.events,
+                        self.last_throttle_at, self.paused_until > now)
 
     async def drain(self) -> None:
         while self.in_flight:  # a claim still running adds its submits

@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.store import code_pace
 from proactive_sms.store import metrics as queries
+from proactive_sms.store.code_pace import CodePace
 
 RATE_WINDOW = timedelta(seconds=60)
 LATENCY_SAMPLE = 1000  # receipts per code in the latency histogram
@@ -26,6 +28,7 @@ class CodeFigures:
     texts_by_state: dict[str, int] = field(default_factory=dict)
     send_rate_per_s: float = 0.0  # texts submitted in the last RATE_WINDOW, per second
     receipt_latencies_s: list[float] = field(default_factory=list)
+    pace: CodePace | None = None  # None until a worker has dispatched the code
 
     @property
     def queue_depth(self) -> int:
@@ -40,13 +43,15 @@ def snapshot(engine: Engine, now: datetime) -> list[CodeFigures]:
         states = queries.texts_by_state(conn)
         submitted = queries.submitted_since(conn, now - RATE_WINDOW)
         latencies = queries.receipt_latencies(conn, now, LATENCY_SAMPLE)
+        paces = code_pace.by_registration(conn)
     figures = []
     for registration_id, code in sorted(names.items(), key=lambda item: item[1]):
         figures.append(CodeFigures(
             code=code,
             texts_by_state={s.value: states[(registration_id, s.value)] for s in MessageState},
             send_rate_per_s=submitted[registration_id] / RATE_WINDOW.total_seconds(),
-            receipt_latencies_s=latencies.get(registration_id, [])))
+            receipt_latencies_s=latencies.get(registration_id, []),
+            pace=paces.get(registration_id)))
     return figures
 
 

@@ -278,6 +278,20 @@ transport_lease = Table(
 )
 
 
+code_pace = Table(
+    # What each transport code may send now, as its dispatching worker last wrote it: the rate
+    # after carrier throttling (below the limit) and the throttle events, for status and metrics.
+    "code_pace",
+    metadata,
+    Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
+    Column("limit_per_s", Float, nullable=False),
+    Column("rate_per_s", Float, nullable=False),
+    Column("throttle_events", Integer, nullable=False),
+    Column("last_throttle_at", DateTime(timezone=True), nullable=True),
+    Column("paused", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 conversation = Table(
     # The thread of replies from one number to one transport code (sms_messaging codes only),
     # routed to the skill that last texted the number.

@@ -53,14 +53,29 @@ class StoreCollector(Collector):
             f"Seconds from the carrier's acceptance to the delivery receipt, over the last "
             f"{metrics.LATENCY_SAMPLE} receipts of each transport code (skills running, paused "
             f"or finished within the hour).", labels=["code"])
+        allowed = GaugeMetricFamily(
+            "psms_code_rate_per_s",
+            "What each transport code may send now, per second: its limit, or less while the "
+            "carrier throttles it.", labels=["code"])
+        limit = GaugeMetricFamily("psms_code_limit_per_s",
+                                  "Each transport code's configured limit, per second.",
+                                  labels=["code"])
+        events = GaugeMetricFamily(
+            "psms_code_throttle_events",
+            "Throttle events (bursts of 0x58 answers) of each transport code since its worker "
+            "started dispatching it.", labels=["code"])
         for code in figures:
+            if code.pace is not None:
+                allowed.add_metric([code.code], code.pace.rate_per_s)
+                limit.add_metric([code.code], code.pace.limit_per_s)
+                events.add_metric([code.code], code.pace.throttle_events)
             for name, count in code.texts_by_state.items():
                 texts.add_metric([code.code, name], count)
             rate.add_metric([code.code], code.send_rate_per_s)
             depth.add_metric([code.code], code.queue_depth)
             latency.add_metric([code.code], _buckets(code.receipt_latencies_s),
                                sum(code.receipt_latencies_s))
-        yield from (texts, rate, depth, latency)
+        yield from (texts, rate, depth, latency, allowed, limit, events)
 
 
 def _buckets(samples: list[float]) -> list[tuple[str, float]]:

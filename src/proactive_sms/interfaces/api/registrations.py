@@ -13,7 +13,9 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import administration, listing
+from proactive_sms.store.code_pace import CodePace
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.registrations import Registration
 
@@ -31,6 +33,18 @@ class RegistrationIn(BaseModel):
     dnc_group: str | None = Field(None, description="DNC group (else the tenant default list).")
 
 
+class PaceOut(BaseModel):
+    """What the code may send now, as its dispatching worker last recorded it."""
+
+    rate_per_s: float = Field(description="Below limit_per_s while the carrier throttles.")
+    limit_per_s: float
+    throttled: bool = Field(description="Held below its limit after carrier throttling.")
+    throttle_events: int = Field(description="Bursts of 0x58 answers since its worker started "
+                                             "dispatching it.")
+    last_throttle_at: UtcDatetime | None
+    paused: bool = Field(description="Paused after events with nothing accepted between them.")
+
+
 class RegistrationOut(BaseModel):
     code: str
     kind: str
@@ -38,19 +52,26 @@ class RegistrationOut(BaseModel):
     throughput_per_s: float
     throughput_unit: str
     solution: str
+    pace: PaceOut | None = Field(None, description="Absent until a worker dispatched the code.")
 
     @classmethod
-    def of(cls, reg: Registration) -> RegistrationOut:
+    def of(cls, reg: Registration, pace: CodePace | None = None) -> RegistrationOut:
         return cls(code=reg.code, kind=reg.kind, status=reg.status,
                    throughput_per_s=reg.throughput_per_s, throughput_unit=reg.throughput_unit,
-                   solution=reg.solution)
+                   solution=reg.solution,
+                   pace=None if pace is None else PaceOut(
+                       rate_per_s=pace.rate_per_s, limit_per_s=pace.limit_per_s,
+                       throttled=pace.throttled, throttle_events=pace.throttle_events,
+                       last_throttle_at=pace.last_throttle_at, paused=pace.paused))
 
 
 @router.get("")
 def list_registrations(bu: CurrentBu, engine: EngineDep,
                        page: PageParams) -> Paged[RegistrationOut]:
     """The BU's registrations, a page at a time."""
-    return paged(listing.registrations_page(engine, bu, page), RegistrationOut.of)
+    paces = administration.code_paces(engine, bu)
+    return paged(listing.registrations_page(engine, bu, page),
+                 lambda reg: RegistrationOut.of(reg, paces.get(reg.id)))
 
 
 @router.post("", status_code=201, responses=idempotency.responses(201))
@@ -75,5 +96,5 @@ def get_registration(code: str, bu: CurrentBu, engine: EngineDep) -> Registratio
     """One registration by its code as stored (E.164 for long and toll-free codes)."""
     for reg in administration.list_registrations(engine, bu):
         if reg.code == code:
-            return RegistrationOut.of(reg)
+            return RegistrationOut.of(reg, administration.code_paces(engine, bu).get(reg.id))
     raise NotFound("registration", code)

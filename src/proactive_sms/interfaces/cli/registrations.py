@@ -55,10 +55,12 @@ def registration_add(
 @ctx.handle_errors
 def registration_list(bu: str = ctx.BuOption):
     """The business unit's transport codes."""
-    table = Table("code", "kind", "status", "limit/s", "unit", "solution")
-    for reg in administration.list_registrations(ctx.engine(), ctx.business_unit(bu)):
+    table = Table("code", "kind", "status", "limit/s", "now/s", "unit", "solution")
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    paces = administration.code_paces(engine, unit)
+    for reg in administration.list_registrations(engine, unit):
         table.add_row(reg.code, reg.kind, reg.status, f"{reg.throughput_per_s:g}",
-                      reg.throughput_unit, reg.solution)
+                      _pace_text(paces.get(reg.id)), reg.throughput_unit, reg.solution)
     ctx.console.print(table)
 
 
@@ -85,3 +87,17 @@ def registration_keywords(
     updates = {k: v for k, v in updates.items() if v is not None}
     reg = administration.set_keyword_responses(ctx.engine(), ctx.business_unit(bu), code, updates)
     ctx.console.print(f"registration {reg.code}: keyword responses updated")
+
+
+def _pace_text(pace) -> str:
+    """What the code may send now: '-' before any worker dispatched it, the rate, and while the
+    carrier throttles it, how often and when last."""
+    if pace is None:
+        return "-"
+    text = f"{pace.rate_per_s:g}"
+    if pace.throttled:
+        last = pace.last_throttle_at.strftime("%H:%M:%S") if pace.last_throttle_at else "?"
+        text += f" (throttled x{pace.throttle_events}, last {last} UTC)"
+    if pace.paused:
+        text += " paused"
+    return text

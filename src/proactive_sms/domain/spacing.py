@@ -1,0 +1,65 @@
+"""Spacing: a code's sends spread evenly inside the second, at the rate it may use now.
+
+The sliding-window pacer (`pacing.py`) keeps the promise "never over the limit in any one-second
+window", but it lets a whole second's worth leave at once: 100/s left as 100 PDUs in the first
+~300 ms and then silence. Many carriers meter finer than a second (per 100 ms, per 10 ms) and
+throttle such bursts. The spacer releases a send only on its schedule, one interval (1 / rate)
+after the last, with a small burst tolerance so that fast codes can still claim a few texts per
+transaction.
+
+It is the generic cell rate algorithm (a virtual scheduling meter): `_due` is the moment the next
+send is due; a send may leave up to `burst_s` early. After idle time it does not let the missed
+sends out in a burst: the schedule restarts from now.
+
+It does not guard the limit (the window pacer does, whatever the spacer says): its rate is the
+adaptive one (`adaptive_rate.py`), below the code's limit when the carrier throttles.
+"""
+
+from __future__ import annotations
+
+import math
+
+DEFAULT_BURST_S = 0.02  # 100/s may leave 3 at once, 5/s one at a time
+
+
+class EvenSpacer:
+    """Releases weighted sends (segments or messages) one interval apart.
+
+    Time is whatever monotonic seconds the caller passes in, so tests drive it with a fake clock.
+    """
+
+    def __init__(self, rate_per_s: float, burst_s: float = DEFAULT_BURST_S) -> None:
+        if burst_s < 0:
+            raise ValueError(f"burst must be 0 s or more, got {burst_s}")
+        self.burst_s = burst_s
+        self._due = -math.inf
+        self.set_rate(rate_per_s)
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Change the rate from the next send on (the schedule already set stays)."""
+        if rate_per_s <= 0:
+            raise ValueError(f"rate must be above 0 per second, got {rate_per_s}")
+        self.rate_per_s = rate_per_s
+        self.interval_s = 1.0 / rate_per_s
+        # A burst is at least one send; the 1e-9 keeps 0.02 / 0.01 from flooring to 1.
+        self.max_burst = math.floor(self.burst_s / self.interval_s + 1e-9) + 1
+
+    def available(self, now: float) -> int:
+        """How much weight may leave at `now` (0 before the next send is due)."""
+        lead = now + self.burst_s - max(self._due, now)
+        if lead < 0:
+            return 0
+        return math.floor(lead / self.interval_s + 1e-9) + 1
+
+    def ready_at(self, weight: int, now: float) -> float:
+        """The earliest time at or after `now` when `weight` may leave.
+
+        A weight above the burst (a 3-part text at 5/s) leaves alone when the next send is due,
+        and pushes the schedule back by its whole weight.
+        """
+        need = min(weight, self.max_burst)
+        return max(now, self._due - self.burst_s + (need - 1) * self.interval_s)
+
+    def consume(self, weight: int, now: float) -> None:
+        """Record a send of `weight` at `now`."""
+        self._due = max(self._due, now) + weight * self.interval_s

@@ -1,0 +1,105 @@
+"""A carrier that throttles (0x58) and one that meters finer than a second, against the real
+dispatcher, store and SMSC simulator over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+import pytest
+
+from proactive_sms.services import administration, metrics
+from tests.services.dispatch_world import FAST, DaytimeClock, World, simulator
+
+# The production throttle settings (FAST shortens them for other tests).
+REAL_THROTTLING = replace(FAST, throttle_pause_s=1.0, throttle_pause_max_s=30.0)
+
+
+@pytest.fixture
+def world(engine, bu, tmp_path):
+    sim = simulator()
+    yield World(engine, bu, sim, tmp_path, DaytimeClock())
+    sim.stop_in_thread()
+
+
+async def run_for(world: World, seconds: float) -> None:
+    dispatcher = world.dispatcher(REAL_THROTTLING)
+    task = asyncio.create_task(dispatcher.run())
+    await asyncio.sleep(seconds)
+    dispatcher.stop()
+    await task
+
+
+def most_in_any(times: list[float], width_s: float) -> int:
+    times = sorted(times)
+    most, end = 0, 0
+    for i, start in enumerate(times):
+        end = max(end, i)
+        while end < len(times) and times[end] < start + width_s:
+            end += 1
+        most = max(most, end - i)
+    return most
+
+
+async def test_a_code_throttled_above_40_per_s_settles_near_40_instead_of_stalling(world,
+                                                                                    caplog):
+    world.sim.configure(throttle_above_per_s=40)
+    world.connection(window=20)
+    world.code("55501", rate=100)
+    world.people("people", 1200)
+    world.skill("notice", "55501", "people", "Hello {FirstName}")
+
+    with caplog.at_level(logging.WARNING, logger="proactive_sms.services.code_lane"):
+        await run_for(world, 9.0)
+
+    arrivals = sorted(s.monotonic_s for s in world.sim.accepted_submits())
+    first = arrivals[0]
+    in_eight_s = sum(1 for t in arrivals if t < first + 8.0)
+    # Before: the pause doubled for every throttled answer of the first burst, up to 30 s,
+    # and the code sent ~1.3 texts/s. The carrier takes 40/s: most of 320 must get through.
+    assert in_eight_s >= 0.75 * 40 * 8, in_eight_s
+    assert world.sim.stats()["refused"].get("0x58", 0) > 0
+
+    # The change is visible: the status and /metrics read the code's pace from the store.
+    bu_codes = administration.list_registrations(world.engine, world.bu)
+    pace = administration.code_paces(world.engine, world.bu)[bu_codes[0].id]
+    assert pace.throttled and pace.limit_per_s == 100
+    assert 20 <= pace.rate_per_s <= 50
+    assert 1 <= pace.throttle_events <= 12  # bursts, not one per throttled answer
+    assert pace.last_throttle_at is not None
+    figures = metrics.snapshot(world.engine, world.clock.now())
+    assert figures[0].pace == pace
+    # ...and logged, once per event.
+    logged = [r for r in caplog.records if "throttled by the carrier" in r.getMessage()]
+    assert len(logged) == pace.throttle_events
+    assert "100 -> 50" in logged[0].getMessage()
+
+
+async def test_a_hundred_per_second_leave_spread_over_the_second_not_in_one_burst(world):
+    world.connection(window=20)
+    world.code("55501", rate=100)
+    world.people("people", 250)
+    world.skill("notice", "55501", "people", "Hello {FirstName}")
+
+    await run_for(world, 3.5)
+
+    arrivals = [s.monotonic_s for s in world.sim.accepted_submits()]
+    assert len(arrivals) >= 100
+    # Before: the whole second's 100 left in ~300 ms. Now at most the 20 ms burst (3) beyond
+    # ten per 100 ms; and never over 100 in any second.
+    assert most_in_any(arrivals, 0.1) <= 13
+    assert most_in_any(arrivals, 1.0) <= 100
+
+
+async def test_a_carrier_that_never_throttles_leaves_the_code_at_its_limit(world):
+    world.connection(window=20)
+    world.code("55501", rate=50)
+    world.people("people", 100)
+    world.skill("notice", "55501", "people", "Hello")
+
+    await run_for(world, 1.5)
+
+    pace = next(iter(administration.code_paces(world.engine, world.bu).values()))
+    assert (pace.rate_per_s, pace.limit_per_s, pace.throttle_events) == (50, 50, 0)
+    assert not pace.throttled and not pace.paused
