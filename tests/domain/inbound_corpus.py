@@ -123,8 +123,14 @@ CORPUS: tuple[Case, ...] = (
             "How did you get my number?", "please don't remove me from the list",
             "Stop, I'm driving, call you later", "Cancel. I'll come Tuesday",
             "I have no more messages from you", "Unsubscribe from what?",
-            "Please don't text me before 9", "You don't text me anymore", "Stop calling me",
+            "Please don't text me before 9", "You don't text me anymore",
             "do not call me", "I didn't sign up", "Baja California", "arrête de rire"),
+    # A short one-clause message that opens with a STOP-like keyword, and end/cancel/quit + texts
+    # (issue 13: these were review items while the number went on being texted).
+    *_group("leading_keyword", OPT_OUT,
+            "Stop calling me", "stop this number", "STOP sending these pls", "Stop it now please",
+            "UNSUBSCRIBE me from this", "Stop all of it!", "end messages", "End texts.",
+            "cancel texts", "Quit the texts!", "stop the messages"),
     # Ordinary replies, including ones that merely contain "stop" or "end" in other words.
     *_group("reply_stop_end", REPLY,
             "Stopwatch", "my stopwatch broke", "I'll send it at the end of the week",

@@ -85,3 +85,15 @@ def test_never_faster_than_the_rate_beyond_the_burst(rate, burst_s, count):
 def test_bad_settings_are_refused(rate, burst_s):
     with pytest.raises(ValueError):
         EvenSpacer(rate, burst_s)
+
+
+def test_a_lane_woken_late_keeps_its_schedule_instead_of_slipping():
+    spacer = EvenSpacer(5, burst_s=0.0, catch_up_s=0.2)
+    times, now = [], 0.0
+    for _ in range(10):
+        now = spacer.ready_at(1, now) + 0.05  # every wake-up 50 ms late
+        spacer.consume(1, now)
+        times.append(now)
+    # Ten sends in ~2 s as scheduled, not 2.5 s (each lateness added to the next interval).
+    assert times[-1] < 2.0
+    assert most_in_any(times, 0.2) <= 2

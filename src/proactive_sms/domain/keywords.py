@@ -20,6 +20,10 @@ are in `revocation_phrases`; this module holds the rules, applied in this order:
    "st0p"). A distant key is not a slip, which is why "step" and "shop" are not STOP; "top" is too
    short; the real words the rule still reaches ("stoop", "atop", "arrest") are listed in
    `NOT_MISSPELLINGS`. Only opt-out keywords get this tolerance: opt-in must be explicit.
+   A short English message (at most six words, one clause, not a question) that *opens* with
+   one of those STOP-like keywords and goes on with a few words ("Stop this number", "STOP
+   sending these pls", "Stop calling me") is an opt-out too, unless the next word makes it the
+   everyday verb ("Stop by the store").
 4. **Revocation phrases** anywhere in the message ("please stop texting me", "opt me out", "remove
    me from your list", "dejen de enviarme mensajes", "ne plus recevoir") are opt-outs, also with a
    misspelled keyword in them ("plz stpo texting me"). A phrase right after a word that negates it
@@ -220,6 +224,7 @@ _FILLER_WORDS = frozenset(f[0] for f in _FILLERS if len(f) == 1)
 _PHRASES = tuple((re.compile(rf"(?<!\S)(?:{p.pattern})(?!\S)"), p) for p in tables.PHRASES)
 _SIGNALS = tuple((" ".join(_key(s)), lang) for s, lang in tables.SIGNALS)
 _SENTENCE_KEYWORDS = frozenset(_DEFAULTS[_key(d)].display for d in tables.SENTENCE_KEYWORDS)
+SHORT_MESSAGE_WORDS = 6  # a message opening with STOP is an order when it is this short
 
 
 @dataclass(frozen=True)
@@ -454,6 +459,10 @@ def classify(text: str, extra: KeywordSet | None = None) -> Classification:
         return Classification(InboundClass.OPT_OUT, f"{language} revocation phrase "
                               f"'{match.group(0)}'{corrected}".strip(), match.group(0),
                               phrase.language)
+    leading = _leading_keyword(all_tokens, text)
+    if leading is not None:
+        return Classification(InboundClass.OPT_OUT, f"short message opening with "
+                              f"{leading.display}", leading.display, leading.language)
     if hits is not None:  # a keyword message of help or opt-in
         return _from_keywords(hits)
     if found is not None:
@@ -461,6 +470,23 @@ def classify(text: str, extra: KeywordSet | None = None) -> Classification:
         return Classification(InboundClass.POSSIBLE_OPT_OUT, f"revocation phrase "
                               f"'{match.group(0)}' ({doubt})", match.group(0), phrase.language)
     return _signal(text, words, lexicon, corrections)
+
+
+def _leading_keyword(all_tokens: tuple[str, ...], text: str) -> _Keyword | None:
+    """The STOP-like keyword a short one-clause message opens with (rule 2), if any."""
+    words = all_tokens
+    while words and words[-1] in _BOUNDARIES:  # "Stop this number!" is one clause
+        words = words[:-1]
+    if (not 1 < len(words) <= SHORT_MESSAGE_WORDS or any(w in _BOUNDARIES for w in words)
+            or text.rstrip().endswith("?")):
+        return None
+    for size in (2, 1):
+        keyword = _DEFAULTS.get(words[:size])
+        if (keyword is not None and keyword.kind == InboundClass.OPT_OUT
+                and keyword.language == "en" and keyword.display in _SENTENCE_KEYWORDS):
+            rest = words[size:]
+            return None if rest and rest[0] in tables.EVERYDAY_AFTER_STOP else keyword
+    return None
 
 
 def _signal(text: str, words: tuple[str, ...], lexicon: _Lexicon,

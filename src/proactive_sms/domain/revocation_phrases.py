@@ -163,6 +163,10 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase(rf"cancel (?:{DET}|my ){STRONG_TEXTS}", "en", EN_IMPERATIVE_GUARD),
     Phrase(rf"end (?:these|all|your|all these|all your|all of these|all of your) {STRONG_TEXTS}",
            "en", EN_IMPERATIVE_GUARD | {"the", "an", "at", "of"}),
+    # "End messages", "cancel texts", "quit the texts": an order when it opens the sentence.
+    Phrase(r"(?:end|cancel|quit|stop) (?:the |my )?(?:text messages|texts|txts|messages|msgs)"
+           rf"{END}", "en",
+           EN_IMPERATIVE_GUARD | {"the", "an", "at", "of"}, sentence_start=True),
     Phrase(rf"(?:stop|quit) (?:receiving|getting) {DET}(?:any |more )?{TEXTS}", "en",
            EN_IMPERATIVE_GUARD),
     # English: negations ("do not text me", "I don't want these texts", "no more messages")
@@ -240,6 +244,9 @@ SIGNALS: tuple[tuple[str, str], ...] = (
 # Opt-out keywords that are an opt-out also as a sentence of their own inside a longer message
 # ("Stop. Who is this?"). Not CANCEL, END, QUIT or "para": "Cancel. I'll come Tuesday" is about
 # an appointment, "The end." is a sentence, "¿Para?" a question.
+# Words after a leading STOP that make it the everyday verb ("Stop by the store"), not an order.
+EVERYDAY_AFTER_STOP: frozenset[str] = frozenset({
+    "by", "in", "over", "at", "on", "off", "and", "for", "to", "into", "light", "sign"})
 SENTENCE_KEYWORDS: tuple[str, ...] = (
     "STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "OPTOUT", "OPT OUT", "REVOKE", "UNSUB", "ARRÊT",
     "alto", "basta", "no más", "arrête", "arrêtez", "désabonner",
