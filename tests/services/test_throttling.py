@@ -24,8 +24,14 @@ def world(engine, bu, tmp_path):
 
 
 async def run_for(world: World, seconds: float) -> None:
+    """Dispatch for `seconds` after the first text reached the simulator (start-up on a busy
+    machine can take seconds of its own)."""
     dispatcher = world.dispatcher(REAL_THROTTLING)
     task = asyncio.create_task(dispatcher.run())
+    for _ in range(600):
+        if world.sim.accepted_submits() or task.done():
+            break
+        await asyncio.sleep(0.05)
     await asyncio.sleep(seconds)
     dispatcher.stop()
     await task
@@ -51,7 +57,7 @@ async def test_a_code_throttled_above_40_per_s_settles_near_40_instead_of_stalli
     world.skill("notice", "55501", "people", "Hello {FirstName}")
 
     with caplog.at_level(logging.WARNING, logger="proactive_sms.services.code_lane"):
-        await run_for(world, 9.0)
+        await run_for(world, 8.5)
 
     arrivals = sorted(s.monotonic_s for s in world.sim.accepted_submits())
     first = arrivals[0]
@@ -82,13 +88,14 @@ async def test_a_hundred_per_second_leave_spread_over_the_second_not_in_one_burs
     world.people("people", 250)
     world.skill("notice", "55501", "people", "Hello {FirstName}")
 
-    await run_for(world, 3.5)
+    await run_for(world, 2.5)
 
     arrivals = [s.monotonic_s for s in world.sim.accepted_submits()]
     assert len(arrivals) >= 100
-    # Before: the whole second's 100 left in ~300 ms. Now at most the 20 ms burst (3) beyond
-    # ten per 100 ms; and never over 100 in any second.
-    assert most_in_any(arrivals, 0.1) <= 13
+    # Before: the whole second's 100 left in ~300 ms. Now ten per 100 ms, and beyond that at
+    # most the 20 ms burst (3), the catch-up of a lane woken up to 50 ms late (5) and the 20 ms
+    # claim tick (2); and never over 100 in any second.
+    assert most_in_any(arrivals, 0.1) <= 20
     assert most_in_any(arrivals, 1.0) <= 100
 
 
@@ -98,7 +105,7 @@ async def test_a_carrier_that_never_throttles_leaves_the_code_at_its_limit(world
     world.people("people", 100)
     world.skill("notice", "55501", "people", "Hello")
 
-    await run_for(world, 1.5)
+    await run_for(world, 1.0)
 
     pace = next(iter(administration.code_paces(world.engine, world.bu).values()))
     assert (pace.rate_per_s, pace.limit_per_s, pace.throttle_events) == (50, 50, 0)

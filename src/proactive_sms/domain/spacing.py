@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 DEFAULT_BURST_S = 0.02  # 100/s may leave 3 at once, 5/s one at a time
-DEFAULT_CATCH_UP_S = 0.2
+DEFAULT_CATCH_UP_S = 0.05
 
 
 class EvenSpacer:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNLIMITED_PER_S = 1_000_000.0  # benchmarks lift the limits
+CLAIM_TICK_S = 0.02  # spaced claims of all codes fall on this grid of monotonic time
 
 
 class ConnectionWindow:
@@ -235,11 +237,11 @@ class CodeLane:
 
     def _pacing_wait_s(self, weight: int, now: float) -> float:
         """Seconds until `weight` may be claimed (0 or less: now), counting unanswered texts."""
-        spaced = self.spacer.ready_at(weight, now) - now
+        spaced = self.spacer.ready_at(weight, now)
         if not self.unanswered:
-            return max(self.pacer.ready_at(weight, now) - now, spaced)
+            return _on_tick(max(self.pacer.ready_at(weight, now), spaced), now)
         if self.unanswered + weight <= self.pacer.available(now):
-            return spaced
+            return _on_tick(spaced, now)
         # Full until answers come in (or earlier sends leave the window).
         return max(self.pacer.ready_at(self.unanswered + weight, now) - now, 0.25)
 
@@ -360,6 +362,15 @@ class CodeLane:
     async def drain(self) -> None:
         while self.in_flight:  # a claim still running adds its submits
             await asyncio.gather(*self.in_flight, return_exceptions=True)
+
+
+def _on_tick(moment: float, now: float) -> float:
+    """Seconds from `now` to `moment` rounded up to the next tick shared by every lane: spaced
+    sends of many codes then fall due together and share one claim transaction (one per lane
+    and send would multiply the store's transactions by the rate)."""
+    if moment <= now:
+        return moment - now
+    return math.ceil(moment / CLAIM_TICK_S) * CLAIM_TICK_S - now
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
