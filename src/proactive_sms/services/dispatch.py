@@ -15,7 +15,7 @@ import socket
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import NamedTuple
 
@@ -42,7 +42,7 @@ from proactive_sms.domain.spacing import DEFAULT_BURST_S
 from proactive_sms.services import webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
-from proactive_sms.services.inbound import InboundService
+from proactive_sms.services.inbound import REVIEW_DEADLINE_BUSINESS_DAYS, InboundService
 from proactive_sms.services.offload import frozen_heap
 from proactive_sms.store import (
     cadences,
@@ -91,6 +91,11 @@ class DispatchOptions:
     lease_s: float = 15.0
     housekeeping_s: float = 0.5
     limits_lifted: bool = False  # benchmarks only: no pacing at all
+    # A possible opt-out undecided this long becomes an opt-out ($PSMS_REVIEW_DEADLINE_DAYS);
+    # looked for every review_sweep_s.
+    review_deadline_business_days: int = field(default_factory=lambda: int(
+        os.environ.get("PSMS_REVIEW_DEADLINE_DAYS", REVIEW_DEADLINE_BUSINESS_DAYS)))
+    review_sweep_s: float = 60.0
     smpp_response_timeout_s: float = 10.0
     smpp_enquire_link_s: float = 5.0
     # Receipts handed to the store at once per connection before the SMPP reader waits: enough
@@ -226,9 +231,14 @@ class Dispatcher:
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
         await self._refresh()
         idle_since: float | None = None
+        swept_at = -self.options.review_sweep_s
         while not self._stop.is_set():
             await asyncio.sleep(self.options.housekeeping_s)
             await self._refresh()
+            if self.clock.monotonic() - swept_at >= self.options.review_sweep_s:
+                swept_at = self.clock.monotonic()
+                await self.in_writer(self.inbound.settle_overdue_reviews,
+                                     self.options.review_deadline_business_days)
             if until_idle:
                 busy, awaiting_receipts = await self.in_writer(self._work_left)
                 now = self.clock.monotonic()

@@ -11,23 +11,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
 from proactive_sms.carriers.base import InboundText
 from proactive_sms.domain import keyword_responses
+from proactive_sms.domain.business_days import add_business_days
 from proactive_sms.domain.cadence import DNC
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.keywords import InboundClass, KeywordSet, classify
 from proactive_sms.domain.message_states import MessageKind
 from proactive_sms.domain.phone import mask
 from proactive_sms.services import assignment, cadences, webhook_emitters
-from proactive_sms.store import conversations, dnc, inbound, registrations, system_texts, tenancy
+from proactive_sms.store import (
+    conversations,
+    dnc,
+    inbound,
+    registrations,
+    review_holds,
+    system_texts,
+    tenancy,
+)
 
 log = logging.getLogger(__name__)
 
 CONFIRMATION_QUIET = timedelta(minutes=5)  # at most one confirmation of a kind in this time
+REVIEW_DEADLINE_BUSINESS_DAYS = 2  # a possible opt-out undecided this long is an opt-out
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,7 @@ class InboundService:
         return outcome
 
     def _act(self, conn: Connection, reg, sender: str, kind: InboundClass, inbound_id: int,
-             body: str, attribution) -> InboundOutcome:
+             body: str, attribution, confirm: bool = True) -> InboundOutcome:
         now = self.clock.now()
         bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
         responses = keyword_responses.resolve(reg.kind, reg.keyword_responses or {}, bu.name)
@@ -113,7 +123,7 @@ class InboundService:
         if kind is InboundClass.OPT_OUT:
             changed = dnc.add_numbers(conn, list_id, [sender], "opt_out",
                                       f"inbound #{inbound_id}: {body[:60]}", now) > 0
-            if changed:
+            if changed and confirm:
                 confirmation = self._confirm(conn, reg.id, sender, responses.opt_out_text,
                                              MessageKind.OPT_OUT_CONFIRMATION)
             if attribution:  # the customer leaves the cadence that texted them
@@ -168,10 +178,42 @@ class InboundService:
             if not inbound.set_review(conn, inbound_id, "accepted" if accept else "rejected",
                                       self.clock.now()):
                 raise ValueError(f"inbound text #{inbound_id} is not waiting for review")
+            if not accept:  # an ordinary reply after all: the texts held for it may go
+                review_holds.release(conn, stored.sender, self.clock.now())
             kind = InboundClass.OPT_OUT if accept else InboundClass.REPLY
             attribution = (stored.skill_id, stored.record_id) if stored.skill_id else None
             return self._act(conn, reg, stored.sender, kind, inbound_id, stored.text,
                              attribution)
+
+    def settle_overdue_reviews(self, business_days: int = REVIEW_DEADLINE_BUSINESS_DAYS) -> int:
+        """Possible opt-outs left undecided for `business_days` business days (of their unit's
+        country) become opt-outs: a revocation by any reasonable means must be honored, and a
+        review nobody makes must not hold it back for ever. Returns how many were settled."""
+        now = self.clock.now()
+        settled = 0
+        with self.engine.begin() as conn:
+            # Business days are never fewer than calendar days: older than that, a candidate.
+            for stored in inbound.pending_reviews_before(conn, now - timedelta(days=business_days)):
+                reg = registrations.registration_by_id(conn, stored.registration_id)
+                bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
+                received = _aware(stored.received_at)
+                if add_business_days(received, business_days, bu.default_region) > now:
+                    continue
+                if not inbound.set_review(conn, stored.id, "settled", now):
+                    continue  # decided meanwhile (another worker, a person)
+                attribution = (stored.skill_id, stored.record_id) if stored.skill_id else None
+                # No confirmation text days later: it would come from nowhere.
+                self._act(conn, reg, stored.sender, InboundClass.OPT_OUT, stored.id,
+                          stored.text, attribution, confirm=False)
+                log.warning("possible opt-out #%d from %s undecided for %d business days: "
+                            "settled as an opt-out", stored.id, mask(stored.sender),
+                            business_days)
+                settled += 1
+        return settled
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment  # SQLite: naive UTC
 
 
 def pending_reviews(engine: Engine, business_unit_id: int) -> list[inbound.StoredInbound]:

@@ -86,6 +86,15 @@ def review_queue(conn: Connection, registration_ids: Sequence[int]) -> list[Stor
     return [_stored(r) for r in rows]
 
 
+def pending_reviews_before(conn: Connection, moment: datetime) -> list[StoredInbound]:
+    """Possible opt-outs still waiting for review that arrived before `moment`, oldest first."""
+    rows = conn.execute(select(inbound_message).where(
+        inbound_message.c.review_state == "pending",
+        inbound_message.c.received_at < moment,
+    ).order_by(inbound_message.c.id))
+    return [_stored(r) for r in rows]
+
+
 def set_review(conn: Connection, inbound_id: int, state: str, now: datetime) -> bool:
     return conn.execute(update(inbound_message).where(
         inbound_message.c.id == inbound_id, inbound_message.c.review_state == "pending",

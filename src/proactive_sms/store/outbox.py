@@ -20,7 +20,7 @@ from proactive_sms.domain.message_states import (
     SkipReason,
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
-from proactive_sms.store import dnc, messages, webhook_events
+from proactive_sms.store import dnc, messages, review_holds, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import calling_record, message, skill, transport_lease
 
@@ -178,11 +178,17 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
         if moving:
             webhook_events.messages_moved(conn, moving, MessageState.SKIPPED, now, _DNC_SKIP)
     dnc_set = set(dnc_ids)
-    later: set[int] = set()
+    # A possible opt-out awaiting review holds the texts to its number (pending, due later).
+    under_review = review_holds.numbers_under_review(
+        conn, dnc_list_id, [i.destination for i in checked if i.id not in dnc_set])
+    held = {i.id for i in checked if i.id not in dnc_set and i.destination in under_review}
+    review_holds.hold(conn, list(held), now)
+    later: set[int] = set(held)
     validity: dict[int, datetime] = {}
     if timing is not None:
-        later, validity = _apply_timing(conn, [i for i in items if i.id not in dnc_set],
-                                        timing, now)
+        waiting, validity = _apply_timing(
+            conn, [i for i in items if i.id not in dnc_set and i.id not in held], timing, now)
+        later |= waiting
     send_ids = [i for i in ids if i not in dnc_set and i not in later]
     claimed: set[int] = set()
     sqlite_now = None if is_postgres(conn) else _sqlite_datetime(conn, now)

@@ -35,8 +35,9 @@ class InboundOut(BaseModel):
     reason: str = Field(description="Why it was classified so, in words.")
     skill: str | None = Field(description="The skill that last texted the sender.")
     conversation_id: int | None
-    review_state: str | None = Field(description="possible_opt_out only: pending, accepted "
-                                                 "or rejected.")
+    review_state: str | None = Field(description="possible_opt_out only: pending, accepted, "
+                                                 "rejected, or settled (left undecided for 2 "
+                                                 "business days: an opt-out).")
 
     @classmethod
     def of(cls, i: StoredInbound, skill_names: dict[int, str]) -> InboundOut:

@@ -1,0 +1,70 @@
+"""Texts held while a possible opt-out from their number waits for a person's review.
+
+A revocation may be made by any reasonable means (REFERENCE.md): a reply that *might* be one must
+not let the texts go on meanwhile. The claim holds such texts: they stay `pending` and are looked
+at again after `HOLD_RECHECK`, or at once when the review is rejected. An accepted review puts
+the number on the DNC list, and the claim's DNC check skips them.
+
+A review counts for the texts whose DNC list is the list the opt-out would go on: that of the
+registration the reply reached (its DNC group, else its tenant's default list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, and_, or_, select, update
+
+from proactive_sms.domain.message_states import MessageState
+from proactive_sms.store.schema import (
+    business_unit,
+    dnc_list,
+    inbound_message,
+    message,
+    sms_registration,
+)
+
+HOLD_RECHECK = timedelta(minutes=1)
+HOLD_DETAIL = "held: a possible opt-out from this number awaits review"
+
+
+def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[str]) -> set[str]:
+    """Which of `phones` sent a possible opt-out, still pending review, that would put them on
+    DNC list `dnc_list_id`."""
+    wanted = list(dict.fromkeys(p for p in phones if p))
+    if not wanted:
+        return set()
+    target = dnc_list.alias("target")
+    found: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        found.update(conn.scalars(
+            select(inbound_message.c.sender).distinct()
+            .join(sms_registration, sms_registration.c.id == inbound_message.c.registration_id)
+            .join(business_unit, business_unit.c.id == sms_registration.c.business_unit_id)
+            .join(target, target.c.id == dnc_list_id)
+            .where(inbound_message.c.review_state == "pending",
+                   inbound_message.c.sender.in_(chunk),
+                   or_(sms_registration.c.dnc_list_id == dnc_list_id,
+                       and_(sms_registration.c.dnc_list_id.is_(None), target.c.is_default,
+                            target.c.tenant_id == business_unit.c.tenant_id)))))
+    return found
+
+
+def hold(conn: Connection, message_ids: Sequence[int], now: datetime) -> None:
+    """Keep these pending texts back until HOLD_RECHECK from now."""
+    if message_ids:
+        conn.execute(update(message).where(
+            message.c.id.in_(list(message_ids)),
+            message.c.state == MessageState.PENDING.value,
+        ).values(next_attempt_at=now + HOLD_RECHECK, detail=HOLD_DETAIL))
+
+
+def release(conn: Connection, phone: str, now: datetime) -> int:
+    """The review of `phone`'s reply was rejected: its held texts may go at once."""
+    return conn.execute(update(message).where(
+        message.c.destination == phone,
+        message.c.state == MessageState.PENDING.value,
+        message.c.detail == HOLD_DETAIL,
+    ).values(next_attempt_at=now, detail=None)).rowcount
