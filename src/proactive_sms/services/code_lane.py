@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 UNLIMITED_PER_S = 1_000_000.0  # benchmarks lift the limits
 CLAIM_TICK_S = 0.02  # spaced claims of all codes fall on this grid of monotonic time
+# A claim made ahead of its moment checks the DNC list that much before the PDU leaves: small.
+MAX_CLAIM_LEAD_S = 0.05
+LEAD_SMOOTHING = 0.2
 
 
 class ConnectionWindow:
@@ -101,6 +104,10 @@ class CodeLane:
         self.spacer = EvenSpacer(rate_per_s, options.spacing_burst_s)
         self.sent_at: dict[int, float] = {}  # text id -> when its claim began (for throttling)
         self.last_throttle_at: datetime | None = None
+        # How long a claim takes (smoothed, at most MAX_CLAIM_LEAD_S): claims are made that much
+        # ahead of the moment their texts may leave.
+        self.lead_s = 0.0
+        self.planned_at = 0.0  # when the group next_group returned may leave
         self.by_segments = registration.throughput_unit == "segments"
         self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
@@ -152,7 +159,8 @@ class CodeLane:
             if group:
                 # Not awaited: while this group is being claimed, the lane can already prepare
                 # the next one with slots that come free, and the two share a transaction.
-                self._track(asyncio.create_task(self.claim_and_send(group)), claim=True)
+                self._track(asyncio.create_task(self.claim_and_send(group, self.planned_at)),
+                            claim=True)
         await self.drain()
         if self.failure is not None:
             raise self.failure
@@ -202,27 +210,31 @@ class CodeLane:
         clock = self.d.clock
         while True:
             while self.buffer and not self.stopping:
-                now = clock.monotonic()
-                self._follow_adaptive_rate(now)
-                wait = self._pacing_wait_s(self.weight(self.buffer[0]), now)
+                # Decided for the moment the claim is expected back (`lead_s` from now): the
+                # PDUs leave no earlier than that (submit waits), so the pacing holds at the
+                # moment of sending, and the claim's own time is not lost at every window.
+                ahead = self._ahead()
+                self._follow_adaptive_rate(ahead)
+                wait = self._pacing_wait_s(self.weight(self.buffer[0]), ahead)
                 if wait <= 0:
                     break
                 await self._sleep_or_answer(min(wait, 0.25))
             if self.stopping or not self.buffer:
                 return []
-            taken = await self.slots.take(self._fits(self._budget(clock.monotonic())))
+            taken = await self.slots.take(self._fits(self._budget(self._ahead())))
             now = clock.monotonic()
+            ahead = self._ahead()
             if (self.stopping or not self.buffer or self.paused_until > now
                     or not self.carrier.bound):
                 self.slots.release(taken)
                 return []
             # Only this lane spends its pacer, so the wait above still holds, unless the rate
             # was lowered (or the head changed) while we waited for the slots.
-            if self._pacing_wait_s(self.weight(self.buffer[0]), now) <= 0:
+            if self._pacing_wait_s(self.weight(self.buffer[0]), ahead) <= 0:
                 break
             self.slots.release(taken)
         # The head may always go (ready_at lets an over-limit weight into an empty window).
-        count = max(1, min(taken, self._fits(self._budget(now))))
+        count = max(1, min(taken, self._fits(self._budget(ahead))))
         if count < taken:
             self.slots.release(taken - count)
         group = [self.buffer.popleft() for _ in range(count)]
@@ -230,10 +242,16 @@ class CodeLane:
         # window after each answer.
         weight = sum(self.weight(item) for item in group)
         self.unanswered += weight
-        self.spacer.consume(weight, now)
+        self.spacer.consume(weight, ahead)
         for item in group:
-            self.sent_at[item.id] = now
+            self.sent_at[item.id] = ahead
         return group
+
+    def _ahead(self) -> float:
+        """The moment a claim made now is for. Never earlier than one already planned: the
+        pacer has counted up to it (a smaller lead must not bring sends forward)."""
+        self.planned_at = max(self.d.clock.monotonic() + self.lead_s, self.planned_at)
+        return self.planned_at
 
     def _pacing_wait_s(self, weight: int, now: float) -> float:
         """Seconds until `weight` may be claimed (0 or less: now), counting unanswered texts."""
@@ -277,9 +295,12 @@ class CodeLane:
             count += 1
         return max(1, count)
 
-    async def claim_and_send(self, group: list[OutboxItem]) -> None:
+    async def claim_and_send(self, group: list[OutboxItem], not_before: float = 0.0) -> None:
+        started = self.d.clock.monotonic()
         try:
             claim = await self.d.claim(group, self.dnc_list_id)
+            took = self.d.clock.monotonic() - started
+            self.lead_s = min(MAX_CLAIM_LEAD_S, self.lead_s + LEAD_SMOOTHING * (took - self.lead_s))
         except BaseException:
             for item in group:
                 self.sent_at.pop(item.id, None)
@@ -295,10 +316,15 @@ class CodeLane:
                     log.info("text %s to %s skipped: on the DNC list at send time", item.id,
                              mask(item.destination))
                 continue
-            self._track(asyncio.create_task(self.submit(item, claim.validity.get(item.id))))
+            self._track(asyncio.create_task(
+                self.submit(item, claim.validity.get(item.id), not_before)))
 
-    async def submit(self, item: OutboxItem, validity_until: datetime | None = None) -> None:
+    async def submit(self, item: OutboxItem, validity_until: datetime | None = None,
+                     not_before: float = 0.0) -> None:
         try:
+            early_s = not_before - self.d.clock.monotonic()
+            if early_s > 0:  # claimed ahead of its moment (lead_s): it leaves on time
+                await asyncio.sleep(early_s)
             result = await self.carrier.submit(self.outbound(item, validity_until))
         except Exception as exc:  # we cannot know whether it left: never re-send blindly
             log.exception("submit of text %s raised", item.id)
