@@ -33,7 +33,7 @@ from proactive_sms.carriers.base import (
     ReceiptHandler,
     SubmitResult,
     SubmitStatus,
-    normalize_message_id,
+    clean_message_id,
 )
 from proactive_sms.carriers.smpp.addressing import e164_address, source_address
 from proactive_sms.carriers.smpp.backoff import Backoff
@@ -192,7 +192,7 @@ class SmppCarrier:
             while True:
                 outcome = await self._send_part(body, first=number == 1)
                 if _accepted(outcome):
-                    ids.append(normalize_message_id(outcome.message_id))
+                    ids.append(clean_message_id(outcome.message_id))
                     break
                 if number == 1:
                     return _first_part_result(text, outcome)
