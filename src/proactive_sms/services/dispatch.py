@@ -8,6 +8,7 @@ acknowledging it, and marks skills finished when nothing is left to send.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -52,6 +53,7 @@ from proactive_sms.store import (
     registrations,
     skills,
     tenancy,
+    unmatched_receipts,
 )
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
@@ -87,11 +89,19 @@ class DispatchOptions:
     housekeeping_s: float = 0.5
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     smpp_response_timeout_s: float = 10.0
-    smpp_enquire_link_s: float = 5.0
+    # Idle time before a keep-alive probe: carriers expect one every 30-60 s, and some count a
+    # chattier client against it (a connection may set its own through SmppConfig).
+    smpp_enquire_link_s: float = 30.0
     # Receipts handed to the store at once per connection before the SMPP reader waits: enough
     # for whole batches, or receipts would be written a few dozen at a time and, with the reader
     # stopped, submit_sm_resp would wait behind them.
     smpp_receipt_concurrency: int = 1000
+    # Receipts that match no carrier id: how often they are tried against `uncertain` texts
+    # (store.unmatched_receipts), how far their submit date may be from the text's, and how long
+    # they are kept before being pruned.
+    receipt_sweep_s: float = 5.0
+    receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
+    early_receipt_max_age_s: float = unmatched_receipts.DEFAULT_MAX_AGE_S
 
 
 CarrierFactory = Callable[[CarrierConnection, Callable, Callable, DispatchOptions], object]
@@ -152,6 +162,7 @@ class Dispatcher:
         self.writer: ThreadPoolExecutor | None = None
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
         self._system_looked_at = 0.0
+        self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -220,9 +231,14 @@ class Dispatcher:
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
         await self._refresh()
         idle_since: float | None = None
+        await self.in_writer(self._sweep_receipts)
+        swept_at = self.clock.monotonic()
         while not self._stop.is_set():
             await asyncio.sleep(self.options.housekeeping_s)
             await self._refresh()
+            if self.clock.monotonic() - swept_at >= self.options.receipt_sweep_s:
+                swept_at = self.clock.monotonic()
+                await self.in_writer(self._sweep_receipts)
             if until_idle:
                 busy, awaiting_receipts = await self.in_writer(self._work_left)
                 now = self.clock.monotonic()
@@ -246,6 +262,8 @@ class Dispatcher:
         for carrier in self.carriers.values():
             await carrier.stop()
         await self.store.close()
+        # Texts that became uncertain in this run, whose receipts came meanwhile.
+        await self.in_writer(self._sweep_receipts)
         await self.in_writer(self._release_leases)
         await self.in_writer(self._finish_skills)
         self.writer.shutdown(wait=False)
@@ -266,8 +284,9 @@ class Dispatcher:
             connection, dnc_list_id = new
             carrier = self.carriers.get(connection.id)
             if carrier is None:
-                carrier = self.carrier_factory(connection, self._on_receipt, self._on_inbound,
-                                               self.options)
+                carrier = self.carrier_factory(
+                    connection, functools.partial(self._on_receipt, connection_id=connection.id),
+                    self._on_inbound, self.options)
                 self.carriers[connection.id] = carrier
                 self.slots[connection.id] = ConnectionWindow(connection.window_size)
                 await carrier.start()
@@ -351,6 +370,25 @@ class Dispatcher:
             self._finish_done(conn, skills.list_skills(conn, statuses=[SkillStatus.RUNNING]),
                               self.clock.now())
 
+    def _sweep_receipts(self) -> None:
+        """Settle `uncertain` texts with receipts that match no id; prune the old ones."""
+        with self.engine.begin() as conn:
+            now = self.clock.now()
+            done = unmatched_receipts.reconcile_uncertain(
+                conn, now, self.options.receipt_max_skew_s, self.options.early_receipt_max_age_s)
+            pruned = unmatched_receipts.prune(conn, now, self.options.early_receipt_max_age_s)
+        if done.settled:
+            log.info("%d uncertain text(s) settled by receipts matched on number, time and "
+                     "text: %s", len(done.settled), done.settled)
+        for receipt_id, texts in done.ambiguous.items():
+            if receipt_id not in self._reported_ambiguous:
+                self._reported_ambiguous.add(receipt_id)
+                log.warning("held receipt %d fits %d texts (%s) on number, time and text: "
+                            "left unsettled", receipt_id, len(texts), texts)
+        if pruned:
+            log.warning("%d receipt(s) matching no text pruned after %.0f h", pruned,
+                        self.options.early_receipt_max_age_s / 3600)
+
     def _release_leases(self) -> None:
         with self.engine.begin() as conn:
             for registration_id in self.lanes:
@@ -369,8 +407,10 @@ class Dispatcher:
         self.store.add_soon(_Job(_RESULT, (item, result)),
                             lambda _output, error: stored(item, result, error))
 
-    async def _on_receipt(self, receipt: DeliveryReceipt) -> None:
-        await self.store.add(_Job(_RECEIPT, receipt))  # only once stored is it acknowledged
+    async def _on_receipt(self, receipt: DeliveryReceipt, connection_id: int | None = None) -> None:
+        # Only once stored is it acknowledged. The connection goes with it: a receipt that
+        # matches no id may settle an `uncertain` text of that connection.
+        await self.store.add(_Job(_RECEIPT, (receipt, connection_id)))
 
     def _write_batch(self, jobs: Sequence[_Job]) -> list:
         """Everything waiting, in one transaction: results first (they free window slots and
@@ -409,7 +449,12 @@ class Dispatcher:
         if kind == _RESULT:
             self._write_results(conn, [jobs[i].payload for i in indices], now)
         elif kind == _RECEIPT:
-            deliveries.apply_receipts(conn, [jobs[i].payload for i in indices], now)
+            by_connection: dict[int | None, list[DeliveryReceipt]] = {}
+            for i in indices:
+                receipt, connection_id = jobs[i].payload
+                by_connection.setdefault(connection_id, []).append(receipt)
+            for connection_id, receipts in by_connection.items():
+                deliveries.apply_receipts(conn, receipts, now, connection_id)
         elif kind == _INBOUND:
             for i in indices:
                 self.inbound.handle(conn, jobs[i].payload)

@@ -158,7 +158,7 @@ def _apply(conn: Connection, receipts: Iterable[tuple[DeliveryReceipt, int | Non
                           "raw": receipt.raw, "received_at": now,
                           "connection_id": connection_id,
                           "recipient": receipt.recipient or None,
-                          "submitted_at": receipt.submitted_at,
+                          "submitted_at": receipt.submitted_at, "done_at": receipt.done_at,
                           "text_prefix": receipt.text_prefix or None})
             outcome.held += 1
             continue
@@ -318,7 +318,8 @@ def held_receipt(row) -> DeliveryReceipt:
     """The DeliveryReceipt an early_receipt row holds."""
     return DeliveryReceipt(row.carrier_message_id, ReceiptState(row.state), row.error_code,
                            raw=row.raw, recipient=row.recipient or "",
-                           submitted_at=row.submitted_at, text_prefix=row.text_prefix or "")
+                           done_at=row.done_at, submitted_at=row.submitted_at,
+                           text_prefix=row.text_prefix or "")
 
 
 def pending_early_receipts(conn: Connection) -> int:

@@ -282,7 +282,8 @@ early_receipt = Table(
     # What the receipt says of its text, for a text without an id (null on older rows)
     Column("connection_id", Integer, nullable=True),  # the connection it came on
     Column("recipient", String(20), nullable=True),
-    Column("submitted_at", DateTime(timezone=True), nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),  # as the SMSC's clock says
+    Column("done_at", DateTime(timezone=True), nullable=True),  # the same clock
     Column("text_prefix", String(40), nullable=True),
 )
 

@@ -4,8 +4,8 @@
   folded reading (upper case, no leading zeros) for the fallback match. Rows stored before this
   revision hold the folded form already: their carrier_id_folded is a copy, so they stay
   matchable (exactly by a receipt that folds the same way, or through the fallback).
-- early_receipt also keeps what a receipt says of its text (connection, recipient, submit date,
-  text prefix), so that it can settle an `uncertain` text whose id never came.
+- early_receipt also keeps what a receipt says of its text (connection, recipient, submit and
+  done dates, text prefix), so that it can settle an `uncertain` text whose id never came.
 - transport_lease carries the holder's process token, a fencing number and a heartbeat.
 - carrier_connection keeps its last error in words (a refused password says so).
 
@@ -36,6 +36,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("connection_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("recipient", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("text_prefix", sa.String(length=40), nullable=True))
     op.execute("UPDATE early_receipt SET carrier_id_folded = carrier_message_id")
     op.create_index(op.f("ix_early_receipt_carrier_id_folded"), "early_receipt",
@@ -64,6 +65,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_early_receipt_carrier_id_folded"), table_name="early_receipt")
     with op.batch_alter_table("early_receipt") as batch:
         batch.drop_column("text_prefix")
+        batch.drop_column("done_at")
         batch.drop_column("submitted_at")
         batch.drop_column("recipient")
         batch.drop_column("connection_id")
