@@ -86,6 +86,10 @@ class DispatchOptions:
     throttle_pause_max_s: float = 30.0
     pacer_margin_s: float = 0.025
     lease_s: float = 15.0
+    # A process with this worker id takes a code whose holder's heartbeat (renewed every
+    # housekeeping_s) has been silent this long: a restarted worker gets its codes back in
+    # seconds, a second live process with the same id never (store.outbox, leases).
+    restart_takeover_s: float = 5.0
     housekeeping_s: float = 0.5
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     smpp_response_timeout_s: float = 10.0
@@ -145,15 +149,19 @@ class Dispatcher:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.options = options or DispatchOptions()
-        # A restarted worker with the same id takes its codes back at once; without one, a new
-        # worker waits for the dead one's leases to lapse.
+        # A restarted worker with the same id takes its codes back once the old process's
+        # heartbeat has stopped for restart_takeover_s; without one, a new worker waits for the
+        # dead one's leases to lapse (lease_s). The process token tells two live processes with
+        # one worker id apart: the second is refused (store.outbox, leases).
         self.worker_id = (worker_id or os.environ.get("PSMS_WORKER_ID")
                           or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+        self.lease = outbox.LeaseHolder(self.worker_id, uuid.uuid4().hex)
         self.carrier_factory = carrier_factory
         self.carriers: dict[int, object] = {}  # by connection id
         self.slots: dict[int, ConnectionWindow] = {}  # by connection id
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
+        self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
@@ -257,8 +265,9 @@ class Dispatcher:
     async def shutdown(self) -> None:
         for lane in self.lanes.values():
             lane.stopping = True
-        if self.lane_tasks:
-            await asyncio.gather(*self.lane_tasks.values(), return_exceptions=True)
+        if self.lane_tasks or self._lost_lanes:
+            await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
+                                 return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
         await self.store.close()
@@ -271,6 +280,7 @@ class Dispatcher:
     async def _refresh(self) -> None:
         """Pick up codes (lease), rates and validity; finish skills; check lanes are alive."""
         plan = await self.in_writer(self._plan)
+        self._stop_lost_lanes({registration.id for registration, _, _ in plan})
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
             if lane is not None:
@@ -298,6 +308,16 @@ class Dispatcher:
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
 
+    def _stop_lost_lanes(self, owned: set[int]) -> None:
+        """Stop the lanes of codes this process no longer owns (another process took the lease
+        after ours lapsed, or the code was deactivated). Their claims were already refused."""
+        for registration_id in [r for r in self.lanes if r not in owned]:
+            lane = self.lanes.pop(registration_id)
+            lane.stopping = True
+            self._lost_lanes.add(self.lane_tasks.pop(registration_id))
+            log.warning("code %s: no longer ours (lease taken by another process, or the code "
+                        "was deactivated); its lane stops", lane.registration.code)
+
     def _plan(self) -> list[tuple[Registration, float,
                                   tuple[CarrierConnection, int] | None]]:
         """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
@@ -313,7 +333,8 @@ class Dispatcher:
                           if reg.status == "active" and reg.connection_id is not None]
             # Codes another live worker owns are left alone.
             owned = outbox.take_leases(conn, [reg.id for reg in candidates], self.worker_id,
-                                       now, expires)
+                                       now, expires, self.lease.process_token,
+                                       self.options.restart_takeover_s)
             for reg in candidates:
                 if reg.id not in owned:
                     continue
@@ -392,7 +413,8 @@ class Dispatcher:
     def _release_leases(self) -> None:
         with self.engine.begin() as conn:
             for registration_id in self.lanes:
-                outbox.release_lease(conn, registration_id, self.worker_id)
+                outbox.release_lease(conn, registration_id, self.worker_id,
+                                     self.lease.process_token)
 
     # --- the store batch: claims, results and receipts ----------------------------------------
 
@@ -467,7 +489,8 @@ class Dispatcher:
         by_list: dict[int, list[OutboxItem]] = {}
         for group, dnc_list_id in claims:
             by_list.setdefault(dnc_list_id, []).extend(group)
-        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for)
+        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for,
+                                          self.lease)
                 for dnc_list_id, items in by_list.items()}
         for (group, dnc_list_id), index in zip(claims, indices, strict=True):
             ids = {item.id for item in group}
