@@ -171,6 +171,7 @@ class Dispatcher:
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
         self._system_looked_at = 0.0
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
+        self._connection_errors: dict[int, str | None] = {}  # as last written to the store
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -307,6 +308,24 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
+        await self._record_connection_errors()
+
+    async def _record_connection_errors(self) -> None:
+        """Copy each connection's last error (a refused bind says why) to its record, for
+        the API and the console, when it changed."""
+        changed = {}
+        for connection_id, carrier in self.carriers.items():
+            error = getattr(carrier, "last_error", None)
+            if connection_id not in self._connection_errors or \
+                    self._connection_errors[connection_id] != error:
+                changed[connection_id] = error
+        if changed:
+            self._connection_errors.update(changed)
+            await self.in_writer(self.write, self._write_connection_errors, changed)
+
+    def _write_connection_errors(self, conn, changed: dict[int, str | None]) -> None:
+        for connection_id, error in changed.items():
+            registrations.record_connection_error(conn, connection_id, error, self.clock.now())
 
     def _stop_lost_lanes(self, owned: set[int]) -> None:
         """Stop the lanes of codes this process no longer owns (another process took the lease

@@ -24,6 +24,8 @@ class CarrierConnection:
     system_id: str
     password: str
     window_size: int
+    last_error: str | None = None  # why its last bind or connect failed; None once bound
+    last_error_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,16 @@ def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
 
 def _connection(row) -> CarrierConnection:
     return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
-                             row.system_id, row.password, row.window_size)
+                             row.system_id, row.password, row.window_size, row.last_error,
+                             row.last_error_at)
+
+
+def record_connection_error(conn: Connection, connection_id: int, error: str | None,
+                            now: datetime) -> None:
+    """Keep why the connection's last bind or connect failed (None: it is bound now)."""
+    conn.execute(carrier_connection.update()
+                 .where(carrier_connection.c.id == connection_id)
+                 .values(last_error=error, last_error_at=now if error else None))
 
 
 def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind: str,

@@ -7,6 +7,8 @@ tenant's key sees none. Passwords are write-only.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -37,11 +39,15 @@ class ConnectionOut(BaseModel):
     port: int
     system_id: str
     window_size: int
+    last_error: str | None = Field(None, description="Why the last bind or connect failed, in "
+                                   "words (a refused password says so); null once bound.")
+    last_error_at: datetime | None = None
 
     @classmethod
     def of(cls, c: CarrierConnection) -> ConnectionOut:
         return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
-                   window_size=c.window_size)
+                   window_size=c.window_size, last_error=c.last_error,
+                   last_error_at=c.last_error_at)
 
 
 @router.get("")
