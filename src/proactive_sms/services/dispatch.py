@@ -94,7 +94,7 @@ class DispatchOptions:
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     smpp_response_timeout_s: float = 10.0
     # Idle time before a keep-alive probe: carriers expect one every 30-60 s, and some count a
-    # chattier client against it (a connection may set its own through SmppConfig).
+    # chattier client against it (a connection may set its own: enquire_link_s).
     smpp_enquire_link_s: float = 30.0
     # Receipts handed to the store at once per connection before the SMPP reader waits: enough
     # for whole batches, or receipts would be written a few dozen at a time and, with the reader
@@ -120,7 +120,8 @@ def smpp_carrier(connection: CarrierConnection, on_receipt, on_inbound,
                         system_id=connection.system_id, password=connection.password,
                         window_size=connection.window_size,
                         response_timeout_s=options.smpp_response_timeout_s,
-                        enquire_link_interval_s=options.smpp_enquire_link_s,
+                        enquire_link_interval_s=(connection.enquire_link_s
+                                                 or options.smpp_enquire_link_s),
                         handler_concurrency=options.smpp_receipt_concurrency)
     return SmppCarrier(config, on_receipt, on_inbound)
 

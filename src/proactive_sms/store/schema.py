@@ -100,6 +100,8 @@ carrier_connection = Table(
     Column("system_id", String(16), nullable=False),
     Column("password", String(9), nullable=False),
     Column("window_size", Integer, nullable=False),
+    # Idle seconds before an enquire_link (None: the dispatcher's default, 30 s)
+    Column("enquire_link_s", Float, nullable=True),
     _created(),
     # Why the last bind or session failed, in words (a refused password says so), and when;
     # written by the dispatcher that holds the connection, cleared by its next bind.

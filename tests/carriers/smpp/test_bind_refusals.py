@@ -55,3 +55,17 @@ def test_keep_alive_probes_are_as_sparse_as_carriers_expect_by_default():
 
     carrier = smpp_carrier(connection, nothing, nothing, DispatchOptions())
     assert carrier.config.enquire_link_interval_s == 30.0
+
+
+def test_a_connection_may_set_its_own_keep_alive_interval():
+    from proactive_sms.services.dispatch import DispatchOptions, smpp_carrier
+    from proactive_sms.store.registrations import CarrierConnection
+
+    async def nothing(_) -> None:
+        return None
+
+    for own, used in [(None, 30.0), (60.0, 60.0), (10.0, 10.0)]:
+        connection = CarrierConnection(1, 1, "c", "smpp", "127.0.0.1", 2775, "psms", "secret",
+                                       10, enquire_link_s=own)
+        carrier = smpp_carrier(connection, nothing, nothing, DispatchOptions())
+        assert carrier.config.enquire_link_interval_s == used, own

@@ -20,11 +20,15 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
                    system_id: str = typer.Option(..., "--system-id"),
                    password: str = typer.Option(..., "--password"),
                    window: int = typer.Option(10, help="Unacknowledged submits at most."),
+                   enquire_link: float = typer.Option(
+                       None, "--enquire-link",
+                       help="Idle seconds before a keep-alive probe (default 30)."),
                    bu: str = ctx.BuOption):
     """Add (or update) an SMPP connection that registrations send through."""
     unit = ctx.business_unit(bu)
     conn = administration.add_connection(ctx.engine(), unit, ctx.clock, name, host, port,
-                                         system_id, password, window)
+                                         system_id, password, window,
+                                         enquire_link_s=enquire_link)
     ctx.console.print(f"connection {conn.name}: smpp://{conn.system_id}@{conn.host}:{conn.port} "
                       f"window {conn.window_size}")
 

@@ -7,7 +7,8 @@
 - early_receipt also keeps what a receipt says of its text (connection, recipient, submit and
   done dates, text prefix), so that it can settle an `uncertain` text whose id never came.
 - transport_lease carries the holder's process token, a fencing number and a heartbeat.
-- carrier_connection keeps its last error in words (a refused password says so).
+- carrier_connection keeps its last error in words (a refused password says so), and may set
+  its own enquire_link interval (null: the dispatcher's default, now 30 s).
 
 Revision ID: 0012
 Revises: 0009
@@ -52,10 +53,12 @@ def upgrade() -> None:
     with op.batch_alter_table("carrier_connection") as batch:
         batch.add_column(sa.Column("last_error", sa.Text(), nullable=True))
         batch.add_column(sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("enquire_link_s", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("carrier_connection") as batch:
+        batch.drop_column("enquire_link_s")
         batch.drop_column("last_error_at")
         batch.drop_column("last_error")
     with op.batch_alter_table("transport_lease") as batch:
