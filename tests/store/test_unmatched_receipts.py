@@ -87,3 +87,19 @@ def test_held_receipts_are_pruned_after_their_age(engine, bu, clock):
                 state="delivered", raw="", received_at=clock.now() - timedelta(hours=age_h)))
         assert unmatched_receipts.prune(conn, clock.now(), 48 * 3600) == 1
         assert unmatched_receipts.held_count(conn) == 2
+
+
+def test_a_sweep_goes_on_where_the_last_one_stopped(engine, bu, clock):
+    with engine.begin() as conn:
+        for n in range(5):
+            conn.execute(early_receipt.insert().values(
+                carrier_message_id=f"id{n}", carrier_id_folded=f"ID{n}", state="delivered",
+                raw="", received_at=clock.now(), connection_id=1, recipient="+12125550100",
+                text_prefix="never sent"))
+        cursors = []
+        after = 0
+        for _ in range(4):
+            after = unmatched_receipts.reconcile_uncertain(conn, clock.now(), after_id=after,
+                                                           batch=2).next_after_id
+            cursors.append(after)
+    assert cursors == [2, 4, 0, 2]  # through all five, then from the start again

@@ -172,6 +172,7 @@ class Dispatcher:
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
         self._system_looked_at = 0.0
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
+        self._receipt_cursor = 0  # where the next sweep of held receipts goes on
         self._connection_errors: dict[int, str | None] = {}  # as last written to the store
 
     # --- database helpers (run in worker threads) ----------------------------------------------
@@ -416,7 +417,9 @@ class Dispatcher:
         with self.engine.begin() as conn:
             now = self.clock.now()
             done = unmatched_receipts.reconcile_uncertain(
-                conn, now, self.options.receipt_max_skew_s, self.options.early_receipt_max_age_s)
+                conn, now, self.options.receipt_max_skew_s, self.options.early_receipt_max_age_s,
+                self._receipt_cursor)
+            self._receipt_cursor = done.next_after_id
             pruned = unmatched_receipts.prune(conn, now, self.options.early_receipt_max_age_s)
         if done.settled:
             log.info("%d uncertain text(s) settled by receipts matched on number, time and "

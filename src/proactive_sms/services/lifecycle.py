@@ -46,7 +46,7 @@ def resend_uncertain(engine: Engine, skill_id: int, clock: Clock) -> int:
     Texts whose receipt came meanwhile (matched on number, time and text, since their carrier id
     is unknown) are settled by it first, and so are not sent twice."""
     with engine.begin() as conn:
-        unmatched_receipts.reconcile_uncertain(conn, clock.now())
+        unmatched_receipts.reconcile_all(conn, clock.now())
         count = messages.requeue_uncertain(conn, skill_id)
         if count:
             skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.FINISHED],

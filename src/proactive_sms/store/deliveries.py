@@ -112,21 +112,24 @@ def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
 
     `connection_id`: the connection they came on, kept with a receipt that matches nothing (it
     may settle an `uncertain` text of that connection later)."""
-    return _apply(conn, [(receipt, connection_id) for receipt in receipts], now)
+    return _apply(conn, [(receipt, connection_id, now) for receipt in receipts], now)
 
 
-def _apply(conn: Connection, receipts: Iterable[tuple[DeliveryReceipt, int | None]],
+def _apply(conn: Connection,
+           receipts: Iterable[tuple[DeliveryReceipt, int | None, datetime]],
            now: datetime) -> ReceiptOutcome:
+    """apply_receipts, each receipt with its connection and when it came (kept if held)."""
     _take_turns(conn)
     outcome = ReceiptOutcome()
-    # (receipt, its connection, its id as given, every folded reading once the exact one missed)
-    final: list[tuple[DeliveryReceipt, int | None, str, tuple[str, ...]]] = []
-    for receipt, connection_id in receipts:
+    # (receipt, its connection and arrival, its id as given, every folded reading once the
+    # exact one missed)
+    final: list[tuple[DeliveryReceipt, tuple[int | None, datetime], str, tuple[str, ...]]] = []
+    for receipt, connection_id, received_at in receipts:
         if receipt.state not in _FINAL:
             outcome.ignored += 1
         else:
-            final.append((receipt, connection_id, clean_message_id(receipt.carrier_message_id),
-                          ()))
+            final.append((receipt, (connection_id, received_at),
+                          clean_message_id(receipt.carrier_message_id), ()))
     if not final:
         return outcome
     # Most receipts give the id exactly as it was stored: look those up first, and the folded
@@ -136,9 +139,9 @@ def _apply(conn: Connection, receipts: Iterable[tuple[DeliveryReceipt, int | Non
     receipt_states: dict[tuple[int, int], str | None] = {}
     _parts_for(conn, _EXACT, list(dict.fromkeys(exact for *_, exact, _ in final if exact)),
                (exact_hits, parts_of, receipt_states))
-    for i, (receipt, connection_id, exact, _) in enumerate(final):
+    for i, (receipt, came, exact, _) in enumerate(final):
         if exact and exact not in exact_hits:
-            final[i] = (receipt, connection_id, exact, receipt_id_candidates(exact))
+            final[i] = (receipt, came, exact, receipt_id_candidates(exact))
     folded_hits: dict[str, set[tuple[int, int]]] = {}
     readings = dict.fromkeys(c for *_, candidates in final for c in candidates)
     if readings:
@@ -147,7 +150,7 @@ def _apply(conn: Connection, receipts: Iterable[tuple[DeliveryReceipt, int | Non
     early: list[dict] = []
     part_updates: list[dict] = []
     outcomes: dict[int, tuple[MessageState, int | None]] = {}  # first final state per message
-    for receipt, connection_id, exact, candidates in final:
+    for receipt, (connection_id, received_at), exact, candidates in final:
         part = _pick(exact_hits.get(exact, ()), receipt_states) if exact else None
         if part is None:
             part = _by_reading(exact, candidates, folded_hits, receipt_states)
@@ -155,7 +158,7 @@ def _apply(conn: Connection, receipts: Iterable[tuple[DeliveryReceipt, int | Non
             early.append({"carrier_message_id": exact,
                           "carrier_id_folded": normalize_message_id(exact),
                           "state": receipt.state.value, "error_code": receipt.error_code,
-                          "raw": receipt.raw, "received_at": now,
+                          "raw": receipt.raw, "received_at": received_at,
                           "connection_id": connection_id,
                           "recipient": receipt.recipient or None,
                           "submitted_at": receipt.submitted_at, "done_at": receipt.done_at,
@@ -311,7 +314,7 @@ def _apply_held(conn: Connection, carrier_ids: list[str], now: datetime) -> None
     held = sorted({h.id: h for h in held}.values(), key=lambda h: h.id)  # in the order they came
     conn.execute(delete(early_receipt).where(early_receipt.c.id.in_([h.id for h in held])))
     # One that still matches nothing (another id of the same reading) is held again as it was.
-    _apply(conn, [(held_receipt(h), h.connection_id) for h in held], now)
+    _apply(conn, [(held_receipt(h), h.connection_id, h.received_at) for h in held], now)
 
 
 def held_receipt(row) -> DeliveryReceipt:

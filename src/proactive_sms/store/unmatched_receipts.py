@@ -61,21 +61,31 @@ class Reconciled:
     settled: dict[int, str] = field(default_factory=dict)  # message id -> its new state
     # held receipt id -> the texts it could be for (left held)
     ambiguous: dict[int, list[int]] = field(default_factory=dict)
+    # The last held receipt looked at, where the next call goes on; 0 once all were seen.
+    next_after_id: int = 0
 
 
 def reconcile_uncertain(conn: Connection, now: datetime,
                         max_skew_s: float = DEFAULT_MAX_SKEW_S,
-                        max_age_s: float = DEFAULT_MAX_AGE_S) -> Reconciled:
-    """Settle `uncertain` texts with the held receipts that fit them unambiguously."""
+                        max_age_s: float = DEFAULT_MAX_AGE_S, after_id: int = 0,
+                        batch: int = _BATCH) -> Reconciled:
+    """Settle `uncertain` texts with the held receipts that fit them unambiguously.
+
+    Looks at up to `batch` held receipts after `after_id`; Reconciled.next_after_id says where
+    to go on (0: from the start again), so that many receipts that never match cannot hide
+    newer ones. reconcile_all goes through every one."""
     done = Reconciled()
     held = conn.execute(
         select(early_receipt)
-        .where(early_receipt.c.connection_id.is_not(None),
+        .where(early_receipt.c.id > after_id,
+               early_receipt.c.connection_id.is_not(None),
                early_receipt.c.recipient.is_not(None),
                early_receipt.c.text_prefix.is_not(None))
-        .order_by(early_receipt.c.id).limit(_BATCH)).all()
+        .order_by(early_receipt.c.id).limit(batch)).all()
     if not held:
         return done
+    if len(held) == batch:
+        done.next_after_id = held[-1].id
     texts = _candidates(conn, sorted({h.recipient for h in held}))
     if not any(t.state == MessageState.UNCERTAIN.value for t in texts):
         return done
@@ -110,6 +120,21 @@ def reconcile_uncertain(conn: Connection, now: datetime,
             done.settled[text.id] = state.value
             taken.add(text.id)
     return done
+
+
+def reconcile_all(conn: Connection, now: datetime,
+                  max_skew_s: float = DEFAULT_MAX_SKEW_S,
+                  max_age_s: float = DEFAULT_MAX_AGE_S) -> Reconciled:
+    """reconcile_uncertain over every held receipt (before an explicit resend)."""
+    total = Reconciled()
+    after_id = 0
+    while True:
+        step = reconcile_uncertain(conn, now, max_skew_s, max_age_s, after_id)
+        total.settled.update(step.settled)
+        total.ambiguous.update(step.ambiguous)
+        if not step.next_after_id:
+            return total
+        after_id = step.next_after_id
 
 
 def prune(conn: Connection, now: datetime, max_age_s: float = DEFAULT_MAX_AGE_S) -> int:
