@@ -103,3 +103,23 @@ def test_a_sweep_goes_on_where_the_last_one_stopped(engine, bu, clock):
                                                            batch=2).next_after_id
             cursors.append(after)
     assert cursors == [2, 4, 0, 2]  # through all five, then from the start again
+
+
+@pytest.mark.parametrize(("setting", "expected_s"), [(None, 48 * 3600), ("6", 6 * 3600),
+                                                     ("0.5", 1800)])
+def test_the_age_of_held_receipts_is_a_setting(monkeypatch, setting, expected_s):
+    from proactive_sms.services.dispatch import DispatchOptions
+
+    if setting is None:
+        monkeypatch.delenv("PSMS_EARLY_RECEIPT_HOURS", raising=False)
+    else:
+        monkeypatch.setenv("PSMS_EARLY_RECEIPT_HOURS", setting)
+    assert DispatchOptions().early_receipt_max_age_s == expected_s
+
+
+def test_a_bad_age_setting_is_refused_naming_it(monkeypatch):
+    from proactive_sms.services.dispatch import DispatchOptions
+
+    monkeypatch.setenv("PSMS_EARLY_RECEIPT_HOURS", "soon")
+    with pytest.raises(ValueError, match="PSMS_EARLY_RECEIPT_HOURS"):
+        DispatchOptions()

@@ -16,7 +16,7 @@ import socket
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import NamedTuple
 
@@ -105,7 +105,22 @@ class DispatchOptions:
     # they are kept before being pruned.
     receipt_sweep_s: float = 5.0
     receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
-    early_receipt_max_age_s: float = unmatched_receipts.DEFAULT_MAX_AGE_S
+    early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
+
+
+def early_receipt_max_age_s() -> float:
+    """How long a receipt that matches no text is kept: $PSMS_EARLY_RECEIPT_HOURS, else 48 h."""
+    raw = os.environ.get("PSMS_EARLY_RECEIPT_HOURS")
+    if not raw:
+        return unmatched_receipts.DEFAULT_MAX_AGE_S
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = 0.0
+    if not hours > 0:
+        raise ValueError(f"PSMS_EARLY_RECEIPT_HOURS must be a positive number of hours, "
+                         f"got {raw!r}")
+    return hours * 3600
 
 
 CarrierFactory = Callable[[CarrierConnection, Callable, Callable, DispatchOptions], object]
