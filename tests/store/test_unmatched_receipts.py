@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from proactive_sms.services import administration, launching
+from proactive_sms.services import administration, launching, lifecycle
 from proactive_sms.store import unmatched_receipts
 from proactive_sms.store.schema import early_receipt, message
 from tests.factories import import_people, skill
@@ -39,6 +39,30 @@ CASES = [
                          ids=[c[0] for c in CASES])
 def test_a_held_receipt_settles_only_the_one_text_it_fits(engine, bu, clock, tmp_path, changes,
                                                           twin, expected):
+    first, done = _held_receipt_for_an_uncertain_text(engine, bu, clock, tmp_path, changes, twin)
+    clock.advance(5)
+    with engine.begin() as conn:
+        done = unmatched_receipts.reconcile_uncertain(conn, clock.now())
+        state = conn.scalar(select(message.c.state).where(message.c.id == first.id))
+        held = unmatched_receipts.held_count(conn)
+    assert state == expected
+    assert held == (0 if expected != "uncertain" else 1)
+    assert bool(done.ambiguous) == twin
+
+
+@pytest.mark.parametrize(("twin", "resent"), [(False, 1), (True, 2)],
+                         ids=["its receipt came: settled, not resent", "ambiguous: resent"])
+def test_resend_uncertain_settles_what_its_receipts_settle_first(engine, bu, clock, tmp_path,
+                                                                 twin, resent):
+    first, skill_id = _held_receipt_for_an_uncertain_text(engine, bu, clock, tmp_path, {}, twin)
+    clock.advance(5)
+    # Both texts were uncertain; the one whose receipt fits alone is not sent again.
+    assert lifecycle.resend_uncertain(engine, skill_id, clock) == resent
+
+
+def _held_receipt_for_an_uncertain_text(engine, bu, clock, tmp_path, changes, twin):
+    """Two uncertain texts of one skill, and a held receipt that fits the first (as changed);
+    with `twin`, the second text has the first's number and words. (first text, skill id)"""
     ours = administration.add_connection(engine, bu, clock, "c1", "127.0.0.1", 2775, "a", "s")
     other = administration.add_connection(engine, bu, clock, "c2", "127.0.0.1", 2776, "b", "s")
     import_people(engine, bu, clock, tmp_path, 2)
@@ -68,15 +92,7 @@ def test_a_held_receipt_settles_only_the_one_text_it_fits(engine, bu, clock, tmp
                 value = submitted + timedelta(seconds=value)
             row[name] = value
         conn.execute(early_receipt.insert().values(**row))
-
-    clock.advance(5)
-    with engine.begin() as conn:
-        done = unmatched_receipts.reconcile_uncertain(conn, clock.now())
-        state = conn.scalar(select(message.c.state).where(message.c.id == first.id))
-        held = unmatched_receipts.held_count(conn)
-    assert state == expected
-    assert held == (0 if expected != "uncertain" else 1)
-    assert bool(done.ambiguous) == twin
+    return first, created.id
 
 
 def test_held_receipts_are_pruned_after_their_age(engine, bu, clock):
