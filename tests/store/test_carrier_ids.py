@@ -111,3 +111,12 @@ def test_a_part_stored_before_0012_stays_matchable_by_its_folded_id(bare_engine)
             datetime(2026, 3, 1, 10, 8, tzinfo=UTC))
         assert outcome.applied == 1
         assert conn.scalar(select(message.c.state).where(message.c.id == 1)) == "delivered"
+
+
+def test_a_receipt_from_an_overlong_address_is_held_not_refused(engine, bu, clock):
+    # SMPP source addresses reach 21 characters; none of our numbers does, so it cannot match
+    # by number, but the receipt must still be stored (a failure would loop redeliveries).
+    receipt = DeliveryReceipt("zz9", ReceiptState.DELIVERED, recipient="A" * 21,
+                              text_prefix="x" * 60)
+    with engine.begin() as conn:
+        assert deliveries.apply_receipts(conn, [receipt], clock.now(), 1).held == 1

@@ -160,9 +160,11 @@ def _apply(conn: Connection,
                           "state": receipt.state.value, "error_code": receipt.error_code,
                           "raw": receipt.raw, "received_at": received_at,
                           "connection_id": connection_id,
-                          "recipient": receipt.recipient or None,
+                          # no text of ours has a longer number (String(20))
+                          "recipient": receipt.recipient if 0 < len(receipt.recipient) <= 20
+                          else None,
                           "submitted_at": receipt.submitted_at, "done_at": receipt.done_at,
-                          "text_prefix": receipt.text_prefix or None})
+                          "text_prefix": receipt.text_prefix[:40] or None})
             outcome.held += 1
             continue
         if receipt_states[part] is not None:
