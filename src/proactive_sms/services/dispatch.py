@@ -101,8 +101,8 @@ class DispatchOptions:
     # stopped, submit_sm_resp would wait behind them.
     smpp_receipt_concurrency: int = 1000
     # Receipts that match no carrier id: how often they are tried against `uncertain` texts
-    # (store.unmatched_receipts), how far their submit date may be from the text's, and how long
-    # they are kept before being pruned.
+    # (store.unmatched_receipts), how far the lag they state may be from the one we saw, and how
+    # long they are kept before being pruned ($PSMS_EARLY_RECEIPT_HOURS).
     receipt_sweep_s: float = 5.0
     receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
     early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
@@ -290,7 +290,10 @@ class Dispatcher:
             await carrier.stop()
         await self.store.close()
         # Texts that became uncertain in this run, whose receipts came meanwhile.
-        await self.in_writer(self._sweep_receipts)
+        try:
+            await self.in_writer(self._sweep_receipts)
+        except Exception:  # noqa: BLE001 - the leases must still be released below
+            log.exception("settling uncertain texts with held receipts failed at shutdown")
         await self.in_writer(self._release_leases)
         await self.in_writer(self._finish_skills)
         self.writer.shutdown(wait=False)
