@@ -283,6 +283,10 @@ class Dispatcher:
     async def shutdown(self) -> None:
         for lane in self.lanes.values():
             lane.stopping = True
+        try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
+            await self._record_connection_errors()
+        except Exception:  # noqa: BLE001 - shutting down goes on
+            log.exception("recording the connections' last errors failed at shutdown")
         if self.lane_tasks or self._lost_lanes:
             await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
                                  return_exceptions=True)
