@@ -54,7 +54,7 @@ class SubmitResult:
 
     message_id: int
     status: SubmitStatus
-    carrier_message_ids: tuple[str, ...] = ()  # normalized ids, one per accepted part
+    carrier_message_ids: tuple[str, ...] = ()  # as the carrier gave them, one per part
     error_code: int | None = None  # the SMPP command_status (or provider code) when not accepted
     detail: str = ""  # a short human explanation for logs and the message record
 
@@ -83,13 +83,20 @@ class ReceiptState(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DeliveryReceipt:
-    """A delivery receipt, with the carrier id already normalized (see normalize_message_id)."""
+    """A delivery receipt; the carrier id as the carrier gave it (see clean_message_id).
+
+    recipient, submitted_at and text_prefix are what a receipt says of its text besides the id:
+    they let a receipt settle a text whose submit answer (and so whose id) never came.
+    """
 
     carrier_message_id: str
     state: ReceiptState
     error_code: int | None = None
     done_at: datetime | None = None
     raw: str = ""  # the receipt text as received, for the record
+    recipient: str = ""  # the handset the text went to (the receipt's source address), E.164
+    submitted_at: datetime | None = None  # the receipt's "submit date" (minutes, read as UTC)
+    text_prefix: str = ""  # the receipt's "text:" field: the text's first characters (~20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +114,36 @@ ReceiptHandler = Callable[[DeliveryReceipt], Awaitable[None]]
 InboundHandler = Callable[[InboundText], Awaitable[None]]
 
 
-def normalize_message_id(raw: str | bytes | int) -> str:
-    """One spelling for a carrier message id: no padding, upper case, no leading zeros."""
+def clean_message_id(raw: str | bytes | int) -> str:
+    """A carrier message id as the carrier gave it, less the padding around it (spaces, NULs).
+
+    SMPP ids are opaque, case-sensitive strings: "abc" and "ABC", "012" and "12" may be two
+    messages. This spelling is the one stored and matched first.
+    """
     if isinstance(raw, int):
         return str(raw)
     text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
-    text = text.strip().strip("\x00").strip().upper()
+    return text.strip().strip("\x00").strip()
+
+
+def normalize_message_id(raw: str | bytes | int) -> str:
+    """The folded reading of a carrier message id: upper case, no leading zeros.
+
+    Only a fallback for matching: two ids that differ only in case or zero padding fold to one
+    (see receipt_id_candidates); the id itself is stored as clean_message_id gives it.
+    """
+    text = clean_message_id(raw).upper()
     stripped = text.lstrip("0")
     return stripped or ("0" if text else "")
 
 
 def receipt_id_candidates(raw: str | bytes | int) -> tuple[str, ...]:
-    """The normalized ids a receipt's id may stand for, most literal first.
+    """The folded ids a receipt's id may stand for, most literal first.
 
     Some SMSCs answer submit_sm with a hex id and give the same id in decimal in the receipt (or
-    the reverse). Which one a given SMSC does is not knowable from one id ("123" is valid in both),
-    so the receipt matcher tries each reading against the ids it stored, exact spelling first.
+    the reverse), or change its case or zero padding. Which one a given SMSC does is not knowable
+    from one id ("123" is valid in both), so the receipt matcher tries each folded reading
+    against the folded ids it stored, once the id as given matched nothing.
     """
     exact = normalize_message_id(raw)
     if not exact:

@@ -45,17 +45,22 @@ def business_unit(engine: Engine, name: str | None = None) -> BusinessUnit:
 
 def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, host: str,
                    port: int, system_id: str, password: str, window_size: int = 10,
-                   replace: bool = True) -> registrations.CarrierConnection:
-    """Add the tenant's connection of that name, or (with `replace`) update it."""
+                   replace: bool = True, *, enquire_link_s: float | None = None,
+                   ) -> registrations.CarrierConnection:
+    """Add the tenant's connection of that name, or (with `replace`) update it.
+    `enquire_link_s`: idle seconds before a keep-alive probe (None: the default, 30 s)."""
     if not 1 <= window_size <= 1000:
         raise InvalidRequest(f"window size must be 1..1000, got {window_size}")
+    if enquire_link_s is not None and not 1 <= enquire_link_s <= 3600:
+        raise InvalidRequest(f"enquire_link interval must be 1..3600 s, got {enquire_link_s:g}")
     if len(system_id) > 15 or len(password) > 8:
         raise InvalidRequest("SMPP allows a system_id of 15 and a password of 8 characters")
     with engine.begin() as conn:
         if not replace and _connection_exists(conn, bu, name):
             raise AlreadyExists("carrier connection", name)
         return registrations.upsert_connection(conn, bu.tenant_id, name, host, port, system_id,
-                                               password, window_size, clock.now())
+                                               password, window_size, clock.now(),
+                                               enquire_link_s=enquire_link_s)
 
 
 def _connection_exists(conn, bu: BusinessUnit, name: str) -> bool:

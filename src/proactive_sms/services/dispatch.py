@@ -8,6 +8,7 @@ acknowledging it, and marks skills finished when nothing is left to send.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -54,6 +55,7 @@ from proactive_sms.store import (
     registrations,
     skills,
     tenancy,
+    unmatched_receipts,
 )
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
@@ -89,6 +91,10 @@ class DispatchOptions:
     pacer_margin_s: float = 0.0
     spacing_burst_s: float = DEFAULT_BURST_S  # sends spread inside the second, this much early
     lease_s: float = 15.0
+    # A process with this worker id takes a code whose holder's heartbeat (renewed every
+    # housekeeping_s) has been silent this long: a restarted worker gets its codes back in
+    # seconds, a second live process with the same id never (store.outbox, leases).
+    restart_takeover_s: float = 5.0
     housekeeping_s: float = 0.5
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     # A possible opt-out undecided this long becomes an opt-out ($PSMS_REVIEW_DEADLINE_DAYS);
@@ -97,11 +103,34 @@ class DispatchOptions:
         os.environ.get("PSMS_REVIEW_DEADLINE_DAYS", REVIEW_DEADLINE_BUSINESS_DAYS)))
     review_sweep_s: float = 60.0
     smpp_response_timeout_s: float = 10.0
-    smpp_enquire_link_s: float = 5.0
+    # Idle time before a keep-alive probe: carriers expect one every 30-60 s, and some count a
+    # chattier client against it (a connection may set its own: enquire_link_s).
+    smpp_enquire_link_s: float = 30.0
     # Receipts handed to the store at once per connection before the SMPP reader waits: enough
     # for whole batches, or receipts would be written a few dozen at a time and, with the reader
     # stopped, submit_sm_resp would wait behind them.
     smpp_receipt_concurrency: int = 1000
+    # Receipts that match no carrier id: how often they are tried against `uncertain` texts
+    # (store.unmatched_receipts), how far the lag they state may be from the one we saw, and how
+    # long they are kept before being pruned ($PSMS_EARLY_RECEIPT_HOURS).
+    receipt_sweep_s: float = 5.0
+    receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
+    early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
+
+
+def early_receipt_max_age_s() -> float:
+    """How long a receipt that matches no text is kept: $PSMS_EARLY_RECEIPT_HOURS, else 48 h."""
+    raw = os.environ.get("PSMS_EARLY_RECEIPT_HOURS")
+    if not raw:
+        return unmatched_receipts.DEFAULT_MAX_AGE_S
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = 0.0
+    if not hours > 0:
+        raise ValueError(f"PSMS_EARLY_RECEIPT_HOURS must be a positive number of hours, "
+                         f"got {raw!r}")
+    return hours * 3600
 
 
 CarrierFactory = Callable[[CarrierConnection, Callable, Callable, DispatchOptions], object]
@@ -116,7 +145,8 @@ def smpp_carrier(connection: CarrierConnection, on_receipt, on_inbound,
                         system_id=connection.system_id, password=connection.password,
                         window_size=connection.window_size,
                         response_timeout_s=options.smpp_response_timeout_s,
-                        enquire_link_interval_s=options.smpp_enquire_link_s,
+                        enquire_link_interval_s=(connection.enquire_link_s
+                                                 or options.smpp_enquire_link_s),
                         handler_concurrency=options.smpp_receipt_concurrency)
     return SmppCarrier(config, on_receipt, on_inbound)
 
@@ -145,16 +175,20 @@ class Dispatcher:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.options = options or DispatchOptions()
-        # A restarted worker with the same id takes its codes back at once; without one, a new
-        # worker waits for the dead one's leases to lapse.
+        # A restarted worker with the same id takes its codes back once the old process's
+        # heartbeat has stopped for restart_takeover_s; without one, a new worker waits for the
+        # dead one's leases to lapse (lease_s). The process token tells two live processes with
+        # one worker id apart: the second is refused (store.outbox, leases).
         self.worker_id = (worker_id or os.environ.get("PSMS_WORKER_ID")
                           or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+        self.lease = outbox.LeaseHolder(self.worker_id, uuid.uuid4().hex)
         self.carrier_factory = carrier_factory
         self.carriers: dict[int, object] = {}  # by connection id
         self.slots: dict[int, ConnectionWindow] = {}  # by connection id
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
         self._paces_saved: dict[int, code_pace.CodePace] = {}  # as last written to the store
+        self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
@@ -163,6 +197,9 @@ class Dispatcher:
         self.writer: ThreadPoolExecutor | None = None
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
         self._system_looked_at = 0.0
+        self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
+        self._receipt_cursor = 0  # where the next sweep of held receipts goes on
+        self._connection_errors: dict[int, str | None] = {}  # as last written to the store
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -231,12 +268,17 @@ class Dispatcher:
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
         await self._refresh()
         idle_since: float | None = None
-        swept_at = -self.options.review_sweep_s
+        await self.in_writer(self._sweep_receipts)
+        swept_at = self.clock.monotonic()
+        reviewed_at = -self.options.review_sweep_s
         while not self._stop.is_set():
             await asyncio.sleep(self.options.housekeeping_s)
             await self._refresh()
-            if self.clock.monotonic() - swept_at >= self.options.review_sweep_s:
+            if self.clock.monotonic() - swept_at >= self.options.receipt_sweep_s:
                 swept_at = self.clock.monotonic()
+                await self.in_writer(self._sweep_receipts)
+            if self.clock.monotonic() - reviewed_at >= self.options.review_sweep_s:
+                reviewed_at = self.clock.monotonic()
                 await self.in_writer(self.inbound.settle_overdue_reviews,
                                      self.options.review_deadline_business_days)
             if until_idle:
@@ -257,11 +299,21 @@ class Dispatcher:
     async def shutdown(self) -> None:
         for lane in self.lanes.values():
             lane.stopping = True
-        if self.lane_tasks:
-            await asyncio.gather(*self.lane_tasks.values(), return_exceptions=True)
+        try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
+            await self._record_connection_errors()
+        except Exception:  # noqa: BLE001 - shutting down goes on
+            log.exception("recording the connections' last errors failed at shutdown")
+        if self.lane_tasks or self._lost_lanes:
+            await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
+                                 return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
         await self.store.close()
+        # Texts that became uncertain in this run, whose receipts came meanwhile.
+        try:
+            await self.in_writer(self._sweep_receipts)
+        except Exception:  # noqa: BLE001 - the leases must still be released below
+            log.exception("settling uncertain texts with held receipts failed at shutdown")
         await self.in_writer(self._release_leases)
         await self.in_writer(self._finish_skills)
         self.writer.shutdown(wait=False)
@@ -273,6 +325,7 @@ class Dispatcher:
         changed = [p for p in paces if self._paces_saved.get(p.registration_id) != p]
         plan = await self.in_writer(self._plan, changed)
         self._paces_saved.update((p.registration_id, p) for p in changed)
+        self._stop_lost_lanes({registration.id for registration, _, _ in plan})
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
             if lane is not None:
@@ -286,8 +339,9 @@ class Dispatcher:
             connection, dnc_list_id = new
             carrier = self.carriers.get(connection.id)
             if carrier is None:
-                carrier = self.carrier_factory(connection, self._on_receipt, self._on_inbound,
-                                               self.options)
+                carrier = self.carrier_factory(
+                    connection, functools.partial(self._on_receipt, connection_id=connection.id),
+                    self._on_inbound, self.options)
                 self.carriers[connection.id] = carrier
                 self.slots[connection.id] = ConnectionWindow(connection.window_size)
                 await carrier.start()
@@ -298,6 +352,34 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
+        await self._record_connection_errors()
+
+    async def _record_connection_errors(self) -> None:
+        """Copy each connection's last error (a refused bind says why) to its record, for
+        the API and the console, when it changed."""
+        changed = {}
+        for connection_id, carrier in self.carriers.items():
+            error = getattr(carrier, "last_error", None)
+            if connection_id not in self._connection_errors or \
+                    self._connection_errors[connection_id] != error:
+                changed[connection_id] = error
+        if changed:
+            self._connection_errors.update(changed)
+            await self.in_writer(self.write, self._write_connection_errors, changed)
+
+    def _write_connection_errors(self, conn, changed: dict[int, str | None]) -> None:
+        for connection_id, error in changed.items():
+            registrations.record_connection_error(conn, connection_id, error, self.clock.now())
+
+    def _stop_lost_lanes(self, owned: set[int]) -> None:
+        """Stop the lanes of codes this process no longer owns (another process took the lease
+        after ours lapsed, or the code was deactivated). Their claims were already refused."""
+        for registration_id in [r for r in self.lanes if r not in owned]:
+            lane = self.lanes.pop(registration_id)
+            lane.stopping = True
+            self._lost_lanes.add(self.lane_tasks.pop(registration_id))
+            log.warning("code %s: no longer ours (lease taken by another process, or the code "
+                        "was deactivated); its lane stops", lane.registration.code)
 
     def _plan(self, paces: Sequence[code_pace.CodePace] = ()) -> list[
             tuple[Registration, float, tuple[CarrierConnection, int] | None]]:
@@ -308,14 +390,15 @@ class Dispatcher:
         expires = now + timedelta(seconds=self.options.lease_s)
         plan = []
         with self.engine.begin() as conn:
-            code_pace.save(conn, paces, now)
             running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
             # Codes another live worker owns are left alone.
             owned = outbox.take_leases(conn, [reg.id for reg in candidates], self.worker_id,
-                                       now, expires)
+                                       now, expires, self.lease.process_token,
+                                       self.options.restart_takeover_s)
+            code_pace.save(conn, [p for p in paces if p.registration_id in owned], now)
             for reg in candidates:
                 if reg.id not in owned:
                     continue
@@ -372,10 +455,32 @@ class Dispatcher:
             self._finish_done(conn, skills.list_skills(conn, statuses=[SkillStatus.RUNNING]),
                               self.clock.now())
 
+    def _sweep_receipts(self) -> None:
+        """Settle `uncertain` texts with receipts that match no id; prune the old ones."""
+        with self.engine.begin() as conn:
+            now = self.clock.now()
+            done = unmatched_receipts.reconcile_uncertain(
+                conn, now, self.options.receipt_max_skew_s, self.options.early_receipt_max_age_s,
+                self._receipt_cursor)
+            self._receipt_cursor = done.next_after_id
+            pruned = unmatched_receipts.prune(conn, now, self.options.early_receipt_max_age_s)
+        if done.settled:
+            log.info("%d uncertain text(s) settled by receipts matched on number, time and "
+                     "text: %s", len(done.settled), done.settled)
+        for receipt_id, texts in done.ambiguous.items():
+            if receipt_id not in self._reported_ambiguous:
+                self._reported_ambiguous.add(receipt_id)
+                log.warning("held receipt %d fits %d texts (%s) on number, time and text: "
+                            "left unsettled", receipt_id, len(texts), texts)
+        if pruned:
+            log.warning("%d receipt(s) matching no text pruned after %.0f h", pruned,
+                        self.options.early_receipt_max_age_s / 3600)
+
     def _release_leases(self) -> None:
         with self.engine.begin() as conn:
             for registration_id in self.lanes:
-                outbox.release_lease(conn, registration_id, self.worker_id)
+                outbox.release_lease(conn, registration_id, self.worker_id,
+                                     self.lease.process_token)
 
     # --- the store batch: claims, results and receipts ----------------------------------------
 
@@ -390,8 +495,10 @@ class Dispatcher:
         self.store.add_soon(_Job(_RESULT, (item, result)),
                             lambda _output, error: stored(item, result, error))
 
-    async def _on_receipt(self, receipt: DeliveryReceipt) -> None:
-        await self.store.add(_Job(_RECEIPT, receipt))  # only once stored is it acknowledged
+    async def _on_receipt(self, receipt: DeliveryReceipt, connection_id: int | None = None) -> None:
+        # Only once stored is it acknowledged. The connection goes with it: a receipt that
+        # matches no id may settle an `uncertain` text of that connection.
+        await self.store.add(_Job(_RECEIPT, (receipt, connection_id)))
 
     def _write_batch(self, jobs: Sequence[_Job]) -> list:
         """Everything waiting, in one transaction: results first (they free window slots and
@@ -430,7 +537,12 @@ class Dispatcher:
         if kind == _RESULT:
             self._write_results(conn, [jobs[i].payload for i in indices], now)
         elif kind == _RECEIPT:
-            deliveries.apply_receipts(conn, [jobs[i].payload for i in indices], now)
+            by_connection: dict[int | None, list[DeliveryReceipt]] = {}
+            for i in indices:
+                receipt, connection_id = jobs[i].payload
+                by_connection.setdefault(connection_id, []).append(receipt)
+            for connection_id, receipts in by_connection.items():
+                deliveries.apply_receipts(conn, receipts, now, connection_id)
         elif kind == _INBOUND:
             for i in indices:
                 self.inbound.handle(conn, jobs[i].payload)
@@ -443,7 +555,8 @@ class Dispatcher:
         by_list: dict[int, list[OutboxItem]] = {}
         for group, dnc_list_id in claims:
             by_list.setdefault(dnc_list_id, []).extend(group)
-        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for)
+        done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for,
+                                          self.lease)
                 for dnc_list_id, items in by_list.items()}
         for (group, dnc_list_id), index in zip(claims, indices, strict=True):
             ids = {item.id for item in group}

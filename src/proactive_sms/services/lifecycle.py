@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from proactive_sms.domain.cadence import SKILL_STOPPED
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import webhook_emitters
-from proactive_sms.store import cadences, messages, skills
+from proactive_sms.store import cadences, messages, skills, unmatched_receipts
 from proactive_sms.store.skills import SkillStatus
 
 
@@ -41,8 +41,12 @@ def stop(engine: Engine, skill_id: int, clock: Clock) -> int:
 
 
 def resend_uncertain(engine: Engine, skill_id: int, clock: Clock) -> int:
-    """The explicit decision to send again the texts whose submit had no recorded answer."""
+    """The explicit decision to send again the texts whose submit had no recorded answer.
+
+    Texts whose receipt came meanwhile (matched on number, time and text, since their carrier id
+    is unknown) are settled by it first, and so are not sent twice."""
     with engine.begin() as conn:
+        unmatched_receipts.reconcile_all(conn, clock.now())
         count = messages.requeue_uncertain(conn, skill_id)
         if count:
             skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.FINISHED],

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.store import code_pace
+from proactive_sms.store import code_pace, unmatched_receipts
 from proactive_sms.store import metrics as queries
 from proactive_sms.store.code_pace import CodePace
 
@@ -55,6 +55,13 @@ def snapshot(engine: Engine, now: datetime) -> list[CodeFigures]:
     return figures
 
 
+
+
+def held_receipts(engine: Engine) -> int:
+    """Receipts held because they match no carrier id (early, or of a text whose submit answer
+    never came); pruned after a set age (DispatchOptions.early_receipt_max_age_s)."""
+    with engine.connect() as conn:
+        return unmatched_receipts.held_count(conn)
 
 
 def database_problem(engine: Engine) -> str | None:

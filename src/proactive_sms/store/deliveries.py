@@ -1,13 +1,17 @@
 """Recording what the carrier said: accepted parts with their ids, and delivery receipts.
 
-A receipt names a carrier id. It is matched to the part that got that id (in any of the spellings
-an SMSC may use, see carriers.base.receipt_id_candidates). A receipt seen twice changes nothing the
-second time. A receipt that arrives before its submit_sm_resp was recorded is held in
-`early_receipt` and applied the moment the id is stored.
+A receipt names a carrier id. Ids are opaque, case-sensitive strings, stored as the carrier gave
+them: a receipt is matched to the part whose id is exactly its own, and only when none is, to the
+one part whose folded id (upper case, no leading zeros, or the hex/decimal reading: see
+carriers.base.receipt_id_candidates) is one of its readings; two parts behind one reading are
+ambiguous and match neither. A receipt seen twice changes nothing the second time. A receipt that
+arrives before its submit_sm_resp was recorded is held in `early_receipt` and applied the moment
+the id is stored (or settles an `uncertain` text: store.unmatched_receipts).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +21,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from proactive_sms.carriers.base import (
     DeliveryReceipt,
     ReceiptState,
+    clean_message_id,
     normalize_message_id,
     receipt_id_candidates,
 )
@@ -24,6 +29,8 @@ from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import messages
 from proactive_sms.store.dialect import is_postgres
 from proactive_sms.store.schema import early_receipt, message_part
+
+log = logging.getLogger(__name__)
 
 # What a final receipt state means for the message.
 _FINAL = {
@@ -80,7 +87,8 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
     moved = messages.transition(conn, [a.message_id for a in accepted], MessageState.SENT, now,
                                 sent_at=now)
     parts = [
-        {"message_id": a.message_id, "part_no": n, "carrier_message_id": cid}
+        {"message_id": a.message_id, "part_no": n, "carrier_message_id": cid,
+         "carrier_id_folded": normalize_message_id(cid)}
         for a in accepted for n, cid in enumerate(a.carrier_ids, start=1)
     ]
     if parts:
@@ -88,55 +96,75 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
             conn.execute(message_part.insert(), parts)
         else:  # the driver's executemany: no per-row work in SQLAlchemy
             conn.exec_driver_sql(
-                "INSERT INTO message_part (message_id, part_no, carrier_message_id) "
-                "VALUES (?, ?, ?)",
-                [(p["message_id"], p["part_no"], p["carrier_message_id"]) for p in parts])
+                "INSERT INTO message_part (message_id, part_no, carrier_message_id, "
+                "carrier_id_folded) VALUES (?, ?, ?, ?)",
+                [(p["message_id"], p["part_no"], p["carrier_message_id"],
+                  p["carrier_id_folded"]) for p in parts])
         _apply_held(conn, [p["carrier_message_id"] for p in parts], now)
     return moved
 
 
 def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
-                   now: datetime) -> ReceiptOutcome:
+                   now: datetime, connection_id: int | None = None) -> ReceiptOutcome:
     """Apply a batch of receipts in a few statements, with the effect of applying them one by one
     in order: the first receipt of a part counts (later ones are duplicates), a long text is
-    delivered once every part is, and a message takes the first final state it is given."""
+    delivered once every part is, and a message takes the first final state it is given.
+
+    `connection_id`: the connection they came on, kept with a receipt that matches nothing (it
+    may settle an `uncertain` text of that connection later)."""
+    return _apply(conn, [(receipt, connection_id, now) for receipt in receipts], now)
+
+
+def _apply(conn: Connection,
+           receipts: Iterable[tuple[DeliveryReceipt, int | None, datetime]],
+           now: datetime) -> ReceiptOutcome:
+    """apply_receipts, each receipt with its connection and when it came (kept if held)."""
     _take_turns(conn)
     outcome = ReceiptOutcome()
-    # (receipt, its id's literal spelling, every reading of it once the literal one missed)
-    final: list[tuple[DeliveryReceipt, str, tuple[str, ...]]] = []
-    for receipt in receipts:
+    # (receipt, its connection and arrival, its id as given, every folded reading once the
+    # exact one missed)
+    final: list[tuple[DeliveryReceipt, tuple[int | None, datetime], str, tuple[str, ...]]] = []
+    for receipt, connection_id, received_at in receipts:
         if receipt.state not in _FINAL:
             outcome.ignored += 1
         else:
-            final.append((receipt, normalize_message_id(receipt.carrier_message_id), ()))
+            final.append((receipt, (connection_id, received_at),
+                          clean_message_id(receipt.carrier_message_id), ()))
     if not final:
         return outcome
-    # Most receipts give the id as it was stored: look those up first, and the other readings
-    # only for receipts whose literal spelling matched nothing (a third of the lookups).
-    by_carrier_id: dict[str, tuple[int, int]] = {}
+    # Most receipts give the id exactly as it was stored: look those up first, and the folded
+    # readings only for receipts whose id matched nothing.
+    exact_hits: dict[str, set[tuple[int, int]]] = {}
     parts_of: dict[int, list[int]] = {}
     receipt_states: dict[tuple[int, int], str | None] = {}
-    found = (by_carrier_id, parts_of, receipt_states)
-    _parts_for(conn, list(dict.fromkeys(exact for _, exact, _ in final if exact)), found)
-    for i, (receipt, exact, _) in enumerate(final):
-        if exact and exact not in by_carrier_id:
-            final[i] = (receipt, exact, receipt_id_candidates(receipt.carrier_message_id))
-    others = dict.fromkeys(other for _, _, candidates in final for other in candidates[1:])
-    if others:
-        _parts_for(conn, list(others), found)
+    _parts_for(conn, _EXACT, list(dict.fromkeys(exact for *_, exact, _ in final if exact)),
+               (exact_hits, parts_of, receipt_states))
+    for i, (receipt, came, exact, _) in enumerate(final):
+        if exact and exact not in exact_hits:
+            final[i] = (receipt, came, exact, receipt_id_candidates(exact))
+    folded_hits: dict[str, set[tuple[int, int]]] = {}
+    readings = dict.fromkeys(c for *_, candidates in final for c in candidates)
+    if readings:
+        _parts_for(conn, _FOLDED, list(readings), (folded_hits, parts_of, receipt_states))
 
     early: list[dict] = []
     part_updates: list[dict] = []
     outcomes: dict[int, tuple[MessageState, int | None]] = {}  # first final state per message
-    for receipt, exact, candidates in final:
-        # The literal spelling wins over a hex/decimal reading of it (candidates are in order).
-        part = by_carrier_id.get(exact) if exact else None
+    for receipt, (connection_id, received_at), exact, candidates in final:
+        part = _pick(exact_hits.get(exact, ()), receipt_states) if exact else None
         if part is None:
-            part = next((by_carrier_id[c] for c in candidates if c in by_carrier_id), None)
+            part = _by_reading(exact, candidates, folded_hits, receipt_states)
         if part is None:
-            early.append({"carrier_message_id": receipt.carrier_message_id,
+            early.append({"carrier_message_id": exact,
+                          "carrier_id_folded": normalize_message_id(exact),
                           "state": receipt.state.value, "error_code": receipt.error_code,
-                          "raw": receipt.raw, "received_at": now})
+                          "raw": receipt.raw, "received_at": received_at,
+                          "connection_id": connection_id,
+                          # no text of ours has a longer number (String(20))
+                          "recipient": receipt.recipient if 0 < len(receipt.recipient) <= 20
+                          else None,
+                          "submitted_at": receipt.submitted_at, "done_at": receipt.done_at,
+                          "text_prefix": receipt.text_prefix[:40] or None})
             outcome.held += 1
             continue
         if receipt_states[part] is not None:
@@ -189,47 +217,80 @@ _UPDATE_PART = (
 )
 
 
+def _pick(keys: Iterable[tuple[int, int]],
+          receipt_states: dict[tuple[int, int], str | None]) -> tuple[int, int] | None:
+    """The part a receipt is for among those with its id: the only one, or the only one still
+    waiting for its receipt (a carrier that recycles ids); the latest when all have theirs (a
+    duplicate); None when several wait (not knowable which)."""
+    keys = sorted(keys)
+    if len(keys) <= 1:
+        return keys[0] if keys else None
+    waiting = [key for key in keys if receipt_states[key] is None]
+    if not waiting:
+        return keys[-1]
+    return waiting[0] if len(waiting) == 1 else None
+
+
+def _by_reading(exact: str, readings: tuple[str, ...],
+                folded_hits: dict[str, set[tuple[int, int]]],
+                receipt_states: dict[tuple[int, int], str | None]) -> tuple[int, int] | None:
+    """The part behind the first reading that has any (readings are most literal first); None
+    when that reading names several parts waiting for a receipt: which one the carrier meant
+    is not knowable."""
+    for reading in readings:
+        keys = folded_hits.get(reading)
+        if keys:
+            part = _pick(keys, receipt_states)
+            if part is None:
+                log.warning("receipt id %r matches %d stored ids once folded (%r) and none "
+                            "exactly: not applied", exact, len(keys), reading)
+            return part
+    return None
+
+
+_EXACT, _FOLDED = "carrier_message_id", "carrier_id_folded"
 _HIT = message_part.alias("hit")
-# Every part of every message that has a part with one of these carrier ids (built once: this
-# runs for every batch of receipts).
-_PARTS_OF_HITS = (
-    select(message_part.c.message_id, message_part.c.part_no,
-           message_part.c.carrier_message_id, message_part.c.receipt_state)
+# Every part of every message that has a part with one of these ids (built once per column:
+# this runs for every batch of receipts).
+_PARTS_OF_HITS = {
+    column: select(message_part.c.message_id, message_part.c.part_no,
+                   message_part.c[column], message_part.c.receipt_state)
     .where(message_part.c.message_id.in_(
         select(_HIT.c.message_id)
-        .where(_HIT.c.carrier_message_id.in_(bindparam("spellings", expanding=True)))))
-)
+        .where(_HIT.c[column].in_(bindparam("spellings", expanding=True)))))
+    for column in (_EXACT, _FOLDED)
+}
 _ANY_HELD = select(early_receipt.c.id).limit(1)
 
 
-def _parts_for(conn: Connection, spellings: list[str],
-               found: tuple[dict[str, tuple[int, int]], dict[int, list[int]],
+def _parts_for(conn: Connection, column: str, spellings: list[str],
+               found: tuple[dict[str, set[tuple[int, int]]], dict[int, list[int]],
                             dict[tuple[int, int], str | None]]) -> None:
-    """Add every part of every message that has a part with one of these carrier ids to
-    `found`: (carrier id -> (message id, part no), message id -> its part numbers,
-    (message id, part no) -> receipt state so far)."""
-    by_carrier_id, parts_of, receipt_states = found
+    """Add every part of every message that has a part whose `column` is one of `spellings` to
+    `found`: (id in that column -> the (message id, part no) that have it, message id -> its
+    part numbers, (message id, part no) -> receipt state so far)."""
+    hits, parts_of, receipt_states = found
     sqlite = not is_postgres(conn)
     for start in range(0, len(spellings), 900):  # stay under SQLite's bound-parameter limit
         chunk = spellings[start:start + 900]
         if sqlite:
             rows = conn.exec_driver_sql(_PARTS_OF_HITS_SQLITE.format(
-                ", ".join("?" * len(chunk))), tuple(chunk)).all()
+                column=column, marks=", ".join("?" * len(chunk))), tuple(chunk)).all()
         else:
-            rows = conn.execute(_PARTS_OF_HITS, {"spellings": chunk}).all()
+            rows = conn.execute(_PARTS_OF_HITS[column], {"spellings": chunk}).all()
         for message_id, part_no, carrier_id, receipt_state in rows:
             key = (message_id, part_no)
+            hits.setdefault(carrier_id, set()).add(key)
             if key in receipt_states:
                 continue
             receipt_states[key] = receipt_state
             parts_of.setdefault(message_id, []).append(part_no)
-            by_carrier_id.setdefault(carrier_id, key)
 
 
 _PARTS_OF_HITS_SQLITE = (
-    "SELECT message_id, part_no, carrier_message_id, receipt_state FROM message_part "
+    "SELECT message_id, part_no, {column}, receipt_state FROM message_part "
     "WHERE message_id IN (SELECT message_id FROM message_part "
-    "WHERE carrier_message_id IN ({}))"
+    "WHERE {column} IN ({marks}))"
 )
 
 
@@ -240,21 +301,30 @@ def _sqlite_datetime(conn: Connection, moment: datetime) -> str:
 
 
 def _apply_held(conn: Connection, carrier_ids: list[str], now: datetime) -> None:
-    # Nearly always none are held: one cheap look saves matching every spelling of every id.
+    # Nearly always none are held: one cheap look saves matching every reading of every id.
     if conn.scalar(_ANY_HELD) is None:
         return
-    spellings = {c for cid in carrier_ids for c in receipt_id_candidates(cid)}
+    readings = list({c for cid in carrier_ids for c in receipt_id_candidates(cid)})
     held = []
-    spelled = list(spellings)
-    for start in range(0, len(spelled), 900):
-        held += conn.execute(select(early_receipt).where(
-            early_receipt.c.carrier_message_id.in_(spelled[start:start + 900]))).all()
+    for column, values in ((early_receipt.c.carrier_message_id, carrier_ids),
+                           (early_receipt.c.carrier_id_folded, readings)):
+        for start in range(0, len(values), 900):
+            held += conn.execute(select(early_receipt).where(
+                column.in_(values[start:start + 900]))).all()
     if not held:
         return
-    held.sort(key=lambda h: h.id)  # in the order they came
-    apply_receipts(conn, [DeliveryReceipt(h.carrier_message_id, ReceiptState(h.state),
-                                          h.error_code, raw=h.raw) for h in held], now)
+    held = sorted({h.id: h for h in held}.values(), key=lambda h: h.id)  # in the order they came
     conn.execute(delete(early_receipt).where(early_receipt.c.id.in_([h.id for h in held])))
+    # One that still matches nothing (another id of the same reading) is held again as it was.
+    _apply(conn, [(held_receipt(h), h.connection_id, h.received_at) for h in held], now)
+
+
+def held_receipt(row) -> DeliveryReceipt:
+    """The DeliveryReceipt an early_receipt row holds."""
+    return DeliveryReceipt(row.carrier_message_id, ReceiptState(row.state), row.error_code,
+                           raw=row.raw, recipient=row.recipient or "",
+                           done_at=row.done_at, submitted_at=row.submitted_at,
+                           text_prefix=row.text_prefix or "")
 
 
 def pending_early_receipts(conn: Connection) -> int:

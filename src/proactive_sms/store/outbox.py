@@ -161,10 +161,30 @@ _CLAIM = (
 )
 
 
+_HELD_CODES = (select(transport_lease.c.registration_id)
+               .where(transport_lease.c.worker_id == bindparam("l_worker"),
+                      transport_lease.c.process_token == bindparam("l_token")))
+_CLAIM_LEASED = (
+    update(message)
+    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+           message.c.state == MessageState.PENDING.value,
+           or_(and_(message.c.skill_id.is_(None), message.c.registration_id.in_(_HELD_CODES)),
+               message.c.skill_id.in_(select(skill.c.id).where(
+                   skill.c.status == RUNNING, skill.c.registration_id.in_(_HELD_CODES)))))
+    .values(state=MessageState.SUBMITTING.value, submitted_at=bindparam("now"),
+            attempts=message.c.attempts + 1)
+    .returning(message.c.id)
+)
+
+
 def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
-          now: datetime, timing: Timing | None = None) -> Claim:
+          now: datetime, timing: Timing | None = None,
+          lease: LeaseHolder | None = None) -> Claim:
     """Move pending texts of running skills to `submitting`, skipping those whose number is on
-    the DNC list now. Several lanes' groups may be claimed at once (same DNC list)."""
+    the DNC list now. Several lanes' groups may be claimed at once (same DNC list).
+
+    With `lease`, only texts of codes that holder still leases move (the others are `gone`): a
+    process whose lease was taken over cannot claim, even before it notices."""
     ids = [i.id for i in items]
     # A confirmation or help answer goes to a number that asked for it, DNC or not.
     checked = [i for i in items if i.kind not in _EXEMPT]
@@ -192,13 +212,19 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     send_ids = [i for i in ids if i not in dnc_set and i not in later]
     claimed: set[int] = set()
     sqlite_now = None if is_postgres(conn) else _sqlite_datetime(conn, now)
+    holder: dict[str, str] = {}
+    if lease is not None:
+        holder = {"l_worker": lease.worker_id, "l_token": lease.process_token}
     for start in range(0, len(send_ids), 900):
         chunk = send_ids[start:start + 900]
         if sqlite_now is None:
-            claimed.update(conn.scalars(_CLAIM, {"ids": chunk, "now": now}))
+            claimed.update(conn.scalars(_CLAIM if lease is None else _CLAIM_LEASED,
+                                        {"ids": chunk, "now": now, **holder}))
         else:  # the same UPDATE straight through the driver (it runs for every group)
+            sql = _CLAIM_SQLITE if lease is None else _CLAIM_LEASED_SQLITE
             claimed.update(row[0] for row in conn.exec_driver_sql(
-                _CLAIM_SQLITE.format(", ".join("?" * len(chunk))), (sqlite_now, *chunk)))
+                sql.format(", ".join("?" * len(chunk))),
+                (sqlite_now, *chunk, *(tuple(holder.values()) * 2))))
     return Claim(claimed, skipped, set(ids) - claimed - skipped - later, later,
                  {k: v for k, v in validity.items() if k in claimed})
 
@@ -304,6 +330,19 @@ _CLAIM_SQLITE = (
 )
 
 
+_HELD_CODES_SQLITE = ("SELECT registration_id FROM transport_lease "
+                      "WHERE worker_id = ? AND process_token = ?")
+_CLAIM_LEASED_SQLITE = (
+    f"UPDATE message SET state = '{MessageState.SUBMITTING.value}', submitted_at = ?, "
+    "attempts = attempts + 1 "
+    f"WHERE id IN ({{}}) AND state = '{MessageState.PENDING.value}' "
+    f"AND ((skill_id IS NULL AND registration_id IN ({_HELD_CODES_SQLITE})) "
+    f"OR skill_id IN (SELECT id FROM skill WHERE status = '{RUNNING}' "
+    f"AND registration_id IN ({_HELD_CODES_SQLITE}))) "
+    "RETURNING id"
+)
+
+
 def _sqlite_datetime(conn: Connection, moment: datetime) -> str:
     """`moment` as SQLAlchemy stores a DateTime on SQLite (its own bind processor says)."""
     column_type = message.c.submitted_at.type.dialect_impl(conn.dialect)
@@ -322,59 +361,75 @@ def recover_submitting(conn: Connection, registration_id: int, now: datetime) ->
                                       "submitted")
 
 
+# Leases. A lease names its holder twice: the worker id (stable across restarts, given by the
+# operator) and the process token (random per dispatcher process). Only the same process renews;
+# another process takes the lease when it has lapsed (expires_at), or, when it has the same
+# worker id, once the holder's heartbeat (renewed_at, written at every renewal, i.e. every
+# housekeeping_s) has been silent for `restart_takeover_s`: a restarted worker's old process is
+# dead, so it takes its codes back in a few seconds rather than lease_s, while a second *live*
+# process with that worker id is refused, since the first one's heartbeat goes on. Each change
+# of holder raises `fence`, and claims check the holder (claim(lease=...)), so a process that
+# lost a lease cannot claim another text on that code, even before it notices.
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    worker_id: str
+    process_token: str  # random per dispatcher process
+
+
 def take_lease(conn: Connection, registration_id: int, worker_id: str, now: datetime,
-               expires_at: datetime) -> bool:
-    """Own the code's pacer until `expires_at`, unless another live worker owns it."""
-    renewed = conn.execute(
-        update(transport_lease)
-        .where(transport_lease.c.registration_id == registration_id,
-               or_(transport_lease.c.worker_id == worker_id,
-                   transport_lease.c.expires_at <= now))
-        .values(worker_id=worker_id, expires_at=expires_at)
-    ).rowcount
-    if renewed:
-        return True
-    exists = conn.scalar(select(transport_lease.c.registration_id).where(
-        transport_lease.c.registration_id == registration_id))
-    if exists is not None:
-        return False
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT it returned from.
-    inserted = conn.execute(
-        insert(conn, transport_lease)
-        .values(registration_id=registration_id, worker_id=worker_id, expires_at=expires_at)
-        .on_conflict_do_nothing()
-        .returning(transport_lease.c.registration_id)
-    ).first()
-    return inserted is not None
+               expires_at: datetime, process_token: str = "",
+               restart_takeover_s: float = 5.0) -> bool:
+    """Own the code's pacer until `expires_at`, unless another live process owns it."""
+    return registration_id in take_leases(conn, [registration_id], worker_id, now, expires_at,
+                                          process_token, restart_takeover_s)
 
 
 def take_leases(conn: Connection, registration_ids: Sequence[int], worker_id: str,
-                now: datetime, expires_at: datetime) -> set[int]:
-    """take_lease for many codes at once (three statements, not three per code): the codes
-    this worker owns until `expires_at`."""
+                now: datetime, expires_at: datetime, process_token: str = "",
+                restart_takeover_s: float = 5.0) -> set[int]:
+    """Take or renew the leases of many codes at once (a few statements, not a few per code):
+    the codes this process owns until `expires_at` (see the rules above)."""
     wanted = list(dict.fromkeys(registration_ids))
     if not wanted:
         return set()
+    lease = transport_lease.c
     owned = set(conn.scalars(
         update(transport_lease)
-        .where(transport_lease.c.registration_id.in_(wanted),
-               or_(transport_lease.c.worker_id == worker_id,
-                   transport_lease.c.expires_at <= now))
-        .values(worker_id=worker_id, expires_at=expires_at)
-        .returning(transport_lease.c.registration_id)
+        .where(lease.registration_id.in_(wanted), lease.worker_id == worker_id,
+               lease.process_token == process_token)
+        .values(expires_at=expires_at, renewed_at=now)
+        .returning(lease.registration_id)
     ))
     missing = [r for r in wanted if r not in owned]
+    if not missing:
+        return owned
+    silent_since = now - timedelta(seconds=restart_takeover_s)
+    owned.update(conn.scalars(
+        update(transport_lease)
+        .where(lease.registration_id.in_(missing),
+               or_(lease.expires_at <= now,
+                   and_(lease.worker_id == worker_id,
+                        or_(lease.renewed_at.is_(None), lease.renewed_at <= silent_since))))
+        .values(worker_id=worker_id, process_token=process_token, expires_at=expires_at,
+                renewed_at=now, fence=lease.fence + 1)
+        .returning(lease.registration_id)
+    ))
+    missing = [r for r in missing if r not in owned]
     if missing:
-        taken = set(conn.scalars(select(transport_lease.c.registration_id).where(
-            transport_lease.c.registration_id.in_(missing))))
+        taken = set(conn.scalars(select(lease.registration_id).where(
+            lease.registration_id.in_(missing))))
         free = [r for r in missing if r not in taken]
         if free:
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT.
             owned.update(conn.scalars(
                 insert(conn, transport_lease)
-                .values([{"registration_id": r, "worker_id": worker_id, "expires_at": expires_at}
-                         for r in free])
+                .values([{"registration_id": r, "worker_id": worker_id,
+                          "process_token": process_token, "expires_at": expires_at,
+                          "renewed_at": now, "fence": 1} for r in free])
                 .on_conflict_do_nothing()
-                .returning(transport_lease.c.registration_id)
+                .returning(lease.registration_id)
             ))
     return owned
 
@@ -404,7 +459,10 @@ def any_awaiting_receipt(conn: Connection, skill_ids: Sequence[int]) -> bool:
     ) is not None
 
 
-def release_lease(conn: Connection, registration_id: int, worker_id: str) -> None:
+def release_lease(conn: Connection, registration_id: int, worker_id: str,
+                  process_token: str = "") -> None:
+    """Give a code up (at shutdown), if this process still holds it."""
     conn.execute(transport_lease.delete().where(and_(
         transport_lease.c.registration_id == registration_id,
-        transport_lease.c.worker_id == worker_id)))
+        transport_lease.c.worker_id == worker_id,
+        transport_lease.c.process_token == process_token)))

@@ -24,6 +24,9 @@ class CarrierConnection:
     system_id: str
     password: str
     window_size: int
+    last_error: str | None = None  # why its last bind or connect failed; None once bound
+    last_error_at: datetime | None = None
+    enquire_link_s: float | None = None  # idle seconds before a keep-alive; None: the default
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,10 @@ class Registration:
 
 def upsert_connection(
     conn: Connection, tenant_id: int, name: str, host: str, port: int, system_id: str,
-    password: str, window_size: int, now: datetime,
+    password: str, window_size: int, now: datetime, *, enquire_link_s: float | None = None,
 ) -> CarrierConnection:
     values = dict(host=host, port=port, system_id=system_id, password=password,
-                  window_size=window_size)
+                  window_size=window_size, enquire_link_s=enquire_link_s)
     conn.execute(
         insert(conn, carrier_connection)
         .values(tenant_id=tenant_id, name=name, kind="smpp", created_at=now, **values)
@@ -77,7 +80,16 @@ def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
 
 def _connection(row) -> CarrierConnection:
     return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
-                             row.system_id, row.password, row.window_size)
+                             row.system_id, row.password, row.window_size, row.last_error,
+                             row.last_error_at, row.enquire_link_s)
+
+
+def record_connection_error(conn: Connection, connection_id: int, error: str | None,
+                            now: datetime) -> None:
+    """Keep why the connection's last bind or connect failed (None: it is bound now)."""
+    conn.execute(carrier_connection.update()
+                 .where(carrier_connection.c.id == connection_id)
+                 .values(last_error=error, last_error_at=now if error else None))
 
 
 def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind: str,

@@ -100,7 +100,13 @@ carrier_connection = Table(
     Column("system_id", String(16), nullable=False),
     Column("password", String(9), nullable=False),
     Column("window_size", Integer, nullable=False),
+    # Idle seconds before an enquire_link (None: the dispatcher's default, 30 s)
+    Column("enquire_link_s", Float, nullable=True),
     _created(),
+    # Why the last bind or session failed, in words (a refused password says so), and when;
+    # written by the dispatcher that holds the connection, cleared by its next bind.
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -248,33 +254,54 @@ message_part = Table(
     metadata,
     Column("message_id", ForeignKey("message.id"), primary_key=True),
     Column("part_no", Integer, primary_key=True),
-    Column("carrier_message_id", String(80), nullable=False),  # normalized
+    # As the carrier gave it (ids are case-sensitive strings); rows stored before revision 0012
+    # hold the folded form, which their carrier_id_folded repeats.
+    Column("carrier_message_id", String(80), nullable=False),
+    # Upper case, no leading zeros (carriers.base.normalize_message_id): matched only when no
+    # receipt id matches carrier_message_id exactly.
+    Column("carrier_id_folded", String(80), nullable=False, server_default=""),
     Column("receipt_state", String(20), nullable=True),
     Column("receipt_error", Integer, nullable=True),
     Column("receipt_at", DateTime(timezone=True), nullable=True),
     Index("ix_message_part_carrier_id", "carrier_message_id"),
+    Index("ix_message_part_carrier_id_folded", "carrier_id_folded"),
 )
 
 early_receipt = Table(
     # A receipt whose carrier id is not yet recorded (it overtook its submit_sm_resp): held here,
-    # matched as soon as the id is stored.
+    # matched as soon as the id is stored; or one of a text whose submit answer never came
+    # (`uncertain`), settled by number, time and text (store.receipt_reconciling). Pruned
+    # after a set age.
     "early_receipt",
     metadata,
     Column("id", BigId, primary_key=True),
     Column("carrier_message_id", String(80), nullable=False, index=True),
+    Column("carrier_id_folded", String(80), nullable=False, server_default="", index=True),
     Column("state", String(20), nullable=False),
     Column("error_code", Integer, nullable=True),
     Column("raw", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # What the receipt says of its text, for a text without an id (null on older rows)
+    Column("connection_id", Integer, nullable=True),  # the connection it came on
+    Column("recipient", String(20), nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),  # as the SMSC's clock says
+    Column("done_at", DateTime(timezone=True), nullable=True),  # the same clock
+    Column("text_prefix", String(40), nullable=True),
 )
 
 transport_lease = Table(
-    # Which worker owns a transport code's pacer; a lapsed lease can be taken by another worker.
+    # Which process owns a transport code's pacer; a lapsed lease can be taken by another worker
+    # (store.outbox.take_leases says when a process with the same worker id may take it).
     "transport_lease",
     metadata,
     Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
     Column("worker_id", String(100), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # Random per dispatcher process: a second live process with the same worker id is refused.
+    Column("process_token", String(32), nullable=False, server_default=""),
+    # Raised each time the lease changes hands; claims check it (a lost lease cannot send).
+    Column("fence", BigInteger, nullable=False, server_default="0"),
+    Column("renewed_at", DateTime(timezone=True), nullable=True),  # the holder's heartbeat
 )
 
 

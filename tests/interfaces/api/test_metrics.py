@@ -14,7 +14,7 @@ from proactive_sms.domain.clock import ManualClock
 from proactive_sms.interfaces.api.app import create_app
 from proactive_sms.services import administration, launching
 from proactive_sms.store.engine import open_engine
-from proactive_sms.store.schema import message
+from proactive_sms.store.schema import early_receipt, message
 from tests.factories import launched_skill
 from tests.services.dispatch_world import DaytimeClock, World, simulator
 
@@ -98,6 +98,17 @@ def test_metrics_name_codes_and_states_only_never_a_number_or_a_unit(engine, bu,
     names = {pair.split("=")[0] for labels in label_sets for pair in labels.split(",")}
     assert names == {"code", "state", "le"}
     assert "212" not in text and "sales" not in text and "acme" not in text
+
+
+def test_receipts_held_without_a_match_are_counted(engine, bu, clock):
+    client = TestClient(create_app(engine, clock))
+    assert scrape(client)["psms_early_receipts_held"] == {(): 0}
+    with engine.begin() as conn:
+        for n in range(3):
+            conn.execute(early_receipt.insert().values(
+                carrier_message_id=f"x{n}", carrier_id_folded=f"X{n}", state="delivered",
+                raw="", received_at=clock.now()))
+    assert scrape(client)["psms_early_receipts_held"] == {(): 3}
 
 
 def test_a_metrics_token_is_asked_for_when_set(engine, bu, clock):

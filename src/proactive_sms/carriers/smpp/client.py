@@ -33,7 +33,7 @@ from proactive_sms.carriers.base import (
     ReceiptHandler,
     SubmitResult,
     SubmitStatus,
-    normalize_message_id,
+    clean_message_id,
 )
 from proactive_sms.carriers.smpp.addressing import e164_address, source_address
 from proactive_sms.carriers.smpp.backoff import Backoff
@@ -77,6 +77,9 @@ class SmppCarrier:
             config.inbound_reassembly_timeout_s,
         )
         self._refs = ConcatRefs()
+        # Why the last connect or bind failed, in words ("bind refused: wrong password (...)");
+        # None once bound. The dispatcher copies it to the connection's record.
+        self.last_error: str | None = None
         self._session: Session | None = None
         self._runner: asyncio.Task[None] | None = None
         self._generation = 0
@@ -192,7 +195,7 @@ class SmppCarrier:
             while True:
                 outcome = await self._send_part(body, first=number == 1)
                 if _accepted(outcome):
-                    ids.append(normalize_message_id(outcome.message_id))
+                    ids.append(clean_message_id(outcome.message_id))
                     break
                 if number == 1:
                     return _first_part_result(text, outcome)
@@ -253,6 +256,7 @@ class SmppCarrier:
         if self._generation > 1:
             self.stats.reconnects += 1
         self._live = True
+        self.last_error = None
         self._correlator.begin_session()
         self._bound_event.set()
         self._deliveries.session_started(self._generation)
@@ -260,6 +264,15 @@ class SmppCarrier:
             "SMPP bound to %s:%s as %s", self.config.host, self.config.port, self.config.system_id
         )
         return self._generation
+
+    def bind_failed(self, reason: str) -> None:
+        # Said once per reason, not at every attempt of the reconnect loop.
+        if reason != self.last_error:
+            log.warning(
+                "SMPP %s:%s as %s: %s; retrying with backoff",
+                self.config.host, self.config.port, self.config.system_id, reason,
+            )
+        self.last_error = reason
 
     def session_ended(self, generation: int) -> None:
         if generation != self._generation or not self._live:

@@ -10,7 +10,7 @@ class SmppConfig:
     """Where to bind, as whom, and how hard to push.
 
     The first block is what every deployment sets; the defaults below it suit a typical carrier
-    (window of 10, enquire_link every few seconds) and the tests shorten the timeouts.
+    (window of 10, enquire_link after 30 s of silence) and the tests shorten the timeouts.
     """
 
     host: str
@@ -19,7 +19,7 @@ class SmppConfig:
     password: str  # SMPP 3.4 allows at most 8 characters
     system_type: str = ""
     window_size: int = 10  # submit_sm PDUs awaiting their submit_sm_resp at any moment
-    enquire_link_interval_s: float = 5.0  # idle time before a keep-alive probe is sent
+    enquire_link_interval_s: float = 30.0  # idle time before a keep-alive probe (carriers: 30-60 s)
     response_timeout_s: float = 10.0  # a written PDU without an answer after this is UNCERTAIN
     reconnect_min_s: float = 0.2  # first delay after a lost or refused session, then doubled
     reconnect_max_s: float = 30.0

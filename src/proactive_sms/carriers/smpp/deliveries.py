@@ -76,7 +76,8 @@ class Deliveries:
             await self._acknowledge(sequence_num, ESME_RX_P_APPN, generation)
             return
         if fields.is_receipt:
-            receipt = parse_receipt(_receipt_text(fields), fields.tlvs)
+            recipient = inbound_number(fields.source.ton, fields.source.address)
+            receipt = parse_receipt(_receipt_text(fields), fields.tlvs, recipient)
             await self._spawn(lambda: self._on_receipt(receipt), [sequence_num], generation)
             return
         await self._inbound(fields, generation)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState, normalize_message_id
+from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState, clean_message_id
 from proactive_sms.carriers.smpp.pdus import (
     TAG_MESSAGE_STATE,
     TAG_NETWORK_ERROR_CODE,
@@ -138,8 +138,14 @@ def _tlv_cstring(value: bytes) -> str:
     return value.split(b"\x00", 1)[0].decode("latin-1").strip()
 
 
-def parse_receipt(text: str, tlvs: Mapping[int, bytes] | None = None) -> DeliveryReceipt:
-    """Build the DeliveryReceipt of one receipt deliver_sm from its text and its TLVs."""
+def parse_receipt(
+    text: str, tlvs: Mapping[int, bytes] | None = None, recipient: str = ""
+) -> DeliveryReceipt:
+    """Build the DeliveryReceipt of one receipt deliver_sm from its text and its TLVs.
+
+    `recipient` is the deliver_sm's source address (the handset the text went to). The id is kept
+    as the carrier spelled it: SMPP ids are case-sensitive strings.
+    """
     tlvs = tlvs or {}
     fields = receipt_fields(text)
 
@@ -161,10 +167,17 @@ def parse_receipt(text: str, tlvs: Mapping[int, bytes] | None = None) -> Deliver
         error_code = int.from_bytes(network_error[1:], "big")
 
     done_at = parse_done_date(fields["done date"]) if "done date" in fields else None
+    submitted_at = parse_done_date(fields["submit date"]) if "submit date" in fields else None
     return DeliveryReceipt(
-        carrier_message_id=normalize_message_id(raw_id),
+        carrier_message_id=clean_message_id(raw_id),
         state=state,
         error_code=error_code,
         done_at=done_at,
         raw=text,
+        recipient=recipient,
+        submitted_at=submitted_at,
+        text_prefix=fields.get("text", "")[:_TEXT_PREFIX_CHARS],
     )
+
+
+_TEXT_PREFIX_CHARS = 20  # what appendix B quotes of the text; more is the SMSC's extra

@@ -57,6 +57,7 @@ from proactive_sms.carriers.smpp.broker import PartBroker
 from proactive_sms.carriers.smpp.config import SmppConfig
 from proactive_sms.carriers.smpp.correlator import PendingPart, WindowCorrelator
 from proactive_sms.carriers.smpp.pdus import PreEncodedSubmitSm
+from proactive_sms.carriers.smpp.statuses import describe_bind_refusal
 
 log = logging.getLogger(__name__)
 _library_log = logging.getLogger("proactive_sms.carriers.smpp.aiosmpplib")
@@ -74,16 +75,26 @@ class SessionEvents(Protocol):
     """What the carrier hears from the session (implemented by SmppCarrier)."""
 
     def session_started(self) -> int: ...  # returns the new session's generation
+    def bind_failed(self, reason: str) -> None: ...  # why a connect or bind attempt failed
     def session_ended(self, generation: int) -> None: ...
     def may_send(self, part: PendingPart) -> bool: ...
     def part_written(self, part: PendingPart, sequence_num: int) -> None: ...
     async def deliver_sm(self, pdu: bytes, sequence_num: int, generation: int) -> None: ...
 
 
+# aiosmpplib's own lines for a failed connect or bind ("Error response received from SMSC:
+# BIND_TRANSCEIVER_RESP: ESME_RINVPASWD", with an empty "SmppError()"): the carrier says the same
+# in words once (SmppCarrier.bind_failed), so these go down to INFO.
+_SAID_BY_US = ("Error response received from SMSC", "Connection lost while connecting",
+               "Timed out while connecting")
+
+
 class _ForwardToLogging(logging.Handler):
     """aiosmpplib's StructuredLogger has no parent logger; route its records into ours."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno > logging.INFO and str(record.msg).startswith(_SAID_BY_US):
+            record.levelno, record.levelname = logging.INFO, "INFO"
         if _library_log.isEnabledFor(record.levelno):
             record.name = _library_log.name
             _library_log.handle(record)
@@ -198,8 +209,13 @@ class Session(ESME):
         self._outbox.clear()
         try:
             await super().connect()
-        except (SmppError, *_SESSION_ERRORS):  # start() logs and retries these
+        except SmppError as exc:  # start() retries it
             self._close_socket()
+            self._events.bind_failed(_bind_refusal(exc))
+            raise
+        except _SESSION_ERRORS as exc:  # start() retries these
+            self._close_socket()
+            self._events.bind_failed(f"cannot connect or bind: {_network_error(exc)}")
             raise
         except Exception as exc:  # noqa: BLE001 - anything else would end start() for good
             self._close_socket()
@@ -353,6 +369,24 @@ class Session(ESME):
             if writer is not None:
                 writer.close()
         self._writer = self._socket = None
+
+
+def _bind_refusal(exc: SmppError) -> str:
+    command = getattr(exc, "smpp_command", None)
+    status = getattr(exc, "command_status", None)
+    if command is not None and command not in COMMAND_RESPONSE_MAP.values():
+        return f"the SMSC answered the bind with {command.name}"
+    if status is None:
+        return "bind refused"
+    return "bind refused: " + describe_bind_refusal(int(status), getattr(status, "name", ""))
+
+
+def _network_error(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, IncompleteReadError):
+        return "the SMSC closed the connection"
+    return str(exc) or type(exc).__name__
 
 
 def _generic_nack(sequence_num: int) -> GenericNack:

@@ -38,3 +38,22 @@ def refusal_status(command_status: int, generic_nack: bool = False) -> SubmitSta
 
 def is_retryable(command_status: int, generic_nack: bool = False) -> bool:
     return refusal_status(command_status, generic_nack) is not SubmitStatus.PERMANENT
+
+
+# Why an SMSC refuses a bind, in the words an operator acts on (SMPP 3.4 section 5.1.3).
+_BIND_REFUSALS: dict[int, str] = {
+    0x0E: "wrong password",
+    0x0F: "unknown system_id",
+    0x0D: "bind failed (the SMSC gave no reason)",
+    0x05: "already bound (the SMSC allows no more sessions for this system_id)",
+    0x53: "system_type refused",
+    0x08: "system error at the SMSC",
+    ESME_RTHROTTLED: "too many bind attempts (throttled)",
+}
+
+
+def describe_bind_refusal(command_status: int, command_name: str = "") -> str:
+    """'wrong password (ESME_RINVPASWD, 0x0000000E)' for a bind_resp's command_status."""
+    words = _BIND_REFUSALS.get(command_status, "refused")
+    name = f"{command_name}, " if command_name else ""
+    return f"{words} ({name}0x{command_status:08X})"

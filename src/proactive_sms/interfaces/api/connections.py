@@ -7,6 +7,8 @@ tenant's key sees none. Passwords are write-only.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -28,6 +30,8 @@ class ConnectionIn(BaseModel):
     system_id: str = Field(min_length=1, max_length=15, description="SMPP system_id.")
     password: str = Field(max_length=8, description="SMPP password (never shown again).")
     window_size: int = Field(10, ge=1, le=1000, description="Unacknowledged submits at most.")
+    enquire_link_s: float | None = Field(None, ge=1, le=3600, description="Idle seconds before "
+                                         "a keep-alive probe (null: the default, 30 s).")
 
 
 class ConnectionOut(BaseModel):
@@ -37,11 +41,17 @@ class ConnectionOut(BaseModel):
     port: int
     system_id: str
     window_size: int
+    enquire_link_s: float | None = None
+    last_error: str | None = Field(None, description="Why the last bind or connect failed, in "
+                                   "words (a refused password says so); null once bound.")
+    last_error_at: datetime | None = None
 
     @classmethod
     def of(cls, c: CarrierConnection) -> ConnectionOut:
         return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
-                   window_size=c.window_size)
+                   window_size=c.window_size, enquire_link_s=c.enquire_link_s,
+                   last_error=c.last_error,
+                   last_error_at=c.last_error_at)
 
 
 @router.get("")
@@ -58,7 +68,7 @@ def create_connection(body: ConnectionIn, bu: CurrentBu, engine: EngineDep, cloc
     `psms connection add` is the way to change one)."""
     return guard.run(lambda: ConnectionOut.of(administration.add_connection(
         engine, bu, clock, body.name, body.host, body.port, body.system_id, body.password,
-        body.window_size, replace=False)))
+        body.window_size, replace=False, enquire_link_s=body.enquire_link_s)))
 
 
 @router.get("/{name}")

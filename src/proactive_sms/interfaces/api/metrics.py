@@ -75,7 +75,13 @@ class StoreCollector(Collector):
             depth.add_metric([code.code], code.queue_depth)
             latency.add_metric([code.code], _buckets(code.receipt_latencies_s),
                                sum(code.receipt_latencies_s))
-        yield from (texts, rate, depth, latency, allowed, limit, events)
+        held = GaugeMetricFamily(
+            "psms_early_receipts_held",
+            "Delivery receipts held because they match no carrier id yet (they overtook their "
+            "submit answer, or belong to a text whose answer never came); pruned after a set "
+            "age.")
+        held.add_metric([], metrics.held_receipts(state.engine))
+        yield from (texts, rate, depth, latency, allowed, limit, events, held)
 
 
 def _buckets(samples: list[float]) -> list[tuple[str, float]]:

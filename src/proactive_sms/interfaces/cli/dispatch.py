@@ -21,7 +21,9 @@ def dispatch_command(
                                                    "outstanding receipts."),
     worker_id: str = typer.Option(None, "--worker-id", envvar="PSMS_WORKER_ID",
                                   help="A stable name: a restarted worker takes its codes back "
-                                       "at once (default: host:pid, which waits for the lease)."),
+                                       "once the old process has been silent 5 s; a second "
+                                       "live process with the same name is refused (default: "
+                                       "host:pid, which waits for the lease to lapse)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Run the dispatcher: pacing, DNC check at send time, receipts. Stops on Ctrl-C/SIGTERM."""

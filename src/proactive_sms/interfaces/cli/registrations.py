@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import administration
+from proactive_sms.services import administration, listing
 
 connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
 registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
@@ -20,13 +20,38 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
                    system_id: str = typer.Option(..., "--system-id"),
                    password: str = typer.Option(..., "--password"),
                    window: int = typer.Option(10, help="Unacknowledged submits at most."),
+                   enquire_link: float = typer.Option(
+                       None, "--enquire-link",
+                       help="Idle seconds before a keep-alive probe (default 30)."),
                    bu: str = ctx.BuOption):
     """Add (or update) an SMPP connection that registrations send through."""
     unit = ctx.business_unit(bu)
     conn = administration.add_connection(ctx.engine(), unit, ctx.clock, name, host, port,
-                                         system_id, password, window)
+                                         system_id, password, window,
+                                         enquire_link_s=enquire_link)
     ctx.console.print(f"connection {conn.name}: smpp://{conn.system_id}@{conn.host}:{conn.port} "
                       f"window {conn.window_size}")
+
+
+@connection_app.command("list")
+@ctx.handle_errors
+def connection_list(bu: str = ctx.BuOption):
+    """The tenant's carrier connections, with why the last bind failed (a dispatcher writes it;
+    empty once bound)."""
+    unit = ctx.business_unit(bu)
+    table = Table("name", "address", "window", "last error")
+    request = listing.PageRequest()
+    while True:
+        page = listing.connections_page(ctx.engine(), unit, request)
+        for c in page.items:
+            error = f"{c.last_error} (at {c.last_error_at:%Y-%m-%d %H:%M:%S})" \
+                if c.last_error and c.last_error_at else (c.last_error or "")
+            table.add_row(c.name, f"smpp://{c.system_id}@{c.host}:{c.port}",
+                          str(c.window_size), error)
+        if not page.more or page.last_id is None:
+            break
+        request = listing.PageRequest(page.last_id)
+    ctx.console.print(table)
 
 
 @registration_app.command("add")
