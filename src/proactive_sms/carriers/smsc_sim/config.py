@@ -69,12 +69,12 @@ class SimulatorConfig:
 
     # The misbehaviour catalogue (docs/smsc_simulator.md): what real SMSCs do on a bad day.
     black_hole: bool = False  # connections are accepted, everything read is dropped, nothing sent
-    bind_refusal_status: int | None = None  # every bind refused with this status (0x0D: bind failed)
+    bind_refusal_status: int | None = None  # every bind refused with it (0x0D: bind failed)
     malformed_ratio: float = 0.0  # ratio of accepted submits answered with a malformed frame
     malformed_kind: str = "short_length"  # which frame: one of MALFORMED_KINDS
     split_writes_octets: int | None = None  # every write leaves in pieces this long, 1 ms apart
     deliver_before_bind_resp: bool = False  # held deliver_sm are written before the bind_resp
-    unknown_receipt_ratio: float = 0.0  # ratio of submits followed by a receipt for an id never issued
+    unknown_receipt_ratio: float = 0.0  # ratio of submits also followed by an unknown id's receipt
     drop_mid_pdu: bool = False  # drop_connection_after cuts the connection inside its last resp
     seed: int | None = None
 
@@ -119,6 +119,7 @@ _RATIOS = (
     "malformed_ratio",
     "unknown_receipt_ratio",
 )
+_FLAGS = ("black_hole", "deliver_before_bind_resp", "drop_mid_pdu", "drop_connection_repeat")
 _PATTERNS = ("invalid_destination_pattern", "no_response_pattern")
 
 
@@ -140,7 +141,7 @@ def _validate(config: SimulatorConfig) -> None:
     _check_int(config, "split_writes_octets", minimum=1)
     if config.malformed_kind not in MALFORMED_KINDS:
         raise ConfigError(f"malformed_kind: expected one of {MALFORMED_KINDS}")
-    for name in ("black_hole", "deliver_before_bind_resp", "drop_mid_pdu", "drop_connection_repeat"):
+    for name in _FLAGS:
         if not isinstance(getattr(config, name), bool):
             raise ConfigError(f"{name}: expected true or false, got {getattr(config, name)!r}")
     for name in ("receipt_delay_s", "response_delay_s", "redelivery_delay_s"):
