@@ -64,7 +64,9 @@ GARBAGE = {
     "submit_sm_udh_longer_than_message": pdu.pdu(
         pdu.SUBMIT_SM, 0, 7, _SUBMIT_HEAD[:-1] + b"\x40\x00\x00\0\0\x01\x00\x00\x00\x03\xff\x00\x03"
     ),
-    "submit_sm_tlv_past_the_end": pdu.pdu(pdu.SUBMIT_SM, 0, 8, _SUBMIT_HEAD + b"\x02hi\x04\x24\xff"),
+    "submit_sm_tlv_past_the_end": pdu.pdu(
+        pdu.SUBMIT_SM, 0, 8, _SUBMIT_HEAD + b"\x02hi\x04\x24\xff"
+    ),
     "submit_sm_odd_ucs2_with_receipt": pdu.pdu(
         pdu.SUBMIT_SM, 0, 9, _SUBMIT_HEAD[:-3] + b"\x00\x08\x00\x03\xd8\x00\x41"
     ),
@@ -97,7 +99,9 @@ async def test_a_pdu_cut_by_the_client_closing_leaves_the_simulator_serving(
     assert loop_errors == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     command=st.sampled_from(
         [pdu.SUBMIT_SM, pdu.BIND_TRANSCEIVER, pdu.DELIVER_SM | pdu.RESP_BIT, pdu.ENQUIRE_LINK,
