@@ -250,6 +250,7 @@ def report(result: SoakResult, when: str) -> str:
     faults = "; ".join(f"{t:.0f} s {name}" for t, name in result.faults)
     final = sum(n for s, n in result.states.items() if s in SETTLED)
     counters = result.sim_counters
+    used = result.arrivals / (result.codes * result.rate_per_s * result.minutes * 60)
     sim_faults = ", ".join(f"{k} {counters[k]:,}" for k in sorted(counters) if k in (
         "black_holed_reads", "bind_refused", "generic_nack_sent", "malformed_sent",
         "unknown_receipts_sent", "connections_dropped", "deliver_sm_redelivered", "connections"))
@@ -260,12 +261,13 @@ def report(result: SoakResult, when: str) -> str:
         f"window-{bench_dispatch.WINDOW} connection, a fault every {result.fault_every_s:g} s "
         f"after a clean first {result.clean_s:g} s.",
         "",
-        "| RSS first / last / peak | growth per 10 min | texts at the SMSC | final | uncertain "
+        "| RSS first / last / peak | growth per 10 min | texts at the SMSC (of the limit) "
+        "| final | uncertain "
         "| left submitting | twice at the SMSC | at the SMSC but pending/failed | worst second "
         "(any code) | codes over | reconnects |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         f"| {rss[0][1]:.0f} / {rss[-1][1]:.0f} / {max(mb for _, mb in result.rss_mb):.0f} MB "
-        f"| {result.growth_mb_per_10_min:+.1f} MB | {result.arrivals:,} | {final:,} "
+        f"| {result.growth_mb_per_10_min:+.1f} MB | {result.arrivals:,} ({used:.0%}) | {final:,} "
         f"| {result.states.get('uncertain', 0):,} | {result.states.get('submitting', 0)} "
         f"| {result.duplicates} | {result.resend_risk} | {result.worst_window} "
         f"(limit {result.rate_per_s:g}) | {result.codes_over} | {result.reconnects} |",
