@@ -113,6 +113,7 @@ class SoakResult:
     worst_window: int  # most arrivals of one code in one second
     codes_over: int
     reconnects: int
+    clean_used: float  # share of the limit used in the clean first interval
     sim_counters: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -229,6 +230,9 @@ def soak(minutes: float, codes: int, rate_per_s: float, every_s: float, drain_s:
     arrivals: dict[str, list[float]] = defaultdict(list)
     for r in records:
         arrivals[r["source_addr"].lstrip("+")].append(r["monotonic_s"])
+    first_arrival = min((r["monotonic_s"] for r in records), default=0.0)
+    clean = sum(1 for r in records if r["monotonic_s"] < first_arrival + every_s)
+    clean_used = clean / (codes * rate_per_s * every_s)
     worst, codes_over = 0, 0
     for times in arrivals.values():
         counts = bench_dispatch._window_counts(sorted(times))
@@ -241,7 +245,7 @@ def soak(minutes: float, codes: int, rate_per_s: float, every_s: float, drain_s:
     )
     return SoakResult(minutes, codes, rate_per_s, every_s, faults, samples, every_s, states,
                       len(records), sum(1 for n in at_sim.values() if n > 1), resend_risk, worst,
-                      codes_over, reconnects, counters)
+                      codes_over, reconnects, clean_used, counters)
 
 
 def report(result: SoakResult, when: str) -> str:
@@ -259,7 +263,8 @@ def report(result: SoakResult, when: str) -> str:
         "",
         f"{result.minutes:g} min, {result.codes} long codes x {result.rate_per_s:g}/s on one "
         f"window-{bench_dispatch.WINDOW} connection, a fault every {result.fault_every_s:g} s "
-        f"after a clean first {result.clean_s:g} s.",
+        f"after a clean first {result.clean_s:g} s (in which {result.clean_used:.0%} of the "
+        "limit was used).",
         "",
         "| RSS first / last / peak | growth per 10 min | texts at the SMSC (of the limit) "
         "| final | uncertain "
