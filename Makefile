@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-cadence test lint bench clean
+.PHONY: demo demo-cadence test lint bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/launch.py
 	$(BIN)/python bench/dispatch.py
+
+soak: $(STAMP)  # 30 minutes; bench/soak.py --minutes N for a shorter one
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) psms.db psms.db-wal psms.db-shm demo-out demo-cadence-out

@@ -81,6 +81,8 @@ def import_calling_list(
             headers = reader.header()
         except StopIteration as exc:
             raise ImportRefused(f"{path}: the file is empty") from exc
+        except csv.Error as exc:  # a header cell over the csv module's field limit, a stray NUL
+            raise ImportRefused(f"{path}: the header line is not readable CSV ({exc})") from exc
         try:
             mapping = map_columns([h.strip() for h in headers], overrides)
         except MappingError as exc:

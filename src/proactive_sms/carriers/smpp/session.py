@@ -20,7 +20,10 @@ see shared SMPP.md for the traps behind them):
 - the three session tasks: report the end of a session at once, and turn an unexpected
   exception into a clean end, since aiosmpplib's start() would otherwise die with it and leave
   the other tasks running; _end_task cancels them at once instead of waiting 0.5 s each;
-- connect/start: close the sockets aiosmpplib opens and forgets (one per reconnect).
+- connect/start: close the sockets aiosmpplib opens and forgets (one per reconnect);
+- a request the SMSC sends before our bind_resp (a deliver_sm it held for us, an enquire_link)
+  is answered "not now" instead of failing the bind: aiosmpplib took it for a refused bind, and
+  an SMSC that always does so kept us from binding at all while it redelivered the same PDU.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ _SESSION_ERRORS = (ConnectionError, TimeoutError, IncompleteReadError, OSError, 
 _T = TypeVar("_T")
 _BIND_REQUESTS = (BindTransmitter, BindReceiver, BindTransceiver)
 _WRITE_BUFFER_HIGH = 256 * 1024  # wait for the socket (drain) above this many unsent octets
+_RESP_BIT = 0x80000000
+# deliver_sm_resp status for a deliver_sm that comes before the bind_resp: "temporary
+# application error", so the SMSC keeps it and sends it again once we are bound.
+_ESME_RX_T_APPN = 0x64
 
 
 class SessionEvents(Protocol):
@@ -171,6 +178,7 @@ class Session(ESME):
         self._socket: asyncio.StreamWriter | None = None
         self._outbox: list[bytes] = []
         self._flush_scheduled = False
+        self._binding = False  # between our bind request and its answer
 
     async def acknowledge(self, sequence_num: int, command_status: int, generation: int) -> bool:
         """Send a deliver_sm_resp, unless its session has ended (the SMSC will redeliver).
@@ -207,6 +215,7 @@ class Session(ESME):
         # one of a refused bind): close it here, or every reconnect leaks a file descriptor.
         self._close_socket()
         self._outbox.clear()
+        self._binding = True
         try:
             await super().connect()
         except SmppError as exc:  # start() retries it
@@ -220,6 +229,8 @@ class Session(ESME):
         except Exception as exc:  # noqa: BLE001 - anything else would end start() for good
             self._close_socket()
             raise OSError(f"bind failed: {exc!r}") from exc
+        finally:
+            self._binding = False
         self._socket = self._writer
         self._generation = self._events.session_started()
 
@@ -241,6 +252,9 @@ class Session(ESME):
             if not PDU_HEADER_LENGTH <= length <= _MAX_PDU_OCTETS:
                 raise ValueError(f"PDU length {length} is not plausible; stream is out of step")
             body = await self._reader.readexactly(length - PDU_HEADER_LENGTH)
+            if self._binding and not command_id & _RESP_BIT:
+                self._answer_before_bind(command_id, sequence_num)
+                continue
             try:
                 command = SmppCommand(command_id)
             except ValueError:
@@ -254,6 +268,22 @@ class Session(ESME):
                 self._window_correlator.note_raw_status(sequence_num, status)
                 command_status = SmppCommandStatus.ESME_RUNKNOWNERR
             return header + body, PduHeader(length, command, command_status, sequence_num)
+
+    def _answer_before_bind(self, command_id: int, sequence_num: int) -> None:
+        """Answer a request that came ahead of the bind_resp, so the bind can go on."""
+        writer = self._writer
+        if writer is None:
+            return
+        if command_id == SmppCommand.DELIVER_SM:
+            log.info("deliver_sm before the bind_resp: answered 0x64 so the SMSC sends it again")
+            answer = _HEADER.pack(17, SmppCommand.DELIVER_SM_RESP, _ESME_RX_T_APPN, sequence_num)
+            writer.write(answer + b"\x00")
+        elif command_id == SmppCommand.ENQUIRE_LINK:
+            writer.write(_HEADER.pack(16, SmppCommand.ENQUIRE_LINK_RESP, 0, sequence_num))
+        else:
+            nack = _HEADER.pack(16, SmppCommand.GENERIC_NACK, SmppCommandStatus.ESME_RINVBNDSTS,
+                                sequence_num)
+            writer.write(nack)
 
     async def _handle_request(self, pdu: bytes, header: PduHeader) -> SmppMessage | None:
         command = header.smpp_command

@@ -16,6 +16,15 @@ from typing import Any
 OUTCOMES = ("delivered", "undeliverable", "expired")
 ID_FORMATS = ("hex", "decimal")
 RECEIPT_ID_FORMATS = ("same", "hex", "decimal")
+# What `malformed_kind` writes in place of a submit_sm_resp (docs/smsc_simulator.md):
+MALFORMED_KINDS = (
+    "short_length",  # command_length 8: below the 16-octet header
+    "huge_length",  # command_length 0x7FFFFFFF: no PDU is that long
+    "long_length",  # command_length 4 more than the octets that follow: swallows the next PDU
+    "unknown_command",  # a request with command_id 0x000001FF, then the real submit_sm_resp
+    "truncated_deliver_sm",  # a deliver_sm whose body stops inside its fields, then the resp
+    "random_bytes",  # 64 random octets instead of the resp
+)
 
 
 class ConfigError(ValueError):
@@ -57,6 +66,16 @@ class SimulatorConfig:
     no_response_pattern: str | None = None  # same, for matching destinations
     generic_nack_ratio: float = 0.0  # answer submit_sm with generic_nack ESME_RSYSERR
     response_delay_s: float = 0.0  # added before every submit_sm_resp
+
+    # The misbehaviour catalogue (docs/smsc_simulator.md): what real SMSCs do on a bad day.
+    black_hole: bool = False  # connections are accepted, everything read is dropped, nothing sent
+    bind_refusal_status: int | None = None  # every bind refused with it (0x0D: bind failed)
+    malformed_ratio: float = 0.0  # ratio of accepted submits answered with a malformed frame
+    malformed_kind: str = "short_length"  # which frame: one of MALFORMED_KINDS
+    split_writes_octets: int | None = None  # every write leaves in pieces this long, 1 ms apart
+    deliver_before_bind_resp: bool = False  # held deliver_sm are written before the bind_resp
+    unknown_receipt_ratio: float = 0.0  # ratio of submits also followed by an unknown id's receipt
+    drop_mid_pdu: bool = False  # drop_connection_after cuts the connection inside its last resp
     seed: int | None = None
 
     log_path: str | None = None  # JSON line per accepted submit, flushed at least every 50 ms
@@ -97,7 +116,10 @@ _RATIOS = (
     "queue_full_ratio",
     "no_response_ratio",
     "generic_nack_ratio",
+    "malformed_ratio",
+    "unknown_receipt_ratio",
 )
+_FLAGS = ("black_hole", "deliver_before_bind_resp", "drop_mid_pdu", "drop_connection_repeat")
 _PATTERNS = ("invalid_destination_pattern", "no_response_pattern")
 
 
@@ -115,6 +137,13 @@ def _validate(config: SimulatorConfig) -> None:
     _check_int(config, "throttle_above_per_s", minimum=0)
     _check_int(config, "drop_connection_after", minimum=1)
     _check_int(config, "seed", minimum=None)
+    _check_int(config, "bind_refusal_status", minimum=1)
+    _check_int(config, "split_writes_octets", minimum=1)
+    if config.malformed_kind not in MALFORMED_KINDS:
+        raise ConfigError(f"malformed_kind: expected one of {MALFORMED_KINDS}")
+    for name in _FLAGS:
+        if not isinstance(getattr(config, name), bool):
+            raise ConfigError(f"{name}: expected true or false, got {getattr(config, name)!r}")
     for name in ("receipt_delay_s", "response_delay_s", "redelivery_delay_s"):
         value = getattr(config, name)
         if value is None and name == "redelivery_delay_s":

@@ -100,6 +100,41 @@ class SubmitPolicy:
         ratio = self.config.receipt_before_resp
         return bool(ratio) and self._rng.random() < ratio
 
+    def malformed(self) -> bool:
+        """True when this accepted submit's answer is to be a malformed frame (malformed_kind)."""
+        ratio = self.config.malformed_ratio
+        return bool(ratio) and self._rng.random() < ratio
+
+    def unknown_receipt(self) -> bool:
+        ratio = self.config.unknown_receipt_ratio
+        return bool(ratio) and self._rng.random() < ratio
+
+    def random_octets(self, count: int) -> bytes:
+        return self._rng.randbytes(count)
+
+
+def malformed_frame(kind: str, sequence: int, resp: bytes, garbage: bytes) -> bytes:
+    """The octets written in place of `resp` (a whole submit_sm_resp) for `kind`.
+
+    Kinds that keep the framing intact (an unknown command, a truncated deliver_sm) still send
+    the real resp after the garbage, so the text is answered; the others break the framing, and
+    the only honest outcome at the client is a lost session with the text left uncertain.
+    """
+    if kind == "short_length":
+        return pdu.HEADER.pack(8, pdu.SUBMIT_SM | pdu.RESP_BIT, 0, sequence) + resp[16:]
+    if kind == "huge_length":
+        return pdu.HEADER.pack(0x7FFFFFFF, pdu.SUBMIT_SM | pdu.RESP_BIT, 0, sequence) + resp[16:]
+    if kind == "long_length":
+        return pdu.HEADER.pack(len(resp) + 4, pdu.SUBMIT_SM | pdu.RESP_BIT, 0, sequence) + resp[16:]
+    if kind == "unknown_command":
+        return pdu.pdu(0x000001FF, 0, 0x7FFFFF00, b"\x01\x02\x03") + resp
+    if kind == "truncated_deliver_sm":
+        # service_type, source TON/NPI and the start of an address with no terminator
+        return pdu.pdu(pdu.DELIVER_SM, 0, 0x7FFFFF01, b"\x00\x01\x01155") + resp
+    if kind == "random_bytes":
+        return garbage
+    raise ValueError(f"unknown malformed_kind {kind!r}")
+
 
 def _compile(pattern: str | None) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from . import pdu, receipts
 from .delivery import Delivery, DeliveryRouter
-from .faults import NACK, SubmitPolicy, e164
+from .faults import NACK, SubmitPolicy, e164, malformed_frame
 from .records import AcceptedSubmit, RecordBook, decode_text
 
 SMSC_ID = "PSMS-SIM"
@@ -27,6 +27,7 @@ _BIND_MODES = {
 }
 _MAX_SEQUENCE = 0x7FFFFFFF
 _FINAL_REFUSALS = frozenset((pdu.ESME_RX_P_APPN, pdu.ESME_RX_R_APPN))
+_SPLIT_PAUSE_S = 0.001  # between the pieces of a split write: enough for each to be its own read
 
 
 @dataclass
@@ -58,6 +59,8 @@ class SmppSession(asyncio.Protocol):
         self._accepted_here = 0
         self._sequence = 0
         self._unacked: dict[int, Delivery] = {}
+        self._drip = bytearray()  # split_writes_octets: what is still to leave, piece by piece
+        self._drip_timer: asyncio.TimerHandle | None = None
         self.transport: asyncio.Transport | None = None
         self.system_id: str | None = None
         self.mode: str | None = None
@@ -79,6 +82,8 @@ class SmppSession(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
+        if self._drip_timer is not None:
+            self._drip_timer.cancel()
         ctx = self._ctx
         ctx.sessions.discard(self)
         ctx.router.detach(self)
@@ -99,6 +104,9 @@ class SmppSession(asyncio.Protocol):
         self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
+        if self._ctx.policy.config.black_hole:
+            self._ctx.book.count("black_holed_reads")
+            return  # read and forgotten: the peer hears nothing, not even a TCP reset
         buf = self._buf
         buf += data
         received = self._ctx.book.received
@@ -137,15 +145,45 @@ class SmppSession(asyncio.Protocol):
 
     def flush(self) -> None:
         self._flush_scheduled = False
-        if self._out and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"".join(self._out))
+        if self._out:
+            self._write(b"".join(self._out))
         self._out.clear()
-        if self._closing and self.transport is not None:
+        if self._closing and self.transport is not None and not self._drip:
             self.transport.close()
 
     def _write_late(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        config = self._ctx.policy.config
+        if config.black_hole:
+            return  # deliver_sm stay unacknowledged and are routed again when the link goes
+        piece = config.split_writes_octets
+        if piece is None and not self._drip:
+            transport.write(data)
+            return
+        self._drip += data  # behind what is already dripping, so the order on the wire holds
+        if self._drip_timer is None:
+            self._drip_out()
+
+    def _drip_out(self) -> None:
+        """Write the next piece of a split write; the rest follows _SPLIT_PAUSE_S later."""
+        self._drip_timer = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            self._drip.clear()
+            return
+        piece = self._ctx.policy.config.split_writes_octets or len(self._drip)
+        transport.write(bytes(self._drip[:piece]))
+        del self._drip[:piece]
+        if self._drip:
+            loop = asyncio.get_running_loop()
+            self._drip_timer = loop.call_later(_SPLIT_PAUSE_S, self._drip_out)
+        elif self._closing:
+            transport.close()
 
     def _close_after_flush(self) -> None:
         self._closing = True
@@ -199,19 +237,27 @@ class SmppSession(asyncio.Protocol):
         except pdu.PduError as exc:
             self._out.append(pdu.generic_nack(exc.status, sequence))
             return
-        expected = self._ctx.policy.config.credentials.get(bind.system_id)
-        if expected is None:
+        config = self._ctx.policy.config
+        expected = config.credentials.get(bind.system_id)
+        if config.bind_refusal_status is not None:
+            status = config.bind_refusal_status
+        elif expected is None:
             status = pdu.ESME_RINVSYSID
         elif expected != bind.password:
             status = pdu.ESME_RINVPASWD
         else:
             status = pdu.ESME_ROK
-        self._out.append(pdu.bind_resp(command, status, sequence, SMSC_ID))
         if status:
+            self._out.append(pdu.bind_resp(command, status, sequence, SMSC_ID))
             self._ctx.book.count("bind_refused")
             return
         self.mode, self.system_id = _BIND_MODES[command], bind.system_id
-        if self.mode != TRANSMITTER:
+        early = config.deliver_before_bind_resp and self.mode != TRANSMITTER
+        if early:
+            # A misbehaving SMSC: what it held for this account leaves ahead of the bind_resp.
+            self._ctx.router.attach(self)
+        self._out.append(pdu.bind_resp(command, status, sequence, SMSC_ID))
+        if self.mode != TRANSMITTER and not early:
             self._ctx.router.attach(self)  # after the bind_resp, so held PDUs follow it
 
     def _answered(self, sequence: int, status: int) -> None:
@@ -287,10 +333,20 @@ class SmppSession(asyncio.Protocol):
         )
         if sm.registered_delivery & 0x03:
             self._receipt(sm, number, message_id, destination, payload, now)
+            if policy.unknown_receipt():
+                # An id this simulator never gave ('X' is no digit in either id format).
+                book.count("unknown_receipts_sent")
+                self._receipt(sm, number, message_id, destination, payload, now, f"X{number}")
         if silent:
             book.count("no_response")
         else:
-            answers.append(pdu.submit_sm_resp(pdu.ESME_ROK, sequence, message_id))
+            resp = pdu.submit_sm_resp(pdu.ESME_ROK, sequence, message_id)
+            if policy.malformed():
+                book.count("malformed_sent")
+                resp = malformed_frame(
+                    config.malformed_kind, sequence, resp, policy.random_octets(64)
+                )
+            answers.append(resp)
 
         self._accepted_here += 1
         limit = config.drop_connection_after
@@ -301,6 +357,9 @@ class SmppSession(asyncio.Protocol):
         ):
             ctx.drop_done = True
             book.count("connections_dropped")
+            if config.drop_mid_pdu and answers and not silent:
+                # The connection dies with half of this resp on the wire.
+                answers[-1] = answers[-1][: len(answers[-1]) // 2]
             self._close_after_flush()
 
     def _receipt(
@@ -311,6 +370,7 @@ class SmppSession(asyncio.Protocol):
         destination: str,
         payload: bytes,
         now: float,
+        unknown_id: str | None = None,
     ) -> None:
         policy = self._ctx.policy
         config = policy.config
@@ -318,7 +378,12 @@ class SmppSession(asyncio.Protocol):
         if sm.registered_delivery & 0x03 == 2 and outcome == "delivered":
             return  # 2 = receipt on failure only
         id_format = config.receipt_id_format
-        receipt_id = message_id if id_format == "same" else spell_id(number, id_format)
+        if unknown_id is not None:
+            receipt_id = unknown_id
+        elif id_format == "same":
+            receipt_id = message_id
+        else:
+            receipt_id = spell_id(number, id_format)
         delay_s = config.receipt_delay_s
         clock = self._ctx.clock
         # 20 characters take at most 80 octets (UCS-2 surrogate pairs), so decode no more.
