@@ -4,7 +4,6 @@ got its deliver_sm_resp, would send it again on the next one: a reconnect loop."
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -49,15 +48,9 @@ def test_done_date_is_a_date_or_none(value: str) -> None:
 
 
 # Found by this fuzz: superscript digits (latin-1 octets 0xB2, 0xB3, 0xB9) pass str.isdigit()
-# but int() refuses them, so "err:²" or "stat:²" raises ValueError out of the parser.
-_SUPERSCRIPT_DEFECT = pytest.mark.xfail(
-    strict=True, raises=ValueError,
-    reason="receipts.py: str.isdigit() accepts superscript digits that int() refuses "
-           "(parse_error_code, _state_from_text); owned by the h-smpp branch",
-)
+# but int() refuses them: "err:²" or "stat:²" raised ValueError out of the parser.
 
 
-@_SUPERSCRIPT_DEFECT
 @given(_VALUES)
 @example("\xb2")
 def test_error_code_is_an_int_or_none(value: str) -> None:
@@ -65,7 +58,6 @@ def test_error_code_is_an_int_or_none(value: str) -> None:
     assert code is None or code >= 0
 
 
-@_SUPERSCRIPT_DEFECT
 @given(_TEXTS, _TLVS)
 @example("id:1 stat:\xb2", {})
 def test_any_receipt_text_and_tlvs_give_a_receipt(text: str, tlvs: dict[int, bytes]) -> None:
@@ -73,9 +65,3 @@ def test_any_receipt_text_and_tlvs_give_a_receipt(text: str, tlvs: dict[int, byt
     assert isinstance(receipt, DeliveryReceipt) and receipt.raw == text
 
 
-@given(_TEXTS.filter(lambda t: "\xb2" not in t and "\xb3" not in t and "\xb9" not in t), _TLVS)
-def test_receipts_without_superscript_digits_give_a_receipt(
-    text: str, tlvs: dict[int, bytes]
-) -> None:
-    receipt = parse_receipt(text, tlvs)
-    assert isinstance(receipt, DeliveryReceipt) and receipt.raw == text

@@ -100,7 +100,7 @@ def parse_error_code(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
+    if _ascii_digits(value):
         return int(value)
     try:
         return int(value, 16)
@@ -111,7 +111,7 @@ def parse_error_code(value: str) -> int | None:
 def parse_done_date(value: str) -> datetime | None:
     """'YYMMDDhhmm' or 'YYMMDDhhmmss' -> datetime, read as UTC (receipts carry no zone)."""
     value = value.strip()
-    if len(value) not in (10, 12) or not value.isdigit():
+    if len(value) not in (10, 12) or not _ascii_digits(value):
         return None
     try:
         return datetime(
@@ -127,9 +127,15 @@ def parse_done_date(value: str) -> datetime | None:
         return None
 
 
+def _ascii_digits(value: str) -> bool:
+    """0-9 only: str.isdigit() also takes superscripts (latin-1 0xB2, 0xB3, 0xB9), which int()
+    refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def _state_from_text(stat: str) -> ReceiptState:
     word = stat.strip().upper()
-    if word.isdigit():
+    if _ascii_digits(word):
         return _MESSAGE_STATES.get(int(word), ReceiptState.UNKNOWN)
     return _STAT_WORDS.get(word, ReceiptState.UNKNOWN)
 
