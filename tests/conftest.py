@@ -9,6 +9,9 @@ import uuid
 # The CLI's Rich tables take their width from the terminal; tests read their cells, so give them
 # one wide terminal whatever runs them (a tty, a pipe, an xdist worker).
 os.environ["COLUMNS"] = "200"
+# The tests' webhook receivers listen on loopback, where webhooks may not go by default: allow it
+# the way a private deployment would (the tests of that rule remove this setting).
+os.environ["PSMS_WEBHOOK_ALLOW_INTERNAL"] = "127.0.0.1"
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
