@@ -18,7 +18,13 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import phone
 from proactive_sms.domain.clock import Clock
-from proactive_sms.services.importing import KEPT_ERRORS, ImportRefused, check_file, csv_rows
+from proactive_sms.services.importing import (
+    KEPT_ERRORS,
+    ImportRefused,
+    check_file,
+    check_utf8,
+    csv_rows,
+)
 from proactive_sms.store import dnc
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -78,6 +84,7 @@ def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
     name = file_name or path.name
     with path.open("rb") as raw:
         delimiter = check_file(raw, Path(name))
+        check_utf8(raw, Path(name))  # refused whole, as a calling list is
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         rows = csv_rows(csv.reader(text, delimiter=delimiter))
         first = next(rows, None)
