@@ -38,6 +38,7 @@ from proactive_sms.domain.calling_record import (
     RowProblem,
 )
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.services import cadences, offload
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
@@ -371,7 +372,7 @@ class _ErrorWriter:
 
     def __init__(self, path: Path, headers: tuple[str, ...]) -> None:
         self._file = path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file)
+        self._writer = csv_writer(self._file)
         self._writer.writerow(["line", "problem", "reason", *headers])
 
     def write(self, row: list[str] | None, error: RowError) -> None:

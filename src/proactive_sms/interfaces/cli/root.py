@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
 import typer
 from rich.table import Table
 
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.interfaces.cli import calling_lists as cli_lists
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli import dnc as cli_dnc
@@ -112,7 +112,7 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     elif as_csv:
-        writer = csv.writer(sys.stdout)
+        writer = csv_writer(sys.stdout)
         writer.writerow(["state", "skip_reason", "messages"])
         for state, count in result.as_dict()["by_state"].items():
             if state != "skipped":
