@@ -88,7 +88,7 @@ def test_registration_validation(psms):
     assert "throughput" in out
     out = psms("registration", "add", "2025550143", "--kind", "long", "--throughput", "50",
                code=2)
-    assert "at most 5" in out
+    assert "0.1 to 5/s" in out
     psms("registration", "add", "2025550143", "--kind", "long", "--throughput", "5")
     assert "+12025550143" in psms("registration", "list")
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import phone
 from proactive_sms.domain.clock import Clock
+from proactive_sms.services.administration import checked_name
 from proactive_sms.services.importing import (
     KEPT_ERRORS,
     ImportRefused,
@@ -82,6 +83,8 @@ def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
     (no name, or 'default'). `file_name` is how errors name the file; `on_error` sees every
     rejected line (the summary keeps the first KEPT_ERRORS)."""
     name = file_name or path.name
+    if list_name and list_name != "default":
+        checked_name("DNC group", list_name)
     with path.open("rb") as raw:
         delimiter = check_file(raw, Path(name))
         check_utf8(raw, Path(name))  # refused whole, as a calling list is

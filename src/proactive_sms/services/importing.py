@@ -40,6 +40,7 @@ from proactive_sms.domain.calling_record import (
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.services import cadences, offload
+from proactive_sms.services.administration import checked_name
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -81,6 +82,7 @@ def import_calling_list(
     0 parses here; None (the default) chooses by size: a worker for files of PARALLEL_MIN_BYTES
     and more, where it saves far more than the few milliseconds it takes to start.
     """
+    checked_name("calling list", list_name)
     raw = path.open("rb")
     try:
         total_bytes = path.stat().st_size
