@@ -24,6 +24,12 @@ from proactive_sms.store.engine import database_url, open_engine
 from proactive_sms.store.tenancy import BusinessUnit
 
 POSTGRES_URL = os.environ.get("PSMS_TEST_POSTGRES_URL")
+if POSTGRES_URL and not os.environ.get("PSMS_SECRET_KEY_FILE"):
+    # SQLite keeps its key beside the database; a PostgreSQL one would make psms.key here.
+    import tempfile
+
+    os.environ["PSMS_SECRET_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="psms-key-"),
+                                                      "psms.key")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 
