@@ -119,7 +119,8 @@ async def test_a_name_that_resolves_to_an_internal_address_is_refused_at_connect
     assert receiver.deliveries == []
     (attempt,) = webhooks.deliveries(engine, bu).items[0].attempts
     assert attempt.http_status is None
-    assert "rebind.example.com resolves to 127.0.0.1 is a loopback address" in attempt.error
+    assert ("rebind.example.com resolves to an internal address: 127.0.0.1 is a loopback "
+            "address") in attempt.error
 
 
 async def test_an_allowed_name_is_connected_at_its_checked_address_with_its_own_host(
@@ -197,3 +198,19 @@ async def _until(condition, within_s: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def test_a_url_saved_while_allowed_is_refused_at_connect_once_the_allowance_is_gone(
+        engine, bu, clock, monkeypatch):
+    receiver = Receiver().start()  # on 127.0.0.1, allowed by the tests' setting
+    try:
+        webhooks.set_endpoint(engine, bu, clock, receiver.url)
+        monkeypatch.delenv(ALLOW)
+        with engine.begin() as conn:
+            webhook_events.emit(conn, bu.id, EventType.PING, {"message": "x"}, clock.now())
+        assert await WebhookSender(engine, clock).deliver_due() == 1  # the system's resolver
+    finally:
+        receiver.stop()
+    assert receiver.deliveries == []
+    (attempt,) = webhooks.deliveries(engine, bu).items[0].attempts
+    assert "refused: 127.0.0.1 is a loopback address" in attempt.error

@@ -173,5 +173,5 @@ def resolved_problem(host: str, addresses: Iterable[IPAddress],
         if problem:
             if literal_address(host) is not None:
                 return problem
-            return f"{_plain_name(host)} resolves to {problem}"
+            return f"{_plain_name(host)} resolves to an internal address: {problem}"
     return None
