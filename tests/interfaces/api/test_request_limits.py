@@ -45,20 +45,20 @@ async def test_a_large_body_without_a_key_is_refused_unread(engine, clock, decla
     body = CountedBody(50 * MB, prefix=b'{"name": "x", "pad": "')
     response = await _post(create_app(engine, clock), "/v1/campaigns", body,
                            {"Content-Type": "application/json"}, declared_length)
+    assert body.pulled < MB, f"the server read {body.pulled} bytes before refusing"
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
-    assert body.pulled < MB, f"the server read {body.pulled} bytes before refusing"
 
 
 async def test_a_json_body_over_the_cap_is_a_413_problem_unread(engine, clock, key_a):
     body = CountedBody(50 * MB, prefix=b'{"name": "x", "pad": "')
     response = await _post(create_app(engine, clock), "/v1/campaigns", body,
                            {**key_a, "Content-Type": "application/json"})
+    assert body.pulled < MB, f"the server read {body.pulled} bytes before refusing"
     assert response.status_code == 413
     problem = response.json()
     assert problem["errors"][0]["field"] == "body"
     assert "larger than the limit of 1 MB" in problem["detail"]
-    assert body.pulled < MB
 
 
 async def test_a_chunked_json_body_is_cut_off_at_the_cap(engine, clock, key_a):
