@@ -8,7 +8,14 @@ import pytest
 
 from proactive_sms.domain.names import InvalidName, check_name
 from proactive_sms.domain.template import TemplateError
-from proactive_sms.services import administration, agents, dnc_import, importing, previews
+from proactive_sms.services import (
+    administration,
+    agents,
+    api_keys,
+    dnc_import,
+    importing,
+    previews,
+)
 from proactive_sms.services.administration import InvalidRequest
 from tests.factories import person, registration, write_csv
 
@@ -56,6 +63,7 @@ def _creators(engine, bu, clock, tmp_path):
         "DNC group": lambda n: administration.dnc_add(engine, bu, clock, ["2125550100"], n),
         "DNC group (import)": lambda n: dnc_import.import_numbers(engine, bu, clock, dnc_path, n),
         "agent": lambda n: agents.create_agent(engine, bu, clock, n),
+        "API key": lambda n: api_keys.create(engine, bu, clock, n),
     }
 
 
