@@ -9,6 +9,9 @@ import uuid
 # The CLI's Rich tables take their width from the terminal; tests read their cells, so give them
 # one wide terminal whatever runs them (a tty, a pipe, an xdist worker).
 os.environ["COLUMNS"] = "200"
+# The tests' webhook receivers listen on loopback, where webhooks may not go by default: allow it
+# the way a private deployment would (the tests of that rule remove this setting).
+os.environ["PSMS_WEBHOOK_ALLOW_INTERNAL"] = "127.0.0.1"
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -21,6 +24,12 @@ from proactive_sms.store.engine import database_url, open_engine
 from proactive_sms.store.tenancy import BusinessUnit
 
 POSTGRES_URL = os.environ.get("PSMS_TEST_POSTGRES_URL")
+if POSTGRES_URL and not os.environ.get("PSMS_SECRET_KEY_FILE"):
+    # SQLite keeps its key beside the database; a PostgreSQL one would make psms.key here.
+    import tempfile
+
+    os.environ["PSMS_SECRET_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="psms-key-"),
+                                                      "psms.key")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 

@@ -50,10 +50,14 @@ class Receiver:
     """Answers the statuses in `answers` in turn, then `default`; `slow_s` delays each answer."""
 
     def __init__(self, answers: list[int] | None = None, default: int = 200,
-                 slow_s: float = 0.0) -> None:
+                 slow_s: float = 0.0, body: bytes = b"ok",
+                 trickle_every_s: float | None = None) -> None:
         self.answers = list(answers or [])
         self.default = default
         self.slow_s = slow_s
+        self.body = body
+        self.trickle_every_s = trickle_every_s  # answer one byte at a time, this far apart
+        self.stopping = threading.Event()
         self.deliveries: list[Delivery] = []
         self._lock = threading.Lock()
         receiver = self
@@ -68,10 +72,23 @@ class Receiver:
                         time.time()))
                 if receiver.slow_s:
                     time.sleep(receiver.slow_s)
+                if receiver.trickle_every_s is not None:
+                    self._trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    return
                 self.send_response(status)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(receiver.body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.body)
+
+            def _trickle(self, answer: bytes) -> None:
+                for byte in answer:
+                    if receiver.stopping.wait(receiver.trickle_every_s):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the sender gave up
+                        return
 
             def log_message(self, *args) -> None:  # quiet
                 pass
@@ -89,6 +106,7 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -88,7 +88,7 @@ def test_registration_validation(psms):
     assert "throughput" in out
     out = psms("registration", "add", "2025550143", "--kind", "long", "--throughput", "50",
                code=2)
-    assert "at most 5" in out
+    assert "0.1 to 5/s" in out
     psms("registration", "add", "2025550143", "--kind", "long", "--throughput", "5")
     assert "+12025550143" in psms("registration", "list")
 
@@ -142,3 +142,19 @@ def test_skill_start_dry_run_writes_nothing(psms, tmp_path):
                            "--dry-run", "--json"))
     assert data["records"] == 5 and data["go_now"] + data["waiting"] == 5
     assert json.loads(psms("report", "--skill", "alert", "--json"))["total"] == 0
+
+
+def test_a_list_whose_header_is_over_the_csv_field_limit_is_one_clear_line(psms, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b'"' + b"x" * 200_000 + b'",PhoneNumber\nC1,2125550123\n')
+    out = psms("list", "import", str(path), "--name", "wide", code=2)
+    assert "line 1 (the header) cannot be read as CSV" in out and "Traceback" not in out
+
+
+def test_a_dnc_file_with_a_bad_byte_far_in_is_refused_whole(psms, tmp_path):
+    path = tmp_path / "dnc.csv"
+    numbers = [f"+1212555{n:04d}" for n in range(6000)]
+    path.write_bytes(("number\n" + "\n".join(numbers) + "\n").encode() + b"caf\xe9\n")
+    out = psms("dnc", "import", str(path), "--group", "late", code=2)
+    assert "not UTF-8" in out and "line 6002" in out
+    assert "not on any DNC list" in psms("dnc", "check", numbers[0])

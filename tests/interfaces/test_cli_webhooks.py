@@ -34,3 +34,10 @@ def test_a_bad_url_or_event_type_is_one_clear_line(psms):
     assert "https://" in psms("webhook", "set", "ftp://example.com", code=2)
     out = psms("webhook", "set", "https://example.com/h", "--events", "sms.sent", code=2)
     assert "unknown event type 'sms.sent'" in out
+
+
+def test_an_internal_destination_is_refused_with_its_reason(psms, monkeypatch):
+    monkeypatch.delenv("PSMS_WEBHOOK_ALLOW_INTERNAL")
+    out = psms("webhook", "set", "http://2130706433:8080/hook", code=2)
+    assert "url must point to a public address: 127.0.0.1 is a loopback address" in out
+    assert "Traceback" not in out

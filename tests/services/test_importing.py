@@ -151,13 +151,29 @@ def test_bad_date_and_malformed_rows_name_line_and_field(engine, bu, clock, tmp_
     assert "31st of never" in error.message
 
 
-def test_a_stray_bad_byte_deep_in_the_file_rejects_only_its_row(engine, bu, clock, tmp_path):
-    # The start of a file decides its encoding (a Latin-1 export is refused whole, above); a
-    # single broken byte further on costs only its own row.
+def test_a_stray_bad_byte_after_the_first_megabytes_refuses_the_whole_file(
+        engine, bu, clock, tmp_path):
+    # README: a file that is not UTF-8 is refused and nothing is written, wherever the bad byte
+    # is: past the first blocks read, past the first batches written, in a worker or not.
     path = tmp_path / "l.csv"
-    good = b"\n".join(",".join(person(i)).encode() for i in range(2000))
-    bad = ",".join(person(5000)).encode().replace(b"Ann5000", b"Ann\xff")
+    good = b"\n".join(",".join(person(i)).encode() for i in range(60_000))  # ~2.6 MB
+    bad = ",".join(person(70_000)).encode().replace(b"Ann70000", b"Ann\xff")
     path.write_bytes(",".join(HEADER).encode() + b"\n" + good + b"\n" + bad + b"\n")
-    summary = _import(engine, bu, clock, path)
-    assert summary.accepted == 2000
-    assert [(e.line, e.problem) for e in summary.errors] == [(2002, RowProblem.BAD_VALUE)]
+    assert path.stat().st_size > 2 * 1024 * 1024
+    for workers in (0, 1):
+        with pytest.raises(importing.ImportRefused, match="line 60002") as refused:
+            importing.import_calling_list(engine, bu, "people", path, clock, batch_size=500,
+                                          workers=workers)
+        assert "not UTF-8" in str(refused.value) and "nothing was imported" in str(refused.value)
+        with engine.connect() as conn, pytest.raises(LookupError):
+            calling_lists.find_list(conn, bu.id, "people")
+
+
+def test_a_header_over_the_csv_field_limit_is_refused_with_a_reason(engine, bu, clock,
+                                                                    tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(b'"' + b"x" * 200_000 + b'",PhoneNumber\nC1,2125550123\n')
+    with pytest.raises(importing.ImportRefused, match="line 1 .the header. cannot be read"):
+        _import(engine, bu, clock, path)
+    with engine.connect() as conn, pytest.raises(LookupError):
+        calling_lists.find_list(conn, bu.id, "people")

@@ -74,7 +74,9 @@ def test_every_row_is_imported_or_reported_with_its_line_and_the_counts_add_up(
     # Lines as the importer numbers them: split at \n, \r\n or a lone \r.
     physical_lines = len(re.split(rb"\r\n|\r|\n", data.rstrip(b"\r\n")))
     assert summary.accepted + summary.rejected == summary.rows_read
-    if tail in (b"", b"\n", b"\r\n"):
+    # A one-column header cannot tell a tab file from a comma file: the importer reads commas,
+    # and a tab row with a quoted line break is then two rows. Elsewhere the count is exact.
+    if tail in (b"", b"\n", b"\r\n") and (len(header) > 1 or delimiter == ","):
         assert summary.rows_read == sum(1 for row in rows if _counted(row))
     assert summary.rejected == sum(summary.rejected_by_problem.values())
     lines = [error.line for error in summary.errors]

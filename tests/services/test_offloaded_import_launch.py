@@ -68,7 +68,6 @@ def _write(path, rows) -> None:
             if i % 250 == 100:
                 handle.write("\n")  # a blank line now and then
     with path.open("ab") as handle:
-        handle.write(b"C999998,Bad\xff byte,Lee,2125550123,true,,,\n")  # not UTF-8
         handle.write(b'C999999,"unclosed,Lee,2125550124,true,,,\n')  # malformed to the end
 
 

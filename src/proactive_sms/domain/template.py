@@ -7,12 +7,23 @@ and `{First Name}` are the same field (see `field_key`). Every problem is report
 
 Right-to-left bodies (Arabic, Hebrew) get every merged value wrapped in a Unicode isolate, except
 where the value sits inside a URL: controls there would break the link.
+
+Invisible characters typed into a body are checked here, so every way in (API, CLI, console, an
+ad-hoc text at start) gets the same answer. Refused (`parse` raises): bidi overrides, embeddings
+and isolates (U+202A-U+202E, U+2066-U+2069), which turn what a recipient reads around ("Pay
+U+202E 0.01$" shows a different amount; our own isolates are added at render, never typed); and
+control characters (C0 but the newline, and a CR just before it as browsers send line breaks;
+DEL; C1), which phones show as boxes or drop. Warned about (`warnings`): zero-width and other
+invisible format characters (U+200B ZWSP, U+200C/U+200D ZWNJ/ZWJ, U+2060, U+FEFF, LRM/RLM...):
+ZWJ builds emoji sequences and ZWNJ is part of Persian spelling, so they may be meant, but they
+force UCS-2 and can hide text, so the author is told where they are.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -97,6 +108,66 @@ def field_key(name: str) -> str:
     return "".join(name.split()).replace("_", "").casefold()
 
 
+_BIDI_CONTROLS = {
+    "\u202a": "LEFT-TO-RIGHT EMBEDDING", "\u202b": "RIGHT-TO-LEFT EMBEDDING",
+    "\u202c": "POP DIRECTIONAL FORMATTING", "\u202d": "LEFT-TO-RIGHT OVERRIDE",
+    "\u202e": "RIGHT-TO-LEFT OVERRIDE", "\u2066": "LEFT-TO-RIGHT ISOLATE",
+    "\u2067": "RIGHT-TO-LEFT ISOLATE", "\u2068": "FIRST STRONG ISOLATE",
+    "\u2069": "POP DIRECTIONAL ISOLATE",
+}
+
+
+@dataclass(frozen=True)
+class TemplateWarning:
+    """Something in a body that may be meant but deserves a look: what, and where."""
+
+    reason: str
+    position: int
+
+    def __str__(self) -> str:
+        return f"{self.reason} at position {self.position}"
+
+
+def _refused_character(body: str, i: int) -> str | None:
+    """Why the character at `i` may not be in a body, or None."""
+    ch = body[i]
+    if ch in _BIDI_CONTROLS:
+        return (f"bidirectional control U+{ord(ch):04X} ({_BIDI_CONTROLS[ch]}): it can reverse "
+                "what the recipient reads; the direction setting places merged values")
+    code = ord(ch)
+    if ch == "\n" or (ch == "\r" and body.startswith("\n", i + 1)):
+        return None
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        return f"control character U+{code:04X}{_named(ch)}: phones show it as a box or drop it"
+    return None
+
+
+def _named(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f" ({name})" if name else {"\t": " (TAB)", "\r": " (CARRIAGE RETURN)"}.get(ch, "")
+
+
+def _check_characters(body: str) -> None:
+    """Raise TemplateError at the first refused character."""
+    if body.isprintable():  # one scan in C: no control or format character at all
+        return
+    for i in range(len(body)):
+        reason = _refused_character(body, i)
+        if reason:
+            raise TemplateError(reason, i, hint="delete it: most editors do not show it")
+
+
+def warnings(body: str) -> list[TemplateWarning]:
+    """Invisible characters in `body` that are allowed but worth a look (zero-width joiners and
+    spaces, direction marks, other format characters), one warning per character."""
+    found = []
+    for i, ch in enumerate(body):
+        if unicodedata.category(ch) == "Cf" and ch not in _BIDI_CONTROLS:
+            name = unicodedata.name(ch, "a format character")
+            found.append(TemplateWarning(f"invisible character U+{ord(ch):04X} ({name})", i))
+    return found
+
+
 def _is_name_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_ "
 
@@ -105,8 +176,10 @@ def parse(body: str) -> Template:
     """Parse `body`, or raise TemplateError for the first problem in it.
 
     Problems: an unclosed `{`, a stray `}`, an empty name (`{}`, `{ }`), a character that cannot be
-    part of a name (letters, digits, spaces and underscores can), and a `{` inside a name.
+    part of a name (letters, digits, spaces and underscores can), a `{` inside a name, and a
+    refused invisible character (bidi controls, control characters: see the module's page).
     """
+    _check_characters(body)
     pieces: list[str | Variable] = []
     literal: list[str] = []
     i, n = 0, len(body)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from proactive_sms.domain import phone, template
+from proactive_sms.domain import names, phone, template
 from proactive_sms.domain.clock import Clock
 from proactive_sms.store import code_pace, dnc, registrations, skills, tenancy
 from proactive_sms.store import templates as template_store
@@ -20,10 +20,23 @@ REGISTRATION_KINDS = ("long", "short", "toll_free")
 SOLUTIONS = ("sms_messaging", "external")
 # What a code of each kind can sustain at most (REFERENCE.md); a higher setting is refused.
 MAX_THROUGHPUT_PER_S = {"long": 5.0, "short": 1000.0, "toll_free": 100.0}
+# Below one text per 10 s a rate is a typo (1e-9/s would send one text every 31 years), and a
+# skill's pacing above 10,000/s is beyond any code it can use.
+MIN_RATE_PER_S = 0.1
+MAX_PACING_PER_S = 10_000.0
 
 
 class InvalidRequest(ValueError):
     """A request whose values are wrong: the message names the value and why."""
+
+
+def checked_name(kind: str, name: str) -> str:
+    """The domain's rule for names of things people create (domain.names), as an
+    InvalidRequest: every service that creates a named resource calls this."""
+    try:
+        return names.check_name(kind, name)
+    except names.InvalidName as exc:
+        raise InvalidRequest(str(exc)) from exc
 
 
 def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: str = "default",
@@ -49,6 +62,7 @@ def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, ho
                    ) -> registrations.CarrierConnection:
     """Add the tenant's connection of that name, or (with `replace`) update it.
     `enquire_link_s`: idle seconds before a keep-alive probe (None: the default, 30 s)."""
+    checked_name("connection", name)
     if not 1 <= window_size <= 1000:
         raise InvalidRequest(f"window size must be 1..1000, got {window_size}")
     if enquire_link_s is not None and not 1 <= enquire_link_s <= 3600:
@@ -89,11 +103,13 @@ def add_registration(engine: Engine, bu: BusinessUnit, clock: Clock, *, code: st
     if throughput_unit not in ("segments", "messages"):
         raise InvalidRequest(f"throughput unit must be segments or messages, got "
                              f"'{throughput_unit}'")
-    if not 0 < throughput_per_s <= MAX_THROUGHPUT_PER_S[kind]:
-        raise InvalidRequest(f"throughput of a {kind} code must be above 0 and at most "
+    if not MIN_RATE_PER_S <= throughput_per_s <= MAX_THROUGHPUT_PER_S[kind]:
+        raise InvalidRequest(f"throughput of a {kind} code must be {MIN_RATE_PER_S:g} to "
                              f"{MAX_THROUGHPUT_PER_S[kind]:g}/s, got {throughput_per_s:g}")
     if status not in ("provisioning", "active"):
         raise InvalidRequest(f"status must be provisioning or active, got '{status}'")
+    if dnc_group:
+        checked_name("DNC group", dnc_group)
     code = _transport_code(code, kind, bu.default_region)
     with engine.begin() as conn:
         connection_id = (registrations.find_connection(conn, bu.tenant_id, connection).id
@@ -137,6 +153,7 @@ def save_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, bod
                   direction: str = "auto", smart_encoding: bool = False,
                   calling_list: str | None = None) -> template_store.StoredTemplate:
     """Save a template after checking its syntax (and its fields, when a list is named)."""
+    checked_name("template", name)
     if direction not in ("ltr", "rtl", "auto"):
         raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'")
     parsed = template.parse(body)  # TemplateError says what and where
@@ -174,6 +191,8 @@ def _dnc_numbers(numbers: Iterable[str], region: str) -> tuple[list[str], list[s
 
 def dnc_add(engine: Engine, bu: BusinessUnit, clock: Clock, numbers: Iterable[str],
             group: str | None = None, source: str = "manual", note: str = "") -> DncChange:
+    if group:
+        checked_name("DNC group", group)
     valid, invalid = _dnc_numbers(numbers, bu.default_region)
     with engine.begin() as conn:
         target = (dnc.ensure_group(conn, bu.tenant_id, group, clock.now()) if group
@@ -219,13 +238,15 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  no_zone_policy: str = "skip",
                  default_time_zone: str | None = None,
                  kind: str = "agentless_sms") -> skills.Skill:
+    checked_name("skill", name)
     if kind not in ("agentless_sms", "agent"):
         raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'")
     _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
     if not 1 <= max_segments <= 10:
         raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
-    if pacing_per_s is not None and pacing_per_s <= 0:
-        raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}")
+    if pacing_per_s is not None and not MIN_RATE_PER_S <= pacing_per_s <= MAX_PACING_PER_S:
+        raise InvalidRequest(f"pacing must be {MIN_RATE_PER_S:g} to {MAX_PACING_PER_S:,g} per "
+                             f"second, got {pacing_per_s:g}")
     with engine.begin() as conn:
         reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
         lst = find_list(conn, bu.id, calling_list)
@@ -275,6 +296,7 @@ def find_skill(engine: Engine, bu: BusinessUnit, name: str) -> skills.Skill:
 
 
 def create_campaign(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> skills.Campaign:
+    checked_name("campaign", name)
     with engine.begin() as conn:
         return skills.create_campaign(conn, bu.id, name, clock.now())
 

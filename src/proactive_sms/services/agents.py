@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 from proactive_sms.domain.agent_assignment import Availability, waiting_seconds
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageKind
-from proactive_sms.services.administration import InvalidRequest
+from proactive_sms.services.administration import InvalidRequest, checked_name
 from proactive_sms.services.assignment import (
     after_close,
     hand_back,
@@ -94,6 +94,7 @@ def create_agent(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
                  skill_names: list[str] | None = None) -> AgentView:
     """A new agent of the BU, answering the replies of these skills. New agents are offline
     until they say otherwise, unless created `available`."""
+    checked_name("agent", name)  # the rule of every name; agents' own shape is stricter:
     if not NAME.fullmatch(name):
         raise InvalidRequest(f"agent name must be 1-100 letters, digits, '.', '_' or '-', "
                              f"starting with a letter or digit; got '{name}'")

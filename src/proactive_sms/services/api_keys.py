@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
+from proactive_sms.services.administration import checked_name
 from proactive_sms.store import api_keys, tenancy
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -29,6 +30,7 @@ def hash_secret(secret: str) -> str:
 
 def create(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> CreatedKey:
     """Make a key for the BU and return its secret (it cannot be read back later)."""
+    checked_name("API key", name)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         key = api_keys.add_key(conn, bu.id, name, hash_secret(secret), clock.now())

@@ -18,7 +18,14 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import phone
 from proactive_sms.domain.clock import Clock
-from proactive_sms.services.importing import KEPT_ERRORS, ImportRefused, check_file, csv_rows
+from proactive_sms.services.administration import checked_name
+from proactive_sms.services.importing import (
+    KEPT_ERRORS,
+    ImportRefused,
+    check_file,
+    check_utf8,
+    csv_rows,
+)
 from proactive_sms.store import dnc
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -76,8 +83,11 @@ def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
     (no name, or 'default'). `file_name` is how errors name the file; `on_error` sees every
     rejected line (the summary keeps the first KEPT_ERRORS)."""
     name = file_name or path.name
+    if list_name and list_name != "default":
+        checked_name("DNC group", list_name)
     with path.open("rb") as raw:
         delimiter = check_file(raw, Path(name))
+        check_utf8(raw, Path(name))  # refused whole, as a calling list is
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         rows = csv_rows(csv.reader(text, delimiter=delimiter))
         first = next(rows, None)

@@ -2,11 +2,20 @@
 
 The file is streamed and written in batches, each batch in one transaction, so a million rows need
 no million-row list in memory and nothing accepted is half-written. A file that cannot be a calling
-list at all (empty, binary, not UTF-8, no phone column) is refused before anything is written.
+list at all (empty, binary, not UTF-8 anywhere in it, a header the CSV reader cannot read, no phone
+column) is refused before anything is written.
+
+"Not UTF-8 anywhere" is checked by a pass over the whole file before the import starts, rather than
+by one transaction or by undoing what was written: one transaction over a million rows would hold
+SQLite's write lock (and the dispatcher with it) for the whole import, and undoing an upsert means
+keeping every record it replaced. The pass is a C-speed decode of the raw bytes, read in blocks
+(about 0.1 s per 100 MB, the file then in the page cache for the import itself), so the offloaded
+path of large files stays as fast as it was.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -29,7 +38,9 @@ from proactive_sms.domain.calling_record import (
     RowProblem,
 )
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.services import cadences, offload
+from proactive_sms.services.administration import checked_name
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -71,18 +82,21 @@ def import_calling_list(
     0 parses here; None (the default) chooses by size: a worker for files of PARALLEL_MIN_BYTES
     and more, where it saves far more than the few milliseconds it takes to start.
     """
+    checked_name("calling list", list_name)
     raw = path.open("rb")
     try:
         total_bytes = path.stat().st_size
         delimiter = check_file(raw, path)
+        check_utf8(raw, path)
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
         reader = _ChunkReader(text, delimiter)
         try:
             headers = reader.header()
         except StopIteration as exc:
             raise ImportRefused(f"{path}: the file is empty") from exc
-        except csv.Error as exc:  # a header cell over the csv module's field limit, a stray NUL
-            raise ImportRefused(f"{path}: the header line is not readable CSV ({exc})") from exc
+        except csv.Error as exc:  # a header over the csv module's field limit, say
+            raise ImportRefused(f"{path}: line 1 (the header) cannot be read as CSV: {exc}; "
+                                "the first line must name the columns") from exc
         try:
             mapping = map_columns([h.strip() for h in headers], overrides)
         except MappingError as exc:
@@ -150,6 +164,35 @@ def check_file(raw, path: Path) -> str:
                 "save the file as UTF-8"
             ) from exc
     return "\t" if first_line.count(b"\t") > first_line.count(b",") else ","
+
+
+_UTF8_BLOCK_BYTES = 1024 * 1024
+
+
+def check_utf8(raw, path: Path) -> None:
+    """Refuse the file if any of it is not UTF-8, naming the line and byte; `raw` is left at
+    its start. Read in blocks: a 256 MB file needs no 256 MB in memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = line = 0
+    try:
+        while block := raw.read(_UTF8_BLOCK_BYTES):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                line += block.count(b"\n", 0, max(exc.start, 0))
+                raise ImportRefused(
+                    f"{path}: not UTF-8 text (byte 0x{block[exc.start]:02x} at offset {bad}, "
+                    f"line {line + 1}); save the file as UTF-8: nothing was imported") from exc
+            offset += len(block)
+            line += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise ImportRefused(f"{path}: not UTF-8 text (the file ends inside a character); "
+                                "save the file as UTF-8: nothing was imported") from exc
+    finally:
+        raw.seek(0)
 
 
 def csv_rows(reader, offset: int = 0) -> Iterator[tuple[int, list[str] | None]]:
@@ -331,7 +374,7 @@ class _ErrorWriter:
 
     def __init__(self, path: Path, headers: tuple[str, ...]) -> None:
         self._file = path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file)
+        self._writer = csv_writer(self._file)
         self._writer.writerow(["line", "problem", "reason", *headers])
 
     def write(self, row: list[str] | None, error: RowError) -> None:

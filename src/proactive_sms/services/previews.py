@@ -28,6 +28,7 @@ class Preview:
     report: encoding.EncodingReport | None
     problems: tuple[str, ...]  # unknown fields, missing values: each names field and position
     sample: dict[str, str]  # the values merged
+    warnings: tuple[str, ...] = ()  # invisible characters worth a look (template.warnings)
 
     def as_dict(self) -> dict:
         r = self.report
@@ -38,6 +39,7 @@ class Preview:
             "unicode_chars": [f"U+{ord(c):04X} {c}" for c in r.unicode_chars] if r else [],
             "remaining_in_segment": r.remaining_in_segment if r else None,
             "problems": list(self.problems), "sample": self.sample,
+            "warnings": list(self.warnings),
         }
 
 
@@ -46,6 +48,7 @@ def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction
             external_id: str | None = None,
             values: dict[str, str] | None = None) -> Preview:
     parsed = template.parse(body)  # a syntax error is raised with its position
+    noted = tuple(str(w) for w in template.warnings(body))
     resolved = template.resolve_direction(parsed, direction)
     problems: list[str] = []
     sample: dict[str, str] = {}
@@ -72,6 +75,6 @@ def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction
         rendered = template.render(parsed, sample, resolved)
     except template.MissingFieldError as exc:
         problems.append(f"the sample record has no value for {exc.field}")
-        return Preview(body, None, resolved, None, tuple(problems), sample)
+        return Preview(body, None, resolved, None, tuple(problems), sample, noted)
     report = encoding.analyze(rendered, smart=smart_encoding)
-    return Preview(body, report.text, resolved, report, tuple(problems), sample)
+    return Preview(body, report.text, resolved, report, tuple(problems), sample, noted)

@@ -1,10 +1,18 @@
 """The webhook sender: posts due events to their BU's URL, signed, and retries with backoff.
 
 An asyncio worker beside the dispatcher (`psms dispatch`, `psms serve`). Each pass claims due
-events with a lease (several senders may run, on any machine), posts them at once with a timeout,
-and logs every attempt: a 2xx answer delivers the event; anything else (another status, a timeout,
-a refused connection) schedules the next attempt (domain.webhook_retry) or, after the last one,
-gives up. Delivery is at least once: receivers drop duplicates by the PSMS-Event-Id header.
+events with a lease (several senders may run, on any machine), posts them, and logs every
+attempt: a 2xx answer delivers the event; anything else (another status, a timeout, a refused
+connection) schedules the next attempt (domain.webhook_retry) or, after the last one, gives up.
+Delivery is at least once: receivers drop duplicates by the PSMS-Event-Id header.
+
+Units are independent: each unit's claimed events are posted by a task of their own, and the
+next pass claims other units' events without waiting for it (a unit with a delivery in flight
+is skipped until it ends). Every request has a deadline for the whole exchange (connect, send,
+answer headers), not per read, so a receiver that trickles a byte at a time cannot hold its
+own unit past `timeout_s` either. Connections go only to checked addresses
+(services.webhook_transport), and what a receiver answers is never stored beyond its status:
+the delivery log must not become a way to read pages of a network we can reach.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,6 +38,7 @@ from proactive_sms.domain.webhook_signature import (
     SIGNATURE_HEADER,
     signature_header,
 )
+from proactive_sms.services.webhook_transport import CheckedTransport, Resolver, system_resolver
 from proactive_sms.store import webhook_events, webhooks
 from proactive_sms.store.webhook_events import Attempt, Event
 from proactive_sms.store.webhooks import Endpoint
@@ -42,7 +52,7 @@ USER_AGENT = "proactive-sms-webhooks/1"
 class SenderOptions:
     poll_interval_s: float = 1.0  # how often an idle sender looks for due events
     batch_size: int = 50  # events claimed (and posted concurrently) per pass
-    timeout_s: float = 10.0  # a receiver that takes longer has failed this attempt
+    timeout_s: float = 10.0  # the whole request; a receiver that takes longer has failed it
     lease_s: float = 60.0  # claimed events are left alone by other senders this long
     keep_days: float = 30.0  # finished events (and their log) are forgotten after this
     prune_every_s: float = 3600.0
@@ -61,26 +71,61 @@ class AttemptResult:
 
 class WebhookSender:
     def __init__(self, engine: Engine, clock: Clock | None = None,
-                 options: SenderOptions | None = None) -> None:
+                 options: SenderOptions | None = None,
+                 resolver: Resolver = system_resolver) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.options = options or SenderOptions()
+        self.resolver = resolver  # a seam for tests: DNS
         self._pruned_at: float | None = None
+        self._busy_units: set[int] = set()  # units whose delivery task is running
+        self._tasks: set[asyncio.Task] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver due events until `stop` is set. A failing pass (the database away) is logged
         and tried again: webhooks must not take the dispatcher down."""
         async with self._client() as client:
-            while not stop.is_set():
-                try:
-                    busy = await self.deliver_due(client)
-                    await self._prune_now_and_then()
-                except Exception:  # noqa: BLE001 - logged, retried on the next pass
-                    log.exception("webhook pass failed; trying again")
-                    busy = 0
-                if busy < self.options.batch_size:  # else more are due at once
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.options.poll_interval_s)
+            try:
+                while not stop.is_set():
+                    try:
+                        busy = await self._start_due(client)
+                        await self._prune_now_and_then()
+                    except Exception:  # noqa: BLE001 - logged, retried on the next pass
+                        log.exception("webhook pass failed; trying again")
+                        busy = 0
+                    if busy < self.options.batch_size:  # else more are due at once
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), self.options.poll_interval_s)
+            finally:
+                # Each is bounded by the request deadline: let them finish and be logged.
+                if self._tasks:
+                    await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _start_due(self, client: httpx.AsyncClient) -> int:
+        """Claim due events of units not already being delivered to, and start one task per
+        unit to post them; return how many were claimed (without waiting for the posts)."""
+        claimed, endpoints = await asyncio.to_thread(self._claim, None,
+                                                     tuple(self._busy_units))
+        for unit_id, events in _by_unit(claimed).items():
+            self._busy_units.add(unit_id)
+            task = asyncio.create_task(self._deliver_unit(client, events, endpoints[unit_id]))
+            self._tasks.add(task)
+            task.add_done_callback(lambda done, unit_id=unit_id: self._finished(done, unit_id))
+        return len(claimed)
+
+    def _finished(self, task: asyncio.Task, unit_id: int) -> None:
+        self._tasks.discard(task)
+        self._busy_units.discard(unit_id)
+        if not task.cancelled() and task.exception() is not None:
+            # The events stay claimed until their lease ends, then are tried again.
+            log.error("webhook delivery of business unit %d failed", unit_id,
+                      exc_info=task.exception())
+
+    async def _deliver_unit(self, client: httpx.AsyncClient, events: list[Event],
+                            endpoint: Endpoint) -> None:
+        results = await asyncio.gather(*(self._attempt(client, event, endpoint)
+                                         for event in events))
+        await asyncio.to_thread(self._record, results)
 
     async def drain(self) -> int:
         """Deliver everything due now (one attempt each), then return how many were attempted:
@@ -105,22 +150,25 @@ class WebhookSender:
 
     async def _deliver(self, client: httpx.AsyncClient, claimed: list[Event],
                        endpoints: dict[int, Endpoint]) -> int:
-        results = await asyncio.gather(*(self._attempt(client, event, endpoints[
-            event.business_unit_id]) for event in claimed))
-        await asyncio.to_thread(self._record, results)
+        # Each unit's events are logged as soon as they are done, whatever the others do.
+        await asyncio.gather(*(self._deliver_unit(client, events, endpoints[unit_id])
+                               for unit_id, events in _by_unit(claimed).items()))
         return len(claimed)
 
     def _client(self) -> httpx.AsyncClient:
-        # Redirects are not followed: a receiver answering 3xx has not taken the event.
+        # Redirects are not followed: a receiver answering 3xx has not taken the event (and a
+        # redirect could point where the destination check would refuse to go).
         return httpx.AsyncClient(timeout=self.options.timeout_s, follow_redirects=False,
-                                 headers={"User-Agent": USER_AGENT})
+                                 headers={"User-Agent": USER_AGENT}, trust_env=False,
+                                 transport=CheckedTransport(resolver=self.resolver))
 
-    def _claim(self, only: Sequence[int] | None) -> tuple[list[Event], dict[int, Endpoint]]:
+    def _claim(self, only: Sequence[int] | None,
+               skip_units: Sequence[int] = ()) -> tuple[list[Event], dict[int, Endpoint]]:
         now = self.clock.now()
         with self.engine.begin() as conn:
             claimed = webhook_events.claim_due(
                 conn, now, now + timedelta(seconds=self.options.lease_s),
-                self.options.batch_size, only)
+                self.options.batch_size, only, skip_units)
             endpoints = webhooks.endpoints_of(conn, [e.business_unit_id for e in claimed])
             orphans = [e.id for e in claimed if e.business_unit_id not in endpoints]
             if orphans:  # the endpoint was removed or disabled since
@@ -159,14 +207,19 @@ class WebhookSender:
         started = time.monotonic()
         status, error = None, None
         try:
-            response = await client.post(endpoint.url, content=body, headers=headers)
-            status = response.status_code
+            # One deadline for the whole exchange: httpx's timeout is per read, which a
+            # receiver trickling a byte at a time never reaches.
+            async with asyncio.timeout(self.options.timeout_s):
+                # Streamed, and the body never read: only the status counts.
+                async with client.stream("POST", endpoint.url, content=body,
+                                         headers=headers) as response:
+                    status = response.status_code
             if not 200 <= status < 300:
-                error = f"HTTP {status}: {response.text[:200]}".rstrip(": ")
-        except httpx.TimeoutException:
+                error = _status_text(status)
+        except (TimeoutError, httpx.TimeoutException):
             error = f"no answer within {self.options.timeout_s:g} s"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = f"{type(exc).__name__}: {exc}"[:300]
         return AttemptResult(status, error, round((time.monotonic() - started) * 1000))
 
     def _record(self, attempts: list[tuple[Event, Attempt]]) -> None:
@@ -185,3 +238,19 @@ class WebhookSender:
     def _prune(self, before) -> None:
         with self.engine.begin() as conn:
             webhook_events.prune(conn, before)
+
+
+def _by_unit(events: list[Event]) -> dict[int, list[Event]]:
+    units: dict[int, list[Event]] = {}
+    for event in events:
+        units.setdefault(event.business_unit_id, []).append(event)
+    return units
+
+
+def _status_text(status: int) -> str:
+    """"HTTP 503 Service Unavailable": the status and its standard phrase, never what the
+    receiver wrote (its body or reason phrase are not ours to keep)."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"

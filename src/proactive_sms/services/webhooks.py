@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.destinations import host_problem
 from proactive_sms.domain.webhook_events import EventType
+from proactive_sms.services import webhook_transport
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.webhook_sender import WebhookSender
 from proactive_sms.store import webhook_events, webhooks
@@ -49,7 +51,10 @@ class DeliveryPage:
 
 
 def check_url(url: str) -> str:
-    """An absolute http(s) URL with a host, no user info or fragment; refused with the reason."""
+    """An absolute http(s) URL with a host, no user info or fragment, whose host is not this
+    machine or a private network (domain.destinations, unless PSMS_WEBHOOK_ALLOW_INTERNAL
+    allows it); refused with the reason. A name is checked again on its addresses at every
+    connection (services.webhook_transport)."""
     url = url.strip()
     if len(url) > 2000:
         raise InvalidRequest("url is longer than 2000 characters")
@@ -69,6 +74,10 @@ def check_url(url: str) -> str:
         raise InvalidRequest("url must not have a #fragment")
     if any(ch.isspace() for ch in url):
         raise InvalidRequest("url must not contain spaces")
+    problem = host_problem(parts.hostname, webhook_transport.allowance_from_env())
+    if problem:
+        raise InvalidRequest(f"url must point to a public address: {problem} (a private "
+                             f"deployment may allow it with {webhook_transport.ALLOW_ENV})")
     return url
 
 

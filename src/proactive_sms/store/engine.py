@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -27,12 +28,31 @@ def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
+        if engine.url.database not in (None, "", ":memory:"):
+            private_file(Path(engine.url.database))
         event.listen(engine, "connect", _tune_sqlite)
         # pysqlite's own transaction handling defers BEGIN; we want BEGIN at the start so that a
         # read-then-write transaction cannot interleave with another writer.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def private_file(path: Path) -> None:
+    """Make the SQLite file readable by its owner only (0600), before SQLite opens it: it holds
+    numbers, texts and sealed secrets. SQLite gives its -wal and -shm files the same mode. A file
+    that exists with wider rights is narrowed (when it is ours to change)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            with contextlib.suppress(PermissionError):
+                os.chmod(path, mode & 0o700)
+    except FileNotFoundError:
+        return  # no such folder: SQLite will say so itself
+    else:
+        os.close(fd)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:

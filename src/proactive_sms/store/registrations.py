@@ -11,6 +11,7 @@ from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.errors import AlreadyExists, NotFound
 from proactive_sms.store.schema import carrier_connection, sms_registration
+from proactive_sms.store.secret_box import SecretBox, box_for
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,10 @@ def upsert_connection(
     conn: Connection, tenant_id: int, name: str, host: str, port: int, system_id: str,
     password: str, window_size: int, now: datetime, *, enquire_link_s: float | None = None,
 ) -> CarrierConnection:
-    values = dict(host=host, port=port, system_id=system_id, password=password,
-                  window_size=window_size, enquire_link_s=enquire_link_s)
+    # Sealed at rest with the key kept outside the database (store.secret_box).
+    values = dict(host=host, port=port, system_id=system_id,
+                  password=box_for(conn.engine.url).seal(password), window_size=window_size,
+                  enquire_link_s=enquire_link_s)
     conn.execute(
         insert(conn, carrier_connection)
         .values(tenant_id=tenant_id, name=name, kind="smpp", created_at=now, **values)
@@ -66,7 +69,7 @@ def find_connection(conn: Connection, tenant_id: int, name: str) -> CarrierConne
     ).first()
     if row is None:
         raise NotFound("carrier connection", name)
-    return _connection(row)
+    return _connection(row, box_for(conn.engine.url))
 
 
 def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
@@ -75,12 +78,12 @@ def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
     ).first()
     if row is None:
         raise NotFound("carrier connection", connection_id)
-    return _connection(row)
+    return _connection(row, box_for(conn.engine.url))
 
 
-def _connection(row) -> CarrierConnection:
+def _connection(row, box: SecretBox) -> CarrierConnection:
     return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
-                             row.system_id, row.password, row.window_size, row.last_error,
+                             row.system_id, box.open(row.password), row.window_size, row.last_error,
                              row.last_error_at, row.enquire_link_s)
 
 
@@ -154,4 +157,6 @@ def page_connections(conn: Connection, tenant_id: int, after_id: int,
                      limit: int) -> paging.Page[CarrierConnection]:
     """The tenant's carrier connections after an id, in id order."""
     query = select(carrier_connection).where(carrier_connection.c.tenant_id == tenant_id)
-    return paging.fetch(conn, query, carrier_connection.c.id, after_id, limit, _connection)
+    box = box_for(conn.engine.url)
+    return paging.fetch(conn, query, carrier_connection.c.id, after_id, limit,
+                        lambda row: _connection(row, box))

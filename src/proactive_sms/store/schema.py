@@ -98,7 +98,7 @@ carrier_connection = Table(
     Column("host", String(200), nullable=False),
     Column("port", Integer, nullable=False),
     Column("system_id", String(16), nullable=False),
-    Column("password", String(9), nullable=False),
+    Column("password", String(500), nullable=False),  # sealed (store.secret_box)
     Column("window_size", Integer, nullable=False),
     # Idle seconds before an enquire_link (None: the dispatcher's default, 30 s)
     Column("enquire_link_s", Float, nullable=True),
@@ -390,7 +390,7 @@ webhook_endpoint = Table(
     Column("id", Integer, primary_key=True),
     Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False, unique=True),
     Column("url", String(2000), nullable=False),
-    Column("secret", String(100), nullable=False),
+    Column("secret", String(500), nullable=False),  # sealed (store.secret_box)
     Column("active", Boolean, nullable=False),
     Column("event_types", JSON, nullable=True),  # the types sent; None: every type
     _created(),

@@ -162,13 +162,17 @@ def _claimable(now: datetime):
 
 
 def claim_due(conn: Connection, now: datetime, lease_until: datetime, limit: int,
-              only: Sequence[int] | None = None) -> list[Event]:
+              only: Sequence[int] | None = None,
+              skip_units: Sequence[int] = ()) -> list[Event]:
     """Take up to `limit` due events (or just `only`, if due) until `lease_until`: no other
-    sender takes them meanwhile. A sender that dies leaves them to others once the lease ends."""
+    sender takes them meanwhile. A sender that dies leaves them to others once the lease ends.
+    `skip_units`: BUs whose events are left alone (the caller is still delivering theirs)."""
     query = (select(webhook_event.c.id).where(*_claimable(now))
              .order_by(webhook_event.c.next_attempt_at, webhook_event.c.id).limit(limit))
     if only is not None:
         query = query.where(webhook_event.c.id.in_(list(only)))
+    if skip_units:
+        query = query.where(webhook_event.c.business_unit_id.not_in(list(skip_units)))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(conn.scalars(query))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from proactive_sms.store.schema import business_unit, webhook_endpoint
+from proactive_sms.store.secret_box import SecretBox, box_for
 
 WATCH_TTL_S = 5.0
 
@@ -48,7 +49,7 @@ class Watch:
 def find_endpoint(conn: Connection, business_unit_id: int) -> Endpoint | None:
     row = conn.execute(select(webhook_endpoint).where(
         webhook_endpoint.c.business_unit_id == business_unit_id)).first()
-    return _endpoint(row) if row else None
+    return _endpoint(row, box_for(conn.engine.url)) if row else None
 
 
 def endpoints_of(conn: Connection, business_unit_ids: Sequence[int]) -> dict[int, Endpoint]:
@@ -58,7 +59,8 @@ def endpoints_of(conn: Connection, business_unit_ids: Sequence[int]) -> dict[int
     rows = conn.execute(select(webhook_endpoint).where(
         webhook_endpoint.c.business_unit_id.in_(list(set(business_unit_ids))),
         webhook_endpoint.c.active.is_(True)))
-    return {row.business_unit_id: _endpoint(row) for row in rows}
+    box = box_for(conn.engine.url)
+    return {row.business_unit_id: _endpoint(row, box) for row in rows}
 
 
 def save_endpoint(conn: Connection, business_unit_id: int, *, url: str, active: bool,
@@ -72,15 +74,16 @@ def save_endpoint(conn: Connection, business_unit_id: int, *, url: str, active: 
         webhook_endpoint.c.business_unit_id == business_unit_id).values(**values)).rowcount
     if changed:
         return False
-    conn.execute(webhook_endpoint.insert().values(business_unit_id=business_unit_id,
-                                                  secret=secret, created_at=now, **values))
+    conn.execute(webhook_endpoint.insert().values(
+        business_unit_id=business_unit_id, secret=box_for(conn.engine.url).seal(secret),
+        created_at=now, **values))
     return True
 
 
 def set_secret(conn: Connection, business_unit_id: int, secret: str, now: datetime) -> bool:
     return conn.execute(update(webhook_endpoint).where(
         webhook_endpoint.c.business_unit_id == business_unit_id).values(
-        secret=secret, updated_at=now)).rowcount == 1
+        secret=box_for(conn.engine.url).seal(secret), updated_at=now)).rowcount == 1
 
 
 def remove_endpoint(conn: Connection, business_unit_id: int) -> bool:
@@ -88,9 +91,10 @@ def remove_endpoint(conn: Connection, business_unit_id: int) -> bool:
         webhook_endpoint.c.business_unit_id == business_unit_id)).rowcount == 1
 
 
-def _endpoint(row) -> Endpoint:
+def _endpoint(row, box: SecretBox) -> Endpoint:
     types = tuple(row.event_types) if row.event_types is not None else None
-    return Endpoint(row.id, row.business_unit_id, row.url, row.secret, bool(row.active), types,
+    return Endpoint(row.id, row.business_unit_id, row.url, box.open(row.secret), bool(row.active),
+                    types,
                     aware(row.created_at), aware(row.updated_at))
 
 

@@ -194,3 +194,15 @@ def test_b_cannot_change_rotate_ping_or_remove_as_webhook(client, key_a, key_b, 
     assert [d.event["business_unit"] for d in elsewhere.deliveries] == ["collections"]
     page = client.get("/v1/webhook/deliveries", headers=key_a).json()
     assert [i["event_id"] for i in page["items"]] == [hooked_a]
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/",
+                                 "http://0x7f000001:8080/", "http://[::ffff:127.0.0.1]/"])
+def test_an_internal_destination_is_a_problem_naming_url_and_reason(client, key_a, url,
+                                                                    monkeypatch):
+    monkeypatch.delenv("PSMS_WEBHOOK_ALLOW_INTERNAL")
+    response = client.put("/v1/webhook", headers=key_a, json={"url": url})
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == "url" and "public address" in error["reason"], error
+    assert client.get("/v1/webhook", headers=key_a).status_code == 404  # nothing was saved

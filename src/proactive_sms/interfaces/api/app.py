@@ -23,14 +23,22 @@ from proactive_sms.interfaces.api import (
     templates,
     webhooks,
 )
+from proactive_sms.interfaces.api.request_limits import (
+    MAX_BODY_BYTES,
+    RequestLimits,
+    max_upload_bytes_from_env,
+)
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
 from proactive_sms.services import metrics as services_metrics
 
 
 def create_app(engine: Engine, clock: Clock | None = None, *,
-               metrics_token: str | None = None) -> FastAPI:
+               metrics_token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+               max_upload_bytes: int | None = None) -> FastAPI:
     """The API over one store; the clock is a seam for tests (a ManualClock). With a
-    `metrics_token`, /metrics asks for it as a bearer token."""
+    `metrics_token`, /metrics asks for it as a bearer token. Bodies are capped (JSON at
+    `max_body_bytes`, uploads at `max_upload_bytes`, default PSMS_MAX_UPLOAD_MB), after the
+    key is checked (interfaces.api.request_limits)."""
     app = FastAPI(title="Proactive SMS", version="1",
                   description="The outbound SMS channel of a contact-center dialer. Every "
                               "request carries an API key of one business unit and sees only "
@@ -40,6 +48,9 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     app.state.clock = clock or SystemClock()
     app.state.metrics_token = metrics_token
     errors.install(app)
+    app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes,
+                       max_upload_bytes=(max_upload_bytes if max_upload_bytes is not None
+                                         else max_upload_bytes_from_env()))
 
     @app.get("/healthz", tags=["health"], responses={503: errors.PROBLEM_SCHEMA})
     def healthz() -> dict[str, str]:

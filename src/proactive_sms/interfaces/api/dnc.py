@@ -7,7 +7,6 @@ a BU adds is withheld from every BU of the tenant. Another tenant's lists are ou
 
 from __future__ import annotations
 
-import csv
 import io
 import shutil
 import tempfile
@@ -21,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
@@ -159,7 +159,7 @@ def export_list(name: str, bu: CurrentBu, engine: EngineDep) -> StreamingRespons
 
     def lines() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(["number", "source", "note", "added_at"])
         page = first
         while True:

@@ -142,7 +142,9 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # Starlette's own answers: 400 for a body it cannot parse (not UTF-8, broken form), 404
         # for an unknown path, 405 for a method the path does not have.
-        errors = [field_error("body", str(exc.detail))] if exc.status_code == 400 else []
+        # 413: a body over its limit (interfaces.api.request_limits).
+        errors = ([field_error("body", str(exc.detail))] if exc.status_code in (400, 413)
+                  else [])
         problem = Problem(exc.status_code, "http-" + str(exc.status_code), str(exc.detail),
                           str(exc.detail), errors)
         response = problem_response(problem)
@@ -169,4 +171,4 @@ PROBLEM_SCHEMA = {
                 "line": {"type": "integer"}}}},
         }}}},
 }
-PROBLEMS = {status: PROBLEM_SCHEMA for status in (400, 401, 404, 409, 422)}
+PROBLEMS = {status: PROBLEM_SCHEMA for status in (400, 401, 404, 409, 413, 422)}

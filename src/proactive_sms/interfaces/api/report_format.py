@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 from typing import Literal
@@ -10,6 +9,7 @@ from typing import Literal
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.services import reporting
 
 ReportFormat = Literal["json", "csv"]
@@ -48,7 +48,7 @@ def render(report: reporting.Report, fmt: ReportFormat) -> Response:
     if fmt == "json":
         return JSONResponse(report.as_dict())
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["state", "skip_reason", "messages"])
     for state, count in report.as_dict()["by_state"].items():
         if state != "skipped":

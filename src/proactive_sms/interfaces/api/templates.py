@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from proactive_sms.domain import template
 from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
@@ -34,11 +35,15 @@ class TemplateOut(BaseModel):
     body: str
     direction: str
     smart_encoding: bool
+    warnings: list[str] = Field(default_factory=list, description=(
+        "Invisible characters in the body that are allowed but worth a look (zero-width "
+        "joiners, direction marks), each with its position."))
 
     @classmethod
     def of(cls, stored: StoredTemplate) -> TemplateOut:
         return cls(name=stored.name, body=stored.body, direction=stored.direction,
-                   smart_encoding=stored.smart_encoding)
+                   smart_encoding=stored.smart_encoding,
+                   warnings=[str(w) for w in template.warnings(stored.body)])
 
 
 class PreviewIn(BaseModel):
@@ -58,6 +63,7 @@ class PreviewOut(BaseModel):
     remaining_in_segment: int | None
     problems: list[str]
     sample: dict[str, str]
+    warnings: list[str] = Field(description="Invisible characters worth a look.")
 
 
 @router.get("")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import sys
 from pathlib import Path
 
 import typer
 
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.services import administration
 from proactive_sms.services import dnc_import as dnc_import_service
@@ -67,7 +67,7 @@ def dnc_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
     with contextlib.ExitStack() as stack:
         on_error = None
         if errors:  # every rejected line, as it is found (the summary keeps only the first ones)
-            writer = csv.writer(stack.enter_context(errors.open("w", encoding="utf-8",
+            writer = csv_writer(stack.enter_context(errors.open("w", encoding="utf-8",
                                                                 newline="")))
             writer.writerow(["line", "field", "reason"])
             on_error = lambda e: writer.writerow([e.line, e.field, e.reason])  # noqa: E731
@@ -94,7 +94,7 @@ def dnc_export(group: str = GroupOption,
     """Write the list as CSV: phone, source, note, added."""
     handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
-        writer = csv.writer(handle)
+        writer = csv_writer(handle)
         writer.writerow(["phone", "source", "note", "added_at"])
         count = 0
         for entry in administration.dnc_export(ctx.engine(), ctx.business_unit(bu), group):

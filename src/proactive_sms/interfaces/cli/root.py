@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
 import typer
 from rich.table import Table
 
+from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.interfaces.cli import calling_lists as cli_lists
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli import dnc as cli_dnc
@@ -19,6 +19,7 @@ from proactive_sms.interfaces.cli import templates as cli_templates
 from proactive_sms.interfaces.cli.apikeys import app as apikey_app
 from proactive_sms.interfaces.cli.cadences import app as cadence_app
 from proactive_sms.interfaces.cli.cadences import dialer_sim_command
+from proactive_sms.interfaces.cli.secrets import app as secrets_app
 from proactive_sms.interfaces.cli.serve import serve_command
 from proactive_sms.interfaces.cli.webhooks import app as webhook_app
 from proactive_sms.services import administration, reporting
@@ -38,6 +39,7 @@ app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
 app.command("serve")(serve_command)
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(secrets_app, name="secrets")
 
 # agents
 from proactive_sms.interfaces.cli.agents import app as agent_app  # noqa: E402 (kept in its mark)
@@ -112,7 +114,7 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
     if as_json:
         print(json.dumps(result.as_dict(), indent=2))
     elif as_csv:
-        writer = csv.writer(sys.stdout)
+        writer = csv_writer(sys.stdout)
         writer.writerow(["state", "skip_reason", "messages"])
         for state, count in result.as_dict()["by_state"].items():
             if state != "skipped":

@@ -92,4 +92,6 @@ def _show(result: previews.Preview) -> None:
         table.add_row("forces UCS-2", ", ".join(data["unicode_chars"]))
     for problem in data["problems"]:
         table.add_row("[red]problem[/red]", problem)
+    for warning in data["warnings"]:
+        table.add_row("[yellow]warning[/yellow]", warning)
     ctx.console.print(table)
