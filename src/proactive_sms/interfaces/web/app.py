@@ -16,11 +16,13 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    audit,
     csrf,
     dashboard,
     error_pages,
     login,
     navigation,
+    users,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -28,8 +30,10 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    audit.router,
     dashboard.router,
     login.router,
+    users.router,
 ]
 
 
