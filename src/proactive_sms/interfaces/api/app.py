@@ -29,6 +29,7 @@ from proactive_sms.interfaces.api.request_limits import (
     max_upload_bytes_from_env,
 )
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
+from proactive_sms.interfaces.web.app import install_console
 from proactive_sms.services import metrics as services_metrics
 
 
@@ -82,4 +83,5 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
                            dependencies=[Depends(refuse_unstorable_text)])
+    install_console(app)  # the web console at / (its routes are not in the OpenAPI)
     return app
