@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.store import inbound, messages, skills
+from proactive_sms.store import inbound, skill_counters, skills
 from proactive_sms.store.tenancy import BusinessUnit
 
 INBOUND_KINDS = ("opt_out", "opt_in", "help", "reply", "possible_opt_out")
@@ -88,16 +88,15 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
     ids = [s.id for s in members]
     report = Report(title, [s.name for s in members], {s.name: s.status.value for s in members})
     with engine.connect() as conn:
-        for row in messages.state_counts(conn, ids):
-            report.total += row.messages
-            report.by_state[row.state] += row.messages
-            if row.state == MessageState.SKIPPED.value:
-                report.skipped_by_reason[row.skip_reason or "unknown"] += row.messages
-            if MessageState(row.state) in _LEFT:
-                report.segments_sent += row.segments
-        first, last, sent = messages.sent_window(conn, ids)
+        # Kept counters: the same cost for a skill of ten texts or of a million.
+        for counts in skill_counters.counts(conn, ids).values():
+            for row in counts:
+                _add(report, row)
+        window = skill_counters.sent_window(conn, ids)
+        first, last, sent = window.first_sent_at, window.last_sent_at, window.sent
         report.inbound = inbound.counts_by_skill(conn, ids)
-        report.waiting, report.next_window_at = messages.waiting(conn, ids, now)
+        if report.waiting:
+            report.next_window_at = skill_counters.next_due(conn, ids, now)
     final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
     if final:
         report.delivery_rate = report.by_state["delivered"] / final
@@ -113,6 +112,20 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
     if ends and len(ends) == len(members):
         report.finished_at = max(ends)
     return report
+
+
+def _add(report: Report, row: skill_counters.Count) -> None:
+    """Add one kept count to the report: a held text is pending, and also counted as waiting."""
+    state = row.state
+    if state == skill_counters.WAITING:
+        report.waiting += row.messages
+        state = MessageState.PENDING.value
+    report.total += row.messages
+    report.by_state[state] += row.messages
+    if state == MessageState.SKIPPED.value:
+        report.skipped_by_reason[row.skip_reason or "unknown"] += row.messages
+    if MessageState(state) in _LEFT:
+        report.segments_sent += row.segments
 
 
 def estimated_finish(report: Report, clock: Clock) -> datetime | None:

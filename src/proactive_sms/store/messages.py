@@ -225,51 +225,6 @@ def requeue_uncertain(conn: Connection, skill_id: int) -> int:
     ).rowcount
 
 
-@dataclass(frozen=True)
-class StateCount:
-    state: str
-    skip_reason: str | None
-    messages: int
-    segments: int
-
-
-def state_counts(conn: Connection, skill_ids: Sequence[int]) -> list[StateCount]:
-    if not skill_ids:
-        return []
-    rows = conn.execute(
-        select(message.c.state, message.c.skip_reason, func.count(),
-               func.coalesce(func.sum(message.c.segments), 0))
-        .where(message.c.skill_id.in_(list(skill_ids)))
-        .group_by(message.c.state, message.c.skip_reason)
-        .order_by(message.c.state, message.c.skip_reason)
-    )
-    return [StateCount(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
-
-
-def sent_window(conn: Connection, skill_ids: Sequence[int]) -> tuple[datetime | None,
-                                                                        datetime | None, int]:
-    """First and last submit time and how many were sent: for the achieved rate."""
-    row = conn.execute(
-        select(func.min(message.c.sent_at), func.max(message.c.sent_at),
-               func.count(message.c.sent_at))
-        .where(message.c.skill_id.in_(list(skill_ids)))
-    ).one()
-    return row[0], row[1], int(row[2])
-
-
-def waiting(conn: Connection, skill_ids: Sequence[int],
-            now: datetime) -> tuple[int, datetime | None]:
-    """Pending texts held back until a later moment (calling window, cap, retry), and the
-    earliest such moment."""
-    row = conn.execute(
-        select(func.count(), func.min(message.c.next_attempt_at))
-        .where(message.c.skill_id.in_(list(skill_ids)),
-               message.c.state == MessageState.PENDING.value,
-               message.c.next_attempt_at > now)
-    ).one()
-    return int(row[0]), row[1]
-
-
 # --- the API's views of a BU's messages -----------------------------------------------------
 
 @dataclass(frozen=True)
