@@ -22,7 +22,7 @@ triggers; such a revision must create them again (tests/store/test_skill_counter
 they exist at head).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 04:00:00
 """
 
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"  # 0009 as given; 0010 (the console, merged from h-web) since the merge
 branch_labels = None
 depends_on = None
 
