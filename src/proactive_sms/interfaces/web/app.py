@@ -21,6 +21,7 @@ from proactive_sms.interfaces.web import (
     error_pages,
     login,
     navigation,
+    skill_reports,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -30,6 +31,7 @@ PAGE_ROUTERS = [
     account.router,
     dashboard.router,
     login.router,
+    skill_reports.router,
 ]
 
 
