@@ -140,6 +140,9 @@ def next_due(conn: Connection, skill_ids: Sequence[int], now: datetime) -> datet
                message.c.next_attempt_at > now))
 
 
+_FOLD_LOCK_KEY = 0x7053_4346  # "pSCF"
+
+
 def fold(conn: Connection) -> int:
     """Fold the shards of PostgreSQL backends that ended into shard 0; returns the rows folded.
 
@@ -148,6 +151,9 @@ def fold(conn: Connection) -> int:
     simply makes the row again. Nothing to do on SQLite (one shard).
     """
     if not is_postgres(conn):
+        return 0
+    # One fold at a time (several workers may try): the others have nothing to do meanwhile.
+    if not conn.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _FOLD_LOCK_KEY}):
         return 0
     folded = conn.execute(text("""
         WITH gone AS (
