@@ -215,12 +215,13 @@ def sign_in(db: Path, base: str, unit_name: str) -> dict[str, str]:
     engine = open_engine(f"sqlite:///{db}")
     bu = administration.business_unit(engine, unit_name)
     password = console_users.generate_password()
-    console_users.create(engine, bu, SystemClock(), f"sup-{unit_name}", "supervisor", password)
+    username = f"sup-{unit_name}-{os.getpid()}"
+    console_users.create(engine, bu, SystemClock(), username, "supervisor", password)
     engine.dispose()
     with httpx.Client(base_url=base) as client:
         page = client.get("/login").text
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-        answer = client.post("/login", data={"username": f"sup-{unit_name}",
+        answer = client.post("/login", data={"username": username,
                                              "password": password, "csrf_token": token})
         assert answer.status_code == 303, answer.text
         return dict(client.cookies)
@@ -388,12 +389,23 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--hold-s", type=float, default=20.0)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the database in DIR and keep it; a later run with the same "
+                             "DIR measures it again without building it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="psms-console-bench-") as folder:
-        work = Path(folder)
+        work = args.keep or Path(folder)
+        work.mkdir(parents=True, exist_ok=True)
         db = work / "psms.db"
-        print(f"writing {args.messages:,} + {args.small:,} texts ...", flush=True)
-        build_s = build(db, {"small": args.small, "big": args.messages})
+        built = work / "built.txt"
+        if built.exists():
+            build_s = {k: float(v) for k, v in
+                       (line.split("=") for line in built.read_text().split())}
+            print(f"measuring {db} again", flush=True)
+        else:
+            print(f"writing {args.messages:,} + {args.small:,} texts ...", flush=True)
+            build_s = build(db, {"small": args.small, "big": args.messages})
+            built.write_text("\n".join(f"{k}={v}" for k, v in build_s.items()))
         print("tick costs ...", flush=True)
         ticks = tick_costs(db, 50)
         process, base = serve(db, work)

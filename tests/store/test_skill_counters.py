@@ -117,7 +117,7 @@ async def _dispatch_until(world: World, done, timeout_s: float = 60.0) -> None:
 
 def test_the_counting_triggers_exist_at_the_newest_revision(engine):
     with engine.connect() as conn:
-        assert skill_counters.triggers_present(conn) == set(skill_counters.TRIGGERS)
+        assert skill_counters.triggers_present(conn) == skill_counters.TRIGGERS[engine.dialect.name]
 
 
 async def test_kept_counters_equal_a_full_count_after_a_varied_run(engine, bu, tmp_path):
@@ -205,3 +205,32 @@ def test_fold_moves_ended_backends_shards_into_shard_zero_and_keeps_the_sums(eng
         assert folded > 0 and shards == {0} and minute_shards <= {0}
     else:
         assert folded == 0 and shards == {0}
+
+
+def test_a_launch_batch_that_meets_decided_records_counts_only_the_texts_it_added(
+        engine, bu, tmp_path):
+    from proactive_sms.domain.message_states import MessageState
+    from proactive_sms.store import messages
+    from proactive_sms.store.messages import Decision
+    from tests.factories import import_people, registration, skill
+
+    clock = DaytimeClock()
+    import_people(engine, bu, clock, tmp_path, 30)
+    registration(engine, bu, clock)
+    created = skill(engine, bu, clock)
+    with engine.connect() as conn:
+        record_ids = list(conn.scalars(text("SELECT id FROM calling_record ORDER BY id")))
+
+    def decisions(ids):
+        return [Decision(r, MessageState.PENDING, f"+1212555{r:04d}", "Hi", "gsm7", 2)
+                if r % 3 else Decision(r, MessageState.SKIPPED, None, skip_reason="dnc")
+                for r in ids]
+
+    with engine.begin() as conn:  # a launch that stopped after 20 records
+        assert messages.insert_decisions(conn, created.id, decisions(record_ids[:20]),
+                                         clock.now()) == 20
+    with engine.begin() as conn:  # resumed: its first batch meets 10 decided records
+        assert messages.insert_decisions(conn, created.id, decisions(record_ids[10:]),
+                                         clock.now()) == 10
+    assert _kept(engine) == _full_count(engine)
+    assert sum(n for n, _ in _kept(engine).values()) == 30

@@ -31,8 +31,14 @@ from proactive_sms.store.schema import message, skill_counter, skill_minute
 # The counted state of a pending text held until a later moment.
 WAITING = "waiting"
 
-TRIGGERS = ("psms_count_message_insert", "psms_count_message_update",
-            "psms_count_message_delete")
+# The counting triggers of migration 0011 on each database.
+TRIGGERS = {
+    "postgresql": frozenset({"psms_count_message_insert", "psms_count_message_update",
+                             "psms_count_message_delete"}),
+    "sqlite": frozenset({"psms_count_message_insert_minute",
+                         "psms_count_message_update", "psms_count_message_sent",
+                         "psms_count_message_delivered", "psms_count_message_delete"}),
+}
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,30 @@ def next_due(conn: Connection, skill_ids: Sequence[int], now: datetime) -> datet
                message.c.next_attempt_at > now))
 
 
+_ADD_SQLITE = (
+    "INSERT INTO skill_counter (skill_id, state, skip_reason, shard, messages, segments) "
+    "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT (skill_id, state, skip_reason, shard) DO UPDATE SET "
+    "messages = messages + excluded.messages, segments = segments + excluded.segments"
+)
+
+
+def writers_count_inserts(conn: Connection) -> bool:
+    """Whether a writer that inserts texts of a skill must count them itself (`add`): on
+    SQLite, where no per-row insert trigger does (it cost launch several microseconds a row).
+    PostgreSQL's statement trigger counts every insert."""
+    return not is_postgres(conn)
+
+
+def add(conn: Connection, skill_id: int, counts: dict[tuple[str, str], list[int]]) -> None:
+    """Add texts a writer inserted to the skill's counters, in its transaction (SQLite: see
+    `writers_count_inserts`). `counts`: (state, skip reason or '') -> [texts, segments]; texts
+    inserted pending with a next_attempt_at count as WAITING."""
+    if counts:
+        conn.exec_driver_sql(_ADD_SQLITE, [
+            (skill_id, state, reason, messages, segments)
+            for (state, reason), (messages, segments) in counts.items()])
+
+
 _FOLD_LOCK_KEY = 0x7053_4346  # "pSCF"
 
 
@@ -199,12 +229,12 @@ def fold(conn: Connection) -> int:
 
 
 def triggers_present(conn: Connection) -> set[str]:
-    """The counting triggers the database has (all of TRIGGERS, unless a table rebuild lost
-    some)."""
+    """The counting triggers the database has (all of its TRIGGERS, unless a table rebuild
+    lost some)."""
     if is_postgres(conn):
         names = conn.scalars(text(
             "SELECT DISTINCT tgname FROM pg_trigger WHERE tgrelid = 'message'::regclass"))
     else:
         names = conn.scalars(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'message'"))
-    return set(names) & set(TRIGGERS)
+    return set(names) & TRIGGERS[conn.dialect.name]
