@@ -234,3 +234,16 @@ def test_a_launch_batch_that_meets_decided_records_counts_only_the_texts_it_adde
                                          clock.now()) == 10
     assert _kept(engine) == _full_count(engine)
     assert sum(n for n, _ in _kept(engine).values()) == 30
+
+
+def test_a_cadences_sms_step_texts_are_counted_as_they_are_made(engine, bu, clock, tmp_path):
+    from tests.services.test_cadences import agent_skill, report
+
+    rows = [person(0), person(1, IsCellPhone="false"), person(2)]
+    created = agent_skill(engine, bu, clock, tmp_path, rows)
+    report(engine, bu, clock, ("C000000", 1, 1, "answering_machine"),
+           ("C000001", 1, 1, "answering_machine"), ("C000002", 1, 1, "sale"))
+    kept = _kept(engine)
+    assert kept == _full_count(engine)
+    assert kept[(created.id, "pending", None)][0] == 1
+    assert kept[(created.id, "skipped", "no_mobile_number")][0] == 1
