@@ -75,14 +75,16 @@ async def dashboard_events(request: Request, user: SupervisorUser, bu: CurrentBu
     feed = feed_of(request)
     token, policy = session_token(request), policy_of(request)
 
-    def render_now() -> str:
-        return live_html(dashboard.snapshot(engine, bu, clock))
+    def render_now() -> bytes:
+        # The whole event, encoded once per tick for every open dashboard of the unit.
+        html = live_html(dashboard.snapshot(engine, bu, clock))
+        return ("event: tick\n" + "".join(f"data: {line}\n" for line in html.split("\n"))
+                + "\n").encode()
 
     async def stream():
         checked = clock.now()
-        async for html in feed.events(bu.id, render_now):
-            yield "event: tick\n" + "".join(f"data: {line}\n" for line in html.split("\n"))
-            yield "\n"
+        async for event in feed.events(bu.id, render_now):
+            yield event
             if (clock.now() - checked).total_seconds() >= SESSION_CHECK_S:
                 checked = clock.now()
                 live = await to_thread.run_sync(console_sessions.still_live, engine, clock,

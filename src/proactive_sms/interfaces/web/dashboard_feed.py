@@ -33,10 +33,10 @@ def tick_from_env() -> float:
 
 @dataclass
 class _UnitFeed:
-    render: Callable[[], str]  # the live part of the page now (runs in a worker thread)
+    render: Callable[[], bytes]  # the event of the live part now (runs in a worker thread)
     subscribers: int = 0
     seq: int = 0
-    html: str = ""
+    event: bytes = b""
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     task: asyncio.Task | None = None
 
@@ -49,9 +49,9 @@ class DashboardFeed:
         self._units: dict[int, _UnitFeed] = {}
         self.ticks = 0  # snapshots taken, all units together (for the benchmark's check)
 
-    async def events(self, unit_id: int, render: Callable[[], str]) -> AsyncIterator[str]:
-        """The live part of the page, once now and again at every tick, for as long as the
-        caller reads."""
+    async def events(self, unit_id: int, render: Callable[[], bytes]) -> AsyncIterator[bytes]:
+        """The unit's event (what `render` gives), once now and again at every tick, for as
+        long as the caller reads."""
         feed = self._units.get(unit_id)
         if feed is None:
             feed = self._units[unit_id] = _UnitFeed(render)
@@ -64,8 +64,8 @@ class DashboardFeed:
             while True:
                 async with feed.changed:
                     await feed.changed.wait_for(lambda seen=seen: feed.seq != seen)
-                    seen, html = feed.seq, feed.html
-                yield html
+                    seen, event = feed.seq, feed.event
+                yield event
         finally:
             feed.subscribers -= 1
 
@@ -73,14 +73,14 @@ class DashboardFeed:
         try:
             while feed.subscribers > 0:
                 try:
-                    html = await to_thread.run_sync(feed.render)
+                    event = await to_thread.run_sync(feed.render)
                 except Exception:  # a failed tick must not end every open dashboard's feed
                     log.exception("dashboard snapshot of unit %s failed", unit_id)
                 else:
                     self.ticks += 1
                     async with feed.changed:
                         feed.seq += 1
-                        feed.html = html
+                        feed.event = event
                         feed.changed.notify_all()
                 await asyncio.sleep(self.tick_s)
         finally:
