@@ -8,6 +8,7 @@ installation (see store/schema.py); a user belongs to one business unit and sees
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,9 +32,13 @@ MAX_PASSWORD_LENGTH = 256  # a longer one is a mistake or an attack on the hashe
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so that an unknown name costs the same time
-# as a wrong password and the timing does not tell which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so that an unknown name costs the same
+    time as a wrong password and the timing does not tell which usernames exist."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,29 @@ def reset_password(engine: Engine, bu: BusinessUnit, clock: Clock, username: str
         return _view(console_users.by_id(conn, stored.id))
 
 
+def change_own_password(engine: Engine, clock: Clock, user: ConsoleUser, current: str,
+                        new: str, address: str, keep_token_hash: str | None = None) -> int:
+    """A signed-in user sets a new password, proving the current one (checked and throttled
+    like a sign-in, so a borrowed session cannot guess it). Their other sessions end; the one
+    of `keep_token_hash` stays. How many ended."""
+    check_password_policy(new, "new_password")
+    if new == current:
+        raise UserRefused("new_password", "must differ from the current password")
+    try:
+        authenticate(engine, clock, user.username, current, address)
+    except SignInRefused as refused:
+        reason = str(refused) if refused.locked else "is not your password"
+        raise UserRefused("current_password", reason) from None
+    password_hash = _hasher.hash(new)
+    now = clock.now()
+    with engine.begin() as conn:
+        console_users.set_password_hash(conn, user.id, password_hash, now)
+        ended = console_sessions.remove_of_user(conn, user.id, keep_token_hash)
+        audit.record(conn, user, "user.password_changed", user.username,
+                     f"{ended} other session(s) ended", now=now, address=address)
+    return ended
+
+
 def any_user(engine: Engine) -> bool:
     with engine.connect() as conn:
         return console_users.count(conn) > 0
@@ -202,7 +230,7 @@ def authenticate(engine: Engine, clock: Clock, username: str, password: str,
     _check_not_locked(engine, name, address, now)
     with engine.connect() as conn:
         stored = console_users.by_username(conn, name)
-    ok = _verify(stored.password_hash if stored else _DUMMY_HASH, password)
+    ok = _verify(stored.password_hash if stored else _dummy_hash(), password)
     ok = ok and stored is not None and stored.disabled_at is None
     with engine.begin() as conn:
         console_sessions.add_attempt(conn, name, address, ok, now)
@@ -232,10 +260,10 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def _check_not_locked(engine: Engine, username: str, address: str, now: datetime) -> None:
     with engine.connect() as conn:
-        by_name = console_sessions.failures_since_success(
-            conn, username=username, since=now - ACCOUNT_RULE.window)
-        by_address = console_sessions.failures_since_success(
-            conn, address=address, since=now - ADDRESS_RULE.window)
+        by_name = console_sessions.failures_of_username(conn, username,
+                                                        now - ACCOUNT_RULE.window)
+        by_address = console_sessions.failures_of_address(conn, address,
+                                                          now - ADDRESS_RULE.window)
     until = max(filter(None, (ACCOUNT_RULE.locked_until(by_name, now),
                               ADDRESS_RULE.locked_until(by_address, now))), default=None)
     if until is not None:

@@ -16,12 +16,14 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    audit,
     csrf,
     dashboard,
     error_pages,
     login,
     navigation,
     skill_reports,
+    users,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -29,9 +31,11 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    audit.router,
     dashboard.router,
     login.router,
     skill_reports.router,
+    users.router,
 ]
 
 

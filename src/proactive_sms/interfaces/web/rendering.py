@@ -37,6 +37,8 @@ def static(path: str) -> str:
 
 
 templates.env.globals["static"] = static
+# `names | options`: the (value, text) pairs the `select` macro takes, for a list of names.
+templates.env.filters["options"] = lambda names: [(name, name) for name in names]
 
 
 def render(request: Request, template: str, status_code: int = 200,
@@ -66,6 +68,11 @@ def render(request: Request, template: str, status_code: int = 200,
         response.set_cookie(csrf.ANONYMOUS_COOKIE, token, httponly=True, samesite="lax",
                             secure=request.url.scheme == "https", path="/")
     return response
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether htmx made the request (answer a partial, not a page)."""
+    return request.headers.get("HX-Request") == "true"
 
 
 def redirect(url: str, flash: str | None = None, kind: str = "success") -> RedirectResponse:
