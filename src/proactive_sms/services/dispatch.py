@@ -53,6 +53,7 @@ from proactive_sms.store import (
     messages,
     outbox,
     registrations,
+    skill_counters,
     skills,
     tenancy,
     unmatched_receipts,
@@ -67,6 +68,7 @@ _NONE: list[OutboxItem] = []  # no system texts (one object, so a lane sees noth
 _RESULT, _RECEIPT, _INBOUND, _CLAIM = "result", "receipt", "inbound", "claim"
 # Inbound before claims: a STOP in the same batch as a claim is seen by that claim's DNC check.
 _ORDER = (_RESULT, _RECEIPT, _INBOUND, _CLAIM)
+COUNTER_FOLD_S = 600.0  # how often a worker folds ended backends' counter shards (PostgreSQL)
 
 
 class _Job(NamedTuple):
@@ -200,6 +202,7 @@ class Dispatcher:
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
         self._receipt_cursor = 0  # where the next sweep of held receipts goes on
         self._connection_errors: dict[int, str | None] = {}  # as last written to the store
+        self._folded_at = -COUNTER_FOLD_S  # fold once at start, then every COUNTER_FOLD_S
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -281,6 +284,7 @@ class Dispatcher:
                 reviewed_at = self.clock.monotonic()
                 await self.in_writer(self.inbound.settle_overdue_reviews,
                                      self.options.review_deadline_business_days)
+            await self._fold_counters()
             if until_idle:
                 busy, awaiting_receipts = await self.in_writer(self._work_left)
                 now = self.clock.monotonic()
@@ -292,6 +296,17 @@ class Dispatcher:
                     idle_since = idle_since or now
                     if now - idle_since >= receipt_grace_s:
                         break
+
+    async def _fold_counters(self) -> None:
+        """Now and then on PostgreSQL, fold the counter shards of backends that ended
+        (store.skill_counters.fold), so that reading a skill's counters stays a few rows."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        now = self.clock.monotonic()
+        if now - self._folded_at < COUNTER_FOLD_S:
+            return
+        self._folded_at = now
+        await self.in_writer(self.write, skill_counters.fold)
 
     def stop(self) -> None:
         self._stop.set()

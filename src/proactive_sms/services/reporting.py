@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.store import inbound, messages, skills
+from proactive_sms.store import inbound, skill_counters, skills
 from proactive_sms.store.tenancy import BusinessUnit
 
 INBOUND_KINDS = ("opt_out", "opt_in", "help", "reply", "possible_opt_out")
@@ -40,6 +40,16 @@ class Report:
     inbound: Counter = field(default_factory=Counter)
     waiting: int = 0  # pending texts held until their window opens (or a cap or retry allows)
     next_window_at: datetime | None = None
+    sent: int = 0  # texts the carrier accepted, whatever became of them after
+
+    @property
+    def skipped(self) -> int:
+        return self.by_state[MessageState.SKIPPED]
+
+    @property
+    def decided(self) -> int:
+        """Records decided at launch or in a cadence: a text to send, or a skip."""
+        return self.total
 
     @property
     def pending(self) -> int:
@@ -88,20 +98,46 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
     ids = [s.id for s in members]
     report = Report(title, [s.name for s in members], {s.name: s.status.value for s in members})
     with engine.connect() as conn:
-        for row in messages.state_counts(conn, ids):
-            report.total += row.messages
-            report.by_state[row.state] += row.messages
-            if row.state == MessageState.SKIPPED.value:
-                report.skipped_by_reason[row.skip_reason or "unknown"] += row.messages
-            if MessageState(row.state) in _LEFT:
-                report.segments_sent += row.segments
-        first, last, sent = messages.sent_window(conn, ids)
+        # Kept counters: the same cost for a skill of ten texts or of a million.
+        for counts in skill_counters.counts(conn, ids).values():
+            for row in counts:
+                _add(report, row)
+        window = skill_counters.sent_window(conn, ids)
         report.inbound = inbound.counts_by_skill(conn, ids)
-        report.waiting, report.next_window_at = messages.waiting(conn, ids, now)
+        if report.waiting:
+            report.next_window_at = skill_counters.next_due(conn, ids, now)
+    _finish(report, members, window)
+    return report
+
+
+def skill_reports(conn: Connection, members: list[skills.Skill],
+                  now: datetime) -> dict[int, Report]:
+    """A report of each skill on its own, from a few queries for all of them (the dashboard's
+    figures; inbound counts are left out)."""
+    ids = [s.id for s in members]
+    counts = skill_counters.counts(conn, ids)
+    windows = skill_counters.sent_windows(conn, ids)
+    found: dict[int, Report] = {}
+    for member in members:
+        report = Report(f"skill {member.name}", [member.name],
+                        {member.name: member.status.value})
+        for row in counts.get(member.id, []):
+            _add(report, row)
+        if report.waiting:
+            report.next_window_at = skill_counters.next_due(conn, [member.id], now)
+        _finish(report, [member], windows.get(member.id, skill_counters.SentWindow(None, None, 0)))
+        found[member.id] = report
+    return found
+
+
+def _finish(report: Report, members: list[skills.Skill],
+            window: skill_counters.SentWindow) -> None:
+    """The figures computed from the counts: delivery rate, achieved rate, start and end."""
     final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
     if final:
         report.delivery_rate = report.by_state["delivered"] / final
-    report.first_sent_at, report.last_sent_at = first, last
+    first, last, sent = window.first_sent_at, window.last_sent_at, window.sent
+    report.first_sent_at, report.last_sent_at, report.sent = first, last, sent
     if first and last and sent > 1:
         # Texts per second over the one-second windows in which texts left: a paced code sends
         # its second's worth at the start of each window, so first-to-last alone overstates it.
@@ -112,7 +148,20 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
     report.started_at = min(starts) if starts else None
     if ends and len(ends) == len(members):
         report.finished_at = max(ends)
-    return report
+
+
+def _add(report: Report, row: skill_counters.Count) -> None:
+    """Add one kept count to the report: a held text is pending, and also counted as waiting."""
+    state = row.state
+    if state == skill_counters.WAITING:
+        report.waiting += row.messages
+        state = MessageState.PENDING.value
+    report.total += row.messages
+    report.by_state[state] += row.messages
+    if state == MessageState.SKIPPED.value:
+        report.skipped_by_reason[row.skip_reason or "unknown"] += row.messages
+    if MessageState(state) in _LEFT:
+        report.segments_sent += row.segments
 
 
 def estimated_finish(report: Report, clock: Clock) -> datetime | None:

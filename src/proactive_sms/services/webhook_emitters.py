@@ -11,8 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.webhook_events import EventType
-from proactive_sms.store import messages, skills, webhook_events, webhooks
+from proactive_sms.store import skill_counters, skills, webhook_events, webhooks
 from proactive_sms.store.registrations import Registration
 from proactive_sms.store.schema import dnc_list
 
@@ -60,8 +61,11 @@ def _skill_ended(conn: Connection, skill_id: int, kind: EventType, status: str, 
     if not webhook_events.wants(conn, found.business_unit_id, kind):
         return
     by_state: dict[str, int] = {}
-    for count in messages.state_counts(conn, [skill_id]):
-        by_state[count.state] = by_state.get(count.state, 0) + count.messages
+    for count in skill_counters.counts(conn, [skill_id]).get(skill_id, []):
+        # kept counters (a stop of a million texts counts nothing); a held text is pending
+        state = (MessageState.PENDING.value if count.state == skill_counters.WAITING
+                 else count.state)
+        by_state[state] = by_state.get(state, 0) + count.messages
     webhook_events.emit(conn, found.business_unit_id, kind, {
         "skill_id": skill_id, "skill": found.name, "status": status,
         "started_at": found.started_at, "finished_at": now, **extra,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, literal, or_, select, update
 
 from proactive_sms.domain.cadence import Position
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.store import skill_counters
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.messages import Decision
 from proactive_sms.store.schema import (
@@ -190,6 +191,9 @@ def insert_step_message(conn: Connection, skill_id: int, decision: Decision, ste
             index_elements=["skill_id", "record_id", "cadence_step", "step_attempt"])
         .returning(message.c.id)
     ).first()
+    if row and skill_counters.writers_count_inserts(conn):  # in this transaction
+        skill_counters.add(conn, skill_id, {(decision.state.value, decision.skip_reason or ""):
+                                            [1, decision.segments]})
     return row[0] if row else None
 
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import ClauseElement, Connection, bindparam, func, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState, allowed_sources
-from proactive_sms.store import paging, webhook_events
+from proactive_sms.store import paging, skill_counters, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import message, message_part, skill, sms_registration
 
@@ -63,7 +63,21 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
              _STATE_VALUES[d.state], d.skip_reason, d.detail, created)
             for d in decisions
         ]
-        return conn.exec_driver_sql(_INSERT_DECISIONS_SQLITE, rows).rowcount
+        # Counted here, once per batch (SQLite has no per-row insert trigger: see
+        # store.skill_counters.writers_count_inserts). BEGIN IMMEDIATE holds the write lock for
+        # the whole transaction, so what was decided before cannot change meanwhile.
+        conn.exec_driver_sql("SAVEPOINT psms_decisions")
+        inserted = conn.exec_driver_sql(_INSERT_DECISIONS_SQLITE, rows).rowcount
+        if inserted != len(rows):  # a resumed launch met records decided before its crash
+            conn.exec_driver_sql("ROLLBACK TO psms_decisions")
+            decisions = _not_decided(conn, skill_id, decisions)
+            fresh = {d.record_id for d in decisions}
+            rows = [row for row in rows if row[1] in fresh]
+            inserted = (conn.exec_driver_sql(_INSERT_DECISIONS_SQLITE, rows).rowcount
+                        if rows else 0)
+        conn.exec_driver_sql("RELEASE psms_decisions")
+        skill_counters.add(conn, skill_id, _decision_counts(decisions))
+        return inserted
     rows = [
         {
             "skill_id": skill_id, "record_id": d.record_id, "destination": d.destination,
@@ -81,6 +95,41 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
         rows,
     )
     return len(result.all())
+
+
+def _not_decided(conn: Connection, skill_id: int,
+                 decisions: Sequence[Decision]) -> list[Decision]:
+    """The decisions whose record the skill has no (agentless) text for yet, each record once
+    (the first decision of a record wins, as ON CONFLICT DO NOTHING keeps the first)."""
+    wanted = list(dict.fromkeys(d.record_id for d in decisions))
+    decided: set[int] = set()
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        decided.update(row[0] for row in conn.exec_driver_sql(
+            "SELECT record_id FROM message WHERE skill_id = ? AND cadence_step = 0 "
+            f"AND step_attempt = 0 AND record_id IN ({', '.join('?' * len(chunk))})",
+            (skill_id, *chunk)))
+    fresh, seen = [], set()
+    for d in decisions:
+        if d.record_id not in decided and d.record_id not in seen:
+            seen.add(d.record_id)
+            fresh.append(d)
+    return fresh
+
+
+def _decision_counts(decisions: Sequence[Decision]) -> dict[tuple[str, str], list[int]]:
+    """(state, skip reason or '') -> [texts, segments] of decisions (none of them held, so a
+    pending one counts as pending)."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for d in decisions:
+        key = (_STATE_VALUES[d.state], d.skip_reason or "")
+        found = counts.get(key)
+        if found is None:
+            counts[key] = [1, d.segments]
+        else:
+            found[0] += 1
+            found[1] += d.segments
+    return counts
 
 
 def _sqlite_datetime(conn: Connection, moment: datetime) -> str:
@@ -223,51 +272,6 @@ def requeue_uncertain(conn: Connection, skill_id: int) -> int:
         .values(state=MessageState.PENDING.value, next_attempt_at=None,
                 detail="re-sent by explicit decision after an uncertain submit")
     ).rowcount
-
-
-@dataclass(frozen=True)
-class StateCount:
-    state: str
-    skip_reason: str | None
-    messages: int
-    segments: int
-
-
-def state_counts(conn: Connection, skill_ids: Sequence[int]) -> list[StateCount]:
-    if not skill_ids:
-        return []
-    rows = conn.execute(
-        select(message.c.state, message.c.skip_reason, func.count(),
-               func.coalesce(func.sum(message.c.segments), 0))
-        .where(message.c.skill_id.in_(list(skill_ids)))
-        .group_by(message.c.state, message.c.skip_reason)
-        .order_by(message.c.state, message.c.skip_reason)
-    )
-    return [StateCount(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
-
-
-def sent_window(conn: Connection, skill_ids: Sequence[int]) -> tuple[datetime | None,
-                                                                        datetime | None, int]:
-    """First and last submit time and how many were sent: for the achieved rate."""
-    row = conn.execute(
-        select(func.min(message.c.sent_at), func.max(message.c.sent_at),
-               func.count(message.c.sent_at))
-        .where(message.c.skill_id.in_(list(skill_ids)))
-    ).one()
-    return row[0], row[1], int(row[2])
-
-
-def waiting(conn: Connection, skill_ids: Sequence[int],
-            now: datetime) -> tuple[int, datetime | None]:
-    """Pending texts held back until a later moment (calling window, cap, retry), and the
-    earliest such moment."""
-    row = conn.execute(
-        select(func.count(), func.min(message.c.next_attempt_at))
-        .where(message.c.skill_id.in_(list(skill_ids)),
-               message.c.state == MessageState.PENDING.value,
-               message.c.next_attempt_at > now)
-    ).one()
-    return int(row[0]), row[1]
 
 
 # --- the API's views of a BU's messages -----------------------------------------------------

@@ -247,6 +247,11 @@ message = Table(
     Index("ix_message_destination_submitted", "destination", "submitted_at",
           sqlite_where=text("submitted_at IS NOT NULL"),
           postgresql_where=text("submitted_at IS NOT NULL")),
+    # The earliest moment a held text may go (the next window opening), without reading every
+    # pending row; launch's pending rows (no next_attempt_at) are not in it (migration 0011).
+    Index("ix_message_skill_waiting", "skill_id", "next_attempt_at",
+          sqlite_where=text("state = 'pending' AND next_attempt_at IS NOT NULL"),
+          postgresql_where=text("state = 'pending' AND next_attempt_at IS NOT NULL")),
 )
 
 message_part = Table(
@@ -555,6 +560,39 @@ cadence_outcome = Table(
 )
 # (end of the cadence tables)
 
+
+# ---- Kept counters of each skill's texts (migration 0011). ----
+# Kept by triggers on `message` in the transaction of every state change (the migration's
+# docstring says how); read by store.skill_counters, never counted over the message rows.
+
+skill_counter = Table(
+    # Texts of a skill by counted state (a message's state, or `waiting` for a pending text held
+    # until a later moment) and skip reason ('' for none). Several shards per key on PostgreSQL
+    # (one per backend that wrote), summed on read.
+    "skill_counter",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("state", String(20), primary_key=True),
+    Column("skip_reason", String(30), primary_key=True),
+    Column("shard", BigInteger, primary_key=True),
+    Column("messages", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+)
+
+skill_minute = Table(
+    # Per minute: texts of a skill that became sent (by sent_at) and delivered (by finished_at),
+    # and the first and last sent_at (for the achieved rate). Shards as in skill_counter.
+    "skill_minute",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("minute", DateTime(timezone=True), primary_key=True),
+    Column("shard", BigInteger, primary_key=True),
+    Column("sent", BigInteger, nullable=False),
+    Column("delivered", BigInteger, nullable=False),
+    Column("first_sent_at", DateTime(timezone=True), nullable=True),
+    Column("last_sent_at", DateTime(timezone=True), nullable=True),
+)
+# (end of the kept counters)
 
 # ---- The web console (migration 0010): its users, their sessions, sign-in attempts, audit. ----
 console_user = Table(

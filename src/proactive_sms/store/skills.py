@@ -197,3 +197,12 @@ def names(conn: Connection, skill_ids: Iterable[int | None]) -> dict[int, str]:
         return {}
     rows = conn.execute(select(skill.c.id, skill.c.name).where(skill.c.id.in_(wanted)))
     return {row.id: row.name for row in rows}
+
+
+def campaign_names(conn: Connection, campaign_ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of these campaigns, by id."""
+    wanted = sorted({i for i in campaign_ids if i is not None})
+    if not wanted:
+        return {}
+    rows = conn.execute(select(campaign.c.id, campaign.c.name).where(campaign.c.id.in_(wanted)))
+    return {row.id: row.name for row in rows}

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Literal
 
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from proactive_sms.domain.spreadsheet_cells import csv_writer
-from proactive_sms.services import reporting
+from proactive_sms.services import report_export, reporting
 
 ReportFormat = Literal["json", "csv"]
 
@@ -47,12 +45,4 @@ REPORT_RESPONSES = {200: {"content": {
 def render(report: reporting.Report, fmt: ReportFormat) -> Response:
     if fmt == "json":
         return JSONResponse(report.as_dict())
-    out = io.StringIO()
-    writer = csv_writer(out)
-    writer.writerow(["state", "skip_reason", "messages"])
-    for state, count in report.as_dict()["by_state"].items():
-        if state != "skipped":
-            writer.writerow([state, "", count])
-    for reason, count in sorted(report.skipped_by_reason.items()):
-        writer.writerow(["skipped", reason, count])
-    return Response(out.getvalue(), media_type="text/csv")
+    return Response(report_export.report_csv(report), media_type=report_export.MEDIA_TYPE)

@@ -40,7 +40,10 @@ async def _serve(host: str, port: int, dispatch: bool, worker_id: str | None,
                  metrics_token: str | None) -> None:
     engine = ctx.engine()
     app = create_app(engine, ctx.clock, metrics_token=metrics_token)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="off")
+    # Open event streams (the console's live pages) never end by themselves: on shutdown they
+    # get a few seconds, then are closed, instead of holding the server up forever.
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="off",
+                            timeout_graceful_shutdown=5)
     server = _Server(config)
     # Webhook deliveries run here whatever --no-dispatch says: the API's events need a sender,
     # and several senders share the work safely.

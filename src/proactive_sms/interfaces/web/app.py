@@ -22,6 +22,7 @@ from proactive_sms.interfaces.web import (
     error_pages,
     login,
     navigation,
+    skill_reports,
     users,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
@@ -33,6 +34,7 @@ PAGE_ROUTERS = [
     audit.router,
     dashboard.router,
     login.router,
+    skill_reports.router,
     users.router,
 ]
 
