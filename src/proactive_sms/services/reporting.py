@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -98,9 +99,7 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
         first, last, sent = messages.sent_window(conn, ids)
         report.inbound = inbound.counts_by_skill(conn, ids)
         report.waiting, report.next_window_at = messages.waiting(conn, ids, now)
-    final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
-    if final:
-        report.delivery_rate = report.by_state["delivered"] / final
+    report.delivery_rate = delivery_rate(report.by_state)
     report.first_sent_at, report.last_sent_at = first, last
     if first and last and sent > 1:
         # Texts per second over the one-second windows in which texts left: a paced code sends
@@ -113,6 +112,17 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
     if ends and len(ends) == len(members):
         report.finished_at = max(ends)
     return report
+
+
+def texts_sent(by_state: Mapping[str, int]) -> int:
+    """The texts that left us (sent, and those with a receipt since)."""
+    return sum(by_state.get(state, 0) for state in _LEFT)
+
+
+def delivery_rate(by_state: Mapping[str, int]) -> float | None:
+    """Delivered over the texts that left us and got a final receipt (None before any did)."""
+    final = sum(by_state.get(s, 0) for s in ("delivered", "undeliverable", "expired"))
+    return by_state.get("delivered", 0) / final if final else None
 
 
 def estimated_finish(report: Report, clock: Clock) -> datetime | None:
