@@ -34,6 +34,7 @@ class Broadcast:
     template: str | None = None  # a saved template's name: a notice
     direction: str = "auto"  # of a typed message (a template has its own)
     max_segments: int = 3  # longer texts are skipped as too_long, as for any skill
+    calling_window: dict | None = None  # recipient-local hours, as a skill's (None: default)
     name: str | None = None  # the skill's name; None: "broadcast-…" or "notice-…" and the time
 
     @property
@@ -54,7 +55,8 @@ def plan(engine: Engine, bu: BusinessUnit, clock: Clock, broadcast: Broadcast) -
         engine, bu, clock, name=broadcast.name or f"{broadcast.kind}-preview",
         registration=broadcast.registration, calling_list=broadcast.calling_list,
         template_name=broadcast.template, message_text=broadcast.message,
-        direction=broadcast.direction, max_segments=broadcast.max_segments)
+        direction=broadcast.direction, max_segments=broadcast.max_segments,
+        calling_window=broadcast.calling_window)
 
 
 def dry_run(engine: Engine, bu: BusinessUnit, clock: Clock, broadcast: Broadcast) -> DryRun:
@@ -87,7 +89,8 @@ def _check(broadcast: Broadcast) -> None:
 def _create(engine: Engine, bu: BusinessUnit, clock: Clock, broadcast: Broadcast) -> Skill:
     settings = dict(registration=broadcast.registration, calling_list=broadcast.calling_list,
                     template_name=broadcast.template, message_text=broadcast.message,
-                    direction=broadcast.direction, max_segments=broadcast.max_segments)
+                    direction=broadcast.direction, max_segments=broadcast.max_segments,
+                    calling_window=broadcast.calling_window)
     if broadcast.name:
         return administration.create_skill(engine, bu, clock, name=broadcast.name, **settings)
     stem = f"{broadcast.kind}-{clock.now():%Y%m%d-%H%M%S}"

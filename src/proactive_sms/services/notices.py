@@ -24,6 +24,7 @@ class Target:
 
     calling_list: str
     registration: str
+    calling_window: dict | None = None  # the recipient-local hours it was sent within
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def history(engine: Engine, bu: BusinessUnit, limit: int = 20) -> list[Outcome]:
 
 def _target(conn, skill: skills.Skill) -> Target:
     return Target(calling_lists.list_by_id(conn, skill.calling_list_id).name,
-                  registrations.registration_by_id(conn, skill.registration_id).code)
+                  registrations.registration_by_id(conn, skill.registration_id).code,
+                  skill.calling_window)
 
 
 def _template_name(conn, template_id: int | None) -> str:

@@ -16,11 +16,14 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    broadcast,
     csrf,
     dashboard,
     error_pages,
     login,
+    message_templates,
     navigation,
+    notices,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -28,8 +31,11 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    broadcast.router,
     dashboard.router,
     login.router,
+    message_templates.router,
+    notices.router,
 ]
 
 

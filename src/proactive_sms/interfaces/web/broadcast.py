@@ -38,17 +38,41 @@ def choices(engine, bu) -> Choices:
                    listing.registrations_page(engine, bu, request).items)
 
 
-def read_broadcast(form: FormData) -> tuple[Broadcast | None, dict[str, str], dict[str, str]]:
-    """The broadcast a form asks for, the errors of its values, and the values as typed."""
-    values = {key: str(form.get(key, "")) for key in
-              ("calling_list", "registration", "message", "direction", "max_segments")}
-    values["direction"] = values["direction"] or "auto"
-    values["max_segments"] = values["max_segments"].strip() or "3"
+def read_target(form: FormData) -> tuple[dict[str, str], dict[str, str], dict | None]:
+    """The list, the code and the calling window a send form asks for (its values as typed,
+    the errors of what is missing, the window as a skill takes it: None for the default)."""
+    values = {key: str(form.get(key, "")).strip() if key in ("weekday", "weekend")
+              else str(form.get(key, "")) for key in _TARGET_FIELDS}
     errors: dict[str, str] = {}
     if not values["calling_list"]:
         errors["calling_list"] = "choose a calling list"
     if not values["registration"]:
         errors["registration"] = "choose a transport code"
+    window = {key: values[key] for key in ("weekday", "weekend") if values[key]}
+    return values, errors, window or None
+
+
+_TARGET_FIELDS = ("calling_list", "registration", "weekday", "weekend")
+
+
+def send_errors(exc: Exception, field: str) -> dict[str, str]:
+    """A refusal of a send form, under the field it is about (a calling-window setting names
+    its key in the reason: 'weekday' or 'weekend')."""
+    errors = text_checks.field_errors(exc, field)
+    reason = errors.get(field, "")
+    for key in ("weekday", "weekend"):
+        if f"'{key}'" in reason:
+            errors[key] = errors.pop(field)
+    return errors
+
+
+def read_broadcast(form: FormData) -> tuple[Broadcast | None, dict[str, str], dict[str, str]]:
+    """The broadcast a form asks for, the errors of its values, and the values as typed."""
+    values, errors, window = read_target(form)
+    values.update({key: str(form.get(key, "")) for key in
+                   ("message", "direction", "max_segments")})
+    values["direction"] = values["direction"] or "auto"
+    values["max_segments"] = values["max_segments"].strip() or "3"
     if values["direction"] not in text_checks.DIRECTIONS:
         errors["direction"] = f"direction must be ltr, rtl or auto, got '{values['direction']}'"
     try:
@@ -60,7 +84,8 @@ def read_broadcast(form: FormData) -> tuple[Broadcast | None, dict[str, str], di
     if errors:
         return None, errors, values
     return Broadcast(values["registration"], values["calling_list"], message=values["message"],
-                     direction=values["direction"], max_segments=max_segments), errors, values
+                     direction=values["direction"], max_segments=max_segments,
+                     calling_window=window), errors, values
 
 
 @router.get("/broadcast")
@@ -68,7 +93,8 @@ def broadcast_page(request: Request, user: SupervisorUser, bu: CurrentBu,
                    engine: EngineDep) -> Response:
     """The empty form (a list may be named in the query, as the list upload links back)."""
     values = {"calling_list": request.query_params.get("calling_list", ""),
-              "registration": "", "message": "", "direction": "auto", "max_segments": "3"}
+              "registration": "", "message": "", "direction": "auto", "max_segments": "3",
+              "weekday": "", "weekend": ""}
     return _page(request, engine, bu, values, {})
 
 
@@ -98,7 +124,7 @@ async def dry_run(request: Request, user: SupervisorUser, bu: CurrentBu, engine:
         try:
             result = broadcasts.dry_run(engine, bu, clock, wanted)
         except forms.FORM_ERRORS as exc:
-            errors = text_checks.field_errors(exc, "message")
+            errors = send_errors(exc, "message")
     return render(request, "broadcast/_dry_run.html", status_code=200, result=result,
                   errors=errors, values=values, now=clock.now())
 
@@ -113,7 +139,7 @@ async def send(request: Request, user: SupervisorUser, bu: CurrentBu, engine: En
         try:
             sent = broadcasts.send(engine, bu, clock, wanted)
         except forms.FORM_ERRORS as exc:
-            errors = text_checks.field_errors(exc, "message")
+            errors = send_errors(exc, "message")
         else:
             audit.record(engine, user, "broadcast.sent", sent.skill.name, {
                 "calling_list": wanted.calling_list, "registration": wanted.registration,

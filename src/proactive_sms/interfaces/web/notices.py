@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from proactive_sms.interfaces.web import text_checks
 from proactive_sms.interfaces.web.auth import CurrentBu, SupervisorUser
-from proactive_sms.interfaces.web.broadcast import choices
+from proactive_sms.interfaces.web.broadcast import choices, read_target, send_errors
 from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
 from proactive_sms.interfaces.web.forms import FORM_ERRORS
 from proactive_sms.interfaces.web.rendering import redirect, render
@@ -40,15 +40,14 @@ def notices_page(request: Request, user: SupervisorUser, bu: CurrentBu,
                   history=notices.history(engine, bu, HISTORY_SIZE))
 
 
-def _wanted(form: FormData) -> tuple[dict[str, str], dict[str, str]]:
-    values = {key: str(form.get(key, "")) for key in ("template", "calling_list",
-                                                       "registration")}
-    errors = {}
-    if not values["calling_list"]:
-        errors["calling_list"] = "choose a calling list"
-    if not values["registration"]:
-        errors["registration"] = "choose a transport code"
-    return values, errors
+def _wanted(form: FormData) -> tuple[Broadcast | None, dict[str, str], dict[str, str]]:
+    """The notice a form asks for (template, list, code, window), its values and errors."""
+    values, errors, window = read_target(form)
+    values["template"] = str(form.get("template", ""))
+    if errors:
+        return None, values, errors
+    return Broadcast(values["registration"], values["calling_list"], template=values["template"],
+                     calling_window=window), values, errors
 
 
 @router.get("/notices/send")
@@ -57,9 +56,11 @@ def choose_target(request: Request, user: SupervisorUser, bu: CurrentBu, engine:
     """Choose the list and the code to send a template to (the last ones preselected)."""
     stored = administration.find_template(engine, bu, template)  # another BU's: 404
     target = notices.last_target(engine, bu, stored.name)
+    window = (target.calling_window if target else None) or {}
     values = {"template": stored.name,
               "calling_list": target.calling_list if target else "",
-              "registration": target.registration if target else ""}
+              "registration": target.registration if target else "",
+              "weekday": window.get("weekday", ""), "weekend": window.get("weekend", "")}
     return _choose_page(request, engine, bu, stored, values, {})
 
 
@@ -88,14 +89,13 @@ async def preview(request: Request, user: SupervisorUser, bu: CurrentBu,
 async def dry_run(request: Request, user: SupervisorUser, bu: CurrentBu, engine: EngineDep,
                   clock: ClockDep) -> Response:
     """Every check of the launch and of sending, for the template to the chosen list."""
-    values, errors = _wanted(await request.form())
+    wanted, values, errors = _wanted(await request.form())
     result = None
-    if not errors:
+    if wanted is not None:
         try:
-            result = broadcasts.dry_run(engine, bu, clock, Broadcast(
-                values["registration"], values["calling_list"], template=values["template"]))
+            result = broadcasts.dry_run(engine, bu, clock, wanted)
         except FORM_ERRORS as exc:
-            errors = text_checks.field_errors(exc, "template")
+            errors = send_errors(exc, "template")
     return render(request, "notices/_dry_run.html", result=result, errors=errors,
                   values=values, now=clock.now())
 
@@ -105,13 +105,12 @@ async def send(request: Request, user: SupervisorUser, bu: CurrentBu, engine: En
                clock: ClockDep) -> Response:
     """Start a notice: the template to the list, from the code. Back to the notices, where
     it heads the history; a refusal shows the choice again with the reason."""
-    values, errors = _wanted(await request.form())
-    if not errors:
+    wanted, values, errors = _wanted(await request.form())
+    if wanted is not None:
         try:
-            sent = broadcasts.send(engine, bu, clock, Broadcast(
-                values["registration"], values["calling_list"], template=values["template"]))
+            sent = broadcasts.send(engine, bu, clock, wanted)
         except FORM_ERRORS as exc:
-            errors = text_checks.field_errors(exc, "template")
+            errors = send_errors(exc, "template")
         else:
             audit.record(engine, user, "notice.sent", sent.skill.name, {
                 "template": values["template"], "calling_list": values["calling_list"],
