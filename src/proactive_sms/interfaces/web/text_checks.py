@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from proactive_sms.domain import direction as bidi
 from proactive_sms.interfaces.web import forms
 from proactive_sms.interfaces.web.rendering import render
 from proactive_sms.services import previews
@@ -34,7 +35,8 @@ class Counter:
     segments: int
     remaining: int  # left in the last segment before another is needed
     limit: int  # per segment: 160/153 or 70/67
-    chars: tuple[tuple[str, str], ...]  # (char, how to show it) of those forcing UCS-2
+    scripts: tuple[str, ...]  # scripts written in on purpose ("Arabic"): UCS-2 anyway
+    chars: tuple[tuple[str, str], ...]  # (char, how to show it): the strays forcing UCS-2
 
     @property
     def marked(self) -> list[str]:
@@ -46,9 +48,31 @@ class Counter:
         report = checked.report if checked is not None else None
         if report is None:
             return None
+        scripts, strays = _causes(report.unicode_chars)
         return cls("UCS-2" if report.encoding.value == "ucs2" else "GSM-7", report.units,
                    report.segments, report.remaining_in_segment, report.per_segment_limit,
-                   tuple((char, char_label(char)) for char in report.unicode_chars))
+                   scripts, tuple((char, char_label(char)) for char in strays))
+
+
+def _script(char: str) -> str:
+    """The first word of the character's Unicode name: its script for letters ("ARABIC")."""
+    return unicodedata.name(char, "?").split()[0]
+
+
+def _causes(chars: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
+    """The scripts other than Latin the text is written in, and the other characters that
+    force UCS-2. Marking every Arabic letter of an Arabic text tells nobody anything: a script
+    is named once; what is marked are the strays (a curly quote, a dash, an emoji, an accented
+    Latin letter GSM-7 lacks), which a person may want to replace. In a text of such a script,
+    the isolates the template put around merged values are not strays either."""
+    scripts = sorted({_script(c) for c in chars
+                      if unicodedata.category(c)[0] == "L" and _script(c) != "LATIN"})
+    strays = [c for c in chars if _script(c) not in scripts
+              and not (scripts and c in _ISOLATES)]
+    return tuple(name.capitalize() for name in scripts), strays
+
+
+_ISOLATES = frozenset((bidi.LRI, bidi.RLI, bidi.FSI, bidi.PDI))
 
 
 def char_label(char: str) -> str:
