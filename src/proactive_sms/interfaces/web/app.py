@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    audit,
     broadcast,
     csrf,
     dashboard,
@@ -24,6 +25,7 @@ from proactive_sms.interfaces.web import (
     message_templates,
     navigation,
     notices,
+    users,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -31,11 +33,13 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    audit.router,
     broadcast.router,
     dashboard.router,
     login.router,
     message_templates.router,
     notices.router,
+    users.router,
 ]
 
 
