@@ -12,7 +12,6 @@ from proactive_sms.services import administration, broadcasts, notices, previews
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.broadcasts import Broadcast
 from proactive_sms.services.launching import LaunchError
-from proactive_sms.store import messages
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.schema import message, skill
 from tests.factories import import_people, registration, us_number
@@ -103,20 +102,13 @@ def test_notices_remember_their_last_target_and_report_their_outcome(ready, bu, 
         ids = list(conn.scalars(select(message.c.id).where(message.c.skill_id == sent.skill.id)))
         for message_id, state in zip(ids, ("delivered", "undeliverable"), strict=True):
             conn.execute(message.update().where(message.c.id == message_id).values(state=state))
-    history = notices.history(ready, bu)
+    history = notices.history(ready, bu, clock.now())
     assert [h.skill for h in history] == [sent.skill.name, history[1].skill]
     latest = history[0]
     assert (latest.template, latest.target.calling_list) == ("tip", "field")
     assert latest.by_state == {"delivered": 1, "undeliverable": 1}
     assert (latest.total, latest.sent, latest.delivery_rate) == (2, 2, 0.5)
     assert history[1].by_state == {"pending": 5}
-
-
-def test_state_counts_by_skill_keeps_skills_apart(ready, bu, clock):
-    one = broadcasts.send(ready, bu, clock, Broadcast("55501", "people", message="A"))
-    with ready.connect() as conn:
-        counts = messages.state_counts_by_skill(conn, [one.skill.id, 999])
-    assert counts == {one.skill.id: {"pending": 5}, 999: {}}
 
 
 # --- checks of a text as it is typed ---------------------------------------------------------

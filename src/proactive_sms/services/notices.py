@@ -7,13 +7,14 @@ history lists past notices with their outcome. Sending itself is `broadcasts.sen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
 
-from proactive_sms.services.reporting import delivery_rate, texts_sent
-from proactive_sms.store import calling_lists, messages, registrations, skills, templates
+from proactive_sms.services import reporting
+from proactive_sms.store import calling_lists, registrations, skills, templates
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -29,7 +30,7 @@ class Target:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One past notice and what became of its texts."""
+    """One past notice and what became of its texts (its skill report)."""
 
     skill: str
     template: str
@@ -37,19 +38,24 @@ class Outcome:
     status: str
     created_at: datetime
     started_at: datetime | None
-    by_state: dict[str, int]  # messages by state (skipped included)
+    report: reporting.Report
+
+    @property
+    def by_state(self) -> Mapping[str, int]:
+        """Messages by state (skipped included)."""
+        return self.report.by_state
 
     @property
     def total(self) -> int:
-        return sum(self.by_state.values())
+        return self.report.total
 
     @property
     def sent(self) -> int:
-        return texts_sent(self.by_state)
+        return reporting.texts_sent(self.report.by_state)
 
     @property
     def delivery_rate(self) -> float | None:
-        return delivery_rate(self.by_state)
+        return self.report.delivery_rate
 
 
 def last_targets(engine: Engine, bu: BusinessUnit) -> dict[str, Target]:
@@ -71,18 +77,16 @@ def last_target(engine: Engine, bu: BusinessUnit, template_name: str) -> Target 
         return _target(conn, latest[0]) if latest else None
 
 
-def history(engine: Engine, bu: BusinessUnit, limit: int = 20) -> list[Outcome]:
-    """The BU's latest notices, newest first, with their messages counted by state."""
+def history(engine: Engine, bu: BusinessUnit, now: datetime,
+            limit: int = 20) -> list[Outcome]:
+    """The BU's latest notices, newest first, each with its skill report."""
     with engine.connect() as conn:
         notices = skills.latest_with_template(conn, bu.id, limit)
-        counts = messages.state_counts_by_skill(conn, [s.id for s in notices])
-        outcomes = []
-        for skill in notices:
-            name = _template_name(conn, skill.template_id)
-            outcomes.append(Outcome(skill.name, name, _target(conn, skill),
-                                    skill.status.value, skill.created_at, skill.started_at,
-                                    counts[skill.id]))
-    return outcomes
+        found = [(skill, _template_name(conn, skill.template_id), _target(conn, skill))
+                 for skill in notices]
+    return [Outcome(skill.name, template, target, skill.status.value, skill.created_at,
+                    skill.started_at, reporting.skill_report(engine, bu, skill.name, now))
+            for skill, template, target in found]
 
 
 def _target(conn, skill: skills.Skill) -> Target:

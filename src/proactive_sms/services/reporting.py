@@ -99,7 +99,9 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
         first, last, sent = messages.sent_window(conn, ids)
         report.inbound = inbound.counts_by_skill(conn, ids)
         report.waiting, report.next_window_at = messages.waiting(conn, ids, now)
-    report.delivery_rate = delivery_rate(report.by_state)
+    final = sum(report.by_state[s] for s in ("delivered", "undeliverable", "expired"))
+    if final:
+        report.delivery_rate = report.by_state["delivered"] / final
     report.first_sent_at, report.last_sent_at = first, last
     if first and last and sent > 1:
         # Texts per second over the one-second windows in which texts left: a paced code sends
@@ -114,19 +116,13 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
     return report
 
 
-def texts_sent(by_state: Mapping[str, int]) -> int:
-    """The texts that left us (sent, and those with a receipt since)."""
-    return sum(by_state.get(state, 0) for state in _LEFT)
-
-
-def delivery_rate(by_state: Mapping[str, int]) -> float | None:
-    """Delivered over the texts that left us and got a final receipt (None before any did)."""
-    final = sum(by_state.get(s, 0) for s in ("delivered", "undeliverable", "expired"))
-    return by_state.get("delivered", 0) / final if final else None
-
-
 def estimated_finish(report: Report, clock: Clock) -> datetime | None:
     """When the pending texts will have left at the rate achieved so far."""
     if not report.pending or not report.achieved_rate_per_s:
         return None
     return clock.now() + timedelta(seconds=report.pending / report.achieved_rate_per_s)
+
+
+def texts_sent(by_state: Mapping[str, int]) -> int:
+    """The texts that left us: sent, and those with a receipt since (a report's by_state)."""
+    return sum(by_state.get(state, 0) for state in _LEFT)

@@ -74,6 +74,17 @@ def list_by_id(conn: Connection, list_id: int) -> CallingList:
     return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields))
 
 
+def find_record(conn: Connection, list_id: int, external_id: str) -> StoredRecord:
+    """The list's record with this ExternalId (NotFound when it has none)."""
+    r = conn.execute(select(calling_record).where(
+        calling_record.c.calling_list_id == list_id,
+        calling_record.c.external_id == external_id)).first()
+    if r is None:
+        raise NotFound("record", external_id)
+    return StoredRecord(r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem,
+                        r.expiration_date, r.time_zone, r.postal_code, decode_fields(r.fields))
+
+
 # SQLite's bulk path (see RecordRows): the same statement SQLAlchemy would build below,
 # prepared once and run by the driver for every row.
 _UPSERT_SQLITE = (
@@ -335,25 +346,12 @@ def page_lists(conn: Connection, business_unit_id: int, after_id: int,
                         lambda r: CallingList(r.id, r.business_unit_id, r.name, tuple(r.fields)))
 
 
-def find_record(conn: Connection, list_id: int, external_id: str) -> StoredRecord:
-    """The list's record with this ExternalId (NotFound when it has none)."""
-    row = conn.execute(select(calling_record).where(
-        calling_record.c.calling_list_id == list_id,
-        calling_record.c.external_id == external_id)).first()
-    if row is None:
-        raise NotFound("record", external_id)
-    return _stored(row)
-
-
-def _stored(r) -> StoredRecord:
-    return StoredRecord(r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem,
-                        r.expiration_date, r.time_zone, r.postal_code, decode_fields(r.fields))
-
-
 def page_records(conn: Connection, list_id: int, after_id: int,
                  limit: int) -> paging.Page[StoredRecord]:
     """A list's records after an id, in id order."""
     query = select(calling_record).where(_in_list(list_id))
     start = first_id(conn, list_id)  # see _in_list: start the walk at the list's first record
     after = after_id if start is None else max(after_id, start - 1)
-    return paging.fetch(conn, query, calling_record.c.id, after, limit, _stored)
+    return paging.fetch(conn, query, calling_record.c.id, after, limit, lambda r: StoredRecord(
+        r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem, r.expiration_date,
+        r.time_zone, r.postal_code, decode_fields(r.fields)))

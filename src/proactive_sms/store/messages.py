@@ -246,23 +246,6 @@ def state_counts(conn: Connection, skill_ids: Sequence[int]) -> list[StateCount]
     return [StateCount(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
 
-def state_counts_by_skill(conn: Connection,
-                         skill_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Messages by state for each of these skills, in one query (for a page listing several
-    skills with their outcome)."""
-    counts: dict[int, dict[str, int]] = {skill_id: {} for skill_id in skill_ids}
-    if not skill_ids:
-        return counts
-    rows = conn.execute(
-        select(message.c.skill_id, message.c.state, func.count())
-        .where(message.c.skill_id.in_(list(skill_ids)))
-        .group_by(message.c.skill_id, message.c.state)
-    )
-    for skill_id, state, count in rows:
-        counts[skill_id][state] = int(count)
-    return counts
-
-
 def sent_window(conn: Connection, skill_ids: Sequence[int]) -> tuple[datetime | None,
                                                                         datetime | None, int]:
     """First and last submit time and how many were sent: for the achieved rate."""

@@ -32,12 +32,12 @@ HISTORY_SIZE = 20
 
 @router.get("/notices")
 def notices_page(request: Request, user: SupervisorUser, bu: CurrentBu,
-                 engine: EngineDep) -> Response:
+                 engine: EngineDep, clock: ClockDep) -> Response:
     """The saved templates, each with its one-click send, and the latest notices."""
     saved = listing.templates_page(engine, bu, listing.PageRequest(0, 500)).items
     return render(request, "notices/index.html", templates=saved,
                   targets=notices.last_targets(engine, bu),
-                  history=notices.history(engine, bu, HISTORY_SIZE))
+                  history=notices.history(engine, bu, clock.now(), HISTORY_SIZE))
 
 
 def _wanted(form: FormData) -> tuple[Broadcast | None, dict[str, str], dict[str, str]]:
