@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, importing
+from proactive_sms.services import administration, audit, importing
 from tests.factories import person, us_number, write_csv
 from tests.interfaces.web.conftest import CODE, OTHER_BU, wait_until
 
@@ -69,6 +69,10 @@ def test_a_typed_broadcast_is_counted_checked_dry_run_sent_and_received(
         page.click("[data-send]")
     expect(page).to_have_url(re.compile(r"/skills/broadcast-[0-9-]+/report$"))
     expect(page.locator(".flash-success")).to_contain_text("4 text(s) to send")
+    skill_name = page.url.rsplit("/", 2)[-2]
+    [entry] = audit.entries(console.engine, unit, username=page.username,
+                            action="broadcast").entries
+    assert (entry.action, entry.target) == ("broadcast.sent", skill_name)
 
     received = wait_until(lambda: [s for s in console.sim.submits(before)
                                    if "Bonus shift tonight" in (s.get("text") or "")]
@@ -144,3 +148,14 @@ def test_bad_input_is_answered_with_reasons_never_a_500(browser, console, login,
     assert form("/broadcast/send", message="Hi").status == 422
     refused = post(console.url + "/broadcast/send", form={"message": "Hi"}, max_redirects=0)
     assert refused.status == 403  # no CSRF token
+
+
+def test_agents_cannot_open_the_send_pages(browser, console, login):
+    page = login(browser, console, role="agent")
+    for path in ("/broadcast", "/notices", "/templates", "/templates/new",
+                 "/notices/send?template=x"):
+        assert page.goto(console.url + path).status == 403, path
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    refused = page.context.request.post(console.url + "/broadcast/send", max_redirects=0,
+                                        form={"csrf_token": token, "message": "Hi"})
+    assert refused.status == 403

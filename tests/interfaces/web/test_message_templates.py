@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, importing
+from proactive_sms.services import administration, audit, importing
 from tests.factories import person, write_csv
 from tests.interfaces.web.conftest import OTHER_BU
 
@@ -68,6 +68,9 @@ def test_a_template_is_written_with_the_field_picker_checked_as_typed_and_saved(
     with page.expect_navigation():
         page.click("[data-save]")
     expect(page.locator(".flash-success")).to_have_text("Template shift reminder saved")
+    unit = administration.business_unit(console.engine, "sales")
+    [entry] = audit.entries(console.engine, unit, username=page.username).entries[:1]
+    assert (entry.action, entry.target) == ("template.created", "shift reminder")
     expect(page.locator("h1")).to_contain_text("shift reminder")
     page.goto(console.url + "/templates")
     expect(page.locator("tr[data-template='shift reminder']")).to_contain_text(

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, importing
+from proactive_sms.services import administration, audit, importing
 from tests.factories import person, write_csv
 from tests.interfaces.web.conftest import CODE, OTHER_BU, wait_until
 
@@ -86,6 +86,9 @@ def test_a_saved_notice_is_sent_once_chosen_then_in_one_click(browser, console, 
     link = latest.locator("a").first
     expect(link).to_have_attribute("href", re.compile(r"^/skills/notice-[0-9-]+/report$"))
     shoot(page, "notices")
+    unit = administration.business_unit(console.engine, "sales")
+    logged = audit.entries(console.engine, unit, username=page.username, action="notice")
+    assert [e.action for e in logged.entries] == ["notice.sent", "notice.sent"]
 
 
 def test_a_notice_of_another_unit_or_unknown_answers_404_and_bad_choices_say_why(
