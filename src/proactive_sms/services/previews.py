@@ -36,10 +36,11 @@ class Issue:
     field: str | None = None
     position: int | None = None
     hint: str | None = None
+    suggestion: str | None = None  # the field name the hint suggests
 
     @classmethod
     def of(cls, error: template.TemplateError) -> Issue:
-        return cls(error.reason, error.field, error.position, error.hint)
+        return cls(error.reason, error.field, error.position, error.hint, error.suggestion)
 
     def __str__(self) -> str:
         text = self.reason if self.position is None else f"{self.reason} at position " \

@@ -91,7 +91,7 @@ def test_an_unknown_field_shows_inline_with_did_you_mean_and_blocks_the_dry_run(
     page.select_option("#f-registration", CODE)
     page.locator("#f-message").press_sequentially("Hi {FirstNme}, shift at 6")
     issue = page.locator("#message-issues [data-issue]")
-    expect(issue).to_have_text(  # in the API's words
+    expect(issue).to_contain_text(  # in the API's words
         "unknown field 'FirstNme' at position 3 (did you mean FirstName?)")
     expect(issue).to_have_class(re.compile(r"\berror\b"))
     expect(issue).to_have_css("color", "rgb(207, 34, 46)")  # red, under the field
@@ -99,6 +99,11 @@ def test_an_unknown_field_shows_inline_with_did_you_mean_and_blocks_the_dry_run(
     expect(page.locator("[data-dry-run-result] .error")).to_contain_text(
         "unknown field 'FirstNme'")
     expect(page.locator("[data-send]")).to_have_count(0)  # nothing to send from a refusal
+
+    page.click("#message-issues [data-replace-field]")  # "Use FirstName": the suggestion taken
+    expect(page.locator("#f-message")).to_have_value("Hi {FirstName}, shift at 6")
+    expect(page.locator("#message-issues [data-issue]")).to_have_count(0)
+    expect(page.locator("#samples .bubble").first).to_have_text("Hi Sam200, shift at 6")
 
 
 def test_a_gsm_text_counts_in_gsm7_and_a_long_one_warns_that_it_would_be_skipped(

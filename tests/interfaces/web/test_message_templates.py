@@ -42,7 +42,7 @@ def test_a_template_is_written_with_the_field_picker_checked_as_typed_and_saved(
     body.press_sequentially(", your shift starts at 6. Code {ExternalI}")
 
     issue = page.locator("#body-issues [data-issue]")
-    expect(issue).to_have_text(  # in the API's words
+    expect(issue).to_contain_text(  # in the API's words
         "unknown field 'ExternalI' at position 45 (did you mean ExternalId?)")
     expect(issue).to_have_css("color", "rgb(207, 34, 46)")
     expect(page.locator("#samples")).to_contain_text("Nothing to show until the text can be read")

@@ -94,6 +94,31 @@
     area.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
+  // <button data-replace-field="FirstNme" data-with="FirstName" data-target="f-message">: the
+  // server's did-you-mean, taken: every {FirstNme} in the box becomes {FirstName}.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-replace-field]") : null;
+    if (!button) { return; }
+    var area = document.getElementById(button.getAttribute("data-target"));
+    if (!area) { return; }
+    var wrong = button.getAttribute("data-replace-field").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    var pattern = new RegExp("\\{\\s*" + wrong + "\\s*\\}", "g");
+    area.value = area.value.replace(pattern, "{" + button.getAttribute("data-with") + "}");
+    area.focus();
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // <form data-clears-on-edit="#dry-run">: a change to the form drops what was shown for its
+  // values before (a dry run is for the text it was run on), at once rather than when the
+  // next check answers, which could come after a newer dry run.
+  function clearOnEdit(event) {
+    var form = event.target.closest ? event.target.closest("[data-clears-on-edit]") : null;
+    var shown = form && document.querySelector(form.getAttribute("data-clears-on-edit"));
+    if (shown) { shown.textContent = ""; }
+  }
+  document.addEventListener("input", clearOnEdit);
+  document.addEventListener("change", clearOnEdit);
+
   // <input type="radio" data-sets-dir="f-body" value="rtl">: the box reads in that direction.
   document.addEventListener("change", function (event) {
     var target = event.target.getAttribute && event.target.getAttribute("data-sets-dir");
