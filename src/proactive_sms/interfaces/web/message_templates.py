@@ -60,9 +60,11 @@ def edit_template(request: Request, user: SupervisorUser, bu: CurrentBu, engine:
 
 
 def _editor(request: Request, engine, bu, values: dict, errors: dict, *, new: bool,
-            status_code: int = 200) -> Response:
+            status_code: int = 200, first_list: bool = True) -> Response:
+    """The editor; with `first_list`, the first list is chosen when none is (a form sent
+    back keeps the choice its person made, "no list" included)."""
     lists = choices(engine, bu).calling_lists
-    if not values.get("calling_list") and lists:
+    if first_list and not values.get("calling_list") and lists:
         values = {**values, "calling_list": lists[0].name}  # fields to pick from at once
     return render(request, "message_templates/edit.html", status_code=status_code,
                   values=values, errors=errors, new=new, calling_lists=lists,
@@ -140,7 +142,8 @@ async def save(request: Request, user: SupervisorUser, bu: CurrentBu, engine: En
             return redirect(f"/templates/edit?name={_quote(stored.name)}",
                             f"Template {stored.name} saved")
     values["name"] = name
-    return _editor(request, engine, bu, values, errors, new=new, status_code=422)
+    return _editor(request, engine, bu, values, errors, new=new, status_code=422,
+                   first_list=False)
 
 
 def _exists(engine, bu, name: str) -> bool:
