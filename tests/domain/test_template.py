@@ -123,18 +123,18 @@ def test_unknown_field_error_reads_with_position_and_suggestion() -> None:
     assert [str(e) for e in errors] == [
         "unknown field 'FirstNme' at position 3 (did you mean FirstName?)"
     ]
-    assert (errors[0].reason, errors[0].position, errors[0].field) == (
-        "unknown field 'FirstNme'", 3, "FirstNme"
+    assert (errors[0].reason, errors[0].position, errors[0].field, errors[0].suggestion) == (
+        "unknown field 'FirstNme'", 3, "FirstNme", "FirstName"
     )
 
 
 def test_validate_reports_every_unknown_occurrence_in_order() -> None:
     body = "{Zip} {FirstName} {{Zip}} {zip} {Shoe Size}"
     errors = tpl.validate(tpl.parse(body), LIST_FIELDS)
-    assert [(e.field, e.position, e.hint) for e in errors] == [
-        ("Zip", 0, None),
-        ("zip", 26, None),
-        ("Shoe Size", 32, None),
+    assert [(e.field, e.position, e.hint, e.suggestion) for e in errors] == [
+        ("Zip", 0, None, None),
+        ("zip", 26, None, None),
+        ("Shoe Size", 32, None, None),
     ]
     assert all(body[e.position] == "{" for e in errors)
 

@@ -37,16 +37,19 @@ class TemplateError(ValueError):
 
     `reason` says what is wrong ("unknown field 'FirstNme'"), `position` is the 0-based index in
     the body of the offending character (the opening brace of a variable), `field` the variable's
-    name when there is one, and `hint` a suggestion such as "did you mean FirstName?".
+    name when there is one, `hint` a suggestion such as "did you mean FirstName?", and
+    `suggestion` the field name it suggests ("FirstName"), for an editor to offer.
     """
 
     def __init__(
-        self, reason: str, position: int, field: str | None = None, hint: str | None = None
+        self, reason: str, position: int, field: str | None = None, hint: str | None = None,
+        suggestion: str | None = None,
     ) -> None:
         self.reason = reason
         self.position = position
         self.field = field
         self.hint = hint
+        self.suggestion = suggestion
         message = f"{reason} at position {position}"
         super().__init__(f"{message} ({hint})" if hint else message)
 
@@ -260,12 +263,14 @@ def validate(template: Template, field_names: Iterable[str]) -> list[TemplateErr
         if variable.key in known:
             continue
         close = difflib.get_close_matches(variable.key, list(known), n=1, cutoff=0.6)
+        suggestion = known[close[0]] if close else None
         errors.append(
             TemplateError(
                 f"unknown field '{variable.name}'",
                 variable.position,
                 field=variable.name,
-                hint=f"did you mean {known[close[0]]}?" if close else None,
+                hint=f"did you mean {suggestion}?" if suggestion else None,
+                suggestion=suggestion,
             )
         )
     return errors

@@ -247,6 +247,8 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
     if pacing_per_s is not None and not MIN_RATE_PER_S <= pacing_per_s <= MAX_PACING_PER_S:
         raise InvalidRequest(f"pacing must be {MIN_RATE_PER_S:g} to {MAX_PACING_PER_S:,g} per "
                              f"second, got {pacing_per_s:g}")
+    _check_settings(kind, calling_window, no_zone_policy, default_time_zone, validity_hours,
+                    max_segments, pacing_per_s)
     with engine.begin() as conn:
         reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
         lst = find_list(conn, bu.id, calling_list)
@@ -260,6 +262,19 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now(),
             calling_window=calling_window, no_zone_policy=no_zone_policy,
             default_time_zone=default_time_zone, kind=kind)
+
+
+def _check_settings(kind: str, calling_window: dict | None, no_zone_policy: str,
+                    default_time_zone: str | None, validity_hours: float | None,
+                    max_segments: int, pacing_per_s: float | None) -> None:
+    """Every check of a new skill's settings (create_skill and plan_skill)."""
+    if kind not in ("agentless_sms", "agent"):
+        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'")
+    _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
+    if not 1 <= max_segments <= 10:
+        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
+    if pacing_per_s is not None and pacing_per_s <= 0:
+        raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}")
 
 
 def _check_timing(calling_window: dict | None, no_zone_policy: str,
@@ -293,6 +308,32 @@ def _code_key(code: str, bu: BusinessUnit) -> str:
 def find_skill(engine: Engine, bu: BusinessUnit, name: str) -> skills.Skill:
     with engine.connect() as conn:
         return skills.find_skill(conn, bu.id, name)
+
+
+def plan_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
+               registration: str, calling_list: str, template_name: str | None = None,
+               message_text: str | None = None, direction: str = "auto",
+               max_segments: int = 3, pacing_per_s: float | None = None,
+               validity_hours: float | None = None, calling_window: dict | None = None,
+               no_zone_policy: str = "skip", default_time_zone: str | None = None,
+               kind: str = "agentless_sms") -> skills.Skill:
+    """The skill `create_skill` would create with these settings, checked the same way but
+    not saved (its id is 0): what a dry run reads before a person decides to send."""
+    _check_settings(kind, calling_window, no_zone_policy, default_time_zone, validity_hours,
+                    max_segments, pacing_per_s)
+    with engine.connect() as conn:
+        reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
+        lst = find_list(conn, bu.id, calling_list)
+        template_id = (template_store.find_template(conn, bu.id, template_name).id
+                       if template_name else None)
+    return skills.Skill(
+        id=0, business_unit_id=bu.id, name=name, kind=kind, registration_id=reg.id,
+        calling_list_id=lst.id, campaign_id=None, template_id=template_id,
+        message_text=message_text, direction=direction, status=skills.SkillStatus.DRAFT,
+        max_segments=max_segments, pacing_per_s=pacing_per_s, validity_hours=validity_hours,
+        launch_cursor=0, created_at=clock.now(), started_at=None, finished_at=None,
+        calling_window=calling_window, no_zone_policy=no_zone_policy,
+        default_time_zone=default_time_zone)
 
 
 def create_campaign(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> skills.Campaign:

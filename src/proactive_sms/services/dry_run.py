@@ -22,6 +22,7 @@ from proactive_sms.domain.send_timing import Recipient, TimingPolicy, Verdict, d
 from proactive_sms.services.launching import LAUNCH_BATCH, _Decider, check_text, resolve_text
 from proactive_sms.store import calling_lists, dnc, outbox, registrations, skills, tenancy
 from proactive_sms.store.schema import calling_record
+from proactive_sms.store.skills import Skill
 
 # Between a text leaving the pacer and reaching the carrier (claim, submit): measured here at a
 # few milliseconds; the prediction adds it once.
@@ -63,16 +64,25 @@ class DryRun:
 def dry_run(engine: Engine, skill_id: int, clock: Clock, *, template_id: int | None = None,
             message_text: str | None = None, direction: str = "auto",
             rules=None) -> DryRun:
+    """The dry run of a saved skill, started with this text (or the one it has)."""
+    with engine.connect() as conn:
+        skill = skills.skill_by_id(conn, skill_id)
+    if template_id is not None or message_text is not None:
+        skill = dataclasses.replace(skill, template_id=template_id,
+                                    message_text=message_text, direction=direction)
+    return dry_run_skill(engine, skill, clock, rules=rules)
+
+
+def dry_run_skill(engine: Engine, skill: Skill, clock: Clock, *, rules=None) -> DryRun:
+    """The dry run of `skill` as given, saved or not (`administration.plan_skill`): the
+    console shows it before the skill of a broadcast exists. Raises LaunchError when its text
+    cannot start, as starting would."""
     from proactive_sms.services.dispatch import window_rules
 
     now = clock.now()
     report = DryRun(started_at=now)
     releases: list[tuple[datetime, int]] = []
     with engine.connect() as conn:
-        skill = skills.skill_by_id(conn, skill_id)
-        if template_id is not None or message_text is not None:
-            skill = dataclasses.replace(skill, template_id=template_id,
-                                        message_text=message_text, direction=direction)
         text = resolve_text(conn, skill)
         check_text(conn, skill, text)
         registration = registrations.registration_by_id(conn, skill.registration_id)

@@ -80,6 +80,14 @@ def check_text(conn: Connection, skill: Skill, text: MessageText) -> None:
         )
 
 
+def too_long_detail(segments: int, max_segments: int) -> str | None:
+    """Why a text of `segments` parts is skipped as too_long by a skill that sends at most
+    `max_segments`, or None when it is not too long."""
+    if segments <= max_segments:
+        return None
+    return f"{segments} segments, more than the skill's {max_segments}"
+
+
 def start_skill(
     engine: Engine, skill_id: int, clock: Clock, *, template_id: int | None = None,
     message_text: str | None = None, direction: str = "auto",
@@ -279,7 +287,7 @@ class _Preparer:
             text, encoded, segments = report.text, report.encoding.value, report.segments
         if segments > self.max_segments:
             return (_SKIPPED, None, None, 0, _TOO_LONG,
-                    f"{segments} segments, more than the skill's {self.max_segments}")
+                    too_long_detail(segments, self.max_segments))
         return _PENDING, text, encoded, segments, None, None
 
 

@@ -1,15 +1,22 @@
-"""Template previews: the rendered text for a record, its encoding, segments, what forces UCS-2."""
+"""Template previews: the rendered text for a record, its encoding, segments, what forces UCS-2,
+and every problem of the text (`check`) named and placed the way the API names it.
+
+The CLI, the API and the console's editor and broadcast page all read texts through here, so
+"unknown field 'FirstNme' (did you mean FirstName?)" is worded once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain import encoding, template
 from proactive_sms.domain.calling_list_fields import field_key
+from proactive_sms.services.launching import too_long_detail
 from proactive_sms.store import calling_lists
-from proactive_sms.store.schema import calling_record
+from proactive_sms.store.calling_lists import StoredRecord
+from proactive_sms.store.errors import NotFound
 from proactive_sms.store.tenancy import BusinessUnit
 
 # Values used when no calling-list record is named, so a preview shows a realistic length.
@@ -21,14 +28,41 @@ SAMPLE_VALUES = {
 
 
 @dataclass(frozen=True)
+class Issue:
+    """One problem of a text: what is wrong, the variable (or None for the text as a whole),
+    the 0-based position in the body it points at, and a hint such as "did you mean X?"."""
+
+    reason: str
+    field: str | None = None
+    position: int | None = None
+    hint: str | None = None
+    suggestion: str | None = None  # the field name the hint suggests
+
+    @classmethod
+    def of(cls, error: template.TemplateError) -> Issue:
+        return cls(error.reason, error.field, error.position, error.hint, error.suggestion)
+
+    def __str__(self) -> str:
+        text = self.reason if self.position is None else f"{self.reason} at position " \
+                                                          f"{self.position}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+@dataclass(frozen=True)
 class Preview:
     body: str  # the template as written
     rendered: str | None  # the text the recipient would read (None if it cannot render)
-    direction: str
+    direction: str  # resolved: ltr | rtl
     report: encoding.EncodingReport | None
-    problems: tuple[str, ...]  # unknown fields, missing values: each names field and position
+    issues: tuple[Issue, ...]  # unknown fields, missing values, ...: each names field, place
     sample: dict[str, str]  # the values merged
+    external_id: str | None = None  # the record merged (None: sample values)
+    blocking: bool = field(default=False)  # an issue that stops the text from being sent
     warnings: tuple[str, ...] = ()  # invisible characters worth a look (template.warnings)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(str(issue) for issue in self.issues)
 
     def as_dict(self) -> dict:
         r = self.report
@@ -47,34 +81,109 @@ def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction
             smart_encoding: bool = False, calling_list: str | None = None,
             external_id: str | None = None,
             values: dict[str, str] | None = None) -> Preview:
-    parsed = template.parse(body)  # a syntax error is raised with its position
-    noted = tuple(str(w) for w in template.warnings(body))
-    resolved = template.resolve_direction(parsed, direction)
-    problems: list[str] = []
-    sample: dict[str, str] = {}
+    """The text one record would get. A syntax error in `body` is raised (TemplateError, with
+    its position); an unknown field or a record without a value is an issue of the preview."""
+    parsed = template.parse(body)
     if calling_list and engine is not None and bu is not None:
         with engine.connect() as conn:
             lst = calling_lists.find_list(conn, bu.id, calling_list)
-            problems += [str(p) for p in template.validate(parsed, lst.fields)]
-            query = select(calling_record.c.fields).where(
-                calling_record.c.calling_list_id == lst.id)
-            if external_id:
-                query = query.where(calling_record.c.external_id == external_id)
-            row = conn.execute(query.order_by(calling_record.c.id).limit(1)).first()
-            if row is None:
-                problems.append(f"calling list '{calling_list}' has no record"
-                                + (f" '{external_id}'" if external_id else ""))
-            else:
-                sample.update(row.fields)
+            records = _records(conn, lst.id, external_id, 1)
+        fields: tuple[str, ...] | None = lst.fields
+    else:
+        records, fields = [], None
+    missing = (f"calling list '{calling_list}' has no record"
+               + (f" '{external_id}'" if external_id else "")) if fields is not None else None
+    record = records[0] if records else None
+    return _render(parsed, direction, smart_encoding, fields, record, values, missing)
+
+
+def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto",
+            smart_encoding: bool = False, calling_list: str | None = None,
+            count: int = 3) -> list[Preview]:
+    """The text each of the list's first `count` records would get (one preview with sample
+    values when no list is named). A syntax error in `body` is raised, as in `preview`."""
+    parsed = template.parse(body)
+    if not calling_list:
+        return [_render(parsed, direction, smart_encoding, None, None, None, None)]
+    with engine.connect() as conn:
+        lst = calling_lists.find_list(conn, bu.id, calling_list)
+        records = _records(conn, lst.id, None, count)
+    if not records:
+        return [_render(parsed, direction, smart_encoding, lst.fields, None, None,
+                        f"calling list '{calling_list}' has no record")]
+    return [_render(parsed, direction, smart_encoding, lst.fields, record, None, None)
+            for record in records]
+
+
+def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: str = "auto",
+          smart_encoding: bool = False, calling_list: str | None = None,
+          external_id: str | None = None, max_segments: int | None = None) -> Preview:
+    """`preview`, for a text being typed: never raises for the text itself. A syntax error, an
+    empty text, an unknown field and a text longer than `max_segments` are issues, and
+    `blocking` says whether any of them would stop the text from starting (a record without a
+    value only skips that record)."""
+    if not body.strip():
+        return Preview(body, None, "ltr", None, (Issue("the message is empty"),), {},
+                       blocking=True)
+    try:
+        result = preview(engine, bu, body, direction, smart_encoding, calling_list,
+                         external_id)
+    except template.TemplateError as error:
+        return Preview(body, None, "ltr", None, (Issue.of(error),), {}, blocking=True)
+    issues = list(result.issues)
+    blocking = any(issue.reason.startswith("unknown field") for issue in issues)
+    if max_segments is not None and result.report is not None:
+        detail = too_long_detail(result.report.segments, max_segments)
+        if detail is not None:
+            issues.append(Issue(f"too long: {detail}; such texts are skipped"))
+    return Preview(result.body, result.rendered, result.direction, result.report,
+                   tuple(issues), result.sample, result.external_id, blocking, result.warnings)
+
+
+def fields_of(engine: Engine, bu: BusinessUnit, calling_list: str) -> tuple[str, ...]:
+    """The field names a template may use with this calling list (for a field picker)."""
+    with engine.connect() as conn:
+        return calling_lists.find_list(conn, bu.id, calling_list).fields
+
+
+def _records(conn: Connection, list_id: int, external_id: str | None,
+             count: int) -> list[StoredRecord]:
+    if external_id:
+        try:
+            return [calling_lists.find_record(conn, list_id, external_id)]
+        except NotFound:
+            return []
+    return calling_lists.page_records(conn, list_id, 0, count).items
+
+
+def _render(parsed: template.Template, direction: str, smart_encoding: bool,
+            fields: tuple[str, ...] | None, record: StoredRecord | None,
+            values: dict[str, str] | None, missing: str | None) -> Preview:
+    """The preview of `parsed` with a record's values (or the sample values when `fields` is
+    None: no list), checked against the list's fields."""
+    resolved = template.resolve_direction(parsed, direction)
+    noted = tuple(str(w) for w in template.warnings(parsed.body))
+    issues: list[Issue] = []
+    sample: dict[str, str] = {}
+    if fields is not None:
+        issues += [Issue.of(e) for e in template.validate(parsed, fields)]
+        if record is None:
+            issues.append(Issue(missing or "no record"))
+        else:
+            sample.update(record.fields)
     else:
         known = {field_key(k): v for k, v in SAMPLE_VALUES.items()}
         for var in parsed.variables:
             sample[var.name] = known.get(field_key(var.name), f"<{var.name}>")
     sample.update(values or {})
+    external_id = record.external_id if record is not None else None
     try:
         rendered = template.render(parsed, sample, resolved)
     except template.MissingFieldError as exc:
-        problems.append(f"the sample record has no value for {exc.field}")
-        return Preview(body, None, resolved, None, tuple(problems), sample, noted)
+        if not issues:  # an unknown field has no value anywhere: said once, above
+            issues.append(Issue(f"the sample record has no value for {exc.field}", exc.field))
+        return Preview(parsed.body, None, resolved, None, tuple(issues), sample, external_id,
+                       warnings=noted)
     report = encoding.analyze(rendered, smart=smart_encoding)
-    return Preview(body, report.text, resolved, report, tuple(problems), sample, noted)
+    return Preview(parsed.body, report.text, resolved, report, tuple(issues), sample,
+                   external_id, warnings=noted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -169,3 +170,8 @@ def estimated_finish(report: Report, clock: Clock) -> datetime | None:
     if not report.pending or not report.achieved_rate_per_s:
         return None
     return clock.now() + timedelta(seconds=report.pending / report.achieved_rate_per_s)
+
+
+def texts_sent(by_state: Mapping[str, int]) -> int:
+    """The texts that left us: sent, and those with a receipt since (a report's by_state)."""
+    return sum(by_state.get(state, 0) for state in _LEFT)

@@ -74,6 +74,17 @@ def list_by_id(conn: Connection, list_id: int) -> CallingList:
     return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields))
 
 
+def find_record(conn: Connection, list_id: int, external_id: str) -> StoredRecord:
+    """The list's record with this ExternalId (NotFound when it has none)."""
+    r = conn.execute(select(calling_record).where(
+        calling_record.c.calling_list_id == list_id,
+        calling_record.c.external_id == external_id)).first()
+    if r is None:
+        raise NotFound("record", external_id)
+    return StoredRecord(r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem,
+                        r.expiration_date, r.time_zone, r.postal_code, decode_fields(r.fields))
+
+
 # SQLite's bulk path (see RecordRows): the same statement SQLAlchemy would build below,
 # prepared once and run by the driver for every row.
 _UPSERT_SQLITE = (

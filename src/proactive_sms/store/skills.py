@@ -99,6 +99,18 @@ def list_skills(conn: Connection, business_unit_id: int | None = None,
 
 
 
+def latest_with_template(conn: Connection, business_unit_id: int, limit: int,
+                         template_id: int | None = None) -> list[Skill]:
+    """The BU's latest agentless skills that send a saved template (its notices), newest
+    first; only those of one template when it is given."""
+    query = select(skill).where(skill.c.business_unit_id == business_unit_id,
+                                skill.c.kind == "agentless_sms",
+                                skill.c.template_id.is_not(None))
+    if template_id is not None:
+        query = query.where(skill.c.template_id == template_id)
+    return [_skill(r) for r in conn.execute(query.order_by(skill.c.id.desc()).limit(limit))]
+
+
 def agent_skills_of_list(conn: Connection, calling_list_id: int,
                          statuses: Iterable[SkillStatus]) -> list[Skill]:
     """The agent skills working this calling list, in these statuses."""

@@ -17,11 +17,14 @@ from fastapi.staticfiles import StaticFiles
 from proactive_sms.interfaces.web import (
     account,
     audit,
+    broadcast,
     csrf,
     dashboard,
     error_pages,
     login,
+    message_templates,
     navigation,
+    notices,
     skill_reports,
     users,
 )
@@ -32,9 +35,12 @@ from proactive_sms.services.console_sessions import SessionPolicy
 PAGE_ROUTERS = [
     account.router,
     audit.router,
+    broadcast.router,
     dashboard.router,
     login.router,
     skill_reports.router,
+    message_templates.router,
+    notices.router,
     users.router,
 ]
 

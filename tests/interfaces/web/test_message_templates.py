@@ -1,0 +1,143 @@
+"""The template editor in Chromium against `psms serve`: fields picked from the list, checks as
+you type (unknown field, did-you-mean), the preview on a chosen record, right-to-left text."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from proactive_sms.domain.clock import SystemClock
+from proactive_sms.services import administration, audit, importing
+from tests.factories import person, write_csv
+from tests.interfaces.web.conftest import OTHER_BU
+
+ARABIC = "مرحبا {FirstName}، لديك نوبة إضافية الليلة. الرمز {ExternalId}"
+
+
+@pytest.fixture(scope="module")
+def agents_list(console, tmp_path_factory) -> str:
+    """The list `agents`: three records, one with an Arabic first name."""
+    unit = administration.business_unit(console.engine, "sales")
+    rows = [person(600, FirstName="Mona"), person(601, FirstName="سارة"),
+            person(602, FirstName="Lee")]
+    path = write_csv(tmp_path_factory.mktemp("templates") / "agents.csv", rows)
+    importing.import_calling_list(console.engine, unit, "agents", path, SystemClock())
+    other = administration.business_unit(console.engine, OTHER_BU)
+    administration.save_template(console.engine, other, SystemClock(), "theirs", "x")
+    return "agents"
+
+
+def test_a_template_is_written_with_the_field_picker_checked_as_typed_and_saved(
+        browser, console, login, shoot, agents_list):
+    page = login(browser, console)
+    page.goto(console.url + "/templates")
+    page.click("[data-new-template]")
+    expect(page.locator("h1")).to_have_text("New template")
+    page.fill("#f-name", "shift reminder")
+    page.select_option("#f-calling_list", "agents")
+    body = page.locator("#f-body")
+    body.press_sequentially("Hi ")
+    page.locator("[data-field-picker] [data-insert='{FirstName}']").click()
+    expect(body).to_have_value("Hi {FirstName}")
+    body.press_sequentially(", your shift starts at 6. Code {ExternalI}")
+
+    issue = page.locator("#body-issues [data-issue]")
+    expect(issue).to_contain_text(  # in the API's words
+        "unknown field 'ExternalI' at position 45 (did you mean ExternalId?)")
+    expect(issue).to_have_css("color", "rgb(207, 34, 46)")
+    expect(page.locator("#samples")).to_contain_text("Nothing to show until the text can be read")
+    shoot(page, "template-editor")
+
+    page.click("[data-save]")  # refused, with the reason under the text
+    expect(page.locator("#body-issues .error").first).to_contain_text(
+        "unknown field 'ExternalI' at position 45 (did you mean ExternalId?)")
+    expect(page.locator("#f-body")).to_have_value(
+        "Hi {FirstName}, your shift starts at 6. Code {ExternalI}")
+
+    body = page.locator("#f-body")
+    body.press("End")
+    body.press("ArrowLeft")
+    body.press_sequentially("d")  # {ExternalId}
+    expect(page.locator("#body-issues [data-issue]")).to_have_count(0)
+    page.select_option("#f-external_id", "C000602")  # the record picker
+    bubble = page.locator("#samples .bubble")
+    expect(bubble).to_have_text("Hi Lee, your shift starts at 6. Code C000602")
+    counter = page.locator("#body-counter")
+    expect(counter.locator("[data-encoding]")).to_have_text("GSM-7")
+    expect(counter).to_contain_text("counted for record C000602")
+    with page.expect_navigation():
+        page.click("[data-save]")
+    expect(page.locator(".flash-success")).to_have_text("Template shift reminder saved")
+    unit = administration.business_unit(console.engine, "sales")
+    [entry] = audit.entries(console.engine, unit, username=page.username).entries[:1]
+    assert (entry.action, entry.target) == ("template.created", "shift reminder")
+    expect(page.locator("h1")).to_contain_text("shift reminder")
+    page.goto(console.url + "/templates")
+    expect(page.locator("tr[data-template='shift reminder']")).to_contain_text(
+        "Hi {FirstName}, your shift starts at 6.")
+
+
+def test_an_arabic_template_previews_right_to_left_in_a_phone_bubble(
+        browser, console, login, shoot, agents_list):
+    page = login(browser, console)
+    page.goto(console.url + "/templates/new?calling_list=agents")
+    page.fill("#f-name", "arabic shift")
+    page.locator("#f-body").fill(ARABIC)
+    bubble = page.locator("#samples .bubble")
+    expect(bubble).to_have_attribute("dir", "rtl")  # detected from the Arabic words
+    assert bubble.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    counter = page.locator("#body-counter")
+    expect(counter.locator("[data-encoding]")).to_have_text("UCS-2")
+    # Arabic is UCS-2 by nature: the script is named, its letters are not marked one by one.
+    expect(counter.locator("[data-scripts]")).to_have_text("Arabic letters")
+    expect(page.locator(".text-box-marks mark")).to_have_count(0)
+    # The merged Latin values are fenced off by isolates: the name (first strong, FSI) and
+    # the code (left to right, LRI), so neither drags the Arabic around it.
+    text = bubble.evaluate("el => el.textContent")
+    assert "\u2068Mona\u2069" in text and "\u2066C000600\u2069" in text
+
+    page.select_option("#f-external_id", "C000601")  # an Arabic name
+    expect(bubble).to_contain_text("سارة")
+    assert "\u2068سارة\u2069" in bubble.evaluate("el => el.textContent")
+
+    page.check("input[name=direction][value=rtl]")
+    expect(page.locator("#f-body")).to_have_attribute("dir", "rtl")
+    assert page.locator("#f-body").evaluate("el => getComputedStyle(el).direction") == "rtl"
+    expect(bubble).to_have_attribute("dir", "rtl")
+    shoot(page, "template-rtl")
+    page.check("input[name=direction][value=ltr]")  # forced: the bubble follows
+    expect(page.locator("#samples .bubble")).to_have_attribute("dir", "ltr")
+    expect(page.locator("#f-body")).to_have_attribute("dir", "ltr")
+
+
+def test_templates_of_another_unit_are_not_found_and_bad_saves_say_why(
+        browser, console, login, agents_list):
+    page = login(browser, console)
+    assert page.goto(console.url + "/templates/edit?name=theirs").status == 404
+    assert page.goto(console.url + "/templates/edit?name=").status == 404
+    page.goto(console.url + "/templates")
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+
+    def save(**fields: str):
+        return page.context.request.post(console.url + "/templates/save",
+                                          form={"csrf_token": token, "new": "yes", **fields},
+                                          max_redirects=0)
+
+    answer = save(name="", body="")
+    assert answer.status == 422
+    assert "give the template a name" in answer.text() and "the message is empty" in answer.text()
+    answer = save(name="broken", body="Hi {First")
+    assert answer.status == 422 and "unclosed &#39;{&#39; at position 3" in answer.text()
+    answer = save(name="x" * 201, body="Hi")
+    assert answer.status == 422 and "at most 200 characters" in answer.text()
+    answer = save(name="odd", body="Hi", direction="upward")
+    assert answer.status == 422 and "direction must be ltr, rtl or auto" in answer.text()
+    answer = save(name="elsewhere", body="Hi", calling_list="nope")
+    assert answer.status == 422 and "no calling list &#39;nope&#39;" in answer.text()
+    assert save(name="fine", body="Hi").status == 303
+    answer = save(name="fine", body="Hi again")  # a new one of a name that exists
+    assert answer.status == 422 and "template &#39;fine&#39; already exists" in answer.text()
+    answer = page.context.request.post(console.url + "/templates/check", form={
+        "csrf_token": token, "body": "Hi {FirstName}", "calling_list": "theirs-list",
+        "external_id": "nobody", "direction": "sideways", "max_segments": "a lot"})
+    assert answer.status == 200 and "no calling list &#39;theirs-list&#39;" in answer.text()
