@@ -3,6 +3,7 @@ skills and campaigns. Each is one transaction; the CLI and the API call these, n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -23,7 +24,13 @@ MAX_THROUGHPUT_PER_S = {"long": 5.0, "short": 1000.0, "toll_free": 100.0}
 
 
 class InvalidRequest(ValueError):
-    """A request whose values are wrong: the message names the value and why."""
+    """A request whose values are wrong: the message names the value and why; `field`, when
+    known, is the request field it is about (the API names it, a console form shows the reason
+    under it)."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
 def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: str = "default",
@@ -187,6 +194,23 @@ def dnc_check(engine: Engine, bu: BusinessUnit, number: str) -> list[str]:
                 if dnc.is_on_list(conn, lst.id, result.e164)]
 
 
+@dataclass(frozen=True)
+class DncHit:
+    list_name: str
+    is_default: bool
+    entry: dnc.DncEntry
+
+
+def dnc_lookup(engine: Engine, bu: BusinessUnit, number: str) -> tuple[str, list[DncHit]]:
+    """The number in E.164 (given in any spelling) and the tenant's DNC entries for it."""
+    result = phone.normalize(number, bu.default_region)
+    if result.e164 is None:
+        raise InvalidRequest(f"'{number}' is not a phone number: {result.detail}", "number")
+    with engine.connect() as conn:
+        found = dnc.entries_for(conn, bu.tenant_id, result.e164)
+    return result.e164, [DncHit(lst.name, lst.is_default, entry) for lst, entry in found]
+
+
 def dnc_export(engine: Engine, bu: BusinessUnit,
                group: str | None = None) -> Iterator[dnc.DncEntry]:
     with engine.connect() as conn:
@@ -195,6 +219,19 @@ def dnc_export(engine: Engine, bu: BusinessUnit,
 
 
 # --- skills and campaigns ------------------------------------------------------------------
+
+# A skill's name as contact centers know it (CXone's rule): it is typed in URLs, reports and
+# the dialer's configuration, so nothing that needs escaping.
+SKILL_NAME = re.compile(r"[A-Za-z0-9_.:-]{2,30}")
+
+
+def check_skill_name(name: str) -> None:
+    """Refuse a skill name that is not 2-30 letters, digits, '-', '_', '.' or ':'."""
+    if not SKILL_NAME.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise InvalidRequest("a skill name has 2 to 30 characters: letters, digits, "
+                             f"- _ . : (got '{shown}')", "name")
+
 
 def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  registration: str, calling_list: str, template_name: str | None = None,
@@ -205,15 +242,15 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  no_zone_policy: str = "skip",
                  default_time_zone: str | None = None,
                  kind: str = "agentless_sms") -> skills.Skill:
+    check_skill_name(name)
     if kind not in ("agentless_sms", "agent"):
-        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'")
-    _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
-    if not 1 <= max_segments <= 10:
-        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
-    if pacing_per_s is not None and pacing_per_s <= 0:
-        raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}")
+        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'", "kind")
+    check_skill_settings(calling_window=calling_window, no_zone_policy=no_zone_policy,
+                         default_time_zone=default_time_zone, validity_hours=validity_hours,
+                         max_segments=max_segments, pacing_per_s=pacing_per_s,
+                         direction=direction)
     with engine.begin() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
         lst = find_list(conn, bu.id, calling_list)
         template_id = (template_store.find_template(conn, bu.id, template_name).id
                        if template_name else None)
@@ -227,27 +264,50 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             default_time_zone=default_time_zone, kind=kind)
 
 
-def _check_timing(calling_window: dict | None, no_zone_policy: str,
-                  default_time_zone: str | None, validity_hours: float | None) -> None:
+def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
+                         default_time_zone: str | None, validity_hours: float | None,
+                         max_segments: int, pacing_per_s: float | None,
+                         direction: str = "auto") -> None:
+    """A skill's settings, each refusal naming its field (`calling_window.weekday`, ...)."""
     from proactive_sms.domain.calling_windows import SkillWindow
     from proactive_sms.domain.time_zones import is_known_zone
 
     try:
         SkillWindow.from_config(calling_window)
     except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
+        raise InvalidRequest(str(exc), _window_field(str(exc))) from exc
     if no_zone_policy not in ("skip", "default"):
-        raise InvalidRequest(f"no-zone policy must be skip or default, got '{no_zone_policy}'")
+        raise InvalidRequest(f"no-zone policy must be skip or default, got '{no_zone_policy}'",
+                             "no_zone_policy")
     if no_zone_policy == "default" and not default_time_zone:
-        raise InvalidRequest("the 'default' no-zone policy needs a default time zone")
+        raise InvalidRequest("the 'default' no-zone policy needs a default time zone",
+                             "default_time_zone")
     if default_time_zone and not is_known_zone(default_time_zone):
         raise InvalidRequest(f"unknown time zone '{default_time_zone}' (use an IANA name such "
-                             "as America/Chicago)")
+                             "as America/Chicago)", "default_time_zone")
     if validity_hours is not None and validity_hours <= 0:
-        raise InvalidRequest(f"validity must be above 0 hours, got {validity_hours:g}")
+        raise InvalidRequest(f"validity must be above 0 hours, got {validity_hours:g}",
+                             "validity_hours")
+    if not 1 <= max_segments <= 10:
+        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}", "max_segments")
+    if pacing_per_s is not None and pacing_per_s <= 0:
+        raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}",
+                             "pacing_per_s")
+    if direction not in ("ltr", "rtl", "auto"):
+        raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'",
+                             "direction")
 
 
-def _code_key(code: str, bu: BusinessUnit) -> str:
+def _window_field(reason: str) -> str:
+    """The calling-window setting a SkillWindow refusal is about."""
+    for key in ("weekday", "weekend", "forbidden"):
+        if key in reason:
+            return "calling_window." + ("forbidden_days" if key == "forbidden" else key)
+    return "calling_window"
+
+
+def code_key(code: str, bu: BusinessUnit) -> str:
+    """A transport code as stored: a short code's digits, else the number in E.164."""
     code = code.strip()
     if code.isdigit() and len(code) <= 6:
         return code
@@ -279,7 +339,7 @@ def set_keyword_responses(engine: Engine, bu: BusinessUnit, code: str,
     from proactive_sms.domain.keywords import KeywordSet
 
     with engine.begin() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(code, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(code, bu))
         try:
             keyword_responses.validate_update(reg.kind, updates)
             if "extra_keywords" in updates:
@@ -296,5 +356,5 @@ def keyword_set(engine: Engine, bu: BusinessUnit, code: str):
     from proactive_sms.domain.keywords import KeywordSet
 
     with engine.connect() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(code, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(code, bu))
     return KeywordSet.from_dict(reg.keyword_responses.get("extra_keywords") or {})

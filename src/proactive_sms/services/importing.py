@@ -227,7 +227,8 @@ class _ChunkReader:
             yield Chunk(first_line, text, count, parsed)
 
 
-def _parse(parser: RecordParser, line: int, row: list[str] | None) -> ParsedRecord | RowError:
+def parse_row(parser: RecordParser, line: int, row: list[str] | None) -> ParsedRecord | RowError:
+    """One row of the file as the import reads it: a record, or why it is rejected."""
     if row is None:
         return RowError(line, RowProblem.BAD_VALUE, "malformed CSV (an unclosed quote?)")
     # A byte that is not UTF-8 reaches us as a lone surrogate (errors="surrogateescape"); an
@@ -260,7 +261,7 @@ class _ChunkParser:
         records: list[ParsedRecord] = []
         errors: list[tuple[RowError, list[str] | None]] = []
         for line, row in chunk.read(self._delimiter):
-            result = _parse(parser, line, row)
+            result = parse_row(parser, line, row)
             if result.__class__ is ParsedRecord:
                 records.append(result)  # type: ignore[arg-type]
             else:
