@@ -9,6 +9,7 @@ import pytest
 
 from proactive_sms.domain.calling_record import RowProblem
 from proactive_sms.services import importing
+from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.store import calling_lists
 from tests.factories import HEADER, person, write_csv
 
@@ -161,3 +162,22 @@ def test_a_stray_bad_byte_deep_in_the_file_rejects_only_its_row(engine, bu, cloc
     summary = _import(engine, bu, clock, path)
     assert summary.accepted == 2000
     assert [(e.line, e.problem) for e in summary.errors] == [(2002, RowProblem.BAD_VALUE)]
+
+
+def test_rejected_rows_written_name_their_field_and_run_no_formula(engine, bu, clock, tmp_path):
+    path = write_csv(tmp_path / "list.csv", [person(1, PhoneNumber="12",
+                                                   FirstName="=HYPERLINK(\"x\")")])
+    _import(engine, bu, clock, path, errors_path=tmp_path / "errors.csv")
+    with (tmp_path / "errors.csv").open() as handle:
+        (written,) = list(csv.DictReader(handle))
+    assert written["field"] == "PhoneNumber" and written["line"] == "2"
+    assert written["FirstName"] == "'=HYPERLINK(\"x\")"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a/b", "tab\there", "x" * 201])
+def test_a_list_name_that_urls_and_menus_cannot_show_is_refused(engine, bu, clock, tmp_path,
+                                                                name):
+    path = write_csv(tmp_path / "list.csv", [person(1)])
+    with pytest.raises(InvalidRequest) as refused:
+        importing.import_calling_list(engine, bu, name, path, clock)
+    assert refused.value.field == "name"

@@ -29,7 +29,9 @@ from proactive_sms.domain.calling_record import (
     RowProblem,
 )
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.spreadsheet_cells import neutral_row
 from proactive_sms.services import cadences, offload
+from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -41,6 +43,18 @@ PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # about 60,000 rows: ~1.5 s of parsing
 
 class ImportRefused(ValueError):
     """The file cannot be a calling list; nothing was written."""
+
+
+MAX_LIST_NAME = 200
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f/]")
+
+
+def check_list_name(name: str) -> None:
+    """A list's name is typed in URLs and menus: 1-200 characters, no '/' nor control
+    characters, not only spaces."""
+    if not name.strip() or len(name) > MAX_LIST_NAME or _UNPRINTABLE.search(name):
+        raise InvalidRequest(f"a calling list's name has 1 to {MAX_LIST_NAME} characters, "
+                             "without '/' or control characters", "name")
 
 
 @dataclass
@@ -71,6 +85,7 @@ def import_calling_list(
     0 parses here; None (the default) chooses by size: a worker for files of PARALLEL_MIN_BYTES
     and more, where it saves far more than the few milliseconds it takes to start.
     """
+    check_list_name(list_name)
     raw = path.open("rb")
     try:
         total_bytes = path.stat().st_size
@@ -326,17 +341,19 @@ def _write(engine: Engine, tally: _Tally, chunk: Chunk, parsed: ParsedChunk) -> 
 
 
 class _ErrorWriter:
-    """Writes rejected rows, as they were, with their line and reason (for --errors FILE)."""
+    """Writes rejected rows, as they were, with their line, field and reason (for --errors FILE
+    and the console's download); cells a spreadsheet would run as formulas are neutralized."""
 
     def __init__(self, path: Path, headers: tuple[str, ...]) -> None:
         self._file = path.open("w", encoding="utf-8", newline="")
         self._writer = csv.writer(self._file)
-        self._writer.writerow(["line", "problem", "reason", *headers])
+        self._writer.writerow(neutral_row(["line", "field", "problem", "reason", *headers]))
 
     def write(self, row: list[str] | None, error: RowError) -> None:
         values = [v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                   for v in (row or [])]
-        self._writer.writerow([error.line, error.problem.value, error.message, *values])
+        self._writer.writerow(neutral_row([error.line, error.field or "", error.problem.value,
+                                           error.message, *values]))
 
     def close(self) -> None:
         self._file.close()
