@@ -63,3 +63,17 @@ def test_a_dnc_number_is_found_in_any_spelling_on_every_list(engine, bu, clock):
     with pytest.raises(InvalidRequest) as refused:
         administration.dnc_lookup(engine, bu, "12")
     assert refused.value.field == "number"
+
+
+def test_a_spreadsheet_safe_export_imports_back_the_same_numbers(engine, bu, clock, tmp_path):
+    from proactive_sms.services import dnc_export, dnc_import
+
+    administration.dnc_add(engine, bu, clock, ["2125550100", "2125550101"], note="=cmd|' /C'")
+    text = "".join(dnc_export.csv_chunks(engine, bu, "default", spreadsheet_safe=True))
+    lines = text.splitlines()
+    assert lines[0] == "number,source,note,added_at"
+    assert lines[1].startswith("'+12125550100,manual,'=cmd")
+    path = tmp_path / "export.csv"
+    path.write_text(text)
+    report = dnc_import.import_numbers(engine, bu, clock, path, "copy")
+    assert (report.added, report.rejected) == (2, 0)

@@ -97,3 +97,18 @@ def test_another_units_skill_is_not_found(engine, bu, clock, tmp_path):
         skill_settings.skill_view(engine, other, "notice")
     with pytest.raises(NotFound):
         skill_settings.update_skill(engine, other, clock, "notice", {"max_segments": 2})
+
+
+def test_a_skill_gets_a_template_or_a_typed_text_never_both(engine, bu, clock, tmp_path):
+    import_people(engine, bu, clock, tmp_path, 1)
+    registration(engine, bu, clock)
+    administration.save_template(engine, bu, clock, "tip", "New tip.")
+    with pytest.raises(InvalidRequest) as refused:
+        skill(engine, bu, clock, template_name="tip", message_text="Shift open")
+    assert refused.value.field == "message_text"
+    skill(engine, bu, clock, name="notice", template_name="tip")
+    with pytest.raises(InvalidRequest):
+        skill_settings.update_skill(engine, bu, clock, "notice", {"message_text": "Hi"})
+    typed = skill_settings.update_skill(engine, bu, clock, "notice",
+                                        {"template": None, "message_text": "Hi"})
+    assert typed.template is None and typed.skill.message_text == "Hi"

@@ -249,6 +249,7 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                          default_time_zone=default_time_zone, validity_hours=validity_hours,
                          max_segments=max_segments, pacing_per_s=pacing_per_s,
                          direction=direction)
+    check_one_text(template_name, message_text)
     with engine.begin() as conn:
         reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
         lst = find_list(conn, bu.id, calling_list)
@@ -296,6 +297,13 @@ def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
     if direction not in ("ltr", "rtl", "auto"):
         raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'",
                              "direction")
+
+
+def check_one_text(template_name: str | None, message_text: str | None) -> None:
+    """A skill sends a saved template or a typed text, never both (which would it send?)."""
+    if template_name and message_text:
+        raise InvalidRequest("give a saved template or a typed message, not both",
+                             "message_text")
 
 
 def _window_field(reason: str) -> str:

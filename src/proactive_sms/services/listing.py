@@ -77,6 +77,12 @@ def calling_lists_page(engine: Engine, bu: BusinessUnit,
         return calling_lists.page_lists(conn, bu.id, req.after_id, req.limit)
 
 
+def calling_list(engine: Engine, bu: BusinessUnit, name: str) -> calling_lists.CallingList:
+    """The BU's list of that name (its fields, for pickers); NotFound otherwise."""
+    with engine.connect() as conn:
+        return calling_lists.find_list(conn, bu.id, name)
+
+
 @dataclass(frozen=True)
 class CountedList:
     calling_list: calling_lists.CallingList

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services.administration import (
     InvalidRequest,
+    check_one_text,
     check_skill_settings,
     code_key,
 )
@@ -106,6 +107,7 @@ def update_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
             default_time_zone=merged["default_time_zone"],
             validity_hours=merged["validity_hours"], max_segments=merged["max_segments"],
             pacing_per_s=merged["pacing_per_s"], direction=merged["direction"])
+        check_one_text(merged["template"], merged["message_text"])
         values = _stored_values(conn, bu, wanted)
         if not skills.update_settings(conn, current.skill.id, values,
                                       [current.skill.status]):
