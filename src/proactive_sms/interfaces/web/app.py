@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    calling_lists,
     csrf,
     dashboard,
     error_pages,
@@ -28,6 +29,7 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    calling_lists.router,
     dashboard.router,
     login.router,
 ]
