@@ -33,6 +33,17 @@ class InvalidRequest(ValueError):
         self.field = field
 
 
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f/]")
+
+
+def check_name(name: str, what: str, longest: int = 200, field: str = "name") -> None:
+    """A name people type in URLs and pick from menus: 1 to `longest` characters, not only
+    spaces, without '/' or control characters (which would make it unreachable)."""
+    if not name.strip() or len(name) > longest or _UNSHOWABLE.search(name):
+        raise InvalidRequest(f"{what} has 1 to {longest} characters, without '/' or control "
+                             "characters", field)
+
+
 def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: str = "default",
          region: str = "US", frequency_cap_per_24h: int | None = None) -> BusinessUnit:
     if frequency_cap_per_24h is not None and frequency_cap_per_24h < 1:
@@ -329,6 +340,7 @@ def find_skill(engine: Engine, bu: BusinessUnit, name: str) -> skills.Skill:
 
 
 def create_campaign(engine: Engine, bu: BusinessUnit, clock: Clock, name: str) -> skills.Campaign:
+    check_name(name, "a campaign's name")
     with engine.begin() as conn:
         return skills.create_campaign(conn, bu.id, name, clock.now())
 

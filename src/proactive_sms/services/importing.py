@@ -31,7 +31,7 @@ from proactive_sms.domain.calling_record import (
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.spreadsheet_cells import neutral_row
 from proactive_sms.services import cadences, offload
-from proactive_sms.services.administration import InvalidRequest
+from proactive_sms.services.administration import check_name
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -45,16 +45,9 @@ class ImportRefused(ValueError):
     """The file cannot be a calling list; nothing was written."""
 
 
-MAX_LIST_NAME = 200
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f/]")
-
-
 def check_list_name(name: str) -> None:
-    """A list's name is typed in URLs and menus: 1-200 characters, no '/' nor control
-    characters, not only spaces."""
-    if not name.strip() or len(name) > MAX_LIST_NAME or _UNPRINTABLE.search(name):
-        raise InvalidRequest(f"a calling list's name has 1 to {MAX_LIST_NAME} characters, "
-                             "without '/' or control characters", "name")
+    """A list's name is typed in URLs and menus (administration.check_name)."""
+    check_name(name, "a calling list's name")
 
 
 @dataclass

@@ -16,12 +16,15 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    cadences,
     calling_lists,
+    campaigns,
     csrf,
     dashboard,
     error_pages,
     login,
     navigation,
+    skills,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -29,9 +32,12 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    cadences.router,
     calling_lists.router,
+    campaigns.router,
     dashboard.router,
     login.router,
+    skills.router,
 ]
 
 
