@@ -21,6 +21,7 @@ from proactive_sms.interfaces.web import (
     campaigns,
     csrf,
     dashboard,
+    dnc,
     error_pages,
     login,
     navigation,
@@ -36,6 +37,7 @@ PAGE_ROUTERS = [
     calling_lists.router,
     campaigns.router,
     dashboard.router,
+    dnc.router,
     login.router,
     skills.router,
 ]
