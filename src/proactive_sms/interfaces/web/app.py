@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    audit,
     cadences,
     calling_lists,
     campaigns,
@@ -26,6 +27,7 @@ from proactive_sms.interfaces.web import (
     login,
     navigation,
     skills,
+    users,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -33,6 +35,7 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    audit.router,
     cadences.router,
     calling_lists.router,
     campaigns.router,
@@ -40,6 +43,7 @@ PAGE_ROUTERS = [
     dnc.router,
     login.router,
     skills.router,
+    users.router,
 ]
 
 
