@@ -112,3 +112,16 @@ def test_a_skill_gets_a_template_or_a_typed_text_never_both(engine, bu, clock, t
     typed = skill_settings.update_skill(engine, bu, clock, "notice",
                                         {"template": None, "message_text": "Hi"})
     assert typed.template is None and typed.skill.message_text == "Hi"
+
+
+@pytest.mark.parametrize(("setting", "value"), [("pacing_per_s", float("nan")),
+                                                ("pacing_per_s", float("inf")),
+                                                ("validity_hours", float("nan")),
+                                                ("validity_hours", -1.0)])
+def test_a_rate_or_validity_that_is_no_positive_number_is_refused(engine, bu, clock, tmp_path,
+                                                                  setting, value):
+    import_people(engine, bu, clock, tmp_path, 1)
+    registration(engine, bu, clock)
+    with pytest.raises(InvalidRequest) as refused:
+        skill(engine, bu, clock, **{setting: value})
+    assert refused.value.field == setting

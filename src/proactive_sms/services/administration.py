@@ -3,6 +3,7 @@ skills and campaigns. Each is one transaction; the CLI and the API call these, n
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -297,12 +298,13 @@ def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
     if default_time_zone and not is_known_zone(default_time_zone):
         raise InvalidRequest(f"unknown time zone '{default_time_zone}' (use an IANA name such "
                              "as America/Chicago)", "default_time_zone")
-    if validity_hours is not None and validity_hours <= 0:
+    # `not x > 0` rather than `x <= 0`: NaN is neither, and must be refused too.
+    if validity_hours is not None and not 0 < validity_hours < math.inf:
         raise InvalidRequest(f"validity must be above 0 hours, got {validity_hours:g}",
                              "validity_hours")
     if not 1 <= max_segments <= 10:
         raise InvalidRequest(f"max segments must be 1..10, got {max_segments}", "max_segments")
-    if pacing_per_s is not None and pacing_per_s <= 0:
+    if pacing_per_s is not None and not 0 < pacing_per_s < math.inf:
         raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}",
                              "pacing_per_s")
     if direction not in ("ltr", "rtl", "auto"):

@@ -202,3 +202,70 @@ def test_the_cadence_of_an_agent_skill_is_edited_with_every_problem_inline(
     shoot(page, "cadence-editor")
     page.click("a:has-text('Back to the skill')")
     expect(page.locator("#cadence-link")).to_be_visible()
+
+
+def _post(page, url: str, form: dict[str, str]):
+    """A form post with the page's CSRF token, as a hand-made request would send it."""
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    return page.request.post(url, form={"csrf_token": token, **form})
+
+
+def test_bad_input_to_every_skill_form_is_answered_without_a_500(browser, console, login,
+                                                                  unit):
+    page = login(browser, console)
+    page.goto(console.url + "/skills")
+    base = console.url
+    answers = {
+        "empty create": _post(page, base + "/skills", {}),
+        "nan pacing": _post(page, base + "/skills", {
+            "name": "nan-pace", "registration": "55501", "calling_list": "staff",
+            "pacing_per_s": "nan"}),
+        "unreadable": _post(page, base + "/skills", {
+            "name": "odd", "registration": "55501", "calling_list": "staff",
+            "max_segments": "x", "weekday": "noon", "validity_hours": "-inf"}),
+        "unknown list": _post(page, base + "/skills", {
+            "name": "lost", "registration": "55501", "calling_list": "nope"}),
+        "unknown code": _post(page, base + "/skills", {
+            "name": "lost", "registration": "99999", "calling_list": "staff"}),
+        "huge segments": _post(page, base + "/skills", {
+            "name": "big", "registration": "55501", "calling_list": "staff",
+            "max_segments": "99999999999999999999999"}),
+        "unknown skill edit": _post(page, base + "/skills/nope", {"pacing_per_s": "1"}),
+        "unknown start": _post(page, base + "/skills/nope/start", {}),
+        "cadence of nothing": _post(page, base + "/skills/nope/cadence", {"action": "save"}),
+        "garbled cadence": _post(page, base + "/skills/bonus-shift/cadence", {
+            "steps": "many", "action": "remove-x"}),
+        "bad campaign": _post(page, base + "/campaigns", {"name": "\t"}),
+        "bad member": _post(page, base + "/campaigns/skills", {"campaign": "x", "skill": "y"}),
+    }
+    for what, answer in answers.items():
+        assert answer.status < 500, (what, answer.status, answer.text()[:300])
+    assert answers["nan pacing"].status == 422
+    assert "pacing must be above 0 per second, got nan" in answers["nan pacing"].text()
+    assert answers["unknown list"].status == 422
+    assert "no calling list &#39;nope&#39;" in answers["unknown list"].text()
+    assert answers["unknown skill edit"].status == 404
+    assert administration.find_skill(console.engine, unit, "bonus-shift").status.value in (
+        "running", "finished")
+
+
+def test_another_units_skill_is_not_found_and_left_alone(browser, console, login, unit,
+                                                         tmp_path):
+    other = administration.business_unit(console.engine, "support")
+    clock = SystemClock()
+    administration.add_registration(console.engine, other, clock, code="55599", kind="short",
+                                    throughput_per_s=10, connection=None, dnc_group=None)
+    path = write_csv(tmp_path / "theirs.csv", [person(7)])
+    importing.import_calling_list(console.engine, other, "theirs", path, clock)
+    theirs = administration.create_skill(console.engine, other, clock, name="their-skill",
+                                         registration="55599", calling_list="theirs")
+    page = login(browser, console)
+    for path in ("/skills/their-skill", "/skills/their-skill/cadence",
+                 "/calling-lists/theirs"):
+        assert page.goto(console.url + path).status == 404, path
+    page.goto(console.url + "/skills")
+    expect(page.locator("body")).not_to_contain_text("their-skill")
+    for action in ("start", "stop"):
+        assert _post(page, f"{console.url}/skills/their-skill/{action}", {}).status == 404
+    assert administration.find_skill(console.engine, other, "their-skill").status is (
+        theirs.status)
