@@ -159,3 +159,33 @@ def test_an_upload_over_the_size_limit_is_refused_with_a_message(browser, consol
     assert "the file is larger than the upload limit of 2.048 KB" in answer.text()
     page.goto(small.url + "/calling-lists")
     expect(page.locator("body")).not_to_contain_text("big.csv")
+
+
+def test_bad_input_to_the_upload_and_mapping_forms_is_answered_without_a_500(
+        browser, console, login):
+    page = login(browser, console)
+    page.goto(console.url + "/calling-lists")
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    answers = {
+        "no file": page.request.post(console.url + "/calling-lists/uploads",
+                                     multipart={"csrf_token": token, "list_name": "x"}),
+        "empty file": page.request.post(console.url + "/calling-lists/uploads", multipart={
+            "csrf_token": token, "list_name": "x",
+            "file": {"name": "e.csv", "mimeType": "text/csv", "buffer": b""}}),
+        "not utf-8": page.request.post(console.url + "/calling-lists/uploads", multipart={
+            "csrf_token": token, "list_name": "x",
+            "file": {"name": "l.csv", "mimeType": "text/csv",
+                     "buffer": b"Phone,Name\n2125550100,Ren\xe9e\n"}}),
+        "preview of nothing": page.request.post(
+            console.url + "/calling-lists/uploads/AAAAAAAAAAAAAAAAAAAAAAAA/preview",
+            form={"csrf_token": token}),
+        "import of nothing": page.request.post(
+            console.url + "/calling-lists/uploads/../../etc/import", form={"csrf_token": token}),
+    }
+    for what, answer in answers.items():
+        assert answer.status < 500, (what, answer.status, answer.text()[:300])
+    assert answers["no file"].status == 422
+    assert "choose a CSV or tab-separated file" in answers["no file"].text()
+    assert "e.csv: the file is empty" in answers["empty file"].text()
+    assert "not UTF-8 text" in answers["not utf-8"].text()
+    assert answers["preview of nothing"].status == 404

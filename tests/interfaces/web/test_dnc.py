@@ -105,3 +105,38 @@ def test_a_possible_opt_out_waits_in_the_queue_and_is_accepted(browser, console,
     unit = administration.business_unit(console.engine, "sales")
     assert audit.entries(console.engine, unit, action="review.accepted").total == 1
     assert page.goto(console.url + "/dnc/reviews/999999/accept").status in (404, 405)
+
+
+def test_bad_input_to_every_dnc_form_is_answered_without_a_500(browser, console, login):
+    page = login(browser, console)
+    page.goto(console.url + "/dnc")
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+
+    def post(path: str, form: dict | None = None, multipart: dict | None = None):
+        if multipart is not None:
+            return page.request.post(console.url + path,
+                                     multipart={"csrf_token": token, **multipart})
+        return page.request.post(console.url + path, form={"csrf_token": token, **(form or {})})
+
+    answers = {
+        "too many": post("/dnc/numbers", {"numbers": "\n".join(["2125550100"] * 10_001)}),
+        "nothing": post("/dnc/numbers", {"numbers": "  "}),
+        "bad group": post("/dnc/numbers", {"numbers": "2125550100", "new_group": "a/b"}),
+        "remove from nothing": post("/dnc/removals", {"number": "2125550100", "list": "nope"}),
+        "remove no number": post("/dnc/removals", {"number": "", "list": "default"}),
+        "review not a number": post("/dnc/reviews/abc/accept"),
+        "review of nothing": post("/dnc/reviews/999999/accept"),
+        "odd decision": post("/dnc/reviews/1/maybe"),
+        "import to nothing": post("/dnc/lists/nope/imports", multipart={}),
+        "import no file": post("/dnc/lists/default/imports", multipart={"x": "y"}),
+        "import binary": post("/dnc/lists/default/imports", multipart={"file": {
+            "name": "x.bin", "mimeType": "application/octet-stream", "buffer": b"\x00\x01"}}),
+    }
+    for what, answer in answers.items():
+        assert answer.status < 500, (what, answer.status, answer.text()[:300])
+    assert answers["too many"].status == 422 and "import a file" in answers["too many"].text()
+    assert answers["bad group"].status == 422
+    assert answers["remove from nothing"].status == 404
+    assert answers["review of nothing"].status == 404
+    assert answers["import binary"].status == 422
+    assert "x.bin: this is a binary file" in answers["import binary"].text()
