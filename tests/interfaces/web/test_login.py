@@ -202,3 +202,32 @@ def test_an_idle_session_expires_while_an_active_one_lives_on(browser, console, 
         expect(page).to_have_url(idle_url + "/login?next=/account")
     finally:
         page.context.close()
+
+
+def test_a_user_changes_their_password_on_the_account_page_and_their_other_sessions_end(
+        browser, console, login, shoot):
+    password = console.make_user("changer", "agent", agent="changer")
+    elsewhere = login(browser, console, username="changer", password=password)
+    page = login(browser, console, username="changer", password=password)
+    expect(page).to_have_url(console.url + "/account")  # an agent's home until the workspace
+    page.fill("#f-current_password", "not my password")
+    page.fill("#f-new_password", "a brand new password")
+    page.fill("#f-repeat_password", "a brand new password")
+    page.click("#change-password button[type=submit]")
+    expect(page.locator("#e-current_password")).to_have_text("is not your password")
+    page.fill("#f-current_password", password)
+    page.fill("#f-new_password", "a brand new password")
+    page.fill("#f-repeat_password", "a different one!!")
+    page.click("#change-password button[type=submit]")
+    expect(page.locator("#e-repeat_password")).to_have_text("does not match the new password")
+    shoot(page, "account")
+    page.fill("#f-current_password", password)
+    page.fill("#f-new_password", "a brand new password")
+    page.fill("#f-repeat_password", "a brand new password")
+    page.click("#change-password button[type=submit]")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Your password is changed; 1 other session(s) ended.")
+    elsewhere.goto(console.url + "/account")
+    expect(elsewhere).to_have_url(console.url + "/login?next=/account")
+    sign_in(elsewhere, console, "changer", "a brand new password")
+    expect(elsewhere.locator(".who-name")).to_have_text("changer")
