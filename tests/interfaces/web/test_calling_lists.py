@@ -53,6 +53,12 @@ def test_a_list_with_bad_rows_is_mapped_imported_reported_and_its_rejects_downlo
     expect(page.locator("#preview-table thead")).to_contain_text("FirstName")
     expect(page.locator("#preview-table thead")).not_to_contain_text("Nick")
     page.select_option("#col-0", "ExternalId")
+    # A custom field of another name: its input shows only for "Custom field…".
+    expect(page.locator("#custom-4")).to_be_hidden()
+    page.select_option("#col-4", "custom")
+    page.fill("#custom-4", "Region")
+    page.press("#custom-4", "Tab")
+    expect(page.locator("#preview-table thead")).to_contain_text("Region")
     preview = page.locator("#preview-table tbody tr")
     expect(preview).to_have_count(8)
     expect(preview.nth(2)).to_contain_text("rejected")
@@ -81,10 +87,12 @@ def test_a_list_with_bad_rows_is_mapped_imported_reported_and_its_rejects_downlo
     assert [r[0] for r in rows[1:]] == ["4", "7", "8"]
     assert rows[1][1] == "SMSPhoneNumber" and rows[1][2] == "bad_number"
     assert rows[3][5] == "'=HYPERLINK(\"http://x\")"  # the formula is neutralized
+    assert rows[0][4:] == HEADER
 
     page.goto(console.url + "/calling-lists")
     row = page.locator("#lists tbody tr", has_text="customers")
     expect(row.locator("td.num")).to_have_text("5")
+    expect(row).to_contain_text("Region")
     shoot(page, "lists")
 
 

@@ -49,7 +49,12 @@ def lists_page(request: Request, user: SupervisorUser, bu: CurrentBu, engine: En
     page = listing.calling_lists_counted(engine, bu, PageRequest(page_after(after), PAGE_SIZE))
     return render(request, "calling_lists/index.html", page=page, after=after,
                   values={}, errors={}, limit=uploads.describe(uploads.limit_bytes()),
-                  limit_bytes=uploads.limit_bytes())
+                  limit_bytes=uploads.limit_bytes(), list_names=_list_names(engine, bu))
+
+
+def _list_names(engine, bu) -> list[str]:
+    """The unit's list names, offered as the upload's list name is typed."""
+    return [c.name for c in listing.calling_lists_page(engine, bu, PageRequest(0, 500)).items]
 
 
 def _upload_form(request: Request, engine, bu, values: dict, errors: dict) -> Response:
@@ -58,12 +63,13 @@ def _upload_form(request: Request, engine, bu, values: dict, errors: dict) -> Re
     limit = uploads.limit_bytes()
     if request.headers.get("HX-Request") == "true":
         return render(request, "calling_lists/_upload_form.html", values=values,
-                      errors=errors, limit=uploads.describe(limit), limit_bytes=limit)
+                      errors=errors, limit=uploads.describe(limit), limit_bytes=limit,
+                      list_names=_list_names(engine, bu))
     page = listing.calling_lists_counted(engine, bu, PageRequest(0, PAGE_SIZE))
     status = 413 if "file" in errors and "upload limit" in errors["file"] else 422
     return render(request, "calling_lists/index.html", status_code=status, page=page,
                   after=None, values=values, errors=errors, limit=uploads.describe(limit),
-                  limit_bytes=limit)
+                  limit_bytes=limit, list_names=_list_names(engine, bu))
 
 
 @router.post("/calling-lists/uploads")
