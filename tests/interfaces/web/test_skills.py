@@ -269,3 +269,28 @@ def test_another_units_skill_is_not_found_and_left_alone(browser, console, login
         assert _post(page, f"{console.url}/skills/their-skill/{action}", {}).status == 404
     assert administration.find_skill(console.engine, other, "their-skill").status is (
         theirs.status)
+
+
+def test_a_skill_without_text_asks_for_it_at_the_start_and_an_agent_skill_for_its_cadence(
+        browser, console, login, unit):
+    clock = SystemClock()
+    window = {"weekday": "00:00-23:59", "weekend": "00:00-23:59"}
+    administration.create_skill(console.engine, unit, clock, name="typed-later",
+                                registration="55501", calling_list="staff",
+                                calling_window=window)
+    administration.create_skill(console.engine, unit, clock, name="no-cadence",
+                                registration="55501", calling_list="staff", kind="agent")
+    page = login(browser, console)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(console.url + "/skills/no-cadence")
+    page.click("#start-button")
+    expect(page.locator("#start-error")).to_have_text(
+        "skill 'no-cadence' has no cadence yet: set one first")
+    expect(page.locator("#skill-status")).to_have_text("draft")
+    page.goto(console.url + "/skills/typed-later")
+    page.fill("#f-message", "Hi {FirstName}, the lobby is closed today.")
+    page.click("#start-button")
+    expect(page.locator(".flash-success")).to_contain_text("3 texts to send")
+    expect(page.locator("#actions")).not_to_contain_text("Start")
+    wait_until(lambda: len([s for s in console.sim.submits()
+                            if "lobby is closed" in str(s)]) == 3, 30, "the 3 texts")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from proactive_sms.domain.cadence import CadenceError
 from proactive_sms.interfaces.web import forms
 from proactive_sms.interfaces.web.auth import CurrentBu, SupervisorUser
 from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
@@ -265,6 +266,9 @@ async def start_skill(request: Request, name: str, user: SupervisorUser, bu: Cur
     try:
         summary = launching.start_skill(engine, skill.id, clock, message_text=message,
                                         direction=direction)
+    except CadenceError as exc:  # an agent skill whose stored cadence no longer fits its list
+        return _skill_page(request, engine, bu, name, errors={"start": str(exc)},
+                           status_code=422)
     except forms.FORM_ERRORS as exc:
         return _skill_page(request, engine, bu, name, errors={
             "start": next(iter(forms.errors_of(exc).values()))}, status_code=422)
