@@ -57,7 +57,8 @@ def _list_names(engine, bu) -> list[str]:
     return [c.name for c in listing.calling_lists_page(engine, bu, PageRequest(0, 500)).items]
 
 
-def _upload_form(request: Request, engine, bu, values: dict, errors: dict) -> Response:
+def _upload_form(request: Request, engine, bu, values: dict, errors: dict,
+                 status_code: int = 422) -> Response:
     """The lists page again with the upload form's errors (htmx: the form alone, as 200, for
     htmx swaps only successful answers)."""
     limit = uploads.limit_bytes()
@@ -66,8 +67,7 @@ def _upload_form(request: Request, engine, bu, values: dict, errors: dict) -> Re
                       errors=errors, limit=uploads.describe(limit), limit_bytes=limit,
                       list_names=_list_names(engine, bu))
     page = listing.calling_lists_counted(engine, bu, PageRequest(0, PAGE_SIZE))
-    status = 413 if "file" in errors and "upload limit" in errors["file"] else 422
-    return render(request, "calling_lists/index.html", status_code=status, page=page,
+    return render(request, "calling_lists/index.html", status_code=status_code, page=page,
                   after=None, values=values, errors=errors, limit=uploads.describe(limit),
                   limit_bytes=limit, list_names=_list_names(engine, bu))
 
@@ -79,7 +79,7 @@ async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
     try:
         uploads.refuse_by_length(request)  # before reading a byte of the body
     except uploads.UploadTooLarge as exc:
-        return _upload_form(request, engine, bu, {}, {"file": str(exc)})
+        return _upload_form(request, engine, bu, {}, {"file": str(exc)}, 413)
     form = await request.form()
     list_name = _text(form, "list_name").strip()
     values = {"list_name": list_name}
@@ -94,16 +94,20 @@ async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
     if errors:
         return _upload_form(request, engine, bu, values, errors)
     assert isinstance(file, UploadFile)
+    # Some browsers send the whole path, in their own system's spelling.
+    file_name = file.filename.replace("\\", "/").rsplit("/", 1)[-1] or "the upload"
     token, folder = uploads.new_folder(bu.id)
     try:
         await uploads.save(file, folder / UPLOAD_FILE)
         await run_in_threadpool(import_preview.preview_file, folder / UPLOAD_FILE,
-                                bu.default_region, None, 1, file.filename)
-    except (uploads.UploadTooLarge, importing.ImportRefused) as exc:
+                                bu.default_region, None, 1, file_name)
+    except uploads.UploadTooLarge as exc:
+        uploads.discard(folder)
+        return _upload_form(request, engine, bu, values, {"file": str(exc)}, 413)
+    except importing.ImportRefused as exc:
         uploads.discard(folder)
         return _upload_form(request, engine, bu, values, {"file": str(exc)})
-    (folder / META).write_text(json.dumps({"list_name": list_name,
-                                           "file_name": file.filename}))
+    (folder / META).write_text(json.dumps({"list_name": list_name, "file_name": file_name}))
     target = f"/calling-lists/uploads/{token}"
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": target})
