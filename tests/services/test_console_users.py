@@ -209,3 +209,18 @@ def test_changing_ones_own_password_needs_the_current_one_and_ends_the_other_ses
     assert console_sessions.resume(engine, clock, elsewhere.token, POLICY) is None
     assert console_users.authenticate(engine, clock, "maria", "a new long password", ADDRESS)
     assert audit.entries(engine, bu, action="user.password_changed").total == 1
+
+
+def test_a_streams_look_at_its_session_is_no_activity_and_sees_it_end(engine, bu, clock):
+    user = _user(engine, bu, clock)
+    session = console_sessions.start(engine, clock, user, ADDRESS, POLICY)
+    assert console_sessions.still_live(engine, clock, session.token, POLICY)
+    for _ in range(3):  # looked at every 10 minutes for 30: that is not activity
+        clock.advance(10 * 60)
+        assert console_sessions.still_live(engine, clock, session.token, POLICY)
+    clock.advance(60)
+    assert not console_sessions.still_live(engine, clock, session.token, POLICY)
+    other = console_sessions.start(engine, clock, user, ADDRESS, POLICY)
+    console_users.set_disabled(engine, bu, clock, "maria", True)
+    assert not console_sessions.still_live(engine, clock, other.token, POLICY)
+    assert not console_sessions.still_live(engine, clock, None, POLICY)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,20 +31,25 @@ async def on_login_required(request: Request, exc: auth.LoginRequired) -> Respon
         return Response("sign in again", status_code=401, headers={"HX-Redirect": "/login"})
     target = "/login"
     if request.method == "GET" and request.url.path not in ("/", "/login"):
-        target += "?next=" + request.url.path
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target += "?next=" + quote(back, safe="/")
     return redirect(target)
 
 
+# Pages are rendered in the thread pool: finding who is signed in reads the store, which must
+# not block the event loop (event streams share it).
+
 async def on_forbidden(request: Request, exc: auth.Forbidden) -> Response:
-    return render(request, "errors/403.html", status_code=403)
+    return await run_in_threadpool(render, request, "errors/403.html", status_code=403)
 
 
 async def on_csrf(request: Request, exc: csrf.CsrfRefused) -> Response:
-    return render(request, "errors/403.html", status_code=403, csrf_refused=True)
+    return await run_in_threadpool(render, request, "errors/403.html", status_code=403,
+                                   csrf_refused=True)
 
 
-def not_found(request: Request) -> Response:
-    return render(request, "errors/404.html", status_code=404)
+async def not_found(request: Request) -> Response:
+    return await run_in_threadpool(render, request, "errors/404.html", status_code=404)
 
 
 def _as_page(original: Callable) -> Callable:
@@ -51,13 +58,13 @@ def _as_page(original: Callable) -> Callable:
         if not is_console_path(request.url.path):
             return answer
         if answer.status_code == 404:
-            return not_found(request)
+            return await not_found(request)
         detail = ""
         if isinstance(answer, JSONResponse):
             body = json.loads(bytes(answer.body))
             detail = body.get("detail") or body.get("title") or ""
-        return render(request, "errors/error.html", status_code=answer.status_code,
-                      detail=detail)
+        return await run_in_threadpool(render, request, "errors/error.html",
+                                       status_code=answer.status_code, detail=detail)
 
     return handler
 
