@@ -9,6 +9,7 @@ import pytest
 
 from proactive_sms.domain.calling_record import RowProblem
 from proactive_sms.services import importing
+from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.store import calling_lists
 from tests.factories import HEADER, person, write_csv
 
@@ -177,3 +178,22 @@ def test_a_header_over_the_csv_field_limit_is_refused_with_a_reason(engine, bu, 
         _import(engine, bu, clock, path)
     with engine.connect() as conn, pytest.raises(LookupError):
         calling_lists.find_list(conn, bu.id, "people")
+
+
+def test_rejected_rows_written_name_their_field_and_run_no_formula(engine, bu, clock, tmp_path):
+    path = write_csv(tmp_path / "list.csv", [person(1, PhoneNumber="12",
+                                                   FirstName="=HYPERLINK(\"x\")")])
+    _import(engine, bu, clock, path, errors_path=tmp_path / "errors.csv")
+    with (tmp_path / "errors.csv").open() as handle:
+        (written,) = list(csv.DictReader(handle))
+    assert written["field"] == "PhoneNumber" and written["line"] == "2"
+    assert written["FirstName"] == "'=HYPERLINK(\"x\")"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a/b", "tab\there", "x" * 201])
+def test_a_list_name_that_urls_and_menus_cannot_show_is_refused(engine, bu, clock, tmp_path,
+                                                                name):
+    path = write_csv(tmp_path / "list.csv", [person(1)])
+    with pytest.raises(InvalidRequest) as refused:
+        importing.import_calling_list(engine, bu, name, path, clock)
+    assert refused.value.field == "name"

@@ -55,6 +55,12 @@ def standard_field(name: str) -> str | None:
     return _ALIASES.get(field_key(name))
 
 
+def auto_field(header: str) -> str:
+    """The field a column fills when nothing says otherwise: the standard field its name or
+    alias stands for, else a custom field of its own name."""
+    return standard_field(header) or header.strip()
+
+
 class MappingError(ValueError):
     """A file's columns cannot be mapped: says which column or field is wrong."""
 
@@ -91,12 +97,15 @@ def map_columns(headers: Sequence[str],
         index = by_key.get(field_key(column))
         if index is None:
             raise MappingError(
-                f"--map names column '{column}', which the file does not have "
+                f"the mapping names column '{column}', which the file does not have "
                 f"(columns: {', '.join(headers)})"
             )
         if target.strip() == "-":
             fields[index] = None
             continue
+        if not target.strip():
+            raise MappingError(f"column '{column}': give the field it fills (or '-' to "
+                               "ignore it)")
         fields[index] = standard_field(target) or target.strip()
     overridden = {by_key[field_key(c)] for c in overrides}
     for i, header in enumerate(headers):
@@ -104,7 +113,7 @@ def map_columns(headers: Sequence[str],
             continue
         if not header.strip():
             raise MappingError(f"column {i + 1} has an empty header")
-        fields[i] = standard_field(header) or header.strip()
+        fields[i] = auto_field(header)
     seen: dict[str, int] = {}
     for i, field in enumerate(fields):
         if field is None:
@@ -113,13 +122,13 @@ def map_columns(headers: Sequence[str],
         if key in seen:
             raise MappingError(
                 f"columns '{headers[seen[key]]}' and '{headers[i]}' both map to field {field}; "
-                f"use --map to say which one to use (--map '{headers[i]}=-' ignores a column)"
+                f"map one of them to another field, or ignore it ('{headers[i]}=-')"
             )
         seen[key] = i
     mapping = ColumnMapping(tuple(headers), tuple(fields))
     if mapping.index_of(PHONE) is None and mapping.index_of(SMS_PHONE) is None:
         raise MappingError(
             "no phone column: the file needs a column for PhoneNumber or SMSPhoneNumber "
-            f"(columns: {', '.join(headers)}); map one with --map COLUMN=PhoneNumber"
+            f"(columns: {', '.join(headers)}); map one to PhoneNumber (COLUMN=PhoneNumber)"
         )
     return mapping

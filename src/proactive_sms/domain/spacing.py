@@ -47,6 +47,9 @@ class EvenSpacer:
             raise ValueError(f"rate must be above 0 per second, got {rate_per_s}")
         self.rate_per_s = rate_per_s
         self.interval_s = 1.0 / rate_per_s
+        # Lateness of up to two sends is caught up (a slow code woken late loses no send; a fast
+        # one catches up at most `catch_up_s` worth).
+        self._keep_s = max(self.catch_up_s, 2 * self.interval_s)
         # A burst is at least one send; the 1e-9 keeps 0.02 / 0.01 from flooring to 1.
         self.max_burst = math.floor(self.burst_s / self.interval_s + 1e-9) + 1
 
@@ -71,6 +74,6 @@ class EvenSpacer:
         self._due = self._scheduled(now) + weight * self.interval_s
 
     def _scheduled(self, now: float) -> float:
-        """When the next send is due: kept while we are at most `catch_up_s` late, else (idle)
-        now."""
-        return self._due if self._due >= now - self.catch_up_s else max(self._due, now)
+        """When the next send is due: kept while we are at most `catch_up_s` (or two sends)
+        late, else (idle) now."""
+        return self._due if self._due >= now - self._keep_s else max(self._due, now)

@@ -3,6 +3,8 @@ skills and campaigns. Each is one transaction; the CLI and the API call these, n
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -27,16 +29,22 @@ MAX_PACING_PER_S = 10_000.0
 
 
 class InvalidRequest(ValueError):
-    """A request whose values are wrong: the message names the value and why."""
+    """A request whose values are wrong: the message names the value and why; `field`, when
+    known, is the request field it is about (the API names it, a console form shows the reason
+    under it)."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
 
 
-def checked_name(kind: str, name: str) -> str:
+def checked_name(kind: str, name: str, field: str = "name") -> str:
     """The domain's rule for names of things people create (domain.names), as an
-    InvalidRequest: every service that creates a named resource calls this."""
+    InvalidRequest about `field`: every service that creates a named resource calls this."""
     try:
         return names.check_name(kind, name)
     except names.InvalidName as exc:
-        raise InvalidRequest(str(exc)) from exc
+        raise InvalidRequest(str(exc), field) from exc
 
 
 def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: str = "default",
@@ -220,6 +228,23 @@ def dnc_check(engine: Engine, bu: BusinessUnit, number: str) -> list[str]:
                 if dnc.is_on_list(conn, lst.id, result.e164)]
 
 
+@dataclass(frozen=True)
+class DncHit:
+    list_name: str
+    is_default: bool
+    entry: dnc.DncEntry
+
+
+def dnc_lookup(engine: Engine, bu: BusinessUnit, number: str) -> tuple[str, list[DncHit]]:
+    """The number in E.164 (given in any spelling) and the tenant's DNC entries for it."""
+    result = phone.normalize(number, bu.default_region)
+    if result.e164 is None:
+        raise InvalidRequest(f"'{number}' is not a phone number: {result.detail}", "number")
+    with engine.connect() as conn:
+        found = dnc.entries_for(conn, bu.tenant_id, result.e164)
+    return result.e164, [DncHit(lst.name, lst.is_default, entry) for lst, entry in found]
+
+
 def dnc_export(engine: Engine, bu: BusinessUnit,
                group: str | None = None) -> Iterator[dnc.DncEntry]:
     with engine.connect() as conn:
@@ -228,6 +253,21 @@ def dnc_export(engine: Engine, bu: BusinessUnit,
 
 
 # --- skills and campaigns ------------------------------------------------------------------
+
+# A skill's name as contact centers know it (CXone's rule): it is typed in URLs, reports and
+# the dialer's configuration, so nothing that needs escaping.
+SKILL_NAME = re.compile(r"[A-Za-z0-9_.:-]{2,30}")
+
+
+def check_skill_name(name: str) -> None:
+    """Refuse a skill name that is not 2-30 letters, digits, '-', '_', '.' or ':' (stricter
+    than the rule for every name, whose reason comes first when it applies)."""
+    checked_name("skill", name)
+    if not SKILL_NAME.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise InvalidRequest("a skill name has 2 to 30 characters: letters, digits, "
+                             f"- _ . : (got '{shown}')", "name")
+
 
 def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  registration: str, calling_list: str, template_name: str | None = None,
@@ -238,19 +278,13 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  no_zone_policy: str = "skip",
                  default_time_zone: str | None = None,
                  kind: str = "agentless_sms") -> skills.Skill:
-    checked_name("skill", name)
-    if kind not in ("agentless_sms", "agent"):
-        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'")
-    _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
-    if not 1 <= max_segments <= 10:
-        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
-    if pacing_per_s is not None and not MIN_RATE_PER_S <= pacing_per_s <= MAX_PACING_PER_S:
-        raise InvalidRequest(f"pacing must be {MIN_RATE_PER_S:g} to {MAX_PACING_PER_S:,g} per "
-                             f"second, got {pacing_per_s:g}")
-    _check_settings(kind, calling_window, no_zone_policy, default_time_zone, validity_hours,
-                    max_segments, pacing_per_s)
+    check_skill_name(name)
+    _check_new_skill(kind, template_name, message_text, calling_window=calling_window,
+                     no_zone_policy=no_zone_policy, default_time_zone=default_time_zone,
+                     validity_hours=validity_hours, max_segments=max_segments,
+                     pacing_per_s=pacing_per_s, direction=direction)
     with engine.begin() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
         lst = find_list(conn, bu.id, calling_list)
         template_id = (template_store.find_template(conn, bu.id, template_name).id
                        if template_name else None)
@@ -264,40 +298,68 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             default_time_zone=default_time_zone, kind=kind)
 
 
-def _check_settings(kind: str, calling_window: dict | None, no_zone_policy: str,
-                    default_time_zone: str | None, validity_hours: float | None,
-                    max_segments: int, pacing_per_s: float | None) -> None:
+def _check_new_skill(kind: str, template_name: str | None, message_text: str | None,
+                     **settings) -> None:
     """Every check of a new skill's settings (create_skill and plan_skill)."""
     if kind not in ("agentless_sms", "agent"):
-        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'")
-    _check_timing(calling_window, no_zone_policy, default_time_zone, validity_hours)
-    if not 1 <= max_segments <= 10:
-        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}")
-    if pacing_per_s is not None and pacing_per_s <= 0:
-        raise InvalidRequest(f"pacing must be above 0 per second, got {pacing_per_s:g}")
+        raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'", "kind")
+    check_skill_settings(**settings)
+    check_one_text(template_name, message_text)
 
 
-def _check_timing(calling_window: dict | None, no_zone_policy: str,
-                  default_time_zone: str | None, validity_hours: float | None) -> None:
+def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
+                         default_time_zone: str | None, validity_hours: float | None,
+                         max_segments: int, pacing_per_s: float | None,
+                         direction: str = "auto") -> None:
+    """A skill's settings, each refusal naming its field (`calling_window.weekday`, ...)."""
     from proactive_sms.domain.calling_windows import SkillWindow
     from proactive_sms.domain.time_zones import is_known_zone
 
     try:
         SkillWindow.from_config(calling_window)
     except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
+        raise InvalidRequest(str(exc), _window_field(str(exc))) from exc
     if no_zone_policy not in ("skip", "default"):
-        raise InvalidRequest(f"no-zone policy must be skip or default, got '{no_zone_policy}'")
+        raise InvalidRequest(f"no-zone policy must be skip or default, got '{no_zone_policy}'",
+                             "no_zone_policy")
     if no_zone_policy == "default" and not default_time_zone:
-        raise InvalidRequest("the 'default' no-zone policy needs a default time zone")
+        raise InvalidRequest("the 'default' no-zone policy needs a default time zone",
+                             "default_time_zone")
     if default_time_zone and not is_known_zone(default_time_zone):
         raise InvalidRequest(f"unknown time zone '{default_time_zone}' (use an IANA name such "
-                             "as America/Chicago)")
-    if validity_hours is not None and validity_hours <= 0:
-        raise InvalidRequest(f"validity must be above 0 hours, got {validity_hours:g}")
+                             "as America/Chicago)", "default_time_zone")
+    # `not x > 0` rather than `x <= 0`: NaN is neither, and must be refused too.
+    if validity_hours is not None and not 0 < validity_hours < math.inf:
+        raise InvalidRequest(f"validity must be above 0 hours, got {validity_hours:g}",
+                             "validity_hours")
+    if not 1 <= max_segments <= 10:
+        raise InvalidRequest(f"max segments must be 1..10, got {max_segments}", "max_segments")
+    # `not a <= x <= b` refuses NaN too.
+    if pacing_per_s is not None and not MIN_RATE_PER_S <= pacing_per_s <= MAX_PACING_PER_S:
+        raise InvalidRequest(f"pacing must be {MIN_RATE_PER_S:g} to {MAX_PACING_PER_S:,g} per "
+                             f"second, got {pacing_per_s:g}", "pacing_per_s")
+    if direction not in ("ltr", "rtl", "auto"):
+        raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'",
+                             "direction")
 
 
-def _code_key(code: str, bu: BusinessUnit) -> str:
+def check_one_text(template_name: str | None, message_text: str | None) -> None:
+    """A skill sends a saved template or a typed text, never both (which would it send?)."""
+    if template_name and message_text:
+        raise InvalidRequest("give a saved template or a typed message, not both",
+                             "message_text")
+
+
+def _window_field(reason: str) -> str:
+    """The calling-window setting a SkillWindow refusal is about."""
+    for key in ("weekday", "weekend", "forbidden"):
+        if key in reason:
+            return "calling_window." + ("forbidden_days" if key == "forbidden" else key)
+    return "calling_window"
+
+
+def code_key(code: str, bu: BusinessUnit) -> str:
+    """A transport code as stored: a short code's digits, else the number in E.164."""
     code = code.strip()
     if code.isdigit() and len(code) <= 6:
         return code
@@ -319,10 +381,13 @@ def plan_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                kind: str = "agentless_sms") -> skills.Skill:
     """The skill `create_skill` would create with these settings, checked the same way but
     not saved (its id is 0): what a dry run reads before a person decides to send."""
-    _check_settings(kind, calling_window, no_zone_policy, default_time_zone, validity_hours,
-                    max_segments, pacing_per_s)
+    check_skill_name(name)
+    _check_new_skill(kind, template_name, message_text, calling_window=calling_window,
+                     no_zone_policy=no_zone_policy, default_time_zone=default_time_zone,
+                     validity_hours=validity_hours, max_segments=max_segments,
+                     pacing_per_s=pacing_per_s, direction=direction)
     with engine.connect() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(registration, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
         lst = find_list(conn, bu.id, calling_list)
         template_id = (template_store.find_template(conn, bu.id, template_name).id
                        if template_name else None)
@@ -356,7 +421,7 @@ def set_keyword_responses(engine: Engine, bu: BusinessUnit, code: str,
     from proactive_sms.domain.keywords import KeywordSet
 
     with engine.begin() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(code, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(code, bu))
         try:
             keyword_responses.validate_update(reg.kind, updates)
             if "extra_keywords" in updates:
@@ -373,5 +438,5 @@ def keyword_set(engine: Engine, bu: BusinessUnit, code: str):
     from proactive_sms.domain.keywords import KeywordSet
 
     with engine.connect() as conn:
-        reg = registrations.find_registration(conn, bu.id, _code_key(code, bu))
+        reg = registrations.find_registration(conn, bu.id, code_key(code, bu))
     return KeywordSet.from_dict(reg.keyword_responses.get("extra_keywords") or {})

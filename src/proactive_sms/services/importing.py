@@ -54,6 +54,11 @@ class ImportRefused(ValueError):
     """The file cannot be a calling list; nothing was written."""
 
 
+def check_list_name(name: str) -> None:
+    """A list's name is typed in URLs and menus (domain.names, as every name)."""
+    checked_name("calling list", name)
+
+
 @dataclass
 class ImportSummary:
     list_name: str
@@ -82,7 +87,7 @@ def import_calling_list(
     0 parses here; None (the default) chooses by size: a worker for files of PARALLEL_MIN_BYTES
     and more, where it saves far more than the few milliseconds it takes to start.
     """
-    checked_name("calling list", list_name)
+    check_list_name(list_name)
     raw = path.open("rb")
     try:
         total_bytes = path.stat().st_size
@@ -272,7 +277,8 @@ class _ChunkReader:
             yield Chunk(first_line, text, count, parsed)
 
 
-def _parse(parser: RecordParser, line: int, row: list[str] | None) -> ParsedRecord | RowError:
+def parse_row(parser: RecordParser, line: int, row: list[str] | None) -> ParsedRecord | RowError:
+    """One row of the file as the import reads it: a record, or why it is rejected."""
     if row is None:
         return RowError(line, RowProblem.BAD_VALUE, "malformed CSV (an unclosed quote?)")
     # A byte that is not UTF-8 reaches us as a lone surrogate (errors="surrogateescape"); an
@@ -305,7 +311,7 @@ class _ChunkParser:
         records: list[ParsedRecord] = []
         errors: list[tuple[RowError, list[str] | None]] = []
         for line, row in chunk.read(self._delimiter):
-            result = _parse(parser, line, row)
+            result = parse_row(parser, line, row)
             if result.__class__ is ParsedRecord:
                 records.append(result)  # type: ignore[arg-type]
             else:
@@ -370,17 +376,19 @@ def _write(engine: Engine, tally: _Tally, chunk: Chunk, parsed: ParsedChunk) -> 
 
 
 class _ErrorWriter:
-    """Writes rejected rows, as they were, with their line and reason (for --errors FILE)."""
+    """Writes rejected rows, as they were, with their line, field and reason (for --errors FILE
+    and the console's download); cells a spreadsheet would run as formulas are neutralized."""
 
     def __init__(self, path: Path, headers: tuple[str, ...]) -> None:
         self._file = path.open("w", encoding="utf-8", newline="")
         self._writer = csv_writer(self._file)
-        self._writer.writerow(["line", "problem", "reason", *headers])
+        self._writer.writerow(["line", "field", "problem", "reason", *headers])
 
     def write(self, row: list[str] | None, error: RowError) -> None:
         values = [v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                   for v in (row or [])]
-        self._writer.writerow([error.line, error.problem.value, error.message, *values])
+        self._writer.writerow([error.line, error.field or "", error.problem.value,
+                               error.message, *values])
 
     def close(self) -> None:
         self._file.close()

@@ -77,6 +77,44 @@ def calling_lists_page(engine: Engine, bu: BusinessUnit,
         return calling_lists.page_lists(conn, bu.id, req.after_id, req.limit)
 
 
+def calling_list(engine: Engine, bu: BusinessUnit, name: str) -> calling_lists.CallingList:
+    """The BU's list of that name (its fields, for pickers); NotFound otherwise."""
+    with engine.connect() as conn:
+        return calling_lists.find_list(conn, bu.id, name)
+
+
+@dataclass(frozen=True)
+class CountedList:
+    calling_list: calling_lists.CallingList
+    records: int
+
+
+def calling_lists_counted(engine: Engine, bu: BusinessUnit,
+                          req: PageRequest) -> Page[CountedList]:
+    """A page of the BU's calling lists, each with how many records it holds."""
+    with engine.connect() as conn:
+        page = calling_lists.page_lists(conn, bu.id, req.after_id, req.limit)
+        counts = calling_lists.count_by_list(conn, [lst.id for lst in page.items])
+    return Page([CountedList(lst, counts.get(lst.id, 0)) for lst in page.items], page.last_id,
+                page.more)
+
+
+def find_records(engine: Engine, bu: BusinessUnit, list_name: str, query: str,
+                 req: PageRequest) -> Page[calling_lists.StoredRecord]:
+    """A list's records matching `query`: its ExternalId exactly, a number in any spelling
+    (PhoneNumber or where texts go), or part of a first, last or full name."""
+    query = query.strip()
+    if not query:
+        return records_page(engine, bu, list_name, req)
+    as_number = (phone.normalize(query, bu.default_region).e164
+                 if any(ch.isdigit() for ch in query) else None)
+    as_name = query if any(ch.isalpha() for ch in query) else None
+    with engine.connect() as conn:
+        found = calling_lists.find_list(conn, bu.id, list_name)
+        return calling_lists.search_records(conn, found.id, req.after_id, req.limit,
+                                            external_id=query, phone=as_number, name=as_name)
+
+
 def records_page(engine: Engine, bu: BusinessUnit, list_name: str,
                  req: PageRequest) -> Page[calling_lists.StoredRecord]:
     with engine.connect() as conn:

@@ -10,7 +10,18 @@ from datetime import date, datetime
 from json.encoder import encode_basestring_ascii
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import Column, Connection, Select, Text, exists, func, null, select, type_coerce
+from sqlalchemy import (
+    Column,
+    Connection,
+    Select,
+    Text,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
 
 from proactive_sms.domain.calling_record import ParsedRecord
 from proactive_sms.store import paging
@@ -351,6 +362,38 @@ def page_records(conn: Connection, list_id: int, after_id: int,
     """A list's records after an id, in id order."""
     query = select(calling_record).where(_in_list(list_id))
     start = first_id(conn, list_id)  # see _in_list: start the walk at the list's first record
+    after = after_id if start is None else max(after_id, start - 1)
+    return paging.fetch(conn, query, calling_record.c.id, after, limit, lambda r: StoredRecord(
+        r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem, r.expiration_date,
+        r.time_zone, r.postal_code, decode_fields(r.fields)))
+
+
+def count_by_list(conn: Connection, list_ids: Sequence[int]) -> dict[int, int]:
+    """How many records each of these lists holds (lists with none are left out)."""
+    if not list_ids:
+        return {}
+    rows = conn.execute(select(calling_record.c.calling_list_id, func.count())
+                        .where(calling_record.c.calling_list_id.in_(list(list_ids)))
+                        .group_by(calling_record.c.calling_list_id))
+    return {list_id: count for list_id, count in rows}
+
+
+def search_records(conn: Connection, list_id: int, after_id: int, limit: int, *,
+                   external_id: str, phone: str | None = None,
+                   name: str | None = None) -> paging.Page[StoredRecord]:
+    """A list's records after an id, in id order, that have this ExternalId, or this number
+    (E.164) as PhoneNumber or SMS destination, or `name` in their first, last or full name
+    (blind to ASCII case)."""
+    wanted = [calling_record.c.external_id == external_id]
+    if phone:
+        wanted += [calling_record.c.phone == phone, calling_record.c.sms_destination == phone]
+    if name:
+        first = func.coalesce(calling_record.c.fields["FirstName"].as_string(), "")
+        last = func.coalesce(calling_record.c.fields["LastName"].as_string(), "")
+        full = func.lower(first + " " + last)
+        wanted.append(full.contains(name.lower(), autoescape=True))
+    query = select(calling_record).where(_in_list(list_id), or_(*wanted))
+    start = first_id(conn, list_id)  # see _in_list
     after = after_id if start is None else max(after_id, start - 1)
     return paging.fetch(conn, query, calling_record.c.id, after, limit, lambda r: StoredRecord(
         r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem, r.expiration_date,

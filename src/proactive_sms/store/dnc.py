@@ -143,3 +143,15 @@ def add_entries(conn: Connection, list_id: int, entries: Iterable[tuple[str, str
     result = conn.execute(
         insert(conn, dnc_entry).on_conflict_do_nothing().returning(dnc_entry.c.id), rows)
     return len(result.all())
+
+
+def entries_for(conn: Connection, tenant_id: int, phone: str) -> list[tuple[DncList, DncEntry]]:
+    """The tenant's lists that hold the number (E.164), each with its entry, in list order."""
+    rows = conn.execute(
+        select(dnc_list, dnc_entry.c.phone, dnc_entry.c.source, dnc_entry.c.note,
+               dnc_entry.c.created_at)
+        .join(dnc_entry, dnc_entry.c.dnc_list_id == dnc_list.c.id)
+        .where(dnc_list.c.tenant_id == tenant_id, dnc_entry.c.phone == phone)
+        .order_by(dnc_list.c.id))
+    return [(DncList(r.id, r.tenant_id, r.name, r.is_default),
+             DncEntry(r.phone, r.source, r.note, r.created_at)) for r in rows]

@@ -141,6 +141,24 @@ def set_text(conn: Connection, skill_id: int, template_id: int | None,
         template_id=template_id, message_text=message_text, direction=direction))
 
 
+# What a person may change of a skill after creating it (its name and kind are its identity).
+SETTINGS = ("registration_id", "calling_list_id", "campaign_id", "template_id", "message_text",
+            "direction", "max_segments", "pacing_per_s", "validity_hours", "calling_window",
+            "no_zone_policy", "default_time_zone")
+
+
+def update_settings(conn: Connection, skill_id: int, values: dict,
+                    expected: Iterable[SkillStatus]) -> bool:
+    """Change settings (SETTINGS names) of a skill still in one of `expected` statuses: False
+    when its status moved meanwhile (a start between reading and writing)."""
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"not a skill setting: {sorted(unknown)}")
+    result = conn.execute(update(skill).where(
+        skill.c.id == skill_id, skill.c.status.in_([s.value for s in expected])).values(**values))
+    return result.rowcount == 1
+
+
 def advance_launch_cursor(conn: Connection, skill_id: int, record_id: int) -> None:
     conn.execute(update(skill).where(skill.c.id == skill_id, skill.c.launch_cursor < record_id)
                  .values(launch_cursor=record_id))
@@ -176,6 +194,13 @@ def find_campaign(conn: Connection, business_unit_id: int, name: str) -> Campaig
                                               campaign.c.name == name)).first()
     if row is None:
         raise NotFound("campaign", name)
+    return Campaign(row.id, row.business_unit_id, row.name)
+
+
+def campaign_by_id(conn: Connection, campaign_id: int) -> Campaign:
+    row = conn.execute(select(campaign).where(campaign.c.id == campaign_id)).first()
+    if row is None:
+        raise NotFound("campaign", campaign_id)
     return Campaign(row.id, row.business_unit_id, row.name)
 
 

@@ -40,3 +40,13 @@ def test_pause_resume_stop_and_progress(client, key_a):
     assert client.post("/v1/skills/notice/stop", headers=key_a).json()["status"] == "stopped"
     progress = client.get("/v1/skills/notice/progress", headers=key_a).json()
     assert progress["status"] == "stopped" and progress["pending"] == 0
+
+
+def test_a_skill_name_outside_the_rule_is_refused_naming_the_field(client, key_a):
+    set_up_skill(client, key_a, 1)
+    refused = client.post("/v1/skills", headers=key_a, json={
+        "name": "bonus shift!", "registration": "55501", "calling_list": "people"})
+    assert refused.status_code == 422
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "name"
+    assert error["reason"].startswith("a skill name has 2 to 30 characters")

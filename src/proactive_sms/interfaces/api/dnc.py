@@ -7,10 +7,8 @@ a BU adds is withheld from every BU of the tenant. Another tenant's lists are ou
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -20,17 +18,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
-from proactive_sms.interfaces.api.timestamps import UtcDatetime, as_utc
-from proactive_sms.services import administration, dnc_import, listing
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
+from proactive_sms.services import administration, dnc_export, dnc_import, listing
 from proactive_sms.services.importing import KEPT_ERRORS
-from proactive_sms.services.listing import PageRequest
 from proactive_sms.store import dnc as dnc_store
 
 router = APIRouter(prefix="/dnc", tags=["dnc"])
@@ -147,35 +143,14 @@ async def import_numbers(
         return await run_in_threadpool(guard.run, run_import)
 
 
-EXPORT_PAGE = 1000
-
-
 @router.get("/lists/{name}/export", response_class=StreamingResponse, responses={
     200: {"content": {"text/csv": {"schema": {"type": "string"}}},
           "description": "number,source,note,added_at; one line per entry"}})
 def export_list(name: str, bu: CurrentBu, engine: EngineDep) -> StreamingResponse:
     """The list as CSV, streamed (a page of entries at a time, no connection held between)."""
-    first = listing.dnc_entries_page(engine, bu, name, PageRequest(0, EXPORT_PAGE))
-
-    def lines() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv_writer(out)
-        writer.writerow(["number", "source", "note", "added_at"])
-        page = first
-        while True:
-            for entry in page.items:
-                writer.writerow([entry.phone, entry.source, entry.note,
-                                 as_utc(entry.created_at).isoformat()])
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-            if not page.more or page.last_id is None:
-                return
-            page = listing.dnc_entries_page(engine, bu, name,
-                                            PageRequest(page.last_id, EXPORT_PAGE))
-
-    return StreamingResponse(lines(), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="dnc-{quote(name)}.csv"'})
+    return StreamingResponse(dnc_export.csv_chunks(engine, bu, name), media_type="text/csv",
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="dnc-{quote(name)}.csv"'})
 
 
 @router.post("/removals")

@@ -93,7 +93,7 @@ def _from_exception(exc: Exception) -> Problem:
             return Problem(409, "wrong-status", "The skill's status does not allow this",
                            str(exc), [field_error("status", str(exc))])
         case InvalidRequest():
-            return invalid(None, str(exc))
+            return invalid(exc.field, str(exc))
         case DataError():
             # The database refused a value (longer than its column, out of range): the
             # transaction was rolled back, so nothing of the request was written.

@@ -33,7 +33,8 @@ class CallingWindow(BaseModel):
 
 
 class SkillIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200,
+                      description="2 to 30 characters: letters, digits, - _ . :")
     registration: str = Field(description="Transport code to send from.")
     calling_list: str
     template: str | None = Field(None, description="Saved template (or give one at start).")

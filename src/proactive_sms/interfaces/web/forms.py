@@ -46,7 +46,10 @@ def errors_of(exc: Exception, field: str | None = None) -> dict[str, str]:
     found: dict[str, str] = {}
     for error in problem.errors or [{"field": None, "reason": problem.detail}]:
         key = error.get("field") or field or ""
-        found.setdefault(key, str(error.get("reason") or problem.detail))
+        reason = str(error.get("reason") or problem.detail)
+        found.setdefault(key, reason)
+        if "." in key:  # "calling_window.weekday": a form may name its input "weekday"
+            found.setdefault(key.rsplit(".", 1)[1], reason)
     return found
 
 
