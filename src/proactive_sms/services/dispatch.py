@@ -42,6 +42,7 @@ from proactive_sms.services import webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import InboundService
+from proactive_sms.services.link_status import LinkStatusRecorder
 from proactive_sms.services.offload import frozen_heap
 from proactive_sms.store import (
     cadences,
@@ -147,6 +148,7 @@ class Dispatcher:
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
+        self.links = LinkStatusRecorder(self.worker_id)
         self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
@@ -245,6 +247,7 @@ class Dispatcher:
             await asyncio.gather(*self.lane_tasks.values(), return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
+        await self._record_links(self.links.stopped(self.carriers))
         await self.store.close()
         await self.in_writer(self._release_leases)
         await self.in_writer(self._finish_skills)
@@ -278,6 +281,12 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
+        await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+
+    async def _record_links(self, changes) -> None:
+        """Bound, unbound, last error of each connection, for the console (link_status.py)."""
+        if changes:
+            await self.in_writer(self.write, self.links.write, changes, self.clock.now())
 
     def _plan(self) -> list[tuple[Registration, float,
                                   tuple[CarrierConnection, int] | None]]:

@@ -75,6 +75,7 @@ class SessionEvents(Protocol):
 
     def session_started(self) -> int: ...  # returns the new session's generation
     def session_ended(self, generation: int) -> None: ...
+    def connect_failed(self, error: BaseException) -> None: ...  # no session: why
     def may_send(self, part: PendingPart) -> bool: ...
     def part_written(self, part: PendingPart, sequence_num: int) -> None: ...
     async def deliver_sm(self, pdu: bytes, sequence_num: int, generation: int) -> None: ...
@@ -198,11 +199,13 @@ class Session(ESME):
         self._outbox.clear()
         try:
             await super().connect()
-        except (SmppError, *_SESSION_ERRORS):  # start() logs and retries these
+        except (SmppError, *_SESSION_ERRORS) as exc:  # start() logs and retries these
             self._close_socket()
+            self._events.connect_failed(exc)
             raise
         except Exception as exc:  # noqa: BLE001 - anything else would end start() for good
             self._close_socket()
+            self._events.connect_failed(exc)
             raise OSError(f"bind failed: {exc!r}") from exc
         self._socket = self._writer
         self._generation = self._events.session_started()

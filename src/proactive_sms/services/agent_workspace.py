@@ -1,0 +1,107 @@
+"""What the console's agent workspace shows: the agent a console user is, one conversation's
+thread (only the agent's own; any of the BU's for a supervisor), and the cheap marks its live
+stream compares at each tick to tell that a reply came or a state changed.
+
+The actions (availability, answer, close, transfer) are services/agents.py's, as in the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from proactive_sms.domain.clock import Clock
+from proactive_sms.services import agents, conversations, listing
+from proactive_sms.services.agents import AgentView, QueueEntry
+from proactive_sms.store import agent_activity, assignments
+from proactive_sms.store import agents as agent_store
+from proactive_sms.store.errors import NotFound
+from proactive_sms.store.tenancy import BusinessUnit
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A conversation, who has it, and its texts both ways in time order."""
+
+    entry: QueueEntry
+    skill_name: str | None
+    history: list[conversations.HistoryEntry]
+
+    @property
+    def id(self) -> int:
+        return self.entry.conversation.id
+
+    @property
+    def is_open(self) -> bool:
+        return self.entry.conversation.status == "open"
+
+
+def agent_of_user(engine: Engine, bu: BusinessUnit, agent_id: int) -> AgentView:
+    """The agent a console user is tied to; NotFound when it is not an agent of this BU."""
+    with engine.connect() as conn:
+        found = agent_store.by_id(conn, agent_id)
+    if found.business_unit_id != bu.id:
+        raise NotFound("agent", agent_id)
+    return agents.get_agent(engine, bu, found.name)
+
+
+def own_thread(engine: Engine, bu: BusinessUnit, clock: Clock, agent: AgentView,
+               conversation_id: int) -> Thread:
+    """One of the agent's conversations (open or closed). Another agent's, a waiting one or
+    another BU's is NotFound: an agent does not learn that it exists."""
+    with engine.connect() as conn:
+        current = assignments.of_conversation(conn, conversation_id)
+    if current is None or current.agent_id != agent.agent.id:
+        raise NotFound("conversation", conversation_id)
+    return thread(engine, bu, clock, conversation_id)
+
+
+def thread(engine: Engine, bu: BusinessUnit, clock: Clock, conversation_id: int) -> Thread:
+    """Any conversation of the BU (a supervisor's view)."""
+    entry = agents.assignment(engine, bu, clock, conversation_id)  # NotFound outside the BU
+    _, history = conversations.history(engine, bu, conversation_id)
+    skill_id = entry.conversation.skill_id
+    names = listing.skill_names(engine, [skill_id]) if skill_id is not None else {}
+    return Thread(entry, names.get(skill_id or 0), history)
+
+
+def thread_mark(engine: Engine, conversation_id: int) -> tuple:
+    """Changes whenever the thread would show something new (a text, a state, a close)."""
+    with engine.connect() as conn:
+        return agent_activity.thread_mark(conn, conversation_id)
+
+
+@dataclass(frozen=True)
+class QueueChange:
+    changed: bool  # the queue would show something new
+    new_replies: int  # conversations with a customer's text that came since the last look
+
+
+class QueueWatch:
+    """The agent's queue as last seen, to tell at each tick what is new. The first look sees
+    nothing new (what was there before the page opened is not a fresh reply)."""
+
+    def __init__(self, agent_id: int) -> None:
+        self.agent_id = agent_id
+        self._seen: dict[int, tuple[datetime, datetime, datetime | None]] | None = None
+
+    def look(self, engine: Engine) -> QueueChange:
+        with engine.connect() as conn:
+            rows = agent_activity.open_of_agent(conn, self.agent_id)
+        now = {cid: (inbound_at, assigned_at, answer_at)
+               for cid, inbound_at, assigned_at, answer_at in rows}
+        before, self._seen = self._seen, now
+        if before is None:
+            return QueueChange(False, 0)
+        new_replies = sum(1 for cid, (inbound_at, _, _) in now.items()
+                          if cid not in before or before[cid][0] != inbound_at)
+        return QueueChange(now != before, new_replies)
+
+
+def load(engine: Engine, bu: BusinessUnit, clock: Clock) -> tuple[list[QueueEntry],
+                                                                   list[AgentView]]:
+    """A supervisor's view: the conversations waiting for an agent (longest waiting first) and
+    every agent with their availability and open conversations."""
+    return agents.unassigned(engine, bu, clock), agents.all_agents(engine, bu)
