@@ -1,0 +1,260 @@
+"""The agent workspace (issue 12, page 9): an agent's availability, queue and threads, with
+replies arriving live; and the supervisors' view of the waiting queue and each agent's load.
+
+An agent sees only the conversations assigned to them: any other id answers 404 (the service
+says NotFound, as for another unit's). Every action is services/agents.py's, as in the API
+(interfaces/api/agents.py); the live stream compares services/agent_workspace.py's marks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from proactive_sms.domain.agent_assignment import format_wait
+from proactive_sms.domain.encoding import analyze
+from proactive_sms.domain.phone import mask
+from proactive_sms.interfaces.web.auth import AgentUser, ConsoleUser, CurrentBu, SupervisorUser
+from proactive_sms.interfaces.web.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.web.rendering import redirect, render
+from proactive_sms.services import agent_workspace, agents, audit
+from proactive_sms.services.administration import InvalidRequest
+from proactive_sms.services.agent_workspace import QueueWatch
+from proactive_sms.services.agents import AgentRefused, AgentView
+from proactive_sms.store.errors import NotFound
+
+router = APIRouter()
+
+TICK_S = 1.0  # how often the live stream looks at the store (two indexed reads)
+STREAM_S = 300.0  # then the stream ends and the browser reconnects (bounded server work)
+KEEPALIVE_S = 15.0
+AVAILABILITIES = ("available", "away", "offline")
+ConversationId = Annotated[int, "path"]
+
+
+def _agent(request: Request, user: ConsoleUser, bu) -> AgentView | None:
+    """The agent the user is (None: a supervisor or admin, who is not one)."""
+    if user.agent_id is None:
+        return None
+    return agent_workspace.agent_of_user(request.app.state.engine, bu, user.agent_id)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _context(queue, **more) -> dict:
+    return {"queue": queue, "mask": mask, "format_wait": format_wait,
+            "availabilities": AVAILABILITIES, **more}
+
+
+# --- the agent's pages --------------------------------------------------------------------------
+
+@router.get("/workspace", response_class=HTMLResponse)
+def workspace(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
+              clock: ClockDep) -> Response:
+    """An agent's queue, and the conversation waiting longest open beside it."""
+    me = _agent(request, user, bu)
+    if me is None:
+        return redirect("/workspace/team")
+    queue = agents.queue(engine, bu, clock, me.name)
+    waiting = [e for e in queue if e.waiting_s is not None]
+    first = max(waiting, key=lambda e: e.waiting_s) if waiting else (queue[0] if queue else None)
+    thread = (agent_workspace.own_thread(engine, bu, clock, me, first.conversation.id)
+              if first else None)
+    return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread))
+
+
+@router.get("/workspace/conversations/{conversation_id}", response_class=HTMLResponse)
+def conversation(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+                 engine: EngineDep, clock: ClockDep) -> Response:
+    """One thread: the agent's own (else 404), or for a supervisor any of the unit's, with the
+    transfer form."""
+    me = _agent(request, user, bu)
+    if me is None:
+        thread = agent_workspace.thread(engine, bu, clock, conversation_id)
+        return render(request, "workspace/supervisor_conversation.html", thread=thread,
+                      mask=mask, format_wait=format_wait,
+                      team=agents.all_agents(engine, bu), errors={})
+    thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
+    queue = agents.queue(engine, bu, clock, me.name)
+    return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread))
+
+
+@router.get("/workspace/queue", response_class=HTMLResponse)
+def queue_partial(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
+                  clock: ClockDep, current: Annotated[int | None, Query()] = None) -> Response:
+    """The queue alone (htmx: refreshed when the live stream says it changed)."""
+    me = _agent(request, user, bu)
+    if me is None:
+        raise NotFound("agent", user.username)
+    return render(request, "workspace/_queue.html",
+                  **_context(agents.queue(engine, bu, clock, me.name), current=current))
+
+
+@router.get("/workspace/conversations/{conversation_id}/messages", response_class=HTMLResponse)
+def messages_partial(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+                     engine: EngineDep, clock: ClockDep) -> Response:
+    """The thread's texts alone (htmx: refreshed on a new reply or a delivery state)."""
+    me = _agent(request, user, bu)
+    thread = (agent_workspace.own_thread(engine, bu, clock, me, conversation_id) if me
+              else agent_workspace.thread(engine, bu, clock, conversation_id))
+    return render(request, "workspace/_messages.html", thread=thread)
+
+
+@router.post("/workspace/availability")
+def set_availability(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
+                     clock: ClockDep, availability: Annotated[str, Form()]) -> Response:
+    me = _agent(request, user, bu)
+    if me is None:
+        raise NotFound("agent", user.username)
+    try:
+        agents.set_availability(engine, bu, clock, me.name, availability)
+    except InvalidRequest as exc:
+        return redirect("/workspace", str(exc), "error")
+    audit.record(engine, user, "agent.availability", me.name, availability)
+    return redirect("/workspace", f"You are {availability}.")
+
+
+@router.post("/workspace/conversations/{conversation_id}/answers")
+def answer(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+           engine: EngineDep, clock: ClockDep,
+           text: Annotated[str, Form()] = "") -> Response:
+    """The agent's answer, queued through the conversation's code (services.agents.answer)."""
+    me = _agent(request, user, bu)
+    if me is None:
+        raise NotFound("agent", user.username)
+    agent_workspace.own_thread(engine, bu, clock, me, conversation_id)  # 404 if not theirs
+    try:
+        message_id = agents.answer(engine, bu, clock, me.name, conversation_id, text)
+    except (AgentRefused, InvalidRequest) as exc:
+        thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
+        if _is_htmx(request):
+            return render(request, "workspace/_thread.html", status_code=422, thread=thread,
+                          errors={"text": str(exc)}, text=text, mask=mask,
+                          format_wait=format_wait, segments=_segments(text))
+        return redirect(f"/workspace/conversations/{conversation_id}", str(exc), "error")
+    audit.record(engine, user, "conversation.answered", f"conversation #{conversation_id}",
+                 {"message_id": message_id})
+    if _is_htmx(request):
+        thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
+        return render(request, "workspace/_thread.html", thread=thread, errors={}, text="",
+                      mask=mask, format_wait=format_wait, segments=_segments(""))
+    return redirect(f"/workspace/conversations/{conversation_id}", "Answer queued.")
+
+
+@router.post("/workspace/conversations/{conversation_id}/close")
+def close(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+          engine: EngineDep, clock: ClockDep) -> Response:
+    me = _agent(request, user, bu)
+    if me is None:
+        raise NotFound("agent", user.username)
+    agent_workspace.own_thread(engine, bu, clock, me, conversation_id)  # 404 if not theirs
+    try:
+        agents.close(engine, bu, clock, me.name, conversation_id)
+    except AgentRefused as exc:
+        return redirect(f"/workspace/conversations/{conversation_id}", str(exc), "error")
+    audit.record(engine, user, "conversation.closed", f"conversation #{conversation_id}")
+    return redirect("/workspace", f"Conversation #{conversation_id} closed.")
+
+
+@router.post("/workspace/segments", response_class=HTMLResponse)
+def segments(request: Request, user: AgentUser,
+             text: Annotated[str, Form()] = "") -> Response:
+    """The answer box's counter: characters, encoding and SMS parts, counted by the domain."""
+    return render(request, "workspace/_segments.html", segments=_segments(text))
+
+
+def _segments(text: str) -> dict:
+    report = analyze(text)
+    return {"chars": len(text), "encoding": report.encoding.value.upper().replace("GSM7",
+                                                                                  "GSM-7"),
+            "segments": report.segments if text else 0,
+            "remaining": report.remaining_in_segment, "unicode": "".join(report.unicode_chars),
+            "max_chars": agents.MAX_ANSWER_CHARS, "too_long": len(text) > agents.MAX_ANSWER_CHARS}
+
+
+# --- the live stream ----------------------------------------------------------------------------
+
+@router.get("/workspace/events")
+async def events(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
+                 clock: ClockDep,
+                 conversation: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    """Server-Sent Events for the agent's page: `queue` when their queue changed, `reply`
+    (data: how many) when customers wrote, `thread` when the open thread changed."""
+    me = await run_in_threadpool(_agent, request, user, bu)
+    if me is None:
+        raise NotFound("agent", user.username)
+    if conversation is not None:  # 404 for a thread that is not theirs, as the page
+        await run_in_threadpool(agent_workspace.own_thread, engine, bu, clock, me,
+                                conversation)
+    return StreamingResponse(_stream(request, engine, me, conversation),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _stream(request: Request, engine, me: AgentView,
+                  conversation_id: int | None) -> AsyncIterator[str]:
+    watch = QueueWatch(me.agent.id)
+    await run_in_threadpool(watch.look, engine)  # what is there now is not news
+    mark = (await run_in_threadpool(agent_workspace.thread_mark, engine, conversation_id)
+            if conversation_id else None)
+    started = last_sent = time.monotonic()
+    yield "retry: 2000\n\n"
+    while time.monotonic() - started < STREAM_S:
+        await asyncio.sleep(TICK_S)
+        if await request.is_disconnected():
+            return
+        change = await run_in_threadpool(watch.look, engine)
+        out = []
+        if change.changed:
+            out.append("event: queue\ndata: changed\n\n")
+        if change.new_replies:
+            out.append(f"event: reply\ndata: {change.new_replies}\n\n")
+        if conversation_id is not None:
+            now_mark = await run_in_threadpool(agent_workspace.thread_mark, engine,
+                                               conversation_id)
+            if now_mark != mark:
+                mark = now_mark
+                out.append("event: thread\ndata: changed\n\n")
+        if not out and time.monotonic() - last_sent >= KEEPALIVE_S:
+            out.append(": keep-alive\n\n")
+        if out:
+            last_sent = time.monotonic()
+            yield "".join(out)
+
+
+# --- supervisors ------------------------------------------------------------------------------
+
+@router.get("/workspace/team", response_class=HTMLResponse)
+def team(request: Request, user: SupervisorUser, bu: CurrentBu, engine: EngineDep,
+         clock: ClockDep) -> Response:
+    """The conversations waiting for an agent, and each agent's load and availability."""
+    waiting, team_views = agent_workspace.load(engine, bu, clock)
+    template = "workspace/_team.html" if _is_htmx(request) else "workspace/team.html"
+    return render(request, template, waiting=waiting, team=team_views, mask=mask,
+                  format_wait=format_wait)
+
+
+@router.post("/workspace/conversations/{conversation_id}/transfer")
+def transfer(conversation_id: int, request: Request, user: SupervisorUser, bu: CurrentBu,
+             engine: EngineDep, clock: ClockDep,
+             agent: Annotated[str, Form()] = "") -> Response:
+    """A supervisor gives an open conversation to an agent (services.agents.transfer)."""
+    try:
+        moved = agents.transfer(engine, bu, clock, conversation_id, agent)
+    except (AgentRefused, InvalidRequest) as exc:
+        thread = agent_workspace.thread(engine, bu, clock, conversation_id)
+        return render(request, "workspace/supervisor_conversation.html", status_code=422,
+                      thread=thread, mask=mask, format_wait=format_wait,
+                      team=agents.all_agents(engine, bu), errors={"agent": str(exc)})
+    audit.record(engine, user, "conversation.transferred", f"conversation #{conversation_id}",
+                 {"to": moved.agent_name})
+    return redirect(f"/workspace/conversations/{conversation_id}",
+                    f"Conversation #{conversation_id} transferred to {moved.agent_name}.")
