@@ -515,6 +515,72 @@ cadence_outcome = Table(
 # (end of the cadence tables)
 
 
+# ---- The web console (migration 0010): its users, their sessions, sign-in attempts, audit. ----
+console_user = Table(
+    # A person who signs in to the web console, in one business unit. The username is unique
+    # across the whole installation (kept in lower case): the sign-in form asks for a username
+    # and a password only, so a username must name one person whatever their unit.
+    "console_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # Argon2id, with its parameters
+    Column("role", String(12), nullable=False),  # admin | supervisor | agent
+    Column("agent_id", ForeignKey("agent.id"), nullable=True),  # an agent user's agent
+    Column("disabled_at", DateTime(timezone=True), nullable=True),  # None: may sign in
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    _created(),
+)
+
+console_session = Table(
+    # A signed-in browser. Only the SHA-256 of the cookie's random token is kept, so a copy of
+    # the database opens no session. Idle and absolute expiry are checked against the times here.
+    "console_session",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", ForeignKey("console_user.id"), nullable=False),
+    Column("address", String(64), nullable=True),  # where it signed in from
+    _created(),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_console_session_user", "user_id"),
+)
+
+login_attempt = Table(
+    # Every sign-in attempt, by the username typed (known or not) and the address: throttling
+    # counts the failures of each. Unknown usernames are counted the same way as known ones, so
+    # the answers do not tell which usernames exist.
+    "login_attempt",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("username", String(64), nullable=False),  # as typed, lower-cased
+    Column("address", String(64), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_attempt_username", "username", "attempted_at"),
+    Index("ix_login_attempt_address", "address", "attempted_at"),
+)
+
+audit_log = Table(
+    # Who did what, when: sign-ins, user changes, and the actions people take in the console
+    # (started, paused, stopped, sent...). The username is copied so the entry reads the same
+    # after the user changes.
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("user_id", ForeignKey("console_user.id"), nullable=True),  # None: no user (the CLI)
+    Column("username", String(64), nullable=False),
+    Column("action", String(40), nullable=False),  # e.g. login, logout, user.created, skill.started
+    Column("target", String(200), nullable=False),  # what it was done to ('' if nothing)
+    Column("detail", Text, nullable=False),  # a sentence or JSON; '' if nothing more
+    Column("address", String(64), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_log_bu_at", "business_unit_id", "at"),
+)
+# (end of the console tables)
+
 # ---- Carrier link status (migration 0017). ----
 carrier_link_status = Table(
     # What each dispatcher sees of each carrier connection it runs: bound or not since when, and

@@ -24,6 +24,7 @@ from proactive_sms.interfaces.api import (
     webhooks,
 )
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
+from proactive_sms.interfaces.web.app import install_console
 from proactive_sms.services import metrics as services_metrics
 
 
@@ -71,4 +72,5 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
                            dependencies=[Depends(refuse_unstorable_text)])
+    install_console(app)  # the web console at / (its routes are not in the OpenAPI)
     return app

@@ -102,6 +102,12 @@ def _from_exception(exc: Exception) -> Problem:
     raise TypeError(f"no problem for {type(exc).__name__}")  # pragma: no cover
 
 
+def problem_of(exc: Exception) -> Problem:
+    """The problem the API answers for a domain, service or store error: the console shows a
+    form's errors with the same fields and reasons."""
+    return _from_exception(exc)
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method of the path: Starlette's 405 names only those of the first route that
     matched it, while GET and POST of one path are often two routes."""

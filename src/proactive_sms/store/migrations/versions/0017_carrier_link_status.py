@@ -1,7 +1,7 @@
 """carrier link status: bound or not, and the last error, per connection and worker
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0010 (written against 0009; the merge of h-web chains it after 0010)
 Create Date: 2026-12-05 04:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
