@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from proactive_sms.domain.agent_assignment import format_wait
-from proactive_sms.domain.encoding import analyze
+from proactive_sms.domain.encoding import Encoding, analyze
 from proactive_sms.domain.phone import mask
 from proactive_sms.interfaces.web.auth import AgentUser, ConsoleUser, CurrentBu, SupervisorUser
 from proactive_sms.interfaces.web.deps import ClockDep, EngineDep
@@ -35,7 +35,7 @@ TICK_S = 1.0  # how often the live stream looks at the store (two indexed reads)
 STREAM_S = 300.0  # then the stream ends and the browser reconnects (bounded server work)
 KEEPALIVE_S = 15.0
 AVAILABILITIES = ("available", "away", "offline")
-ConversationId = Annotated[int, "path"]
+ENCODING_NAMES = {Encoding.GSM7: "GSM-7", Encoding.UCS2: "UCS-2"}
 
 
 def _agent(request: Request, user: ConsoleUser, bu) -> AgentView | None:
@@ -173,8 +173,7 @@ def segments(request: Request, user: AgentUser,
 
 def _segments(text: str) -> dict:
     report = analyze(text)
-    return {"chars": len(text), "encoding": report.encoding.value.upper().replace("GSM7",
-                                                                                  "GSM-7"),
+    return {"chars": len(text), "encoding": ENCODING_NAMES[report.encoding],
             "segments": report.segments if text else 0,
             "remaining": report.remaining_in_segment, "unicode": "".join(report.unicode_chars),
             "max_chars": agents.MAX_ANSWER_CHARS, "too_long": len(text) > agents.MAX_ANSWER_CHARS}
@@ -194,19 +193,26 @@ async def events(request: Request, user: AgentUser, bu: CurrentBu, engine: Engin
     if conversation is not None:  # 404 for a thread that is not theirs, as the page
         await run_in_threadpool(agent_workspace.own_thread, engine, bu, clock, me,
                                 conversation)
-    return StreamingResponse(_stream(request, engine, me, conversation),
+    resumed = request.headers.get("Last-Event-ID") is not None
+    return StreamingResponse(_stream(request, engine, me, conversation, resumed),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-async def _stream(request: Request, engine, me: AgentView,
-                  conversation_id: int | None) -> AsyncIterator[str]:
+async def _stream(request: Request, engine, me: AgentView, conversation_id: int | None,
+                  resumed: bool) -> AsyncIterator[str]:
+    """Every event has an id, so a browser that reconnects (the stream ends after STREAM_S, or
+    the network dropped) says so with Last-Event-ID: it is told to refresh at once, as what
+    changed in between was seen by no stream."""
     watch = QueueWatch(me.agent.id)
     await run_in_threadpool(watch.look, engine)  # what is there now is not news
     mark = (await run_in_threadpool(agent_workspace.thread_mark, engine, conversation_id)
             if conversation_id else None)
     started = last_sent = time.monotonic()
-    yield "retry: 2000\n\n"
+    yield "retry: 2000\nid: 0\n\n"
+    if resumed:
+        yield "event: queue\ndata: resumed\n\n" + (
+            "event: thread\ndata: resumed\n\n" if conversation_id else "")
     while time.monotonic() - started < STREAM_S:
         await asyncio.sleep(TICK_S)
         if await request.is_disconnected():
@@ -227,7 +233,7 @@ async def _stream(request: Request, engine, me: AgentView,
             out.append(": keep-alive\n\n")
         if out:
             last_sent = time.monotonic()
-            yield "".join(out)
+            yield "".join(out) + f"id: {int(last_sent - started)}\n\n"
 
 
 # --- supervisors ------------------------------------------------------------------------------
