@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from proactive_sms.domain.agent_assignment import waiting_seconds
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import agents, conversations, listing
 from proactive_sms.services.agents import AgentView, QueueEntry
@@ -87,6 +88,11 @@ class QueueWatch:
         self.agent_id = agent_id
         self._seen: dict[int, tuple[datetime, datetime, datetime | None]] | None = None
 
+    @property
+    def open_ids(self) -> frozenset[int]:
+        """The agent's open conversations at the last look."""
+        return frozenset(self._seen or ())
+
     def look(self, engine: Engine) -> QueueChange:
         with engine.connect() as conn:
             rows = agent_activity.open_of_agent(conn, self.agent_id)
@@ -100,8 +106,19 @@ class QueueWatch:
         return QueueChange(now != before, new_replies)
 
 
-def load(engine: Engine, bu: BusinessUnit, clock: Clock) -> tuple[list[QueueEntry],
-                                                                   list[AgentView]]:
-    """A supervisor's view: the conversations waiting for an agent (longest waiting first) and
-    every agent with their availability and open conversations."""
-    return agents.unassigned(engine, bu, clock), agents.all_agents(engine, bu)
+@dataclass(frozen=True)
+class TeamLoad:
+    """A supervisor's view of the unit's conversations and agents."""
+
+    waiting: list[QueueEntry]  # open, no agent: longest waiting first
+    held: list[QueueEntry]  # open, with an agent: the customer waiting longest first
+    team: list[AgentView]  # every agent, their availability and open conversations
+
+
+def load(engine: Engine, bu: BusinessUnit, clock: Clock) -> TeamLoad:
+    now = clock.now()
+    with engine.connect() as conn:
+        held = [QueueEntry(c, name, at, waiting_seconds(c.waiting_since, now))
+                for c, name, at in agent_activity.open_assigned_in_bu(conn, bu.id)]
+    held.sort(key=lambda e: -(e.waiting_s if e.waiting_s is not None else -1.0))
+    return TeamLoad(agents.unassigned(engine, bu, clock), held, agents.all_agents(engine, bu))

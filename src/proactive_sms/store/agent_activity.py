@@ -11,7 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from proactive_sms.store import conversations
+from proactive_sms.store.conversations import Conversation
 from proactive_sms.store.schema import (
+    agent,
     agent_answer,
     conversation,
     conversation_assignment,
@@ -48,3 +51,19 @@ def thread_mark(conn: Connection, conversation_id: int) -> tuple:
         .where(agent_answer.c.conversation_id == conversation_id)
         .order_by(message.c.id)).all()
     return (tuple(head) if head else None, tuple(tuple(a) for a in answers))
+
+
+def open_assigned_in_bu(conn: Connection, business_unit_id: int
+                        ) -> list[tuple[Conversation, str, datetime]]:
+    """The BU's open conversations that an agent has: (conversation, agent name, assigned at),
+    in id order. Found through the agents of the BU and the assignment's agent index."""
+    rows = conn.execute(
+        select(conversation, agent.c.name.label("agent_name"),
+               conversation_assignment.c.assigned_at)
+        .join(conversation_assignment,
+              conversation_assignment.c.conversation_id == conversation.c.id)
+        .join(agent, agent.c.id == conversation_assignment.c.agent_id)
+        .where(agent.c.business_unit_id == business_unit_id,
+               conversation.c.status == "open")
+        .order_by(conversation.c.id))
+    return [(conversations.from_row(r), r.agent_name, r.assigned_at) for r in rows]

@@ -85,6 +85,9 @@ def test_a_reply_reaches_the_agent_live_and_their_answer_reaches_the_simulator(
     expect(thread.locator(".ws-msg-in .ws-text").last).to_have_text("Actually, 6pm is better")
     assert page.evaluate("window.notReloaded") is True
 
+    page.get_by_role("button", name="Send answer").click()  # nothing typed
+    expect(page.locator("#answer-form .error")).to_contain_text("the answer is empty")
+
     answer = "Ana here: 6pm it is, I will call you then. — ¡Hasta luego!"
     page.fill("#answer-text", answer)
     expect(page.locator("#segment-counter")).to_contain_text("1 SMS part")
@@ -137,21 +140,22 @@ def test_a_supervisor_sees_the_waiting_queue_and_each_agents_load_and_transfers(
     (customer,) = _customers(console, "ws-team", 300, count=1)
     unit = administration.business_unit(console.engine, BU)
     clock = SystemClock()
-    agents.create_agent(console.engine, unit, clock, "dee", display_name="Dee Okafor",
-                        availability="away", skill_names=["ws-team"])
-    agents.create_agent(console.engine, unit, clock, "eli", display_name="Eli Haddad",
-                        availability="offline", skill_names=["ws-team"])
+    for name, shown, availability in (("dee", "Dee Okafor", "away"),
+                                      ("eli", "Eli Haddad", "offline"),
+                                      ("fay", "Fay Nasser", "away")):
+        agents.create_agent(console.engine, unit, clock, name, display_name=shown,
+                            availability=availability, skill_names=["ws-team"])
     console.sim.inject(customer, CODE, "Can someone call me back?")  # nobody available: waits
-    waiting = wait_until(lambda: [e.conversation.id for e in agents.unassigned(
+    (waiting, *_) = wait_until(lambda: [e.conversation.id for e in agents.unassigned(
         console.engine, unit, clock)], 20, "a waiting conversation")
     page = login(browser, console, "supervisor")
-    page.goto(f"{console.url}/workspace/team")
+    page.goto(f"{console.url}/workspace")  # a supervisor's workspace is the team's
     expect(page.locator("#unassigned")).to_contain_text(mask(customer))
     expect(page.locator("#agents tr[data-agent=dee]")).to_contain_text("away")
     expect(page.locator("#agents tr[data-agent=eli]")).to_contain_text("offline")
     shoot(page, "supervisor-queue")
 
-    page.goto(f"{console.url}/workspace/conversations/{waiting[0]}")
+    page.locator(f"#unassigned a[href$='/{waiting}']").click()
     expect(page.locator("#messages .ws-msg-in .ws-text")).to_have_text(
         "Can someone call me back?")
     page.select_option("#transfer-agent", "eli")
@@ -160,4 +164,18 @@ def test_a_supervisor_sees_the_waiting_queue_and_each_agents_load_and_transfers(
     page.select_option("#transfer-agent", "dee")
     page.get_by_role("button", name="Transfer").click()
     expect(page.locator(".flash-success")).to_contain_text("transferred to dee")
-    assert agents.assignment(console.engine, unit, clock, waiting[0]).agent_name == "dee"
+    assert agents.assignment(console.engine, unit, clock, waiting).agent_name == "dee"
+
+    # Dee has it open when the supervisor moves it on: her page says so, live.
+    dee = _agent_user(console, login, browser, "dee", None)
+    dee.goto(f"{console.url}/workspace/conversations/{waiting}")
+    expect(dee.locator(".ws-queue-item")).to_have_count(1)
+    page.goto(f"{console.url}/workspace/team")
+    expect(page.locator(f"#held tr[data-conversation='{waiting}']")).to_contain_text("dee")
+    page.locator(f"#held tr[data-conversation='{waiting}'] a").click()
+    page.select_option("#transfer-agent", "fay")
+    page.get_by_role("button", name="Transfer").click()
+    expect(page.locator(".flash-success")).to_contain_text("transferred to fay")
+    expect(dee.locator("#thread-gone")).to_contain_text("no longer in your queue")
+    expect(dee.locator(".ws-queue-item")).to_have_count(0)
+    assert dee.goto(f"{console.url}/workspace/conversations/{waiting}").status == 404

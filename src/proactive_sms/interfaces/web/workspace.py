@@ -130,13 +130,24 @@ def answer(conversation_id: int, request: Request, user: AgentUser, bu: CurrentB
     me = _agent(request, user, bu)
     if me is None:
         raise NotFound("agent", user.username)
-    agent_workspace.own_thread(engine, bu, clock, me, conversation_id)  # 404 if not theirs
+    try:
+        agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
+    except NotFound:
+        if not _is_htmx(request):
+            raise
+        # Transferred away while the page was open (or never theirs): back to the queue.
+        back = redirect("/workspace", "That conversation is not in your queue.", "error")
+        back.status_code = 200
+        del back.headers["location"]
+        back.headers["HX-Redirect"] = "/workspace"
+        return back
     try:
         message_id = agents.answer(engine, bu, clock, me.name, conversation_id, text)
     except (AgentRefused, InvalidRequest) as exc:
         thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
         if _is_htmx(request):
-            return render(request, "workspace/_thread.html", status_code=422, thread=thread,
+            # 200: htmx swaps only successful answers, and the reason belongs under the field
+            return render(request, "workspace/_thread.html", thread=thread,
                           errors={"text": str(exc)}, text=text, mask=mask,
                           format_wait=format_wait, segments=_segments(text))
         return redirect(f"/workspace/conversations/{conversation_id}", str(exc), "error")
@@ -217,10 +228,14 @@ async def _stream(request: Request, engine, me: AgentView, conversation_id: int 
         await asyncio.sleep(TICK_S)
         if await request.is_disconnected():
             return
+        before = watch.open_ids
         change = await run_in_threadpool(watch.look, engine)
         out = []
         if change.changed:
             out.append("event: queue\ndata: changed\n\n")
+            if conversation_id in before and conversation_id not in watch.open_ids:
+                out.append("event: gone\ndata: This conversation is no longer in your queue "
+                           "(closed, transferred, or handed back).\n\n")
         if change.new_replies:
             out.append(f"event: reply\ndata: {change.new_replies}\n\n")
         if conversation_id is not None:
@@ -242,10 +257,10 @@ async def _stream(request: Request, engine, me: AgentView, conversation_id: int 
 def team(request: Request, user: SupervisorUser, bu: CurrentBu, engine: EngineDep,
          clock: ClockDep) -> Response:
     """The conversations waiting for an agent, and each agent's load and availability."""
-    waiting, team_views = agent_workspace.load(engine, bu, clock)
+    found = agent_workspace.load(engine, bu, clock)
     template = "workspace/_team.html" if _is_htmx(request) else "workspace/team.html"
-    return render(request, template, waiting=waiting, team=team_views, mask=mask,
-                  format_wait=format_wait)
+    return render(request, template, waiting=found.waiting, held=found.held, team=found.team,
+                  mask=mask, format_wait=format_wait)
 
 
 @router.post("/workspace/conversations/{conversation_id}/transfer")

@@ -37,6 +37,12 @@
   document.body.addEventListener("htmx:sseMessage", function (event) {
     var message = event.detail;
     if (message && message.type === "reply") { cue(Number(message.data) || 1); }
+    if (message && message.type === "gone") {
+      var notice = document.getElementById("thread-gone");
+      if (notice) { notice.classList.remove("hidden"); }
+      var send = document.querySelector("#answer-form button[type=submit]");
+      if (send) { send.disabled = true; }
+    }
   });
   ["pointerdown", "keydown"].forEach(function (name) {
     document.addEventListener(name, function () { arm(); seen(); }, true);
