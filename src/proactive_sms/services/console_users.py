@@ -8,6 +8,7 @@ installation (see store/schema.py); a user belongs to one business unit and sees
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -31,9 +32,13 @@ MAX_PASSWORD_LENGTH = 256  # a longer one is a mistake or an attack on the hashe
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so that an unknown name costs the same time
-# as a wrong password and the timing does not tell which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so that an unknown name costs the same
+    time as a wrong password and the timing does not tell which usernames exist."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,7 @@ def authenticate(engine: Engine, clock: Clock, username: str, password: str,
     _check_not_locked(engine, name, address, now)
     with engine.connect() as conn:
         stored = console_users.by_username(conn, name)
-    ok = _verify(stored.password_hash if stored else _DUMMY_HASH, password)
+    ok = _verify(stored.password_hash if stored else _dummy_hash(), password)
     ok = ok and stored is not None and stored.disabled_at is None
     with engine.begin() as conn:
         console_sessions.add_attempt(conn, name, address, ok, now)

@@ -126,6 +126,10 @@ class Console:
     def unique(self, prefix: str) -> str:
         return f"{prefix}{next(self._names)}"
 
+    def bu(self, name: str = BU):
+        """A business unit of the console's database, as the services take it."""
+        return administration.business_unit(self.engine, name)
+
     def make_user(self, username: str, role: str, agent: str | None = None,
                   bu: str = BU) -> str:
         """A console user (an agent user's agent is created when missing); the password."""

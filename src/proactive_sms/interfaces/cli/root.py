@@ -20,6 +20,8 @@ from proactive_sms.interfaces.cli.apikeys import app as apikey_app
 from proactive_sms.interfaces.cli.cadences import app as cadence_app
 from proactive_sms.interfaces.cli.cadences import dialer_sim_command
 from proactive_sms.interfaces.cli.serve import serve_command
+from proactive_sms.interfaces.cli.users import app as user_app
+from proactive_sms.interfaces.cli.users import create_first_admin
 from proactive_sms.interfaces.cli.webhooks import app as webhook_app
 from proactive_sms.services import administration, reporting
 from proactive_sms.store import engine as store_engine
@@ -38,6 +40,7 @@ app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
 app.command("serve")(serve_command)
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(user_app, name="user")
 
 # agents
 from proactive_sms.interfaces.cli.agents import app as agent_app  # noqa: E402 (kept in its mark)
@@ -89,11 +92,19 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
          bu: str = typer.Option("default", "--bu", help="Business unit name."),
          region: str = typer.Option("US", help="Default region of the BU's local numbers."),
          frequency_cap: int = typer.Option(None, help="Texts per recipient per rolling 24 h "
-                                                      "across the BU's skills.")):
+                                                      "across the BU's skills."),
+         admin: str = typer.Option(None, help="Also create this web console admin of the BU; "
+                                              "the password is $PSMS_ADMIN_PASSWORD, else "
+                                              "generated and printed once.")):
     """Create the tenant (with its default DNC list) and a business unit."""
     unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region, frequency_cap)
-    ctx.console.print(f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
-                      f"(region {unit.default_region}) ready")
+    message = (f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
+               f"(region {unit.default_region}) ready")
+    if admin:
+        ctx.errors.print(message)  # stdout carries the admin's password alone
+        create_first_admin(admin, unit.name)
+    else:
+        ctx.console.print(message)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    audit,
     connections,
     csrf,
     dashboard,
@@ -23,6 +24,7 @@ from proactive_sms.interfaces.web import (
     login,
     navigation,
     registrations,
+    users,
     workspace,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
@@ -31,10 +33,12 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    audit.router,
     connections.router,
     dashboard.router,
     login.router,
     registrations.router,
+    users.router,
     workspace.router,
 ]
 

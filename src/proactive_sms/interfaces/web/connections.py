@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
-from proactive_sms.interfaces.web.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
 from proactive_sms.interfaces.web.rendering import redirect, render
 from proactive_sms.services import audit, carrier_connections
 from proactive_sms.services.administration import InvalidRequest
@@ -94,7 +94,8 @@ def _save(request: Request, user, bu, engine, clock, existing: str | None, name:
     audit.record(engine, user, "connection.updated" if existing else "connection.created",
                  saved.name, {"host": saved.host, "port": saved.port,
                               "system_id": saved.system_id, "window_size": saved.window_size,
-                              "password_changed": bool(password)})
+                              "password_changed": bool(password)},
+                 address=address_of(request))
     verb = "saved" if existing else "added"
     return redirect("/connections", f"Connection {saved.name} {verb}. A running dispatcher "
                     "uses new settings once restarted.")

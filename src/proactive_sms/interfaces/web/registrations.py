@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from proactive_sms.domain.keyword_responses import SETTING_KEYS
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
-from proactive_sms.interfaces.web.deps import EngineDep
+from proactive_sms.interfaces.web.deps import EngineDep, address_of
 from proactive_sms.interfaces.web.rendering import redirect, render
 from proactive_sms.services import administration, audit, transport_codes
 from proactive_sms.services.administration import InvalidRequest
@@ -86,7 +86,8 @@ def save_keywords(code: str, request: Request, user: AdminUser, bu: CurrentBu,
     except InvalidRequest as exc:
         return _form(request, view, {_field_of(str(exc)): str(exc)}, values, 422)
     audit.record(engine, user, "registration.keywords", saved.code,
-                 {k: v for k, v in updates.items()})
+                 {k: v for k, v in updates.items()},
+                 address=address_of(request))
     return redirect(f"/registrations/{view.code}", f"Keyword answers of {saved.code} saved.")
 
 

@@ -37,6 +37,8 @@ def static(path: str) -> str:
 
 
 templates.env.globals["static"] = static
+# `names | options`: the (value, text) pairs the `select` macro takes, for a list of names.
+templates.env.filters["options"] = lambda names: [(name, name) for name in names]
 
 
 def render(request: Request, template: str, status_code: int = 200,

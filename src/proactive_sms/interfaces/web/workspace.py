@@ -21,7 +21,7 @@ from proactive_sms.domain.agent_assignment import format_wait
 from proactive_sms.domain.encoding import Encoding, analyze
 from proactive_sms.domain.phone import mask
 from proactive_sms.interfaces.web.auth import AgentUser, ConsoleUser, CurrentBu, SupervisorUser
-from proactive_sms.interfaces.web.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
 from proactive_sms.interfaces.web.rendering import redirect, render
 from proactive_sms.services import agent_workspace, agents, audit
 from proactive_sms.services.administration import InvalidRequest
@@ -118,7 +118,8 @@ def set_availability(request: Request, user: AgentUser, bu: CurrentBu, engine: E
         agents.set_availability(engine, bu, clock, me.name, availability)
     except InvalidRequest as exc:
         return redirect("/workspace", str(exc), "error")
-    audit.record(engine, user, "agent.availability", me.name, availability)
+    audit.record(engine, user, "agent.availability", me.name, availability,
+                 address=address_of(request))
     return redirect("/workspace", f"You are {availability}.")
 
 
@@ -152,7 +153,8 @@ def answer(conversation_id: int, request: Request, user: AgentUser, bu: CurrentB
                           format_wait=format_wait, segments=_segments(text))
         return redirect(f"/workspace/conversations/{conversation_id}", str(exc), "error")
     audit.record(engine, user, "conversation.answered", f"conversation #{conversation_id}",
-                 {"message_id": message_id})
+                 {"message_id": message_id},
+                 address=address_of(request))
     if _is_htmx(request):
         thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
         return render(request, "workspace/_thread.html", thread=thread, errors={}, text="",
@@ -171,7 +173,8 @@ def close(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu
         agents.close(engine, bu, clock, me.name, conversation_id)
     except AgentRefused as exc:
         return redirect(f"/workspace/conversations/{conversation_id}", str(exc), "error")
-    audit.record(engine, user, "conversation.closed", f"conversation #{conversation_id}")
+    audit.record(engine, user, "conversation.closed", f"conversation #{conversation_id}",
+                 address=address_of(request))
     return redirect("/workspace", f"Conversation #{conversation_id} closed.")
 
 
@@ -276,6 +279,7 @@ def transfer(conversation_id: int, request: Request, user: SupervisorUser, bu: C
                       thread=thread, mask=mask, format_wait=format_wait,
                       team=agents.all_agents(engine, bu), errors={"agent": str(exc)})
     audit.record(engine, user, "conversation.transferred", f"conversation #{conversation_id}",
-                 {"to": moved.agent_name})
+                 {"to": moved.agent_name},
+                 address=address_of(request))
     return redirect(f"/workspace/conversations/{conversation_id}",
                     f"Conversation #{conversation_id} transferred to {moved.agent_name}.")
