@@ -124,6 +124,8 @@ def test_an_agent_cannot_open_another_agents_conversation_by_url(console, browse
         response = cho.goto(f"{console.url}{path}")
         assert response.status == 404, path
     assert "Hello, is this about my order?" not in cho.content()
+    for path in ("/workspace/team", "/registrations", "/connections"):  # not an agent's pages
+        assert cho.goto(f"{console.url}{path}").status == 403, path
     response = ben.goto(f"{console.url}/workspace/conversations/{conversation}")
     assert response.status == 200
     expect(ben.locator("#messages .ws-msg-in .ws-text")).to_have_text(
@@ -179,3 +181,5 @@ def test_a_supervisor_sees_the_waiting_queue_and_each_agents_load_and_transfers(
     expect(dee.locator("#thread-gone")).to_contain_text("no longer in your queue")
     expect(dee.locator(".ws-queue-item")).to_have_count(0)
     assert dee.goto(f"{console.url}/workspace/conversations/{waiting}").status == 404
+    elsewhere = login(browser, console, "supervisor", bu="support")  # another unit's
+    assert elsewhere.goto(f"{console.url}/workspace/conversations/{waiting}").status == 404

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +36,9 @@ STREAM_S = 300.0  # then the stream ends and the browser reconnects (bounded ser
 KEEPALIVE_S = 15.0
 AVAILABILITIES = ("available", "away", "offline")
 ENCODING_NAMES = {Encoding.GSM7: "GSM-7", Encoding.UCS2: "UCS-2"}
+# As the API's: an id the store can hold (a larger one would overflow the driver, not 404).
+ConversationId = Annotated[int, Path(ge=1, le=2**62)]
+TypedText = Annotated[str, Form(max_length=20_000)]  # a bound on what a form may post
 
 
 def _agent(request: Request, user: ConsoleUser, bu) -> AgentView | None:
@@ -72,7 +75,7 @@ def workspace(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDe
 
 
 @router.get("/workspace/conversations/{conversation_id}", response_class=HTMLResponse)
-def conversation(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+def conversation(conversation_id: ConversationId, request: Request, user: AgentUser, bu: CurrentBu,
                  engine: EngineDep, clock: ClockDep) -> Response:
     """One thread: the agent's own (else 404), or for a supervisor any of the unit's, with the
     transfer form."""
@@ -99,8 +102,8 @@ def queue_partial(request: Request, user: AgentUser, bu: CurrentBu, engine: Engi
 
 
 @router.get("/workspace/conversations/{conversation_id}/messages", response_class=HTMLResponse)
-def messages_partial(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
-                     engine: EngineDep, clock: ClockDep) -> Response:
+def messages_partial(conversation_id: ConversationId, request: Request, user: AgentUser,
+                     bu: CurrentBu, engine: EngineDep, clock: ClockDep) -> Response:
     """The thread's texts alone (htmx: refreshed on a new reply or a delivery state)."""
     me = _agent(request, user, bu)
     thread = (agent_workspace.own_thread(engine, bu, clock, me, conversation_id) if me
@@ -124,9 +127,9 @@ def set_availability(request: Request, user: AgentUser, bu: CurrentBu, engine: E
 
 
 @router.post("/workspace/conversations/{conversation_id}/answers")
-def answer(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+def answer(conversation_id: ConversationId, request: Request, user: AgentUser, bu: CurrentBu,
            engine: EngineDep, clock: ClockDep,
-           text: Annotated[str, Form()] = "") -> Response:
+           text: TypedText = "") -> Response:
     """The agent's answer, queued through the conversation's code (services.agents.answer)."""
     me = _agent(request, user, bu)
     if me is None:
@@ -163,7 +166,7 @@ def answer(conversation_id: int, request: Request, user: AgentUser, bu: CurrentB
 
 
 @router.post("/workspace/conversations/{conversation_id}/close")
-def close(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu,
+def close(conversation_id: ConversationId, request: Request, user: AgentUser, bu: CurrentBu,
           engine: EngineDep, clock: ClockDep) -> Response:
     me = _agent(request, user, bu)
     if me is None:
@@ -179,8 +182,7 @@ def close(conversation_id: int, request: Request, user: AgentUser, bu: CurrentBu
 
 
 @router.post("/workspace/segments", response_class=HTMLResponse)
-def segments(request: Request, user: AgentUser,
-             text: Annotated[str, Form()] = "") -> Response:
+def segments(request: Request, user: AgentUser, text: TypedText = "") -> Response:
     """The answer box's counter: characters, encoding and SMS parts, counted by the domain."""
     return render(request, "workspace/_segments.html", segments=_segments(text))
 
@@ -198,7 +200,8 @@ def _segments(text: str) -> dict:
 @router.get("/workspace/events")
 async def events(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
                  clock: ClockDep,
-                 conversation: Annotated[int | None, Query(ge=1)] = None) -> Response:
+                 conversation: Annotated[int | None, Query(ge=1, le=2**62)] = None
+                 ) -> Response:
     """Server-Sent Events for the agent's page: `queue` when their queue changed, `reply`
     (data: how many) when customers wrote, `thread` when the open thread changed."""
     me = await run_in_threadpool(_agent, request, user, bu)
@@ -267,7 +270,7 @@ def team(request: Request, user: SupervisorUser, bu: CurrentBu, engine: EngineDe
 
 
 @router.post("/workspace/conversations/{conversation_id}/transfer")
-def transfer(conversation_id: int, request: Request, user: SupervisorUser, bu: CurrentBu,
+def transfer(conversation_id: ConversationId, request: Request, user: SupervisorUser, bu: CurrentBu,
              engine: EngineDep, clock: ClockDep,
              agent: Annotated[str, Form()] = "") -> Response:
     """A supervisor gives an open conversation to an agent (services.agents.transfer)."""
