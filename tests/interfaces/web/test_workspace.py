@@ -14,6 +14,7 @@ from proactive_sms.services import administration, agents, importing, launching
 from tests.factories import person, us_number, write_csv
 from tests.interfaces.web.conftest import BU, CODE, wait_until
 
+LIVE_MS = 20_000  # a reply's way: simulator, dispatcher, store, the stream's tick, htmx
 ALL_DAY = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}  # the simulator is nobody's phone
 
 
@@ -66,7 +67,7 @@ def test_a_reply_reaches_the_agent_live_and_their_answer_reaches_the_simulator(
 
     console.sim.inject(customer, CODE, "Yes please, after 5pm works for me")
     item = page.locator(".ws-queue-item")
-    expect(item).to_have_count(1)  # arrived without a reload
+    expect(item).to_have_count(1, timeout=LIVE_MS)  # arrived without a reload
     expect(item).to_contain_text("waiting")
     expect(page).to_have_title(re.compile(r"^\(1\) Workspace"))
     assert page.evaluate("window.notReloaded") is True
@@ -82,7 +83,8 @@ def test_a_reply_reaches_the_agent_live_and_their_answer_reaches_the_simulator(
         assert text.get_attribute("dir") == "auto"
     page.evaluate("window.notReloaded = true")
     console.sim.inject(customer, CODE, "Actually, 6pm is better")  # into the open thread
-    expect(thread.locator(".ws-msg-in .ws-text").last).to_have_text("Actually, 6pm is better")
+    expect(thread.locator(".ws-msg-in .ws-text").last).to_have_text("Actually, 6pm is better",
+                                                                    timeout=LIVE_MS)
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("button", name="Send answer").click()  # nothing typed
@@ -93,7 +95,8 @@ def test_a_reply_reaches_the_agent_live_and_their_answer_reaches_the_simulator(
     expect(page.locator("#segment-counter")).to_contain_text("1 SMS part")
     expect(page.locator("#segment-counter")).to_contain_text("UCS-2")  # the em dash
     page.get_by_role("button", name="Send answer").click()
-    expect(page.locator("#messages .ws-msg-out .ws-text").last).to_have_text(answer)
+    expect(page.locator("#messages .ws-msg-out .ws-text").last).to_have_text(answer,
+                                                                             timeout=LIVE_MS)
     wait_until(lambda: any(s["destination_addr"].lstrip("+") == customer.lstrip("+")
                            and answer in s["text"]
                            for s in console.sim.submits()), 30, "the answer at the simulator")
@@ -105,9 +108,20 @@ def test_a_reply_reaches_the_agent_live_and_their_answer_reaches_the_simulator(
     shoot(page, "conversation")
 
     console.sim.inject(other, CODE, "Who is this? مرحبا")
-    expect(page.locator(".ws-queue-item")).to_have_count(2)
+    expect(page.locator(".ws-queue-item")).to_have_count(2, timeout=LIVE_MS)
     page.goto(f"{console.url}/workspace")
     shoot(page, "workspace")
+
+    first = page.locator(".ws-queue-item a").first.get_attribute("data-conversation")
+    page.goto(f"{console.url}/workspace/conversations/{first}")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Close this conversation?"
+    page.get_by_role("button", name="Close conversation").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"Conversation #{first} closed")
+    expect(page.locator(".ws-queue-item")).to_have_count(1)
+    closed = page.goto(f"{console.url}/workspace/conversations/{first}")  # still hers to read
+    assert closed.status == 200
+    expect(page.locator(".ws-thread-head")).to_contain_text("closed")
+    expect(page.locator("#answer-form")).to_have_count(0)
 
 
 def test_an_agent_cannot_open_another_agents_conversation_by_url(console, browser, login):
@@ -178,8 +192,9 @@ def test_a_supervisor_sees_the_waiting_queue_and_each_agents_load_and_transfers(
     page.select_option("#transfer-agent", "fay")
     page.get_by_role("button", name="Transfer").click()
     expect(page.locator(".flash-success")).to_contain_text("transferred to fay")
-    expect(dee.locator("#thread-gone")).to_contain_text("no longer in your queue")
-    expect(dee.locator(".ws-queue-item")).to_have_count(0)
+    expect(dee.locator("#thread-gone")).to_contain_text("no longer in your queue",
+                                                        timeout=LIVE_MS)
+    expect(dee.locator(".ws-queue-item")).to_have_count(0, timeout=LIVE_MS)
     assert dee.goto(f"{console.url}/workspace/conversations/{waiting}").status == 404
     elsewhere = login(browser, console, "supervisor", bu="support")  # another unit's
     assert elsewhere.goto(f"{console.url}/workspace/conversations/{waiting}").status == 404
