@@ -43,6 +43,9 @@ async def test_a_bound_link_reads_bound_and_a_dead_end_reads_its_error_then_stop
     administration.add_connection(world.engine, world.bu, world.clock, "nowhere",
                                   "127.0.0.1", _free_port(), "psms", "secret")
     world.code("55502", connection="nowhere")
+    administration.add_connection(world.engine, world.bu, world.clock, "refused",
+                                  "127.0.0.1", world.sim.port, "psms", "wrong")
+    world.code("55503", connection="refused")
     assert _link(world, "sim").state == "no report"  # nothing runs it yet
 
     dispatcher = world.dispatcher()
@@ -54,9 +57,12 @@ async def test_a_bound_link_reads_bound_and_a_dead_end_reads_its_error_then_stop
         assert dead.state == "unbound"
         assert "connect or bind failed" in dead.last_error
         assert _link(world, "sim").last_error is None
+        await _until(lambda: _link(world, "refused").last_error is not None)
+        assert "RINVPASWD" in _link(world, "refused").last_error, _link(world, "refused")
     finally:
         dispatcher.stop()
         await task
     assert _link(world, "sim").state == "stopped"
     views = carrier_connections.connection_views(world.engine, world.bu, world.clock)
-    assert {v.name: v.codes for v in views} == {"sim": ["55501"], "nowhere": ["55502"]}
+    assert {v.name: v.codes for v in views} == {"sim": ["55501"], "nowhere": ["55502"],
+                                                "refused": ["55503"]}

@@ -12,14 +12,13 @@ from proactive_sms.services import administration
 from tests.interfaces.web.conftest import BU, CODE
 
 
-def test_an_admin_sees_the_simulators_connection_bound_and_adds_one(console, browser, login,
-                                                                   shoot):
+def test_an_admin_sees_the_simulators_connection_bound_and_a_refused_ones_error(
+        console, browser, login, shoot):
     page = login(browser, console, "admin")
     page.goto(f"{console.url}/connections")
     row = page.locator("tr[data-connection=sim]")
     expect(row.locator("[data-state]")).to_have_text("bound", timeout=30_000)
     expect(row).to_contain_text(CODE)
-    shoot(page, "connections")
 
     page.get_by_role("link", name="Add connection").click()
     page.fill("#name", "backup")
@@ -29,25 +28,37 @@ def test_an_admin_sees_the_simulators_connection_bound_and_adds_one(console, bro
     page.fill("#password", "toolongpassword")
     page.get_by_role("button", name="Add connection").click()
     expect(page.locator("#port ~ .error")).to_contain_text("whole number")
-    page.fill("#port", "2776")
+    unit = administration.business_unit(console.engine, BU)
+    sim_port = administration.find_connection(console.engine, unit, "sim").port
+    page.fill("#port", str(sim_port))
+    page.fill("#system_id", "psms")
     page.fill("#password", "toolongpassword")
     page.get_by_role("button", name="Add connection").click()
     expect(page.locator("#password ~ .error")).to_contain_text("at most 8 characters")
-    page.fill("#password", "s3cret")
+    page.fill("#password", "wrong1")  # the simulator's account is psms/secret
     page.get_by_role("button", name="Add connection").click()
     expect(page.locator(".flash-success")).to_contain_text("Connection backup added")
     backup = page.locator("tr[data-connection=backup]")
-    expect(backup.locator("[data-state]")).to_have_text("no report")  # no code uses it
+    expect(backup.locator("[data-state]")).to_have_text("no report")  # no code uses it yet
+
+    # A code that sends through it: the dispatcher tries, the SMSC refuses the bind.
+    administration.add_registration(console.engine, unit, SystemClock(), code="55502",
+                                    kind="short", throughput_per_s=10, connection="backup",
+                                    dnc_group=None)
+    expect(backup).to_contain_text("ESME_RINVPASWD", timeout=30_000)  # refreshed live
+    expect(backup.locator("[data-state]")).to_have_text("unbound")
+    page.goto(f"{console.url}/connections")
+    expect(backup).to_contain_text("ESME_RINVPASWD")
+    shoot(page, "connections")
 
     backup.get_by_role("link", name="Edit").click()
     expect(page.locator("#password")).to_have_value("")  # write-only
-    assert "s3cret" not in page.content()
+    assert "wrong1" not in page.content()
     page.fill("#window_size", "20")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("tr[data-connection=backup]")).to_contain_text("20")
-    unit = administration.business_unit(console.engine, BU)
     kept = administration.find_connection(console.engine, unit, "backup")
-    assert (kept.window_size, kept.password) == (20, "s3cret")  # empty kept the password
+    assert (kept.window_size, kept.password) == (20, "wrong1")  # empty kept the password
 
 
 def test_an_admin_edits_a_codes_keyword_answers_and_sees_toll_free_ones_are_the_carriers(

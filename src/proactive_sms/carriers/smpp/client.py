@@ -322,7 +322,14 @@ class SmppCarrier:
 
 
 def _describe(error: BaseException) -> str:
-    """An error as a person reads it: its class and message (a refused bind names its status)."""
+    """An error as a person reads it: its class and message; a refused bind names the command
+    and the status the SMSC answered (e.g. bind_transceiver: ESME_RINVPASWD)."""
+    status = getattr(error, "command_status", None)
+    if status is not None:
+        command = getattr(error, "smpp_command", None)
+        name = getattr(status, "name", str(status))
+        where = f"{getattr(command, 'name', command)}".lower() if command is not None else ""
+        return f"{where}: {name}" if where else str(name)
     detail = str(error).strip()
     return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 

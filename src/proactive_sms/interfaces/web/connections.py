@@ -96,6 +96,8 @@ def _save(request: Request, user, bu, engine, clock, existing: str | None, name:
                               "system_id": saved.system_id, "window_size": saved.window_size,
                               "password_changed": bool(password)},
                  address=address_of(request))
-    verb = "saved" if existing else "added"
-    return redirect("/connections", f"Connection {saved.name} {verb}. A running dispatcher "
-                    "uses new settings once restarted.")
+    if existing is None:  # a dispatcher opens it when a code first sends through it
+        return redirect("/connections", f"Connection {saved.name} added.")
+    return redirect("/connections", f"Connection {saved.name} saved. A running dispatcher keeps "
+                    "its open session: restart it (psms serve, psms dispatch) to use the new "
+                    "settings.")
