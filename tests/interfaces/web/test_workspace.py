@@ -174,6 +174,9 @@ def test_a_supervisor_sees_the_waiting_queue_and_each_agents_load_and_transfers(
     page.locator(f"#unassigned a[href$='/{waiting}']").click()
     expect(page.locator("#messages .ws-msg-in .ws-text")).to_have_text(
         "Can someone call me back?")
+    console.sim.inject(customer, CODE, "Hello??")  # the supervisor's page shows it too
+    expect(page.locator("#messages .ws-msg-in .ws-text").last).to_have_text("Hello??",
+                                                                            timeout=LIVE_MS)
     page.select_option("#transfer-agent", "eli")
     page.get_by_role("button", name="Transfer").click()
     expect(page.locator("#transfer-form .error")).to_contain_text("offline")  # refused inline

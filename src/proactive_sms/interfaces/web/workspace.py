@@ -84,7 +84,7 @@ def conversation(conversation_id: ConversationId, request: Request, user: AgentU
         thread = agent_workspace.thread(engine, bu, clock, conversation_id)
         return render(request, "workspace/supervisor_conversation.html", thread=thread,
                       mask=mask, format_wait=format_wait,
-                      team=agents.all_agents(engine, bu), errors={})
+                      team=agents.all_agents(engine, bu), errors={}, poll=True)
     thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
     queue = agents.queue(engine, bu, clock, me.name)
     return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread))
@@ -108,7 +108,8 @@ def messages_partial(conversation_id: ConversationId, request: Request, user: Ag
     me = _agent(request, user, bu)
     thread = (agent_workspace.own_thread(engine, bu, clock, me, conversation_id) if me
               else agent_workspace.thread(engine, bu, clock, conversation_id))
-    return render(request, "workspace/_messages.html", thread=thread)
+    # A supervisor's page has no event stream of its own: it looks again every few seconds.
+    return render(request, "workspace/_messages.html", thread=thread, poll=me is None)
 
 
 @router.post("/workspace/availability")
@@ -279,7 +280,7 @@ def transfer(conversation_id: ConversationId, request: Request, user: Supervisor
     except (AgentRefused, InvalidRequest) as exc:
         thread = agent_workspace.thread(engine, bu, clock, conversation_id)
         return render(request, "workspace/supervisor_conversation.html", status_code=422,
-                      thread=thread, mask=mask, format_wait=format_wait,
+                      thread=thread, mask=mask, format_wait=format_wait, poll=True,
                       team=agents.all_agents(engine, bu), errors={"agent": str(exc)})
     audit.record(engine, user, "conversation.transferred", f"conversation #{conversation_id}",
                  {"to": moved.agent_name},
