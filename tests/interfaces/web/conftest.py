@@ -241,7 +241,7 @@ def login() -> Iterator[Callable]:
         contexts.append(page.context)
         sign_in(page, console, username, password)
         assert "/login" not in page.url, f"{username} could not sign in"
-        page.username = username  # for the test's own use
+        page.username, page.password = username, password  # for the test's own use
         return page
 
     yield sign_in_as

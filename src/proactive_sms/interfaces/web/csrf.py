@@ -60,7 +60,10 @@ async def verify(request: Request) -> None:
             value = form.get(FIELD)
             sent = value if isinstance(value, str) else None
     session_less = auth.session_token(request) is None
-    if session_less and not request.cookies.get(ANONYMOUS_COOKIE):
-        raise CsrfRefused()
-    if not sent or not hmac.compare_digest(sent.encode(), token_for(request).encode()):
+    if (session_less and not request.cookies.get(ANONYMOUS_COOKIE)) or not sent \
+            or not hmac.compare_digest(sent.encode(), token_for(request).encode()):
+        if session_less and request.cookies.get(auth.SESSION_COOKIE):
+            # The page was opened in a session that has ended since (expired, logged out
+            # elsewhere): its token is void; say so as a sign-in, not as a forgery.
+            raise auth.LoginRequired()
         raise CsrfRefused()

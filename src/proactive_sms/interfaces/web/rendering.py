@@ -70,6 +70,11 @@ def render(request: Request, template: str, status_code: int = 200,
     return response
 
 
+def is_htmx(request: Request) -> bool:
+    """Whether htmx made the request (answer a partial, not a page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 def redirect(url: str, flash: str | None = None, kind: str = "success") -> RedirectResponse:
     """A 303 to `url` (after a POST), carrying a message the next page shows once."""
     response = RedirectResponse(url, status_code=303)

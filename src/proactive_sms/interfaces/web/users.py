@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from proactive_sms.interfaces.web import forms
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
 from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
-from proactive_sms.interfaces.web.rendering import redirect, render
+from proactive_sms.interfaces.web.rendering import is_htmx, redirect, render
 from proactive_sms.services import agents, audit, console_users
 from proactive_sms.services.console_users import ROLES
 from proactive_sms.store.tenancy import BusinessUnit
@@ -67,18 +67,22 @@ def user_page(request: Request, username: str, user: AdminUser, bu: CurrentBu,
 def disable_user(request: Request, username: str, user: AdminUser, bu: CurrentBu,
                  engine: EngineDep, clock: ClockDep) -> Response:
     try:
-        console_users.set_disabled(engine, bu, clock, username, True, by=user,
-                                   address=address_of(request))
+        changed = console_users.set_disabled(engine, bu, clock, username, True, by=user,
+                                             address=address_of(request))
     except console_users.UserRefused as refused:
         return redirect("/users", refused.reason, "error")
+    if is_htmx(request):
+        return render(request, "users/_row.html", row=changed)
     return redirect("/users", f"User {username} disabled; their sessions ended.")
 
 
 @router.post("/users/{username}/enable")
 def enable_user(request: Request, username: str, user: AdminUser, bu: CurrentBu,
                 engine: EngineDep, clock: ClockDep) -> Response:
-    console_users.set_disabled(engine, bu, clock, username, False, by=user,
-                               address=address_of(request))
+    changed = console_users.set_disabled(engine, bu, clock, username, False, by=user,
+                                         address=address_of(request))
+    if is_htmx(request):
+        return render(request, "users/_row.html", row=changed)
     return redirect("/users", f"User {username} enabled.")
 
 
