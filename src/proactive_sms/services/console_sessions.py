@@ -128,3 +128,18 @@ def end_all(engine: Engine, clock: Clock, user: ConsoleUser, address: str | None
 def sessions_of(engine: Engine, user: ConsoleUser) -> list[StoredSession]:
     with engine.connect() as conn:
         return console_sessions.of_user(conn, user.id)
+
+
+def still_live(engine: Engine, clock: Clock, token: str | None, policy: SessionPolicy) -> bool:
+    """Whether this token's session is still live, without counting the look as activity: for a
+    long-lived event stream, which must end when its session does (logout, expiry, a disabled
+    user) but must not keep an unattended page signed in."""
+    if not token or len(token) > 100:
+        return False
+    now = clock.now()
+    with engine.connect() as conn:
+        found = console_sessions.by_token_hash(conn, token_hash(token))
+        stored_user = console_users.by_id(conn, found.user_id) if found else None
+    return not (found is None or stored_user is None or stored_user.disabled_at is not None
+                or now - found.last_seen_at > policy.idle
+                or now - found.created_at > policy.absolute)

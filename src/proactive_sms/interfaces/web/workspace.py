@@ -9,8 +9,9 @@ says NotFound, as for another unit's). Every action is services/agents.py's, as 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -20,10 +21,16 @@ from starlette.concurrency import run_in_threadpool
 from proactive_sms.domain.agent_assignment import format_wait
 from proactive_sms.domain.encoding import Encoding, analyze
 from proactive_sms.domain.phone import mask
-from proactive_sms.interfaces.web.auth import AgentUser, ConsoleUser, CurrentBu, SupervisorUser
-from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
+from proactive_sms.interfaces.web.auth import (
+    AgentUser,
+    ConsoleUser,
+    CurrentBu,
+    SupervisorUser,
+    session_token,
+)
+from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of, policy_of
 from proactive_sms.interfaces.web.rendering import redirect, render
-from proactive_sms.services import agent_workspace, agents, audit
+from proactive_sms.services import agent_workspace, agents, audit, console_sessions
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.agent_workspace import QueueWatch
 from proactive_sms.services.agents import AgentRefused, AgentView
@@ -32,7 +39,7 @@ from proactive_sms.store.errors import NotFound
 router = APIRouter()
 
 TICK_S = 1.0  # how often the live stream looks at the store (two indexed reads)
-STREAM_S = 300.0  # then the stream ends and the browser reconnects (bounded server work)
+SESSION_CHECK_S = 30.0  # how often it checks that its session still lives (as the dashboard)
 KEEPALIVE_S = 15.0
 AVAILABILITIES = ("available", "away", "offline")
 ENCODING_NAMES = {Encoding.GSM7: "GSM-7", Encoding.UCS2: "UCS-2"}
@@ -212,29 +219,36 @@ async def events(request: Request, user: AgentUser, bu: CurrentBu, engine: Engin
         await run_in_threadpool(agent_workspace.own_thread, engine, bu, clock, me,
                                 conversation)
     resumed = request.headers.get("Last-Event-ID") is not None
-    return StreamingResponse(_stream(request, engine, me, conversation, resumed),
+    alive = functools.partial(console_sessions.still_live, engine, clock,
+                              session_token(request), policy_of(request))
+    return StreamingResponse(_stream(request, engine, me, conversation, resumed, alive),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 async def _stream(request: Request, engine, me: AgentView, conversation_id: int | None,
-                  resumed: bool) -> AsyncIterator[str]:
-    """Every event has an id, so a browser that reconnects (the stream ends after STREAM_S, or
-    the network dropped) says so with Last-Event-ID: it is told to refresh at once, as what
-    changed in between was seen by no stream."""
+                  resumed: bool, alive: Callable[[], bool]) -> AsyncIterator[str]:
+    """Until the browser goes away or the session ends (logout, expiry, a disabled user:
+    checked without counting as activity, so an unattended page still signs out). Every event
+    has an id, so a browser that reconnects after the network dropped says so with
+    Last-Event-ID: it is told to refresh at once, as what changed meanwhile no stream saw."""
     watch = QueueWatch(me.agent.id)
     await run_in_threadpool(watch.look, engine)  # what is there now is not news
     mark = (await run_in_threadpool(agent_workspace.thread_mark, engine, conversation_id)
             if conversation_id else None)
-    started = last_sent = time.monotonic()
+    started = last_sent = checked = time.monotonic()
     yield "retry: 2000\nid: 0\n\n"
     if resumed:
         yield "event: queue\ndata: resumed\n\n" + (
             "event: thread\ndata: resumed\n\n" if conversation_id else "")
-    while time.monotonic() - started < STREAM_S:
+    while True:
         await asyncio.sleep(TICK_S)
         if await request.is_disconnected():
             return
+        if time.monotonic() - checked >= SESSION_CHECK_S:
+            checked = time.monotonic()
+            if not await run_in_threadpool(alive):
+                return
         before = watch.open_ids
         change = await run_in_threadpool(watch.look, engine)
         out = []
