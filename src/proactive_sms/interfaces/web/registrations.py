@@ -92,8 +92,12 @@ def save_keywords(code: str, request: Request, user: AdminUser, bu: CurrentBu,
 
 
 def _field_of(message: str) -> str:
-    """The form field an error is about: the services name the setting first."""
+    """The form field an error is about: the domain names the setting or the keyword kind
+    first ("help_text must say…", "opt_in keyword 'STOP' already reads as opt_out…")."""
     for key in SETTING_KEYS:
-        if message.startswith(key):
-            return "extra_opt_out" if key == "extra_keywords" else key
-    return "extra_opt_out" if "keyword" in message else "form"
+        if message.startswith(key) and key != "extra_keywords":
+            return key
+    for kind, _ in KEYWORD_GROUPS:
+        if message.startswith((f"{kind} keyword", f"{kind}:")):
+            return f"extra_{kind}"
+    return "form"
