@@ -8,7 +8,7 @@
   `submits()`, `inject(...)`), `console.make_user(username, role, agent=None, bu="sales")`
   -> the password, `console.psms(*args)` runs the CLI on that database, `console.serve(**env)`
   starts one more `psms serve` (other settings) and gives its URL.
-- `browser` (session scope): Playwright's Chromium at /usr/bin/chromium, headless. Without it
+- `browser` (module scope): Playwright's Chromium at /usr/bin/chromium, headless. Without it
   the console's tests are skipped, except under CI=true, where a missing browser fails.
 - `login(browser, console, role="supervisor")` -> a Page of a fresh browser context, signed in
   as a new user of that role (or `username=`/`password=` of an existing one; `agent=` names the
@@ -196,7 +196,10 @@ def _chromium_or_skip() -> None:
                 "(apt-get install chromium); CI installs it")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and the async tests that run after this folder (tests/services) would
+# fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser():
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
