@@ -58,3 +58,24 @@ def test_the_thread_mark_moves_with_an_answers_delivery_state(world):
     with world.engine.begin() as conn:
         conn.execute(update(message).where(message.c.id == message_id).values(state="delivered"))
     assert agent_workspace.thread_mark(world.engine, opened.conversation_id) != answered
+
+
+def test_a_reply_after_the_page_was_drawn_is_news_at_the_first_look(world):
+    ana = world.agent("ana")
+    world.reply(0)  # shown on the page
+    drawn_at = world.clock.now()
+    world.clock.advance(2)
+    world.reply(1, "Before the stream's first look")
+    watch = agent_workspace.QueueWatch(ana.agent.id, since=drawn_at)
+    assert watch.look(world.engine) == agent_workspace.QueueChange(True, 1)
+
+
+def test_one_read_of_the_unit_gives_every_agents_queue_and_the_watched_threads(world):
+    ana, ben = world.agent("ana"), world.agent("ben")
+    first, second = world.reply(0), world.reply(1)
+    marks = agent_workspace.unit_marks(world.engine, world.bu.id, [first.conversation_id])
+    assert [row[0] for row in marks.queue_of(ana.agent.id)] == [first.conversation_id]
+    assert [row[0] for row in marks.queue_of(ben.agent.id)] == [second.conversation_id]
+    assert set(marks.threads) == {first.conversation_id}
+    assert marks.threads[first.conversation_id] == agent_workspace.thread_mark(
+        world.engine, first.conversation_id)

@@ -7,8 +7,9 @@ The actions (availability, answer, close, transfer) are services/agents.py's, as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -80,13 +81,18 @@ class QueueChange:
     new_replies: int  # conversations with a customer's text that came since the last look
 
 
-class QueueWatch:
-    """The agent's queue as last seen, to tell at each tick what is new. The first look sees
-    nothing new (what was there before the page opened is not a fresh reply)."""
+QueueMark = tuple[datetime, datetime, datetime | None]  # last inbound, assigned, last answer
 
-    def __init__(self, agent_id: int) -> None:
+
+class QueueWatch:
+    """The agent's queue as last seen, to tell at each tick what is new. At the first look,
+    only replies that came after `since` (the page was drawn) are new: what the page showed
+    is not a fresh reply."""
+
+    def __init__(self, agent_id: int, since: datetime | None = None) -> None:
         self.agent_id = agent_id
-        self._seen: dict[int, tuple[datetime, datetime, datetime | None]] | None = None
+        self.since = since  # when the page was drawn: a later reply is news at the first look
+        self._seen: dict[int, QueueMark] | None = None
 
     @property
     def open_ids(self) -> frozenset[int]:
@@ -94,16 +100,47 @@ class QueueWatch:
         return frozenset(self._seen or ())
 
     def look(self, engine: Engine) -> QueueChange:
+        """Read the agent's queue and compare (one statement)."""
         with engine.connect() as conn:
-            rows = agent_activity.open_of_agent(conn, self.agent_id)
+            return self.see(agent_activity.open_of_agent(conn, self.agent_id))
+
+    def see(self, rows: list[agent_activity.QueueRow]) -> QueueChange:
+        """Compare the queue as read elsewhere (a unit's feed) with the last look."""
         now = {cid: (inbound_at, assigned_at, answer_at)
                for cid, inbound_at, assigned_at, answer_at in rows}
         before, self._seen = self._seen, now
         if before is None:
-            return QueueChange(False, 0)
+            if self.since is None:
+                return QueueChange(False, 0)
+            fresh = sum(1 for inbound_at, _, _ in now.values()
+                        if _utc(inbound_at) > _utc(self.since))
+            return QueueChange(fresh > 0, fresh)
         new_replies = sum(1 for cid, (inbound_at, _, _) in now.items()
                           if cid not in before or before[cid][0] != inbound_at)
         return QueueChange(now != before, new_replies)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite
+
+
+@dataclass(frozen=True)
+class UnitMarks:
+    """One read of a unit for every open workspace of it: each agent's open conversations and
+    the thread marks of the conversations pages have open."""
+
+    queues: dict[int, list[agent_activity.QueueRow]]  # by agent id
+    threads: dict[int, tuple]  # by conversation id
+
+    def queue_of(self, agent_id: int) -> list[agent_activity.QueueRow]:
+        return self.queues.get(agent_id, [])
+
+
+def unit_marks(engine: Engine, business_unit_id: int, watched: Iterable[int]) -> UnitMarks:
+    """Two or three statements whatever the number of open workspaces of the unit."""
+    with engine.connect() as conn:
+        return UnitMarks(agent_activity.open_in_unit(conn, business_unit_id),
+                         agent_activity.thread_marks(conn, list(watched)))
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """Cheap marks of what changed for an agent, read at every tick of the workspace's live stream.
 
-Both read through indexes only, whatever the size of the message tables: an agent's open
-conversations through the assignment's agent index (a handful of rows), and a conversation's
-answers through agent_answer's conversation index joined to the message by its key.
+They read through indexes only, whatever the size of the message tables: open conversations
+through the assignments (one row per conversation an agent has), and a conversation's answers
+through agent_answer's conversation index joined to the message by its key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -42,15 +43,42 @@ def open_of_agent(conn: Connection, agent_id: int) -> list[QueueRow]:
 def thread_mark(conn: Connection, conversation_id: int) -> tuple:
     """What a conversation's thread shows that can change: its status, last texts each way, and
     the state of every answer an agent wrote in it."""
-    head = conn.execute(select(conversation.c.status, conversation.c.last_inbound_at,
-                               conversation.c.last_answer_at)
-                        .where(conversation.c.id == conversation_id)).first()
-    answers = conn.execute(
-        select(message.c.id, message.c.state)
-        .join(agent_answer, agent_answer.c.message_id == message.c.id)
-        .where(agent_answer.c.conversation_id == conversation_id)
-        .order_by(message.c.id)).all()
-    return (tuple(head) if head else None, tuple(tuple(a) for a in answers))
+    return thread_marks(conn, [conversation_id]).get(conversation_id, (None, ()))
+
+
+def thread_marks(conn: Connection, conversation_ids: Sequence[int]) -> dict[int, tuple]:
+    """`thread_mark` of several conversations in two statements."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return {}
+    heads = {r.id: (r.status, r.last_inbound_at, r.last_answer_at) for r in conn.execute(
+        select(conversation.c.id, conversation.c.status, conversation.c.last_inbound_at,
+               conversation.c.last_answer_at).where(conversation.c.id.in_(ids)))}
+    answers: dict[int, list[tuple]] = {i: [] for i in ids}
+    for row in conn.execute(
+            select(agent_answer.c.conversation_id, message.c.id, message.c.state)
+            .join(message, message.c.id == agent_answer.c.message_id)
+            .where(agent_answer.c.conversation_id.in_(ids))
+            .order_by(message.c.id)):
+        answers[row.conversation_id].append((row.id, row.state))
+    return {i: (heads.get(i), tuple(answers[i])) for i in ids}
+
+
+def open_in_unit(conn: Connection, business_unit_id: int) -> dict[int, list[QueueRow]]:
+    """Agent id -> `open_of_agent` of each agent of the unit who has an open conversation, in
+    one statement (for a feed shared by every open workspace of the unit)."""
+    rows = conn.execute(
+        select(conversation_assignment.c.agent_id, conversation.c.id,
+               conversation.c.last_inbound_at, conversation_assignment.c.assigned_at,
+               conversation.c.last_answer_at)
+        .join(conversation, conversation.c.id == conversation_assignment.c.conversation_id)
+        .join(agent, agent.c.id == conversation_assignment.c.agent_id)
+        .where(agent.c.business_unit_id == business_unit_id, conversation.c.status == "open")
+        .order_by(conversation.c.id))
+    found: dict[int, list[QueueRow]] = {}
+    for agent_id, *row in rows:
+        found.setdefault(agent_id, []).append(tuple(row))
+    return found
 
 
 def open_assigned_in_bu(conn: Connection, business_unit_id: int

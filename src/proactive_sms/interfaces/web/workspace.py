@@ -8,10 +8,10 @@ says NotFound, as for another unit's). Every action is services/agents.py's, as 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -30,15 +30,15 @@ from proactive_sms.interfaces.web.auth import (
 )
 from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of, policy_of
 from proactive_sms.interfaces.web.rendering import redirect, render
+from proactive_sms.interfaces.web.workspace_feed import feed_of
 from proactive_sms.services import agent_workspace, agents, audit, console_sessions
 from proactive_sms.services.administration import InvalidRequest
-from proactive_sms.services.agent_workspace import QueueWatch
+from proactive_sms.services.agent_workspace import QueueWatch, UnitMarks
 from proactive_sms.services.agents import AgentRefused, AgentView
 from proactive_sms.store.errors import NotFound
 
 router = APIRouter()
 
-TICK_S = 1.0  # how often the live stream looks at the store (two indexed reads)
 SESSION_CHECK_S = 30.0  # how often it checks that its session still lives (as the dashboard)
 KEEPALIVE_S = 15.0
 AVAILABILITIES = ("available", "away", "offline")
@@ -53,6 +53,11 @@ def _agent(request: Request, user: ConsoleUser, bu) -> AgentView | None:
     if user.agent_id is None:
         return None
     return agent_workspace.agent_of_user(request.app.state.engine, bu, user.agent_id)
+
+
+def _moment(clock) -> str:
+    """Now, as the page hands it to its event stream (seconds since the epoch)."""
+    return f"{clock.now().timestamp():.6f}"
 
 
 def _is_htmx(request: Request) -> bool:
@@ -70,6 +75,7 @@ def _context(queue, **more) -> dict:
 def workspace(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
               clock: ClockDep) -> Response:
     """An agent's queue, and the conversation waiting longest open beside it."""
+    drawn_at = _moment(clock)  # before reading: a reply after it is news for the stream
     me = _agent(request, user, bu)
     if me is None:
         return redirect("/workspace/team")
@@ -78,7 +84,8 @@ def workspace(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDe
     first = max(waiting, key=lambda e: e.waiting_s) if waiting else (queue[0] if queue else None)
     thread = (agent_workspace.own_thread(engine, bu, clock, me, first.conversation.id)
               if first else None)
-    return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread))
+    return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread),
+                  drawn_at=drawn_at)
 
 
 @router.get("/workspace/conversations/{conversation_id}", response_class=HTMLResponse)
@@ -92,9 +99,11 @@ def conversation(conversation_id: ConversationId, request: Request, user: AgentU
         return render(request, "workspace/supervisor_conversation.html", thread=thread,
                       mask=mask, format_wait=format_wait,
                       team=agents.all_agents(engine, bu), errors={}, poll=True)
+    drawn_at = _moment(clock)
     thread = agent_workspace.own_thread(engine, bu, clock, me, conversation_id)
     queue = agents.queue(engine, bu, clock, me.name)
-    return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread))
+    return render(request, "workspace/agent.html", **_context(queue, me=me, thread=thread),
+                  drawn_at=drawn_at)
 
 
 @router.get("/workspace/queue", response_class=HTMLResponse)
@@ -208,8 +217,8 @@ def _segments(text: str) -> dict:
 @router.get("/workspace/events")
 async def events(request: Request, user: AgentUser, bu: CurrentBu, engine: EngineDep,
                  clock: ClockDep,
-                 conversation: Annotated[int | None, Query(ge=1, le=2**62)] = None
-                 ) -> Response:
+                 conversation: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+                 since: Annotated[float | None, Query(ge=0, le=1e11)] = None) -> Response:
     """Server-Sent Events for the agent's page: `queue` when their queue changed, `reply`
     (data: how many) when customers wrote, `thread` when the open thread changed."""
     me = await run_in_threadpool(_agent, request, user, bu)
@@ -218,58 +227,68 @@ async def events(request: Request, user: AgentUser, bu: CurrentBu, engine: Engin
     if conversation is not None:  # 404 for a thread that is not theirs, as the page
         await run_in_threadpool(agent_workspace.own_thread, engine, bu, clock, me,
                                 conversation)
-    resumed = request.headers.get("Last-Event-ID") is not None
     alive = functools.partial(console_sessions.still_live, engine, clock,
                               session_token(request), policy_of(request))
-    return StreamingResponse(_stream(request, engine, me, conversation, resumed, alive),
+    marks = feed_of(request).marks(bu.id, engine, conversation)
+    drawn_at = datetime.fromtimestamp(since, UTC) if since is not None else None
+    return StreamingResponse(_stream(request, marks, QueueWatch(me.agent.id, drawn_at),
+                                     conversation, alive),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-async def _stream(request: Request, engine, me: AgentView, conversation_id: int | None,
-                  resumed: bool, alive: Callable[[], bool]) -> AsyncIterator[str]:
+async def _stream(request: Request, feed: AsyncIterator[UnitMarks], watch: QueueWatch,
+                  conversation_id: int | None, alive: Callable[[], bool]) -> AsyncIterator[str]:
     """Until the browser goes away or the session ends (logout, expiry, a disabled user:
-    checked without counting as activity, so an unattended page still signs out). Every event
-    has an id, so a browser that reconnects after the network dropped says so with
-    Last-Event-ID: it is told to refresh at once, as what changed meanwhile no stream saw."""
-    watch = QueueWatch(me.agent.id)
-    await run_in_threadpool(watch.look, engine)  # what is there now is not news
-    mark = (await run_in_threadpool(agent_workspace.thread_mark, engine, conversation_id)
-            if conversation_id else None)
-    started = last_sent = checked = time.monotonic()
-    yield "retry: 2000\nid: 0\n\n"
-    if resumed:
-        yield "event: queue\ndata: resumed\n\n" + (
-            "event: thread\ndata: resumed\n\n" if conversation_id else "")
-    while True:
-        await asyncio.sleep(TICK_S)
-        if await request.is_disconnected():
-            return
-        if time.monotonic() - checked >= SESSION_CHECK_S:
-            checked = time.monotonic()
-            if not await run_in_threadpool(alive):
+    checked without counting as activity, so an unattended page still signs out).
+
+    The unit's feed (workspace_feed.py) brings the marks of every tick; the first ones are the
+    baseline, and with them the page is told to refresh once, so that nothing that changed
+    between rendering the page and this first tick is missed (also after a reconnect)."""
+    mark: tuple | None = None
+    last_sent = checked = time.monotonic()
+    sent = 0
+    yield "retry: 2000\n\n"
+    try:
+        async for marks in feed:
+            if await request.is_disconnected():
                 return
-        before = watch.open_ids
-        change = await run_in_threadpool(watch.look, engine)
-        out = []
-        if change.changed:
-            out.append("event: queue\ndata: changed\n\n")
-            if conversation_id in before and conversation_id not in watch.open_ids:
+            if time.monotonic() - checked >= SESSION_CHECK_S:
+                checked = time.monotonic()
+                if not await run_in_threadpool(alive):
+                    return
+            before = watch.open_ids
+            first = mark is None
+            change = watch.see(marks.queue_of(watch.agent_id))
+            now_mark = marks.threads.get(conversation_id) if conversation_id else ()
+            out = []
+            if first or change.changed:
+                out.append("event: queue\ndata: changed\n\n")
+            if conversation_id is not None and conversation_id not in watch.open_ids and (
+                    conversation_id in before  # it left their queue since the last tick
+                    or (first and _is_open(now_mark))):  # … or before the first one
                 out.append("event: gone\ndata: This conversation is no longer in your queue "
                            "(closed, transferred, or handed back).\n\n")
-        if change.new_replies:
-            out.append(f"event: reply\ndata: {change.new_replies}\n\n")
-        if conversation_id is not None:
-            now_mark = await run_in_threadpool(agent_workspace.thread_mark, engine,
-                                               conversation_id)
-            if now_mark != mark:
-                mark = now_mark
+            if change.new_replies:
+                out.append(f"event: reply\ndata: {change.new_replies}\n\n")
+            if conversation_id is not None and (first or now_mark != mark):
                 out.append("event: thread\ndata: changed\n\n")
-        if not out and time.monotonic() - last_sent >= KEEPALIVE_S:
-            out.append(": keep-alive\n\n")
-        if out:
-            last_sent = time.monotonic()
-            yield "".join(out) + f"id: {int(last_sent - started)}\n\n"
+            mark = now_mark
+            if not out and time.monotonic() - last_sent >= KEEPALIVE_S:
+                out.append(": keep-alive\n\n")
+            if out:
+                last_sent = time.monotonic()
+                sent += 1
+                yield "".join(out) + f"id: {sent}\n\n"
+    finally:
+        await feed.aclose()
+
+
+def _is_open(mark: tuple | None) -> bool:
+    """Whether a thread mark (store.agent_activity.thread_mark) says the conversation is open:
+    then one that is not in its agent's queue has gone to someone else."""
+    head = mark[0] if mark else None
+    return bool(head) and head[0] == "open"
 
 
 # --- supervisors ------------------------------------------------------------------------------
