@@ -100,6 +100,8 @@ def test_an_unknown_username_is_throttled_like_a_known_one(engine, bu, clock):
 def test_one_address_trying_many_usernames_is_locked_after_twenty_failures(engine, bu, clock):
     console_users.create(engine, bu, clock, "maria", "supervisor", PASSWORD)
     for number in range(20):
+        if number == 10:  # the guesser signs in to an account of their own: no fresh start
+            assert console_users.authenticate(engine, clock, "maria", PASSWORD, ADDRESS)
         with pytest.raises(SignInRefused):
             console_users.authenticate(engine, clock, f"guess{number}", "password", ADDRESS)
     with pytest.raises(SignInRefused, match="Too many"):
@@ -184,3 +186,41 @@ def test_sign_ins_and_user_changes_are_audited_in_the_users_unit(engine, bu, clo
     assert audit.entries(engine, bu, username="maria").total == 3
     other = administration.init(engine, clock, "acme", "support", "US")
     assert audit.entries(engine, other).total == 0
+
+
+def test_changing_ones_own_password_needs_the_current_one_and_ends_the_other_sessions(
+        engine, bu, clock):
+    user = _user(engine, bu, clock)
+    here = console_sessions.start(engine, clock, user, ADDRESS, POLICY)
+    elsewhere = console_sessions.start(engine, clock, user, ADDRESS, POLICY)
+    with pytest.raises(UserRefused) as refused:
+        console_users.change_own_password(engine, clock, user, "not it", "a new long password",
+                                          ADDRESS)
+    assert (refused.value.field, refused.value.reason) == ("current_password",
+                                                           "is not your password")
+    with pytest.raises(UserRefused) as refused:
+        console_users.change_own_password(engine, clock, user, PASSWORD, "short", ADDRESS)
+    assert refused.value.field == "new_password"
+    ended = console_users.change_own_password(
+        engine, clock, user, PASSWORD, "a new long password", ADDRESS,
+        keep_token_hash=console_sessions.token_hash(here.token))
+    assert ended == 1
+    assert console_sessions.resume(engine, clock, here.token, POLICY) is not None
+    assert console_sessions.resume(engine, clock, elsewhere.token, POLICY) is None
+    assert console_users.authenticate(engine, clock, "maria", "a new long password", ADDRESS)
+    assert audit.entries(engine, bu, action="user.password_changed").total == 1
+
+
+def test_a_streams_look_at_its_session_is_no_activity_and_sees_it_end(engine, bu, clock):
+    user = _user(engine, bu, clock)
+    session = console_sessions.start(engine, clock, user, ADDRESS, POLICY)
+    assert console_sessions.still_live(engine, clock, session.token, POLICY)
+    for _ in range(3):  # looked at every 10 minutes for 30: that is not activity
+        clock.advance(10 * 60)
+        assert console_sessions.still_live(engine, clock, session.token, POLICY)
+    clock.advance(60)
+    assert not console_sessions.still_live(engine, clock, session.token, POLICY)
+    other = console_sessions.start(engine, clock, user, ADDRESS, POLICY)
+    console_users.set_disabled(engine, bu, clock, "maria", True)
+    assert not console_sessions.still_live(engine, clock, other.token, POLICY)
+    assert not console_sessions.still_live(engine, clock, None, POLICY)

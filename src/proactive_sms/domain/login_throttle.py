@@ -1,8 +1,9 @@
 """Sign-in throttling: when the failures of an account (or of an address) lock it, and until
 when.
 
-The promise: after `threshold` failed sign-ins in a row (no success between them, all within
-`window`), the account is locked for `base_lock`; each further failure once the lock ends doubles
+The promise: after `threshold` failed sign-ins in a row (for an account: no success between
+them; for an address: any, since a guesser may own an account; all within `window`), the account
+(or address) is locked for `base_lock`; each further failure once the lock ends doubles
 the lock, up to `max_lock`. While locked, every attempt is refused without the password being
 checked, so the right password does not help and an attacker learns nothing; such refused
 attempts are not counted (otherwise a stranger could keep a person locked out for ever by trying

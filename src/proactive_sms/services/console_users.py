@@ -190,6 +190,29 @@ def reset_password(engine: Engine, bu: BusinessUnit, clock: Clock, username: str
         return _view(console_users.by_id(conn, stored.id))
 
 
+def change_own_password(engine: Engine, clock: Clock, user: ConsoleUser, current: str,
+                        new: str, address: str, keep_token_hash: str | None = None) -> int:
+    """A signed-in user sets a new password, proving the current one (checked and throttled
+    like a sign-in, so a borrowed session cannot guess it). Their other sessions end; the one
+    of `keep_token_hash` stays. How many ended."""
+    check_password_policy(new, "new_password")
+    if new == current:
+        raise UserRefused("new_password", "must differ from the current password")
+    try:
+        authenticate(engine, clock, user.username, current, address)
+    except SignInRefused as refused:
+        reason = str(refused) if refused.locked else "is not your password"
+        raise UserRefused("current_password", reason) from None
+    password_hash = _hasher.hash(new)
+    now = clock.now()
+    with engine.begin() as conn:
+        console_users.set_password_hash(conn, user.id, password_hash, now)
+        ended = console_sessions.remove_of_user(conn, user.id, keep_token_hash)
+        audit.record(conn, user, "user.password_changed", user.username,
+                     f"{ended} other session(s) ended", now=now, address=address)
+    return ended
+
+
 def any_user(engine: Engine) -> bool:
     with engine.connect() as conn:
         return console_users.count(conn) > 0
@@ -237,10 +260,10 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def _check_not_locked(engine: Engine, username: str, address: str, now: datetime) -> None:
     with engine.connect() as conn:
-        by_name = console_sessions.failures_since_success(
-            conn, username=username, since=now - ACCOUNT_RULE.window)
-        by_address = console_sessions.failures_since_success(
-            conn, address=address, since=now - ADDRESS_RULE.window)
+        by_name = console_sessions.failures_of_username(conn, username,
+                                                        now - ACCOUNT_RULE.window)
+        by_address = console_sessions.failures_of_address(conn, address,
+                                                          now - ADDRESS_RULE.window)
     until = max(filter(None, (ACCOUNT_RULE.locked_until(by_name, now),
                               ADDRESS_RULE.locked_until(by_address, now))), default=None)
     if until is not None:

@@ -49,10 +49,12 @@ def remove(conn: Connection, session_id: int) -> None:
     conn.execute(delete(console_session).where(console_session.c.id == session_id))
 
 
-def remove_of_user(conn: Connection, user_id: int) -> int:
-    """End every session of the user; how many there were."""
-    return conn.execute(delete(console_session)
-                        .where(console_session.c.user_id == user_id)).rowcount
+def remove_of_user(conn: Connection, user_id: int, keep_token_hash: str | None = None) -> int:
+    """End every session of the user (but the one of `keep_token_hash`); how many ended."""
+    query = delete(console_session).where(console_session.c.user_id == user_id)
+    if keep_token_hash is not None:
+        query = query.where(console_session.c.token_hash != keep_token_hash)
+    return conn.execute(query).rowcount
 
 
 def remove_expired(conn: Connection, idle_before: datetime, created_before: datetime) -> int:
@@ -67,19 +69,26 @@ def add_attempt(conn: Connection, username: str, address: str, succeeded: bool,
                                                succeeded=succeeded, attempted_at=now))
 
 
-def failures_since_success(conn: Connection, *, username: str | None = None,
-                           address: str | None = None,
-                           since: datetime) -> list[datetime]:
-    """The times of the failed attempts of a username (or an address) after `since` and after
-    its last successful attempt, oldest first."""
-    key = (login_attempt.c.username == username if username is not None
-           else login_attempt.c.address == address)
+def failures_of_username(conn: Connection, username: str, since: datetime) -> list[datetime]:
+    """The times of the failed attempts at a username after `since` and after its last
+    successful sign-in, oldest first."""
+    key = login_attempt.c.username == username
     last_success = select(func.max(login_attempt.c.attempted_at)).where(
         key, login_attempt.c.succeeded.is_(True)).scalar_subquery()
     rows = conn.execute(select(login_attempt.c.attempted_at).where(
         key, login_attempt.c.succeeded.is_(False), login_attempt.c.attempted_at >= since,
         ~and_(last_success.is_not(None), login_attempt.c.attempted_at <= last_success))
         .order_by(login_attempt.c.attempted_at))
+    return [_aware(row.attempted_at) for row in rows]
+
+
+def failures_of_address(conn: Connection, address: str, since: datetime) -> list[datetime]:
+    """The times of the failed attempts from an address after `since`, oldest first. A success
+    does not wipe them: a guesser with an account of their own could otherwise sign in to it
+    between guesses at others'."""
+    rows = conn.execute(select(login_attempt.c.attempted_at).where(
+        login_attempt.c.address == address, login_attempt.c.succeeded.is_(False),
+        login_attempt.c.attempted_at >= since).order_by(login_attempt.c.attempted_at))
     return [_aware(row.attempted_at) for row in rows]
 
 

@@ -183,7 +183,7 @@ def test_a_disabled_user_is_signed_out_at_once_and_cannot_sign_in(browser, conso
 
 
 def test_an_idle_session_expires_while_an_active_one_lives_on(browser, console, login):
-    idle_url = console.serve("serve-idle", PSMS_CONSOLE_IDLE_MINUTES="0.05")  # 3 seconds
+    idle_url = console.serve("serve-idle", PSMS_CONSOLE_IDLE_MINUTES="0.1")  # 6 seconds
     password = console.make_user("idler", "supervisor")
     page = new_page(browser)
     try:
@@ -193,12 +193,41 @@ def test_an_idle_session_expires_while_an_active_one_lives_on(browser, console, 
         with page.expect_navigation():
             page.click("button[type=submit]")
         expect(page).to_have_url(idle_url + "/")
-        for _ in range(5):  # 5 s of activity, a request every second: longer than the idle time
+        for _ in range(8):  # 8 s of activity, a request every second: longer than the idle time
             time.sleep(1)
             page.goto(idle_url + "/account")
             expect(page.locator("h1")).to_have_text("Your account")
-        time.sleep(4)  # idle past 3 s
+        time.sleep(8)  # idle past 6 s
         page.goto(idle_url + "/account")
         expect(page).to_have_url(idle_url + "/login?next=/account")
     finally:
         page.context.close()
+
+
+def test_a_user_changes_their_password_on_the_account_page_and_their_other_sessions_end(
+        browser, console, login, shoot):
+    password = console.make_user("changer", "agent", agent="changer")
+    elsewhere = login(browser, console, username="changer", password=password)
+    page = login(browser, console, username="changer", password=password)
+    page.goto(console.url + "/account")
+    page.fill("#f-current_password", "not my password")
+    page.fill("#f-new_password", "a brand new password")
+    page.fill("#f-repeat_password", "a brand new password")
+    page.click("#change-password button[type=submit]")
+    expect(page.locator("#e-current_password")).to_have_text("is not your password")
+    page.fill("#f-current_password", password)
+    page.fill("#f-new_password", "a brand new password")
+    page.fill("#f-repeat_password", "a different one!!")
+    page.click("#change-password button[type=submit]")
+    expect(page.locator("#e-repeat_password")).to_have_text("does not match the new password")
+    shoot(page, "account")
+    page.fill("#f-current_password", password)
+    page.fill("#f-new_password", "a brand new password")
+    page.fill("#f-repeat_password", "a brand new password")
+    page.click("#change-password button[type=submit]")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Your password is changed; 1 other session(s) ended.")
+    elsewhere.goto(console.url + "/account")
+    expect(elsewhere).to_have_url(console.url + "/login?next=/account")
+    sign_in(elsewhere, console, "changer", "a brand new password")
+    expect(elsewhere.locator(".who-name")).to_have_text("changer")
