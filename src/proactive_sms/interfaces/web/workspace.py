@@ -208,7 +208,7 @@ def _segments(text: str) -> dict:
     report = analyze(text)
     return {"chars": len(text), "encoding": ENCODING_NAMES[report.encoding],
             "segments": report.segments if text else 0,
-            "remaining": report.remaining_in_segment, "unicode": "".join(report.unicode_chars),
+            "remaining": report.remaining_in_segment, "unicode": " ".join(report.unicode_chars),
             "max_chars": agents.MAX_ANSWER_CHARS, "too_long": len(text) > agents.MAX_ANSWER_CHARS}
 
 
