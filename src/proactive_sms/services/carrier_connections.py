@@ -57,6 +57,14 @@ def connection_views(engine: Engine, bu: BusinessUnit, clock: Clock) -> list[Con
             for c in found]
 
 
+def links(engine: Engine, clock: Clock, connection_ids: list[int]) -> dict[int, LinkSummary]:
+    """The link status of these connections (ids the caller found in the BU's tenant)."""
+    with engine.connect() as conn:
+        reports = link_status.of_connections(conn, connection_ids)
+    now = clock.now()
+    return {i: summarize(reports[i], now) for i in connection_ids}
+
+
 def connection_view(engine: Engine, bu: BusinessUnit, clock: Clock,
                     name: str) -> ConnectionView:
     for view in connection_views(engine, bu, clock):
