@@ -26,6 +26,8 @@ class HistoryEntry:
     direction: str  # in | out
     text: str
     note: str  # classification of an inbound text, or the state and kind of an outbound one
+    kind: str | None = None  # outbound: the message's kind (agent_reply, a skill's text...)
+    state: str | None = None  # outbound: its delivery state (pending, sent, delivered...)
 
 
 def inbox(engine: Engine, bu: BusinessUnit, skill_id: int | None = None,
@@ -47,7 +49,8 @@ def history(engine: Engine, bu: BusinessUnit,
         found = _get(conn, bu, conversation_id)
         entries = [HistoryEntry(i.received_at, "in", i.text, i.classification)
                    for i in inbound.for_conversation(conn, conversation_id)]
-        entries += [HistoryEntry(m.created_at, "out", m.body or "", f"{m.kind} {m.state}")
+        entries += [HistoryEntry(m.created_at, "out", m.body or "", f"{m.kind} {m.state}",
+                                 m.kind, m.state)
                     for m in conversations.outbound_texts(conn, conversation_id, found.phone,
                                                           found.registration_id,
                                                           found.skill_id)]

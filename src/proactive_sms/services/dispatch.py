@@ -44,6 +44,7 @@ from proactive_sms.services import webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import REVIEW_DEADLINE_BUSINESS_DAYS, InboundService
+from proactive_sms.services.link_status import LinkStatusRecorder
 from proactive_sms.services.offload import frozen_heap
 from proactive_sms.store import (
     cadences,
@@ -194,6 +195,7 @@ class Dispatcher:
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
+        self.links = LinkStatusRecorder(self.worker_id)
         self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
@@ -323,6 +325,7 @@ class Dispatcher:
                                  return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
+        await self._record_links(self.links.stopped(self.carriers))
         await self.store.close()
         # Texts that became uncertain in this run, whose receipts came meanwhile.
         try:
@@ -368,6 +371,12 @@ class Dispatcher:
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
         await self._record_connection_errors()
+        await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+
+    async def _record_links(self, changes) -> None:
+        """Bound, unbound, last error of each connection, for the console (link_status.py)."""
+        if changes:
+            await self.in_writer(self.write, self.links.write, changes, self.clock.now())
 
     async def _record_connection_errors(self) -> None:
         """Copy each connection's last error (a refused bind says why) to its record, for

@@ -659,3 +659,21 @@ audit_log = Table(
     Index("ix_audit_log_bu_at", "business_unit_id", "at"),
 )
 # (end of the console tables)
+
+# ---- Carrier link status (migration 0017). ----
+carrier_link_status = Table(
+    # What each dispatcher sees of each carrier connection it runs: bound or not since when, and
+    # the last error (a refused bind, a connection that could not be opened, a lost link). One row
+    # per (connection, worker): two workers may hold sessions to one account. Written by the
+    # dispatcher when something changes, read by the console's connections page.
+    "carrier_link_status",
+    metadata,
+    Column("connection_id", ForeignKey("carrier_connection.id"), primary_key=True),
+    Column("worker_id", String(100), primary_key=True),
+    Column("state", String(10), nullable=False),  # bound | unbound | stopped
+    Column("since", DateTime(timezone=True), nullable=False),  # in this state since
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+# (end of the carrier link status)

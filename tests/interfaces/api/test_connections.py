@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from proactive_sms.services import administration
+from proactive_sms.store import link_status
+
 BODY = {"name": "carrier", "host": "10.0.0.5", "port": 2775, "system_id": "psms",
         "password": "secret"}
+NO_REPORT = {"state": "no report", "since": None, "last_error": None, "last_error_at": None}
 
 
 def test_a_connection_is_created_read_and_listed_without_its_password(client, key_a):
@@ -11,7 +15,8 @@ def test_a_connection_is_created_read_and_listed_without_its_password(client, ke
     assert created.status_code == 201
     assert created.json() == {"name": "carrier", "kind": "smpp", "host": "10.0.0.5",
                               "port": 2775, "system_id": "psms", "window_size": 10,
-                              "enquire_link_s": None, "last_error": None, "last_error_at": None}
+                              "enquire_link_s": None, "last_error": None, "last_error_at": None,
+                              "link": NO_REPORT}
     assert client.get("/v1/connections/carrier", headers=key_a).json() == created.json()
     assert client.get("/v1/connections", headers=key_a).json()["items"] == [created.json()]
     assert "secret" not in client.get("/v1/connections", headers=key_a).text
@@ -45,3 +50,22 @@ def test_the_bus_of_a_tenant_share_its_connections(client, key_a, key_b, key_oth
     assert client.get("/v1/connections/carrier", headers=key_b).status_code == 200
     assert client.get("/v1/connections/carrier", headers=key_other_tenant).status_code == 404
     assert client.get("/v1/connections", headers=key_other_tenant).json()["items"] == []
+
+
+def test_a_connection_shows_its_link_as_the_dispatcher_recorded_it(client, key_a, engine, bu,
+                                                                   clock):
+    client.post("/v1/connections", headers=key_a, json=BODY)
+    found = administration.find_connection(engine, bu, "carrier")
+    with engine.begin() as conn:  # what a dispatcher writes (services.link_status)
+        link_status.record(conn, found.id, "worker-1", "unbound",
+                           "connect or bind failed: bind_transceiver_resp: ESME_RINVPASWD",
+                           clock.now())
+    link = client.get("/v1/connections/carrier", headers=key_a).json()["link"]
+    assert link["state"] == "unbound"
+    assert link["last_error"].endswith("ESME_RINVPASWD")
+    assert link["last_error_at"].endswith("Z") or "+00:00" in link["last_error_at"]
+    with engine.begin() as conn:
+        link_status.record(conn, found.id, "worker-1", "bound", None, clock.now())
+    (listed,) = client.get("/v1/connections", headers=key_a).json()["items"]
+    assert listed["link"]["state"] == "bound"
+    assert listed["link"]["last_error"].endswith("ESME_RINVPASWD")  # the last one, kept

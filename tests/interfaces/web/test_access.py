@@ -10,7 +10,7 @@ from proactive_sms.services import console_users
 
 def test_an_agent_opening_a_supervisor_or_admin_page_gets_403(browser, console, login):
     page = login(browser, console, "agent")
-    expect(page).to_have_url(console.url + "/account")  # an agent's home until the workspace
+    expect(page).to_have_url(console.url + "/workspace")  # an agent's home
     expect(page.locator("nav.nav").get_by_role("link", name="Dashboard")).to_have_count(0)
     for path in ("/users", "/audit"):
         answer = page.goto(console.url + path)

@@ -86,6 +86,10 @@ class SmppCarrier:
         self._live = False  # bound, and the session has not been seen ending
         self._bound_event = asyncio.Event()
         self._stopping = False
+        # Why the link is (or last was) down, for the connections page: a failed connect or
+        # bind, or a session that ended while it was wanted. Kept after a re-bind, with when.
+        self.last_error: str | None = None
+        self.last_error_count = 0  # grows with each new error, so a repeat is seen as new
         self._active_submits = 0
         self._submits_idle = asyncio.Event()
         self._submits_idle.set()
@@ -272,7 +276,7 @@ class SmppCarrier:
                 "SMPP %s:%s as %s: %s; retrying with backoff",
                 self.config.host, self.config.port, self.config.system_id, reason,
             )
-        self.last_error = reason
+        self._note_error(reason)
 
     def session_ended(self, generation: int) -> None:
         if generation != self._generation or not self._live:
@@ -283,9 +287,18 @@ class SmppCarrier:
         self._correlator.end_session()
         self._deliveries.session_ended()
         if not self._stopping:
+            self._note_error("session ended by the SMSC or the network; reconnecting")
             log.warning(
                 "SMPP session to %s:%s ended; reconnecting", self.config.host, self.config.port
             )
+
+    def connect_failed(self, error: BaseException) -> None:
+        if not self._stopping:
+            self._note_error(f"connect or bind failed: {_describe(error)}")
+
+    def _note_error(self, text: str) -> None:
+        self.last_error = text
+        self.last_error_count += 1
 
     def may_send(self, part: PendingPart) -> bool:
         return self._live and part.generation == self._generation and not part.done
@@ -319,6 +332,19 @@ class SmppCarrier:
         else:
             errors = self.stats.errors_by_code
             errors[outcome.command_status] = errors.get(outcome.command_status, 0) + 1
+
+
+def _describe(error: BaseException) -> str:
+    """An error as a person reads it: its class and message; a refused bind names the command
+    and the status the SMSC answered (e.g. bind_transceiver: ESME_RINVPASWD)."""
+    status = getattr(error, "command_status", None)
+    if status is not None:
+        command = getattr(error, "smpp_command", None)
+        name = getattr(status, "name", str(status))
+        where = f"{getattr(command, 'name', command)}".lower() if command is not None else ""
+        return f"{where}: {name}" if where else str(name)
+    detail = str(error).strip()
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
 
 
 def _result(

@@ -84,6 +84,7 @@ class SessionEvents(Protocol):
     def session_started(self) -> int: ...  # returns the new session's generation
     def bind_failed(self, reason: str) -> None: ...  # why a connect or bind attempt failed
     def session_ended(self, generation: int) -> None: ...
+    def connect_failed(self, error: BaseException) -> None: ...  # no session: why
     def may_send(self, part: PendingPart) -> bool: ...
     def part_written(self, part: PendingPart, sequence_num: int) -> None: ...
     async def deliver_sm(self, pdu: bytes, sequence_num: int, generation: int) -> None: ...
@@ -228,6 +229,7 @@ class Session(ESME):
             raise
         except Exception as exc:  # noqa: BLE001 - anything else would end start() for good
             self._close_socket()
+            self._events.connect_failed(exc)
             raise OSError(f"bind failed: {exc!r}") from exc
         finally:
             self._binding = False

@@ -8,6 +8,7 @@ tenant's key sees none. Passwords are write-only.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -17,7 +18,9 @@ from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
-from proactive_sms.services import administration, listing
+from proactive_sms.interfaces.api.timestamps import UtcDatetime
+from proactive_sms.services import administration, carrier_connections, listing
+from proactive_sms.services.link_status import LinkSummary
 from proactive_sms.store.registrations import CarrierConnection
 
 router = APIRouter(prefix="/connections", tags=["carrier connections"])
@@ -34,6 +37,23 @@ class ConnectionIn(BaseModel):
                                          "a keep-alive probe (null: the default, 30 s).")
 
 
+class LinkOut(BaseModel):
+    state: Literal["bound", "unbound", "stopped", "no report"] = Field(
+        description="As the dispatchers running it report it; 'no report': none runs it now.")
+    since: UtcDatetime | None
+    last_error: str | None = Field(description="A failed connect or bind (a refused bind "
+                                               "names its SMPP status), or a lost session.")
+    last_error_at: UtcDatetime | None
+
+    @classmethod
+    def of(cls, link: LinkSummary) -> LinkOut:
+        return cls(state=link.state, since=link.since, last_error=link.last_error,
+                   last_error_at=link.last_error_at)
+
+
+NO_REPORT = LinkSummary("no report", None, None, None, [])
+
+
 class ConnectionOut(BaseModel):
     name: str
     kind: str
@@ -45,20 +65,23 @@ class ConnectionOut(BaseModel):
     last_error: str | None = Field(None, description="Why the last bind or connect failed, in "
                                    "words (a refused password says so); null once bound.")
     last_error_at: datetime | None = None
+    link: LinkOut
 
     @classmethod
-    def of(cls, c: CarrierConnection) -> ConnectionOut:
+    def of(cls, c: CarrierConnection, link: LinkSummary = NO_REPORT) -> ConnectionOut:
         return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
                    window_size=c.window_size, enquire_link_s=c.enquire_link_s,
-                   last_error=c.last_error,
-                   last_error_at=c.last_error_at)
+                   last_error=c.last_error, last_error_at=c.last_error_at,
+                   link=LinkOut.of(link))
 
 
 @router.get("")
-def list_connections(bu: CurrentBu, engine: EngineDep,
+def list_connections(bu: CurrentBu, engine: EngineDep, clock: ClockDep,
                      page: PageParams) -> Paged[ConnectionOut]:
-    """The tenant's carrier connections, a page at a time."""
-    return paged(listing.connections_page(engine, bu, page), ConnectionOut.of)
+    """The tenant's carrier connections with their link status, a page at a time."""
+    found = listing.connections_page(engine, bu, page)
+    status = carrier_connections.links(engine, clock, [c.id for c in found.items])
+    return paged(found, lambda c: ConnectionOut.of(c, status[c.id]))
 
 
 @router.post("", status_code=201, responses=idempotency.responses(201))
@@ -72,5 +95,7 @@ def create_connection(body: ConnectionIn, bu: CurrentBu, engine: EngineDep, cloc
 
 
 @router.get("/{name}")
-def get_connection(name: str, bu: CurrentBu, engine: EngineDep) -> ConnectionOut:
-    return ConnectionOut.of(administration.find_connection(engine, bu, name))
+def get_connection(name: str, bu: CurrentBu, engine: EngineDep,
+                   clock: ClockDep) -> ConnectionOut:
+    found = administration.find_connection(engine, bu, name)
+    return ConnectionOut.of(found, carrier_connections.links(engine, clock, [found.id])[found.id])

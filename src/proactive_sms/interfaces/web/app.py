@@ -21,6 +21,7 @@ from proactive_sms.interfaces.web import (
     cadences,
     calling_lists,
     campaigns,
+    connections,
     csrf,
     dashboard,
     dnc,
@@ -29,9 +30,11 @@ from proactive_sms.interfaces.web import (
     message_templates,
     navigation,
     notices,
+    registrations,
     skill_reports,
     skills,
     users,
+    workspace,
 )
 from proactive_sms.interfaces.web.rendering import STATIC_DIR
 from proactive_sms.interfaces.web.security_headers import SecurityHeaders
@@ -44,6 +47,7 @@ PAGE_ROUTERS = [
     cadences.router,
     calling_lists.router,
     campaigns.router,
+    connections.router,
     dashboard.router,
     dnc.router,
     login.router,
@@ -51,7 +55,9 @@ PAGE_ROUTERS = [
     message_templates.router,
     notices.router,
     skills.router,
+    registrations.router,
     users.router,
+    workspace.router,
 ]
 
 
