@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from proactive_sms.interfaces.web import (
     account,
+    api_keys,
     audit,
     broadcast,
     cadences,
@@ -42,6 +43,7 @@ from proactive_sms.services.console_sessions import SessionPolicy
 
 PAGE_ROUTERS = [
     account.router,
+    api_keys.router,
     audit.router,
     broadcast.router,
     cadences.router,

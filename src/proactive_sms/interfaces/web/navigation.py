@@ -30,6 +30,7 @@ NAV: list[NavItem] = [
     NavItem("Agent workspace", "/workspace", "agent"),
     NavItem("Transport codes", "/registrations", "admin"),
     NavItem("Users", "/users", "admin"),
+    NavItem("API keys", "/api-keys", "admin"),
     NavItem("Audit", "/audit", "admin"),
 ]
 
