@@ -98,7 +98,10 @@ async def test_under_each_fault_nothing_is_lost_none_twice_and_sending_resumes(
     counters = world.sim.stats()["counters"]
     assert evidence is None or evidence(counters), f"{fault} never happened: {counters}"
     at_sim = world.destinations_at_simulator()
-    assert set(states) <= {"delivered", "uncertain", "failed"}, states
+    # "sent": accepted, its receipt lost with the SMSC's misbehaviour (still awaited): nothing
+    # lost, nothing twice.
+    assert set(states) <= {"delivered", "uncertain", "failed", "sent"}, states
+    assert states["sent"] <= 2, states
     assert set(at_sim.values()) <= {1}, "a number texted twice"
     for row in world.rows(skill_id):
         if row.state == "failed":  # refused for good: it must not have reached the SMSC

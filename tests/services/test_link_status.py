@@ -55,7 +55,7 @@ async def test_a_bound_link_reads_bound_and_a_dead_end_reads_its_error_then_stop
         await _until(lambda: _link(world, "nowhere").last_error is not None)
         dead = _link(world, "nowhere")
         assert dead.state == "unbound"
-        assert "connect or bind failed" in dead.last_error
+        assert "cannot connect or bind" in dead.last_error
         assert _link(world, "sim").last_error is None
         await _until(lambda: _link(world, "refused").last_error is not None)
         assert "RINVPASWD" in _link(world, "refused").last_error, _link(world, "refused")

@@ -79,7 +79,10 @@ async def test_a_code_throttled_above_40_per_s_settles_near_40_instead_of_stalli
     # ...and logged, once per event.
     logged = [r for r in caplog.records if "throttled by the carrier" in r.getMessage()]
     assert len(logged) == pace.throttle_events
-    assert "100 -> 50" in logged[0].getMessage()
+    # The first event cuts to what the carrier took in the last second (our second spans two of
+    # its whole-second windows: 40 to 80), at most to half and at least by 5%.
+    first_cut = float(logged[0].getMessage().split("100 -> ")[1].split()[0])
+    assert 50 <= first_cut <= 95
 
 
 async def test_a_hundred_per_second_leave_spread_over_the_second_not_in_one_burst(world):

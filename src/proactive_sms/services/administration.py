@@ -262,11 +262,14 @@ SKILL_NAME = re.compile(r"[A-Za-z0-9_.:-]{2,30}")
 def check_skill_name(name: str) -> None:
     """Refuse a skill name that is not 2-30 letters, digits, '-', '_', '.' or ':' (stricter
     than the rule for every name, whose reason comes first when it applies)."""
-    checked_name("skill", name)
+    rule = "a skill name has 2 to 30 characters: letters, digits, - _ . :"
+    try:
+        names.check_name("skill", name)
+    except names.InvalidName as exc:  # the precise reason first, then the skill rule
+        raise InvalidRequest(f"{exc}; {rule}", "name") from exc
     if not SKILL_NAME.fullmatch(name):
         shown = name if len(name) <= 40 else name[:40] + "…"
-        raise InvalidRequest("a skill name has 2 to 30 characters: letters, digits, "
-                             f"- _ . : (got '{shown}')", "name")
+        raise InvalidRequest(f"{rule} (got '{shown}')", "name")
 
 
 def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
