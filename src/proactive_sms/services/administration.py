@@ -281,16 +281,12 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  no_zone_policy: str = "skip",
                  default_time_zone: str | None = None,
                  kind: str = "agentless_sms") -> skills.Skill:
-    check_skill_name(name)
-    _check_new_skill(kind, template_name, message_text, calling_window=calling_window,
+    _check_new_skill(name, kind, template_name, message_text, calling_window=calling_window,
                      no_zone_policy=no_zone_policy, default_time_zone=default_time_zone,
                      validity_hours=validity_hours, max_segments=max_segments,
                      pacing_per_s=pacing_per_s, direction=direction)
     with engine.begin() as conn:
-        reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
-        lst = find_list(conn, bu.id, calling_list)
-        template_id = (template_store.find_template(conn, bu.id, template_name).id
-                       if template_name else None)
+        reg, lst, template_id = _skill_refs(conn, bu, registration, calling_list, template_name)
         campaign_id = skills.find_campaign(conn, bu.id, campaign).id if campaign else None
         return skills.create_skill(
             conn, business_unit_id=bu.id, name=name, registration_id=reg.id,
@@ -301,9 +297,10 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             default_time_zone=default_time_zone, kind=kind)
 
 
-def _check_new_skill(kind: str, template_name: str | None, message_text: str | None,
-                     **settings) -> None:
-    """Every check of a new skill's settings (create_skill and plan_skill)."""
+def _check_new_skill(name: str, kind: str, template_name: str | None,
+                     message_text: str | None, **settings) -> None:
+    """Every check of a new skill's name and settings (create_skill and plan_skill)."""
+    check_skill_name(name)
     if kind not in ("agentless_sms", "agent"):
         raise InvalidRequest(f"a skill's kind is agentless_sms or agent, got '{kind}'", "kind")
     check_skill_settings(**settings)
@@ -346,6 +343,17 @@ def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
                              "direction")
 
 
+def _skill_refs(conn, bu: BusinessUnit, registration: str, calling_list: str,
+                template_name: str | None):
+    """(registration, calling list, template id or None) a new skill names, each found in the
+    unit or NotFound (create_skill and plan_skill)."""
+    reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
+    lst = find_list(conn, bu.id, calling_list)
+    template_id = (template_store.find_template(conn, bu.id, template_name).id
+                   if template_name else None)
+    return reg, lst, template_id
+
+
 def check_one_text(template_name: str | None, message_text: str | None) -> None:
     """A skill sends a saved template or a typed text, never both (which would it send?)."""
     if template_name and message_text:
@@ -384,16 +392,12 @@ def plan_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                kind: str = "agentless_sms") -> skills.Skill:
     """The skill `create_skill` would create with these settings, checked the same way but
     not saved (its id is 0): what a dry run reads before a person decides to send."""
-    check_skill_name(name)
-    _check_new_skill(kind, template_name, message_text, calling_window=calling_window,
+    _check_new_skill(name, kind, template_name, message_text, calling_window=calling_window,
                      no_zone_policy=no_zone_policy, default_time_zone=default_time_zone,
                      validity_hours=validity_hours, max_segments=max_segments,
                      pacing_per_s=pacing_per_s, direction=direction)
     with engine.connect() as conn:
-        reg = registrations.find_registration(conn, bu.id, code_key(registration, bu))
-        lst = find_list(conn, bu.id, calling_list)
-        template_id = (template_store.find_template(conn, bu.id, template_name).id
-                       if template_name else None)
+        reg, lst, template_id = _skill_refs(conn, bu, registration, calling_list, template_name)
     return skills.Skill(
         id=0, business_unit_id=bu.id, name=name, kind=kind, registration_id=reg.id,
         calling_list_id=lst.id, campaign_id=None, template_id=template_id,
