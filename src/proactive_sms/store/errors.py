@@ -13,3 +13,20 @@ class AlreadyExists(ValueError):
         super().__init__(f"{kind} '{key}' already exists")
         self.kind = kind
         self.key = key
+
+
+class StaleVersion(RuntimeError):
+    """A change made against a version of a row that another change has replaced since.
+
+    Editable rows carry an integer `version`, raised by one on every change with a conditional
+    UPDATE (`... WHERE id = :id AND version = :expected`); when no row matches, someone else's
+    change won and this one must be retried from a fresh read.
+    """
+
+    def __init__(self, kind: str, key: object, expected: int, current: int | None) -> None:
+        super().__init__(f"{kind} '{key}' was changed by someone else (version {current}, "
+                         f"not {expected}): read it again and retry")
+        self.kind = kind
+        self.key = key
+        self.expected = expected
+        self.current = current

@@ -22,7 +22,7 @@ from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.importing import ImportRefused
 from proactive_sms.services.launching import LaunchError
 from proactive_sms.services.lifecycle import LifecycleError
-from proactive_sms.store.errors import AlreadyExists, NotFound
+from proactive_sms.store.errors import AlreadyExists, NotFound, StaleVersion
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://proactive-sms.example/problems/"
@@ -94,6 +94,9 @@ def _from_exception(exc: Exception) -> Problem:
                            str(exc), [field_error("status", str(exc))])
         case InvalidRequest():
             return invalid(exc.field, str(exc))
+        case StaleVersion():
+            return Problem(412, "precondition-failed", "Changed by someone else", str(exc),
+                           [field_error("If-Match", str(exc), location="header")])
         case DataError():
             # The database refused a value (longer than its column, out of range): the
             # transaction was rolled back, so nothing of the request was written.
@@ -136,7 +139,7 @@ def install(app: FastAPI) -> None:
         return problem_response(_from_exception(exc))
 
     for kind in (Problem, NotFound, AlreadyExists, TemplateError, ImportRefused, LaunchError,
-                 LifecycleError, InvalidRequest, DataError):
+                 LifecycleError, InvalidRequest, StaleVersion, DataError):
         app.add_exception_handler(kind, on_error)
 
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -177,4 +180,4 @@ PROBLEM_SCHEMA = {
                 "line": {"type": "integer"}}}},
         }}}},
 }
-PROBLEMS = {status: PROBLEM_SCHEMA for status in (400, 401, 404, 409, 413, 422)}
+PROBLEMS = {status: PROBLEM_SCHEMA for status in (400, 401, 404, 409, 412, 413, 422)}
