@@ -95,8 +95,18 @@ def _engine(url: str | None) -> Engine:
 def business_unit(name: str | None = None) -> BusinessUnit:
     """The BU named by --bu, else $PSMS_BU, else the only one there is."""
     from proactive_sms.services import administration
+    from proactive_sms.store.errors import Ambiguous, NotFound
 
-    return administration.business_unit(engine(), name or os.environ.get("PSMS_BU"))
+    name = name or os.environ.get("PSMS_BU")
+    try:
+        return administration.business_unit(engine(), name)
+    except Ambiguous as exc:
+        raise BadInput(f"several business units: name one with --bu "
+                       f"({', '.join(exc.names)})") from None
+    except NotFound:
+        if name is not None:
+            raise
+        raise BadInput("no business unit yet: run `psms init` first") from None
 
 
 def fail(message: str) -> typer.Exit:
