@@ -73,9 +73,13 @@ def connection_test(name: str,
     """Connect and bind once, then unbind: says why a bind is refused (a wrong password or
     system_id) or the carrier cannot be reached (exit code 1)."""
     import asyncio
+    import logging
 
     from proactive_sms.services import connection_test as tests
 
+    # The carrier logs each failed bind as a warning "retrying with backoff": here the one
+    # attempt's reason is the command's answer, printed below.
+    logging.getLogger("proactive_sms.carriers").setLevel(logging.ERROR)
     outcome = asyncio.run(tests.try_bind(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
                                          timeout))
     if as_json:

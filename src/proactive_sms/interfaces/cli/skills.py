@@ -14,6 +14,7 @@ from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_vie
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from proactive_sms.domain.clock import Clock
     from proactive_sms.services import dry_run as dry_runs
     from proactive_sms.services import reporting
 
@@ -209,13 +210,13 @@ _STATUS_HEADINGS = ("pending", "waiting", "next window", "sent", "delivered", "f
                     "uncertain", "skipped", "rate/s", "estimated finish")
 
 
-def status_fields(report: reporting.Report) -> dict:
+def status_fields(report: reporting.Report, clock: Clock = ctx.clock) -> dict:
     """The figures of `psms skill status`, by name (its --json)."""
     from proactive_sms.services import reporting
 
     by = report.by_state
-    eta = reporting.estimated_finish(report, ctx.clock)
-    resumes = reporting.resumes_at(report, ctx.clock)
+    eta = reporting.estimated_finish(report, clock)
+    resumes = reporting.resumes_at(report, clock)
     return {
         "skill": report.skills[0] if report.skills else None,
         "status": ", ".join(report.statuses.values()),
@@ -230,15 +231,16 @@ def status_fields(report: reporting.Report) -> dict:
     }
 
 
-def status_view(report: reporting.Report, width: int) -> RenderableType:
+def status_view(report: reporting.Report, width: int,
+                clock: Clock = ctx.clock) -> RenderableType:
     """The status as a table when it fits `width`, else one `heading: figure` line each:
     figures are never cut."""
     from proactive_sms.services import reporting
 
-    fields = status_fields(report)
+    fields = status_fields(report, clock)
     rate = f"{fields['rate_per_s']:.1f}" if fields["rate_per_s"] else "-"
-    resumes = reporting.resumes_at(report, ctx.clock)
-    eta = reporting.estimated_finish(report, ctx.clock)
+    resumes = reporting.resumes_at(report, clock)
+    eta = reporting.estimated_finish(report, clock)
     # While every text waits for its window, say when sending resumes, not a finish time.
     finish = f"resumes {_when(resumes)}" if resumes else _when(eta)
     row = (fields["pending"], fields["waiting"], _when(report.next_window_at), fields["sent"],
