@@ -103,6 +103,14 @@ def test_previewing_a_record_that_does_not_exist_exits_2(world):
                                             code=2).err
 
 
+def test_a_preview_that_cannot_render_exits_2_and_names_the_field(world):
+    ran = world("template", "preview", "--text", "Hi {Nickname}", "--list", "people", code=2)
+    assert "the text cannot be rendered" in ran.err and "Nickname" in ran.err
+    data = world("template", "preview", "--text", "Hi {Nickname}", "--list", "people", "--json",
+                 code=2).json()
+    assert data["rendered"] is None and any("Nickname" in p for p in data["problems"])
+
+
 def test_dnc_add_remove_check_as_json_and_exit_codes(psms):
     number = us_number(7)
     added = psms("dnc", "add", number, "nonsense", "--json").json()

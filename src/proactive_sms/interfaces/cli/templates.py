@@ -81,7 +81,7 @@ def template_preview(
     bu: str = ctx.BuOption,
 ):
     """The rendered text, encoding, segments and the characters that force UCS-2 (exit code 2
-    when the --record named is not in the list)."""
+    when the --record named is not in the list, or the text cannot be rendered)."""
     from proactive_sms.services import previews
 
     if (name is None) == (text is None):
@@ -110,12 +110,13 @@ def template_preview(
         what = f"no record '{record}' in calling list '{list_name}'" if record \
             else f"calling list '{list_name}' has no record"
         raise ctx.BadInput(what) if record else ctx.fail(what)
-    if as_json:
-        return
-    if result.rendered is not None:
-        ctx.console.print("[bold]rendered:[/bold]")
-        ctx.console.print(result.rendered, markup=False, highlight=False)
-    _show(result)
+    if not as_json:
+        if result.rendered is not None:
+            ctx.console.print("[bold]rendered:[/bold]")
+            ctx.console.print(result.rendered, markup=False, highlight=False)
+        _show(result)
+    if result.rendered is None:  # a field the list or the values lack: nothing to preview
+        raise ctx.BadInput("the text cannot be rendered: " + "; ".join(result.problems))
 
 
 def _show(result: previews.Preview) -> None:
