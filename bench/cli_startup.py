@@ -53,11 +53,14 @@ def _env(src: Path, folder: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], env: dict[str, str], folder: Path) -> float:
+def _run(args: list[str], env: dict[str, str], folder: Path) -> float | None:
+    """Wall seconds, or None when the command is refused (a checkout without `--version`)."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, *args], env=env, cwd=folder,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - started
+    if done.returncode == 2:
+        return None
     if done.returncode not in (0, 1):  # dnc check answers 1 when the number is listed
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}): {done.stderr}")
     return took
@@ -95,7 +98,7 @@ def main() -> None:
                            stderr=subprocess.DEVNULL)
             for args in COMMANDS.values():  # warm: .pyc written, files in the page cache
                 _run(args, *envs[src])
-        times: dict[tuple[Path, str], list[float]] = {
+        times: dict[tuple[Path, str], list[float | None]] = {
             (src, name): [] for src in sources for name in COMMANDS}
         for _ in range(options.runs):
             for src in sources:
@@ -111,7 +114,10 @@ def main() -> None:
             print("| command | median s | best s | median × floor |")
             print("| --- | ---: | ---: | ---: |")
             for name in COMMANDS:
-                runs = times[src, name]
+                runs = [took for took in times[src, name] if took is not None]
+                if not runs:
+                    print(f"| {name} | refused (exit 2) | | |")
+                    continue
                 median = statistics.median(runs)
                 print(f"| {name} | {median:.3f} | {min(runs):.3f} | {median / floor:.1f}x |")
         if options.importtime:

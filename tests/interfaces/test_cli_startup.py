@@ -39,7 +39,7 @@ SRC = str(Path(proactive_sms.__file__).parent.parent)
 
 def _psms(*args: str, cwd: Path) -> tuple[int, list[str], str]:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "PSMS_DATABASE_URL": f"sqlite:///{cwd / 'never.db'}"}
+           "PSMS_DATABASE_URL": f"sqlite:///{cwd / 'psms.db'}"}
     done = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=120)
     report = json.loads(done.stderr.strip().splitlines()[-1])
@@ -58,7 +58,17 @@ def test_light_commands_import_no_database_or_web_stack(args, tmp_path):
     code, heavy, _ = _psms(*args, cwd=tmp_path)
     assert code in (0, None), args
     assert heavy == [], f"psms {' '.join(args)} imported {heavy}"
-    assert not (tmp_path / "never.db").exists()  # nor created a database
+    assert not (tmp_path / "psms.db").exists()  # nor created a database
+
+
+def test_a_database_command_imports_no_web_stack(tmp_path):
+    code, _, _ = _psms("init", "--bu", "sales", cwd=tmp_path)
+    assert code in (0, None)
+    code, heavy, out = _psms("dnc", "check", "2125550143", cwd=tmp_path)
+    assert code in (0, None) and "not on any DNC list" in out
+    web = [m for m in heavy if not m.startswith(("sqlalchemy", "alembic",
+                                                  "proactive_sms.store.engine"))]
+    assert web == [], f"psms dnc check imported {web}"
 
 
 def test_version_names_the_package_version(tmp_path):
