@@ -88,6 +88,15 @@ def test_a_simulator_port_in_use_is_said_plainly():
     assert "--port" in result.stderr and "Traceback" not in result.output
 
 
+def test_an_api_port_in_use_is_said_plainly_with_exit_code_1(psms):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = psms("serve", "--port", str(port), "--no-dispatch", code=1)
+    assert f"API port {port} on 127.0.0.1 is in use" in out and "--port" in out
+
+
 def _report(pending: int, waiting: int = 0, opens: datetime | None = None,
             rate_per_s: float | None = 250.0) -> reporting.Report:
     report = reporting.Report("skill bonus-shift", ["bonus-shift"], {"bonus-shift": "running"})

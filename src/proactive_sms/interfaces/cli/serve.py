@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
+from proactive_sms.interfaces.cli.ports import busy_message, in_use
 
 if TYPE_CHECKING:
     import uvicorn
@@ -33,7 +34,17 @@ def serve_command(
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(host, port, not no_dispatch, worker_id, metrics_token))
+    try:
+        asyncio.run(_serve(host, port, not no_dispatch, worker_id, metrics_token))
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            raise
+        # uvicorn exits 3 when it cannot start, after logging the errno: say it plainly, with
+        # the documented exit code.
+        why = (busy_message(host, {"API": port}, "another `psms serve`? Stop it, or choose "
+                                                 "another with --port")
+               if in_use(host, port) else f"the API could not start on {host}:{port}")
+        raise ctx.fail(why) from None
 
 
 async def _serve(host: str, port: int, dispatch: bool, worker_id: str | None,

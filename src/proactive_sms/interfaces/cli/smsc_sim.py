@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from proactive_sms.interfaces.cli.context import FAILED
+from proactive_sms.interfaces.cli.ports import busy_message
 
 # The simulator's package loads its server on import: imported inside the commands (issue 17).
 # The same default as carriers/smsc_sim/control.py's DEFAULT_CONTROL_URL.
@@ -79,27 +80,11 @@ def serve(
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise
-        busy = [f"{what} port {number}" for what, number in
-                (("SMPP", port), ("control", control_port)) if _in_use(host, number)]
-        where = " and ".join(busy) or f"port {port} or {control_port}"
-        typer.echo(f"error: {where} on {host} is in use (another simulator or `psms serve`?): "
-                   "stop it, or choose another with --port / --control-port (0 picks a free "
-                   "one)", err=True)
+        message = busy_message(host, {"SMPP": port, "control": control_port},
+                               "another simulator or `psms serve`? Stop it, or choose another "
+                               "with --port / --control-port (0 picks a free one)")
+        typer.echo(f"error: {message}", err=True)
         raise typer.Exit(FAILED) from None
-
-
-def _in_use(host: str, port: int) -> bool:
-    """Whether something listens on host:port (0 is never in use)."""
-    import socket
-
-    if not port:
-        return False
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return True
-    return False
 
 
 def _announce(line: str) -> None:
