@@ -78,10 +78,16 @@ def connection_test(name: str,
     from proactive_sms.services import connection_test as tests
 
     # The carrier logs each failed bind as a warning "retrying with backoff": here the one
-    # attempt's reason is the command's answer, printed below.
-    logging.getLogger("proactive_sms.carriers").setLevel(logging.ERROR)
-    outcome = asyncio.run(tests.try_bind(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
-                                         timeout))
+    # attempt's reason is the command's answer, printed below. (Restored after: in-process
+    # callers, the tests among them, keep their logging.)
+    carriers_log = logging.getLogger("proactive_sms.carriers")
+    level = carriers_log.level
+    carriers_log.setLevel(logging.ERROR)
+    try:
+        outcome = asyncio.run(tests.try_bind(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                             name, timeout))
+    finally:
+        carriers_log.setLevel(level)
     if as_json:
         emit_json(outcome.as_dict())
         if not outcome.bound:
