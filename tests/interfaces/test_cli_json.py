@@ -178,6 +178,8 @@ def test_agents_inbox_reviews_keys_and_users_as_json(world):
         "ann", "available", ["alert"])
     assert world("agent", "status", "ann", "--json").json()[0]["open_conversations"] == 0
     assert world("agent", "status", "ann", "away", "--json").json()["availability"] == "away"
+    assert world("agent", "skills", "ann", "--json").json() == {"name": "ann",
+                                                               "skills": ["alert"]}
     assert world("agent", "conversations", "--json").json() == []
     assert world("agent", "conversations", "ann", "--json").json() == []
     assert world("agent", "report", "--json").json()["conversations"] == 0
@@ -191,10 +193,22 @@ def test_agents_inbox_reviews_keys_and_users_as_json(world):
     assert (user["username"], user["role"], user["disabled_at"]) == ("boss", "supervisor", None)
 
 
-def test_cadence_show_json_is_null_without_a_cadence(world):
+def test_cadence_set_show_next_and_record_as_json(world, tmp_path):
     world("skill", "create", "calls", "--kind", "agent", "--registration", "55501",
           "--list", "people")
-    assert world("cadence", "show", "calls", "--json").json() is None
+    assert world("cadence", "show", "calls", "--json").json() is None  # none set yet
+    path = tmp_path / "cadence.json"
+    path.write_text(json.dumps({"steps": [{"channel": "voice", "max_attempts": 2}],
+                                "dispositions": ["sale"], "ends_on": ["sale"]}))
+    saved = world("cadence", "set", "calls", "--file", str(path), "--json").json()
+    assert [s["channel"] for s in saved["steps"]] == ["voice"] and saved["ends_on"] == [
+        "dnc", "sale"]
+    assert world("cadence", "show", "calls", "--json").json() == saved
+    world("skill", "start", "calls")
+    attempts = world("cadence", "next", "calls", "--limit", "2", "--json").json()
+    assert len(attempts) == 2 and attempts[0]["phone"].startswith("+1******")
+    where = world("cadence", "record", "calls", attempts[0]["record"], "--json").json()
+    assert (where["step"], where["done"], where["in_call"]) == (1, False, True)
 
 
 def test_webhook_show_and_deliveries_as_json(world, monkeypatch):

@@ -121,7 +121,7 @@ def skills(name: str,
            add: list[str] = typer.Option([], "--add", help="Answer this skill's replies."),
            remove: list[str] = typer.Option([], "--remove", help="Stop taking new "
                                                                  "conversations of it."),
-           bu: str = ctx.BuOption):
+           as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Show or change the skills whose replies an agent answers."""
     from proactive_sms.services import agents
 
@@ -131,6 +131,9 @@ def skills(name: str,
         view = agents.add_skill(ctx.engine(), unit, ctx.clock, name, skill_name)
     for skill_name in remove:
         view = agents.remove_skill(ctx.engine(), unit, name, skill_name)
+    if as_json:
+        emit_json({"name": name, "skills": view.skills})
+        return
     ctx.console.print(f"{name}: {', '.join(view.skills) or 'no skills'}")
 
 

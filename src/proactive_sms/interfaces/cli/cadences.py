@@ -32,7 +32,7 @@ def cadence_set(skill: str,
                 file: Path = typer.Option(..., "--file", exists=True, dir_okay=False,
                                           help="The cadence as JSON (steps, dispositions, "
                                                "ends_on)."),
-                bu: str = ctx.BuOption):
+                as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Set an agent skill's cadence from a JSON file (checked against the list and templates)."""
     from proactive_sms.services import cadences
 
@@ -45,6 +45,9 @@ def cadence_set(skill: str,
     except CadenceError as exc:
         _cadence_error_lines(exc)
         raise SystemExit(2) from exc
+    if as_json:
+        emit_json(_cadence_fields(steps))
+        return
     ctx.console.print(f"cadence of [bold]{skill}[/bold] set: {len(steps.steps)} step(s)")
     _print_cadence(steps)
 
