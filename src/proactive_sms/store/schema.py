@@ -135,6 +135,10 @@ calling_list = Table(
     Column("name", String(200), nullable=False),
     Column("fields", JSON, nullable=False),  # every field name the list's records may carry
     _created(),
+    # Raised by every user edit (migration 0020; store.errors.StaleVersion)
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Removed while finished skills still report on it: hidden, kept (migration 0020)
+    Column("archived_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("business_unit_id", "name"),
 )
 
@@ -178,6 +182,8 @@ campaign = Table(
     Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
     Column("name", String(200), nullable=False),
     _created(),
+    # Raised by every user edit (migration 0020; store.errors.StaleVersion)
+    Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("business_unit_id", "name"),
 )
 
@@ -206,6 +212,11 @@ skill = Table(
     _created(),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # User edits only (settings, archiving): launch and the dispatcher never raise it.
+    # Raised by every user edit (migration 0020; store.errors.StaleVersion)
+    Column("version", Integer, nullable=False, server_default="1"),
+    # A finished or stopped skill removed from the lists: still reportable (migration 0020)
+    Column("archived_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("business_unit_id", "name"),
 )
 

@@ -14,6 +14,7 @@ from proactive_sms.interfaces.api import (
     connections,
     conversations,
     dnc,
+    erasures,
     errors,
     inbound_texts,
     messages,
@@ -79,6 +80,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         # agents
         agents.router,
         cadences.router,  # cadences
+        erasures.router,  # erasure on request (issue 17)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
