@@ -7,12 +7,18 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.services import administration, audit, launching
+from proactive_sms.services import administration, audit, launching, webhooks
 from proactive_sms.store import messages
-from proactive_sms.store.schema import calling_record, conversation, inbound_message, message
+from proactive_sms.store.schema import (
+    calling_record,
+    conversation,
+    inbound_message,
+    message,
+    webhook_event,
+)
 from tests.factories import import_people, launched_skill, person, us_number
 from tests.interfaces.api.conftest import csv_bytes, upload
-from tests.interfaces.api.worlds import reply
+from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT, reply, texted_skill
 
 PERSON = 1
 E164 = "+1" + us_number(PERSON)
@@ -132,3 +138,29 @@ def test_another_bu_cannot_erase_this_bus_people(client, key_a, key_b, engine, b
     found = client.get("/v1/calling-lists/people/records", headers=key_a,
                        params={"number": E164}).json()["items"]
     assert [r["external_id"] for r in found] == ["C000001"]
+
+
+def test_webhook_events_keep_the_number_only_masked(client, key_a, engine, bu, clock,
+                                                     tmp_path):
+    webhooks.set_endpoint(engine, bu, clock, "https://hooks.corp.example/psms")
+    texted_skill(engine, bu, clock, tmp_path, 3)
+    with engine.connect() as conn:
+        bodies = list(conn.scalars(select(webhook_event.c.body)))
+    assert any(E164 in body for body in bodies)  # the events named the number
+    response = client.post("/v1/erasures", headers=key_a, json={"number": E164})
+    assert response.json()["webhook_events"] >= 1
+    with engine.connect() as conn:
+        bodies = list(conn.scalars(select(webhook_event.c.body)))
+    assert not any(E164 in body for body in bodies)
+    assert any("+1******" + E164[-4:] in body for body in bodies)
+    assert any("+1" + us_number(2) in body for body in bodies)  # others are untouched
+
+
+def test_refused_while_their_possible_opt_out_awaits_review(client, key_a, engine, clock,
+                                                            texted):
+    reply(engine, clock, PERSON, POSSIBLE_OPT_OUT)
+    refused = client.post("/v1/erasures", headers=key_a, json={"number": E164})
+    assert refused.status_code == 409 and "awaits review" in refused.json()["detail"]
+    with engine.connect() as conn:
+        assert conn.scalar(select(inbound_message.c.sender)
+                           .where(inbound_message.c.review_state == "pending")) == E164
