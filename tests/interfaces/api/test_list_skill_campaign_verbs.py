@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 
 from proactive_sms.services import audit
+from proactive_sms.store.schema import agent_skill, cadence
 from tests.factories import person
 from tests.interfaces.api.conftest import csv_bytes, set_up_skill, upload
+from tests.interfaces.api.test_cadences_api import set_up_agent_skill
 
 
 @pytest.fixture
@@ -241,3 +243,17 @@ def test_another_bus_key_gets_404_and_changes_nothing(world, key_a, key_b, metho
     assert world.get("/v1/calling-lists/people", headers=key_a).json()["version"] == 1
     assert world.get("/v1/skills/notice", headers=key_a).json()["max_segments"] == 3
     assert world.get("/v1/campaigns/spring", headers=key_a).json()["skills"] == ["notice"]
+
+
+def test_an_agent_skills_draft_goes_with_its_cadence_and_agents(client, key_a, engine, bu):
+    set_up_agent_skill(client, key_a, start=False)
+    assert client.post("/v1/agents", headers=key_a, json={
+        "name": "ann", "display_name": "Ann", "skills": ["sales"]}).status_code in (200, 201)
+    with engine.connect() as conn:
+        assert len(conn.execute(agent_skill.select()).all()) == 1
+        assert len(conn.execute(cadence.select()).all()) == 1
+    assert client.delete("/v1/skills/sales", headers=key_a).json()["outcome"] == "deleted"
+    with engine.connect() as conn:
+        assert conn.execute(cadence.select()).all() == []
+        assert conn.execute(agent_skill.select()).all() == []
+    assert client.get("/v1/skills/sales/cadence", headers=key_a).status_code == 404
