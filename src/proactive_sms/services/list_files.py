@@ -247,28 +247,30 @@ def _check_whole_file(raw: BinaryIO, name: str, codec: str, shown: str,
     if failure is None:
         return codec, shown
     offset, bad = failure
-    where = _where(raw, codec, offset, bad)
+    line, what = _line_of(raw, codec, offset), _shown_bytes(bad)
     if explicit:
-        raise ImportRefused(f"{name}: cannot read the file as {label(codec)}: {where}; "
-                            "nothing was imported")
-    if codec.startswith("utf-16"):
-        raise ImportRefused(f"{name}: cannot read the file: it starts as {shown} but {where} "
-                            "is not; save it again as UTF-16 or UTF-8: nothing was imported")
-    if shown == "UTF-8 with BOM":
-        raise ImportRefused(f"{name}: cannot read the file: it starts as UTF-8 (with a BOM) but "
-                            f"{where} is not UTF-8; save it again as UTF-8: nothing was imported")
+        raise ImportRefused(f"{name}: cannot read the file as {shown}: line {line} does not "
+                            f"read as {shown} ({what}); nothing was imported")
+    if codec.startswith("utf-16") or shown == "UTF-8 with BOM":
+        kind = "UTF-16" if codec.startswith("utf-16") else "UTF-8"
+        raise ImportRefused(f"{name}: cannot read the file: it starts as {shown} but line "
+                            f"{line} does not read as {kind} ({what}); save it again as "
+                            f"{kind}: nothing was imported")
     utf8_at = _first_utf8_character(raw)
     if utf8_at is not None:
         raise ImportRefused(
             f"{name}: cannot read the file: it mixes encodings: line "
-            f"{_line_of(raw, 'utf-8', utf8_at)} has UTF-8 text but {where} is not UTF-8; save "
-            "the whole file as UTF-8 (or name its encoding): nothing was imported")
+            f"{_line_of(raw, 'utf-8', utf8_at)} has UTF-8 text but line {line} has {what}, "
+            "which is not UTF-8; save the whole file as UTF-8 (or name its encoding): nothing "
+            "was imported")
     ansi = _first_undecodable(raw, "cp1252")
     raw.seek(0)
     if ansi is not None:
+        ansi_offset, ansi_bad = ansi
         raise ImportRefused(
             f"{name}: cannot read the file: it is not UTF-8, UTF-16 or Windows-1252 "
-            f"({_where(raw, 'cp1252', *ansi)}); save it as UTF-8: nothing was imported")
+            f"({_shown_bytes(ansi_bad)} at line {_line_of(raw, 'cp1252', ansi_offset)}); save "
+            "it as UTF-8: nothing was imported")
     return "cp1252", "Windows-1252"
 
 
@@ -312,13 +314,12 @@ def _first_utf8_character(raw: BinaryIO) -> int | None:
         raw.seek(0)
 
 
-def _where(raw: BinaryIO, codec: str, offset: int, bad: bytes) -> str:
-    """Where the undecodable `bad` bytes are, in words: 'byte 0xe9 at line 7'."""
+def _shown_bytes(bad: bytes) -> str:
+    """Undecodable bytes in words: 'byte 0xe9', 'bytes 0x00 0xd8', 'a cut character'."""
     if not bad:
-        return "the file ends inside a character"
-    shown = " ".join(f"0x{b:02x}" for b in bad[:4])
+        return "a character cut by the end of the file"
     noun = "bytes" if len(bad) > 1 else "byte"
-    return f"{noun} {shown} at line {_line_of(raw, codec, offset)}"
+    return f"{noun} " + " ".join(f"0x{b:02x}" for b in bad[:4])
 
 
 def _line_of(raw: BinaryIO, codec: str, offset: int) -> int:
