@@ -151,7 +151,8 @@ def file_format(raw: BinaryIO, name: str, encoding: str | None = None,
     if encoding:
         codec = encoding
         if codec == "utf-16" and not head.startswith((_UTF16_LE_BOM, _UTF16_BE_BOM)):
-            codec = _utf16_without_bom(head) or codec
+            # Python's utf-16 decoder wants a BOM; without one, Windows' order (LE) is the guess.
+            codec = _utf16_without_bom(head) or "utf-16-le"
         shown = _label_given(codec, head)
     else:
         codec, shown = _codec_of_head(head, name)
@@ -289,6 +290,8 @@ def _first_undecodable(raw: BinaryIO, codec: str) -> tuple[int, bytes] | None:
             # character cut between blocks starts with the bytes it held back.
             held = len(exc.object) - len(block)
             return offset + exc.start - held, bytes(exc.object[exc.start:exc.end])
+        except UnicodeError:  # a codec that refuses the stream as a whole (no BOM, say)
+            return offset, block[:4]
         offset += len(block)
     try:
         decoder.decode(b"", final=True)
