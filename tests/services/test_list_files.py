@@ -5,6 +5,7 @@ delimiter rules; clear refusals naming the line."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,8 @@ def test_an_encoding_is_named_as_people_name_it(given, codec):
     assert list_files.parse_encoding(given) == codec
 
 
-@pytest.mark.parametrize("given", ["klingon", "base64", "zlib"])
+@pytest.mark.parametrize("given", ["klingon", "base64", "zlib", "rot13", "undefined",
+                                   "unicode_escape", "a\x00b", "x" * 300])
 def test_a_name_that_is_no_text_encoding_is_refused(given):
     with pytest.raises(ValueError, match="UTF-8, UTF-16 or Windows-1252"):
         list_files.parse_encoding(given)
@@ -232,3 +234,21 @@ def test_a_preview_given_the_format_trusts_it_without_reading_the_whole_file(tmp
     preview = preview_file(path, "US", encoding="utf-8-sig", delimiter=";", whole_file=False)
     assert preview.file_format.describe() == "UTF-8, semicolon-separated"
     assert preview.rows[0].values["PhoneNumber"] == "+12125550100"
+
+
+def test_a_utf8_character_cut_between_two_read_blocks_still_marks_a_mixed_file():
+    # The é straddles the first 1 MB block read; the Windows-1252 é is on line 3.
+    filler = b"x" * (list_files._BLOCK_BYTES - len(b"Id,Name\n") - 1)
+    data = b"Id,Name\n" + filler + "é".encode() + b"\n" + b"a,\xe9\n"
+    with pytest.raises(ImportRefused, match="line 2 has UTF-8 text but line 3 has byte 0xe9"):
+        list_files.file_format(io.BytesIO(data), "l.csv")
+
+
+@pytest.mark.parametrize(("data", "encoding"), [
+    (b"Id,Name\r\n1,Ren\xe9e \xe9\xbb\r\n", "Windows-1252"),  # "é»": a lead and a continuation
+    ("Id,Name\r\n1,Renée\r\n".encode(), "UTF-8"),
+    (b"Id,Name\r\n1,Ann\r\n", "UTF-8"),
+])
+def test_windows_1252_bytes_that_only_look_like_the_start_of_utf8_stay_windows_1252(
+        data, encoding):
+    assert list_files.file_format(io.BytesIO(data), "l.csv").encoding == encoding

@@ -55,9 +55,14 @@ _UTF8_CHARACTER = re.compile(
     rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
     rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
+# Each byte as L (could lead a multi-byte UTF-8 character), C (a continuation byte) or A.
+_BYTE_CLASSES = bytes(ord("L") if 0xC2 <= b <= 0xF4 else ord("C") if 0x80 <= b <= 0xBF
+                      else ord("A") for b in range(256))
+
 # Names people use for the encodings, beyond Python's own.
 _ENCODING_ALIASES = {"utf-8-with-bom": "utf-8-sig", "utf8-bom": "utf-8-sig", "ansi": "cp1252",
                      "unicode": "utf-16", "unicode-text": "utf-16", "excel": "cp1252"}
+_NOT_FILE_ENCODINGS = {"undefined", "unicode-escape", "raw-unicode-escape", "idna", "punycode"}
 _LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16",
            "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE", "cp1252": "Windows-1252",
            "iso8859-1": "ISO-8859-1", "iso8859-15": "ISO-8859-15"}
@@ -108,13 +113,15 @@ def parse_encoding(value: str) -> str:
     Windows-1252, ...). ValueError for a name that is no text encoding."""
     key = "-".join(value.strip().lower().replace("_", "-").split())
     key = _ENCODING_ALIASES.get(key, key)
+    shown = value if len(value) <= 40 else value[:40] + "…"
     try:
         info = codecs.lookup(key)
-    except LookupError as exc:
-        raise ValueError(f"'{value}' is not an encoding this import knows: give UTF-8, "
+    except (LookupError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise ValueError(f"'{shown}' is not an encoding this import knows: give UTF-8, "
                          "UTF-16 or Windows-1252") from exc
-    if not getattr(info, "_is_text_encoding", True):  # base64, zlib: bytes to bytes
-        raise ValueError(f"'{value}' is not a text encoding: give UTF-8, UTF-16 or "
+    # base64 or zlib turn bytes to bytes; the escapes and idna are no encodings of a file.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+        raise ValueError(f"'{shown}' is not a text encoding: give UTF-8, UTF-16 or "
                          "Windows-1252")
     name = info.name
     # A UTF-8 file may start with a BOM whoever says it is UTF-8; the BOM is no character.
@@ -301,15 +308,22 @@ def _first_undecodable(raw: BinaryIO, codec: str) -> tuple[int, bytes] | None:
 
 
 def _first_utf8_character(raw: BinaryIO) -> int | None:
-    """The offset of the first well-formed multi-byte UTF-8 character, or None."""
+    """The offset of the first well-formed multi-byte UTF-8 character, or None.
+
+    A regular expression over the bytes runs at ~7 MB/s; instead each block is translated to
+    byte classes (C speed) and searched for a lead byte followed by a continuation byte, and only
+    those few places are checked with the full pattern."""
     raw.seek(0)
     offset, carry = 0, b""
     try:
         while block := raw.read(_BLOCK_BYTES):
             data = carry + block  # a character cut between two blocks is found whole
-            found = _UTF8_CHARACTER.search(data)
-            if found:
-                return offset - len(carry) + found.start()
+            classes = data.translate(_BYTE_CLASSES)
+            at = classes.find(b"LC")
+            while at != -1:
+                if _UTF8_CHARACTER.match(data, at):
+                    return offset - len(carry) + at
+                at = classes.find(b"LC", at + 1)
             carry = data[-3:]
             offset += len(block)
         return None
