@@ -23,7 +23,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import invalid
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
-from proactive_sms.services import calling_list_admin, importing, listing
+from proactive_sms.services import calling_list_admin, importing, list_files, listing
 from proactive_sms.store.tenancy import BusinessUnit
 
 router = APIRouter(prefix="/calling-lists", tags=["calling lists"])
@@ -38,6 +38,9 @@ class RejectedRow(BaseModel):
 
 class ImportReport(BaseModel):
     list_name: str
+    encoding: str = Field(description='How the file was read: "UTF-8", "UTF-8 with BOM", '
+                                      '"UTF-16 LE", "Windows-1252", ...')
+    delimiter: str = Field(description='The column delimiter: ",", ";", "\\t" or "|".')
     rows_read: int
     accepted: int
     rejected: int
@@ -50,6 +53,16 @@ class ImportReport(BaseModel):
         default_factory=dict,
         description="New records that joined the cadence of a running (or paused) agent skill "
                     "of the list, by skill name.")
+
+
+def _file_option(parse, field: str, value: str | None) -> str | None:
+    """A `delimiter` or `encoding` field, read by the service's own rule; empty: detected."""
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise invalid(field, str(exc)) from exc
 
 
 def _mapping(raw: str | None) -> dict[str, str] | None:
@@ -183,28 +196,46 @@ async def import_calling_list(
     mapping: Annotated[str | None, Form(
         description='JSON object, column -> field ("-" ignores a column); '
                     "unmapped columns map by name and alias.")] = None,
+    delimiter: Annotated[str | None, Form(
+        description='The column delimiter: ",", ";", "|" or "tab" (default: detected from '
+                    "the header and the first rows).")] = None,
+    encoding: Annotated[str | None, Form(
+        description='The file\'s encoding: "UTF-8", "UTF-16", "Windows-1252", ... (default: '
+                    "detected over the whole file).")] = None,
 ) -> ImportReport:
     """Import (upsert on ExternalId) into the BU's list of that name; bad rows are reported with
-    their line numbers and kept out, good rows are kept."""
+    their line numbers and kept out, good rows are kept.
+
+    The file may be separated by commas, semicolons, tabs or pipes, in UTF-8 (with or without
+    a BOM), UTF-16 (Excel's "Unicode text") or Windows-1252; both are detected, and reported.
+    A file that cannot be read is refused whole (422) naming the line."""
     overrides = _mapping(mapping)
+    file_format = (_file_option(list_files.parse_delimiter, "delimiter", delimiter),
+                   _file_option(list_files.parse_encoding, "encoding", encoding))
     with tempfile.TemporaryDirectory(prefix="psms-upload-") as folder:
         path = Path(folder) / "upload.csv"
         with path.open("wb") as target:  # streamed to disk: a list may not fit in memory
             await run_in_threadpool(shutil.copyfileobj, file.file, target)
         return await run_in_threadpool(
-            guard.run, lambda: _import(engine, bu, clock, name, path, file.filename, overrides))
+            guard.run, lambda: _import(engine, bu, clock, name, path, file.filename, overrides,
+                                       *file_format))
 
 
 def _import(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, path: Path,
-            filename: str | None, overrides: dict[str, str] | None) -> ImportReport:
+            filename: str | None, overrides: dict[str, str] | None, delimiter: str | None,
+            encoding: str | None) -> ImportReport:
     try:
-        summary = importing.import_calling_list(engine, bu, name, path, clock, overrides)
+        summary = importing.import_calling_list(engine, bu, name, path, clock, overrides,
+                                                encoding=encoding, delimiter=delimiter)
     except importing.ImportRefused as exc:
         # The service names the file by its path: name the upload instead.
         raise importing.ImportRefused(
             str(exc).replace(str(path), filename or "the upload")) from exc
+    read_as = summary.file_format
     return ImportReport(
-        list_name=summary.list_name, rows_read=summary.rows_read, accepted=summary.accepted,
+        list_name=summary.list_name, encoding=read_as.encoding if read_as else "",
+        delimiter=read_as.delimiter if read_as else "", rows_read=summary.rows_read,
+        accepted=summary.accepted,
         rejected=summary.rejected, records_in_list=summary.records_in_list,
         columns=summary.columns,
         rejected_by_problem={str(k): v for k, v in summary.rejected_by_problem.items()},

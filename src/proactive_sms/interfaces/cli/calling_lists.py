@@ -10,10 +10,20 @@ from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
-from proactive_sms.services import importing
+from proactive_sms.services import importing, list_files
 
 app = typer.Typer(help="Calling lists.", no_args_is_help=True)
 ctx.register_user_error(importing.ImportRefused)
+
+
+def _format_option(parse, option: str, value: str | None) -> str | None:
+    """A --delimiter or --encoding value, read by the service's own rule."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from exc
 
 
 def _parse_maps(pairs: list[str]) -> dict[str, str]:
@@ -33,9 +43,18 @@ def import_list(
     name: str = typer.Option(None, help="Calling list name (default: the file's name)."),
     map_: list[str] = typer.Option([], "--map", help="COLUMN=FIELD; FIELD '-' ignores it."),
     errors_file: Path = typer.Option(None, "--errors", help="Write rejected rows here."),
+    delimiter: str = typer.Option(
+        None, help="The column delimiter: , ; | or tab (default: detected from the header "
+                   "and the first rows)."),
+    encoding: str = typer.Option(
+        None, help="The file's encoding: UTF-8, UTF-16, Windows-1252, ... (default: "
+                   "detected over the whole file)."),
     bu: str = ctx.BuOption,
 ):
-    """Import a CSV or tab-separated calling list; bad rows are reported, good ones kept."""
+    """Import a calling list (CSV separated by commas, semicolons, tabs or pipes; UTF-8,
+    UTF-16 or Windows-1252); bad rows are reported, good ones kept."""
+    chosen_delimiter = _format_option(list_files.parse_delimiter, "--delimiter", delimiter)
+    chosen_encoding = _format_option(list_files.parse_encoding, "--encoding", encoding)
     unit = ctx.business_unit(bu)
     list_name = name or file.stem
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -43,8 +62,10 @@ def import_list(
         task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
         summary = importing.import_calling_list(
             ctx.engine(), unit, list_name, file, ctx.clock, overrides=_parse_maps(map_),
-            errors_path=errors_file,
+            errors_path=errors_file, encoding=chosen_encoding, delimiter=chosen_delimiter,
             progress=lambda done, total: progress.update(task, completed=done, total=total))
+    if summary.file_format:
+        ctx.console.print(f"file: {summary.file_format.describe()}", highlight=False)
     mapped = ", ".join(f"{h}→{f or '(ignored)'}" for h, f in summary.columns.items())
     ctx.console.print(f"columns: {mapped}")
     ctx.console.print(f"calling list [bold]{list_name}[/bold]: {summary.rows_read} rows read, "
