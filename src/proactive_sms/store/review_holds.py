@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.store import message_waits
 from proactive_sms.store.schema import (
     business_unit,
     dnc_list,
@@ -53,8 +54,12 @@ def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[st
 
 
 def hold(conn: Connection, message_ids: Sequence[int], now: datetime) -> None:
-    """Keep these pending texts back until HOLD_RECHECK from now."""
+    """Keep these pending texts back until HOLD_RECHECK from now (the first hold of each is
+    kept in its history; the re-checks are not)."""
     if message_ids:
+        message_waits.record_first_holds(conn, message_ids, message_waits.REVIEW,
+                                         "a possible opt-out from this number awaits review",
+                                         HOLD_DETAIL, now)
         conn.execute(update(message).where(
             message.c.id.in_(list(message_ids)),
             message.c.state == MessageState.PENDING.value,
