@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, DateTime, String, Text, literal, or_, select
+from sqlalchemy import Connection, select
 
-from proactive_sms.domain.message_states import MessageState
-from proactive_sms.store.schema import message, message_wait
+from proactive_sms.store.schema import message_wait
 
 WINDOW = "window"  # outside the recipient's calling window
 FREQUENCY_CAP = "frequency_cap"  # the recipient had as many texts in 24 h as the cap allows
@@ -37,21 +36,6 @@ def record(conn: Connection, waits: Sequence[Wait]) -> None:
         conn.execute(message_wait.insert(), [
             {"message_id": w.message_id, "kind": w.kind, "reason": w.reason, "until": w.until,
              "at": w.at} for w in waits])
-
-
-def record_first_holds(conn: Connection, message_ids: Sequence[int], kind: str, reason: str,
-                       held_detail: str, now: datetime) -> None:
-    """Keep a wait for each pending text not already held for this (its detail is not
-    `held_detail` yet): the re-checks of a hold write nothing. Call before the hold's update."""
-    ids = list(message_ids)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
-        conn.execute(message_wait.insert().from_select(
-            ["message_id", "kind", "reason", "until", "at"],
-            select(message.c.id, literal(kind, String), literal(reason, Text),
-                   literal(None, DateTime(timezone=True)), literal(now, DateTime(timezone=True)))
-            .where(message.c.id.in_(chunk), message.c.state == MessageState.PENDING.value,
-                   or_(message.c.detail.is_(None), message.c.detail != held_detail))))
 
 
 def of_messages(conn: Connection, message_ids: Sequence[int]) -> dict[int, list[Wait]]:

@@ -304,7 +304,11 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
                                 skip_reason=SkipReason.NO_TIME_ZONE.value,
                                 detail=decision.reason)
             continue
-        if conn.execute(update(message).where(pending).values(**values)).rowcount:
+        # A wait already written (the same text decided twice before the first claim was
+        # committed: PostgreSQL lets two claims see it due) is neither written nor kept again.
+        fresh = or_(message.c.next_attempt_at.is_(None),
+                    message.c.next_attempt_at != decision.until)
+        if conn.execute(update(message).where(pending, fresh).values(**values)).rowcount:
             waits.append(message_waits.Wait(item.id, decision.waits_for or message_waits.WINDOW,
                                             decision.reason, decision.until, now))
     message_waits.record(conn, waits)
