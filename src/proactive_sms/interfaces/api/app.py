@@ -18,6 +18,7 @@ from proactive_sms.interfaces.api import (
     inbound_texts,
     messages,
     metrics,
+    numbers,
     registrations,
     skills,
     templates,
@@ -79,6 +80,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         # agents
         agents.router,
         cadences.router,  # cadences
+        numbers.router,  # a number's history (issue 19)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
