@@ -4,11 +4,12 @@ The history of a number gathers what every part of the unit did about it; it is 
 (console, command line) more than by programs, so it shows numbers masked (`phone.mask`) unless
 the reader's role needs them:
 
-- console `supervisor`: works the lists, DNC lists, reviews and all conversations, whose pages
-  show full numbers already: full numbers.
-- console `admin`: runs codes, connections, users and keys, never customers: masked.
-- console `agent`: sees the number of their own conversations only, not a number's whole
-  history: masked (and the console does not offer them the history page).
+- console `supervisor`: works the lists, DNC lists, reviews and all conversations, and asks
+  "why was this customer (not) texted?": full numbers.
+- console `admin`: roles nest (an admin opens every supervisor page, interfaces.web.auth), so
+  an admin sees what a supervisor sees: full numbers.
+- console `agent`: sees the numbers of their own conversations only, never a number's whole
+  history: masked (and the console does not open the history page to them).
 - API key: the unit's own systems, which read full numbers in the message records, inbound
   texts and DNC entries of the same API (keys have no scopes): full numbers.
 - command line: masked unless `--show-numbers` (whoever runs it holds the database anyway; the
@@ -29,7 +30,8 @@ class Reader(enum.StrEnum):
     COMMAND_LINE_REVEALED = "command_line_revealed"  # `psms why --show-numbers`
 
 
-_FULL = frozenset({Reader.SUPERVISOR, Reader.API_KEY, Reader.COMMAND_LINE_REVEALED})
+_FULL = frozenset({Reader.SUPERVISOR, Reader.ADMIN, Reader.API_KEY,
+                   Reader.COMMAND_LINE_REVEALED})
 
 
 def sees_full_numbers(reader: Reader) -> bool:
