@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
@@ -110,7 +110,3 @@ async def tell(engine: Engine, bu: BusinessUnit, tmp_path) -> Story:
     finally:
         sim.stop_in_thread()
     return Story(number, us_number(0), notice_id, waits_after_rechecks)
-
-
-def at(moment: datetime, minutes: float) -> datetime:
-    return moment + timedelta(minutes=minutes)

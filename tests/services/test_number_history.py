@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from proactive_sms.domain.number_visibility import Reader
@@ -9,6 +11,7 @@ from proactive_sms.services import administration, number_history
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.store.errors import NotFound
 from tests.services import number_story
+from tests.services.dispatch_world import ManualWallClock, World, simulator
 
 STORY_KINDS = [
     ("imported", None), ("skipped", "shortie"), ("queued", "notice"), ("waited", "notice"),
@@ -82,3 +85,26 @@ def test_a_value_that_is_no_number_or_an_unknown_skill_is_refused(engine, bu):
     with pytest.raises(NotFound, match="no skill 'nope'"):
         number_history.number_history(engine, bu, "2125550100", Reader.SUPERVISOR,
                                       skill="nope")
+
+
+async def test_a_text_held_by_a_frequency_cap_says_so_and_until_when(engine, bu, tmp_path):
+    clock = ManualWallClock(number_story.MORNING + timedelta(hours=1))  # Miami 09:30
+    sim = simulator()
+    try:
+        world = World(engine, bu, sim, tmp_path, clock)
+        world.connection()
+        world.code("55501", rate=100)
+        world.people("people", 1, area="305", PostalCode="33101")  # Florida: 3 texts a day
+        for n in range(4):
+            world.skill(f"s{n}", "55501", "people", f"Notice {n}")
+            clock.advance(60)
+            await number_story.dispatch_until(world, lambda: False, timeout_s=0.5)
+    finally:
+        sim.stop_in_thread()
+    history = number_history.number_history(engine, bu, "+13052000000", Reader.SUPERVISOR)
+    (held,) = [e for e in history.events if e.kind.value == "held"]
+    assert held.skill == "s3" and held.details["wait"] == "frequency_cap"
+    assert held.summary.startswith("held by the frequency cap until ")
+    assert "frequency cap: 3 texts in 24 hours (FL)" in held.summary
+    first_submit = next(e.at for e in history.events if e.kind.value == "submitted")
+    assert held.details["until"] == first_submit + timedelta(hours=24)
