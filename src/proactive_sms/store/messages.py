@@ -310,7 +310,7 @@ def _stored(row) -> StoredMessage:
     return StoredMessage(**row._mapping)
 
 
-def of_bu(business_unit_id: int):
+def _of_bu(business_unit_id: int):
     """A message of the BU: a text of one of its skills, or a system text (confirmation, help
     answer, agent reply) leaving from one of its codes."""
     return or_(
@@ -324,7 +324,7 @@ def page(conn: Connection, business_unit_id: int, after_id: int, limit: int, *,
          skill_id: int | None = None, state: MessageState | None = None,
          destination: str | None = None) -> paging.Page[StoredMessage]:
     """The BU's messages after an id, in id order, filtered by skill, state and number."""
-    query = select(message).where(of_bu(business_unit_id))
+    query = select(message).where(_of_bu(business_unit_id))
     if skill_id is not None:
         query = query.where(message.c.skill_id == skill_id)
     if state is not None:
@@ -338,7 +338,7 @@ def find_in_bu(conn: Connection, business_unit_id: int,
                message_id: int) -> StoredMessage | None:
     """The message, or None when there is none of that id in the BU."""
     row = conn.execute(select(message).where(message.c.id == message_id,
-                                             of_bu(business_unit_id))).first()
+                                             _of_bu(business_unit_id))).first()
     return _stored(row) if row else None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, false, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from proactive_sms.store import messages
 from proactive_sms.store.schema import (
@@ -72,7 +72,30 @@ def records(conn: Connection, business_unit_id: int, phone: str) -> list[RecordS
 def texts(conn: Connection, business_unit_id: int, phone: str, record_ids: Sequence[int],
           skill_id: int | None = None) -> list[TextSeen]:
     """The unit's texts to the number, and its skills' decisions on the records that carry it
-    (a record skipped without an SMS number has no destination), in id order."""
+    (a record skipped without an SMS number has no destination), in id order.
+
+    Three lookups, each on an index, rather than one OR that would read every message: the
+    records' texts by (skill, record) (the unique index), texts that left by destination (the
+    partial index of submitted texts), and system texts by code (only they have a code)."""
+    skill_ids = list(conn.scalars(select(skill.c.id).where(
+        skill.c.business_unit_id == business_unit_id)))
+    if skill_id is not None:
+        skill_ids = [s for s in skill_ids if s == skill_id]
+    ids: set[int] = set()
+    if skill_ids and record_ids:
+        ids.update(conn.scalars(select(message.c.id).where(
+            message.c.skill_id.in_(skill_ids), message.c.record_id.in_(list(record_ids)))))
+    if skill_ids:
+        ids.update(conn.scalars(select(message.c.id).where(
+            message.c.destination == phone, message.c.submitted_at.is_not(None),
+            message.c.skill_id.in_(skill_ids))))
+    if skill_id is None:
+        codes = select(sms_registration.c.id).where(
+            sms_registration.c.business_unit_id == business_unit_id)
+        ids.update(conn.scalars(select(message.c.id).where(
+            message.c.registration_id.in_(codes), message.c.destination == phone)))
+    if not ids:
+        return []
     code = sms_registration.alias("code")
     carried = carrier_connection.alias("carried")
     current = carrier_connection.alias("current")
@@ -84,12 +107,8 @@ def texts(conn: Connection, business_unit_id: int, phone: str, record_ids: Seque
         .outerjoin(code, code.c.id == registration_id)
         .outerjoin(carried, carried.c.id == message.c.connection_id)
         .outerjoin(current, current.c.id == code.c.connection_id)
-        .where(messages.of_bu(business_unit_id),
-               or_(message.c.destination == phone,
-                   message.c.record_id.in_(list(record_ids)) if record_ids else false()))
+        .where(message.c.id.in_(sorted(ids)))
         .order_by(message.c.id))
-    if skill_id is not None:
-        query = query.where(message.c.skill_id == skill_id)
     found = []
     for row in conn.execute(query):
         values = {c.name: row._mapping[c.name] for c in message.c}
