@@ -58,3 +58,11 @@ async def test_a_number_nothing_is_known_of_and_bad_input(story):
     assert result.exit_code == 2 and "'12ab' is not a phone number" in result.output
     result = CliRunner().invoke(app, ["why", story.number, "--skill", "nope", "--bu", "sales"])
     assert result.exit_code == 2 and "no skill 'nope'" in result.output
+
+
+async def test_a_records_history_is_its_numbers(story):
+    by_record = json.loads(run("--list", "people", "--record", "C000000", "--json"))
+    assert by_record == json.loads(run(story.number, "--json"))
+    result = CliRunner().invoke(app, ["why", story.number, "--record", "C000000", "--bu",
+                                      "sales"])
+    assert result.exit_code == 2 and "give a NUMBER, or --list and --record" in result.output

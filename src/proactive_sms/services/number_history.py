@@ -26,7 +26,7 @@ from proactive_sms.domain.message_states import MessageKind, MessageState, SkipR
 from proactive_sms.domain.number_history import EventKind, HistoryEvent, in_order, utc
 from proactive_sms.domain.number_visibility import Reader, sees_full_numbers
 from proactive_sms.services.administration import InvalidRequest
-from proactive_sms.store import dnc, message_waits, messages, skills
+from proactive_sms.store import calling_lists, dnc, message_waits, messages, skills
 from proactive_sms.store import number_history as seen
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -75,6 +75,21 @@ def number_history(engine: Engine, bu: BusinessUnit, number: str, reader: Reader
     events.extend(_dnc_event(change) for change in changes)
     return NumberHistory(show(e164), not full, narrowed.name if narrowed else None,
                          in_order(events))
+
+
+def record_history(engine: Engine, bu: BusinessUnit, list_name: str, external_id: str,
+                   reader: Reader, *, skill: str | None = None) -> NumberHistory:
+    """The history of a calling-list record's number: its SMS number, else its phone number.
+    NotFound for a list or record the unit does not have; InvalidRequest for a record without
+    any number (nothing was ever decided about a number for it)."""
+    with engine.connect() as conn:
+        found = calling_lists.find_list(conn, bu.id, list_name)
+        record = calling_lists.find_record(conn, found.id, external_id)
+    number = record.sms_destination or record.phone
+    if number is None:
+        raise InvalidRequest(f"record {external_id} of list '{list_name}' has no phone number "
+                             f"({record.sms_problem or 'none given'})", "record")
+    return number_history(engine, bu, number, reader, skill=skill)
 
 
 # --- records -----------------------------------------------------------------------------------

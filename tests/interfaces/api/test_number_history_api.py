@@ -57,3 +57,14 @@ async def test_bad_input_is_named(client, key_a, story):
                           headers=key_a)
     assert response.status_code == 404 and "no skill 'nope'" in response.json()["detail"]
     assert client.get(f"/v1/numbers/{story.local}/history").status_code == 401
+
+
+async def test_a_records_history_is_its_numbers(client, key_a, key_b, story):
+    by_record = client.get("/v1/calling-lists/people/records/C000000/history", headers=key_a)
+    assert by_record.status_code == 200, by_record.text
+    assert by_record.json() == client.get(f"/v1/numbers/{story.local}/history",
+                                          headers=key_a).json()
+    assert client.get("/v1/calling-lists/people/records/C000000/history",
+                      headers=key_b).status_code == 404  # another unit's list
+    assert client.get("/v1/calling-lists/people/records/nobody/history",
+                      headers=key_a).status_code == 404

@@ -22,7 +22,7 @@ from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import number_history
 
-router = APIRouter(prefix="/numbers", tags=["numbers"])
+router = APIRouter(tags=["numbers"])
 
 
 class HistoryEventOut(BaseModel):
@@ -43,7 +43,7 @@ class NumberHistoryOut(BaseModel):
     events: list[HistoryEventOut] = Field(description="Oldest first.")
 
 
-@router.get("/{number}/history")
+@router.get("/numbers/{number}/history")
 def number_history_of(
     number: Annotated[str, Path(max_length=40, description="Any spelling; local numbers in "
                                                            "the unit's region.")],
@@ -57,8 +57,25 @@ def number_history_of(
     with blame("number"):
         history = number_history.number_history(engine, bu, number, Reader.API_KEY,
                                                 skill=skill)
+    return _out(history)
+
+
+def _out(history: number_history.NumberHistory) -> NumberHistoryOut:
     return NumberHistoryOut(
         number=history.number, masked=history.masked, skill=history.skill,
         events=[HistoryEventOut(at=e.at, kind=e.kind, summary=e.summary, skill=e.skill,
                                 message_id=e.message_id, details=e.details)
                 for e in history.events])
+
+
+@router.get("/calling-lists/{name}/records/{external_id}/history")
+def record_history_of(name: str, external_id: str, bu: CurrentBu, engine: EngineDep,
+                      skill: Annotated[str | None, Query(description="Only what this skill "
+                                                                     "decided.")] = None,
+                      ) -> NumberHistoryOut:
+    """The history of a record's number (its SMS number, else its phone number): the same
+    events as /v1/numbers/{number}/history."""
+    with blame("record"):
+        history = number_history.record_history(engine, bu, name, external_id, Reader.API_KEY,
+                                                skill=skill)
+    return _out(history)

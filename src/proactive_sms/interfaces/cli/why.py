@@ -10,12 +10,16 @@ from proactive_sms.domain.number_visibility import Reader
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json
 from proactive_sms.services import number_history
+from proactive_sms.services.administration import InvalidRequest
 
 
 @ctx.handle_errors
 def why_command(
-    number: str = typer.Argument(..., help="The number, in any spelling (local numbers in the "
-                                           "unit's region)."),
+    number: str = typer.Argument(None, help="The number, in any spelling (local numbers in "
+                                            "the unit's region); or --list and --record."),
+    list_name: str = typer.Option(None, "--list", help="With --record: a calling list."),
+    record: str = typer.Option(None, "--record", help="A record's ExternalId: the history of "
+                                                      "its number."),
     skill: str = typer.Option(None, "--skill", help="Only what this skill decided (and the "
                                                     "DNC lists of its code)."),
     show_numbers: bool = typer.Option(False, "--show-numbers",
@@ -26,8 +30,14 @@ def why_command(
     """Why was this number (not) texted: imports, launch decisions, waits and holds, submits,
     the carrier's answers and receipts, replies and keywords, DNC changes, in order."""
     reader = Reader.COMMAND_LINE_REVEALED if show_numbers else Reader.COMMAND_LINE
-    history = number_history.number_history(ctx.engine(), ctx.business_unit(bu), number,
-                                            reader, skill=skill)
+    if (number is None) == (record is None) or (record is not None) != (list_name is not None):
+        raise InvalidRequest("give a NUMBER, or --list and --record (not both)")
+    if record is not None:
+        history = number_history.record_history(ctx.engine(), ctx.business_unit(bu), list_name,
+                                                record, reader, skill=skill)
+    else:
+        history = number_history.number_history(ctx.engine(), ctx.business_unit(bu), number,
+                                                reader, skill=skill)
     if as_json:
         emit_json({"number": history.number, "masked": history.masked,
                    "skill": history.skill,
