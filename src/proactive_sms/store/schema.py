@@ -155,6 +155,10 @@ calling_record = Table(
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("calling_list_id", "external_id"),
+    # A number's history finds the records that carry it (migration 0022): without these it
+    # reads every record of the unit's lists (0.4-0.7 s at 200,000 records, bench/why.py).
+    Index("ix_calling_record_sms_destination", "sms_destination"),
+    Index("ix_calling_record_phone", "phone"),
 )
 
 template = Table(

@@ -1,4 +1,5 @@
-"""number history: the waits of texts, removed DNC entries, the connection that carried a text
+"""number history: the waits of texts, removed DNC entries, the connection that carried a text,
+indexes on the numbers of calling records
 
 Revision ID: 0022
 Revises: 0018
@@ -47,9 +48,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dnc_removal")),
     )
     op.create_index("ix_dnc_removal_phone", "dnc_removal", ["phone", "dnc_list_id"])
+    # The records that carry a number, for its history (else every record of a unit is read).
+    op.create_index("ix_calling_record_sms_destination", "calling_record", ["sms_destination"])
+    op.create_index("ix_calling_record_phone", "calling_record", ["phone"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calling_record_phone", table_name="calling_record")
+    op.drop_index("ix_calling_record_sms_destination", table_name="calling_record")
     op.drop_index("ix_dnc_removal_phone", table_name="dnc_removal")
     op.drop_table("dnc_removal")
     op.drop_index("ix_message_wait_message", table_name="message_wait")
