@@ -146,10 +146,12 @@ def _text_events(text: seen.TextSeen, waits: list[message_waits.Wait],
     skipped_at_sending = (state is MessageState.SKIPPED and m.finished_at is not None
                           and m.skip_reason in _SKIPPED_AT_SENDING)
     if state is MessageState.SKIPPED and not skipped_at_sending:
-        words = _SKIP_WORDS.get(SkipReason(m.skip_reason), m.skip_reason) if m.skip_reason \
-            else "skipped"
+        # StrEnum keys: a stored reason (a plain string) finds its words; an unknown one reads
+        # as itself rather than failing the whole history.
+        words = _SKIP_WORDS.get(m.skip_reason, m.skip_reason) if m.skip_reason else "skipped"
+        when = f"at cadence step {m.cadence_step}" if m.cadence_step else "at launch"
         yield HistoryEvent(utc(m.created_at), EventKind.SKIPPED,
-                           f"skipped at launch by skill '{text.skill_name}': {words}"
+                           f"skipped {when} by skill '{text.skill_name}': {words}"
                            + (f" ({m.detail})" if m.detail else ""),
                            details={"skip_reason": m.skip_reason, "detail": m.detail}, **base)
         return
@@ -159,7 +161,7 @@ def _text_events(text: seen.TextSeen, waits: list[message_waits.Wait],
         if m.cadence_step:
             summary += f" (cadence step {m.cadence_step}, attempt {m.step_attempt + 1})"
     else:
-        summary = f"{_SYSTEM_WORDS.get(MessageKind(m.kind), m.kind)} queued on {where}"
+        summary = f"{_SYSTEM_WORDS.get(m.kind, m.kind)} queued on {where}"
     yield HistoryEvent(utc(m.created_at), EventKind.QUEUED, summary,
                        details={"kind": m.kind, "body": m.body, "segments": m.segments,
                                 "encoding": m.encoding, "code": text.code}, **base)
