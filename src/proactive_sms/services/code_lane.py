@@ -346,7 +346,7 @@ class CodeLane:
         finally:
             self._count_answer(self.weight(item))
         # The slot stays held until the result is stored; `_stored` runs then.
-        self.d.record_result_soon(item, result, self._stored)
+        self.d.record_result_soon(item, result, self._stored, self.registration.connection_id)
 
     def _stored(self, item: OutboxItem, result: SubmitResult,
                 error: BaseException | None) -> None:

@@ -19,6 +19,7 @@ from proactive_sms.interfaces.api import (
     inbound_texts,
     messages,
     metrics,
+    numbers,
     registrations,
     skills,
     templates,
@@ -81,6 +82,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         agents.router,
         cadences.router,  # cadences
         erasures.router,  # erasure on request (issue 17)
+        numbers.router,  # a number's history (issue 19)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
