@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 UNLIMITED_PER_S = 1_000_000.0  # benchmarks lift the limits
 CLAIM_TICK_S = 0.02  # spaced claims of all codes fall on this grid of monotonic time
-# A claim made ahead of its moment checks the DNC list that much before the PDU leaves: small.
+# A claim made ahead of its moment checks the DNC list that much (plus at most one tick) before
+# the PDU leaves: small beside the time a STOP takes to reach us.
 MAX_CLAIM_LEAD_S = 0.05
 LEAD_SMOOTHING = 0.2
 
@@ -107,7 +108,9 @@ class CodeLane:
         # How long a claim takes (smoothed, at most MAX_CLAIM_LEAD_S): claims are made that much
         # ahead of the moment their texts may leave.
         self.lead_s = 0.0
-        self.planned_at = 0.0  # when the group next_group returned may leave
+        # When the group next_group returned may leave; also the latest moment the pacer was
+        # asked about, below which no plan may go.
+        self.planned_at = 0.0
         self.by_segments = registration.throughput_unit == "segments"
         self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
@@ -210,61 +213,72 @@ class CodeLane:
         clock = self.d.clock
         while True:
             while self.buffer and not self.stopping:
-                # Decided for the moment the claim is expected back (`lead_s` from now): the
-                # PDUs leave no earlier than that (submit waits), so the pacing holds at the
-                # moment of sending, and the claim's own time is not lost at every window.
-                ahead = self._ahead()
-                self._follow_adaptive_rate(ahead)
-                wait = self._pacing_wait_s(self.weight(self.buffer[0]), ahead)
+                moment, wait = self._plan(self.weight(self.buffer[0]))
                 if wait <= 0:
                     break
                 await self._sleep_or_answer(min(wait, 0.25))
             if self.stopping or not self.buffer:
                 return []
-            taken = await self.slots.take(self._fits(self._budget(self._ahead())))
+            taken = await self.slots.take(self._fits(self._budget(moment)))
             now = clock.monotonic()
-            ahead = self._ahead()
             if (self.stopping or not self.buffer or self.paused_until > now
                     or not self.carrier.bound):
                 self.slots.release(taken)
                 return []
-            # Only this lane spends its pacer, so the wait above still holds, unless the rate
+            # Only this lane spends its pacer, so the plan above still holds, unless the rate
             # was lowered (or the head changed) while we waited for the slots.
-            if self._pacing_wait_s(self.weight(self.buffer[0]), ahead) <= 0:
+            moment, wait = self._plan(self.weight(self.buffer[0]))
+            if wait <= 0:
                 break
             self.slots.release(taken)
         # The head may always go (ready_at lets an over-limit weight into an empty window).
-        count = max(1, min(taken, self._fits(self._budget(ahead))))
+        count = max(1, min(taken, self._fits(self._budget(moment))))
         if count < taken:
             self.slots.release(taken - count)
         group = [self.buffer.popleft() for _ in range(count)]
         # Counted from now (the claim may share a transaction with the next group's) until a
-        # window after each answer.
+        # window after each answer; the PDUs leave at `moment`, not before (submit waits).
+        self.planned_at = moment
         weight = sum(self.weight(item) for item in group)
         self.unanswered += weight
-        self.spacer.consume(weight, ahead)
+        self.spacer.consume(weight, moment)
         for item in group:
-            self.sent_at[item.id] = ahead
+            self.sent_at[item.id] = moment
         return group
 
-    def _ahead(self) -> float:
-        """The moment a claim made now is for. Never earlier than one already planned: the
-        pacer has counted up to it (a smaller lead must not bring sends forward)."""
-        self.planned_at = max(self.d.clock.monotonic() + self.lead_s, self.planned_at)
-        return self.planned_at
+    def _plan(self, weight: int) -> tuple[float, float]:
+        """The moment `weight` from the head may leave, and the seconds to wait before claiming
+        it (0 or less: claim now).
 
-    def _pacing_wait_s(self, weight: int, now: float) -> float:
-        """Seconds until `weight` may be claimed (0 or less: now), counting unanswered texts."""
-        spaced = self.spacer.ready_at(weight, now)
+        The moment is exact (what the pacer and the spacer allow, never before one already
+        planned: the pacer has counted up to it). The claim is made ahead of it, by the claim's
+        measured time (`lead_s`) and down to the shared tick before, so that claims of many
+        codes share a transaction and the PDU still leaves on its moment: rounding the claim *up*
+        to the tick instead lost half a tick (10 ms) at every window, 1% of the rate.
+        """
+        now = self.d.clock.monotonic()
+        earliest = self.planned_at = max(now + self.lead_s, self.planned_at)
+        self._follow_adaptive_rate(earliest)
+        spaced = self.spacer.ready_at(weight, earliest)
         if not self.unanswered:
-            return _on_tick(max(self.pacer.ready_at(weight, now), spaced), now)
-        if self.unanswered + weight <= self.pacer.available(now):
-            return _on_tick(spaced, now)
-        # Full until answers come in (or earlier sends leave the window).
-        return max(self.pacer.ready_at(self.unanswered + weight, now) - now, 0.25)
+            moment = max(self.pacer.ready_at(weight, earliest), spaced)
+        elif self.unanswered + weight <= self.pacer.available(earliest):
+            moment = spaced
+        else:
+            # Full until answers come in (or earlier sends leave the window).
+            ready = self.pacer.ready_at(self.unanswered + weight, earliest)
+            return earliest, max(ready - now, 0.25)
+        if moment <= earliest:
+            return moment, 0.0
+        claim_at = math.floor((moment - self.lead_s) / CLAIM_TICK_S) * CLAIM_TICK_S
+        return moment, claim_at - now
 
-    def _budget(self, now: float) -> int:
-        return min(self.pacer.available(now) - self.unanswered, self.spacer.available(now))
+    def _budget(self, moment: float) -> int:
+        # The pacer forgets the sends that left its window as of the moment it is asked about:
+        # no later plan may be for an earlier moment (it would find the window emptier than it
+        # is then), so that moment becomes the floor of every plan.
+        self.planned_at = max(self.planned_at, moment)
+        return min(self.pacer.available(moment) - self.unanswered, self.spacer.available(moment))
 
     async def _sleep_or_answer(self, seconds: float) -> None:
         """Sleep `seconds`, or less if an answer comes in meanwhile."""
@@ -332,7 +346,7 @@ class CodeLane:
         finally:
             self._count_answer(self.weight(item))
         # The slot stays held until the result is stored; `_stored` runs then.
-        self.d.record_result_soon(item, result, self._stored)
+        self.d.record_result_soon(item, result, self._stored, self.registration.connection_id)
 
     def _stored(self, item: OutboxItem, result: SubmitResult,
                 error: BaseException | None) -> None:
@@ -388,15 +402,6 @@ class CodeLane:
     async def drain(self) -> None:
         while self.in_flight:  # a claim still running adds its submits
             await asyncio.gather(*self.in_flight, return_exceptions=True)
-
-
-def _on_tick(moment: float, now: float) -> float:
-    """Seconds from `now` to `moment` rounded up to the next tick shared by every lane: spaced
-    sends of many codes then fall due together and share one claim transaction (one per lane
-    and send would multiply the store's transactions by the rate)."""
-    if moment <= now:
-        return moment - now
-    return math.ceil(moment / CLAIM_TICK_S) * CLAIM_TICK_S - now
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -514,9 +514,10 @@ class Dispatcher:
 
     def record_result_soon(self, item: OutboxItem, result: SubmitResult,
                            stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
-                                            None]) -> None:
-        """Store a carrier's answer; `stored(item, result, error)` is called once it is."""
-        self.store.add_soon(_Job(_RESULT, (item, result)),
+                                            None], connection_id: int | None = None) -> None:
+        """Store a carrier's answer; `stored(item, result, error)` is called once it is.
+        `connection_id`: the connection that carried the text (kept with it once accepted)."""
+        self.store.add_soon(_Job(_RESULT, (item, result, connection_id)),
                             lambda _output, error: stored(item, result, error))
 
     async def _on_receipt(self, receipt: DeliveryReceipt, connection_id: int | None = None) -> None:
@@ -617,12 +618,14 @@ class Dispatcher:
                 cap_per_24h=caps[s.business_unit_id])
         return policies
 
-    def _write_results(self, conn, batch: Sequence[tuple[OutboxItem, SubmitResult]],
+    def _write_results(self, conn,
+                       batch: Sequence[tuple[OutboxItem, SubmitResult, int | None]],
                        now) -> None:
-        accepted = [deliveries.Accepted(item.id, result.carrier_message_ids)
-                    for item, result in batch if result.status is SubmitStatus.ACCEPTED]
+        accepted = [deliveries.Accepted(item.id, result.carrier_message_ids, connection_id)
+                    for item, result, connection_id in batch
+                    if result.status is SubmitStatus.ACCEPTED]
         deliveries.record_accepted(conn, accepted, now)
-        for item, result in batch:
+        for item, result, _connection_id in batch:
             if result.status is not SubmitStatus.ACCEPTED:
                 self._record_refusal(conn, item, result, now)
 

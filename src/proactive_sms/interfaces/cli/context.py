@@ -45,6 +45,10 @@ _USER_ERRORS: list[tuple[type[Exception] | str, int]] = [
     ("proactive_sms.store.errors:AlreadyExists", BAD_INPUT),
     ("proactive_sms.domain.template:TemplateError", BAD_INPUT),
     ("proactive_sms.services.administration:InvalidRequest", BAD_INPUT),
+    # Requests that were right but could not be done (the thing is still in use, someone else
+    # changed it): exit code 1, "failed", not 2, "bad input".
+    ("proactive_sms.store.errors:InUse", FAILED),
+    ("proactive_sms.store.errors:StaleVersion", FAILED),
 ]
 
 
@@ -111,19 +115,20 @@ def business_unit(name: str | None = None) -> BusinessUnit:
 
 def fail(message: str) -> typer.Exit:
     """Print why the command failed (exit code 1); `raise ctx.fail(...)`."""
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    errors.print(f"[red]failed:[/red] {message}", highlight=False)
     return typer.Exit(FAILED)
 
 
 def handle_errors(func: F) -> F:
-    """Turn a user's mistake into one red line and exit code 2, a failure into exit code 1."""
+    """Turn a user's mistake into one red line "error: ..." and exit code 2, a failure into
+    "failed: ..." and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except Failed as exc:
-            errors.print(f"[red]error:[/red] {exc}", highlight=False)
+            errors.print(f"[red]failed:[/red] {exc}", highlight=False)
             sys.exit(FAILED)
         except BadInput as exc:
             errors.print(f"[red]error:[/red] {exc}", highlight=False)
@@ -132,7 +137,8 @@ def handle_errors(func: F) -> F:
             exit_code = _exit_code_of(exc)
             if exit_code is None:
                 raise
-            errors.print(f"[red]error:[/red] {exc}", highlight=False)
+            said = "failed" if exit_code == FAILED else "error"
+            errors.print(f"[red]{said}:[/red] {exc}", highlight=False)
             sys.exit(exit_code)
 
     return wrapper  # type: ignore[return-value]

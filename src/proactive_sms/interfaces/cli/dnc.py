@@ -55,7 +55,8 @@ def dnc_remove(numbers: list[str], group: str = GroupOption, as_json: bool = Jso
     """Take numbers off a DNC list (exit code 2 when none of them is a valid number)."""
     from proactive_sms.services import administration
 
-    change = administration.dnc_remove(ctx.engine(), ctx.business_unit(bu), numbers, group)
+    change = administration.dnc_remove(ctx.engine(), ctx.business_unit(bu), numbers, group,
+                                       clock=ctx.clock)
     _report(change, len(numbers), "removed from", as_json)
 
 
