@@ -203,7 +203,6 @@ class Dispatcher:
         self._system_looked_at = 0.0
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
         self._receipt_cursor = 0  # where the next sweep of held receipts goes on
-        self._connection_errors: dict[int, str | None] = {}  # as last written to the store
         self._folded_at = -COUNTER_FOLD_S  # fold once at start, then every COUNTER_FOLD_S
 
     # --- database helpers (run in worker threads) ----------------------------------------------
@@ -317,9 +316,9 @@ class Dispatcher:
         for lane in self.lanes.values():
             lane.stopping = True
         try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
-            await self._record_connection_errors()
+            await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
         except Exception:  # noqa: BLE001 - shutting down goes on
-            log.exception("recording the connections' last errors failed at shutdown")
+            log.exception("recording the connections' link status failed at shutdown")
         if self.lane_tasks or self._lost_lanes:
             await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
                                  return_exceptions=True)
@@ -370,30 +369,13 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
-        await self._record_connection_errors()
         await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
 
     async def _record_links(self, changes) -> None:
-        """Bound, unbound, last error of each connection, for the console (link_status.py)."""
+        """Bound, unbound, last error (a refused bind says why) of each connection: the one
+        status every reader shows (services.link_status)."""
         if changes:
             await self.in_writer(self.write, self.links.write, changes, self.clock.now())
-
-    async def _record_connection_errors(self) -> None:
-        """Copy each connection's last error (a refused bind says why) to its record, for
-        the API and the console, when it changed."""
-        changed = {}
-        for connection_id, carrier in self.carriers.items():
-            error = getattr(carrier, "last_error", None)
-            if connection_id not in self._connection_errors or \
-                    self._connection_errors[connection_id] != error:
-                changed[connection_id] = error
-        if changed:
-            self._connection_errors.update(changed)
-            await self.in_writer(self.write, self._write_connection_errors, changed)
-
-    def _write_connection_errors(self, conn, changed: dict[int, str | None]) -> None:
-        for connection_id, error in changed.items():
-            registrations.record_connection_error(conn, connection_id, error, self.clock.now())
 
     def _stop_lost_lanes(self, owned: set[int]) -> None:
         """Stop the lanes of codes this process no longer owns (another process took the lease
