@@ -245,9 +245,14 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False,
                   receipt_grace_s: float = 10.0) -> None:
-        """Dispatch until `stop` is set (or, with until_idle, until every skill is finished and
-        receipts have come in or receipt_grace_s passed)."""
-        self._stop = stop or asyncio.Event()
+        """Dispatch until `stop` is set or stop() is called (or, with until_idle, until every
+        skill is finished and receipts have come in or receipt_grace_s passed)."""
+        if stop is not None:
+            # A stop() that came before this run began (its task created, not started yet)
+            # must not be lost: replacing the event it set made such a dispatcher run forever.
+            if self._stop.is_set():
+                stop.set()
+            self._stop = stop
         # Every write transaction (claims, results, receipts, housekeeping) runs on one thread
         # (a few on PostgreSQL). SQLite has one writer anyway: queued here, a transaction starts
         # the moment the previous one commits, where several threads would contend for the lock
@@ -268,6 +273,7 @@ class Dispatcher:
                 await self._until_done(until_idle, receipt_grace_s)
             finally:
                 await self.shutdown()
+                self._stop = asyncio.Event()  # a later run() runs until its own stop
 
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
         await self._refresh()
@@ -310,6 +316,7 @@ class Dispatcher:
         await self.in_writer(self.write, skill_counters.fold)
 
     def stop(self) -> None:
+        """End run(): now, or as soon as it begins when it has not begun yet."""
         self._stop.set()
 
     async def shutdown(self) -> None:
