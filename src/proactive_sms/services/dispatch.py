@@ -571,12 +571,18 @@ class Dispatcher:
         done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for,
                                           self.lease)
                 for dnc_list_id, items in by_list.items()}
+        given: set[int] = set()
         for (group, dnc_list_id), index in zip(claims, indices, strict=True):
             ids = {item.id for item in group}
             whole = done[dnc_list_id]
+            # A text two groups of this batch name (a lane that took it again while its first
+            # claim waited in the queue) was claimed once by the one UPDATE: it goes to the
+            # first group only, or both would send it.
+            mine = (whole.claimed & ids) - given
+            given |= mine
             outputs[index] = outbox.Claim(
-                whole.claimed & ids, whole.dnc & ids, whole.gone & ids, whole.later & ids,
-                {k: v for k, v in whole.validity.items() if k in ids})
+                mine, whole.dnc & ids, whole.gone & ids, whole.later & ids,
+                {k: v for k, v in whole.validity.items() if k in mine})
 
     def timing_for(self, item: OutboxItem, sent_last_24h: list) -> SendDecision:
         """Calling window, expiry, validity and frequency cap for one text, at this moment."""
