@@ -187,7 +187,13 @@ class CodeLane:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
         self.cursor = items[-1].id
-        self.buffer.extend(items)
+        # A look from the start again finds texts still `pending` that the lane holds already:
+        # in groups whose claims are on their way, or back in the buffer (not sent, throttled).
+        # Taken twice, they would be claimed twice (dispatch._write_claims gives a text to one
+        # group of a batch, the last guard).
+        queued = {item.id for item in self.buffer}
+        self.buffer.extend(item for item in items
+                           if item.id not in self.sent_at and item.id not in queued)
         return True
 
     async def take_system_texts(self) -> None:

@@ -103,10 +103,8 @@ carrier_connection = Table(
     # Idle seconds before an enquire_link (None: the dispatcher's default, 30 s)
     Column("enquire_link_s", Float, nullable=True),
     _created(),
-    # Why the last bind or session failed, in words (a refused password says so), and when;
-    # written by the dispatcher that holds the connection, cleared by its next bind.
-    Column("last_error", Text, nullable=True),
-    Column("last_error_at", DateTime(timezone=True), nullable=True),
+    # Its link state and last error are not kept here but in carrier_link_status (migration
+    # 0023): settings are an administrator's, observations the dispatchers'.
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -684,7 +682,11 @@ carrier_link_status = Table(
     # What each dispatcher sees of each carrier connection it runs: bound or not since when, and
     # the last error (a refused bind, a connection that could not be opened, a lost link). One row
     # per (connection, worker): two workers may hold sessions to one account. Written by the
-    # dispatcher when something changes, read by the console's connections page.
+    # dispatcher when something changes (and every heartbeat), read by every reader of a
+    # connection's status: the console, the API and the CLI. It is the one place a connection's
+    # status is kept: a column on carrier_connection would be last-writer-wins between workers
+    # (one worker's bind would wipe another's refusal) and could not tell a live link from a
+    # dead worker's last word.
     "carrier_link_status",
     metadata,
     Column("connection_id", ForeignKey("carrier_connection.id"), primary_key=True),

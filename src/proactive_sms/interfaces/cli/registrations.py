@@ -38,31 +38,35 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
 @connection_app.command("list")
 @ctx.handle_errors
 def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
-    """The tenant's carrier connections, with why the last bind failed (a dispatcher writes it;
-    empty once bound)."""
-    from proactive_sms.services import listing
+    """The tenant's carrier connections with their link status as the dispatchers report it:
+    state and since when, and the last error with its time (a refused bind says why)."""
+    from proactive_sms.services import carrier_connections, listing
 
     unit = ctx.business_unit(bu)
-    found = []
+    found = []  # (connection, link)
     request = listing.PageRequest()
     while True:
         page = listing.connections_page(ctx.engine(), unit, request)
-        found.extend(page.items)
+        links = carrier_connections.links(ctx.engine(), ctx.clock, [c.id for c in page.items])
+        found.extend((c, links[c.id]) for c in page.items)
         if not page.more or page.last_id is None:
             break
         request = listing.PageRequest(page.last_id)
     if as_json:
         emit_json([{"name": c.name, "host": c.host, "port": c.port, "system_id": c.system_id,
-                    "window": c.window_size, "last_error": c.last_error,
-                    "last_error_at": c.last_error_at} for c in found])
+                    "window": c.window_size, "state": link.state, "since": link.since,
+                    "last_error": link.last_error, "last_error_at": link.last_error_at}
+                   for c, link in found])
         return
     rows = []
-    for c in found:
-        error = f"{c.last_error} (at {c.last_error_at:%Y-%m-%d %H:%M:%S})" \
-            if c.last_error and c.last_error_at else (c.last_error or "")
-        rows.append([c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size, error])
-    print_rows(ctx.console, ["name", "address", "window", "last error"], rows,
-               right_aligned=["window"])
+    for c, link in found:
+        error = f"{link.last_error} (at {link.last_error_at:%Y-%m-%d %H:%M:%S} UTC)" \
+            if link.last_error and link.last_error_at else (link.last_error or "")
+        since = f"{link.since:%Y-%m-%d %H:%M:%S} UTC" if link.since else ""
+        rows.append((c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size,
+                     link.state, since, error))
+    print_rows(ctx.console, ("name", "address", "window", "state", "since", "last error"), rows,
+               right_aligned=("window",))
 
 
 @connection_app.command("test")
