@@ -77,6 +77,7 @@ def test_registration_and_connection_lists_as_json(psms):
     (conn,) = psms("connection", "list", "--json").json()
     assert conn["name"] == "carrier" and conn["system_id"] == "acme"
     assert "password" not in conn and conn["last_error"] is None
+    assert conn["state"] == "no report"  # no dispatcher has run it yet
     (reg,) = psms("registration", "list", "--json").json()
     assert reg["code"] == "+55501" or reg["code"].endswith("55501")
     assert (reg["kind"], reg["throughput_per_s"], reg["pace"]) == ("short", 100, None)
