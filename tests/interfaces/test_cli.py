@@ -83,6 +83,18 @@ def test_dnc_import_refuses_a_file_without_a_number_column(psms, tmp_path):
     assert "no number column" in out
 
 
+def test_dnc_import_reads_the_delimiter_and_encoding_it_is_told(psms, tmp_path):
+    # A pipe-separated Windows-1252 file whose note has an accent: told, it reads as given.
+    path = tmp_path / "dnc.txt"
+    path.write_bytes(f"Phone|Note\n{us_number(7)}|demandé par téléphone\n".encode("cp1252"))
+    out = psms("dnc", "import", str(path), "--delimiter", "|", "--encoding", "windows-1252",
+               "--group", "told")
+    assert "1 number(s) added to list 'told'" in out
+    assert "demandé par téléphone" in psms("dnc", "export", "--group", "told")
+    out = psms("dnc", "import", str(path), "--delimiter", "xy", code=2)
+    assert "cannot be a delimiter" in out
+
+
 def test_registration_validation(psms):
     out = psms("registration", "add", "55501", "--kind", "short", "--throughput", "0", code=2)
     assert "throughput" in out

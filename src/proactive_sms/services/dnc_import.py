@@ -73,16 +73,19 @@ def _columns(first_row: list[str], region: str, name: str) -> _Columns:
 def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
                    list_name: str | None = None, file_name: str | None = None,
                    batch_size: int = 5000,
-                   on_error: Callable[[DncRowError], None] | None = None) -> DncImportSummary:
+                   on_error: Callable[[DncRowError], None] | None = None,
+                   encoding: str | None = None,
+                   delimiter: str | None = None) -> DncImportSummary:
     """Add the file's numbers to a DNC group (created if missing) or the tenant default list
     (no name, or 'default'). `file_name` is how errors name the file; `on_error` sees every
-    rejected line (the summary keeps the first KEPT_ERRORS)."""
+    rejected line (the summary keeps the first KEPT_ERRORS); `encoding` and `delimiter`
+    override what is detected (as `list_files.parse_encoding` / `parse_delimiter` read them)."""
     name = file_name or path.name
     if list_name and list_name != "default":
         checked_name("DNC group", list_name)
     with path.open("rb") as raw:
         # Decided over the whole file: refused whole, as a calling list is.
-        file_format = list_files.file_format(raw, name)
+        file_format = list_files.file_format(raw, name, encoding, delimiter)
         rows = csv_rows(csv.reader(file_format.text(raw), delimiter=file_format.delimiter))
         first = next(rows, None)
         if first is None or first[1] is None:

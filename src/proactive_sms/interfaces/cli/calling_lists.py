@@ -13,7 +13,7 @@ app = typer.Typer(help="Calling lists.", no_args_is_help=True)
 ctx.register_user_error("proactive_sms.services.importing:ImportRefused")
 
 
-def _format_option(parse, option: str, value: str | None) -> str | None:
+def format_option(parse, option: str, value: str | None) -> str | None:
     """A --delimiter or --encoding value, read by the service's own rule."""
     if value is None:
         return None
@@ -56,8 +56,8 @@ def import_list(
 
     from proactive_sms.services import importing, list_files
 
-    chosen_delimiter = _format_option(list_files.parse_delimiter, "--delimiter", delimiter)
-    chosen_encoding = _format_option(list_files.parse_encoding, "--encoding", encoding)
+    chosen_delimiter = format_option(list_files.parse_delimiter, "--delimiter", delimiter)
+    chosen_encoding = format_option(list_files.parse_encoding, "--encoding", encoding)
     unit = ctx.business_unit(bu)
     list_name = name or file.stem
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),

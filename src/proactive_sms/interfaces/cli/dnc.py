@@ -84,12 +84,21 @@ def dnc_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
                group: str = GroupOption, bu: str = ctx.BuOption,
                errors: Path = typer.Option(None, "--errors",
                                            help="Write every rejected line here (CSV)."),
+               delimiter: str = typer.Option(
+                   None, help="The column delimiter: , ; | or tab (default: detected)."),
+               encoding: str = typer.Option(
+                   None, help="The file's encoding: UTF-8, UTF-16, Windows-1252, ... "
+                              "(default: detected over the whole file)."),
                as_json: bool = JsonOption):
     """Add the numbers of a CSV file: a number column (number, phone, mobile, ...) and an
     optional note column, or a bare list of numbers. Bad lines are reported, good ones kept
     (exit code 2 when no line was good)."""
+    from proactive_sms.interfaces.cli.calling_lists import format_option
     from proactive_sms.services import dnc_import as dnc_import_service
+    from proactive_sms.services import list_files
 
+    chosen_delimiter = format_option(list_files.parse_delimiter, "--delimiter", delimiter)
+    chosen_encoding = format_option(list_files.parse_encoding, "--encoding", encoding)
     with contextlib.ExitStack() as stack:
         on_error = None
         if errors:  # every rejected line, as it is found (the summary keeps only the first ones)
@@ -98,7 +107,9 @@ def dnc_import(file: Path = typer.Argument(..., exists=True, dir_okay=False),
             writer.writerow(["line", "field", "reason"])
             on_error = lambda e: writer.writerow([e.line, e.field, e.reason])  # noqa: E731
         summary = dnc_import_service.import_numbers(ctx.engine(), ctx.business_unit(bu),
-                                                    ctx.clock, file, group, on_error=on_error)
+                                                    ctx.clock, file, group, on_error=on_error,
+                                                    encoding=chosen_encoding,
+                                                    delimiter=chosen_delimiter)
     if as_json:
         emit_json({"list": summary.list_name, "rows_read": summary.rows_read,
                    "added": summary.added, "already_listed": summary.already_listed,
