@@ -150,6 +150,13 @@ class ReplyGate:
         self._due = -math.inf  # when the next send is due at that pace
         self._room = 0.0  # free places less the replies in flight, less one text's share
 
+    def set_prior(self, prior_reply_rate: float) -> None:
+        """A new prior (the skill's setting changed): it counts from the next figures on."""
+        if not 0 < prior_reply_rate <= 1:
+            raise ValueError(f"the prior reply rate must be above 0 and at most 1, got "
+                             f"{prior_reply_rate}")
+        self.prior = prior_reply_rate
+
     def refresh(self, figures: ReplyFigures, now: float) -> None:
         """New figures from the store: agents, places, replies."""
         self._expire(now)
@@ -217,3 +224,9 @@ class ReplyGate:
         return ReplyBound(self.available_agents, self.free_places, round(self.reply_rate, 4),
                           round(per_min, 2), round(self.replies_in_flight(), 2),
                           self._room < 0 or self.available_agents <= 0)
+
+
+def invites_replies(skill_kind: str, solution: str) -> bool:
+    """Whether a skill's texts bring replies that agents answer: an agent skill's SMS step, or
+    any skill on an `sms_messaging` code (its replies become agents' conversations)."""
+    return skill_kind == "agent" or solution == "sms_messaging"

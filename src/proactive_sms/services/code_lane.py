@@ -21,6 +21,7 @@ from proactive_sms.domain.encoding import Encoding, split_parts
 from proactive_sms.domain.pacing import SlidingWindowPacer
 from proactive_sms.domain.phone import mask
 from proactive_sms.domain.spacing import EvenSpacer
+from proactive_sms.services.reply_gating import LaneReplyGates
 from proactive_sms.store import outbox
 from proactive_sms.store.code_pace import CodePace
 from proactive_sms.store.outbox import OutboxItem
@@ -114,6 +115,12 @@ class CodeLane:
         self.system_seen: list[OutboxItem] | None = None  # the last look's system texts
         self.system_queued: set[int] = set()  # system texts already in the buffer
         self.cursor = 0
+        self._rewind = False  # read from the start at the next refill (parked texts went)
+        # Reply-aware pacing: each skill's gate, and the texts of skills whose gate is shut,
+        # set aside (in id order) so that the code's other skills go on; while a skill has texts
+        # parked, no more of them are read.
+        self.reply = LaneReplyGates(options.reply_window_s)
+        self.parked: dict[int, deque[OutboxItem]] = {}
         self.paused_until = 0.0
         self.in_flight: set[asyncio.Task] = set()
         self.stopping = False
@@ -151,8 +158,9 @@ class CodeLane:
             if not self.carrier.bound:
                 await self.carrier.wait_bound(0.5)
                 continue
+            parked_wait_s = self._unpark(now)
             if not self.buffer and not await self.refill():
-                await asyncio.sleep(self.d.options.poll_interval_s)
+                await asyncio.sleep(min(self.d.options.poll_interval_s, parked_wait_s))
                 continue
             await self.take_system_texts()
             group = await self.next_group()
@@ -178,8 +186,11 @@ class CodeLane:
 
     async def refill(self) -> bool:
         await self.take_system_texts()
+        if self._rewind and not self.buffer:
+            self.cursor, self._rewind = 0, False
         items = await self.d.in_writer(self.d.read, outbox.fetch_pending, self.registration.id,
-                                       self.cursor, self.d.options.fetch_size, self.d.clock.now())
+                                       self.cursor, self.d.options.fetch_size, self.d.clock.now(),
+                                       list(self.parked))
         if not items:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
@@ -214,6 +225,8 @@ class CodeLane:
                 # PDUs leave no earlier than that (submit waits), so the pacing holds at the
                 # moment of sending, and the claim's own time is not lost at every window.
                 ahead = self._ahead()
+                if self._park_shut_heads(ahead):
+                    continue
                 self._follow_adaptive_rate(ahead)
                 wait = self._pacing_wait_s(self.weight(self.buffer[0]), ahead)
                 if wait <= 0:
@@ -237,7 +250,12 @@ class CodeLane:
         count = max(1, min(taken, self._fits(self._budget(ahead))))
         if count < taken:
             self.slots.release(taken - count)
-        group = [self.buffer.popleft() for _ in range(count)]
+        group = self._take(count, ahead)
+        if not group:  # the head's skill was refused by its reply gate meanwhile: parked
+            self.slots.release(count)
+            return []
+        if len(group) < count:
+            self.slots.release(count - len(group))
         # Counted from now (the claim may share a transaction with the next group's) until a
         # window after each answer.
         weight = sum(self.weight(item) for item in group)
@@ -246,6 +264,59 @@ class CodeLane:
         for item in group:
             self.sent_at[item.id] = ahead
         return group
+
+    def _take(self, count: int, now: float) -> list[OutboxItem]:
+        """Up to `count` texts from the head, each let through by its skill's reply gate (a
+        text of a skill whose gate refuses ends the group there, and is parked)."""
+        group = []
+        gates = self.reply.gates
+        for _ in range(count):
+            item = self.buffer[0]
+            if gates and item.skill_id in gates and not self.reply.allows(item.skill_id, now):
+                self._park(self.buffer.popleft())
+                break
+            group.append(self.buffer.popleft())
+        return group
+
+    def _park(self, item: OutboxItem) -> None:
+        self.parked.setdefault(item.skill_id, deque()).append(item)
+
+    def _park_shut_heads(self, now: float) -> bool:
+        """Set aside the texts at the head whose skill's reply gate is shut now (their skill
+        waits for its agents); True if any was."""
+        if not self.reply.gates:
+            return False
+        parked = False
+        while self.buffer and self.reply.shut(self.buffer[0].skill_id, now):
+            self._park(self.buffer.popleft())
+            parked = True
+        return parked
+
+    def _unpark(self, now: float) -> float:
+        """Put back at the head one parked text of each skill whose gate is open (all of a
+        skill that is no longer reply-paced); returns seconds until the next parked text may
+        go (math.inf: none is waiting on time, only on new figures)."""
+        if not self.parked:
+            return math.inf
+        soonest = math.inf
+        for skill_id in list(self.parked):
+            waiting = self.parked[skill_id]
+            if skill_id not in self.reply.gates:
+                self.buffer.extendleft(reversed(waiting))
+                waiting.clear()
+            else:
+                wait_s = self.reply.wait_s(skill_id, now)
+                if wait_s <= 0:
+                    self.buffer.appendleft(waiting.popleft())
+                soonest = min(soonest, wait_s if wait_s > 0 else self.d.options.poll_interval_s)
+            if not waiting:
+                del self.parked[skill_id]
+                self._rewind = True  # its texts past the parked ones were not read
+        return soonest
+
+    def set_reply_gates(self, paced, now: float) -> None:
+        """New reply figures for this code's skills (PacedSkill of reply_gating)."""
+        self.reply.refresh(paced, now)
 
     def _ahead(self) -> float:
         """The moment a claim made now is for. Never earlier than one already planned: the

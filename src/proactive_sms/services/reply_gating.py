@@ -1,0 +1,97 @@
+"""Reply-aware pacing in the dispatcher: which skills it applies to, their figures from the
+store at housekeeping, and the gates a code's lane asks for each text.
+
+A lane carries every skill of its code; only some of them invite replies. The lane asks
+`LaneReplyGates.allows(item, now)` for each text it is about to claim (a dict lookup and a few
+comparisons: the figures behind it are refreshed at housekeeping, not per text). When a skill's
+gate is shut its texts are set aside: the lane drops them from its buffer and reads no more of
+them, so the other skills of the code go on; they stay `pending` (waiting, never skipped), and
+go again as soon as the gate opens (the lane's `parked` texts, code_lane.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from proactive_sms.domain.reply_pacing import (
+    DEFAULT_PRIOR_REPLY_RATE,
+    ReplyBound,
+    ReplyFigures,
+    ReplyGate,
+    invites_replies,
+)
+from proactive_sms.store import reply_pace
+from proactive_sms.store.registrations import Registration
+from proactive_sms.store.skills import Skill
+
+
+@dataclass(frozen=True)
+class PacedSkill:
+    """A running skill under reply-aware pacing, with its figures as last read."""
+
+    skill_id: int
+    registration_id: int
+    prior_reply_rate: float
+    figures: ReplyFigures
+
+
+def read_paced_skills(conn: Connection, running: Sequence[Skill],
+                      codes: dict[int, Registration], now: datetime, reply_window_s: float,
+                      places_per_agent: int) -> list[PacedSkill]:
+    """The running skills of these codes whose texts invite replies, whose setting is on and
+    that some agent answers, with their figures (a few statements for all of them)."""
+    chosen = [s for s in running if s.registration_id in codes and s.reply_pacing
+              and invites_replies(s.kind, codes[s.registration_id].solution)]
+    found = reply_pace.figures(conn, [s.id for s in chosen],
+                               now - timedelta(seconds=reply_window_s), places_per_agent)
+    return [PacedSkill(s.id, s.registration_id, s.reply_rate_prior or DEFAULT_PRIOR_REPLY_RATE,
+                       found[s.id]) for s in chosen if s.id in found]
+
+
+class LaneReplyGates:
+    """The reply gates of one lane's skills."""
+
+    def __init__(self, reply_window_s: float) -> None:
+        self.reply_window_s = reply_window_s
+        self.gates: dict[int, ReplyGate] = {}
+
+    def refresh(self, paced: Iterable[PacedSkill], now: float) -> None:
+        """New figures; a skill no longer paced (setting off, skill ended) loses its gate and
+        its held texts are read again at once."""
+        seen = set()
+        for entry in paced:
+            seen.add(entry.skill_id)
+            gate = self.gates.get(entry.skill_id)
+            if gate is None:
+                gate = self.gates[entry.skill_id] = ReplyGate(entry.prior_reply_rate,
+                                                              self.reply_window_s)
+            elif gate.prior != entry.prior_reply_rate:
+                gate.set_prior(entry.prior_reply_rate)
+            gate.refresh(entry.figures, now)
+        for skill_id in [s for s in self.gates if s not in seen]:
+            del self.gates[skill_id]
+
+    def allows(self, skill_id: int | None, now: float) -> bool:
+        """Whether a text of this skill may be claimed now (counted if so). System texts and
+        skills without reply pacing always may."""
+        gate = self.gates.get(skill_id) if skill_id is not None else None
+        return gate is None or gate.try_send(now)
+
+    def shut(self, skill_id: int | None, now: float) -> bool:
+        """Whether this skill's gate is shut for more than a tick: its texts are set aside."""
+        gate = self.gates.get(skill_id) if skill_id is not None else None
+        return gate is not None and gate.ready_at(now) > now
+
+    def wait_s(self, skill_id: int, now: float) -> float:
+        """Seconds until this skill's next text may go (0: now; math.inf: not before new
+        figures; a skill without a gate any more: now)."""
+        gate = self.gates.get(skill_id)
+        return 0.0 if gate is None else max(gate.ready_at(now) - now, 0.0)
+
+    def bounds(self, now: float) -> dict[int, ReplyBound]:
+        """Each paced skill's bound now, for the status."""
+        return {skill_id: gate.bound(now) for skill_id, gate in self.gates.items()}
