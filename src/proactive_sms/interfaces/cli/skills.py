@@ -6,12 +6,20 @@ import json
 import time
 
 import typer
+from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import administration, launching, lifecycle, reporting
+from proactive_sms.services import (
+    administration,
+    launching,
+    lifecycle,
+    reply_status,
+    reporting,
+    skill_settings,
+)
 from proactive_sms.services import dry_run as dry_runs
 
 app = typer.Typer(help="Skills: who gets which text, from which code, at what pace.",
@@ -39,6 +47,10 @@ def skill_create(
     default_zone: str = typer.Option(None, help="IANA zone used with --no-zone default."),
     kind: str = typer.Option("agentless_sms", help="agentless_sms, or agent: a cadence of "
                                                    "steps (psms cadence set)."),
+    reply_pacing: bool = typer.Option(True, help="Texts that invite replies go no faster than "
+                                                 "the skill's agents can answer them."),
+    reply_rate_prior: float = typer.Option(None, help="Replies per text assumed until the "
+                                                      "skill shows its own (0.05 = 5%)."),
     bu: str = ctx.BuOption,
 ):
     """Create a skill (the law's calling hours apply on top of its own)."""
@@ -48,8 +60,30 @@ def skill_create(
         calling_list=list_name, template_name=template, max_segments=max_segments,
         pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign,
         calling_window=window, no_zone_policy=no_zone, default_time_zone=default_zone,
-        kind=kind)
+        kind=kind, reply_pacing=reply_pacing, reply_rate_prior=reply_rate_prior)
     ctx.console.print(f"skill [bold]{skill.name}[/bold] created ({skill.status.value})")
+
+
+@app.command("reply-pacing")
+@ctx.handle_errors
+def skill_reply_pacing(
+    name: str,
+    setting: str = typer.Argument(..., help="on | off"),
+    prior: float = typer.Option(None, help="Replies per text assumed until the skill shows "
+                                           "its own (0.05 = 5%)."),
+    bu: str = ctx.BuOption,
+):
+    """Turn reply-aware pacing on or off for a skill (a running one too)."""
+    if setting not in ("on", "off"):
+        raise administration.InvalidRequest(f"reply pacing is 'on' or 'off', got '{setting}'",
+                                            "setting")
+    changes: dict = {"reply_pacing": setting == "on"}
+    if prior is not None:
+        changes["reply_rate_prior"] = prior
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    skill_settings.update_skill(engine, unit, ctx.clock, name, changes)
+    ctx.console.print(f"skill [bold]{name}[/bold] reply pacing: "
+                      f"{reply_status.status_of(engine, unit, name).explain()}")
 
 
 @app.command("start")
@@ -156,17 +190,24 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
     """Progress of a skill: sent, delivered, failed, skipped, rate, estimated finish."""
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     if not follow:
-        ctx.console.print(status_table(reporting.skill_report(engine, unit, name,
-                                                              ctx.clock.now())))
+        ctx.console.print(status_view(engine, unit, name,
+                                      reporting.skill_report(engine, unit, name,
+                                                             ctx.clock.now())))
         return
     with Live(console=ctx.console, refresh_per_second=4) as live:
         while True:
             report = reporting.skill_report(engine, unit, name, ctx.clock.now())
-            live.update(status_table(report))
+            live.update(status_view(engine, unit, name, report))
             if report.statuses[name] in ("finished", "stopped") or (
                     report.statuses[name] == "running" and not report.pending):
                 break
             time.sleep(interval)
+
+
+def status_view(engine, unit, name: str, report: reporting.Report) -> Group:
+    """The status table, and the line that says what bounds the skill's pace for its agents."""
+    pacing = reply_status.status_of(engine, unit, name)
+    return Group(status_table(report), f"reply pacing: {pacing.explain()}")
 
 
 def status_table(report: reporting.Report) -> Table:
