@@ -109,7 +109,7 @@ class DispatchOptions:
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     # Reply-aware pacing (domain/reply_pacing.py): how long a text's replies are waited for,
     # and the places of an agent who has no limit of open conversations of their own.
-    reply_window_s: float = DEFAULT_REPLY_WINDOW_S
+    reply_window_s: float = field(default_factory=lambda: reply_window_s())
     places_per_agent: int = DEFAULT_PLACES_PER_AGENT
     # A possible opt-out undecided this long becomes an opt-out ($PSMS_REVIEW_DEADLINE_DAYS);
     # looked for every review_sweep_s.
@@ -130,6 +130,22 @@ class DispatchOptions:
     receipt_sweep_s: float = 5.0
     receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
     early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
+
+
+def reply_window_s() -> float:
+    """How long a text's replies are waited for by reply-aware pacing:
+    $PSMS_REPLY_WINDOW_MINUTES, else 30 min."""
+    raw = os.environ.get("PSMS_REPLY_WINDOW_MINUTES")
+    if not raw:
+        return DEFAULT_REPLY_WINDOW_S
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = 0.0
+    if not 0 < minutes < float("inf"):
+        raise ValueError(f"PSMS_REPLY_WINDOW_MINUTES must be a positive number of minutes, "
+                         f"got {raw!r}")
+    return minutes * 60
 
 
 def early_receipt_max_age_s() -> float:
