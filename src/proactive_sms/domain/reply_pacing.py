@@ -194,27 +194,33 @@ class ReplyGate:
 
     def try_send(self, now: float) -> bool:
         """One text may leave at `now`: True (and counted), or False (it waits)."""
-        if self._expire(now):
+        # The hot path: inline checks, no call unless a send of the last window aged out.
+        sends = self._sends
+        if sends and sends[0] <= now - self.window_s:
+            self._expire(now)
             self._recompute()
         if self._room < 0 or now < self._due:
             return False
         # The pace restarts from now after idle time: missed sends are not made up in a burst.
-        self._due = (self._due if self._due > now - self.interval_s else now) + self.interval_s
-        self._sends.append(now)
+        due = self._due
+        self._due = (due if due > now - self.interval_s else now) + self.interval_s
+        sends.append(now)
         self._room -= self.reply_rate
         return True
 
     def ready_at(self, now: float) -> float:
         """The earliest moment the next text may leave (math.inf: not before new figures)."""
-        if self._expire(now):
+        sends = self._sends
+        if sends and sends[0] <= now - self.window_s:
+            self._expire(now)
             self._recompute()
         if self._room < 0:
-            if not self._sends or self.free_places <= 0 or self.available_agents <= 0:
+            if not sends or self.free_places <= 0 or self.available_agents <= 0:
                 return math.inf
             # Room comes back as the oldest sends leave the window (their replies came or
             # will not); else only new figures (an agent closing a conversation) bring it.
-            return self._sends[0] + self.window_s
-        return max(now, self._due)
+            return sends[0] + self.window_s
+        return now if now >= self._due else self._due
 
     def bound(self, now: float) -> ReplyBound:
         """The bound now, and why."""

@@ -76,14 +76,14 @@ class LaneReplyGates:
             del self.gates[skill_id]
 
     def allows(self, skill_id: int | None, now: float) -> bool:
-        """Whether a text of this skill may be claimed now (counted if so). System texts and
-        skills without reply pacing always may."""
-        gate = self.gates.get(skill_id) if skill_id is not None else None
+        """Whether a text of this skill may be claimed now (counted if so). System texts
+        (no skill) and skills without reply pacing always may."""
+        gate = self.gates.get(skill_id)  # type: ignore[arg-type] - None finds nothing
         return gate is None or gate.try_send(now)
 
     def shut(self, skill_id: int | None, now: float) -> bool:
-        """Whether this skill's gate is shut for more than a tick: its texts are set aside."""
-        gate = self.gates.get(skill_id) if skill_id is not None else None
+        """Whether this skill's gate is shut now: its texts are set aside until it opens."""
+        gate = self.gates.get(skill_id)  # type: ignore[arg-type]
         return gate is not None and gate.ready_at(now) > now
 
     def wait_s(self, skill_id: int, now: float) -> float:
