@@ -195,7 +195,11 @@ class CodeLane:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
         self.cursor = items[-1].id
-        self.buffer.extend(items)
+        # A text taken into a group whose claim has not committed yet is still `pending`: read
+        # again from the start (above), it would join a second group, and two groups of one
+        # lane may share a claim transaction, which would claim it for both (seen on
+        # PostgreSQL, whose reads do not wait behind the claims on one writer thread).
+        self.buffer.extend(item for item in items if item.id not in self.sent_at)
         return True
 
     async def take_system_texts(self) -> None:
