@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 UNLIMITED_PER_S = 1_000_000.0  # benchmarks lift the limits
 CLAIM_TICK_S = 0.02  # spaced claims of all codes fall on this grid of monotonic time
-# A claim made ahead of its moment checks the DNC list that much before the PDU leaves: small.
+# A claim made ahead of its moment checks the DNC list that much (plus at most one tick) before
+# the PDU leaves: small beside the time a STOP takes to reach us.
 MAX_CLAIM_LEAD_S = 0.05
 LEAD_SMOOTHING = 0.2
 
@@ -108,19 +109,18 @@ class CodeLane:
         # How long a claim takes (smoothed, at most MAX_CLAIM_LEAD_S): claims are made that much
         # ahead of the moment their texts may leave.
         self.lead_s = 0.0
-        self.planned_at = 0.0  # when the group next_group returned may leave
+        # When the group next_group returned may leave; also the latest moment the pacer was
+        # asked about, below which no plan may go.
+        self.planned_at = 0.0
         self.by_segments = registration.throughput_unit == "segments"
         self.source_kind = SourceKind(registration.kind)
         self.buffer: deque[OutboxItem] = deque()
         self.system_seen: list[OutboxItem] | None = None  # the last look's system texts
         self.system_queued: set[int] = set()  # system texts already in the buffer
         self.cursor = 0
-        self._rewind = False  # read from the start at the next refill (parked texts went)
         # Reply-aware pacing: each skill's gate, and the texts of skills whose gate is shut,
-        # set aside (in id order) so that the code's other skills go on; while a skill has texts
-        # parked, no more of them are read.
+        # set aside so that the code's other skills go on (reply_gating.py).
         self.reply = LaneReplyGates(options.reply_window_s)
-        self.parked: dict[int, deque[OutboxItem]] = {}
         self.paused_until = 0.0
         self.in_flight: set[asyncio.Task] = set()
         self.stopping = False
@@ -158,7 +158,7 @@ class CodeLane:
             if not self.carrier.bound:
                 await self.carrier.wait_bound(0.5)
                 continue
-            parked_wait_s = self._unpark(now)
+            parked_wait_s = self.reply.unpark(self.buffer, now, self.d.options.poll_interval_s)
             if not self.buffer and not await self.refill():
                 await asyncio.sleep(min(self.d.options.poll_interval_s, parked_wait_s))
                 continue
@@ -186,11 +186,11 @@ class CodeLane:
 
     async def refill(self) -> bool:
         await self.take_system_texts()
-        if self._rewind and not self.buffer:
-            self.cursor, self._rewind = 0, False
+        if self.reply.rewind and not self.buffer:
+            self.cursor, self.reply.rewind = 0, False
         items = await self.d.in_writer(self.d.read, outbox.fetch_pending, self.registration.id,
                                        self.cursor, self.d.options.fetch_size, self.d.clock.now(),
-                                       list(self.parked))
+                                       list(self.reply.parked))
         if not items:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
@@ -225,121 +225,79 @@ class CodeLane:
         clock = self.d.clock
         while True:
             while self.buffer and not self.stopping:
-                # Decided for the moment the claim is expected back (`lead_s` from now): the
-                # PDUs leave no earlier than that (submit waits), so the pacing holds at the
-                # moment of sending, and the claim's own time is not lost at every window.
-                ahead = self._ahead()
-                if self._park_shut_heads(ahead):
+                if self.reply.park_shut_heads(self.buffer, clock.monotonic()):
                     continue
-                self._follow_adaptive_rate(ahead)
-                wait = self._pacing_wait_s(self.weight(self.buffer[0]), ahead)
+                moment, wait = self._plan(self.weight(self.buffer[0]))
                 if wait <= 0:
                     break
                 await self._sleep_or_answer(min(wait, 0.25))
             if self.stopping or not self.buffer:
                 return []
-            taken = await self.slots.take(self._fits(self._budget(self._ahead())))
+            taken = await self.slots.take(self._fits(self._budget(moment)))
             now = clock.monotonic()
-            ahead = self._ahead()
             if (self.stopping or not self.buffer or self.paused_until > now
                     or not self.carrier.bound):
                 self.slots.release(taken)
                 return []
-            # Only this lane spends its pacer, so the wait above still holds, unless the rate
+            # Only this lane spends its pacer, so the plan above still holds, unless the rate
             # was lowered (or the head changed) while we waited for the slots.
-            if self._pacing_wait_s(self.weight(self.buffer[0]), ahead) <= 0:
+            moment, wait = self._plan(self.weight(self.buffer[0]))
+            if wait <= 0:
                 break
             self.slots.release(taken)
         # The head may always go (ready_at lets an over-limit weight into an empty window).
-        count = max(1, min(taken, self._fits(self._budget(ahead))))
+        count = max(1, min(taken, self._fits(self._budget(moment))))
         if count < taken:
             self.slots.release(taken - count)
-        group = self._take(count, ahead)
+        group = self.reply.take(self.buffer, count, moment)
         if not group:  # the head's skill was refused by its reply gate meanwhile: parked
             self.slots.release(count)
             return []
         if len(group) < count:
             self.slots.release(count - len(group))
         # Counted from now (the claim may share a transaction with the next group's) until a
-        # window after each answer.
+        # window after each answer; the PDUs leave at `moment`, not before (submit waits).
+        self.planned_at = moment
         weight = sum(self.weight(item) for item in group)
         self.unanswered += weight
-        self.spacer.consume(weight, ahead)
+        self.spacer.consume(weight, moment)
         for item in group:
-            self.sent_at[item.id] = ahead
+            self.sent_at[item.id] = moment
         return group
 
-    def _take(self, count: int, now: float) -> list[OutboxItem]:
-        """Up to `count` texts from the head, each let through by its skill's reply gate (a
-        text of a skill whose gate refuses ends the group there, and is parked)."""
-        group = []
-        gates = self.reply.gates
-        for _ in range(count):
-            item = self.buffer[0]
-            if gates and item.skill_id in gates and not self.reply.allows(item.skill_id, now):
-                self._park(self.buffer.popleft())
-                break
-            group.append(self.buffer.popleft())
-        return group
+    def _plan(self, weight: int) -> tuple[float, float]:
+        """The moment `weight` from the head may leave, and the seconds to wait before claiming
+        it (0 or less: claim now).
 
-    def _park(self, item: OutboxItem) -> None:
-        self.parked.setdefault(item.skill_id, deque()).append(item)
-
-    def _park_shut_heads(self, now: float) -> bool:
-        """Set aside the texts at the head whose skill's reply gate is shut now (their skill
-        waits for its agents); True if any was."""
-        if not self.reply.gates:
-            return False
-        parked = False
-        while self.buffer and self.reply.shut(self.buffer[0].skill_id, now):
-            self._park(self.buffer.popleft())
-            parked = True
-        return parked
-
-    def _unpark(self, now: float) -> float:
-        """Put back at the head one parked text of each skill whose gate is open (all of a
-        skill that is no longer reply-paced); returns seconds until the next parked text may
-        go (math.inf: none is waiting on time, only on new figures)."""
-        if not self.parked:
-            return math.inf
-        soonest = math.inf
-        for skill_id in list(self.parked):
-            waiting = self.parked[skill_id]
-            if skill_id not in self.reply.gates:
-                self.buffer.extendleft(reversed(waiting))
-                waiting.clear()
-            else:
-                wait_s = self.reply.wait_s(skill_id, now)
-                if wait_s <= 0:
-                    self.buffer.appendleft(waiting.popleft())
-                soonest = min(soonest, wait_s if wait_s > 0 else self.d.options.poll_interval_s)
-            if not waiting:
-                del self.parked[skill_id]
-                self._rewind = True  # its texts past the parked ones were not read
-        return soonest
-
-    def set_reply_gates(self, paced, now: float) -> None:
-        """New reply figures for this code's skills (PacedSkill of reply_gating)."""
-        self.reply.refresh(paced, now)
-
-    def _ahead(self) -> float:
-        """The moment a claim made now is for. Never earlier than one already planned: the
-        pacer has counted up to it (a smaller lead must not bring sends forward)."""
-        self.planned_at = max(self.d.clock.monotonic() + self.lead_s, self.planned_at)
-        return self.planned_at
-
-    def _pacing_wait_s(self, weight: int, now: float) -> float:
-        """Seconds until `weight` may be claimed (0 or less: now), counting unanswered texts."""
-        spaced = self.spacer.ready_at(weight, now)
+        The moment is exact (what the pacer and the spacer allow, never before one already
+        planned: the pacer has counted up to it). The claim is made ahead of it, by the claim's
+        measured time (`lead_s`) and down to the shared tick before, so that claims of many
+        codes share a transaction and the PDU still leaves on its moment: rounding the claim *up*
+        to the tick instead lost half a tick (10 ms) at every window, 1% of the rate.
+        """
+        now = self.d.clock.monotonic()
+        earliest = self.planned_at = max(now + self.lead_s, self.planned_at)
+        self._follow_adaptive_rate(earliest)
+        spaced = self.spacer.ready_at(weight, earliest)
         if not self.unanswered:
-            return _on_tick(max(self.pacer.ready_at(weight, now), spaced), now)
-        if self.unanswered + weight <= self.pacer.available(now):
-            return _on_tick(spaced, now)
-        # Full until answers come in (or earlier sends leave the window).
-        return max(self.pacer.ready_at(self.unanswered + weight, now) - now, 0.25)
+            moment = max(self.pacer.ready_at(weight, earliest), spaced)
+        elif self.unanswered + weight <= self.pacer.available(earliest):
+            moment = spaced
+        else:
+            # Full until answers come in (or earlier sends leave the window).
+            ready = self.pacer.ready_at(self.unanswered + weight, earliest)
+            return earliest, max(ready - now, 0.25)
+        if moment <= earliest:
+            return moment, 0.0
+        claim_at = math.floor((moment - self.lead_s) / CLAIM_TICK_S) * CLAIM_TICK_S
+        return moment, claim_at - now
 
-    def _budget(self, now: float) -> int:
-        return min(self.pacer.available(now) - self.unanswered, self.spacer.available(now))
+    def _budget(self, moment: float) -> int:
+        # The pacer forgets the sends that left its window as of the moment it is asked about:
+        # no later plan may be for an earlier moment (it would find the window emptier than it
+        # is then), so that moment becomes the floor of every plan.
+        self.planned_at = max(self.planned_at, moment)
+        return min(self.pacer.available(moment) - self.unanswered, self.spacer.available(moment))
 
     async def _sleep_or_answer(self, seconds: float) -> None:
         """Sleep `seconds`, or less if an answer comes in meanwhile."""
@@ -463,15 +421,6 @@ class CodeLane:
     async def drain(self) -> None:
         while self.in_flight:  # a claim still running adds its submits
             await asyncio.gather(*self.in_flight, return_exceptions=True)
-
-
-def _on_tick(moment: float, now: float) -> float:
-    """Seconds from `now` to `moment` rounded up to the next tick shared by every lane: spaced
-    sends of many codes then fall due together and share one claim transaction (one per lane
-    and send would multiply the store's transactions by the rate)."""
-    if moment <= now:
-        return moment - now
-    return math.ceil(moment / CLAIM_TICK_S) * CLAIM_TICK_S - now
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -382,7 +382,7 @@ class Dispatcher:
             by_code.setdefault(entry.registration_id, []).append(entry)
         now = self.clock.monotonic()
         for registration_id, lane in self.lanes.items():
-            lane.set_reply_gates(by_code.get(registration_id, ()), now)
+            lane.reply.refresh(by_code.get(registration_id, ()), now)
         self._stop_lost_lanes({registration.id for registration, _, _ in plan})
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)

@@ -11,6 +11,8 @@ go again as soon as the gate opens (the lane's `parked` texts, code_lane.py).
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +27,7 @@ from proactive_sms.domain.reply_pacing import (
     invites_replies,
 )
 from proactive_sms.store import reply_pace
+from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import Registration
 from proactive_sms.store.skills import Skill
 
@@ -53,11 +56,15 @@ def read_paced_skills(conn: Connection, running: Sequence[Skill],
 
 
 class LaneReplyGates:
-    """The reply gates of one lane's skills."""
+    """The reply gates of one lane's skills, and the texts it has set aside for them."""
 
     def __init__(self, reply_window_s: float) -> None:
         self.reply_window_s = reply_window_s
         self.gates: dict[int, ReplyGate] = {}
+        # Texts of skills whose gate was shut, in the order they were met; while a skill has
+        # texts here the lane reads no more of its texts (`parked` keys go to fetch_pending).
+        self.parked: dict[int, deque[OutboxItem]] = {}
+        self.rewind = False  # a skill's parked texts all went: read from the start next time
 
     def refresh(self, paced: Iterable[PacedSkill], now: float) -> None:
         """New figures; a skill no longer paced (setting off, skill ended) loses its gate and
@@ -95,3 +102,54 @@ class LaneReplyGates:
     def bounds(self, now: float) -> dict[int, ReplyBound]:
         """Each paced skill's bound now, for the status."""
         return {skill_id: gate.bound(now) for skill_id, gate in self.gates.items()}
+
+    # --- the lane's buffer -------------------------------------------------------------------
+
+    def take(self, buffer: deque[OutboxItem], count: int, now: float) -> list[OutboxItem]:
+        """Up to `count` texts from the head of `buffer`, each let through by its skill's gate
+        (a text its gate refuses ends the group there, and is parked)."""
+        group = []
+        gates = self.gates
+        for _ in range(count):
+            item = buffer[0]
+            if gates and item.skill_id in gates and not self.allows(item.skill_id, now):
+                self._park(buffer.popleft())
+                break
+            group.append(buffer.popleft())
+        return group
+
+    def _park(self, item: OutboxItem) -> None:
+        self.parked.setdefault(item.skill_id, deque()).append(item)  # type: ignore[arg-type]
+
+    def park_shut_heads(self, buffer: deque[OutboxItem], now: float) -> bool:
+        """Set aside the texts at the head of `buffer` whose skill's gate is shut now (their
+        skill waits for its agents); True if any was."""
+        if not self.gates:
+            return False
+        parked = False
+        while buffer and self.shut(buffer[0].skill_id, now):
+            self._park(buffer.popleft())
+            parked = True
+        return parked
+
+    def unpark(self, buffer: deque[OutboxItem], now: float, poll_s: float) -> float:
+        """Put back at the head of `buffer` one parked text of each skill whose gate is open
+        (all of a skill no longer reply-paced); returns seconds until the next parked text may
+        go (math.inf: none waits on time, only on new figures)."""
+        if not self.parked:
+            return math.inf
+        soonest = math.inf
+        for skill_id in list(self.parked):
+            waiting = self.parked[skill_id]
+            if skill_id not in self.gates:
+                buffer.extendleft(reversed(waiting))
+                waiting.clear()
+            else:
+                wait_s = self.wait_s(skill_id, now)
+                if wait_s <= 0:
+                    buffer.appendleft(waiting.popleft())
+                soonest = min(soonest, wait_s if wait_s > 0 else poll_s)
+            if not waiting:
+                del self.parked[skill_id]
+                self.rewind = True  # its texts past the parked ones were not read
+        return soonest
