@@ -220,6 +220,7 @@ class Dispatcher:
         self._paces_saved: dict[int, code_pace.CodePace] = {}  # as last written to the store
         self._bounds_saved: dict[int, ReplyBound] = {}  # reply bounds, as last written
         self._paced: list[PacedSkill] = []  # reply-paced skills' figures, as _plan read them
+        self._running_by_code: dict[int, frozenset[int]] = {}  # skills running, as _plan saw
         self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
@@ -377,12 +378,6 @@ class Dispatcher:
         plan = await self.in_writer(self._plan, changed, moved)
         self._paces_saved.update((p.registration_id, p) for p in changed)
         self._bounds_saved.update(moved)
-        by_code: dict[int, list[PacedSkill]] = {}
-        for entry in self._paced:
-            by_code.setdefault(entry.registration_id, []).append(entry)
-        now = self.clock.monotonic()
-        for registration_id, lane in self.lanes.items():
-            lane.reply.refresh(by_code.get(registration_id, ()), now)
         self._stop_lost_lanes({registration.id for registration, _, _ in plan})
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
@@ -410,8 +405,21 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
+        self._refresh_reply_gates()
         await self._record_connection_errors()
         await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+
+    def _refresh_reply_gates(self) -> None:
+        """Hand each lane (new ones too, before their first text) its skills' reply figures,
+        and which of its skills were running at this look: a text of a skill started since is
+        held until the next look says whether its replies pace it."""
+        by_code: dict[int, list[PacedSkill]] = {}
+        for entry in self._paced:
+            by_code.setdefault(entry.registration_id, []).append(entry)
+        now = self.clock.monotonic()
+        for registration_id, lane in self.lanes.items():
+            lane.reply.refresh(by_code.get(registration_id, ()), now,
+                               self._running_by_code.get(registration_id, frozenset()))
 
     async def _record_links(self, changes) -> None:
         """Bound, unbound, last error of each connection, for the console (link_status.py)."""
@@ -465,6 +473,10 @@ class Dispatcher:
                                        self.options.restart_takeover_s)
             code_pace.save(conn, [p for p in paces if p.registration_id in owned], now)
             reply_pace.save(conn, bounds or {}, now)
+            by_code: dict[int, set[int]] = {}
+            for member in running:
+                by_code.setdefault(member.registration_id, set()).add(member.id)
+            self._running_by_code = {k: frozenset(v) for k, v in by_code.items()}
             self._paced = ([] if self.options.limits_lifted else read_paced_skills(
                 conn, running, {reg.id: reg for reg in candidates if reg.id in owned}, now,
                 self.options.reply_window_s, self.options.places_per_agent))

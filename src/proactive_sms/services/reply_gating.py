@@ -65,10 +65,15 @@ class LaneReplyGates:
         # texts here the lane reads no more of its texts (`parked` keys go to fetch_pending).
         self.parked: dict[int, deque[OutboxItem]] = {}
         self.rewind = False  # a skill's parked texts all went: read from the start next time
+        # The code's skills running at the dispatcher's last look. A text of another skill (one
+        # started since) waits for the next look: until then nobody knows whether it invites
+        # replies, and a fresh skill would otherwise send a housekeeping's worth unpaced.
+        self.known: frozenset[int] = frozenset()
 
-    def refresh(self, paced: Iterable[PacedSkill], now: float) -> None:
-        """New figures; a skill no longer paced (setting off, skill ended) loses its gate and
-        its held texts are read again at once."""
+    def refresh(self, paced: Iterable[PacedSkill], now: float,
+                running: frozenset[int] | None = None) -> None:
+        """New figures, and the code's running skills (None: all those paced); a skill no
+        longer paced (setting off, skill ended) loses its gate and its held texts go back."""
         seen = set()
         for entry in paced:
             seen.add(entry.skill_id)
@@ -81,17 +86,27 @@ class LaneReplyGates:
             gate.refresh(entry.figures, now)
         for skill_id in [s for s in self.gates if s not in seen]:
             del self.gates[skill_id]
+        self.known = frozenset(seen) if running is None else running | seen
 
     def allows(self, skill_id: int | None, now: float) -> bool:
         """Whether a text of this skill may be claimed now (counted if so). System texts
-        (no skill) and skills without reply pacing always may."""
-        gate = self.gates.get(skill_id)  # type: ignore[arg-type] - None finds nothing
-        return gate is None or gate.try_send(now)
+        (no skill) and known skills without reply pacing always may."""
+        if skill_id is None:
+            return True
+        gate = self.gates.get(skill_id)
+        if gate is None:
+            return skill_id in self.known
+        return gate.try_send(now)
 
     def shut(self, skill_id: int | None, now: float) -> bool:
-        """Whether this skill's gate is shut now: its texts are set aside until it opens."""
-        gate = self.gates.get(skill_id)  # type: ignore[arg-type]
-        return gate is not None and gate.ready_at(now) > now
+        """Whether this skill's texts must be set aside now: its gate is shut, or the skill
+        was not running at the dispatcher's last look."""
+        if skill_id is None:
+            return False
+        gate = self.gates.get(skill_id)
+        if gate is None:
+            return skill_id not in self.known
+        return gate.ready_at(now) > now
 
     def wait_s(self, skill_id: int, now: float) -> float:
         """Seconds until this skill's next text may go (0: now; math.inf: not before new
@@ -109,10 +124,9 @@ class LaneReplyGates:
         """Up to `count` texts from the head of `buffer`, each let through by its skill's gate
         (a text its gate refuses ends the group there, and is parked)."""
         group = []
-        gates = self.gates
-        for _ in range(count):
+        for _ in range(min(count, len(buffer))):
             item = buffer[0]
-            if gates and item.skill_id in gates and not self.allows(item.skill_id, now):
+            if not self.allows(item.skill_id, now):
                 self._park(buffer.popleft())
                 break
             group.append(buffer.popleft())
@@ -124,8 +138,6 @@ class LaneReplyGates:
     def park_shut_heads(self, buffer: deque[OutboxItem], now: float) -> bool:
         """Set aside the texts at the head of `buffer` whose skill's gate is shut now (their
         skill waits for its agents); True if any was."""
-        if not self.gates:
-            return False
         parked = False
         while buffer and self.shut(buffer[0].skill_id, now):
             self._park(buffer.popleft())
@@ -142,8 +154,12 @@ class LaneReplyGates:
         for skill_id in list(self.parked):
             waiting = self.parked[skill_id]
             if skill_id not in self.gates:
-                buffer.extendleft(reversed(waiting))
-                waiting.clear()
+                if skill_id in self.known:  # no longer paced: all of them go back
+                    buffer.extendleft(reversed(waiting))
+                    waiting.clear()
+                else:  # not running at the last look (started since, or ended): dropped,
+                    waiting.clear()  # read again from the store if it runs (they are pending)
+                    soonest = min(soonest, poll_s)
             else:
                 wait_s = self.wait_s(skill_id, now)
                 if wait_s <= 0:
