@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import httpx  # noqa: E402
+import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
 from sqlalchemy import func, select  # noqa: E402
 
 from proactive_sms.domain.clock import SystemClock  # noqa: E402
@@ -58,10 +59,7 @@ from proactive_sms.store.engine import open_engine  # noqa: E402
 from proactive_sms.store.schema import message  # noqa: E402
 from proactive_sms.store.skills import SkillStatus  # noqa: E402
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Console (bench/console.py)"
-BEGIN = "<!-- bench/console.py: generated results, begin -->"
-END = "<!-- bench/console.py: generated results, end -->"
 PSMS = [sys.executable, "-m", "proactive_sms.interfaces.cli"]
 REASONS = ("dnc", "duplicate_destination", "no_mobile_number", "missing_field")
 BATCH = 50_000
@@ -372,21 +370,6 @@ def report(args, build_s: dict[str, float], ticks: dict[str, list[float]],
     return "\n".join(lines)
 
 
-def write_docs(block: str) -> None:
-    generated = f"{BEGIN}\n{block}\n{END}"
-    text = DOCS.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + generated + rest.split(END, 1)[1]
-    elif SECTION in text:
-        head, rest = text.split(SECTION, 1)
-        text = f"{head}{SECTION}\n\n{generated}\n{rest}"
-    else:
-        text = (text.rstrip("\n") + f"\n\n{SECTION}\n\nRun `.venv/bin/python bench/console.py`."
-                f"\n\n{generated}\n")
-    DOCS.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -434,7 +417,7 @@ def main() -> None:
     block = report(args, build_s, ticks, alone, held, cpu)
     print(block)
     if not args.no_docs:
-        write_docs(block)
+        results_doc.write_block("console.py", SECTION, block)
 
 
 if __name__ == "__main__":

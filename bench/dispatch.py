@@ -61,6 +61,7 @@ SOURCE = (Path(sys.argv[sys.argv.index("--src") + 1]).resolve()
 sys.path.insert(0, str(SOURCE))
 sys.path.insert(1, str(ROOT))  # tests.services.dispatch_world (after SOURCE: its package wins)
 
+import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
 from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 
 # The recipients are US numbers: read on a weekday afternoon in the US (real elapsed time), the
@@ -75,16 +76,7 @@ from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa:
 from proactive_sms.store.engine import database_url, open_engine  # noqa: E402
 from proactive_sms.store.schema import message  # noqa: E402
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Dispatch (bench/dispatch.py)"
-BEGIN = "<!-- bench/dispatch.py: generated results, begin -->"
-END = "<!-- bench/dispatch.py: generated results, end -->"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Figures from the scripts in `bench/` (`make bench` runs them all). They are measured on a "
-    "development machine - 2 cores, shared, noisy - so they are indicative: compare ratios "
-    "against the floor measured in the same run, not absolute seconds across runs.\n"
-)
 WINDOW = 50
 RECEIPT_DELAY_S = 0.05
 BODY = "Hi {FirstName}, a bonus shift is open."
@@ -521,22 +513,6 @@ def report(texts: int, raws: list[RawResult], carriers: list[Phase],
     return "\n".join(lines)
 
 
-def write_docs(block: str) -> None:
-    generated = f"{BEGIN}\n{block}\n{END}"
-    content = DOCS.read_text() if DOCS.exists() else DOCS_HEADER
-    if BEGIN in content and END in content:
-        head, rest = content.split(BEGIN, 1)
-        content = head + generated + rest.split(END, 1)[1]
-    elif SECTION in content:
-        head, rest = content.split(SECTION, 1)
-        content = f"{head}{SECTION}\n\n{generated}\n{rest}"
-    else:
-        content = (content.rstrip("\n") + f"\n\n{SECTION}\n\nRun `.venv/bin/python "
-                   f"bench/dispatch.py`.\n\n{generated}\n")
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--texts", type=int, default=50_000)
@@ -585,8 +561,8 @@ def main() -> None:
     print()
     print(block)
     if not args.no_docs and not args.only:
-        write_docs(block)
-        print(f"\n{DOCS.relative_to(ROOT)} updated.")
+        results_doc.write_block("dispatch.py", SECTION, block)
+        print(f"\n{results_doc.DOCS.relative_to(ROOT)} updated.")
 
 
 if __name__ == "__main__":

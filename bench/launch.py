@@ -50,11 +50,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import results_doc  # bench/results_doc.py: this folder is on the path
+
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Import + launch (bench/launch.py)"
-BEGIN = "<!-- bench/launch.py: generated results, begin -->"
-END = "<!-- bench/launch.py: generated results, end -->"
 TEMPLATE = "Hi {FirstName}, your balance of {Balance} is due."
 HEADER = ["ExternalId", "FirstName", "LastName", "PhoneNumber", "IsCellPhone", "PostalCode",
           "Balance"]
@@ -408,27 +407,6 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
     return "\n".join(lines)
 
 
-def write_docs(block: str) -> None:
-    generated = f"{BEGIN}\n{block}\n{END}"
-    text = DOCS.read_text() if DOCS.exists() else (
-        "# Benchmarks\n\n"
-        "Figures from the scripts in `bench/` (`make bench` runs them all). They are measured on a "
-        "development machine - 2 cores, shared, noisy - so they are indicative: compare ratios "
-        "against the floor measured in the same run, not absolute seconds across runs.\n"
-    )
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + generated + rest.split(END, 1)[1]
-    elif SECTION in text:
-        head, rest = text.split(SECTION, 1)
-        text = f"{head}{SECTION}\n\n{generated}\n{rest}"
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\nRun `.venv/bin/python bench/launch.py`.\n\n"
-        text += f"{generated}\n"
-    DOCS.parent.mkdir(parents=True, exist_ok=True)
-    DOCS.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -462,10 +440,10 @@ def main() -> None:
     print()
     print(block)
     if args.src.resolve() != (ROOT / "src").resolve():
-        print(f"\n(measured {args.src}; {DOCS.relative_to(ROOT)} left as it was)")
+        print(f"\n(measured {args.src}; {results_doc.DOCS.relative_to(ROOT)} left as it was)")
     elif not args.no_docs:
-        write_docs(block)
-        print(f"\n{DOCS.relative_to(ROOT)} updated.")
+        results_doc.write_block("launch.py", SECTION, block)
+        print(f"\n{results_doc.DOCS.relative_to(ROOT)} updated.")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ bench_dispatch = importlib.util.module_from_spec(_spec)
 sys.modules["bench_dispatch"] = bench_dispatch  # its dataclasses look their module up there
 _spec.loader.exec_module(bench_dispatch)
 
+import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
 from sqlalchemy import func, select  # noqa: E402
 from tests.services.dispatch_world import DaytimeClock  # noqa: E402
 
@@ -60,10 +61,7 @@ from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa:
 from proactive_sms.store.engine import open_engine  # noqa: E402
 from proactive_sms.store.schema import message  # noqa: E402
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Soak (bench/soak.py)"
-BEGIN = "<!-- bench/soak.py: generated results, begin -->"
-END = "<!-- bench/soak.py: generated results, end -->"
 RSS_EVERY_S = 5.0
 SETTLED = frozenset({"delivered", "undeliverable", "expired", "failed"})
 
@@ -289,20 +287,6 @@ def report(result: SoakResult, when: str) -> str:
     return "\n".join(lines)
 
 
-def write_docs(block: str) -> None:
-    generated = f"{BEGIN}\n{block}\n{END}"
-    content = DOCS.read_text()
-    if BEGIN in content and END in content:
-        head, rest = content.split(BEGIN, 1)
-        content = head + generated + rest.split(END, 1)[1]
-    elif SECTION in content:
-        head, rest = content.split(SECTION, 1)
-        content = f"{head}{SECTION}\n\n{generated}\n{rest}"
-    else:
-        content = content.rstrip("\n") + f"\n\n{SECTION}\n\n{generated}\n"
-    DOCS.write_text(content)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -320,8 +304,8 @@ def main() -> None:
     print()
     print(block)
     if not args.no_docs:
-        write_docs(block)
-        print(f"\n{DOCS.relative_to(ROOT)} updated.")
+        results_doc.write_block("soak.py", SECTION, block)
+        print(f"\n{results_doc.DOCS.relative_to(ROOT)} updated.")
     if result.broken:
         sys.exit(1)
 

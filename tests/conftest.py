@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from proactive_sms.domain.clock import ManualClock
 from proactive_sms.services import administration
-from proactive_sms.store.engine import database_url, open_engine
+from proactive_sms.store.engine import database_url, make_engine, open_engine
 from proactive_sms.store.tenancy import BusinessUnit
 
 POSTGRES_URL = os.environ.get("PSMS_TEST_POSTGRES_URL")
@@ -53,14 +53,17 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-def make_test_engine(backend: str, tmp_path) -> Iterator[Engine]:
+def make_test_engine(backend: str, tmp_path, *, migrated: bool = True) -> Iterator[Engine]:
+    """An engine on a database of its own: with the newest schema, or (migrated=False) with
+    none yet, for a test that migrates an older one."""
+    opened = open_engine if migrated else make_engine
     if backend == "sqlite":
-        engine = open_engine(f"sqlite:///{tmp_path / 'psms.db'}")
+        engine = opened(f"sqlite:///{tmp_path / 'psms.db'}")
         yield engine
         engine.dispose()
         return
     for url in _postgres_database():
-        engine = open_engine(url)
+        engine = opened(url)
         try:
             yield engine
         finally:
@@ -71,6 +74,13 @@ def make_test_engine(backend: str, tmp_path) -> Iterator[Engine]:
 def engine(request, tmp_path) -> Iterator[Engine]:
     """The real store on every backend the run has (SQLite always, PostgreSQL in CI)."""
     yield from make_test_engine(request.param, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS)
+def bare_engine(request, tmp_path) -> Iterator[Engine]:
+    """A database with no schema yet, on every backend of the run (a migration test brings it
+    to an older revision, writes rows as they were then, and upgrades)."""
+    yield from make_test_engine(request.param, tmp_path, migrated=False)
 
 
 @pytest.fixture

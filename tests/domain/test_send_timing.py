@@ -24,6 +24,7 @@ def test_before_the_window_it_waits_until_it_opens():
     decision = decide_send(utc(11), Recipient(NEW_YORK), TimingPolicy())  # 06:00 in New York
     assert decision.verdict is Verdict.WAIT
     assert decision.until == utc(13)  # 08:00 in New York
+    assert decision.waits_for == "window"  # what a number's history says it waited for
 
 
 def test_florida_closes_at_eight_and_caps_three_a_day():
@@ -32,6 +33,7 @@ def test_florida_closes_at_eight_and_caps_three_a_day():
     capped = decide_send(utc(17), Recipient(MIAMI), TimingPolicy(), sent)
     assert capped.verdict is Verdict.WAIT and "frequency cap" in capped.reason
     assert capped.until == utc(14, day=15)
+    assert capped.waits_for == "frequency_cap"
     # New York has no state cap: the BU's own cap applies when set
     assert decide_send(utc(17), Recipient(NEW_YORK), TimingPolicy(), sent).verdict is Verdict.SEND
     limited = TimingPolicy(cap_per_24h=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,3 +113,12 @@ class World:
 def simulator(**knobs) -> SmscSimulator:
     config = SimulatorConfig(receipt_delay_s=knobs.pop("receipt_delay_s", 0.01), seed=7, **knobs)
     return SmscSimulator(config).start_in_thread()
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    """Wait for a condition nothing signals (what a dispatcher wrote, a simulator's state)."""
+    for _ in range(int(timeout_s / 0.1)):
+        if predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")

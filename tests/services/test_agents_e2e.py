@@ -6,26 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import pytest
-
 from proactive_sms.services import administration, agents
 from tests.services.agent_world import e164
-from tests.services.dispatch_world import DaytimeClock, World, simulator
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
-
-
-async def _until(predicate, timeout_s: float = 15.0) -> None:
-    for _ in range(int(timeout_s / 0.1)):
-        if predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
+from tests.services.dispatch_world import until
 
 
 async def test_ten_replies_are_spread_over_the_agents_and_an_answer_reaches_the_customer(world):
@@ -45,7 +28,7 @@ async def test_ten_replies_are_spread_over_the_agents_and_an_answer_reaches_the_
     dispatcher = world.dispatcher()
     task = asyncio.create_task(dispatcher.run())
     try:
-        await _until(lambda: len(world.sim.accepted_submits()) == 10)  # every text went out
+        await until(lambda: len(world.sim.accepted_submits()) == 10)  # every text went out
         for i in range(10):
             await world.sim.inject_inbound(e164(i), "55502", f"Yes, after 5pm please ({i})")
 
@@ -53,7 +36,7 @@ async def test_ten_replies_are_spread_over_the_agents_and_an_answer_reaches_the_
             views = agents.all_agents(world.engine, world.bu)
             return Counter({v.name: v.open_conversations for v in views})
 
-        await _until(lambda: sum(held().values()) == 10)
+        await until(lambda: sum(held().values()) == 10)
         assert sorted(held().values()) == [0, 3, 3, 4] and held()["dee"] == 0
         assert agents.unassigned(world.engine, world.bu, world.clock) == []
 
@@ -62,7 +45,7 @@ async def test_ten_replies_are_spread_over_the_agents_and_an_answer_reaches_the_
         assert first.waiting_s is not None
         agents.answer(world.engine, world.bu, world.clock, "ben", first.conversation.id,
                       "Ben here: 5:30 works, talk then.")
-        await _until(lambda: any(
+        await until(lambda: any(
             "+" + p.destination_addr.lstrip("+") == customer
             and p.text == "Ben here: 5:30 works, talk then."
             for p in world.sim.accepted_submits()))

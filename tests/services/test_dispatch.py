@@ -10,14 +10,6 @@ import pytest
 from proactive_sms.services import administration, lifecycle, reporting
 from proactive_sms.store import outbox
 from tests.factories import us_number
-from tests.services.dispatch_world import DaytimeClock, World, simulator
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
 
 
 def e164(i: int, area: str = "212") -> str:

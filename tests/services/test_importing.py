@@ -83,7 +83,13 @@ def test_reimport_updates_records_by_external_id(engine, bu, clock, tmp_path):
         (b"   \n\n", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (b"Name,Email\nAnn,ann@example.com\n", "no phone column"),
-        ("Name,Phone\nRen\xe9,2125550123\n".encode("latin-1"), "not UTF-8"),
+        (b"Name,Phone\nRen\x81,2125550123\n",  # 0x81: no character of Windows-1252
+         "not UTF-8, UTF-16 or Windows-1252 .byte 0x81 at line 2"),
+        ("Name,Phone\nRenée,2125550123\n".encode() + b"Ren\xe9,2125550124\n",
+         "mixes encodings: line 2 has UTF-8 text but line 3 has byte 0xe9, which is not UTF-8"),
+        (b"\xff\xfe\x00\x00N\x00\x00\x00", "UTF-32"),
+        ("Name,Phone\r\nAnn,2125550123\r\n".encode("utf-16") + b"\x00\xd8A\x00",  # lone surrogate
+         r"starts as UTF-16 LE but line 3 does not read as UTF-16 \(bytes 0x00 0xd8"),
     ],
 )
 def test_a_file_that_cannot_be_a_calling_list_is_refused_and_nothing_written(
@@ -152,22 +158,46 @@ def test_bad_date_and_malformed_rows_name_line_and_field(engine, bu, clock, tmp_
     assert "31st of never" in error.message
 
 
-def test_a_stray_bad_byte_after_the_first_megabytes_refuses_the_whole_file(
-        engine, bu, clock, tmp_path):
-    # README: a file that is not UTF-8 is refused and nothing is written, wherever the bad byte
-    # is: past the first blocks read, past the first batches written, in a worker or not.
-    path = tmp_path / "l.csv"
-    good = b"\n".join(",".join(person(i)).encode() for i in range(60_000))  # ~2.6 MB
-    bad = ",".join(person(70_000)).encode().replace(b"Ann70000", b"Ann\xff")
-    path.write_bytes(",".join(HEADER).encode() + b"\n" + good + b"\n" + bad + b"\n")
+def _big_file_with_a_late_line(path, first_name: str, late: bytes):
+    """About 2.6 MB of rows, then one whose FirstName is the raw bytes `late` (line 60002)."""
+    good = [",".join(person(i, FirstName=first_name if i == 1 else f"Ann{i}")).encode()
+            for i in range(60_000)]
+    bad = ",".join(person(70_000)).encode().replace(b"Ann70000", late)
+    path.write_bytes(",".join(HEADER).encode() + b"\n" + b"\n".join(good) + b"\n" + bad + b"\n")
     assert path.stat().st_size > 2 * 1024 * 1024
+    return path
+
+
+@pytest.mark.parametrize(("first_name", "late", "reason"), [
+    # a byte no encoding taken can read
+    ("Ann", b"Ann\x81", "not UTF-8, UTF-16 or Windows-1252 .byte 0x81 at line 60002"),
+    # UTF-8 for megabytes, then a Windows-1252 byte: neither reading is right for all of it
+    ("Renée", b"Ren\xe9e", "mixes encodings: line 3 has UTF-8 text but line 60002 has byte 0xe9"),
+])
+def test_a_stray_bad_byte_after_the_first_megabytes_refuses_the_whole_file(
+        engine, bu, clock, tmp_path, first_name, late, reason):
+    # README: a file that cannot be read is refused and nothing is written, wherever the bad
+    # byte is: past the first blocks read, past the first batches written, in a worker or not.
+    path = _big_file_with_a_late_line(tmp_path / "l.csv", first_name, late)
     for workers in (0, 1):
-        with pytest.raises(importing.ImportRefused, match="line 60002") as refused:
+        with pytest.raises(importing.ImportRefused, match=reason) as refused:
             importing.import_calling_list(engine, bu, "people", path, clock, batch_size=500,
                                           workers=workers)
-        assert "not UTF-8" in str(refused.value) and "nothing was imported" in str(refused.value)
+        assert "nothing was imported" in str(refused.value)
         with engine.connect() as conn, pytest.raises(LookupError):
             calling_lists.find_list(conn, bu.id, "people")
+
+
+def test_an_ascii_file_with_one_windows_1252_name_megabytes_in_is_read_as_windows_1252(
+        engine, bu, clock, tmp_path):
+    # ASCII reads the same in UTF-8 and Windows-1252: the late é decides it, nothing garbled.
+    path = _big_file_with_a_late_line(tmp_path / "l.csv", "Ann", b"Ren\xe9e")
+    summary = importing.import_calling_list(engine, bu, "people", path, clock, batch_size=5000,
+                                            workers=1)
+    assert (summary.accepted, summary.rejected) == (60_001, 0)
+    assert summary.file_format.encoding == "Windows-1252"
+    names = {r.external_id: r.fields["FirstName"] for r in _records(engine, bu)}
+    assert names["C070000"] == "Renée" and names["C000001"] == "Ann"
 
 
 def test_a_header_over_the_csv_field_limit_is_refused_with_a_reason(engine, bu, clock,

@@ -6,20 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
 from sqlalchemy import select
 
 from proactive_sms.services import administration, conversations
 from proactive_sms.store.schema import message
 from tests.factories import us_number
-from tests.services.dispatch_world import DaytimeClock, World, simulator
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
+from tests.services.dispatch_world import World
 
 
 def e164(i: int) -> str:

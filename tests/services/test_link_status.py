@@ -6,25 +6,8 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import pytest
-
 from proactive_sms.services import administration, carrier_connections
-from tests.services.dispatch_world import DaytimeClock, World, simulator
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
-
-
-async def _until(predicate, timeout_s: float = 15.0) -> None:
-    for _ in range(int(timeout_s / 0.1)):
-        if predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
+from tests.services.dispatch_world import World, until
 
 
 def _free_port() -> int:
@@ -51,13 +34,13 @@ async def test_a_bound_link_reads_bound_and_a_dead_end_reads_its_error_then_stop
     dispatcher = world.dispatcher()
     task = asyncio.create_task(dispatcher.run())
     try:
-        await _until(lambda: _link(world, "sim").state == "bound")
-        await _until(lambda: _link(world, "nowhere").last_error is not None)
+        await until(lambda: _link(world, "sim").state == "bound")
+        await until(lambda: _link(world, "nowhere").last_error is not None)
         dead = _link(world, "nowhere")
         assert dead.state == "unbound"
         assert "cannot connect or bind" in dead.last_error
         assert _link(world, "sim").last_error is None
-        await _until(lambda: _link(world, "refused").last_error is not None)
+        await until(lambda: _link(world, "refused").last_error is not None)
         assert "RINVPASWD" in _link(world, "refused").last_error, _link(world, "refused")
     finally:
         dispatcher.stop()

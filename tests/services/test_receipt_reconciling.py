@@ -12,16 +12,9 @@ from sqlalchemy import func, select
 from proactive_sms.services import lifecycle
 from proactive_sms.store.schema import early_receipt, message_part
 from tests.factories import us_number
-from tests.services.dispatch_world import FAST, DaytimeClock, World, simulator
+from tests.services.dispatch_world import FAST, World
 
 SWEEPING = replace(FAST, receipt_sweep_s=0.2)
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
 
 
 def _held(world: World) -> int:

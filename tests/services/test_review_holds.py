@@ -7,7 +7,6 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from proactive_sms.carriers.base import InboundText
@@ -16,20 +15,13 @@ from proactive_sms.services.inbound import InboundService
 from proactive_sms.store import dnc, review_holds
 from proactive_sms.store.schema import inbound_message, message
 from tests.factories import us_number
-from tests.services.dispatch_world import FAST, DaytimeClock, ManualWallClock, World, simulator
+from tests.services.dispatch_world import FAST, ManualWallClock, World
 
 UNSURE = "I will stop by the store tomorrow to pay"  # possible_opt_out: a person decides
 
 
 def e164(i: int) -> str:
     return "+1" + us_number(i)
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
 
 
 def reply(world: World, i: int, body: str, to: str = "55501") -> int:

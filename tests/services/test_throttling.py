@@ -7,20 +7,11 @@ import asyncio
 import logging
 from dataclasses import replace
 
-import pytest
-
 from proactive_sms.services import administration, metrics
-from tests.services.dispatch_world import FAST, DaytimeClock, World, simulator
+from tests.services.dispatch_world import FAST, World
 
 # The production throttle settings (FAST shortens them for other tests).
 REAL_THROTTLING = replace(FAST, throttle_pause_s=1.0, throttle_pause_max_s=30.0)
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
 
 
 async def run_for(world: World, seconds: float) -> None:

@@ -15,17 +15,10 @@ from proactive_sms.services import administration, lifecycle, webhooks
 from proactive_sms.services.webhook_sender import WebhookSender
 from proactive_sms.store.schema import message
 from tests.factories import us_number
-from tests.services.dispatch_world import DaytimeClock, World, simulator
+from tests.services.dispatch_world import World
 from tests.webhook_receiver import Receiver, documented_verifier
 
 verify = documented_verifier()
-
-
-@pytest.fixture
-def world(engine, bu, tmp_path):
-    sim = simulator()
-    yield World(engine, bu, sim, tmp_path, DaytimeClock())
-    sim.stop_in_thread()
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from proactive_sms.domain.agent_assignment import Availability
 from proactive_sms.services import administration
 from proactive_sms.store import agents, assignments, conversations
-from proactive_sms.store.engine import alembic_config, make_engine
 from proactive_sms.store.errors import AlreadyExists
 from proactive_sms.store.schema import conversation
-from tests.conftest import BACKENDS, _postgres_database
+from tests.store import older_schema
 
 NUMBER = "+12125550100"
 
@@ -101,50 +99,27 @@ def test_unanswered_since_keeps_the_first_reply_and_first_answer_the_first_answe
     assert found.first_answer_at.replace(tzinfo=None) == first_answer.replace(tzinfo=None)
 
 
-@pytest.fixture(params=BACKENDS)
-def bare_engine(request, tmp_path):
-    """A database with no schema yet, on every backend of the run."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
-        yield engine
-        engine.dispose()
-        return
-    for url in _postgres_database():
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
-
-
 def test_migration_0008_fills_waiting_and_first_answer_of_existing_conversations(bare_engine):
-    config = alembic_config(bare_engine)
-    command.upgrade(config, "0007")
-    with bare_engine.begin() as conn:
-        for statement in (
-            "INSERT INTO tenant (id, name, created_at) VALUES (1, 't', '2026-03-01 10:00:00')",
-            "INSERT INTO business_unit (id, tenant_id, name, default_region, created_at) "
-            "VALUES (1, 1, 'b', 'US', '2026-03-01 10:00:00')",
-            "INSERT INTO sms_registration (id, business_unit_id, code, kind, status, "
-            "throughput_per_s, throughput_unit, solution, keyword_responses, created_at) "
-            "VALUES (1, 1, '55501', 'short', 'active', 10, 'segments', 'sms_messaging', '{}', "
-            "'2026-03-01 10:00:00')",
-            # 1: the customer spoke last; 2: answered at 10:07; 3: closed
-            "INSERT INTO conversation (id, registration_id, phone, status, opened_at, "
-            "last_inbound_at, last_answer_at) VALUES "
-            "(1, 1, '+12125550100', 'open', '2026-03-01 10:00:00', '2026-03-01 10:05:00', "
-            "'2026-03-01 10:02:00'), "
-            "(2, 1, '+12125550101', 'open', '2026-03-01 10:00:00', '2026-03-01 10:05:00', "
-            "'2026-03-01 10:07:00'), "
-            "(3, 1, '+12125550102', 'closed', '2026-03-01 10:00:00', '2026-03-01 10:05:00', "
-            "NULL)",
-            "INSERT INTO message (id, kind, registration_id, priority, conversation_id, "
-            "destination, body, segments, state, attempts, created_at) VALUES "
-            "(1, 'agent_reply', 1, 0, 2, '+12125550101', 'b', 1, 'sent', 1, "
-            "'2026-03-01 10:07:00'), "
-            "(2, 'agent_reply', 1, 0, 2, '+12125550101', 'a', 1, 'sent', 1, "
-            "'2026-03-01 10:03:00')",
-        ):
-            conn.execute(text(statement))
-    command.upgrade(config, "head")
+    older_schema.upgrade_to(bare_engine, "0007")
+    older_schema.write(
+        bare_engine,
+        # 1: the customer spoke last; 2: answered at 10:07; 3: closed
+        "INSERT INTO conversation (id, registration_id, phone, status, opened_at, "
+        "last_inbound_at, last_answer_at) VALUES "
+        "(1, 1, '+12125550100', 'open', '2026-03-01 10:00:00', '2026-03-01 10:05:00', "
+        "'2026-03-01 10:02:00'), "
+        "(2, 1, '+12125550101', 'open', '2026-03-01 10:00:00', '2026-03-01 10:05:00', "
+        "'2026-03-01 10:07:00'), "
+        "(3, 1, '+12125550102', 'closed', '2026-03-01 10:00:00', '2026-03-01 10:05:00', "
+        "NULL)",
+        "INSERT INTO message (id, kind, registration_id, priority, conversation_id, "
+        "destination, body, segments, state, attempts, created_at) VALUES "
+        "(1, 'agent_reply', 1, 0, 2, '+12125550101', 'b', 1, 'sent', 1, "
+        "'2026-03-01 10:07:00'), "
+        "(2, 'agent_reply', 1, 0, 2, '+12125550101', 'a', 1, 'sent', 1, "
+        "'2026-03-01 10:03:00')",
+        solution="sms_messaging")
+    older_schema.upgrade_to(bare_engine, "head")
     with bare_engine.connect() as conn:
         rows = {r.id: r for r in conn.execute(select(conversation).order_by(conversation.c.id))}
     waiting = {i: r.unanswered_since and r.unanswered_since.replace(tzinfo=None)

@@ -7,16 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import deliveries, messages
-from proactive_sms.store.engine import alembic_config, make_engine
 from proactive_sms.store.schema import message, message_part
-from tests.conftest import BACKENDS, _postgres_database
 from tests.factories import launched_skill
+from tests.store import older_schema
 
 # (case, ids the carrier gave texts a, b (None: no text), receipt ids in order, states of a, b,
 #  receipts held)
@@ -69,42 +67,18 @@ def test_receipts_find_their_text_by_the_id_as_the_carrier_gave_it(engine, bu, c
     assert stored == {cid for _, cid in sent}  # as given: no case or zeros changed
 
 
-@pytest.fixture(params=BACKENDS)
-def bare_engine(request, tmp_path):
-    """A database with no schema yet, on every backend of the run."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
-        yield engine
-        engine.dispose()
-        return
-    for url in _postgres_database():
-        engine = make_engine(url)
-        yield engine
-        engine.dispose()
-
-
 def test_a_part_stored_before_0012_stays_matchable_by_its_folded_id(bare_engine):
-    config = alembic_config(bare_engine)
-    command.upgrade(config, "0009")
-    with bare_engine.begin() as conn:
-        for statement in (
-            "INSERT INTO tenant (id, name, created_at) VALUES (1, 't', '2026-03-01 10:00:00')",
-            "INSERT INTO business_unit (id, tenant_id, name, default_region, created_at) "
-            "VALUES (1, 1, 'b', 'US', '2026-03-01 10:00:00')",
-            "INSERT INTO sms_registration (id, business_unit_id, code, kind, status, "
-            "throughput_per_s, throughput_unit, solution, keyword_responses, created_at) "
-            "VALUES (1, 1, '55501', 'short', 'active', 10, 'segments', 'external', '{}', "
-            "'2026-03-01 10:00:00')",
-            "INSERT INTO message (id, kind, registration_id, priority, destination, body, "
-            "segments, state, attempts, created_at) VALUES "
-            "(1, 'confirmation', 1, 0, '+12125550101', 'b', 1, 'sent', 1, "
-            "'2026-03-01 10:07:00')",
-            # stored folded, as every id was before: the carrier had said "00ab12"
-            "INSERT INTO message_part (message_id, part_no, carrier_message_id) "
-            "VALUES (1, 1, 'AB12')",
-        ):
-            conn.execute(text(statement))
-    command.upgrade(config, "head")
+    older_schema.upgrade_to(bare_engine, "0009")
+    older_schema.write(
+        bare_engine,
+        "INSERT INTO message (id, kind, registration_id, priority, destination, body, "
+        "segments, state, attempts, created_at) VALUES "
+        "(1, 'confirmation', 1, 0, '+12125550101', 'b', 1, 'sent', 1, "
+        "'2026-03-01 10:07:00')",
+        # stored folded, as every id was before: the carrier had said "00ab12"
+        "INSERT INTO message_part (message_id, part_no, carrier_message_id) "
+        "VALUES (1, 1, 'AB12')")
+    older_schema.upgrade_to(bare_engine, "head")
     with bare_engine.begin() as conn:
         outcome = deliveries.apply_receipts(
             conn, [DeliveryReceipt("00ab12", ReceiptState.DELIVERED)],

@@ -60,7 +60,8 @@ def test_an_opt_in_removes_only_what_an_opt_out_added(engine, bu, clock):
         dnc.add_numbers(conn, default.id, ["+12125550100"], "manual", "", clock.now())
         dnc.add_numbers(conn, default.id, ["+12125550101"], "opt_out", "STOP", clock.now())
         removed = dnc.remove_numbers(conn, default.id, ["+12125550100", "+12125550101"],
-                                     only_source="opt_out")
+                                     only_source="opt_out", removed_by="opt_in",
+                                     now=clock.now())
         assert removed == 1
         assert dnc.numbers_on_list(conn, default.id, ["+12125550100", "+12125550101"]) == {
             "+12125550100"}

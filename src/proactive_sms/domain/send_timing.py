@@ -34,6 +34,7 @@ class SendDecision:
     reason: str
     until: datetime | None = None  # WAIT: when to look again
     validity_until: datetime | None = None  # SEND: the carrier must not deliver after it
+    waits_for: str | None = None  # WAIT: "window" or "frequency_cap" (a text's history says)
 
 
 @dataclass(frozen=True)
@@ -89,19 +90,20 @@ def decide_send(now: datetime, recipient: Recipient, policy: TimingPolicy,
         free_at = recent[-cap] + DAY  # when the oldest of the last `cap` texts leaves the 24 h
         return _wait_or_expire(free_at, hard_deadline,
                                f"frequency cap: {cap} texts in 24 hours"
-                               + (f" ({state})" if state else ""))
+                               + (f" ({state})" if state else ""), "frequency_cap")
 
     window = calling_windows.decide(now, zones, state, policy.window, policy.rules, country)
     if not window.allowed_now:
         if window.next_open is None:
             return SendDecision(Verdict.EXPIRE, f"no calling window ahead: {window.reason}")
-        return _wait_or_expire(window.next_open, hard_deadline, window.reason)
+        return _wait_or_expire(window.next_open, hard_deadline, window.reason, "window")
     candidates = [t for t in (window.closes_at, hard_deadline) if t is not None]
     return SendDecision(Verdict.SEND, window.reason,
                         validity_until=min(candidates) if candidates else None)
 
 
-def _wait_or_expire(until: datetime, deadline: datetime | None, reason: str) -> SendDecision:
+def _wait_or_expire(until: datetime, deadline: datetime | None, reason: str,
+                    waits_for: str) -> SendDecision:
     if deadline is not None and until >= deadline:
         return SendDecision(Verdict.EXPIRE, f"{reason}; it would open only after the text expires")
-    return SendDecision(Verdict.WAIT, reason, until=until)
+    return SendDecision(Verdict.WAIT, reason, until=until, waits_for=waits_for)

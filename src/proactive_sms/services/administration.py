@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from proactive_sms.domain import names, phone, template
-from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.store import code_pace, dnc, registrations, skills, tenancy
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.calling_lists import find_list
@@ -210,11 +210,14 @@ def dnc_add(engine: Engine, bu: BusinessUnit, clock: Clock, numbers: Iterable[st
 
 
 def dnc_remove(engine: Engine, bu: BusinessUnit, numbers: Iterable[str],
-               group: str | None = None) -> DncChange:
+               group: str | None = None, *, clock: Clock | None = None,
+               source: str = "manual") -> DncChange:
+    """Take numbers off a list; `source` (manual, api) is kept with each removal."""
     valid, invalid = _dnc_numbers(numbers, bu.default_region)
+    now = (clock or SystemClock()).now()
     with engine.begin() as conn:
         target = dnc.find_list(conn, bu.tenant_id, group)
-        removed = dnc.remove_numbers(conn, target.id, valid)
+        removed = dnc.remove_numbers(conn, target.id, valid, removed_by=source, now=now)
     return DncChange(target.name, removed, invalid)
 
 

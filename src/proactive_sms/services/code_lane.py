@@ -195,11 +195,13 @@ class CodeLane:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
         self.cursor = items[-1].id
-        # A text taken into a group whose claim has not committed yet is still `pending`: read
-        # again from the start (above), it would join a second group, and two groups of one
-        # lane may share a claim transaction, which would claim it for both (seen on
-        # PostgreSQL, whose reads do not wait behind the claims on one writer thread).
-        self.buffer.extend(item for item in items if item.id not in self.sent_at)
+        # A look from the start again finds texts still `pending` that the lane holds already:
+        # in groups whose claims are on their way, or back in the buffer (not sent, throttled).
+        # Taken twice, they would be claimed twice (dispatch._write_claims gives a text to one
+        # group of a batch, the last guard).
+        queued = {item.id for item in self.buffer}
+        self.buffer.extend(item for item in items
+                           if item.id not in self.sent_at and item.id not in queued)
         return True
 
     async def take_system_texts(self) -> None:
@@ -365,7 +367,7 @@ class CodeLane:
         finally:
             self._count_answer(self.weight(item))
         # The slot stays held until the result is stored; `_stored` runs then.
-        self.d.record_result_soon(item, result, self._stored)
+        self.d.record_result_soon(item, result, self._stored, self.registration.connection_id)
 
     def _stored(self, item: OutboxItem, result: SubmitResult,
                 error: BaseException | None) -> None:

@@ -233,7 +233,6 @@ class Dispatcher:
         self._system_looked_at = 0.0
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
         self._receipt_cursor = 0  # where the next sweep of held receipts goes on
-        self._connection_errors: dict[int, str | None] = {}  # as last written to the store
         self._folded_at = -COUNTER_FOLD_S  # fold once at start, then every COUNTER_FOLD_S
 
     # --- database helpers (run in worker threads) ----------------------------------------------
@@ -276,9 +275,14 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event | None = None, until_idle: bool = False,
                   receipt_grace_s: float = 10.0) -> None:
-        """Dispatch until `stop` is set (or, with until_idle, until every skill is finished and
-        receipts have come in or receipt_grace_s passed)."""
-        self._stop = stop or asyncio.Event()
+        """Dispatch until `stop` is set or stop() is called (or, with until_idle, until every
+        skill is finished and receipts have come in or receipt_grace_s passed)."""
+        if stop is not None:
+            # A stop() that came before this run began (its task created, not started yet)
+            # must not be lost: replacing the event it set made such a dispatcher run forever.
+            if self._stop.is_set():
+                stop.set()
+            self._stop = stop
         # Every write transaction (claims, results, receipts, housekeeping) runs on one thread
         # (a few on PostgreSQL). SQLite has one writer anyway: queued here, a transaction starts
         # the moment the previous one commits, where several threads would contend for the lock
@@ -299,6 +303,7 @@ class Dispatcher:
                 await self._until_done(until_idle, receipt_grace_s)
             finally:
                 await self.shutdown()
+                self._stop = asyncio.Event()  # a later run() runs until its own stop
 
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
         await self._refresh()
@@ -341,15 +346,16 @@ class Dispatcher:
         await self.in_writer(self.write, skill_counters.fold)
 
     def stop(self) -> None:
+        """End run(): now, or as soon as it begins when it has not begun yet."""
         self._stop.set()
 
     async def shutdown(self) -> None:
         for lane in self.lanes.values():
             lane.stopping = True
         try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
-            await self._record_connection_errors()
+            await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
         except Exception:  # noqa: BLE001 - shutting down goes on
-            log.exception("recording the connections' last errors failed at shutdown")
+            log.exception("recording the connections' link status failed at shutdown")
         if self.lane_tasks or self._lost_lanes:
             await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
                                  return_exceptions=True)
@@ -406,7 +412,6 @@ class Dispatcher:
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
         self._refresh_reply_gates()
-        await self._record_connection_errors()
         await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
 
     def _refresh_reply_gates(self) -> None:
@@ -422,26 +427,10 @@ class Dispatcher:
                                self._running_by_code.get(registration_id, frozenset()))
 
     async def _record_links(self, changes) -> None:
-        """Bound, unbound, last error of each connection, for the console (link_status.py)."""
+        """Bound, unbound, last error (a refused bind says why) of each connection: the one
+        status every reader shows (services.link_status)."""
         if changes:
             await self.in_writer(self.write, self.links.write, changes, self.clock.now())
-
-    async def _record_connection_errors(self) -> None:
-        """Copy each connection's last error (a refused bind says why) to its record, for
-        the API and the console, when it changed."""
-        changed = {}
-        for connection_id, carrier in self.carriers.items():
-            error = getattr(carrier, "last_error", None)
-            if connection_id not in self._connection_errors or \
-                    self._connection_errors[connection_id] != error:
-                changed[connection_id] = error
-        if changed:
-            self._connection_errors.update(changed)
-            await self.in_writer(self.write, self._write_connection_errors, changed)
-
-    def _write_connection_errors(self, conn, changed: dict[int, str | None]) -> None:
-        for connection_id, error in changed.items():
-            registrations.record_connection_error(conn, connection_id, error, self.clock.now())
 
     def _stop_lost_lanes(self, owned: set[int]) -> None:
         """Stop the lanes of codes this process no longer owns (another process took the lease
@@ -571,9 +560,10 @@ class Dispatcher:
 
     def record_result_soon(self, item: OutboxItem, result: SubmitResult,
                            stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
-                                            None]) -> None:
-        """Store a carrier's answer; `stored(item, result, error)` is called once it is."""
-        self.store.add_soon(_Job(_RESULT, (item, result)),
+                                            None], connection_id: int | None = None) -> None:
+        """Store a carrier's answer; `stored(item, result, error)` is called once it is.
+        `connection_id`: the connection that carried the text (kept with it once accepted)."""
+        self.store.add_soon(_Job(_RESULT, (item, result, connection_id)),
                             lambda _output, error: stored(item, result, error))
 
     async def _on_receipt(self, receipt: DeliveryReceipt, connection_id: int | None = None) -> None:
@@ -639,12 +629,18 @@ class Dispatcher:
         done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for,
                                           self.lease)
                 for dnc_list_id, items in by_list.items()}
+        given: set[int] = set()
         for (group, dnc_list_id), index in zip(claims, indices, strict=True):
             ids = {item.id for item in group}
             whole = done[dnc_list_id]
+            # A text two groups of this batch name (a lane that took it again while its first
+            # claim waited in the queue) was claimed once by the one UPDATE: it goes to the
+            # first group only, or both would send it.
+            mine = (whole.claimed & ids) - given
+            given |= mine
             outputs[index] = outbox.Claim(
-                whole.claimed & ids, whole.dnc & ids, whole.gone & ids, whole.later & ids,
-                {k: v for k, v in whole.validity.items() if k in ids})
+                mine, whole.dnc & ids, whole.gone & ids, whole.later & ids,
+                {k: v for k, v in whole.validity.items() if k in mine})
 
     def timing_for(self, item: OutboxItem, sent_last_24h: list) -> SendDecision:
         """Calling window, expiry, validity and frequency cap for one text, at this moment."""
@@ -674,12 +670,14 @@ class Dispatcher:
                 cap_per_24h=caps[s.business_unit_id])
         return policies
 
-    def _write_results(self, conn, batch: Sequence[tuple[OutboxItem, SubmitResult]],
+    def _write_results(self, conn,
+                       batch: Sequence[tuple[OutboxItem, SubmitResult, int | None]],
                        now) -> None:
-        accepted = [deliveries.Accepted(item.id, result.carrier_message_ids)
-                    for item, result in batch if result.status is SubmitStatus.ACCEPTED]
+        accepted = [deliveries.Accepted(item.id, result.carrier_message_ids, connection_id)
+                    for item, result, connection_id in batch
+                    if result.status is SubmitStatus.ACCEPTED]
         deliveries.record_accepted(conn, accepted, now)
-        for item, result in batch:
+        for item, result, _connection_id in batch:
             if result.status is not SubmitStatus.ACCEPTED:
                 self._record_refusal(conn, item, result, now)
 

@@ -2,14 +2,14 @@
 
 Like a calling-list import: the file is streamed and written in batches (each one transaction),
 every bad row is reported with its line and reason and the good rows are kept, and a file that
-cannot be a list of numbers (empty, binary, not UTF-8, no number column) is refused before
+cannot be a list of numbers (empty, binary, not readable text (services.list_files), no
+number column) is refused before
 anything is written.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,14 +18,9 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import phone
 from proactive_sms.domain.clock import Clock
+from proactive_sms.services import list_files
 from proactive_sms.services.administration import checked_name
-from proactive_sms.services.importing import (
-    KEPT_ERRORS,
-    ImportRefused,
-    check_file,
-    check_utf8,
-    csv_rows,
-)
+from proactive_sms.services.importing import KEPT_ERRORS, ImportRefused, csv_rows
 from proactive_sms.store import dnc
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -86,10 +81,9 @@ def import_numbers(engine: Engine, bu: BusinessUnit, clock: Clock, path: Path,
     if list_name and list_name != "default":
         checked_name("DNC group", list_name)
     with path.open("rb") as raw:
-        delimiter = check_file(raw, Path(name))
-        check_utf8(raw, Path(name))  # refused whole, as a calling list is
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        rows = csv_rows(csv.reader(text, delimiter=delimiter))
+        # Decided over the whole file: refused whole, as a calling list is.
+        file_format = list_files.file_format(raw, name)
+        rows = csv_rows(csv.reader(file_format.text(raw), delimiter=file_format.delimiter))
         first = next(rows, None)
         if first is None or first[1] is None:
             raise ImportRefused(f"{name}: the first line is not readable CSV")

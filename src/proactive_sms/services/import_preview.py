@@ -9,7 +9,6 @@ what the import then refuses.
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ from proactive_sms.domain import calling_list_fields as f
 from proactive_sms.domain import phone
 from proactive_sms.domain.calling_list_fields import ColumnMapping, MappingError, map_columns
 from proactive_sms.domain.calling_record import ParsedRecord, RecordParser, RowError, RowProblem
-from proactive_sms.services.importing import ImportRefused, check_file, csv_rows, parse_row
+from proactive_sms.services import list_files
+from proactive_sms.services.importing import csv_rows, header_cells, parse_row
+from proactive_sms.services.list_files import FileFormat, ImportRefused
 
 PREVIEW_ROWS = 10
 
@@ -36,6 +37,7 @@ class PreviewRow:
 @dataclass(frozen=True)
 class FilePreview:
     headers: tuple[str, ...]
+    file_format: FileFormat  # the encoding and delimiter the import will read it with
     guessed: tuple[str, ...]  # the field each column fills by its name alone
     mapping: ColumnMapping | None  # None when the mapping cannot be used
     mapping_error: str | None  # why (names the column or field)
@@ -48,20 +50,21 @@ class FilePreview:
 
 
 def preview_file(path: Path, region: str, overrides: Mapping[str, str] | None = None,
-                 rows: int = PREVIEW_ROWS, name: str | None = None) -> FilePreview:
+                 rows: int = PREVIEW_ROWS, name: str | None = None,
+                 encoding: str | None = None, delimiter: str | None = None,
+                 whole_file: bool = True) -> FilePreview:
     """The preview of `path` with these overrides (column -> field, '-' ignores a column).
 
+    `encoding` and `delimiter` as for importing.import_calling_list; `whole_file=False` trusts
+    them (or the first bytes) without reading the whole file again (a preview of an upload
+    whose format was decided when it came).
     ImportRefused for a file that is no calling list at all (naming it `name`, or its path)."""
     shown = name or str(path)
     with path.open("rb") as raw:
+        file_format = list_files.file_format(raw, shown, encoding, delimiter, whole_file)
+        reader = csv.reader(file_format.text(raw), delimiter=file_format.delimiter)
         try:
-            delimiter = check_file(raw, path)
-        except ImportRefused as exc:
-            raise ImportRefused(str(exc).replace(str(path), shown)) from exc
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = csv.reader(text, delimiter=delimiter)
-        try:
-            headers = [h.strip() for h in next(reader)]
+            headers = header_cells(next(reader))
         except StopIteration as exc:
             raise ImportRefused(f"{shown}: the file is empty") from exc
         except csv.Error as exc:
@@ -70,12 +73,12 @@ def preview_file(path: Path, region: str, overrides: Mapping[str, str] | None = 
         try:
             mapping = map_columns(headers, overrides)
         except MappingError as exc:
-            return FilePreview(tuple(headers), guessed, None, str(exc), [])
+            return FilePreview(tuple(headers), file_format, guessed, None, str(exc), [])
         parser = RecordParser(mapping, region, phone.normalize)
         seen: dict[str, int] = {}
         found = [_row(parse_row(parser, line, row), seen)
                  for line, row in itertools.islice(csv_rows(reader), rows)]
-    return FilePreview(tuple(headers), guessed, mapping, None, found)
+    return FilePreview(tuple(headers), file_format, guessed, mapping, None, found)
 
 
 def _row(result: ParsedRecord | RowError, seen: dict[str, int]) -> PreviewRow:

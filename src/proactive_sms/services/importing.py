@@ -1,21 +1,20 @@
-"""Importing a calling list from a CSV or tab-separated file.
+"""Importing a calling list from a CSV file (comma, semicolon, tab or pipe separated).
 
 The file is streamed and written in batches, each batch in one transaction, so a million rows need
 no million-row list in memory and nothing accepted is half-written. A file that cannot be a calling
-list at all (empty, binary, not UTF-8 anywhere in it, a header the CSV reader cannot read, no phone
-column) is refused before anything is written.
+list at all (empty, binary, not readable text anywhere in it, a header the CSV reader cannot read,
+no phone column) is refused before anything is written.
 
-"Not UTF-8 anywhere" is checked by a pass over the whole file before the import starts, rather than
-by one transaction or by undoing what was written: one transaction over a million rows would hold
-SQLite's write lock (and the dispatcher with it) for the whole import, and undoing an upsert means
-keeping every record it replaced. The pass is a C-speed decode of the raw bytes, read in blocks
-(about 0.1 s per 100 MB, the file then in the page cache for the import itself), so the offloaded
-path of large files stays as fast as it was.
+Its encoding and delimiter are decided by services.list_files, by a pass over the whole file
+before the import starts, rather than by one transaction or by undoing what was written: one
+transaction over a million rows would hold SQLite's write lock (and the dispatcher with it) for the
+whole import, and undoing an upsert means keeping every record it replaced. The pass is a C-speed
+decode of the raw bytes, read in blocks (about 0.1 s per 100 MB, the file then in the page cache
+for the import itself), so the offloaded path of large files stays as fast as it was.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import itertools
@@ -39,20 +38,15 @@ from proactive_sms.domain.calling_record import (
 )
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.spreadsheet_cells import csv_writer
-from proactive_sms.services import cadences, offload
+from proactive_sms.services import cadences, list_files, offload
 from proactive_sms.services.administration import checked_name
+from proactive_sms.services.list_files import FileFormat, ImportRefused
 from proactive_sms.store import calling_lists
 from proactive_sms.store.tenancy import BusinessUnit
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 KEPT_ERRORS = 1000  # errors kept in memory for the summary; all of them go to --errors FILE
-_SNIFF_BYTES = 64 * 1024
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # about 60,000 rows: ~1.5 s of parsing
-
-
-class ImportRefused(ValueError):
-    """The file cannot be a calling list; nothing was written."""
-
 
 def check_list_name(name: str) -> None:
     """A list's name is typed in URLs and menus (domain.names, as every name)."""
@@ -71,6 +65,7 @@ class ImportSummary:
     columns: dict[str, str | None] = field(default_factory=dict)  # header -> field
     # records that joined the cadence of a running agent skill of the list, by skill name
     joined_cadences: dict[str, int] = field(default_factory=dict)
+    file_format: FileFormat | None = None  # the encoding and delimiter the file was read with
 
 
 ProgressCallback = Callable[[int, int], None]  # (bytes read, total bytes)
@@ -80,8 +75,12 @@ def import_calling_list(
     engine: Engine, bu: BusinessUnit, list_name: str, path: Path, clock: Clock,
     overrides: Mapping[str, str] | None = None, errors_path: Path | None = None,
     progress: ProgressCallback | None = None, batch_size: int = 5000, workers: int | None = None,
+    encoding: str | None = None, delimiter: str | None = None,
 ) -> ImportSummary:
     """Import `path` into the list `list_name` (created if new; known ExternalIds are updated).
+
+    `encoding` (a codec from list_files.parse_encoding) and `delimiter` (from
+    list_files.parse_delimiter) override their detection.
 
     `workers`: 1 parses in a worker process (services.offload) while this one reads and writes,
     0 parses here; None (the default) chooses by size: a worker for files of PARALLEL_MIN_BYTES
@@ -91,24 +90,24 @@ def import_calling_list(
     raw = path.open("rb")
     try:
         total_bytes = path.stat().st_size
-        delimiter = check_file(raw, path)
-        check_utf8(raw, path)
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-        reader = _ChunkReader(text, delimiter)
+        file_format = list_files.file_format(raw, str(path), encoding, delimiter)
+        delimiter = file_format.delimiter
+        reader = _ChunkReader(file_format.text(raw), delimiter)
         try:
-            headers = reader.header()
+            headers = header_cells(reader.header())
         except StopIteration as exc:
             raise ImportRefused(f"{path}: the file is empty") from exc
         except csv.Error as exc:  # a header over the csv module's field limit, say
             raise ImportRefused(f"{path}: line 1 (the header) cannot be read as CSV: {exc}; "
                                 "the first line must name the columns") from exc
         try:
-            mapping = map_columns([h.strip() for h in headers], overrides)
+            mapping = map_columns(headers, overrides)
         except MappingError as exc:
             raise ImportRefused(f"{path}: {exc}") from exc
 
         summary = ImportSummary(list_name=list_name,
-                                columns=dict(zip(mapping.headers, mapping.fields, strict=True)))
+                                columns=dict(zip(mapping.headers, mapping.fields, strict=True)),
+                                file_format=file_format)
         parser = RecordParser(mapping, bu.default_region, phone.normalize)
         with engine.begin() as conn:
             stored_list = calling_lists.ensure_list(conn, bu.id, list_name, mapping.field_names,
@@ -149,55 +148,13 @@ def import_calling_list(
         raw.close()
 
 
-def check_file(raw, path: Path) -> str:
-    """Refuse what cannot be a calling list; return the delimiter of the header line."""
-    head = raw.read(_SNIFF_BYTES)
-    raw.seek(0)
-    if not head.strip():
-        raise ImportRefused(f"{path}: the file is empty")
-    if b"\x00" in head:
-        raise ImportRefused(f"{path}: this is a binary file, not a CSV or tab-separated list")
-    first_line = head.split(b"\n", 1)[0]
-    try:
-        head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # A character cut by the end of the sniffed block is not an error of the file.
-        cut_at_end = len(head) == _SNIFF_BYTES and exc.start >= len(head) - 3
-        if not cut_at_end:
-            raise ImportRefused(
-                f"{path}: not UTF-8 text (byte 0x{head[exc.start]:02x} at offset {exc.start}); "
-                "save the file as UTF-8"
-            ) from exc
-    return "\t" if first_line.count(b"\t") > first_line.count(b",") else ","
-
-
-_UTF8_BLOCK_BYTES = 1024 * 1024
-
-
-def check_utf8(raw, path: Path) -> None:
-    """Refuse the file if any of it is not UTF-8, naming the line and byte; `raw` is left at
-    its start. Read in blocks: a 256 MB file needs no 256 MB in memory."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = line = 0
-    try:
-        while block := raw.read(_UTF8_BLOCK_BYTES):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                line += block.count(b"\n", 0, max(exc.start, 0))
-                raise ImportRefused(
-                    f"{path}: not UTF-8 text (byte 0x{block[exc.start]:02x} at offset {bad}, "
-                    f"line {line + 1}); save the file as UTF-8: nothing was imported") from exc
-            offset += len(block)
-            line += block.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            raise ImportRefused(f"{path}: not UTF-8 text (the file ends inside a character); "
-                                "save the file as UTF-8: nothing was imported") from exc
-    finally:
-        raw.seek(0)
+def header_cells(row: list[str]) -> list[str]:
+    """The header's column names as the mapping reads them: trimmed, and without the BOM a file
+    read with a BOM-less codec it did not name (UTF-16 LE given for a file with a BOM) keeps."""
+    cells = [cell.strip() for cell in row]
+    if cells:
+        cells[0] = cells[0].lstrip("\ufeff").strip()
+    return cells
 
 
 def csv_rows(reader, offset: int = 0) -> Iterator[tuple[int, list[str] | None]]:
@@ -285,7 +242,7 @@ def parse_row(parser: RecordParser, line: int, row: list[str] | None) -> ParsedR
     # ASCII row cannot hold one, and that flag costs nothing to read.
     joined = "".join(row)
     if not joined.isascii() and _UNDECODABLE.search(joined):
-        return RowError(line, RowProblem.BAD_VALUE, "the line is not valid UTF-8 text")
+        return RowError(line, RowProblem.BAD_VALUE, "the line is not text in the file's encoding")
     return parser.parse(line, row)
 
 

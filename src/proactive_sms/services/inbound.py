@@ -129,7 +129,8 @@ class InboundService:
             if attribution:  # the customer leaves the cadence that texted them
                 cadences.leave(conn, attribution[0], attribution[1], DNC, now)
         elif kind is InboundClass.OPT_IN:
-            changed = dnc.remove_numbers(conn, list_id, [sender], only_source="opt_out") > 0
+            changed = dnc.remove_numbers(conn, list_id, [sender], only_source="opt_out",
+                                         removed_by="opt_in", now=now) > 0
             if changed:
                 confirmation = self._confirm(conn, reg.id, sender, responses.opt_in_text,
                                              MessageKind.OPT_IN_CONFIRMATION)

@@ -71,10 +71,11 @@ def connections_page(engine: Engine, bu: BusinessUnit,
         return registrations.page_connections(conn, bu.tenant_id, req.after_id, req.limit)
 
 
-def calling_lists_page(engine: Engine, bu: BusinessUnit,
-                       req: PageRequest) -> Page[calling_lists.CallingList]:
+def calling_lists_page(engine: Engine, bu: BusinessUnit, req: PageRequest,
+                       archived: bool = False) -> Page[calling_lists.CallingList]:
+    """The BU's lists; removed (archived) ones only when asked."""
     with engine.connect() as conn:
-        return calling_lists.page_lists(conn, bu.id, req.after_id, req.limit)
+        return calling_lists.page_lists(conn, bu.id, req.after_id, req.limit, archived)
 
 
 def calling_list(engine: Engine, bu: BusinessUnit, name: str) -> calling_lists.CallingList:
@@ -130,10 +131,12 @@ def templates_page(engine: Engine, bu: BusinessUnit,
 
 def skills_page(engine: Engine, bu: BusinessUnit, req: PageRequest,
                 status: skills.SkillStatus | None = None,
-                campaign: str | None = None) -> Page[skills.Skill]:
+                campaign: str | None = None, archived: bool = False) -> Page[skills.Skill]:
+    """The BU's skills; archived ones only when asked."""
     with engine.connect() as conn:
         campaign_id = skills.find_campaign(conn, bu.id, campaign).id if campaign else None
-        return skills.page_skills(conn, bu.id, req.after_id, req.limit, status, campaign_id)
+        return skills.page_skills(conn, bu.id, req.after_id, req.limit, status, campaign_id,
+                                  archived)
 
 
 def campaigns_page(engine: Engine, bu: BusinessUnit,

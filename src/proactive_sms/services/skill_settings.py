@@ -23,6 +23,7 @@ from proactive_sms.services.administration import (
 )
 from proactive_sms.store import calling_lists, registrations, skills
 from proactive_sms.store import templates as template_store
+from proactive_sms.store.errors import StaleVersion
 from proactive_sms.store.skills import Skill, SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -84,15 +85,19 @@ def _view(conn, skill: Skill) -> SkillView:
 
 
 def update_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
-                 changes: dict[str, Any]) -> SkillView:
+                 changes: dict[str, Any], expected_version: int | None = None) -> SkillView:
     """Change some settings (keys of ALL_SETTINGS; None clears an optional one). Settings given
     with their current value are no change; a change the skill's status does not allow is
-    refused naming the setting, as is a bad value (the same rules as creating one)."""
+    refused naming the setting, as is a bad value (the same rules as creating one). With
+    `expected_version` (an API's If-Match) the change applies only to that version of the
+    skill: StaleVersion when another edit came first."""
     unknown = sorted(set(changes) - ALL_SETTINGS)
     if unknown:
         raise InvalidRequest(f"'{unknown[0]}' is not a setting of a skill", unknown[0])
     with engine.begin() as conn:
         current = _view(conn, skills.find_skill(conn, bu.id, name))
+        if expected_version is not None and current.skill.version != expected_version:
+            raise StaleVersion("skill", name, expected_version, current.skill.version)
         before = current.settings()
         wanted = {k: v for k, v in changes.items() if v != before[k]}
         allowed = editable(current.skill)
@@ -112,7 +117,7 @@ def update_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
         check_one_text(merged["template"], merged["message_text"])
         values = _stored_values(conn, bu, wanted)
         if not skills.update_settings(conn, current.skill.id, values,
-                                      [current.skill.status]):
+                                      [current.skill.status], expected_version, name):
             raise InvalidRequest(f"skill '{name}' changed status meanwhile: try again",
                                  "status")
         return _view(conn, skills.skill_by_id(conn, current.skill.id))

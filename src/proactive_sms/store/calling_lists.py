@@ -15,19 +15,27 @@ from sqlalchemy import (
     Connection,
     Select,
     Text,
+    delete,
     exists,
     func,
     null,
     or_,
     select,
     type_coerce,
+    update,
 )
 
 from proactive_sms.domain.calling_record import ParsedRecord
 from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.errors import NotFound
-from proactive_sms.store.schema import calling_list, calling_record, dnc_entry
+from proactive_sms.store.schema import (
+    calling_list,
+    calling_record,
+    conversation,
+    dnc_entry,
+    inbound_message,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,13 @@ class CallingList:
     business_unit_id: int
     name: str
     fields: tuple[str, ...]
+    version: int = 1  # raised by every user edit (store.versions)
+    archived_at: datetime | None = None  # removed while finished skills report on it
+
+
+def _list(row) -> CallingList:
+    return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields), row.version,
+                       row.archived_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +81,9 @@ def ensure_list(conn: Connection, business_unit_id: int, name: str, fields: Sequ
         if merged != list(row.fields):
             conn.execute(calling_list.update().where(calling_list.c.id == row.id)
                          .values(fields=merged))
+        if row.archived_at is not None:  # importing into a removed list brings it back
+            conn.execute(calling_list.update().where(calling_list.c.id == row.id)
+                         .values(archived_at=None))
     return find_list(conn, business_unit_id, name)
 
 
@@ -75,14 +93,14 @@ def find_list(conn: Connection, business_unit_id: int, name: str) -> CallingList
     )).first()
     if row is None:
         raise NotFound("calling list", name)
-    return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields))
+    return _list(row)
 
 
 def list_by_id(conn: Connection, list_id: int) -> CallingList:
     row = conn.execute(select(calling_list).where(calling_list.c.id == list_id)).first()
     if row is None:
         raise NotFound("calling list", list_id)
-    return CallingList(row.id, row.business_unit_id, row.name, tuple(row.fields))
+    return _list(row)
 
 
 def find_record(conn: Connection, list_id: int, external_id: str) -> StoredRecord:
@@ -350,11 +368,12 @@ def _result(conn: Connection, column: Column) -> Callable:
 
 
 def page_lists(conn: Connection, business_unit_id: int, after_id: int,
-               limit: int) -> paging.Page[CallingList]:
-    """The BU's calling lists after an id, in id order."""
+               limit: int, archived: bool = False) -> paging.Page[CallingList]:
+    """The BU's calling lists after an id, in id order; archived ones only when asked."""
     query = select(calling_list).where(calling_list.c.business_unit_id == business_unit_id)
-    return paging.fetch(conn, query, calling_list.c.id, after_id, limit,
-                        lambda r: CallingList(r.id, r.business_unit_id, r.name, tuple(r.fields)))
+    if not archived:
+        query = query.where(calling_list.c.archived_at.is_(None))
+    return paging.fetch(conn, query, calling_list.c.id, after_id, limit, _list)
 
 
 def page_records(conn: Connection, list_id: int, after_id: int,
@@ -398,3 +417,36 @@ def search_records(conn: Connection, list_id: int, after_id: int, limit: int, *,
     return paging.fetch(conn, query, calling_record.c.id, after, limit, lambda r: StoredRecord(
         r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem, r.expiration_date,
         r.time_zone, r.postal_code, decode_fields(r.fields)))
+
+
+def find_person_records(conn: Connection, list_id: int, after_id: int, limit: int, *,
+                        external_id: str | None = None,
+                        number: str | None = None) -> paging.Page[StoredRecord]:
+    """A list's records with this ExternalId and/or this number (E.164, as PhoneNumber or
+    where texts go); both given: records matching either."""
+    wanted = []
+    if external_id is not None:
+        wanted.append(calling_record.c.external_id == external_id)
+    if number is not None:
+        wanted += [calling_record.c.phone == number, calling_record.c.sms_destination == number]
+    if not wanted:
+        raise ValueError("give an ExternalId or a number")
+    query = select(calling_record).where(_in_list(list_id), or_(*wanted))
+    start = first_id(conn, list_id)  # see _in_list
+    after = after_id if start is None else max(after_id, start - 1)
+    return paging.fetch(conn, query, calling_record.c.id, after, limit, lambda r: StoredRecord(
+        r.id, r.external_id, r.phone, r.sms_destination, r.sms_problem, r.expiration_date,
+        r.time_zone, r.postal_code, decode_fields(r.fields)))
+
+
+def delete_list(conn: Connection, list_id: int) -> int:
+    """Delete a list no skill refers to, with its records; returns how many records went.
+    (Records no skill texted are referenced by nothing but inbound texts and conversations
+    that matched them by number: those keep their text and lose the link.)"""
+    records = select(calling_record.c.id).where(calling_record.c.calling_list_id == list_id)
+    for table in (inbound_message, conversation):
+        conn.execute(update(table).where(table.c.record_id.in_(records)).values(record_id=None))
+    gone = conn.execute(delete(calling_record)
+                        .where(calling_record.c.calling_list_id == list_id)).rowcount
+    conn.execute(delete(calling_list).where(calling_list.c.id == list_id))
+    return gone

@@ -47,6 +47,7 @@ _FINAL = {
 class Accepted:
     message_id: int
     carrier_ids: tuple[str, ...]
+    connection_id: int | None = None  # the connection that carried it, kept with the text
 
 
 @dataclass
@@ -84,8 +85,13 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
     if not accepted:
         return 0
     _take_turns(conn)
-    moved = messages.transition(conn, [a.message_id for a in accepted], MessageState.SENT, now,
-                                sent_at=now)
+    # One statement per connection (a batch holds the answers of a few lanes at most).
+    by_connection: dict[int | None, list[int]] = {}
+    for a in accepted:
+        by_connection.setdefault(a.connection_id, []).append(a.message_id)
+    moved = sum(messages.transition(conn, ids, MessageState.SENT, now, sent_at=now,
+                                    connection_id=connection_id)
+                for connection_id, ids in by_connection.items())
     parts = [
         {"message_id": a.message_id, "part_no": n, "carrier_message_id": cid,
          "carrier_id_folded": normalize_message_id(cid)}

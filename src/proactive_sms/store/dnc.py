@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, select
 from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.errors import NotFound
-from proactive_sms.store.schema import dnc_entry, dnc_list
+from proactive_sms.store.schema import dnc_entry, dnc_list, dnc_removal
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,59 @@ def add_numbers(
 
 
 def remove_numbers(
-    conn: Connection, list_id: int, phones: Iterable[str], only_source: str | None = None
+    conn: Connection, list_id: int, phones: Iterable[str], only_source: str | None = None, *,
+    removed_by: str, now: datetime,
 ) -> int:
     """Remove numbers; with only_source, only entries that source made (an opt-in removes only
-    what an opt-out added, never an administrator's entry)."""
+    what an opt-out added, never an administrator's entry).
+
+    Each entry removed is kept in `dnc_removal` with who took it off (`removed_by`: manual, api,
+    opt_in), so a number's history still tells when and by what it was on the list."""
     query = delete(dnc_entry).where(
         dnc_entry.c.dnc_list_id == list_id, dnc_entry.c.phone.in_(list(phones))
     )
     if only_source is not None:
         query = query.where(dnc_entry.c.source == only_source)
-    return conn.execute(query).rowcount
+    removed = conn.execute(query.returning(dnc_entry.c.phone, dnc_entry.c.source,
+                                           dnc_entry.c.note, dnc_entry.c.created_at)).all()
+    if removed:
+        conn.execute(dnc_removal.insert(), [
+            {"dnc_list_id": list_id, "phone": r.phone, "added_source": r.source,
+             "added_note": r.note, "added_at": r.created_at, "removed_by": removed_by,
+             "removed_at": now} for r in removed])
+    return len(removed)
+
+
+@dataclass(frozen=True)
+class DncChange:
+    """A number put on or taken off one DNC list, for the number's history."""
+
+    at: datetime
+    list_name: str
+    added: bool  # False: removed
+    source: str  # who or what did it: manual, import, api, opt_out (added); manual, api, opt_in
+    note: str
+
+
+def changes_for(conn: Connection, list_ids: Iterable[int], phone: str) -> list[DncChange]:
+    """Every change of the number (E.164) on these lists that is known: the entries it has now
+    and the removed ones, each removal with the entry it removed; oldest first."""
+    ids = list(list_ids)
+    if not ids:
+        return []
+    names = dict(conn.execute(select(dnc_list.c.id, dnc_list.c.name)
+                              .where(dnc_list.c.id.in_(ids))).all())
+    found: list[DncChange] = []
+    for r in conn.execute(select(dnc_entry).where(dnc_entry.c.dnc_list_id.in_(ids),
+                                                  dnc_entry.c.phone == phone)):
+        found.append(DncChange(r.created_at, names[r.dnc_list_id], True, r.source, r.note))
+    for r in conn.execute(select(dnc_removal).where(dnc_removal.c.dnc_list_id.in_(ids),
+                                                    dnc_removal.c.phone == phone)
+                          .order_by(dnc_removal.c.id)):
+        found.append(DncChange(r.added_at, names[r.dnc_list_id], True, r.added_source,
+                               r.added_note))
+        found.append(DncChange(r.removed_at, names[r.dnc_list_id], False, r.removed_by, ""))
+    return sorted(found, key=lambda c: (c.at.replace(tzinfo=None), not c.added))
 
 
 def numbers_on_list(conn: Connection, list_id: int, phones: Iterable[str]) -> set[str]:

@@ -30,3 +30,15 @@ class StaleVersion(RuntimeError):
         self.key = key
         self.expected = expected
         self.current = current
+
+
+class InUse(RuntimeError):
+    """A removal (or erasure) refused because something still depends on the thing: a skill
+    that is not finished uses the list, a campaign still holds skills, a text to the number is
+    being submitted. The message says what holds it; the API answers 409."""
+
+    def __init__(self, kind: str, key: object, reason: str) -> None:
+        super().__init__(f"{kind} '{key}' {reason}")
+        self.kind = kind
+        self.key = key
+        self.reason = reason

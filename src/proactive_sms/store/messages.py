@@ -303,6 +303,7 @@ class StoredMessage:
     finished_at: datetime | None
     cadence_step: int = 0  # an agent skill's SMS step (0: an agentless or system text)
     step_attempt: int = 0  # ... and that step's attempt
+    connection_id: int | None = None  # the connection that carried it (once accepted)
 
 
 def _stored(row) -> StoredMessage:

@@ -20,7 +20,7 @@ from proactive_sms.domain.message_states import (
     SkipReason,
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
-from proactive_sms.store import dnc, messages, review_holds, webhook_events
+from proactive_sms.store import dnc, message_waits, messages, review_holds, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import calling_record, message, skill, transport_lease
 
@@ -286,6 +286,7 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
     recent = recent_sends(conn, [i.destination for i in skill_items], now) if skill_items else {}
     later: set[int] = set()
     validity: dict[int, datetime] = {}
+    waits: list[message_waits.Wait] = []  # each a wait that begins now (see message_waits)
     for item in skill_items:
         decision = timing(item, recent.get(item.destination, []))
         if decision.verdict is Verdict.SEND:
@@ -307,7 +308,14 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
                                 skip_reason=SkipReason.NO_TIME_ZONE.value,
                                 detail=decision.reason)
             continue
-        conn.execute(update(message).where(pending).values(**values))
+        # A wait already written (the same text decided twice before the first claim was
+        # committed: PostgreSQL lets two claims see it due) is neither written nor kept again.
+        fresh = or_(message.c.next_attempt_at.is_(None),
+                    message.c.next_attempt_at != decision.until)
+        if conn.execute(update(message).where(pending, fresh).values(**values)).rowcount:
+            waits.append(message_waits.Wait(item.id, decision.waits_for or message_waits.WINDOW,
+                                            decision.reason, decision.until, now))
+    message_waits.record(conn, waits)
     return later, validity
 
 

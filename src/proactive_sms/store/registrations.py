@@ -25,8 +25,8 @@ class CarrierConnection:
     system_id: str
     password: str
     window_size: int
-    last_error: str | None = None  # why its last bind or connect failed; None once bound
-    last_error_at: datetime | None = None
+    # Whether it is bound, and why it last failed, are observations of the dispatchers that run
+    # it, kept in one place: store.link_status (not here, in the connection's settings).
     enquire_link_s: float | None = None  # idle seconds before a keep-alive; None: the default
 
 
@@ -83,16 +83,8 @@ def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
 
 def _connection(row, box: SecretBox) -> CarrierConnection:
     return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
-                             row.system_id, box.open(row.password), row.window_size, row.last_error,
-                             row.last_error_at, row.enquire_link_s)
-
-
-def record_connection_error(conn: Connection, connection_id: int, error: str | None,
-                            now: datetime) -> None:
-    """Keep why the connection's last bind or connect failed (None: it is bound now)."""
-    conn.execute(carrier_connection.update()
-                 .where(carrier_connection.c.id == connection_id)
-                 .values(last_error=error, last_error_at=now if error else None))
+                             row.system_id, box.open(row.password), row.window_size,
+                             row.enquire_link_s)
 
 
 def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind: str,

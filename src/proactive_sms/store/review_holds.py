@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.store import message_waits
 from proactive_sms.store.schema import (
     business_unit,
     dnc_list,
@@ -27,6 +28,7 @@ from proactive_sms.store.schema import (
 
 HOLD_RECHECK = timedelta(minutes=1)
 HOLD_DETAIL = "held: a possible opt-out from this number awaits review"
+HOLD_REASON = "a possible opt-out from this number awaits review"  # in its history
 
 
 def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[str]) -> set[str]:
@@ -53,12 +55,23 @@ def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[st
 
 
 def hold(conn: Connection, message_ids: Sequence[int], now: datetime) -> None:
-    """Keep these pending texts back until HOLD_RECHECK from now."""
-    if message_ids:
-        conn.execute(update(message).where(
-            message.c.id.in_(list(message_ids)),
-            message.c.state == MessageState.PENDING.value,
-        ).values(next_attempt_at=now + HOLD_RECHECK, detail=HOLD_DETAIL))
+    """Keep these pending texts back until HOLD_RECHECK from now. The first hold of each is kept
+    in its history (message_wait); the re-checks are not. The first hold is found by the UPDATE
+    itself, so two claims of one text (PostgreSQL lets both see it due) write it once: the
+    second waits for the first's row lock and then no longer matches."""
+    if not message_ids:
+        return
+    ids = list(message_ids)
+    pending = (message.c.id.in_(ids), message.c.state == MessageState.PENDING.value)
+    first = list(conn.scalars(
+        update(message).where(*pending, or_(message.c.detail.is_(None),
+                                            message.c.detail != HOLD_DETAIL))
+        .values(next_attempt_at=now + HOLD_RECHECK, detail=HOLD_DETAIL)
+        .returning(message.c.id)))
+    message_waits.record(conn, [message_waits.Wait(i, message_waits.REVIEW, HOLD_REASON, None, now)
+                                for i in first])
+    conn.execute(update(message).where(*pending, message.c.detail == HOLD_DETAIL)
+                 .values(next_attempt_at=now + HOLD_RECHECK))
 
 
 def release(conn: Connection, phone: str, now: datetime) -> int:

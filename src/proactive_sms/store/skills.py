@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from proactive_sms.store import paging
-from proactive_sms.store.errors import AlreadyExists, NotFound
+from proactive_sms.store.errors import AlreadyExists, NotFound, StaleVersion
 from proactive_sms.store.schema import campaign, skill
 
 
@@ -46,6 +46,8 @@ class Skill:
     calling_window: dict | None = None
     no_zone_policy: str = "skip"
     default_time_zone: str | None = None
+    version: int = 1  # raised by user edits only (store.versions)
+    archived_at: datetime | None = None  # a finished or stopped skill hidden from the lists
     reply_pacing: bool = True  # texts go no faster than the agents can answer their replies
     reply_rate_prior: float | None = None  # replies per text assumed at first (None: default)
 
@@ -152,15 +154,25 @@ SETTINGS = ("registration_id", "calling_list_id", "campaign_id", "template_id", 
 
 
 def update_settings(conn: Connection, skill_id: int, values: dict,
-                    expected: Iterable[SkillStatus]) -> bool:
-    """Change settings (SETTINGS names) of a skill still in one of `expected` statuses: False
-    when its status moved meanwhile (a start between reading and writing)."""
+                    expected: Iterable[SkillStatus], expected_version: int | None = None,
+                    name: str = "") -> bool:
+    """Change settings (SETTINGS names) of a skill still in one of `expected` statuses, raising
+    its version: False when its status moved meanwhile (a start between reading and writing);
+    StaleVersion when `expected_version` is given and another edit came first."""
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise ValueError(f"not a skill setting: {sorted(unknown)}")
-    result = conn.execute(update(skill).where(
-        skill.c.id == skill_id, skill.c.status.in_([s.value for s in expected])).values(**values))
-    return result.rowcount == 1
+    condition = [skill.c.id == skill_id, skill.c.status.in_([s.value for s in expected])]
+    if expected_version is not None:
+        condition.append(skill.c.version == expected_version)
+    result = conn.execute(update(skill).where(*condition)
+                          .values(version=skill.c.version + 1, **values))
+    if result.rowcount == 1:
+        return True
+    now = conn.scalar(select(skill.c.version).where(skill.c.id == skill_id))
+    if expected_version is not None and now is not None and now != expected_version:
+        raise StaleVersion("skill", name or skill_id, expected_version, now)
+    return False
 
 
 def advance_launch_cursor(conn: Connection, skill_id: int, record_id: int) -> None:
@@ -174,7 +186,7 @@ def _skill(row) -> Skill:
                  row.direction, SkillStatus(row.status), row.max_segments, row.pacing_per_s,
                  row.validity_hours, row.launch_cursor, row.created_at, row.started_at,
                  row.finished_at, row.calling_window, row.no_zone_policy, row.default_time_zone,
-                 bool(row.reply_pacing), row.reply_rate_prior)
+                 row.version, row.archived_at, bool(row.reply_pacing), row.reply_rate_prior)
 
 
 @dataclass(frozen=True)
@@ -182,6 +194,11 @@ class Campaign:
     id: int
     business_unit_id: int
     name: str
+    version: int = 1  # raised by every user edit (store.versions)
+
+
+def _campaign(row) -> Campaign:
+    return Campaign(row.id, row.business_unit_id, row.name, row.version)
 
 
 def create_campaign(conn: Connection, business_unit_id: int, name: str,
@@ -199,14 +216,14 @@ def find_campaign(conn: Connection, business_unit_id: int, name: str) -> Campaig
                                               campaign.c.name == name)).first()
     if row is None:
         raise NotFound("campaign", name)
-    return Campaign(row.id, row.business_unit_id, row.name)
+    return _campaign(row)
 
 
 def campaign_by_id(conn: Connection, campaign_id: int) -> Campaign:
     row = conn.execute(select(campaign).where(campaign.c.id == campaign_id)).first()
     if row is None:
         raise NotFound("campaign", campaign_id)
-    return Campaign(row.id, row.business_unit_id, row.name)
+    return _campaign(row)
 
 
 def assign_campaign(conn: Connection, skill_id: int, campaign_id: int) -> None:
@@ -215,9 +232,12 @@ def assign_campaign(conn: Connection, skill_id: int, campaign_id: int) -> None:
 
 def page_skills(conn: Connection, business_unit_id: int, after_id: int, limit: int,
                 status: SkillStatus | None = None,
-                campaign_id: int | None = None) -> paging.Page[Skill]:
-    """The BU's skills after an id, in id order, of one status or campaign if asked."""
+                campaign_id: int | None = None, archived: bool = False) -> paging.Page[Skill]:
+    """The BU's skills after an id, in id order, of one status or campaign if asked; archived
+    skills only when asked."""
     query = select(skill).where(skill.c.business_unit_id == business_unit_id)
+    if not archived:
+        query = query.where(skill.c.archived_at.is_(None))
     if status is not None:
         query = query.where(skill.c.status == status.value)
     if campaign_id is not None:
@@ -228,8 +248,7 @@ def page_skills(conn: Connection, business_unit_id: int, after_id: int, limit: i
 def page_campaigns(conn: Connection, business_unit_id: int, after_id: int,
                    limit: int) -> paging.Page[Campaign]:
     query = select(campaign).where(campaign.c.business_unit_id == business_unit_id)
-    return paging.fetch(conn, query, campaign.c.id, after_id, limit,
-                        lambda r: Campaign(r.id, r.business_unit_id, r.name))
+    return paging.fetch(conn, query, campaign.c.id, after_id, limit, _campaign)
 
 
 def names(conn: Connection, skill_ids: Iterable[int | None]) -> dict[int, str]:
@@ -248,3 +267,17 @@ def campaign_names(conn: Connection, campaign_ids: Iterable[int | None]) -> dict
         return {}
     rows = conn.execute(select(campaign.c.id, campaign.c.name).where(campaign.c.id.in_(wanted)))
     return {row.id: row.name for row in rows}
+
+
+def skills_using_list(conn: Connection, calling_list_id: int) -> list[Skill]:
+    """Every skill (archived ones too) that works or reported on this calling list."""
+    rows = conn.execute(select(skill).where(skill.c.calling_list_id == calling_list_id)
+                        .order_by(skill.c.id))
+    return [_skill(r) for r in rows]
+
+
+def skills_of_campaign(conn: Connection, campaign_id: int) -> list[Skill]:
+    """Every skill (archived ones too) reported in this campaign."""
+    rows = conn.execute(select(skill).where(skill.c.campaign_id == campaign_id)
+                        .order_by(skill.c.id))
+    return [_skill(r) for r in rows]

@@ -11,6 +11,7 @@ import io
 from playwright.sync_api import expect
 
 from tests.factories import us_number
+from tests.services.test_list_files import FIXTURES
 
 HEADER = ["Customer", "Nick", "Surname", "Mobile", "Agency"]
 
@@ -183,7 +184,7 @@ def test_bad_input_to_the_upload_and_mapping_forms_is_answered_without_a_500(
         "not utf-8": page.request.post(console.url + "/calling-lists/uploads", multipart={
             "csrf_token": token, "list_name": "x",
             "file": {"name": "l.csv", "mimeType": "text/csv",
-                     "buffer": b"Phone,Name\n2125550100,Ren\xe9e\n"}}),
+                     "buffer": b"Phone,Name\n2125550100,Ren\x81e\n"}}),  # 0x81: no text
         "preview of nothing": page.request.post(
             console.url + "/calling-lists/uploads/AAAAAAAAAAAAAAAAAAAAAAAA/preview",
             form={"csrf_token": token}),
@@ -195,5 +196,44 @@ def test_bad_input_to_the_upload_and_mapping_forms_is_answered_without_a_500(
     assert answers["no file"].status == 422
     assert "choose a CSV or tab-separated file" in answers["no file"].text()
     assert "e.csv: the file is empty" in answers["empty file"].text()
-    assert "not UTF-8 text" in answers["not utf-8"].text()
+    assert "not UTF-8, UTF-16 or Windows-1252 (byte 0x81 at line 2)" in answers[
+        "not utf-8"].text()
     assert answers["preview of nothing"].status == 404
+
+
+def test_an_excel_semicolon_file_in_windows_1252_is_read_as_it_is_and_so_reported(
+        browser, console, login):
+    page = login(browser, console)
+    data = (FIXTURES / "excel_fr_semicolon_ansi.csv").read_bytes()
+    _upload(page, console, "clients", data, "clients.csv")
+    expect(page.locator("#file-format")).to_have_text(
+        "Read as Windows-1252, semicolon-separated.")
+    expect(page.locator("#preview-table thead")).to_contain_text("Prénom")
+    expect(page.locator("#preview-table tbody")).to_contain_text("Hélène")
+    page.click("#import-button")
+    expect(page.locator("#file-format")).to_have_text("Windows-1252, semicolon-separated")
+    expect(page.locator("#accepted")).to_have_text("4")
+    expect(page.locator("#rejected")).to_have_text("1")
+    expect(page.locator("#rejected-rows tbody tr").nth(0)).to_contain_text("5")
+
+
+def test_a_chosen_encoding_reads_a_file_detection_refuses_through_preview_and_import(
+        browser, console, login):
+    page = login(browser, console)
+    # "RenÃ©e" beside "Zoé" in Windows-1252: refused as mixed unless the encoding is named.
+    data = "Id,FirstName,PhoneNumber\r\n1,RenÃ©e,2125550100\r\n2,Zoé,2125550101\r\n".encode(
+        "cp1252")
+    _upload(page, console, "odd", data, "odd.csv")
+    expect(page.locator("#e-file")).to_contain_text("odd.csv: cannot read the file: it mixes "
+                                                    "encodings")
+    page.set_input_files("#f-file", files=[{"name": "odd.csv", "mimeType": "text/csv",
+                                            "buffer": data}])
+    page.click("#upload-form summary")
+    page.select_option("#f-encoding", "windows-1252")
+    page.select_option("#f-delimiter", ",")
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#file-format")).to_have_text("Read as Windows-1252, comma-separated.")
+    expect(page.locator("#preview-table tbody")).to_contain_text("RenÃ©e")
+    page.click("#import-button")
+    expect(page.locator("#accepted")).to_have_text("2")
+    expect(page.locator("#file-format")).to_have_text("Windows-1252, comma-separated")

@@ -77,17 +77,16 @@ class SmppCarrier:
             config.inbound_reassembly_timeout_s,
         )
         self._refs = ConcatRefs()
-        # Why the last connect or bind failed, in words ("bind refused: wrong password (...)");
-        # None once bound. The dispatcher copies it to the connection's record.
-        self.last_error: str | None = None
         self._session: Session | None = None
         self._runner: asyncio.Task[None] | None = None
         self._generation = 0
         self._live = False  # bound, and the session has not been seen ending
         self._bound_event = asyncio.Event()
         self._stopping = False
-        # Why the link is (or last was) down, for the connections page: a failed connect or
-        # bind, or a session that ended while it was wanted. Kept after a re-bind, with when.
+        # Why the link is down, in words ("bind refused: wrong password (...)"): a failed
+        # connect or bind, or a session that ended while it was wanted; None once bound. The
+        # dispatcher records each new one, with when, in the store (services.link_status), where
+        # it is kept after a re-bind.
         self.last_error: str | None = None
         self.last_error_count = 0  # grows with each new error, so a repeat is seen as new
         self._active_submits = 0

@@ -14,10 +14,12 @@ from proactive_sms.interfaces.api import (
     connections,
     conversations,
     dnc,
+    erasures,
     errors,
     inbound_texts,
     messages,
     metrics,
+    numbers,
     registrations,
     skills,
     templates,
@@ -79,6 +81,8 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         # agents
         agents.router,
         cadences.router,  # cadences
+        erasures.router,  # erasure on request (issue 17)
+        numbers.router,  # a number's history (issue 19)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,

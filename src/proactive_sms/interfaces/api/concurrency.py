@@ -13,6 +13,9 @@ from fastapi import Request, Response
 
 from proactive_sms.interfaces.api.errors import Problem
 
+# Who the audit log says made a change through the API (an API key has no console user).
+API_ACTOR = "(api)"
+
 
 def etag(version: int) -> str:
     """The strong ETag of a resource at `version`."""

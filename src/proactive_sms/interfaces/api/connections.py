@@ -7,7 +7,6 @@ tenant's key sees none. Passwords are write-only.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
@@ -62,16 +61,14 @@ class ConnectionOut(BaseModel):
     system_id: str
     window_size: int
     enquire_link_s: float | None = None
-    last_error: str | None = Field(None, description="Why the last bind or connect failed, in "
-                                   "words (a refused password says so); null once bound.")
-    last_error_at: datetime | None = None
-    link: LinkOut
+    link: LinkOut = Field(description="The connection's status, the one the console and "
+                          "`psms connection list` show: state, since when, and the last error "
+                          "with its time (a refused password says so).")
 
     @classmethod
     def of(cls, c: CarrierConnection, link: LinkSummary = NO_REPORT) -> ConnectionOut:
         return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
                    window_size=c.window_size, enquire_link_s=c.enquire_link_s,
-                   last_error=c.last_error, last_error_at=c.last_error_at,
                    link=LinkOut.of(link))
 
 

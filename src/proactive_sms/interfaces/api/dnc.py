@@ -154,9 +154,11 @@ def export_list(name: str, bu: CurrentBu, engine: EngineDep) -> StreamingRespons
 
 
 @router.post("/removals")
-def remove_numbers(body: RemoveIn, bu: CurrentBu, engine: EngineDep) -> ChangeOut:
+def remove_numbers(body: RemoveIn, bu: CurrentBu, engine: EngineDep,
+                   clock: ClockDep) -> ChangeOut:
     """Take numbers off a list."""
-    change = administration.dnc_remove(engine, bu, body.numbers, body.group)
+    change = administration.dnc_remove(engine, bu, body.numbers, body.group, clock=clock,
+                                       source="api")
     return ChangeOut(list_name=change.list_name, changed=change.changed, invalid=change.invalid)
 
 

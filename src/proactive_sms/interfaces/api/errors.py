@@ -22,7 +22,7 @@ from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.importing import ImportRefused
 from proactive_sms.services.launching import LaunchError
 from proactive_sms.services.lifecycle import LifecycleError
-from proactive_sms.store.errors import AlreadyExists, NotFound, StaleVersion
+from proactive_sms.store.errors import AlreadyExists, InUse, NotFound, StaleVersion
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://proactive-sms.example/problems/"
@@ -94,6 +94,9 @@ def _from_exception(exc: Exception) -> Problem:
                            str(exc), [field_error("status", str(exc))])
         case InvalidRequest():
             return invalid(exc.field, str(exc))
+        case InUse():
+            return Problem(409, "in-use", "Still in use", str(exc),
+                           [field_error(exc.kind.replace(" ", "_"), exc.reason)])
         case StaleVersion():
             return Problem(412, "precondition-failed", "Changed by someone else", str(exc),
                            [field_error("If-Match", str(exc), location="header")])
@@ -139,7 +142,7 @@ def install(app: FastAPI) -> None:
         return problem_response(_from_exception(exc))
 
     for kind in (Problem, NotFound, AlreadyExists, TemplateError, ImportRefused, LaunchError,
-                 LifecycleError, InvalidRequest, StaleVersion, DataError):
+                 LifecycleError, InvalidRequest, StaleVersion, InUse, DataError):
         app.add_exception_handler(kind, on_error)
 
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:

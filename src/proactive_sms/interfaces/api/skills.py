@@ -6,25 +6,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.interfaces.api import idempotency, report_format
 from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.concurrency import API_ACTOR, expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import invalid
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.services import (
     administration,
+    audit,
     launching,
     lifecycle,
     listing,
     reply_status,
     reporting,
+    skill_removal,
     skill_settings,
 )
 from proactive_sms.store.skills import Skill, SkillStatus
@@ -74,6 +76,9 @@ class SkillOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    version: int = Field(1, description="Raised by every change a person makes; the ETag.")
+    archived_at: datetime | None = Field(
+        None, description="When the finished skill was removed from the lists.")
 
     @classmethod
     def of(cls, skill: Skill) -> SkillOut:
@@ -82,7 +87,8 @@ class SkillOut(BaseModel):
                    pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
                    reply_pacing=skill.reply_pacing, reply_rate_prior=skill.reply_rate_prior,
                    created_at=_utc(skill.created_at), started_at=_utc(skill.started_at),
-                   finished_at=_utc(skill.finished_at))
+                   finished_at=_utc(skill.finished_at), version=skill.version,
+                   archived_at=_utc(skill.archived_at))
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -150,9 +156,12 @@ def list_skills(bu: CurrentBu, engine: EngineDep, page: PageParams,
                 status: SkillStatus | None = None,
                 campaign: Annotated[str | None, Query(
                     description="Only the skills of this campaign.")] = None,
+                archived: Annotated[bool, Query(
+                    description="Also the finished skills removed from the lists.")] = False,
                 ) -> Paged[SkillOut]:
     """The BU's skills, a page at a time; filtered by status and campaign."""
-    return paged(listing.skills_page(engine, bu, page, status, campaign), SkillOut.of)
+    return paged(listing.skills_page(engine, bu, page, status, campaign, archived),
+                 SkillOut.of)
 
 
 @router.post("", status_code=201, responses=idempotency.responses(201))
@@ -171,8 +180,65 @@ def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep, clock: ClockDe
 
 
 @router.get("/{name}")
-def get_skill(name: str, bu: CurrentBu, engine: EngineDep) -> SkillOut:
-    return SkillOut.of(administration.find_skill(engine, bu, name))
+def get_skill(name: str, bu: CurrentBu, engine: EngineDep, response: Response) -> SkillOut:
+    """One skill; its ETag for PATCH and DELETE."""
+    found = administration.find_skill(engine, bu, name)
+    set_etag(response, found.version)
+    return SkillOut.of(found)
+
+
+class SkillPatch(BaseModel):
+    """The settings to change (what may change depends on the status: everything in a draft;
+    pacing, validity, window, zone policy and campaign once started; only the campaign once
+    finished). null clears an optional setting."""
+
+    model_config = ConfigDict(extra="forbid")
+    registration: str | None = None
+    calling_list: str | None = None
+    template: str | None = None
+    message_text: str | None = None
+    direction: Literal["ltr", "rtl", "auto"] | None = None
+    max_segments: int | None = Field(None, ge=1, le=10)
+    pacing_per_s: float | None = Field(None, gt=0)
+    validity_hours: float | None = Field(None, gt=0)
+    campaign: str | None = None
+    calling_window: CallingWindow | None = None
+    no_zone_policy: Literal["skip", "default"] | None = None
+    default_time_zone: str | None = None
+
+
+_REQUIRED = ("registration", "calling_list", "direction", "max_segments", "no_zone_policy")
+
+
+@router.patch("/{name}")
+def patch_skill(name: str, body: SkillPatch, request: Request, bu: CurrentBu,
+                engine: EngineDep, clock: ClockDep, response: Response) -> SkillOut:
+    """Change settings (If-Match: only if unchanged since that ETag, else 412)."""
+    changes = body.model_dump(exclude_unset=True)
+    for key in _REQUIRED:
+        if key in changes and changes[key] is None:
+            raise invalid(key, f"{key} cannot be cleared")
+    expected = expected_version(request)
+    view = skill_settings.update_skill(engine, bu, clock, name, changes, expected)
+    audit.record(engine, None, "skill.changed", name, changes, bu=bu, now=clock.now(),
+                 username=API_ACTOR)
+    set_etag(response, view.skill.version)
+    return SkillOut.of(view.skill)
+
+
+class SkillRemoved(BaseModel):
+    name: str
+    outcome: Literal["deleted", "archived"] = Field(
+        description="deleted (a draft), or archived (finished or stopped: still reportable).")
+
+
+@router.delete("/{name}")
+def delete_skill(name: str, request: Request, bu: CurrentBu, engine: EngineDep,
+                 clock: ClockDep) -> SkillRemoved:
+    """Delete a draft, archive a finished or stopped skill; 409 while it runs."""
+    outcome = skill_removal.remove_skill(engine, bu, clock, name, expected_version(request),
+                                         actor=API_ACTOR)
+    return SkillRemoved(name=name, outcome=outcome)
 
 
 @router.post("/{name}/start", responses=idempotency.responses())

@@ -16,7 +16,7 @@ from proactive_sms.domain.clock import SystemClock
 from proactive_sms.domain.template import TemplateError
 from proactive_sms.services import administration
 from proactive_sms.store.engine import open_engine
-from proactive_sms.store.errors import AlreadyExists, NotFound
+from proactive_sms.store.errors import AlreadyExists, InUse, NotFound, StaleVersion
 from proactive_sms.store.tenancy import BusinessUnit
 
 console = Console()
@@ -33,6 +33,11 @@ USER_ERRORS: tuple[type[Exception], ...] = (NotFound, AlreadyExists, TemplateErr
 def register_user_error(kind: type[Exception]) -> None:
     global USER_ERRORS
     USER_ERRORS = (*USER_ERRORS, kind)
+
+
+# Requests that were right but could not be done (the thing is still in use, someone else
+# changed it): one red line and exit code 1, "failed", not 2, "bad input".
+FAILURES: tuple[type[Exception], ...] = (InUse, StaleVersion)
 
 
 def engine() -> Engine:
@@ -58,6 +63,9 @@ def handle_errors(func: F) -> F:
         except USER_ERRORS as exc:
             errors.print(f"[red]error:[/red] {exc}", highlight=False)
             sys.exit(2)
+        except FAILURES as exc:
+            errors.print(f"[red]failed:[/red] {exc}", highlight=False)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

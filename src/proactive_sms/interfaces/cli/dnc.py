@@ -41,7 +41,8 @@ def dnc_add(numbers: list[str], group: str = GroupOption, note: str = typer.Opti
 @ctx.handle_errors
 def dnc_remove(numbers: list[str], group: str = GroupOption, bu: str = ctx.BuOption):
     """Take numbers off a DNC list."""
-    change = administration.dnc_remove(ctx.engine(), ctx.business_unit(bu), numbers, group)
+    change = administration.dnc_remove(ctx.engine(), ctx.business_unit(bu), numbers, group,
+                                       clock=ctx.clock)
     _report(change, "removed from")
 
 

@@ -6,7 +6,8 @@ import typer
 from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import administration, listing
+from proactive_sms.interfaces.cli import output
+from proactive_sms.services import administration, carrier_connections, listing
 
 connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
 registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
@@ -36,22 +37,26 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
 @connection_app.command("list")
 @ctx.handle_errors
 def connection_list(bu: str = ctx.BuOption):
-    """The tenant's carrier connections, with why the last bind failed (a dispatcher writes it;
-    empty once bound)."""
+    """The tenant's carrier connections with their link status as the dispatchers report it:
+    state and since when, and the last error with its time (a refused bind says why)."""
     unit = ctx.business_unit(bu)
-    table = Table("name", "address", "window", "last error")
+    rows = []
     request = listing.PageRequest()
     while True:
         page = listing.connections_page(ctx.engine(), unit, request)
+        links = carrier_connections.links(ctx.engine(), ctx.clock, [c.id for c in page.items])
         for c in page.items:
-            error = f"{c.last_error} (at {c.last_error_at:%Y-%m-%d %H:%M:%S})" \
-                if c.last_error and c.last_error_at else (c.last_error or "")
-            table.add_row(c.name, f"smpp://{c.system_id}@{c.host}:{c.port}",
-                          str(c.window_size), error)
+            link = links[c.id]
+            error = f"{link.last_error} (at {link.last_error_at:%Y-%m-%d %H:%M:%S} UTC)" \
+                if link.last_error and link.last_error_at else (link.last_error or "")
+            since = f"{link.since:%Y-%m-%d %H:%M:%S} UTC" if link.since else ""
+            rows.append((c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size,
+                         link.state, since, error))
         if not page.more or page.last_id is None:
             break
         request = listing.PageRequest(page.last_id)
-    ctx.console.print(table)
+    output.print_rows(ctx.console, ("name", "address", "window", "state", "since",
+                                    "last error"), rows, right_aligned=("window",))
 
 
 @registration_app.command("add")

@@ -53,6 +53,16 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(cadence_app, name="cadence")
 app.command("dialer-sim")(dialer_sim_command)
 
+# erasure on request (issue 17)
+from proactive_sms.interfaces.cli.erasures import erase_command  # noqa: E402 (kept in its mark)
+
+app.command("erase")(erase_command)
+
+# a number's history (issue 19)
+from proactive_sms.interfaces.cli.why import why_command  # noqa: E402 (kept in its mark)
+
+app.command("why")(why_command)
+
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

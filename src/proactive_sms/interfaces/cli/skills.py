@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
 from proactive_sms.services import (
     administration,
     launching,
@@ -242,3 +243,170 @@ def campaign_add_skill(campaign: str, skill: str, bu: str = ctx.BuOption):
     """Report a skill as part of a campaign."""
     administration.add_skill_to_campaign(ctx.engine(), ctx.business_unit(bu), campaign, skill)
     ctx.console.print(f"skill {skill} is in campaign {campaign}")
+
+
+# ---- list, show, set, remove; campaigns' list, show, rename, remove (issue 17) ---------------
+# The services these use are imported inside the commands (fast start-up).
+
+def _skill_dict(skill) -> dict:
+    return {"name": skill.name, "kind": skill.kind, "status": skill.status.value,
+            "max_segments": skill.max_segments, "pacing_per_s": skill.pacing_per_s,
+            "validity_hours": skill.validity_hours, "created_at": skill.created_at,
+            "started_at": skill.started_at, "finished_at": skill.finished_at,
+            "version": skill.version, "archived_at": skill.archived_at}
+
+
+@app.command("list")
+@ctx.handle_errors
+def skill_list(status: str = typer.Option(None, help="Only skills in this status."),
+               campaign: str = typer.Option(None, help="Only the skills of this campaign."),
+               archived: bool = typer.Option(False, "--archived",
+                                             help="Also finished skills removed from lists."),
+               as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """The business unit's skills."""
+    from proactive_sms.services import listing
+    from proactive_sms.store.skills import SkillStatus
+
+    try:
+        wanted = SkillStatus(status) if status else None
+    except ValueError:
+        raise administration.InvalidRequest(
+            f"--status must be one of {', '.join(s.value for s in SkillStatus)}") from None
+    unit, rows, after = ctx.business_unit(bu), [], 0
+    while True:
+        page = listing.skills_page(ctx.engine(), unit, listing.PageRequest(after, 500), wanted,
+                                   campaign, archived)
+        rows += [_skill_dict(s) for s in page.items]
+        if not page.more:
+            break
+        after = page.last_id
+    if as_json:
+        emit_json(rows)
+        return
+    print_rows(ctx.console, ["name", "kind", "status", "created", "archived"],
+               [[r["name"], r["kind"], r["status"], f"{r['created_at']:%Y-%m-%d %H:%M}",
+                 "yes" if r["archived_at"] else ""] for r in rows], title="Skills")
+
+
+@app.command("show")
+@ctx.handle_errors
+def skill_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One skill and its settings."""
+    from proactive_sms.services import skill_settings
+
+    view = skill_settings.skill_view(ctx.engine(), ctx.business_unit(bu), name)
+    shown = {**_skill_dict(view.skill), "settings": view.settings()}
+    if as_json:
+        emit_json(shown)
+        return
+    settings = shown.pop("settings")
+    headings = [*shown, *settings]
+    print_rows(ctx.console, headings, [[*shown.values(), *(
+        json.dumps(v) if isinstance(v, dict) else v for v in settings.values())]])
+
+
+@app.command("set")
+@ctx.handle_errors
+def skill_set(
+    name: str,
+    template: str = typer.Option(None, help="Saved template (drafts only)."),
+    message: str = typer.Option(None, help="Typed text (drafts only)."),
+    max_segments: int = typer.Option(None, help="Longer texts are skipped (drafts only)."),
+    pacing: float = typer.Option(None, help="Texts per second, below the code's limit."),
+    validity_hours: float = typer.Option(None, help="How long a text may wait to go out."),
+    campaign: str = typer.Option(None, help="Campaign to report it in."),
+    as_json: bool = JsonOption,
+    bu: str = ctx.BuOption,
+):
+    """Change a skill's settings (what may change depends on its status)."""
+    from proactive_sms.services import audit, skill_settings
+
+    given = {"template": template, "message_text": message, "max_segments": max_segments,
+             "pacing_per_s": pacing, "validity_hours": validity_hours, "campaign": campaign}
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise administration.InvalidRequest("give at least one setting to change")
+    unit = ctx.business_unit(bu)
+    view = skill_settings.update_skill(ctx.engine(), unit, ctx.clock, name, changes)
+    audit.record(ctx.engine(), None, "skill.changed", name, changes, bu=unit,
+                 now=ctx.clock.now())
+    if as_json:
+        emit_json({**_skill_dict(view.skill), "settings": view.settings()})
+        return
+    ctx.console.print(f"skill {name} changed: "
+                      + ", ".join(f"{k}={v}" for k, v in sorted(changes.items())))
+
+
+@app.command("remove")
+@ctx.handle_errors
+def skill_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Delete a draft, archive a finished or stopped skill (refused while it runs)."""
+    from proactive_sms.services import skill_removal
+
+    outcome = skill_removal.remove_skill(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
+    if as_json:
+        emit_json({"name": name, "outcome": outcome})
+        return
+    ctx.console.print(f"skill {name} {outcome}")
+
+
+@campaign_app.command("list")
+@ctx.handle_errors
+def campaign_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """The business unit's campaigns and their skills."""
+    from proactive_sms.services import campaign_admin
+
+    unit, rows, after = ctx.business_unit(bu), [], 0
+    while True:
+        page = campaign_admin.campaigns_page(ctx.engine(), unit, after, 500)
+        rows += [view.as_dict() for view in page.items]
+        if not page.more:
+            break
+        after = page.last_id
+    if as_json:
+        emit_json(rows)
+        return
+    print_rows(ctx.console, ["name", "skills"],
+               [[r["name"], ", ".join(r["skills"]) or "-"] for r in rows], title="Campaigns")
+
+
+@campaign_app.command("show")
+@ctx.handle_errors
+def campaign_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One campaign and its skills."""
+    from proactive_sms.services import campaign_admin
+
+    view = campaign_admin.show_campaign(ctx.engine(), ctx.business_unit(bu), name).as_dict()
+    if as_json:
+        emit_json(view)
+        return
+    print_rows(ctx.console, ["name", "skills", "version"],
+               [[view["name"], ", ".join(view["skills"]) or "-", view["version"]]])
+
+
+@campaign_app.command("rename")
+@ctx.handle_errors
+def campaign_rename(name: str, new_name: str, as_json: bool = JsonOption,
+                    bu: str = ctx.BuOption):
+    """Give a campaign a new name."""
+    from proactive_sms.services import campaign_admin
+
+    view = campaign_admin.rename_campaign(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
+                                          new_name)
+    if as_json:
+        emit_json(view.as_dict())
+        return
+    ctx.console.print(f"campaign {name} is now [bold]{new_name}[/bold]")
+
+
+@campaign_app.command("remove")
+@ctx.handle_errors
+def campaign_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove an empty campaign (refused while it holds skills)."""
+    from proactive_sms.services import campaign_admin
+
+    campaign_admin.remove_campaign(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
+    if as_json:
+        emit_json({"name": name, "outcome": "deleted"})
+        return
+    ctx.console.print(f"campaign {name} removed")

@@ -27,7 +27,7 @@ from proactive_sms.interfaces.web.auth import CurrentBu, SupervisorUser
 from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of
 from proactive_sms.interfaces.web.paging import page_after
 from proactive_sms.interfaces.web.rendering import redirect, render
-from proactive_sms.services import audit, import_preview, importing, listing
+from proactive_sms.services import audit, import_preview, importing, list_files, listing
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.listing import PageRequest
 from proactive_sms.store.errors import NotFound
@@ -88,6 +88,14 @@ async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
         importing.check_list_name(list_name)
     except InvalidRequest as exc:
         errors["list_name"] = str(exc)
+    chosen: dict[str, str | None] = {}
+    for key, parse in (("delimiter", list_files.parse_delimiter),
+                       ("encoding", list_files.parse_encoding)):
+        values[key] = _text(form, key)
+        try:
+            chosen[key] = parse(values[key]) if values[key] else None
+        except ValueError as exc:
+            errors[key] = str(exc)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         errors["file"] = "choose a CSV or tab-separated file"
@@ -99,15 +107,20 @@ async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
     token, folder = uploads.new_folder(bu.id)
     try:
         await uploads.save(file, folder / UPLOAD_FILE)
-        await run_in_threadpool(import_preview.preview_file, folder / UPLOAD_FILE,
-                                bu.default_region, None, 1, file_name)
+        # The format is decided here, over the whole file, once: the mapping's previews and the
+        # import read the file as the upload said.
+        preview = await run_in_threadpool(
+            import_preview.preview_file, folder / UPLOAD_FILE, bu.default_region, None, 1,
+            file_name, chosen["encoding"], chosen["delimiter"])
     except uploads.UploadTooLarge as exc:
         uploads.discard(folder)
         return _upload_form(request, engine, bu, values, {"file": str(exc)}, 413)
     except importing.ImportRefused as exc:
         uploads.discard(folder)
         return _upload_form(request, engine, bu, values, {"file": str(exc)})
-    (folder / META).write_text(json.dumps({"list_name": list_name, "file_name": file_name}))
+    (folder / META).write_text(json.dumps({
+        "list_name": list_name, "file_name": file_name,
+        "codec": preview.file_format.codec, "delimiter": preview.file_format.delimiter}))
     target = f"/calling-lists/uploads/{token}"
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": target})
@@ -163,7 +176,8 @@ async def _preview(folder: Path, bu, meta: dict,
                    overrides: dict[str, str] | None) -> import_preview.FilePreview:
     return await run_in_threadpool(import_preview.preview_file, folder / UPLOAD_FILE,
                                    bu.default_region, overrides, import_preview.PREVIEW_ROWS,
-                                   meta["file_name"])
+                                   meta["file_name"], meta.get("codec"), meta.get("delimiter"),
+                                   False)
 
 
 @router.get("/calling-lists/uploads/{token}")
@@ -201,7 +215,8 @@ async def run_import(request: Request, token: str, user: SupervisorUser, bu: Cur
     try:
         summary = await run_in_threadpool(
             importing.import_calling_list, engine, bu, meta["list_name"], folder / UPLOAD_FILE,
-            clock, overrides, folder / REJECTED)
+            clock, overrides, folder / REJECTED, encoding=meta.get("codec"),
+            delimiter=meta.get("delimiter"))
     except forms.FORM_ERRORS as exc:
         reason = str(exc).replace(str(folder / UPLOAD_FILE), meta["file_name"])
         return render(request, "calling_lists/mapping.html", status_code=422,
@@ -209,6 +224,7 @@ async def run_import(request: Request, token: str, user: SupervisorUser, bu: Cur
                       **_mapping_context(token, meta, preview, chosen))
     report = {
         "list_name": summary.list_name, "file_name": meta["file_name"],
+        "file_format": summary.file_format.describe() if summary.file_format else None,
         "rows_read": summary.rows_read, "accepted": summary.accepted,
         "rejected": summary.rejected, "records_in_list": summary.records_in_list,
         "columns": summary.columns,

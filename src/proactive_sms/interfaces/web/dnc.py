@@ -146,13 +146,13 @@ def _back(back: str, list_name: str, number: str) -> str:
 
 @router.post("/dnc/removals")
 async def remove_number(request: Request, user: SupervisorUser, bu: CurrentBu,
-                        engine: EngineDep) -> Response:
+                        engine: EngineDep, clock: ClockDep) -> Response:
     """Take a number off one list; the note says why, in the audit log."""
     form = await request.form()
     number, list_name = _text(form, "number").strip(), _text(form, "list")
     note = _text(form, "note").strip()
     try:
-        change = administration.dnc_remove(engine, bu, [number], _group(list_name))
+        change = administration.dnc_remove(engine, bu, [number], _group(list_name), clock=clock)
     except forms.FORM_ERRORS as exc:
         if isinstance(exc, NotFound):
             raise

@@ -1,7 +1,7 @@
 """reply pacing: a skill's setting (on by default) and prior, and the bound its agents set
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0023
 Create Date: 2026-12-05 07:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
