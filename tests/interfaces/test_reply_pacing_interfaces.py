@@ -120,3 +120,10 @@ def test_api_progress_tells_the_bound_and_put_turns_it_off(engine, bu, clock, tm
     missing = client.put("/v1/skills/nope/reply-pacing", headers=headers,
                          json={"enabled": False})
     assert missing.status_code == 404
+    # The skill's PATCH takes the setting too.
+    patched = client.patch("/v1/skills/follow-up", headers=headers,
+                           json={"reply_pacing": False, "reply_rate_prior": 0.3})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["reply_pacing"], patched.json()["reply_rate_prior"]) == (False, 0.3)
+    cleared = client.patch("/v1/skills/follow-up", headers=headers, json={"reply_pacing": None})
+    assert cleared.status_code == 422 and "reply_pacing" in cleared.text

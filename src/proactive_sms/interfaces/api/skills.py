@@ -205,9 +205,12 @@ class SkillPatch(BaseModel):
     calling_window: CallingWindow | None = None
     no_zone_policy: Literal["skip", "default"] | None = None
     default_time_zone: str | None = None
+    reply_pacing: bool | None = None
+    reply_rate_prior: float | None = Field(None, gt=0, le=1)
 
 
-_REQUIRED = ("registration", "calling_list", "direction", "max_segments", "no_zone_policy")
+_REQUIRED = ("registration", "calling_list", "direction", "max_segments", "no_zone_policy",
+             "reply_pacing")
 
 
 @router.patch("/{name}")
