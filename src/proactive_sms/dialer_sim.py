@@ -12,9 +12,7 @@ import contextlib
 import json
 import random
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -72,6 +70,11 @@ class DialerSimulator:
         self._weights = [self.odds[n] for n in self._names]
 
     def _request(self, method: str, path: str, body: dict | None = None):
+        # Here, not at the top: urllib.request loads http, email and ssl (tens of ms), and
+        # `psms` imports this module for its odds at every start (issue 17).
+        import urllib.error
+        import urllib.request
+
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"{self.base_url}/v1/skills/{self.skill}{path}", data=data, method=method,

@@ -194,7 +194,13 @@ def test_cache_key_of_digits_loses_nothing(body: str, plus: bool, region: str) -
         assert_same_as_plain(raw, region)
 
 
-def test_fast_path_equals_plain_phonenumbers_in_every_area_code() -> None:
+@pytest.fixture
+def fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As after an import's first thousands of numbers: the prefix table answers."""
+    monkeypatch.setattr(phone, "_asks_without_table", phone._ASKS_BEFORE_TABLE)
+
+
+def test_fast_path_equals_plain_phonenumbers_in_every_area_code(fast_path) -> None:
     rng = random.Random(20240501)
     for area in range(200, 1000):
         for _ in range(12):
@@ -211,7 +217,20 @@ def test_fast_path_is_exact_without_the_prefix_proof(monkeypatch: pytest.MonkeyP
         assert_same_as_plain(raw, "US")
 
 
-def test_prefix_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_number_is_checked_without_building_the_prefix_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A command that checks one number (psms dnc check) must not pay for the table.
+    monkeypatch.setattr(phone, "_asks_without_table", 0)
+    phone._nanp_decisive_lengths.cache_clear()
+    assert_same_as_plain("2125550123", "US")
+    assert phone._nanp_decisive_lengths.cache_info().currsize == 0
+    monkeypatch.setattr(phone, "_asks_without_table", phone._ASKS_BEFORE_TABLE)
+    assert_same_as_plain("2125550124", "US")
+    assert phone._nanp_decisive_lengths.cache_info().currsize == 1
+
+
+def test_prefix_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch, fast_path) -> None:
     monkeypatch.setattr(phone, "_PREFIX_CACHE_LIMIT", 50)
     rng = random.Random(7)
     for _ in range(500):

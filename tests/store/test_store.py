@@ -11,7 +11,7 @@ from sqlalchemy import select
 from proactive_sms.carriers.base import DeliveryReceipt, ReceiptState
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import deliveries, dnc, messages, outbox
-from proactive_sms.store.engine import is_current, upgrade
+from proactive_sms.store.engine import alembic_config, is_current, migration_heads, upgrade
 from proactive_sms.store.schema import message, message_part, metadata
 from tests.factories import launched_skill
 
@@ -19,6 +19,25 @@ from tests.factories import launched_skill
 def test_migrations_are_current_and_idempotent(engine):
     assert is_current(engine)
     upgrade(engine)  # a second upgrade changes nothing and does not fail
+    assert is_current(engine)
+
+
+def test_the_quick_head_check_agrees_with_alembic(engine):
+    # is_current() reads the heads from the scripts' text instead of importing them.
+    from alembic.script import ScriptDirectory
+
+    assert migration_heads() == set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+
+
+def test_a_database_behind_the_head_is_not_current(engine):
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0018'"))
+    assert not is_current(engine)
+    with engine.begin() as conn:  # only the check is under test: put the head back
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"),
+                     {"head": next(iter(migration_heads()))})
     assert is_current(engine)
 
 

@@ -35,6 +35,7 @@ SKILL_STOPPED = "skill_stopped"  # the skill was stopped by a person
 PHONE, SMS_PHONE = "PhoneNumber", "SMSPhoneNumber"
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_STEPS = 20
+MAX_BATCH = 1000  # attempts handed out, or outcomes taken, in one request (API and CLI)
 MAX_ATTEMPTS = 50
 MAX_REST_MINUTES = 60 * 24 * 30  # a month
 

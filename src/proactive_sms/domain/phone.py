@@ -252,8 +252,19 @@ def _parsed_region(text: str) -> str | None:
 _prefix_verdicts: dict[str, tuple[bool, str | None]] = {}
 
 
+# Building the table of decisive prefix lengths costs 0.1-0.3 s: worth it for an import of
+# thousands of numbers, not for a command that checks one. Until this many numbers were asked
+# about, phonenumbers answers each one itself (the same answers: the table is exact).
+_ASKS_BEFORE_TABLE = 2_000
+_asks_without_table = 0
+
+
 def _nanp_validity(national: str) -> tuple[bool, str | None]:
     """(is valid, region) for a 10-digit NANP national number starting 2-9, as phonenumbers says."""
+    global _asks_without_table
+    if _asks_without_table < _ASKS_BEFORE_TABLE:
+        _asks_without_table += 1
+        return _ask_phonenumbers(national)
     lengths = _nanp_decisive_lengths()
     length = lengths.get(national[:3]) if lengths is not None else None
     if length is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import json
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +18,9 @@ class EventType(enum.StrEnum):
     PING = "webhook.ping"  # a test sent on request (always sent, whatever the filter)
 
 
+# The types a BU can subscribe to (a ping is always sent when asked for).
+SUBSCRIBABLE = tuple(t.value for t in EventType if t is not EventType.PING)
+
 # The message states a `message.status` event reports (pending/submitting are internal steps).
 # `skipped` only when a text is skipped at the moment of sending (DNC since launch, no time
 # zone): the skips decided at launch are in the skill's report, not one event each.
@@ -27,6 +29,8 @@ REPORTED_MESSAGE_STATES = frozenset(
 
 
 def new_event_id() -> str:
+    import secrets  # here: it loads hmac and hashlib, and `psms` reads SUBSCRIBABLE at start
+
     return "evt_" + secrets.token_hex(12)
 
 

@@ -16,7 +16,14 @@ from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain import cadence as model
 from proactive_sms.domain import template
-from proactive_sms.domain.cadence import Cadence, CadenceError, Channel, Position, Problem
+from proactive_sms.domain.cadence import (
+    MAX_BATCH,
+    Cadence,
+    CadenceError,
+    Channel,
+    Position,
+    Problem,
+)
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import webhook_emitters
 from proactive_sms.services.cadence_walk import Moved, Walker, call_number
@@ -28,7 +35,6 @@ from proactive_sms.store.skills import Skill, SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
 CALL_LEASE = timedelta(minutes=30)  # a handed-out attempt not reported by then is handed again
-MAX_BATCH = 1000  # attempts handed out, or outcomes taken, in one request
 
 
 class OutcomeRefused(ValueError):

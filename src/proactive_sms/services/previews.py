@@ -8,16 +8,19 @@ The CLI, the API and the console's editor and broadcast page all read texts thro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from sqlalchemy import Connection, Engine
+from typing import TYPE_CHECKING
 
 from proactive_sms.domain import encoding, template
 from proactive_sms.domain.calling_list_fields import field_key
-from proactive_sms.services.launching import too_long_detail
-from proactive_sms.store import calling_lists
-from proactive_sms.store.calling_lists import StoredRecord
 from proactive_sms.store.errors import NotFound
-from proactive_sms.store.tenancy import BusinessUnit
+
+# A preview of a typed text without a list touches no database: `psms template preview --text`
+# starts without SQLAlchemy (issue 17), so the store is imported where a list is read.
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+    from proactive_sms.store.calling_lists import StoredRecord
+    from proactive_sms.store.tenancy import BusinessUnit
 
 # Values used when no calling-list record is named, so a preview shows a realistic length.
 SAMPLE_VALUES = {
@@ -85,6 +88,8 @@ def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction
     its position); an unknown field or a record without a value is an issue of the preview."""
     parsed = template.parse(body)
     if calling_list and engine is not None and bu is not None:
+        from proactive_sms.store import calling_lists
+
         with engine.connect() as conn:
             lst = calling_lists.find_list(conn, bu.id, calling_list)
             records = _records(conn, lst.id, external_id, 1)
@@ -105,6 +110,8 @@ def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto"
     parsed = template.parse(body)
     if not calling_list:
         return [_render(parsed, direction, smart_encoding, None, None, None, None)]
+    from proactive_sms.store import calling_lists
+
     with engine.connect() as conn:
         lst = calling_lists.find_list(conn, bu.id, calling_list)
         records = _records(conn, lst.id, None, count)
@@ -133,6 +140,8 @@ def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: 
     issues = list(result.issues)
     blocking = any(issue.reason.startswith("unknown field") for issue in issues)
     if max_segments is not None and result.report is not None:
+        from proactive_sms.services.launching import too_long_detail
+
         detail = too_long_detail(result.report.segments, max_segments)
         if detail is not None:
             issues.append(Issue(f"too long: {detail}; such texts are skipped"))
@@ -142,12 +151,16 @@ def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: 
 
 def fields_of(engine: Engine, bu: BusinessUnit, calling_list: str) -> tuple[str, ...]:
     """The field names a template may use with this calling list (for a field picker)."""
+    from proactive_sms.store import calling_lists
+
     with engine.connect() as conn:
         return calling_lists.find_list(conn, bu.id, calling_list).fields
 
 
 def _records(conn: Connection, list_id: int, external_id: str | None,
              count: int) -> list[StoredRecord]:
+    from proactive_sms.store import calling_lists
+
     if external_id:
         try:
             return [calling_lists.find_record(conn, list_id, external_id)]

@@ -166,10 +166,34 @@ def _add(report: Report, row: skill_counters.Count) -> None:
 
 
 def estimated_finish(report: Report, clock: Clock) -> datetime | None:
-    """When the pending texts will have left at the rate achieved so far."""
+    """When the pending texts will have left at the rate achieved so far.
+
+    Texts held for their calling window go only once it opens: they count from `next_window_at`
+    (the earliest opening), never from now, so that the estimate is not a moment the texts
+    cannot meet. None before any rate is known, or when nothing is pending."""
     if not report.pending or not report.achieved_rate_per_s:
         return None
-    return clock.now() + timedelta(seconds=report.pending / report.achieved_rate_per_s)
+    now = clock.now()
+    rate = report.achieved_rate_per_s
+    finish = now + timedelta(seconds=(report.pending - report.waiting) / rate)
+    if report.waiting:
+        opens = _aware(report.next_window_at) if report.next_window_at else now
+        finish = max(finish, opens) + timedelta(seconds=report.waiting / rate)
+    return finish
+
+
+def resumes_at(report: Report, clock: Clock) -> datetime | None:
+    """When sending resumes, while every pending text waits for a calling window to open (or a
+    cap or a retry to allow it); None while some text may go now."""
+    if not report.pending or report.waiting < report.pending or report.next_window_at is None:
+        return None
+    opens = _aware(report.next_window_at)
+    return opens if opens > clock.now() else None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive UTC; the clock is aware.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def texts_sent(by_state: Mapping[str, int]) -> int:

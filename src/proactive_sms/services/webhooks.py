@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.destinations import host_problem
-from proactive_sms.domain.webhook_events import EventType
+from proactive_sms.domain.webhook_events import SUBSCRIBABLE, EventType
 from proactive_sms.services import webhook_transport
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.webhook_sender import WebhookSender
@@ -24,8 +24,6 @@ from proactive_sms.store.webhook_events import Attempt, Event
 from proactive_sms.store.webhooks import Endpoint
 
 SECRET_PREFIX = "whsec_"
-# The types a BU can subscribe to (a ping is always sent when asked for).
-SUBSCRIBABLE = tuple(t.value for t in EventType if t is not EventType.PING)
 MAX_PAGE = 200
 
 

@@ -8,6 +8,15 @@ class NotFound(LookupError):
         self.key = key
 
 
+class Ambiguous(LookupError):
+    """A name was left out where more than one thing could be meant: `names` lists them."""
+
+    def __init__(self, kind: str, names: list[str]) -> None:
+        super().__init__(f"several {kind}s ({', '.join(names)}): name one")
+        self.kind = kind
+        self.names = names
+
+
 class AlreadyExists(ValueError):
     def __init__(self, kind: str, key: object) -> None:
         super().__init__(f"{kind} '{key}' already exists")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from proactive_sms.store.errors import NotFound
+from proactive_sms.store.errors import Ambiguous, NotFound
 from proactive_sms.store.schema import business_unit, dnc_list, tenant
 
 DEFAULT_DNC_LIST = "default"
@@ -52,16 +52,21 @@ def ensure_business_unit(
                         row.frequency_cap_per_24h)
 
 
+_NAMES_SHOWN = 10  # of the BUs an unnamed lookup could mean
+
+
 def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUnit:
-    """The BU of that name; without a name, the only BU there is."""
+    """The BU of that name; without a name, the only BU there is (NotFound when there is none,
+    Ambiguous, with the first names, when there are several)."""
     query = select(business_unit)
     if name is not None:
         query = query.where(business_unit.c.name == name)
-    rows = conn.execute(query.limit(2)).all()
+    rows = conn.execute(query.order_by(business_unit.c.name).limit(_NAMES_SHOWN + 1)).all()
     if not rows:
-        raise NotFound("business unit", name or "(any): run `psms init` first")
+        raise NotFound("business unit", name or "(none yet)")
     if len(rows) > 1:
-        raise NotFound("business unit", "(several exist: name one with --bu)")
+        names = [row.name for row in rows[:_NAMES_SHOWN]]
+        raise Ambiguous("business unit", names + (["..."] if len(rows) > _NAMES_SHOWN else []))
     row = rows[0]
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
                         row.frequency_cap_per_24h)

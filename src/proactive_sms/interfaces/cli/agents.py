@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from proactive_sms.domain.agent_assignment import format_wait
-from proactive_sms.domain.phone import mask
+from proactive_sms.domain.agent_assignment import format_wait  # standard library only
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import agents
-from proactive_sms.services.administration import InvalidRequest
-from proactive_sms.services.agent_report import agent_report
-from proactive_sms.services.agents import AgentView, QueueEntry
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
+
+if TYPE_CHECKING:
+    from proactive_sms.services.agents import AgentView, QueueEntry
 
 app = typer.Typer(help="Agents: who answers the replies of which skills, and their "
                        "conversations.", no_args_is_help=True)
-ctx.register_user_error(agents.AgentRefused)
+ctx.register_user_error("proactive_sms.services.agents:AgentRefused")
 
 AVAILABILITY_HELP = "available (takes new conversations), away (keeps theirs, takes no new "\
                     "ones) or offline (hands theirs back to the queue)."
@@ -29,21 +27,34 @@ def _limit(view: AgentView) -> str:
     return f"{view.open_conversations}/{limit}" if limit else str(view.open_conversations)
 
 
-def _print_agents(views: list[AgentView]) -> None:
-    table = Table("name", "display name", "availability", "skills", "open")
-    for view in views:
-        table.add_row(view.name, view.agent.display_name, view.agent.availability.value,
-                      ", ".join(view.skills) or "-", _limit(view))
-    ctx.console.print(table)
+def _print_agents(views: list[AgentView], as_json: bool) -> None:
+    if as_json:
+        emit_json([{"name": v.name, "display_name": v.agent.display_name,
+                    "availability": v.agent.availability.value, "skills": v.skills,
+                    "open_conversations": v.open_conversations,
+                    "max_open_conversations": v.agent.max_open_conversations}
+                   for v in views])
+        return
+    print_rows(ctx.console, ["name", "display name", "availability", "skills", "open"],
+               [[v.name, v.agent.display_name, v.agent.availability.value,
+                 ", ".join(v.skills) or "-", _limit(v)] for v in views],
+               right_aligned=["open"])
 
 
-def _print_queue(entries: list[QueueEntry], title: str) -> None:
-    table = Table("id", "from", "status", "agent", "opened", "waiting", title=title)
-    for entry in entries:
-        found = entry.conversation
-        table.add_row(str(found.id), mask(found.phone), found.status, entry.agent_name or "-",
-                      f"{found.opened_at:%Y-%m-%d %H:%M}", format_wait(entry.waiting_s))
-    ctx.console.print(table)
+def _print_queue(entries: list[QueueEntry], title: str, as_json: bool) -> None:
+    from proactive_sms.domain.phone import mask
+
+    if as_json:
+        emit_json([{"id": e.conversation.id, "from": mask(e.conversation.phone),
+                    "status": e.conversation.status, "agent": e.agent_name,
+                    "opened_at": e.conversation.opened_at, "assigned_at": e.assigned_at,
+                    "waiting_s": e.waiting_s} for e in entries])
+        return
+    print_rows(ctx.console, ["id", "from", "status", "agent", "opened", "waiting"],
+               [[e.conversation.id, mask(e.conversation.phone), e.conversation.status,
+                 e.agent_name or "-", f"{e.conversation.opened_at:%Y-%m-%d %H:%M}",
+                 format_wait(e.waiting_s)] for e in entries], title=title,
+               right_aligned=["id"])
 
 
 @app.command("create")
@@ -58,6 +69,8 @@ def create(name: str,
                                                                "answer (repeatable)."),
            bu: str = ctx.BuOption):
     """Create an agent of the business unit."""
+    from proactive_sms.services import agents
+
     view = agents.create_agent(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
                                display_name, availability, max_open, skill)
     ctx.console.print(f"agent [bold]{view.name}[/bold] created ({view.agent.availability}, "
@@ -66,23 +79,31 @@ def create(name: str,
 
 @app.command("list")
 @ctx.handle_errors
-def list_(bu: str = ctx.BuOption):
+def list_(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Every agent, with availability, skills and open conversations (of their limit)."""
-    _print_agents(agents.all_agents(ctx.engine(), ctx.business_unit(bu)))
+    from proactive_sms.services import agents
+
+    _print_agents(agents.all_agents(ctx.engine(), ctx.business_unit(bu)), as_json)
 
 
 @app.command("status")
 @ctx.handle_errors
 def status(name: str,
            availability: str = typer.Argument(None, help="Set it: " + AVAILABILITY_HELP),
-           bu: str = ctx.BuOption):
+           as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Show an agent, or set their availability (back to available, they take the
     conversations waiting for their skills at once)."""
+    from proactive_sms.services import agents
+
     unit = ctx.business_unit(bu)
     if availability is None:
-        _print_agents([agents.get_agent(ctx.engine(), unit, name)])
+        _print_agents([agents.get_agent(ctx.engine(), unit, name)], as_json)
         return
     change = agents.set_availability(ctx.engine(), unit, ctx.clock, name, availability)
+    if as_json:
+        emit_json({"name": name, "availability": change.agent.agent.availability.value,
+                   "handed_back": change.handed_back, "assigned": change.assigned})
+        return
     ctx.console.print(f"agent [bold]{name}[/bold] is {change.agent.agent.availability}")
     if change.handed_back:
         ctx.console.print(f"conversations back in the queue: {_ids(change.handed_back)}")
@@ -100,14 +121,19 @@ def skills(name: str,
            add: list[str] = typer.Option([], "--add", help="Answer this skill's replies."),
            remove: list[str] = typer.Option([], "--remove", help="Stop taking new "
                                                                  "conversations of it."),
-           bu: str = ctx.BuOption):
+           as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Show or change the skills whose replies an agent answers."""
+    from proactive_sms.services import agents
+
     unit = ctx.business_unit(bu)
     view = agents.get_agent(ctx.engine(), unit, name)
     for skill_name in add:
         view = agents.add_skill(ctx.engine(), unit, ctx.clock, name, skill_name)
     for skill_name in remove:
         view = agents.remove_skill(ctx.engine(), unit, name, skill_name)
+    if as_json:
+        emit_json({"name": name, "skills": view.skills})
+        return
     ctx.console.print(f"{name}: {', '.join(view.skills) or 'no skills'}")
 
 
@@ -116,21 +142,26 @@ def skills(name: str,
 def conversations_(name: str = typer.Argument(None, help="The agent (default: the "
                                                          "conversations no agent has)."),
                    all_: bool = typer.Option(False, "--all", help="Include closed ones."),
-                   bu: str = ctx.BuOption):
+                   as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """An agent's conversations with the customers' waiting times; without NAME, the open
     conversations waiting for an agent."""
+    from proactive_sms.services import agents
+
     unit = ctx.business_unit(bu)
     if name is None:
-        _print_queue(agents.unassigned(ctx.engine(), unit, ctx.clock), "waiting for an agent")
+        _print_queue(agents.unassigned(ctx.engine(), unit, ctx.clock), "waiting for an agent",
+                     as_json)
     else:
         _print_queue(agents.queue(ctx.engine(), unit, ctx.clock, name, include_closed=all_),
-                     f"conversations of {name}")
+                     f"conversations of {name}", as_json)
 
 
 @app.command("answer")
 @ctx.handle_errors
 def answer(name: str, conversation_id: int, text: str, bu: str = ctx.BuOption):
     """Answer one of your conversations: the text leaves through its code ahead of bulk."""
+    from proactive_sms.services import agents
+
     message_id = agents.answer(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
                                conversation_id, text)
     ctx.console.print(f"answer queued as message {message_id}")
@@ -140,6 +171,8 @@ def answer(name: str, conversation_id: int, text: str, bu: str = ctx.BuOption):
 @ctx.handle_errors
 def transfer(conversation_id: int, to_agent: str, bu: str = ctx.BuOption):
     """Give a conversation to another agent (a supervisor's action)."""
+    from proactive_sms.services import agents
+
     entry = agents.transfer(ctx.engine(), ctx.business_unit(bu), ctx.clock, conversation_id,
                             to_agent)
     ctx.console.print(f"conversation #{conversation_id} is now with {entry.agent_name}")
@@ -149,6 +182,8 @@ def transfer(conversation_id: int, to_agent: str, bu: str = ctx.BuOption):
 @ctx.handle_errors
 def close(name: str, conversation_id: int, bu: str = ctx.BuOption):
     """Close one of your conversations."""
+    from proactive_sms.services import agents
+
     agents.close(ctx.engine(), ctx.business_unit(bu), ctx.clock, name, conversation_id)
     ctx.console.print(f"conversation #{conversation_id} closed")
 
@@ -157,24 +192,25 @@ def close(name: str, conversation_id: int, bu: str = ctx.BuOption):
 @ctx.handle_errors
 def report(since: str = typer.Option(None, help="Conversations opened from this moment "
                                                 "(ISO 8601, e.g. 2026-03-04T00:00Z)."),
-           as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-           bu: str = ctx.BuOption):
+           as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Conversations handled per agent and the time to first answer."""
+    from proactive_sms.services.agent_report import agent_report
+
     result = agent_report(ctx.engine(), ctx.business_unit(bu), ctx.clock, _moment(since))
     if as_json:
-        print(json.dumps(result.as_dict(), indent=2))
+        emit_json(result.as_dict())
         return
     ctx.console.print(f"{result.conversations} conversations, {result.answered} answered "
                       f"(time to first answer: mean {format_wait(result.mean_first_answer_s)}"
                       f", median {format_wait(result.median_first_answer_s)}), "
                       f"{result.unassigned_waiting} waiting for an agent")
-    table = Table("agent", "availability", "open", "waiting", "longest wait", "handled",
-                  "first answers", "mean first answer", "median")
-    for f in result.agents:
-        table.add_row(f.name, f.availability, str(f.open_now), str(f.waiting_now),
-                      format_wait(f.longest_wait_s), str(f.handled), str(f.first_answers),
-                      format_wait(f.mean_first_answer_s), format_wait(f.median_first_answer_s))
-    ctx.console.print(table)
+    headings = ["agent", "availability", "open", "waiting", "longest wait", "handled",
+                "first answers", "mean first answer", "median"]
+    print_rows(ctx.console, headings,
+               [[f.name, f.availability, f.open_now, f.waiting_now, format_wait(f.longest_wait_s),
+                 f.handled, f.first_answers, format_wait(f.mean_first_answer_s),
+                 format_wait(f.median_first_answer_s)] for f in result.agents],
+               right_aligned=headings[2:])
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -183,7 +219,7 @@ def _moment(text: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidRequest(f"--since must be an ISO 8601 moment, got '{text}'") from None
+        raise ctx.BadInput(f"--since must be an ISO 8601 moment, got '{text}'") from None
     if moment.tzinfo is None:
-        raise InvalidRequest(f"--since needs a time zone (e.g. 'Z' or '+01:00'), got '{text}'")
+        raise ctx.BadInput(f"--since needs a time zone (e.g. 'Z' or '+01:00'), got '{text}'")
     return moment

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import api_keys
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
 
 app = typer.Typer(help="API keys: each belongs to one business unit.", no_args_is_help=True)
 
@@ -15,6 +14,8 @@ app = typer.Typer(help="API keys: each belongs to one business unit.", no_args_i
 @ctx.handle_errors
 def apikey_create(name: str, bu: str = ctx.BuOption):
     """Create a key; its secret is printed once and cannot be shown again."""
+    from proactive_sms.services import api_keys
+
     created = api_keys.create(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
     ctx.errors.print(f"api key [bold]{name}[/bold] created; keep the secret now, it is not "
                      "stored:", highlight=False)
@@ -23,20 +24,26 @@ def apikey_create(name: str, bu: str = ctx.BuOption):
 
 @app.command("list")
 @ctx.handle_errors
-def apikey_list(bu: str = ctx.BuOption):
+def apikey_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The BU's keys (never their secrets)."""
-    table = Table(title="API keys")
-    for column in ("name", "created", "revoked"):
-        table.add_column(column)
-    for key in api_keys.list_keys(ctx.engine(), ctx.business_unit(bu)):
-        table.add_row(key.name, f"{key.created_at:%Y-%m-%d %H:%M}",
-                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-")
-    ctx.console.print(table)
+    from proactive_sms.services import api_keys
+
+    keys = api_keys.list_keys(ctx.engine(), ctx.business_unit(bu))
+    if as_json:
+        emit_json([{"name": key.name, "created_at": key.created_at,
+                    "revoked_at": key.revoked_at} for key in keys])
+        return
+    print_rows(ctx.console, ["name", "created", "revoked"],
+               [[key.name, f"{key.created_at:%Y-%m-%d %H:%M}",
+                 f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "-"]
+                for key in keys], title="API keys")
 
 
 @app.command("revoke")
 @ctx.handle_errors
 def apikey_revoke(name: str, bu: str = ctx.BuOption):
     """Revoke a key: its next request is refused."""
+    from proactive_sms.services import api_keys
+
     api_keys.revoke(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
     ctx.console.print(f"api key {name} revoked")

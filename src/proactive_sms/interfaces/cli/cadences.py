@@ -8,15 +8,12 @@ import os
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from proactive_sms.dialer_sim import DEFAULT_ODDS, DialerError, DialerSimulator, parse_odds
-from proactive_sms.domain.cadence import CadenceError, Problem
-from proactive_sms.domain.phone import mask
+from proactive_sms.dialer_sim import DEFAULT_ODDS, DialerError  # standard library only
+from proactive_sms.domain.cadence import MAX_BATCH, CadenceError, Problem  # the same
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli import skills as cli_skills
-from proactive_sms.services import cadence_reports, cadences
-from proactive_sms.services.cadences import OutcomeIn, OutcomeRefused
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
 
 app = typer.Typer(help="Cadences of agent skills: steps, outcomes, reports.",
                   no_args_is_help=True)
@@ -35,8 +32,10 @@ def cadence_set(skill: str,
                 file: Path = typer.Option(..., "--file", exists=True, dir_okay=False,
                                           help="The cadence as JSON (steps, dispositions, "
                                                "ends_on)."),
-                bu: str = ctx.BuOption):
+                as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Set an agent skill's cadence from a JSON file (checked against the list and templates)."""
+    from proactive_sms.services import cadences
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except ValueError as exc:
@@ -46,52 +45,82 @@ def cadence_set(skill: str,
     except CadenceError as exc:
         _cadence_error_lines(exc)
         raise SystemExit(2) from exc
+    if as_json:
+        emit_json(_cadence_fields(steps))
+        return
     ctx.console.print(f"cadence of [bold]{skill}[/bold] set: {len(steps.steps)} step(s)")
     _print_cadence(steps)
 
 
 def _print_cadence(steps) -> None:
-    table = Table("step", "channel", "destination", "after", "template", "attempts",
-                  "rest (min)")
-    for s in steps.steps:
-        table.add_row(str(s.number), s.channel.value, s.destination,
-                      ", ".join(sorted(s.after)) or "(start)", s.template or "",
-                      str(s.max_attempts), str(s.rest_minutes))
-    ctx.console.print(table)
+    print_rows(ctx.console, ["step", "channel", "destination", "after", "template", "attempts",
+                             "rest (min)"],
+               [[s.number, s.channel.value, s.destination, ", ".join(sorted(s.after)) or "(start)",
+                 s.template or "", s.max_attempts, s.rest_minutes] for s in steps.steps],
+               right_aligned=["step", "attempts", "rest (min)"])
     ctx.console.print(f"dispositions: {', '.join(sorted(steps.dispositions)) or '-'}; "
                       f"ends on: {', '.join(sorted(steps.ends_on | {'dnc'}))}")
 
 
 @app.command("show")
 @ctx.handle_errors
-def cadence_show(skill: str, bu: str = ctx.BuOption):
+def cadence_show(skill: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Show an agent skill's cadence."""
+    from proactive_sms.services import cadences
+
     steps = cadences.show(ctx.engine(), ctx.business_unit(bu), skill)
+    if as_json:
+        emit_json(None if steps is None else _cadence_fields(steps))
+        return
     if steps is None:
         ctx.console.print(f"skill {skill} has no cadence yet (psms cadence set)")
         return
     _print_cadence(steps)
 
 
+def _cadence_fields(steps) -> dict:
+    return {"steps": [{"step": s.number, "channel": s.channel.value,
+                       "destination": s.destination, "after": sorted(s.after),
+                       "template": s.template, "max_attempts": s.max_attempts,
+                       "rest_minutes": s.rest_minutes} for s in steps.steps],
+            "dispositions": sorted(steps.dispositions),
+            "ends_on": sorted(steps.ends_on | {"dnc"})}
+
+
 @app.command("next")
 @ctx.handle_errors
-def cadence_next(skill: str, limit: int = typer.Option(10, min=1, max=cadences.MAX_BATCH),
-                 bu: str = ctx.BuOption):
+def cadence_next(skill: str, limit: int = typer.Option(10, min=1, max=MAX_BATCH),
+                 as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Hand out the voice attempts due now (as the dialer's API does)."""
+    from proactive_sms.domain.phone import mask
+    from proactive_sms.services import cadences
+
     found = cadences.next_attempts(ctx.engine(), ctx.business_unit(bu), ctx.clock, skill, limit)
-    table = Table("record", "step", "attempt", "phone")
-    for a in found:
-        table.add_row(a.external_id, str(a.step), str(a.attempt), mask(a.phone))
-    ctx.console.print(table)
+    if as_json:
+        emit_json([{"record": a.external_id, "step": a.step, "attempt": a.attempt,
+                    "phone": mask(a.phone)} for a in found])
+        return
+    print_rows(ctx.console, ["record", "step", "attempt", "phone"],
+               [[a.external_id, a.step, a.attempt, mask(a.phone)] for a in found],
+               right_aligned=["step", "attempt"])
 
 
 @app.command("record")
 @ctx.handle_errors
-def cadence_record(skill: str, external_id: str, bu: str = ctx.BuOption):
+def cadence_record(skill: str, external_id: str, as_json: bool = JsonOption,
+                   bu: str = ctx.BuOption):
     """Where a record stands in the cadence."""
+    from proactive_sms.services import cadences
+
     status = cadences.record_status(ctx.engine(), ctx.business_unit(bu), ctx.clock, skill,
                                     external_id)
     p = status.position
+    if as_json:
+        emit_json({"record": external_id, "step": p.step, "attempts": p.attempts,
+                   "done": p.done, "done_reason": p.done_reason if p.done else None,
+                   "done_at": status.done_at, "due_at": None if p.done else p.due_at,
+                   "in_call": status.in_call})
+        return
     if p.done:
         ctx.console.print(f"{external_id}: done ({p.done_reason}) at step {p.step}")
     else:
@@ -102,23 +131,22 @@ def cadence_record(skill: str, external_id: str, bu: str = ctx.BuOption):
 
 @app.command("report")
 @ctx.handle_errors
-def cadence_report(skill: str, as_json: bool = typer.Option(False, "--json"),
-                   bu: str = ctx.BuOption):
+def cadence_report(skill: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Per step and outcome, the cadence's texts, replies, conversations, first answers."""
+    from proactive_sms.services import cadence_reports
+
     report = cadence_reports.cadence_report(ctx.engine(), ctx.business_unit(bu), skill)
     if as_json:
-        print(json.dumps(report.as_dict(), indent=2))
+        emit_json(report.as_dict())
         return
     ctx.console.print(f"[bold]cadence of skill {report.skill}[/bold] ({report.status}), "
                       f"{report.records} records")
-    table = Table("step", "outcome", "attempts")
-    for step, outcome, count in report.outcomes:
-        table.add_row(str(step), outcome, str(count))
-    ctx.console.print(table)
-    ends = Table("records", "count")
-    for reason, count in sorted(report.records_by_end.items()):
-        ends.add_row(reason, str(count))
-    ctx.console.print(ends)
+    print_rows(ctx.console, ["step", "outcome", "attempts"],
+               [[step, outcome, count] for step, outcome, count in report.outcomes],
+               right_aligned=["step", "attempts"])
+    print_rows(ctx.console, ["records", "count"],
+               [[reason, count] for reason, count in sorted(report.records_by_end.items())],
+               right_aligned=["count"])
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(report.texts_skipped.items())) or "none"
     ctx.console.print(f"texts: {report.texts_sent} sent, "
                       f"{sum(report.texts_by_state.values())} decided, skipped: {skipped}")
@@ -141,6 +169,9 @@ def skill_outcome(skill: str, external_id: str,
                   step: int = typer.Option(..., min=1), attempt: int = typer.Option(..., min=1),
                   note: str = typer.Option(None), bu: str = ctx.BuOption):
     """Report a call's outcome for one record of an agent skill (as the dialer's API does)."""
+    from proactive_sms.services import cadences
+    from proactive_sms.services.cadences import OutcomeIn, OutcomeRefused
+
     (result,) = cadences.report_outcomes(ctx.engine(), ctx.business_unit(bu), ctx.clock, skill,
                                          [OutcomeIn(external_id, step, attempt, outcome, note)])
     if isinstance(result, OutcomeRefused):
@@ -164,7 +195,7 @@ def dialer_sim_command(
         [], "--odds", help="OUTCOME=WEIGHT, repeatable (default: "
                            + ", ".join(f"{k}={v}" for k, v in DEFAULT_ODDS.items()) + ")."),
     seed: int = typer.Option(1, help="Seed of the outcome draws (same seed, same calls)."),
-    batch: int = typer.Option(100, min=1, max=cadences.MAX_BATCH,
+    batch: int = typer.Option(100, min=1, max=MAX_BATCH,
                               help="Attempts asked for at once."),
     rounds: int = typer.Option(None, min=1, help="Stop after this many rounds (default: "
                                                  "until every record's cadence ended)."),
@@ -173,6 +204,8 @@ def dialer_sim_command(
 ):
     """Simulate the voice dialer: ask the API for due attempts and report outcomes drawn with
     the given odds."""
+    from proactive_sms.dialer_sim import DialerSimulator, parse_odds
+
     key = api_key or os.environ.get("PSMS_API_KEY")
     if not key:
         raise DialerError("give --api-key or set PSMS_API_KEY (psms apikey create)")
@@ -188,9 +221,8 @@ def dialer_sim_command(
 
     log = sim.run(rounds=rounds, until_done=rounds is None, idle_wait_s=idle_wait,
                   max_seconds=max_seconds, on_round=show)
-    table = Table("outcome", "calls")
-    for outcome, count in sorted(log.outcomes().items()):
-        table.add_row(outcome, str(count))
-    ctx.console.print(table)
+    print_rows(ctx.console, ["outcome", "calls"],
+               [[outcome, count] for outcome, count in sorted(log.outcomes().items())],
+               right_aligned=["calls"])
     ctx.console.print(f"{len(log.calls)} calls, {len(log.done)} records done, "
                       f"{len(log.refused)} refused")

@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
-from proactive_sms.services import importing, list_files
 
 app = typer.Typer(help="Calling lists.", no_args_is_help=True)
-ctx.register_user_error(importing.ImportRefused)
+ctx.register_user_error("proactive_sms.services.importing:ImportRefused")
 
 
 def _format_option(parse, option: str, value: str | None) -> str | None:
@@ -31,7 +28,7 @@ def _parse_maps(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         column, sep, target = pair.partition("=")
         if not sep or not column.strip() or not target.strip():
-            raise importing.ImportRefused(f"--map takes COLUMN=FIELD, got '{pair}'")
+            raise ctx.BadInput(f"--map takes COLUMN=FIELD, got '{pair}'")
         result[column.strip()] = target.strip()
     return result
 
@@ -49,21 +46,40 @@ def import_list(
     encoding: str = typer.Option(
         None, help="The file's encoding: UTF-8, UTF-16, Windows-1252, ... (default: "
                    "detected over the whole file)."),
+    as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
     """Import a calling list (CSV separated by commas, semicolons, tabs or pipes; UTF-8,
-    UTF-16 or Windows-1252); bad rows are reported, good ones kept."""
+    UTF-16 or Windows-1252); bad rows are reported, good ones kept (exit code 2 when no row
+    was good)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from proactive_sms.services import importing, list_files
+
     chosen_delimiter = _format_option(list_files.parse_delimiter, "--delimiter", delimiter)
     chosen_encoding = _format_option(list_files.parse_encoding, "--encoding", encoding)
     unit = ctx.business_unit(bu)
     list_name = name or file.stem
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=ctx.console, transient=True) as progress:
+                  TimeRemainingColumn(), console=ctx.console, transient=True,
+                  disable=as_json) as progress:
         task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
         summary = importing.import_calling_list(
             ctx.engine(), unit, list_name, file, ctx.clock, overrides=_parse_maps(map_),
             errors_path=errors_file, encoding=chosen_encoding, delimiter=chosen_delimiter,
             progress=lambda done, total: progress.update(task, completed=done, total=total))
+    if as_json:
+        emit_json({"list": list_name, "rows_read": summary.rows_read,
+                   "accepted": summary.accepted, "rejected": summary.rejected,
+                   "records_in_list": summary.records_in_list, "columns": summary.columns,
+                   "rejected_by_problem": dict(summary.rejected_by_problem),
+                   "errors": [{"line": e.line, "problem": e.problem.value, "reason": e.message}
+                              for e in summary.errors],
+                   "joined_cadences": summary.joined_cadences,
+                   "file_format": summary.file_format.describe() if summary.file_format
+                   else None})
+        _refuse_when_nothing_kept(summary)
+        return
     if summary.file_format:
         ctx.console.print(f"file: {summary.file_format.describe()}", highlight=False)
     mapped = ", ".join(f"{h}→{f or '(ignored)'}" for h, f in summary.columns.items())
@@ -76,6 +92,8 @@ def import_list(
         ctx.console.print(f"{joined} new record(s) joined the cadence of running skill "
                           f"[bold]{skill_name}[/bold]")
     if summary.rejected:
+        from rich.table import Table
+
         table = Table("line", "problem", "reason", title="Rejected rows")
         for error in summary.errors[:20]:
             table.add_row(str(error.line), error.problem.value, error.message)
@@ -83,6 +101,12 @@ def import_list(
         if summary.rejected > 20:
             hint = f" (all in {errors_file})" if errors_file else " (use --errors FILE for all)"
             ctx.console.print(f"… and {summary.rejected - 20} more{hint}")
+    _refuse_when_nothing_kept(summary)
+
+
+def _refuse_when_nothing_kept(summary) -> None:
+    if summary.rows_read and not summary.accepted:
+        raise ctx.BadInput(f"no row of the file was accepted ({summary.rejected} rejected)")
 
 
 # ---- list, show, rename, remove; a person's records (issue 17) --------------------------------

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import signal
-
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
-from proactive_sms.services.webhook_sender import WebhookSender
 
 
 @ctx.handle_errors
@@ -27,12 +21,21 @@ def dispatch_command(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Run the dispatcher: pacing, DNC check at send time, receipts. Stops on Ctrl-C/SIGTERM."""
+    import asyncio
+    import logging
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(_run(until_idle, receipt_grace, worker_id))
 
 
 async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None) -> None:
+    import asyncio
+    import signal
+
+    from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
+    from proactive_sms.services.webhook_sender import WebhookSender
+
     dispatcher = Dispatcher(ctx.engine(), ctx.clock, DispatchOptions(), worker_id=worker_id)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -7,10 +7,12 @@ why, so an administrator can check a wording or a keyword set before it goes liv
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
-from proactive_sms.domain.keywords import Classification, KeywordSet, classify
+if TYPE_CHECKING:
+    from proactive_sms.domain.keywords import KeywordSet
 
 app = typer.Typer(help="Inbound texts: opt-out, opt-in and help keywords, replies.",
                   no_args_is_help=True)
@@ -27,7 +29,9 @@ def describe(text: str, extra_keywords: KeywordSet | None = None, as_json: bool 
 
     `extra_keywords` is the hook for `--registration CODE`: the command will load that
     registration's words (through a service, never SQL here) and pass them in."""
-    verdict: Classification = classify(text, extra_keywords)
+    from proactive_sms.domain.keywords import classify
+
+    verdict = classify(text, extra_keywords)
     fields = {"kind": str(verdict.kind), "reason": verdict.reason, "matched": verdict.matched,
               "language": verdict.language}
     if as_json:
@@ -39,7 +43,7 @@ def describe(text: str, extra_keywords: KeywordSet | None = None, as_json: bool 
 @app.command("classify")
 def classify_command(
     text: str = typer.Argument(..., help="The inbound text, quoted."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     registration: str = typer.Option(None, help="Include this code's extra keywords."),
     bu: str = typer.Option(None, "--bu", help="Business unit (with --registration)."),
 ) -> None:

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -43,25 +44,38 @@ def table_width(headings: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
     return sum(widths) + _BORDER_PER_COLUMN * len(widths) + 1
 
 
-def print_rows(console: Console, headings: Sequence[str], rows: Sequence[Sequence[Any]], *,
-               title: str | None = None, right_aligned: Sequence[str] = ()) -> None:
-    """Draw rows as a table when it fits the console's width, else as vertical blocks."""
+def rows_view(headings: Sequence[str], rows: Sequence[Sequence[Any]], width: int, *,
+              title: str | None = None, right_aligned: Sequence[str] = ()) -> RenderableType:
+    """The rows as a table when it fits `width` columns, else as vertical blocks (for `Live`)."""
     cells = [["" if cell is None else str(cell) for cell in row] for row in rows]
-    if table_width(headings, cells) <= console.width:
+    if table_width(headings, cells) <= width:
         table = Table(title=title)
         for heading in headings:
             table.add_column(heading, no_wrap=True,
                              justify="right" if heading in right_aligned else "left")
         for row in cells:
             table.add_row(*row)
-        console.print(table)
-        return
+        return table
+    lines: list[RenderableType] = []
     if title:
-        console.print(f"[bold]{title}[/bold]")
+        lines.append(Text(title, style="bold"))
     label_width = max((len(h) for h in headings), default=0)
     for number, row in enumerate(cells):
         if number:
-            console.print()
+            lines.append(Text(""))
         for heading, cell in zip(headings, row, strict=True):
-            console.print(f"{heading.rjust(label_width)}: {cell}", highlight=False,
-                          soft_wrap=True)
+            lines.append(Text(f"{heading.rjust(label_width)}: {cell}"))
+    return Group(*lines)
+
+
+def print_rows(console: Console, headings: Sequence[str], rows: Sequence[Sequence[Any]], *,
+               title: str | None = None, right_aligned: Sequence[str] = ()) -> None:
+    """Draw rows as a table when it fits the console's width, else as vertical blocks."""
+    print_view(console, rows_view(headings, rows, console.width, title=title,
+                                  right_aligned=right_aligned))
+
+
+def print_view(console: Console, view: RenderableType) -> None:
+    """Print what `rows_view` made: vertical lines longer than the terminal wrap, as any text
+    does, instead of being cut."""
+    console.print(view, soft_wrap=not isinstance(view, Table))

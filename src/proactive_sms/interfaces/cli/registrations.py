@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli import output
-from proactive_sms.services import administration, carrier_connections, listing
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
 
 connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
 registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
@@ -25,7 +23,10 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
                        None, "--enquire-link",
                        help="Idle seconds before a keep-alive probe (default 30)."),
                    bu: str = ctx.BuOption):
-    """Add (or update) an SMPP connection that registrations send through."""
+    """Add (or update) an SMPP connection that registrations send through (`psms connection
+    test NAME` tries its bind)."""
+    from proactive_sms.services import administration
+
     unit = ctx.business_unit(bu)
     conn = administration.add_connection(ctx.engine(), unit, ctx.clock, name, host, port,
                                          system_id, password, window,
@@ -36,27 +37,70 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
 
 @connection_app.command("list")
 @ctx.handle_errors
-def connection_list(bu: str = ctx.BuOption):
+def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The tenant's carrier connections with their link status as the dispatchers report it:
     state and since when, and the last error with its time (a refused bind says why)."""
+    from proactive_sms.services import carrier_connections, listing
+
     unit = ctx.business_unit(bu)
-    rows = []
+    found = []  # (connection, link)
     request = listing.PageRequest()
     while True:
         page = listing.connections_page(ctx.engine(), unit, request)
         links = carrier_connections.links(ctx.engine(), ctx.clock, [c.id for c in page.items])
-        for c in page.items:
-            link = links[c.id]
-            error = f"{link.last_error} (at {link.last_error_at:%Y-%m-%d %H:%M:%S} UTC)" \
-                if link.last_error and link.last_error_at else (link.last_error or "")
-            since = f"{link.since:%Y-%m-%d %H:%M:%S} UTC" if link.since else ""
-            rows.append((c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size,
-                         link.state, since, error))
+        found.extend((c, links[c.id]) for c in page.items)
         if not page.more or page.last_id is None:
             break
         request = listing.PageRequest(page.last_id)
-    output.print_rows(ctx.console, ("name", "address", "window", "state", "since",
-                                    "last error"), rows, right_aligned=("window",))
+    if as_json:
+        emit_json([{"name": c.name, "host": c.host, "port": c.port, "system_id": c.system_id,
+                    "window": c.window_size, "state": link.state, "since": link.since,
+                    "last_error": link.last_error, "last_error_at": link.last_error_at}
+                   for c, link in found])
+        return
+    rows = []
+    for c, link in found:
+        error = f"{link.last_error} (at {link.last_error_at:%Y-%m-%d %H:%M:%S} UTC)" \
+            if link.last_error and link.last_error_at else (link.last_error or "")
+        since = f"{link.since:%Y-%m-%d %H:%M:%S} UTC" if link.since else ""
+        rows.append((c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size,
+                     link.state, since, error))
+    print_rows(ctx.console, ("name", "address", "window", "state", "since", "last error"), rows,
+               right_aligned=("window",))
+
+
+@connection_app.command("test")
+@ctx.handle_errors
+def connection_test(name: str,
+                    timeout: float = typer.Option(10.0, help="Seconds to wait for the bind."),
+                    as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Connect and bind once, then unbind: says why a bind is refused (a wrong password or
+    system_id) or the carrier cannot be reached (exit code 1)."""
+    import asyncio
+    import logging
+
+    from proactive_sms.services import connection_test as tests
+
+    # The carrier logs each failed bind as a warning "retrying with backoff": here the one
+    # attempt's reason is the command's answer, printed below. (Restored after: in-process
+    # callers, the tests among them, keep their logging.)
+    carriers_log = logging.getLogger("proactive_sms.carriers")
+    level = carriers_log.level
+    carriers_log.setLevel(logging.ERROR)
+    try:
+        outcome = asyncio.run(tests.try_bind(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                             name, timeout))
+    finally:
+        carriers_log.setLevel(level)
+    if as_json:
+        emit_json(outcome.as_dict())
+        if not outcome.bound:
+            raise typer.Exit(ctx.FAILED)
+        return
+    if not outcome.bound:
+        raise ctx.fail(f"connection {outcome.connection} ({outcome.address}): {outcome.reason}")
+    ctx.console.print(f"connection {outcome.connection} ({outcome.address}): bound in "
+                      f"{outcome.took_s:.2f} s", highlight=False)
 
 
 @registration_app.command("add")
@@ -73,6 +117,8 @@ def registration_add(
     bu: str = ctx.BuOption,
 ):
     """Register a transport code for the business unit."""
+    from proactive_sms.services import administration
+
     reg = administration.add_registration(
         ctx.engine(), ctx.business_unit(bu), ctx.clock, code=code, kind=kind,
         throughput_per_s=throughput, connection=connection, dnc_group=dnc_group,
@@ -83,15 +129,23 @@ def registration_add(
 
 @registration_app.command("list")
 @ctx.handle_errors
-def registration_list(bu: str = ctx.BuOption):
+def registration_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The business unit's transport codes."""
-    table = Table("code", "kind", "status", "limit/s", "now/s", "unit", "solution")
+    from proactive_sms.services import administration
+
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     paces = administration.code_paces(engine, unit)
-    for reg in administration.list_registrations(engine, unit):
-        table.add_row(reg.code, reg.kind, reg.status, f"{reg.throughput_per_s:g}",
-                      _pace_text(paces.get(reg.id)), reg.throughput_unit, reg.solution)
-    ctx.console.print(table)
+    found = administration.list_registrations(engine, unit)
+    if as_json:
+        emit_json([{"code": reg.code, "kind": reg.kind, "status": reg.status,
+                    "throughput_per_s": reg.throughput_per_s,
+                    "throughput_unit": reg.throughput_unit, "solution": reg.solution,
+                    "pace": _pace_fields(paces.get(reg.id))} for reg in found])
+        return
+    print_rows(ctx.console, ["code", "kind", "status", "limit/s", "now/s", "unit", "solution"],
+               [[reg.code, reg.kind, reg.status, f"{reg.throughput_per_s:g}",
+                 _pace_text(paces.get(reg.id)), reg.throughput_unit, reg.solution]
+                for reg in found], right_aligned=["limit/s"])
 
 
 @registration_app.command("keywords")
@@ -109,6 +163,8 @@ def registration_keywords(
     bu: str = ctx.BuOption,
 ):
     """What a code answers to STOP, START and HELP, and extra keywords (toll-free: words only)."""
+    from proactive_sms.services import administration
+
     updates: dict = {"sender_name": sender_name, "contact": contact, "opt_out_text": opt_out_text,
                      "opt_in_text": opt_in_text, "help_text": help_text}
     if extra_opt_out or extra_opt_in or extra_help:
@@ -131,3 +187,11 @@ def _pace_text(pace) -> str:
     if pace.paused:
         text += " paused"
     return text
+
+
+def _pace_fields(pace) -> dict | None:
+    if pace is None:
+        return None
+    return {"rate_per_s": pace.rate_per_s, "throttled": pace.throttled,
+            "throttle_events": pace.throttle_events, "last_throttle_at": pace.last_throttle_at,
+            "paused": pace.paused}

@@ -1,14 +1,29 @@
-"""`psms`: the command line of Proactive SMS (Typer + Rich), thin over the services."""
+"""`psms`: the command line of Proactive SMS (Typer + Rich), thin over the services.
+
+How a command stays quick to start (issue 17: `psms --help` took 2.3 s because every command
+module imported the web stack). Every module of this package follows one rule, and new commands
+must too:
+
+- At the top of a command module: the standard library, typer, rich, `context`/`output` of this
+  package, and pure domain modules that import only the standard library (`domain.clock`,
+  `domain.webhook_events`). Nothing that pulls in SQLAlchemy, Alembic, FastAPI, uvicorn or the
+  services: they cost most of a second.
+- The services, the store and the carriers are imported inside the command function that uses
+  them (`from proactive_sms.services import administration` as its first lines). Names needed only
+  in annotations go under `if TYPE_CHECKING:`.
+- Service errors shown as one line with exit code 2 are registered by name:
+  `ctx.register_user_error("proactive_sms.services.launching:LaunchError")`.
+- `tests/interfaces/test_cli_startup.py` fails when `psms --help` or the light commands import
+  those libraries; `bench/cli_startup.py` measures the time.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from proactive_sms.domain.spreadsheet_cells import csv_writer
+from proactive_sms import __version__
 from proactive_sms.interfaces.cli import calling_lists as cli_lists
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli import dnc as cli_dnc
@@ -19,16 +34,35 @@ from proactive_sms.interfaces.cli import templates as cli_templates
 from proactive_sms.interfaces.cli.apikeys import app as apikey_app
 from proactive_sms.interfaces.cli.cadences import app as cadence_app
 from proactive_sms.interfaces.cli.cadences import dialer_sim_command
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json
 from proactive_sms.interfaces.cli.secrets import app as secrets_app
 from proactive_sms.interfaces.cli.serve import serve_command
 from proactive_sms.interfaces.cli.users import app as user_app
 from proactive_sms.interfaces.cli.users import create_first_admin
 from proactive_sms.interfaces.cli.webhooks import app as webhook_app
-from proactive_sms.services import administration, reporting
-from proactive_sms.store import engine as store_engine
+
+if TYPE_CHECKING:
+    from proactive_sms.services import reporting
+
+EXIT_CODES_HELP = ("Exit codes: 0 done; 1 failed (understood, but it could not be done: a bind "
+                   "refused, a port in use, a stopped skill; `dnc check`: the number is on a "
+                   "list); 2 usage or bad input (an unknown option, a name that does not exist, a "
+                   "bad value or file).")
 
 app = typer.Typer(help="Proactive SMS: outbound texts for a contact center.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  epilog=EXIT_CODES_HELP, no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"psms {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version,
+                                       is_eager=True, help="Print the version and exit.")):
+    """Proactive SMS: outbound texts for a contact center."""
 app.add_typer(cli_registrations.connection_app, name="connection")
 app.add_typer(cli_registrations.registration_app, name="registration")
 app.add_typer(cli_lists.app, name="list")
@@ -93,6 +127,8 @@ except ImportError:  # pragma: no cover
 @ctx.handle_errors
 def db_upgrade() -> None:
     """Apply every pending migration (also done automatically on first use)."""
+    from proactive_sms.store import engine as store_engine
+
     engine = store_engine.make_engine()
     store_engine.upgrade(engine)
     ctx.console.print(f"database at {engine.url.render_as_string()} is up to date")
@@ -109,6 +145,8 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
                                               "the password is $PSMS_ADMIN_PASSWORD, else "
                                               "generated and printed once.")):
     """Create the tenant (with its default DNC list) and a business unit."""
+    from proactive_sms.services import administration
+
     unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region, frequency_cap)
     message = (f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
                f"(region {unit.default_region}) ready")
@@ -123,17 +161,22 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
 @ctx.handle_errors
 def report(skill: str = typer.Option(None, help="Report on one skill."),
            campaign: str = typer.Option(None, help="Report on a campaign's skills."),
-           as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+           as_json: bool = JsonOption,
            as_csv: bool = typer.Option(False, "--csv", help="Print CSV (state,reason,count)."),
            bu: str = ctx.BuOption):
     """Counts by state and skip reason, segments, delivery rate and throughput."""
+    import sys
+
+    from proactive_sms.domain.spreadsheet_cells import csv_writer
+    from proactive_sms.services import administration, reporting
+
     if bool(skill) == bool(campaign):
         raise administration.InvalidRequest("give exactly one of --skill or --campaign")
     unit = ctx.business_unit(bu)
     result = (reporting.skill_report(ctx.engine(), unit, skill) if skill
               else reporting.campaign_report(ctx.engine(), unit, campaign))
     if as_json:
-        print(json.dumps(result.as_dict(), indent=2))
+        emit_json(result.as_dict())
     elif as_csv:
         writer = csv_writer(sys.stdout)
         writer.writerow(["state", "skip_reason", "messages"])
@@ -147,6 +190,9 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
 
 
 def print_report(result: reporting.Report) -> None:
+    """The report as people read it: a table of counts and a few lines of figures."""
+    from rich.table import Table
+
     table = Table(title=f"Report: {result.title}", show_lines=False)
     table.add_column("state")
     table.add_column("messages", justify="right")
@@ -170,6 +216,7 @@ def print_report(result: reporting.Report) -> None:
 
 
 def main() -> None:
+    """The `psms` entry point."""
     app()
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import secrets
-from proactive_sms.store import secret_box
 
 app = typer.Typer(help="The key that seals stored secrets (docs: README, Secrets at rest).",
                   no_args_is_help=True)
@@ -17,6 +15,8 @@ app = typer.Typer(help="The key that seals stored secrets (docs: README, Secrets
 def secrets_rotate():
     """Seal every stored secret with a new key. With a key file, the new key is made and the
     old one retired; with PSMS_SECRET_KEY=NEW,OLD, the first key seals (then drop OLD)."""
+    from proactive_sms.services import secrets
+
     done = secrets.rotate(ctx.engine())
     counts = ", ".join(f"{n} {kind}" for kind, n in done.resealed.items())
     ctx.console.print(f"resealed {counts} with the new key of {done.where}", highlight=False)
@@ -31,7 +31,10 @@ def secrets_rotate():
 @app.command("generate-key")
 def secrets_generate_key():
     """Print a new key (for PSMS_SECRET_KEY)."""
+    from proactive_sms.services import secrets
+
     print(secrets.generate_key())
 
 
-ctx.register_user_error(secret_box.SecretKeyError)  # a missing or wrong key: one clear line
+# A missing or wrong key: one clear line.
+ctx.register_user_error("proactive_sms.store.secret_box:SecretKeyError")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import signal
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 
-from proactive_sms.interfaces.api.app import create_app
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
-from proactive_sms.services.webhook_sender import WebhookSender
+from proactive_sms.interfaces.cli.ports import busy_message, in_use
+
+if TYPE_CHECKING:
+    import uvicorn
+
+# uvicorn, FastAPI and the services are imported when the server starts (issue 17).
 
 
 @ctx.handle_errors
@@ -31,20 +29,41 @@ def serve_command(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Serve the API (OpenAPI at /docs) and send texts; stops on Ctrl-C/SIGTERM."""
+    import asyncio
+    import logging
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(host, port, not no_dispatch, worker_id, metrics_token))
+    try:
+        asyncio.run(_serve(host, port, not no_dispatch, worker_id, metrics_token))
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            raise
+        # uvicorn exits 3 when it cannot start, after logging the errno: say it plainly, with
+        # the documented exit code.
+        why = (busy_message(host, {"API": port}, "another `psms serve`? Stop it, or choose "
+                                                 "another with --port")
+               if in_use(host, port) else f"the API could not start on {host}:{port}")
+        raise ctx.fail(why) from None
 
 
 async def _serve(host: str, port: int, dispatch: bool, worker_id: str | None,
                  metrics_token: str | None) -> None:
+    import asyncio
+
+    import uvicorn
+
+    from proactive_sms.interfaces.api.app import create_app
+    from proactive_sms.interfaces.cli.stoppable_server import StoppableServer
+    from proactive_sms.services.webhook_sender import WebhookSender
+
     engine = ctx.engine()
     app = create_app(engine, ctx.clock, metrics_token=metrics_token)
     # Open event streams (the console's live pages) never end by themselves: on shutdown they
     # get a few seconds, then are closed, instead of holding the server up forever.
     config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="off",
                             timeout_graceful_shutdown=5)
-    server = _Server(config)
+    server = StoppableServer(config)
     # Webhook deliveries run here whatever --no-dispatch says: the API's events need a sender,
     # and several senders share the work safely.
     hooks_stop = asyncio.Event()
@@ -62,6 +81,11 @@ async def _serve_with(server: uvicorn.Server, engine, dispatch: bool,
     if not dispatch:
         await server.serve()
         return
+    import asyncio
+    import contextlib
+
+    from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
+
     dispatcher = Dispatcher(engine, ctx.clock, DispatchOptions(), worker_id=worker_id)
     stop = asyncio.Event()
     worker = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
@@ -76,23 +100,3 @@ async def _serve_with(server: uvicorn.Server, engine, dispatch: bool,
         with contextlib.suppress(asyncio.CancelledError):
             await worker
     ctx.console.print("stopped")
-
-
-class _Server(uvicorn.Server):
-    """Uvicorn, except that Ctrl-C and SIGTERM only ask it to stop.
-
-    Uvicorn raises a caught signal again once it has shut down, which would kill the process
-    before the dispatcher finishes its in-flight texts and leases; here the command returns
-    normally after both have stopped.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.handle_exit, sig, None)
-        try:
-            yield
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)

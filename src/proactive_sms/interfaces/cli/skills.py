@@ -4,30 +4,34 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress
-from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
-from proactive_sms.services import (
-    administration,
-    launching,
-    lifecycle,
-    reply_status,
-    reporting,
-    skill_settings,
+from proactive_sms.interfaces.cli.output import (
+    JsonOption,
+    emit_json,
+    print_rows,
+    print_view,
+    rows_view,
 )
-from proactive_sms.services import dry_run as dry_runs
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from proactive_sms.domain.clock import Clock
+    from proactive_sms.services import dry_run as dry_runs
+    from proactive_sms.services import reporting
 
 app = typer.Typer(help="Skills: who gets which text, from which code, at what pace.",
                   no_args_is_help=True)
 campaign_app = typer.Typer(help="Campaigns: skills reported on together.", no_args_is_help=True)
-ctx.register_user_error(launching.LaunchError)
-ctx.register_user_error(lifecycle.LifecycleError)
+ctx.register_user_error("proactive_sms.services.launching:LaunchError")
+# A skill in a state that does not allow the change (pausing a stopped skill): the request was
+# understood and refused, exit code 1.
+ctx.register_user_error("proactive_sms.services.lifecycle:LifecycleError", ctx.FAILED)
 
 
 @app.command("create")
@@ -55,6 +59,8 @@ def skill_create(
     bu: str = ctx.BuOption,
 ):
     """Create a skill (the law's calling hours apply on top of its own)."""
+    from proactive_sms.services import administration
+
     window = {"weekday": weekday_hours, "weekend": weekend_hours, "forbidden_days": forbid_day}
     skill = administration.create_skill(
         ctx.engine(), ctx.business_unit(bu), ctx.clock, name=name, registration=registration,
@@ -75,6 +81,8 @@ def skill_reply_pacing(
     bu: str = ctx.BuOption,
 ):
     """Turn reply-aware pacing on or off for a skill (a running one too)."""
+    from proactive_sms.services import administration, reply_status, skill_settings
+
     if setting not in ("on", "off"):
         raise administration.InvalidRequest(f"reply pacing is 'on' or 'off', got '{setting}'",
                                             "setting")
@@ -96,10 +104,17 @@ def skill_start(
     direction: str = typer.Option("auto", help="Direction of a typed text: ltr | rtl | auto."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Run every check; write and send "
                                                           "nothing; predict the finish."),
-    as_json: bool = typer.Option(False, "--json", help="With --dry-run: print JSON."),
+    as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
-    """Start a skill: decide every record once (or resume an interrupted launch)."""
+    """Start a skill: decide every record once (or resume an interrupted launch). A skill that
+    is already running is left as it is (exit 0); a paused, stopped or finished one is not
+    started (exit 1)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from proactive_sms.services import administration, launching
+    from proactive_sms.services import dry_run as dry_runs
+
     if template and message:
         raise administration.InvalidRequest("give --template or --message, not both")
     engine, unit = ctx.engine(), ctx.business_unit(bu)
@@ -110,13 +125,24 @@ def skill_start(
                                         message_text=message, direction=direction), as_json)
         return
     with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), console=ctx.console, transient=True) as progress:
+                  MofNCompleteColumn(), console=ctx.console, transient=True,
+                  disable=as_json) as progress:
         task = progress.add_task(f"launching {name}", total=None)
         summary = launching.start_skill(
             engine, skill.id, ctx.clock, template_id=template_id, message_text=message,
             direction=direction, after_batch=lambda done: progress.update(task, completed=done))
+    status = summary.status.value
+    if as_json:
+        emit_json({"skill": name, "status": status, "already_started": summary.already_started,
+                   "decided_now": summary.decided_now, "pending": summary.pending,
+                   "skipped": dict(sorted(summary.skipped.items()))})
+    if summary.already_started and status != "running":
+        hint = " (psms skill resume)" if status == "paused" else ""
+        raise ctx.fail(f"skill {name} is {status}: not started{hint}")
+    if as_json:
+        return
     if summary.already_started:
-        ctx.console.print(f"skill {name} is already {summary.status.value}: nothing to do")
+        ctx.console.print(f"skill {name} is already running: nothing to do")
         return
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary.skipped.items())) or "none"
     if skill.kind == "agent":  # records entered its cadence; its SMS steps text later
@@ -129,7 +155,7 @@ def skill_start(
 
 def _print_dry_run(result: dry_runs.DryRun, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(result.as_dict(), indent=2))
+        emit_json(result.as_dict())
         return
     ctx.console.print(f"dry run: {result.records} records; {result.go_now} would go now, "
                       f"{result.waiting} would wait; {result.segments} segments at "
@@ -146,7 +172,10 @@ def _print_dry_run(result: dry_runs.DryRun, as_json: bool) -> None:
     ctx.console.print("nothing was written or sent")
 
 
-def _lifecycle(name: str, bu: str | None, action, verb: str) -> None:
+def _lifecycle(name: str, bu: str | None, action_name: str, verb: str) -> None:
+    from proactive_sms.services import administration, lifecycle
+
+    action = getattr(lifecycle, action_name)
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     skill = administration.find_skill(engine, unit, name)
     result = action(engine, skill.id, ctx.clock)
@@ -158,28 +187,28 @@ def _lifecycle(name: str, bu: str | None, action, verb: str) -> None:
 @ctx.handle_errors
 def skill_pause(name: str, bu: str = ctx.BuOption):
     """No new submits until resumed."""
-    _lifecycle(name, bu, lifecycle.pause, "paused")
+    _lifecycle(name, bu, "pause", "paused")
 
 
 @app.command("resume")
 @ctx.handle_errors
 def skill_resume(name: str, bu: str = ctx.BuOption):
     """Continue a paused skill."""
-    _lifecycle(name, bu, lifecycle.resume, "resumed")
+    _lifecycle(name, bu, "resume", "resumed")
 
 
 @app.command("stop")
 @ctx.handle_errors
 def skill_stop(name: str, bu: str = ctx.BuOption):
     """Stop for good: pending texts are cancelled."""
-    _lifecycle(name, bu, lifecycle.stop, "stopped; cancelled")
+    _lifecycle(name, bu, "stop", "stopped; cancelled")
 
 
 @app.command("resend-uncertain")
 @ctx.handle_errors
 def skill_resend_uncertain(name: str, bu: str = ctx.BuOption):
     """Send again the texts whose submit had no recorded answer (may duplicate them)."""
-    _lifecycle(name, bu, lifecycle.resend_uncertain, "re-queued uncertain texts")
+    _lifecycle(name, bu, "resend_uncertain", "re-queued uncertain texts")
 
 
 @app.command("status")
@@ -187,52 +216,108 @@ def skill_resend_uncertain(name: str, bu: str = ctx.BuOption):
 def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
                                                          help="Refresh until it finishes."),
                  interval: float = typer.Option(1.0, help="Seconds between refreshes."),
-                 bu: str = ctx.BuOption):
-    """Progress of a skill: sent, delivered, failed, skipped, rate, estimated finish."""
+                 as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Progress of a skill: sent, delivered, failed, skipped, rate, estimated finish (or, while
+    every text waits for its calling window, when sending resumes)."""
+    from proactive_sms.services import reply_status, reporting
+
     engine, unit = ctx.engine(), ctx.business_unit(bu)
-    if not follow:
-        ctx.console.print(status_view(engine, unit, name,
-                                      reporting.skill_report(engine, unit, name,
-                                                             ctx.clock.now())))
+    if as_json:  # one snapshot: --follow is for people
+        emit_json({**status_fields(reporting.skill_report(engine, unit, name, ctx.clock.now())),
+                   "reply_pacing": reply_status.status_of(engine, unit, name).as_dict()})
         return
+    if not follow:
+        report = reporting.skill_report(engine, unit, name, ctx.clock.now())
+        print_view(ctx.console, status_view(report, ctx.console.width))
+        ctx.console.print(_reply_pacing_line(engine, unit, name))
+        return
+    from rich.console import Group
+    from rich.live import Live
+
     with Live(console=ctx.console, refresh_per_second=4) as live:
         while True:
             report = reporting.skill_report(engine, unit, name, ctx.clock.now())
-            live.update(status_view(engine, unit, name, report))
+            live.update(Group(status_view(report, ctx.console.width),
+                              _reply_pacing_line(engine, unit, name)))
             if report.statuses[name] in ("finished", "stopped") or (
                     report.statuses[name] == "running" and not report.pending):
                 break
             time.sleep(interval)
 
 
-def status_view(engine, unit, name: str, report: reporting.Report) -> Group:
-    """The status table, and the line that says what bounds the skill's pace for its agents."""
-    pacing = reply_status.status_of(engine, unit, name)
-    return Group(status_table(report), f"reply pacing: {pacing.explain()}")
+def _reply_pacing_line(engine, unit, name: str) -> str:
+    """What bounds the skill's pace for the agents who answer its replies, and why."""
+    from proactive_sms.services import reply_status
+
+    return f"reply pacing: {reply_status.status_of(engine, unit, name).explain()}"
 
 
-def status_table(report: reporting.Report) -> Table:
+_STATUS_HEADINGS = ("pending", "waiting", "next window", "sent", "delivered", "failed",
+                    "uncertain", "skipped", "rate/s", "estimated finish")
+
+
+def status_fields(report: reporting.Report, clock: Clock = ctx.clock) -> dict:
+    """The figures of `psms skill status`, by name (its --json)."""
+    from proactive_sms.services import reporting
+
     by = report.by_state
-    failed = by["failed"] + by["undeliverable"] + by["expired"]
-    table = Table(title=f"{report.title} — {', '.join(report.statuses.values())}")
-    for column in ("pending", "waiting", "next window", "sent", "delivered", "failed",
-                   "uncertain", "skipped", "rate/s", "estimated finish"):
-        table.add_column(column, justify="right")
-    rate = f"{report.achieved_rate_per_s:.1f}" if report.achieved_rate_per_s else "-"
-    eta = reporting.estimated_finish(report, ctx.clock)
-    opens = report.next_window_at.strftime("%m-%d %H:%M UTC") if report.next_window_at else "-"
-    table.add_row(str(report.pending), str(report.waiting), opens,
-                  str(by["sent"] + by["delivered"] + by["undeliverable"]
-                                           + by["expired"]),
-                  str(by["delivered"]), str(failed), str(by["uncertain"]), str(by["skipped"]),
-                  rate, eta.strftime("%H:%M:%S") if eta else "-")
-    return table
+    eta = reporting.estimated_finish(report, clock)
+    resumes = reporting.resumes_at(report, clock)
+    return {
+        "skill": report.skills[0] if report.skills else None,
+        "status": ", ".join(report.statuses.values()),
+        "pending": report.pending, "waiting": report.waiting,
+        "next_window_at": _iso(report.next_window_at),
+        "sent": reporting.texts_sent(by), "delivered": by["delivered"],
+        "failed": by["failed"] + by["undeliverable"] + by["expired"],
+        "uncertain": by["uncertain"], "skipped": by["skipped"],
+        "skipped_by_reason": dict(sorted(report.skipped_by_reason.items())),
+        "rate_per_s": report.achieved_rate_per_s,
+        "estimated_finish": _iso(eta), "resumes_at": _iso(resumes),
+    }
+
+
+def status_view(report: reporting.Report, width: int,
+                clock: Clock = ctx.clock) -> RenderableType:
+    """The status as a table when it fits `width`, else one `heading: figure` line each:
+    figures are never cut."""
+    from proactive_sms.services import reporting
+
+    fields = status_fields(report, clock)
+    rate = f"{fields['rate_per_s']:.1f}" if fields["rate_per_s"] else "-"
+    resumes = reporting.resumes_at(report, clock)
+    eta = reporting.estimated_finish(report, clock)
+    # While every text waits for its window, say when sending resumes, not a finish time.
+    finish = f"resumes {_when(resumes)}" if resumes else _when(eta)
+    row = (fields["pending"], fields["waiting"], _when(report.next_window_at), fields["sent"],
+           fields["delivered"], fields["failed"], fields["uncertain"], fields["skipped"], rate,
+           finish)
+    return rows_view(_STATUS_HEADINGS, [[_figure(cell) for cell in row]], width,
+                     title=f"{report.title} — {fields['status']}",
+                     right_aligned=_STATUS_HEADINGS)
+
+
+def _figure(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment in UTC with its date (a time alone reads as today), or '-'."""
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "-"
 
 
 @campaign_app.command("create")
 @ctx.handle_errors
 def campaign_create(name: str, bu: str = ctx.BuOption):
     """Create a campaign."""
+    from proactive_sms.services import administration
+
     administration.create_campaign(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
     ctx.console.print(f"campaign [bold]{name}[/bold] created")
 
@@ -241,6 +326,8 @@ def campaign_create(name: str, bu: str = ctx.BuOption):
 @ctx.handle_errors
 def campaign_add_skill(campaign: str, skill: str, bu: str = ctx.BuOption):
     """Report a skill as part of a campaign."""
+    from proactive_sms.services import administration
+
     administration.add_skill_to_campaign(ctx.engine(), ctx.business_unit(bu), campaign, skill)
     ctx.console.print(f"skill {skill} is in campaign {campaign}")
 
@@ -264,7 +351,7 @@ def skill_list(status: str = typer.Option(None, help="Only skills in this status
                                              help="Also finished skills removed from lists."),
                as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The business unit's skills."""
-    from proactive_sms.services import listing
+    from proactive_sms.services import administration, listing
     from proactive_sms.store.skills import SkillStatus
 
     try:
@@ -319,7 +406,7 @@ def skill_set(
     bu: str = ctx.BuOption,
 ):
     """Change a skill's settings (what may change depends on its status)."""
-    from proactive_sms.services import audit, skill_settings
+    from proactive_sms.services import administration, audit, skill_settings
 
     given = {"template": template, "message_text": message, "max_segments": max_segments,
              "pacing_per_s": pacing, "validity_hours": validity_hours, "campaign": campaign}

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from proactive_sms.carriers.smsc_sim.config import ConfigError, SimulatorConfig
-from proactive_sms.carriers.smsc_sim.control import (
-    DEFAULT_CONTROL_URL,
-    ControlError,
-    SimulatorControl,
-)
-from proactive_sms.carriers.smsc_sim.foreground import serve as serve_simulator
-from proactive_sms.domain.phone import mask
+from proactive_sms.interfaces.cli.context import FAILED
+from proactive_sms.interfaces.cli.ports import busy_message
+
+# The simulator's package loads its server on import: imported inside the commands (issue 17).
+# The same default as carriers/smsc_sim/control.py's DEFAULT_CONTROL_URL.
+DEFAULT_CONTROL_URL = "http://127.0.0.1:2776"
 
 app = typer.Typer(
     help="The bundled SMSC simulator: a real SMPP 3.4 server on loopback, with fault knobs.",
@@ -58,6 +56,11 @@ def serve(
     """Serve in the foreground until Ctrl-C or SIGTERM (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
+    import asyncio
+
+    from proactive_sms.carriers.smsc_sim.config import ConfigError, SimulatorConfig
+    from proactive_sms.carriers.smsc_sim.foreground import serve as serve_simulator
+
     try:
         config = SimulatorConfig.from_json_file(config_json) if config_json else SimulatorConfig()
         knobs: dict[str, Any] = {}
@@ -72,7 +75,16 @@ def serve(
         config = config.with_knobs(**knobs)
     except ConfigError as exc:
         raise typer.BadParameter(str(exc)) from None
-    asyncio.run(serve_simulator(config, host, port, control_port, announce=_announce))
+    try:
+        asyncio.run(serve_simulator(config, host, port, control_port, announce=_announce))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        message = busy_message(host, {"SMPP": port, "control": control_port},
+                               "another simulator or `psms serve`? Stop it, or choose another "
+                               "with --port / --control-port (0 picks a free one)")
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(FAILED) from None
 
 
 def _announce(line: str) -> None:
@@ -90,11 +102,14 @@ def inject(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the client's answer.")] = 5.0,
 ) -> None:
     """Send an inbound (mobile-originated) text through a running simulator."""
+    from proactive_sms.carriers.smsc_sim.control import ControlError, SimulatorControl
+    from proactive_sms.domain.phone import mask
+
     try:
         reply = SimulatorControl(control).inject(sender, recipient, text, wait_s=wait)
     except ControlError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(FAILED) from None
     outcome = reply.get("status", "?")
     if "command_status" in reply:
         outcome += f" (command_status 0x{reply['command_status']:02X})"
@@ -104,8 +119,10 @@ def inject(
 @app.command()
 def stats(control: ControlUrl = DEFAULT_CONTROL_URL) -> None:
     """Print a running simulator's counters, sessions and knobs as JSON."""
+    from proactive_sms.carriers.smsc_sim.control import ControlError, SimulatorControl
+
     try:
         typer.echo(json.dumps(SimulatorControl(control).stats(), indent=2))
     except ControlError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(FAILED) from None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import administration, previews
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json
+
+if TYPE_CHECKING:
+    from proactive_sms.services import previews
 
 app = typer.Typer(help="Message templates.", no_args_is_help=True)
 
@@ -23,27 +25,46 @@ def template_add(
     direction: str = typer.Option("auto", help="ltr | rtl | auto"),
     smart: bool = typer.Option(False, help="Replace curly quotes, dashes… with GSM look-alikes."),
     list_name: str = typer.Option(None, "--list", help="Check the fields against this list."),
+    as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
     """Save a template (replacing one of the same name)."""
+    from proactive_sms.services import administration, previews
+
     if (text is None) == (file is None):
         raise administration.InvalidRequest("give the body with exactly one of --text or --file")
     body = text if text is not None else file.read_text(encoding="utf-8").rstrip("\n")
     saved = administration.save_template(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
                                          body, direction, smart, list_name)
+    shown = previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding)
+    if as_json:
+        emit_json({"name": saved.name, "saved": True, **_template_fields(saved),
+                   "preview": shown.as_dict()})
+        return
     ctx.console.print(f"template [bold]{saved.name}[/bold] saved")
-    _show(previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding))
+    _show(shown)
 
 
 @app.command("show")
 @ctx.handle_errors
-def template_show(name: str, bu: str = ctx.BuOption):
+def template_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Show a saved template with its encoding and segments."""
+    from proactive_sms.services import administration, previews
+
     saved = administration.find_template(ctx.engine(), ctx.business_unit(bu), name)
+    shown = previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding)
+    if as_json:
+        emit_json({"name": saved.name, **_template_fields(saved), "preview": shown.as_dict()})
+        return
     ctx.console.print(f"[bold]{saved.name}[/bold] (direction {saved.direction}, "
                       f"smart encoding {'on' if saved.smart_encoding else 'off'})")
     ctx.console.print(saved.body, markup=False, highlight=False)
-    _show(previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding))
+    _show(shown)
+
+
+def _template_fields(saved) -> dict:
+    return {"body": saved.body, "direction": saved.direction,
+            "smart_encoding": saved.smart_encoding}
 
 
 @app.command("preview")
@@ -56,16 +77,27 @@ def template_preview(
     set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE for the sample."),
     direction: str = typer.Option(None, help="ltr | rtl | auto"),
     smart: bool = typer.Option(None, help="Smart encoding on/off."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
-    """The rendered text, encoding, segments and the characters that force UCS-2."""
-    engine, unit = ctx.engine(), None
+    """The rendered text, encoding, segments and the characters that force UCS-2 (exit code 2
+    when the --record named is not in the list, or the text cannot be rendered)."""
+    from proactive_sms.services import previews
+
     if (name is None) == (text is None):
-        raise administration.InvalidRequest("give a template NAME or --text, not both")
+        raise ctx.BadInput("give a template NAME or --text, not both")
+    if record and not list_name:
+        raise ctx.BadInput("--record needs --list (the calling list that holds it)")
+    bad_sets = [pair for pair in set_ if "=" not in pair]
+    if bad_sets:
+        raise ctx.BadInput(f"--set takes FIELD=VALUE, got '{bad_sets[0]}'")
     body, saved_direction, saved_smart = text, "auto", False
+    # A typed text without a list needs no database: none is opened (nor created).
+    engine = unit = None
     if name is not None or list_name:
-        unit = ctx.business_unit(bu)
+        from proactive_sms.services import administration
+
+        engine, unit = ctx.engine(), ctx.business_unit(bu)
     if name is not None:
         saved = administration.find_template(engine, unit, name)
         body, saved_direction, saved_smart = saved.body, saved.direction, saved.smart_encoding
@@ -73,15 +105,23 @@ def template_preview(
     result = previews.preview(engine, unit, body, direction or saved_direction,
                               saved_smart if smart is None else smart, list_name, record, values)
     if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-        return
-    if result.rendered is not None:
-        ctx.console.print("[bold]rendered:[/bold]")
-        ctx.console.print(result.rendered, markup=False, highlight=False)
-    _show(result)
+        emit_json({**result.as_dict(), "record": result.external_id})
+    if list_name and result.external_id is None:  # no record to merge: say so, not exit 0
+        what = f"no record '{record}' in calling list '{list_name}'" if record \
+            else f"calling list '{list_name}' has no record"
+        raise ctx.BadInput(what) if record else ctx.fail(what)
+    if not as_json:
+        if result.rendered is not None:
+            ctx.console.print("[bold]rendered:[/bold]")
+            ctx.console.print(result.rendered, markup=False, highlight=False)
+        _show(result)
+    if result.rendered is None:  # a field the list or the values lack: nothing to preview
+        raise ctx.BadInput("the text cannot be rendered: " + "; ".join(result.problems))
 
 
 def _show(result: previews.Preview) -> None:
+    from rich.table import Table
+
     data = result.as_dict()
     table = Table(show_header=False, box=None)
     table.add_row("direction", data["direction"])

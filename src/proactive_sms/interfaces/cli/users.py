@@ -9,10 +9,9 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.table import Table
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.services import console_users
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
 
 app = typer.Typer(help="Web console users: admin, supervisor or agent of one business unit.",
                   no_args_is_help=True)
@@ -24,6 +23,8 @@ PasswordStdin = typer.Option(False, "--password-stdin",
 
 def _password(from_stdin: bool) -> tuple[str, bool]:
     """The password to set and whether it was generated (and must be shown)."""
+    from proactive_sms.services import console_users
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         console_users.check_password_policy(password)
@@ -45,6 +46,8 @@ def user_create(username: str,
                 password_stdin: bool = PasswordStdin,
                 bu: str = ctx.BuOption):
     """Create a console user of the business unit."""
+    from proactive_sms.services import console_users
+
     password, generated = _password(password_stdin)
     user = console_users.create(ctx.engine(), ctx.business_unit(bu), ctx.clock, username, role,
                                 password, agent)
@@ -56,22 +59,30 @@ def user_create(username: str,
 
 @app.command("list")
 @ctx.handle_errors
-def user_list(bu: str = ctx.BuOption):
+def user_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The unit's console users (never their passwords)."""
-    table = Table(title="Console users")
-    for column in ("username", "role", "agent", "created", "status"):
-        table.add_column(column)
-    for user in console_users.list_users(ctx.engine(), ctx.business_unit(bu)):
+    from proactive_sms.services import console_users
+
+    users = console_users.list_users(ctx.engine(), ctx.business_unit(bu))
+    if as_json:
+        emit_json([{"username": u.username, "role": u.role, "agent": u.agent_name,
+                    "created_at": u.created_at, "disabled_at": u.disabled_at} for u in users])
+        return
+    rows = []
+    for user in users:
         status = f"disabled {user.disabled_at:%Y-%m-%d %H:%M}" if user.disabled_at else "active"
-        table.add_row(user.username, user.role, user.agent_name or "-",
-                      f"{user.created_at:%Y-%m-%d %H:%M}", status)
-    ctx.console.print(table)
+        rows.append([user.username, user.role, user.agent_name or "-",
+                     f"{user.created_at:%Y-%m-%d %H:%M}", status])
+    print_rows(ctx.console, ["username", "role", "agent", "created", "status"], rows,
+               title="Console users")
 
 
 @app.command("disable")
 @ctx.handle_errors
 def user_disable(username: str, bu: str = ctx.BuOption):
     """Disable a user: they cannot sign in and their open sessions end at once."""
+    from proactive_sms.services import console_users
+
     console_users.set_disabled(ctx.engine(), ctx.business_unit(bu), ctx.clock, username, True)
     ctx.console.print(f"console user {username} disabled; their sessions ended")
 
@@ -80,6 +91,8 @@ def user_disable(username: str, bu: str = ctx.BuOption):
 @ctx.handle_errors
 def user_enable(username: str, bu: str = ctx.BuOption):
     """Let a disabled user sign in again."""
+    from proactive_sms.services import console_users
+
     console_users.set_disabled(ctx.engine(), ctx.business_unit(bu), ctx.clock, username, False)
     ctx.console.print(f"console user {username} enabled")
 
@@ -89,6 +102,8 @@ def user_enable(username: str, bu: str = ctx.BuOption):
 def user_reset_password(username: str, password_stdin: bool = PasswordStdin,
                         bu: str = ctx.BuOption):
     """Set a new password (generated unless --password-stdin); the user's sessions end."""
+    from proactive_sms.services import console_users
+
     password, generated = _password(password_stdin)
     console_users.reset_password(ctx.engine(), ctx.business_unit(bu), ctx.clock, username,
                                  password)
@@ -101,6 +116,8 @@ def create_first_admin(username: str, bu_name: str) -> None:
     """For `psms init --admin`: the unit's first admin, with PSMS_ADMIN_PASSWORD or a generated
     password printed once. An existing user is left as it is."""
     import os
+
+    from proactive_sms.services import console_users
 
     engine = ctx.engine()
     unit = ctx.business_unit(bu_name)

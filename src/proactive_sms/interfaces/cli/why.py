@@ -9,8 +9,6 @@ import typer
 from proactive_sms.domain.number_visibility import Reader
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json
-from proactive_sms.services import number_history
-from proactive_sms.services.administration import InvalidRequest
 
 
 @ctx.handle_errors
@@ -29,9 +27,12 @@ def why_command(
 ):
     """Why was this number (not) texted: imports, launch decisions, waits and holds, submits,
     the carrier's answers and receipts, replies and keywords, DNC changes, in order."""
+    # Here, not at the top: `psms --help` starts without the store (issue 17, root.py).
+    from proactive_sms.services import number_history
+
     reader = Reader.COMMAND_LINE_REVEALED if show_numbers else Reader.COMMAND_LINE
     if (number is None) == (record is None) or (record is not None) != (list_name is not None):
-        raise InvalidRequest("give a NUMBER, or --list and --record (not both)")
+        raise ctx.BadInput("give a NUMBER, or --list and --record (not both)")
     if record is not None:
         history = number_history.record_history(ctx.engine(), ctx.business_unit(bu), list_name,
                                                 record, reader, skill=skill)
