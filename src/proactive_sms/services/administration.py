@@ -283,11 +283,16 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  campaign: str | None = None, calling_window: dict | None = None,
                  no_zone_policy: str = "skip",
                  default_time_zone: str | None = None,
-                 kind: str = "agentless_sms") -> skills.Skill:
+                 kind: str = "agentless_sms", reply_pacing: bool = True,
+                 reply_rate_prior: float | None = None) -> skills.Skill:
+    """A new skill (draft). `reply_pacing`: its texts go no faster than its agents can answer
+    the replies (for skills whose texts invite replies; domain/reply_pacing.py), assuming
+    `reply_rate_prior` replies per text until it shows its own."""
     _check_new_skill(name, kind, template_name, message_text, calling_window=calling_window,
                      no_zone_policy=no_zone_policy, default_time_zone=default_time_zone,
                      validity_hours=validity_hours, max_segments=max_segments,
-                     pacing_per_s=pacing_per_s, direction=direction)
+                     pacing_per_s=pacing_per_s, direction=direction,
+                     reply_pacing=reply_pacing, reply_rate_prior=reply_rate_prior)
     with engine.begin() as conn:
         reg, lst, template_id = _skill_refs(conn, bu, registration, calling_list, template_name)
         campaign_id = skills.find_campaign(conn, bu.id, campaign).id if campaign else None
@@ -297,7 +302,8 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             direction=direction, max_segments=max_segments, pacing_per_s=pacing_per_s,
             validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now(),
             calling_window=calling_window, no_zone_policy=no_zone_policy,
-            default_time_zone=default_time_zone, kind=kind)
+            default_time_zone=default_time_zone, kind=kind, reply_pacing=reply_pacing,
+            reply_rate_prior=reply_rate_prior)
 
 
 def _check_new_skill(name: str, kind: str, template_name: str | None,
@@ -313,7 +319,8 @@ def _check_new_skill(name: str, kind: str, template_name: str | None,
 def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
                          default_time_zone: str | None, validity_hours: float | None,
                          max_segments: int, pacing_per_s: float | None,
-                         direction: str = "auto") -> None:
+                         direction: str = "auto", reply_pacing: bool = True,
+                         reply_rate_prior: float | None = None) -> None:
     """A skill's settings, each refusal naming its field (`calling_window.weekday`, ...)."""
     from proactive_sms.domain.calling_windows import SkillWindow
     from proactive_sms.domain.time_zones import is_known_zone
@@ -344,6 +351,13 @@ def check_skill_settings(*, calling_window: dict | None, no_zone_policy: str,
     if direction not in ("ltr", "rtl", "auto"):
         raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'",
                              "direction")
+    if not isinstance(reply_pacing, bool):
+        raise InvalidRequest(f"reply pacing is on or off (true or false), got "
+                             f"'{reply_pacing}'", "reply_pacing")
+    # A share of the texts: 0.05 is 5%. `not a < x <= b` refuses NaN too.
+    if reply_rate_prior is not None and not 0 < reply_rate_prior <= 1:
+        raise InvalidRequest(f"the prior reply rate is replies per text, above 0 and at most 1 "
+                             f"(0.05 for 5%), got {reply_rate_prior:g}", "reply_rate_prior")
 
 
 def _skill_refs(conn, bu: BusinessUnit, registration: str, calling_list: str,

@@ -21,6 +21,7 @@ from proactive_sms.domain.encoding import Encoding, split_parts
 from proactive_sms.domain.pacing import SlidingWindowPacer
 from proactive_sms.domain.phone import mask
 from proactive_sms.domain.spacing import EvenSpacer
+from proactive_sms.services.reply_gating import LaneReplyGates
 from proactive_sms.store import outbox
 from proactive_sms.store.code_pace import CodePace
 from proactive_sms.store.outbox import OutboxItem
@@ -117,6 +118,9 @@ class CodeLane:
         self.system_seen: list[OutboxItem] | None = None  # the last look's system texts
         self.system_queued: set[int] = set()  # system texts already in the buffer
         self.cursor = 0
+        # Reply-aware pacing: each skill's gate, and the texts of skills whose gate is shut,
+        # set aside so that the code's other skills go on (reply_gating.py).
+        self.reply = LaneReplyGates(options.reply_window_s)
         self.paused_until = 0.0
         self.in_flight: set[asyncio.Task] = set()
         self.stopping = False
@@ -154,8 +158,9 @@ class CodeLane:
             if not self.carrier.bound:
                 await self.carrier.wait_bound(0.5)
                 continue
+            parked_wait_s = self.reply.unpark(self.buffer, now, self.d.options.poll_interval_s)
             if not self.buffer and not await self.refill():
-                await asyncio.sleep(self.d.options.poll_interval_s)
+                await asyncio.sleep(min(self.d.options.poll_interval_s, parked_wait_s))
                 continue
             await self.take_system_texts()
             group = await self.next_group()
@@ -181,8 +186,11 @@ class CodeLane:
 
     async def refill(self) -> bool:
         await self.take_system_texts()
+        if self.reply.rewind and not self.buffer:
+            self.cursor, self.reply.rewind = 0, False
         items = await self.d.in_writer(self.d.read, outbox.fetch_pending, self.registration.id,
-                                       self.cursor, self.d.options.fetch_size, self.d.clock.now())
+                                       self.cursor, self.d.options.fetch_size, self.d.clock.now(),
+                                       list(self.reply.parked))
         if not items:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
@@ -219,6 +227,8 @@ class CodeLane:
         clock = self.d.clock
         while True:
             while self.buffer and not self.stopping:
+                if self.reply.park_shut_heads(self.buffer, clock.monotonic()):
+                    continue
                 moment, wait = self._plan(self.weight(self.buffer[0]))
                 if wait <= 0:
                     break
@@ -241,7 +251,12 @@ class CodeLane:
         count = max(1, min(taken, self._fits(self._budget(moment))))
         if count < taken:
             self.slots.release(taken - count)
-        group = [self.buffer.popleft() for _ in range(count)]
+        group = self.reply.take(self.buffer, count, moment)
+        if not group:  # the head's skill was refused by its reply gate meanwhile: parked
+            self.slots.release(count)
+            return []
+        if len(group) < count:
+            self.slots.release(count - len(group))
         # Counted from now (the claim may share a transaction with the next group's) until a
         # window after each answer; the PDUs leave at `moment`, not before (submit waits).
         self.planned_at = moment

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.services import reporting
+from proactive_sms.services import reply_status, reporting
 from proactive_sms.store import registrations, skill_counters, skills
 from proactive_sms.store.skills import SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
@@ -80,6 +80,9 @@ class SkillLine:
     estimated_finish: datetime | None
     next_window_at: datetime | None
     started_at: datetime | None
+    # What bounds its texts for the agents who answer them (None: its replies reach no agent).
+    reply_pacing: str | None = None
+    reply_waiting: bool = False  # its texts wait for an agent or a free place now
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ def snapshot(engine: Engine, bu: BusinessUnit, clock: Clock) -> Snapshot:
         campaign_names = skills.campaign_names(conn, [s.campaign_id for s in live])
         since = _minute(now) - timedelta(minutes=CHART_MINUTES - 1)
         minutes = skill_counters.minutes(conn, [s.id for s in live], since)
+        pacing = reply_status.statuses(conn, live)
     by_campaign: dict[str, list[tuple[str, Figures]]] = defaultdict(list)
     for member in live:
         report = reports[member.id]
@@ -131,7 +135,11 @@ def snapshot(engine: Engine, bu: BusinessUnit, clock: Clock) -> Snapshot:
             name=member.name, status=member.status.value, kind=member.kind, campaign=campaign,
             code=code.code, figures=figures, achieved_rate_per_s=report.achieved_rate_per_s,
             limit_per_s=limit, estimated_finish=reporting.estimated_finish(report, clock),
-            next_window_at=_aware(report.next_window_at), started_at=_aware(member.started_at)))
+            next_window_at=_aware(report.next_window_at), started_at=_aware(member.started_at),
+            reply_pacing=(None if pacing[member.id].state is
+                          reply_status.ReplyPacingState.NOT_APPLICABLE
+                          else pacing[member.id].explain()),
+            reply_waiting=bool(pacing[member.id].bound and pacing[member.id].bound.waiting)))
         if campaign:
             by_campaign[campaign].append((member.name, figures))
     for name in sorted(by_campaign):

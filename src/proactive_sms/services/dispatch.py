@@ -32,6 +32,11 @@ from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWind
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.phone import mask
+from proactive_sms.domain.reply_pacing import (
+    DEFAULT_PLACES_PER_AGENT,
+    DEFAULT_REPLY_WINDOW_S,
+    ReplyBound,
+)
 from proactive_sms.domain.send_timing import (
     Recipient,
     SendDecision,
@@ -46,6 +51,7 @@ from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, Connecti
 from proactive_sms.services.inbound import REVIEW_DEADLINE_BUSINESS_DAYS, InboundService
 from proactive_sms.services.link_status import LinkStatusRecorder
 from proactive_sms.services.offload import frozen_heap
+from proactive_sms.services.reply_gating import PacedSkill, read_paced_skills
 from proactive_sms.store import (
     cadences,
     code_pace,
@@ -54,6 +60,7 @@ from proactive_sms.store import (
     messages,
     outbox,
     registrations,
+    reply_pace,
     skill_counters,
     skills,
     tenancy,
@@ -100,6 +107,10 @@ class DispatchOptions:
     restart_takeover_s: float = 5.0
     housekeeping_s: float = 0.5
     limits_lifted: bool = False  # benchmarks only: no pacing at all
+    # Reply-aware pacing (domain/reply_pacing.py): how long a text's replies are waited for,
+    # and the places of an agent who has no limit of open conversations of their own.
+    reply_window_s: float = field(default_factory=lambda: reply_window_s())
+    places_per_agent: int = DEFAULT_PLACES_PER_AGENT
     # A possible opt-out undecided this long becomes an opt-out ($PSMS_REVIEW_DEADLINE_DAYS);
     # looked for every review_sweep_s.
     review_deadline_business_days: int = field(default_factory=lambda: int(
@@ -119,6 +130,22 @@ class DispatchOptions:
     receipt_sweep_s: float = 5.0
     receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
     early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
+
+
+def reply_window_s() -> float:
+    """How long a text's replies are waited for by reply-aware pacing:
+    $PSMS_REPLY_WINDOW_MINUTES, else 30 min."""
+    raw = os.environ.get("PSMS_REPLY_WINDOW_MINUTES")
+    if not raw:
+        return DEFAULT_REPLY_WINDOW_S
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = 0.0
+    if not 0 < minutes < float("inf"):
+        raise ValueError(f"PSMS_REPLY_WINDOW_MINUTES must be a positive number of minutes, "
+                         f"got {raw!r}")
+    return minutes * 60
 
 
 def early_receipt_max_age_s() -> float:
@@ -191,6 +218,9 @@ class Dispatcher:
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
         self._paces_saved: dict[int, code_pace.CodePace] = {}  # as last written to the store
+        self._bounds_saved: dict[int, ReplyBound] = {}  # reply bounds, as last written
+        self._paced: list[PacedSkill] = []  # reply-paced skills' figures, as _plan read them
+        self._running_by_code: dict[int, frozenset[int]] = {}  # skills running, as _plan saw
         self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
@@ -347,8 +377,13 @@ class Dispatcher:
         record the paces that changed."""
         paces = [lane.pace() for lane in self.lanes.values()]
         changed = [p for p in paces if self._paces_saved.get(p.registration_id) != p]
-        plan = await self.in_writer(self._plan, changed)
+        now = self.clock.monotonic()
+        bounds = {skill_id: bound for lane in self.lanes.values()
+                  for skill_id, bound in lane.reply.bounds(now).items()}
+        moved = {k: b for k, b in bounds.items() if self._bounds_saved.get(k) != b}
+        plan = await self.in_writer(self._plan, changed, moved)
         self._paces_saved.update((p.registration_id, p) for p in changed)
+        self._bounds_saved.update(moved)
         self._stop_lost_lanes({registration.id for registration, _, _ in plan})
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
@@ -376,7 +411,20 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
+        self._refresh_reply_gates()
         await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+
+    def _refresh_reply_gates(self) -> None:
+        """Hand each lane (new ones too, before their first text) its skills' reply figures,
+        and which of its skills were running at this look: a text of a skill started since is
+        held until the next look says whether its replies pace it."""
+        by_code: dict[int, list[PacedSkill]] = {}
+        for entry in self._paced:
+            by_code.setdefault(entry.registration_id, []).append(entry)
+        now = self.clock.monotonic()
+        for registration_id, lane in self.lanes.items():
+            lane.reply.refresh(by_code.get(registration_id, ()), now,
+                               self._running_by_code.get(registration_id, frozenset()))
 
     async def _record_links(self, changes) -> None:
         """Bound, unbound, last error (a refused bind says why) of each connection: the one
@@ -394,7 +442,8 @@ class Dispatcher:
             log.warning("code %s: no longer ours (lease taken by another process, or the code "
                         "was deactivated); its lane stops", lane.registration.code)
 
-    def _plan(self, paces: Sequence[code_pace.CodePace] = ()) -> list[
+    def _plan(self, paces: Sequence[code_pace.CodePace] = (),
+              bounds: dict[int, ReplyBound] | None = None) -> list[
             tuple[Registration, float, tuple[CarrierConnection, int] | None]]:
         """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
         code this worker owns. A handful of statements whatever the number of codes: this runs
@@ -412,6 +461,14 @@ class Dispatcher:
                                        now, expires, self.lease.process_token,
                                        self.options.restart_takeover_s)
             code_pace.save(conn, [p for p in paces if p.registration_id in owned], now)
+            reply_pace.save(conn, bounds or {}, now)
+            by_code: dict[int, set[int]] = {}
+            for member in running:
+                by_code.setdefault(member.registration_id, set()).add(member.id)
+            self._running_by_code = {k: frozenset(v) for k, v in by_code.items()}
+            self._paced = ([] if self.options.limits_lifted else read_paced_skills(
+                conn, running, {reg.id: reg for reg in candidates if reg.id in owned}, now,
+                self.options.reply_window_s, self.options.places_per_agent))
             for reg in candidates:
                 if reg.id not in owned:
                     continue

@@ -2,8 +2,8 @@
 
 What may change depends on the skill's status. Before it starts, everything but its name and
 kind. Once started, launch has decided every record with the code, list, text and segment limit
-it had, so those stay; what the dispatcher reads as it sends (calling window, pacing, validity,
-the no-zone policy) still applies to the texts not sent yet, and the campaign only groups
+it had, so those stay; what the dispatcher reads as it sends (calling window, pacing, reply pacing,
+validity, the no-zone policy) still applies to the texts not sent yet, and the campaign only groups
 reports. A stopped or finished skill sends nothing more: only its campaign may change.
 """
 
@@ -31,9 +31,9 @@ from proactive_sms.store.tenancy import BusinessUnit
 ALL_SETTINGS = frozenset({
     "registration", "calling_list", "template", "message_text", "direction", "max_segments",
     "pacing_per_s", "validity_hours", "campaign", "calling_window", "no_zone_policy",
-    "default_time_zone"})
+    "default_time_zone", "reply_pacing", "reply_rate_prior"})
 LIVE_SETTINGS = frozenset({"pacing_per_s", "validity_hours", "calling_window", "no_zone_policy",
-                           "default_time_zone", "campaign"})
+                           "default_time_zone", "campaign", "reply_pacing", "reply_rate_prior"})
 _STARTED = (SkillStatus.LAUNCHING, SkillStatus.RUNNING, SkillStatus.PAUSED)
 
 
@@ -55,7 +55,8 @@ class SkillView:
                 "direction": s.direction, "max_segments": s.max_segments,
                 "pacing_per_s": s.pacing_per_s, "validity_hours": s.validity_hours,
                 "campaign": self.campaign, "calling_window": s.calling_window,
-                "no_zone_policy": s.no_zone_policy, "default_time_zone": s.default_time_zone}
+                "no_zone_policy": s.no_zone_policy, "default_time_zone": s.default_time_zone,
+                "reply_pacing": s.reply_pacing, "reply_rate_prior": s.reply_rate_prior}
 
 
 def editable(skill: Skill) -> frozenset[str]:
@@ -111,7 +112,8 @@ def update_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
             calling_window=merged["calling_window"], no_zone_policy=merged["no_zone_policy"],
             default_time_zone=merged["default_time_zone"],
             validity_hours=merged["validity_hours"], max_segments=merged["max_segments"],
-            pacing_per_s=merged["pacing_per_s"], direction=merged["direction"])
+            pacing_per_s=merged["pacing_per_s"], direction=merged["direction"],
+            reply_pacing=merged["reply_pacing"], reply_rate_prior=merged["reply_rate_prior"])
         check_one_text(merged["template"], merged["message_text"])
         values = _stored_values(conn, bu, wanted)
         if not skills.update_settings(conn, current.skill.id, values,

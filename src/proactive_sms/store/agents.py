@@ -138,3 +138,11 @@ def of_skill(conn: Connection, skill_id: int, lock: bool = False) -> list[Agent]
     if lock:
         query = query.with_for_update(of=agent)
     return [_agent(r) for r in conn.execute(query)]
+
+
+def skills_with_agents(conn: Connection, skill_ids: list[int]) -> set[int]:
+    """Those of these skills that at least one agent answers (whatever their availability)."""
+    if not skill_ids:
+        return set()
+    return set(conn.scalars(select(agent_skill.c.skill_id).distinct()
+                            .where(agent_skill.c.skill_id.in_(list(skill_ids)))))

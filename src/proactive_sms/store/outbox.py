@@ -64,9 +64,13 @@ _FETCH_PENDING = (
 
 
 def fetch_pending(conn: Connection, registration_id: int, after_id: int, limit: int,
-                  now: datetime) -> list[OutboxItem]:
-    """Pending texts of the code's running skills, due now, in id order after a cursor."""
-    rows = conn.execute(_FETCH_PENDING, {"registration_id": registration_id,
+                  now: datetime, except_skill_ids: Sequence[int] = ()) -> list[OutboxItem]:
+    """Pending texts of the code's running skills, due now, in id order after a cursor (none
+    of `except_skill_ids`: skills whose texts wait for their agents)."""
+    query = _FETCH_PENDING
+    if except_skill_ids:
+        query = query.where(message.c.skill_id.not_in(list(except_skill_ids)))
+    rows = conn.execute(query, {"registration_id": registration_id,
                                          "after_id": after_id, "now": now, "limit": limit})
     return [OutboxItem(*row) for row in rows]
 

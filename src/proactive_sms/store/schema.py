@@ -211,6 +211,11 @@ skill = Table(
     Column("no_zone_policy", String(10), nullable=False, server_default="skip"),  # or default
     Column("default_time_zone", String(64), nullable=True),
     Column("launch_cursor", BigInteger, nullable=False),  # last record id decided by launch
+    # Reply-aware pacing (migration 0021): texts that invite replies go no faster than the
+    # skill's agents can answer them (domain/reply_pacing.py); the prior is the reply rate
+    # assumed until the skill shows its own (None: DEFAULT_PRIOR_REPLY_RATE).
+    Column("reply_pacing", Boolean, nullable=False, server_default=text("true")),
+    Column("reply_rate_prior", Float, nullable=True),
     _created(),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
@@ -338,6 +343,21 @@ code_pace = Table(
     Column("throttle_events", Integer, nullable=False),
     Column("last_throttle_at", DateTime(timezone=True), nullable=True),
     Column("paused", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+skill_reply_pace = Table(
+    # The bound a skill's agents set on its texts, as the dispatching worker last wrote it
+    # (migration 0021): agents, free places, reply rate, the pace it allows, whether texts wait.
+    "skill_reply_pace",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("available_agents", Integer, nullable=False),
+    Column("free_places", Integer, nullable=False),
+    Column("reply_rate", Float, nullable=False),
+    Column("texts_per_min", Float, nullable=False),
+    Column("replies_in_flight", Float, nullable=False),
+    Column("waiting", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

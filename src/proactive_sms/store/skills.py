@@ -48,6 +48,8 @@ class Skill:
     default_time_zone: str | None = None
     version: int = 1  # raised by user edits only (store.versions)
     archived_at: datetime | None = None  # a finished or stopped skill hidden from the lists
+    reply_pacing: bool = True  # texts go no faster than the agents can answer their replies
+    reply_rate_prior: float | None = None  # replies per text assumed at first (None: default)
 
 
 def create_skill(conn: Connection, *, business_unit_id: int, name: str, registration_id: int,
@@ -56,7 +58,8 @@ def create_skill(conn: Connection, *, business_unit_id: int, name: str, registra
                  validity_hours: float | None, campaign_id: int | None,
                  now: datetime, calling_window: dict | None = None,
                  no_zone_policy: str = "skip", default_time_zone: str | None = None,
-                 kind: str = "agentless_sms") -> Skill:
+                 kind: str = "agentless_sms", reply_pacing: bool = True,
+                 reply_rate_prior: float | None = None) -> Skill:
     if conn.scalar(select(skill.c.id).where(skill.c.business_unit_id == business_unit_id,
                                             skill.c.name == name)):
         raise AlreadyExists("skill", name)
@@ -67,7 +70,8 @@ def create_skill(conn: Connection, *, business_unit_id: int, name: str, registra
         status=SkillStatus.DRAFT.value, max_segments=max_segments, pacing_per_s=pacing_per_s,
         validity_hours=validity_hours, campaign_id=campaign_id, launch_cursor=0, created_at=now,
         calling_window=calling_window, no_zone_policy=no_zone_policy,
-        default_time_zone=default_time_zone,
+        default_time_zone=default_time_zone, reply_pacing=reply_pacing,
+        reply_rate_prior=reply_rate_prior,
     ))
     return find_skill(conn, business_unit_id, name)
 
@@ -146,7 +150,7 @@ def set_text(conn: Connection, skill_id: int, template_id: int | None,
 # What a person may change of a skill after creating it (its name and kind are its identity).
 SETTINGS = ("registration_id", "calling_list_id", "campaign_id", "template_id", "message_text",
             "direction", "max_segments", "pacing_per_s", "validity_hours", "calling_window",
-            "no_zone_policy", "default_time_zone")
+            "no_zone_policy", "default_time_zone", "reply_pacing", "reply_rate_prior")
 
 
 def update_settings(conn: Connection, skill_id: int, values: dict,
@@ -182,7 +186,7 @@ def _skill(row) -> Skill:
                  row.direction, SkillStatus(row.status), row.max_segments, row.pacing_per_s,
                  row.validity_hours, row.launch_cursor, row.created_at, row.started_at,
                  row.finished_at, row.calling_window, row.no_zone_policy, row.default_time_zone,
-                 row.version, row.archived_at)
+                 row.version, row.archived_at, bool(row.reply_pacing), row.reply_rate_prior)
 
 
 @dataclass(frozen=True)

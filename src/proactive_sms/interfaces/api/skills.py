@@ -24,6 +24,7 @@ from proactive_sms.services import (
     launching,
     lifecycle,
     listing,
+    reply_status,
     reporting,
     skill_removal,
     skill_settings,
@@ -56,6 +57,11 @@ class SkillIn(BaseModel):
     default_time_zone: str | None = Field(None, description="IANA zone for 'default'.")
     kind: Literal["agentless_sms", "agent"] = Field(
         "agentless_sms", description="agent: a cadence of steps (PUT /v1/skills/{name}/cadence)")
+    reply_pacing: bool = Field(True, description="Texts that invite replies go no faster than "
+                                                 "the skill's agents can answer them.")
+    reply_rate_prior: float | None = Field(
+        None, gt=0, le=1, description="Replies per text assumed until the skill shows its own "
+                                      "(0.05 = 5%; default 5%).")
 
 
 class SkillOut(BaseModel):
@@ -65,6 +71,8 @@ class SkillOut(BaseModel):
     max_segments: int
     pacing_per_s: float | None
     validity_hours: float | None
+    reply_pacing: bool
+    reply_rate_prior: float | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -77,6 +85,7 @@ class SkillOut(BaseModel):
         return cls(name=skill.name, kind=skill.kind, status=skill.status.value,
                    max_segments=skill.max_segments,
                    pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
+                   reply_pacing=skill.reply_pacing, reply_rate_prior=skill.reply_rate_prior,
                    created_at=_utc(skill.created_at), started_at=_utc(skill.started_at),
                    finished_at=_utc(skill.finished_at), version=skill.version,
                    archived_at=_utc(skill.archived_at))
@@ -102,6 +111,29 @@ class StartOut(BaseModel):
     skipped: dict[str, int]
 
 
+class ReplyPacingOut(BaseModel):
+    """What bounds the skill's texts for the agents who answer their replies, and why."""
+
+    state: Literal["paced", "off", "not_applicable", "no_agents", "not_dispatched"]
+    explain: str = Field(description="e.g. '3 agents, 11 free places, reply rate 4% -> 9 "
+                                     "texts/min'")
+    prior_reply_rate: float
+    available_agents: int | None
+    free_places: int | None
+    reply_rate: float | None = Field(description="Replies per text, learnt as the skill runs.")
+    texts_per_min: float | None
+    replies_in_flight: float | None
+    waiting: bool = Field(description="Texts wait for an agent or a free place now.")
+    updated_at: str | None = Field(description="When the dispatching worker last wrote it.")
+
+
+class ReplyPacingIn(BaseModel):
+    enabled: bool
+    prior_reply_rate: float | None = Field(
+        None, gt=0, le=1, description="Replies per text assumed until the skill shows its own; "
+                                      "absent: unchanged.")
+
+
 class Progress(BaseModel):
     name: str
     status: str
@@ -116,6 +148,7 @@ class Progress(BaseModel):
     skipped: int
     achieved_rate_per_s: float | None
     estimated_finish: datetime | None
+    reply_pacing: ReplyPacingOut
 
 
 @router.get("")
@@ -142,7 +175,8 @@ def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep, clock: ClockDe
         max_segments=body.max_segments, pacing_per_s=body.pacing_per_s,
         validity_hours=body.validity_hours, campaign=body.campaign,
         calling_window=body.calling_window.model_dump(), no_zone_policy=body.no_zone_policy,
-        default_time_zone=body.default_time_zone, kind=body.kind)))
+        default_time_zone=body.default_time_zone, kind=body.kind,
+        reply_pacing=body.reply_pacing, reply_rate_prior=body.reply_rate_prior)))
 
 
 @router.get("/{name}")
@@ -171,9 +205,12 @@ class SkillPatch(BaseModel):
     calling_window: CallingWindow | None = None
     no_zone_policy: Literal["skip", "default"] | None = None
     default_time_zone: str | None = None
+    reply_pacing: bool | None = None
+    reply_rate_prior: float | None = Field(None, gt=0, le=1)
 
 
-_REQUIRED = ("registration", "calling_list", "direction", "max_segments", "no_zone_policy")
+_REQUIRED = ("registration", "calling_list", "direction", "max_segments", "no_zone_policy",
+             "reply_pacing")
 
 
 @router.patch("/{name}")
@@ -266,7 +303,19 @@ def skill_progress(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep)
         delivered=by["delivered"], failed=by["failed"] + by["undeliverable"] + by["expired"],
         uncertain=by["uncertain"], skipped=by["skipped"],
         achieved_rate_per_s=report.achieved_rate_per_s,
-        estimated_finish=reporting.estimated_finish(report, clock))
+        estimated_finish=reporting.estimated_finish(report, clock),
+        reply_pacing=ReplyPacingOut(**reply_status.status_of(engine, bu, name).as_dict()))
+
+
+@router.put("/{name}/reply-pacing")
+def set_reply_pacing(name: str, body: ReplyPacingIn, bu: CurrentBu, engine: EngineDep,
+                     clock: ClockDep) -> ReplyPacingOut:
+    """Turn reply-aware pacing on or off for a skill (a running one too), and set its prior."""
+    changes: dict = {"reply_pacing": body.enabled}
+    if body.prior_reply_rate is not None:
+        changes["reply_rate_prior"] = body.prior_reply_rate
+    skill_settings.update_skill(engine, bu, clock, name, changes)
+    return ReplyPacingOut(**reply_status.status_of(engine, bu, name).as_dict())
 
 
 @router.get("/{name}/report", response_class=Response,

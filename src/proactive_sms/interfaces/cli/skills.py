@@ -52,6 +52,10 @@ def skill_create(
     default_zone: str = typer.Option(None, help="IANA zone used with --no-zone default."),
     kind: str = typer.Option("agentless_sms", help="agentless_sms, or agent: a cadence of "
                                                    "steps (psms cadence set)."),
+    reply_pacing: bool = typer.Option(True, help="Texts that invite replies go no faster than "
+                                                 "the skill's agents can answer them."),
+    reply_rate_prior: float = typer.Option(None, help="Replies per text assumed until the "
+                                                      "skill shows its own (0.05 = 5%)."),
     bu: str = ctx.BuOption,
 ):
     """Create a skill (the law's calling hours apply on top of its own)."""
@@ -63,8 +67,32 @@ def skill_create(
         calling_list=list_name, template_name=template, max_segments=max_segments,
         pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign,
         calling_window=window, no_zone_policy=no_zone, default_time_zone=default_zone,
-        kind=kind)
+        kind=kind, reply_pacing=reply_pacing, reply_rate_prior=reply_rate_prior)
     ctx.console.print(f"skill [bold]{skill.name}[/bold] created ({skill.status.value})")
+
+
+@app.command("reply-pacing")
+@ctx.handle_errors
+def skill_reply_pacing(
+    name: str,
+    setting: str = typer.Argument(..., help="on | off"),
+    prior: float = typer.Option(None, help="Replies per text assumed until the skill shows "
+                                           "its own (0.05 = 5%)."),
+    bu: str = ctx.BuOption,
+):
+    """Turn reply-aware pacing on or off for a skill (a running one too)."""
+    from proactive_sms.services import administration, reply_status, skill_settings
+
+    if setting not in ("on", "off"):
+        raise administration.InvalidRequest(f"reply pacing is 'on' or 'off', got '{setting}'",
+                                            "setting")
+    changes: dict = {"reply_pacing": setting == "on"}
+    if prior is not None:
+        changes["reply_rate_prior"] = prior
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    skill_settings.update_skill(engine, unit, ctx.clock, name, changes)
+    ctx.console.print(f"skill [bold]{name}[/bold] reply pacing: "
+                      f"{reply_status.status_of(engine, unit, name).explain()}")
 
 
 @app.command("start")
@@ -191,26 +219,37 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
                  as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """Progress of a skill: sent, delivered, failed, skipped, rate, estimated finish (or, while
     every text waits for its calling window, when sending resumes)."""
-    from proactive_sms.services import reporting
+    from proactive_sms.services import reply_status, reporting
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     if as_json:  # one snapshot: --follow is for people
-        emit_json(status_fields(reporting.skill_report(engine, unit, name, ctx.clock.now())))
+        emit_json({**status_fields(reporting.skill_report(engine, unit, name, ctx.clock.now())),
+                   "reply_pacing": reply_status.status_of(engine, unit, name).as_dict()})
         return
     if not follow:
         report = reporting.skill_report(engine, unit, name, ctx.clock.now())
         print_view(ctx.console, status_view(report, ctx.console.width))
+        ctx.console.print(_reply_pacing_line(engine, unit, name))
         return
+    from rich.console import Group
     from rich.live import Live
 
     with Live(console=ctx.console, refresh_per_second=4) as live:
         while True:
             report = reporting.skill_report(engine, unit, name, ctx.clock.now())
-            live.update(status_view(report, ctx.console.width))
+            live.update(Group(status_view(report, ctx.console.width),
+                              _reply_pacing_line(engine, unit, name)))
             if report.statuses[name] in ("finished", "stopped") or (
                     report.statuses[name] == "running" and not report.pending):
                 break
             time.sleep(interval)
+
+
+def _reply_pacing_line(engine, unit, name: str) -> str:
+    """What bounds the skill's pace for the agents who answer its replies, and why."""
+    from proactive_sms.services import reply_status
+
+    return f"reply pacing: {reply_status.status_of(engine, unit, name).explain()}"
 
 
 _STATUS_HEADINGS = ("pending", "waiting", "next window", "sent", "delivered", "failed",

@@ -137,17 +137,27 @@ def _settings(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         "calling_window": window,
         "no_zone_policy": _text(form, "no_zone_policy") or "skip",
         "default_time_zone": _text(form, "default_time_zone").strip() or None,
+        "reply_pacing": _on_off(form, "reply_pacing", errors),
+        "reply_rate_prior": _number(form, "reply_rate_prior", float, errors,
+                                    "the prior reply rate must be a number such as 0.05"),
     }
     # Only what the form had: a field it disabled (not editable now) is not sent.
     present = set(form) | ({"calling_window"} if "weekday" in form else set())
     return {k: v for k, v in settings.items() if k in present}
 
 
+def _on_off(form: FormData, key: str, errors: dict[str, str]) -> bool:
+    raw = _text(form, key) or "on"
+    if raw not in ("on", "off"):
+        errors[key] = f"choose on or off, got '{raw[:40]}'"
+    return raw != "off"
+
+
 def _form_values(settings: dict[str, Any], extra: dict[str, str] | None = None) -> dict:
     """Settings as the form's fields show them."""
     window = settings.get("calling_window") or {}
-    values = {k: ("" if v is None else str(v)) for k, v in settings.items()
-              if k != "calling_window"}
+    values = {k: ("" if v is None else ("on" if v else "off") if isinstance(v, bool)
+                  else str(v)) for k, v in settings.items() if k != "calling_window"}
     values.update({"weekday": window.get("weekday", DEFAULT_HOURS),
                    "weekend": window.get("weekend", DEFAULT_HOURS),
                    "forbidden_days": ", ".join(str(d) for d in
@@ -159,7 +169,8 @@ def _form_values(settings: dict[str, Any], extra: dict[str, str] | None = None) 
 @router.get(NEW_PATH)
 def new_skill_page(request: Request, user: SupervisorUser, bu: CurrentBu,
                    engine: EngineDep, kind: str = "agentless_sms") -> Response:
-    values = _form_values({"max_segments": 3, "direction": "auto", "no_zone_policy": "skip"},
+    values = _form_values({"max_segments": 3, "direction": "auto", "no_zone_policy": "skip",
+                           "reply_pacing": True},
                           {"kind": kind if kind in ("agentless_sms", "agent") else
                            "agentless_sms"})
     return render(request, "skills/new.html", values=values, errors={}, **_choices(engine, bu))
@@ -188,7 +199,9 @@ async def create_skill(request: Request, user: SupervisorUser, bu: CurrentBu,
                 campaign=settings.get("campaign"),
                 calling_window=settings.get("calling_window"),
                 no_zone_policy=settings.get("no_zone_policy", "skip"),
-                default_time_zone=settings.get("default_time_zone"))
+                default_time_zone=settings.get("default_time_zone"),
+                reply_pacing=settings.get("reply_pacing", True),
+                reply_rate_prior=settings.get("reply_rate_prior"))
         except forms.FORM_ERRORS as exc:
             errors = _named(forms.errors_of(exc))
         else:
