@@ -211,7 +211,7 @@ skill = Table(
     Column("no_zone_policy", String(10), nullable=False, server_default="skip"),  # or default
     Column("default_time_zone", String(64), nullable=True),
     Column("launch_cursor", BigInteger, nullable=False),  # last record id decided by launch
-    # Reply-aware pacing (migration 0021): texts that invite replies go no faster than the
+    # Reply-aware pacing (migration 0024): texts that invite replies go no faster than the
     # skill's agents can answer them (domain/reply_pacing.py); the prior is the reply rate
     # assumed until the skill shows its own (None: DEFAULT_PRIOR_REPLY_RATE).
     Column("reply_pacing", Boolean, nullable=False, server_default=text("true")),
@@ -348,7 +348,7 @@ code_pace = Table(
 
 skill_reply_pace = Table(
     # The bound a skill's agents set on its texts, as the dispatching worker last wrote it
-    # (migration 0021): agents, free places, reply rate, the pace it allows, whether texts wait.
+    # (migration 0024): agents, free places, reply rate, the pace it allows, whether texts wait.
     "skill_reply_pace",
     metadata,
     Column("skill_id", ForeignKey("skill.id"), primary_key=True),

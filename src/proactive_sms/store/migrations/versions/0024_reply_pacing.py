@@ -1,6 +1,6 @@
 """reply pacing: a skill's setting (on by default) and prior, and the bound its agents set
 
-Revision ID: 0021
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-05 07:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-05 07:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
+revision = "0024"
 down_revision = "0023"
 branch_labels = None
 depends_on = None
