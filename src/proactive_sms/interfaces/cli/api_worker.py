@@ -1,0 +1,94 @@
+"""One API worker process of `psms serve`: the HTTP API and console on a listening socket that
+the serve process opened and handed down (`main()`, with `--fd N`).
+
+Several such workers accept on the one socket (the kernel hands each connection to one of
+them), so requests use every core instead of one interpreter's. Nothing a request needs is kept
+in a worker's memory between requests: API keys, idempotency keys, console sessions, sign-in
+throttling and CSRF (an HMAC of the session's token, or a double-submitted cookie) live in the
+store or in the request itself, so any worker can answer any request. What a worker does keep
+is a cache that another process can only make stale for a bounded time (the set of units with
+a webhook, WATCH_TTL_S) or per-worker work shared by the pages it serves (the console's live
+feeds, each reading the store once a tick per unit).
+
+The worker stops on SIGTERM or SIGINT after open requests end (open event streams get a few
+seconds), and on its parent's death (Linux: PR_SET_PDEATHSIG, set by serve when it starts the
+worker), so a killed serve leaves no worker answering behind it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+
+import uvicorn
+
+_PR_SET_PDEATHSIG = 1
+
+
+class GracefulServer(uvicorn.Server):
+    """Uvicorn, except that Ctrl-C and SIGTERM only ask it to stop.
+
+    Uvicorn raises a caught signal again once it has shut down, which would kill the process
+    before whatever runs beside it (the dispatcher of `psms serve --dispatch-in-process`)
+    finishes its in-flight texts and leases; here the caller returns normally.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+def uvicorn_config(app, **where) -> uvicorn.Config:
+    """The server settings every layout of `psms serve` shares."""
+    # Open event streams (the console's live pages) never end by themselves: on shutdown they
+    # get a few seconds, then are closed, instead of holding the server up forever.
+    return uvicorn.Config(app, log_level="info", lifespan="off", timeout_graceful_shutdown=5,
+                          **where)
+
+
+try:  # loaded here, once: die_with_parent runs between fork and exec, where little is safe
+    _libc: ctypes.CDLL | None = ctypes.CDLL(None, use_errno=True)
+except OSError:
+    _libc = None
+
+
+def die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (elsewhere: nothing). For
+    `preexec_fn`: the children of `psms serve` must not go on answering or sending without it."""
+    if _libc is not None and sys.platform.startswith("linux"):
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="psms-api-worker",
+                                     description="One API worker of `psms serve`.")
+    parser.add_argument("--fd", type=int, required=True,
+                        help="The listening socket's file descriptor, inherited.")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Imported after the checks above: a second of imports a dead parent need not wait for.
+    from proactive_sms.interfaces.api.app import create_app
+    from proactive_sms.interfaces.cli import context as ctx
+
+    listener = socket.socket(fileno=args.fd)
+    app = create_app(ctx.engine(), ctx.clock,
+                     metrics_token=os.environ.get("PSMS_METRICS_TOKEN") or None)
+    server = GracefulServer(uvicorn_config(app))
+    asyncio.run(server.serve(sockets=[listener]))
