@@ -50,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -193,6 +193,8 @@ class Phase:
     serve_args: list[str]
     dispatch: bool
     healthz_only: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None  # another tree's package for serve (--main-src)
 
 
 def build(db: Path, sim_port: int, codes: list[str], people: int) -> str:
@@ -238,7 +240,8 @@ def run_phase(phase: Phase, args, folder: Path) -> dict:
         key = build(db, sim.port, codes, people)
         port = free_port()
         env = {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{db}",
-               "PSMS_WINDOW_RULES": str(ALL_DAY_RULES), "PYTHONPATH": str(SOURCE)}
+               "PSMS_WINDOW_RULES": str(ALL_DAY_RULES), "PYTHONPATH": str(phase.source or SOURCE),
+               **phase.env}
         log = (folder / f"{phase.name}.log").open("w")
         serve = subprocess.Popen(
             [sys.executable, "-m", "proactive_sms.interfaces.cli", "serve", "--port", str(port),
@@ -320,11 +323,14 @@ def table(rows: list[dict]) -> str:
 def ratios(rows: list[dict]) -> str:
     by = {r["phase"]: r for r in rows}
     out = []
-    if "old" in by and "new" in by:
-        old, new = by["old"], by["new"]
-        out.append(f"- p99 old/new: {old['p99'] / max(new['p99'], 1e-9):.1f}x; requests/s "
-                   f"new/old: {new['rps'] / max(old['rps'], 1e-9):.2f}x; texts/s against the "
-                   f"pace: old {old['texts_per_s'] / old['pace_per_s']:.0%}, new "
+    for before in ("main", "old"):
+        if before not in by or "new" not in by:
+            continue
+        old, new = by[before], by["new"]
+        out.append(f"- p99 {before}/new: {old['p99'] / max(new['p99'], 1e-9):.1f}x; "
+                   f"requests/s new/{before}: {new['rps'] / max(old['rps'], 1e-9):.2f}x; "
+                   f"texts/s against the pace: {before} "
+                   f"{old['texts_per_s'] / old['pace_per_s']:.0%}, new "
                    f"{new['texts_per_s'] / new['pace_per_s']:.0%}.")
     if "new" in by and "new-idle" in by:
         out.append(f"- new p99 against the same reads with nothing sending (new-idle): "
@@ -358,7 +364,12 @@ def main() -> None:
                         help="Mean pause of a client between its requests (0: none).")
     parser.add_argument("--workers", type=int, default=None,
                         help="API workers of the new layout (default: serve's own).")
-    parser.add_argument("--only", default="old,new,new-idle,healthz")
+    parser.add_argument("--main-src", default=None,
+                        help="The src/ of main before this change (git archive): adds the "
+                             "phase 'main', its `psms serve` as it was.")
+    parser.add_argument("--only", default=None,
+                        help="Phases, comma-separated (default: main if --main-src, old, new, "
+                             "new-idle, healthz).")
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--src", default=None, help="Measure another source tree.")
     parser.add_argument("--client", default=None, help=argparse.SUPPRESS)
@@ -370,15 +381,21 @@ def main() -> None:
     RATE_PER_S = args.rate
     workers = ["--workers", str(args.workers)] if args.workers else []
     phases = {
+        "main": Phase("main", [], dispatch=True,
+                      source=Path(args.main_src).resolve() if args.main_src else None),
         "old": Phase("old", ["--dispatch-in-process"], dispatch=True),
         "new": Phase("new", workers, dispatch=True),
+        # The new layout with anyio's default thread pool (40) instead of serve's.
+        "new-40threads": Phase("new-40threads", workers, dispatch=True,
+                               env={"PSMS_API_THREADS": "40"}),
         "new-idle": Phase("new-idle", [*workers, "--no-dispatch"], dispatch=False),
         "healthz": Phase("healthz", [*workers, "--no-dispatch"], dispatch=False,
                          healthz_only=True),
     }
     rows = []
     with tempfile.TemporaryDirectory(prefix="psms-api-load-") as folder:
-        for name in args.only.split(","):
+        names = args.only or ("main," if args.main_src else "") + "old,new,new-idle,healthz"
+        for name in names.split(","):
             row = run_phase(phases[name], args, Path(folder))
             rows.append(row)
             print(table([row]).splitlines()[-1], flush=True)

@@ -28,9 +28,13 @@ import socket
 import sys
 from collections.abc import Iterator
 
+import anyio.to_thread
 import uvicorn
 
 _PR_SET_PDEATHSIG = 1
+# Requests' work is Python holding the GIL most of the time: more threads than this queue for
+# it instead of running, and stretch every request they share it with (bench/api_load.py).
+DEFAULT_THREADS = 16
 
 
 class GracefulServer(uvicorn.Server):
@@ -83,12 +87,30 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Imported after the checks above: a second of imports a dead parent need not wait for.
     from proactive_sms.interfaces.api.app import create_app
     from proactive_sms.interfaces.cli import context as ctx
+    from proactive_sms.store.engine import open_engine
 
     listener = socket.socket(fileno=args.fd)
-    app = create_app(ctx.engine(), ctx.clock,
+    threads = request_threads()
+    engine = open_engine(os.environ.get("PSMS_DATABASE_URL"), pool_size=threads)
+    app = create_app(engine, ctx.clock,
                      metrics_token=os.environ.get("PSMS_METRICS_TOKEN") or None)
     server = GracefulServer(uvicorn_config(app))
-    asyncio.run(server.serve(sockets=[listener]))
+    asyncio.run(_serve(server, listener, threads))
+
+
+def request_threads() -> int:
+    """PSMS_API_THREADS, else DEFAULT_THREADS: the threads a worker runs requests' database work
+    in, and as many database connections."""
+    raw = os.environ.get("PSMS_API_THREADS", "")
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_THREADS
+    except ValueError as exc:
+        raise SystemExit(f"PSMS_API_THREADS must be a whole number, got '{raw}'") from exc
+
+
+async def _serve(server: GracefulServer, listener: socket.socket, threads: int) -> None:
+    # The pool every sync endpoint and dependency runs in (anyio's, 40 threads by default).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    await server.serve(sockets=[listener])

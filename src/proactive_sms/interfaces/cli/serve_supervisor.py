@@ -41,8 +41,9 @@ from proactive_sms.services.webhook_sender import WebhookSender
 
 POLL_S = 0.2  # how soon a child's death is noticed
 API_STOP_S = 15.0  # API workers that have not stopped by then (stuck requests) are killed
-# Not `-m ...api_worker`: the cli package imports that module first, and runpy warns.
-_WORKER_MAIN = "from proactive_sms.interfaces.cli.api_worker import main; main()"
+# How serve starts an API worker. Not `-m ...api_worker`: the cli package imports that
+# module first, and runpy warns.
+WORKER_MAIN = "from proactive_sms.interfaces.cli.api_worker import main; main()"
 _PACKAGE_ROOT = str(Path(proactive_sms.__file__).resolve().parents[1])
 
 
@@ -128,7 +129,7 @@ def _start(layout: Layout, listener: socket.socket) -> list[Child]:
              *verbose], env=env, preexec_fn=die_with_parent)))
     for number in range(1, layout.workers + 1):
         children.append(Child(f"API worker {number}", subprocess.Popen(
-            [sys.executable, "-c", _WORKER_MAIN, "--fd", str(listener.fileno()), *verbose],
+            [sys.executable, "-c", WORKER_MAIN, "--fd", str(listener.fileno()), *verbose],
             env=env, pass_fds=(listener.fileno(),), preexec_fn=die_with_parent)))
     return children
 
