@@ -4,7 +4,7 @@ in a process of its own), back to back in one run, with the floors that tell wha
 
     .venv/bin/python bench/api_load.py [--clients 50] [--seconds 30] [--codes 10] [--rate 5]
                                        [--think-ms 0] [--workers N] [--only old,new,...]
-                                       [--no-docs] [--src DIR]
+                                       [--main-src DIR] [--no-docs] [--src DIR]
 
 For each phase: a fresh SQLite file (the embedded default) with one business unit, an API key,
 `--codes` long codes at `--rate`/s on one connection to the SMSC simulator (its own process,
@@ -19,9 +19,14 @@ generator itself costs little CPU) for `--seconds`, each sending one request aft
     one registration 10%, skills 10%, calling lists 10%, templates 5%.
 
 Phases:
-- old:     `psms serve --dispatch-in-process`: the API and the dispatcher in one event loop
-           (what main did before), 1 process.
+- main:    with --main-src DIR (the src/ of main before this change, from `git archive`):
+           that tree's `psms serve`, which ran the API and the dispatcher in one process.
+- old:     this tree's `psms serve --dispatch-in-process`: the API and the dispatcher in one
+           event loop as main had them, with this tree's other changes (reads' deferred BEGIN,
+           fewer thread-pool hops): the layout alone.
 - new:     `psms serve`: API worker processes (--workers, else the default) + the dispatcher.
+- quiet:   the new layout with one client reading once a second: the dispatcher's floor
+           (the texts/s this machine gives it when the API is nearly idle).
 - new-idle: the same without dispatch (`--no-dispatch`): the reads' floor with nothing sending.
 - healthz: the new layout, no dispatch, every client asking GET /healthz (no key, one
            `SELECT 1`): the floor of the HTTP stack and processes themselves.
@@ -195,6 +200,8 @@ class Phase:
     healthz_only: bool = False
     env: dict[str, str] = field(default_factory=dict)
     source: Path | None = None  # another tree's package for serve (--main-src)
+    clients: int | None = None  # instead of --clients
+    think_ms: float | None = None  # instead of --think-ms
 
 
 def build(db: Path, sim_port: int, codes: list[str], people: int) -> str:
@@ -249,8 +256,10 @@ def run_phase(phase: Phase, args, folder: Path) -> dict:
         try:
             _wait_healthy(port, serve, folder / f"{phase.name}.log")
             time.sleep(WARMUP_S)
-            spec = {"port": port, "key": key, "codes": codes, "clients": args.clients,
-                    "seconds": args.seconds, "think_s": args.think_ms / 1000,
+            spec = {"port": port, "key": key, "codes": codes,
+                    "clients": phase.clients or args.clients, "seconds": args.seconds,
+                    "think_s": (args.think_ms if phase.think_ms is None else phase.think_ms)
+                    / 1000,
                     "mix": [("healthz", 1)] if phase.healthz_only else MIX}
             sent0, cpu0, t0 = submitted(db), tree_cpu_s(serve.pid), time.monotonic()
             client = subprocess.run([sys.executable, __file__, "--client", json.dumps(spec)],
@@ -332,6 +341,11 @@ def ratios(rows: list[dict]) -> str:
                    f"texts/s against the pace: {before} "
                    f"{old['texts_per_s'] / old['pace_per_s']:.0%}, new "
                    f"{new['texts_per_s'] / new['pace_per_s']:.0%}.")
+    if "new" in by and "quiet" in by:
+        out.append(f"- dispatch under load against the same processes unloaded (quiet): "
+                   f"new {by['new']['texts_per_s'] / by['quiet']['texts_per_s']:.0%}"
+                   + "".join(f", {b} {by[b]['texts_per_s'] / by['quiet']['texts_per_s']:.0%}"
+                             for b in ("main", "old") if b in by) + ".")
     if "new" in by and "new-idle" in by:
         out.append(f"- new p99 against the same reads with nothing sending (new-idle): "
                    f"{by['new']['p99'] / max(by['new-idle']['p99'], 1e-9):.2f}x.")
@@ -385,6 +399,8 @@ def main() -> None:
                       source=Path(args.main_src).resolve() if args.main_src else None),
         "old": Phase("old", ["--dispatch-in-process"], dispatch=True),
         "new": Phase("new", workers, dispatch=True),
+        # The dispatcher's floor: the new layout with one client reading once a second.
+        "quiet": Phase("quiet", workers, dispatch=True, clients=1, think_ms=1000),
         # The new layout with anyio's default thread pool (40) instead of serve's.
         "new-40threads": Phase("new-40threads", workers, dispatch=True,
                                env={"PSMS_API_THREADS": "40"}),
@@ -394,7 +410,8 @@ def main() -> None:
     }
     rows = []
     with tempfile.TemporaryDirectory(prefix="psms-api-load-") as folder:
-        names = args.only or ("main," if args.main_src else "") + "old,new,new-idle,healthz"
+        names = args.only or (("main," if args.main_src else "")
+                              + "old,new,quiet,new-idle,healthz")
         for name in names.split(","):
             row = run_phase(phases[name], args, Path(folder))
             rows.append(row)

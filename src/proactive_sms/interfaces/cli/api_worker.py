@@ -1,5 +1,6 @@
 """One API worker process of `psms serve`: the HTTP API and console on a listening socket that
-the serve process opened and handed down (`main()`, with `--fd N`).
+the serve process opened and handed down (`serve_on`, in a process serve forked; or `main()`
+with `--fd N` in a fresh one).
 
 Several such workers accept on the one socket (the kernel hands each connection to one of
 them), so requests use every core instead of one interpreter's. Nothing a request needs is kept
@@ -11,8 +12,8 @@ a webhook, WATCH_TTL_S) or per-worker work shared by the pages it serves (the co
 feeds, each reading the store once a tick per unit).
 
 The worker stops on SIGTERM or SIGINT after open requests end (open event streams get a few
-seconds), and on its parent's death (Linux: PR_SET_PDEATHSIG, set by serve when it starts the
-worker), so a killed serve leaves no worker answering behind it.
+seconds), and on its parent's death (Linux: PR_SET_PDEATHSIG, set by serve's fork), so a
+killed serve leaves no worker answering behind it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ import anyio.to_thread
 import uvicorn
 
 _PR_SET_PDEATHSIG = 1
+# A worker as a fresh interpreter, on an inherited socket: `python -c WORKER_MAIN --fd N` (serve
+# forks its workers instead; this is for running one by hand or in a test). Not `-m`: the cli
+# package imports this module first, and runpy warns.
+WORKER_MAIN = "from proactive_sms.interfaces.cli.api_worker import main; main()"
 # Requests' work is Python holding the GIL most of the time: more threads than this queue for
 # it instead of running, and stretch every request they share it with (bench/api_load.py).
 DEFAULT_THREADS = 16
@@ -87,15 +92,22 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from proactive_sms.interfaces.api.app import create_app
-    from proactive_sms.interfaces.cli import context as ctx
-    from proactive_sms.store.engine import open_engine
+    serve_on(socket.socket(fileno=args.fd), os.environ.get("PSMS_METRICS_TOKEN") or None,
+             migrated=False)
 
-    listener = socket.socket(fileno=args.fd)
+
+def serve_on(listener: socket.socket, metrics_token: str | None, migrated: bool) -> None:
+    """Answer on `listener` until SIGTERM/SIGINT: a fresh engine (its own connections, sized to
+    the request threads) and app, in this process. `migrated`: the caller has just brought the
+    schema up to date (serve), so the check is not made again."""
+    from proactive_sms.domain.clock import SystemClock
+    from proactive_sms.interfaces.api.app import create_app
+    from proactive_sms.store.engine import make_engine, open_engine
+
     threads = request_threads()
-    engine = open_engine(os.environ.get("PSMS_DATABASE_URL"), pool_size=threads)
-    app = create_app(engine, ctx.clock,
-                     metrics_token=os.environ.get("PSMS_METRICS_TOKEN") or None)
+    url = os.environ.get("PSMS_DATABASE_URL")
+    engine = make_engine(url, threads) if migrated else open_engine(url, threads)
+    app = create_app(engine, SystemClock(), metrics_token=metrics_token)
     server = GracefulServer(uvicorn_config(app))
     asyncio.run(_serve(server, listener, threads))
 

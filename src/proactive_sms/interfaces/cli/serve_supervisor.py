@@ -5,7 +5,7 @@ Why processes: an API request and the dispatcher's pacing both want an interpret
 and one interpreter gives it to one at a time (with 50 API clients in one process the reads'
 p99 reached 4 s and dispatch fell from 50 to 33 texts/s). So:
 
-- serve opens the listening socket once and starts `workers` API worker processes
+- serve opens the listening socket once and forks `workers` API worker processes
   (interfaces/cli/api_worker.py) that accept on it;
 - unless --no-dispatch, it starts `psms dispatch` (with --worker-id passed on) as a child: the
   same dispatcher, with its webhook sender, as when run alone;
@@ -31,26 +31,24 @@ import signal
 import socket
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import proactive_sms
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli.api_worker import die_with_parent
+from proactive_sms.interfaces.cli.api_worker import die_with_parent, serve_on
 from proactive_sms.services.webhook_sender import WebhookSender
 
 POLL_S = 0.2  # how soon a child's death is noticed
 API_STOP_S = 15.0  # API workers that have not stopped by then (stuck requests) are killed
-# How serve starts an API worker. Not `-m ...api_worker`: the cli package imports that
-# module first, and runpy warns.
-WORKER_MAIN = "from proactive_sms.interfaces.cli.api_worker import main; main()"
 _PACKAGE_ROOT = str(Path(proactive_sms.__file__).resolve().parents[1])
 
 
 @dataclass
 class Child:
     name: str  # "dispatcher", "API worker 1"
-    process: subprocess.Popen
+    process: subprocess.Popen | _Forked
 
     @property
     def exit_text(self) -> str:
@@ -88,8 +86,14 @@ def default_workers() -> int:
 def run(layout: Layout) -> int:
     """Serve until Ctrl-C/SIGTERM or a child's death; the exit code for the command."""
     engine = ctx.engine()  # migrations run here, once, before any child opens the store
+    engine.dispose()  # no connection crosses the forks below
     listener = _listen(layout.host, layout.port)
-    return asyncio.run(_supervise(layout, engine, listener))
+    # Forked before anything starts a thread here (a fork copies only the forking thread).
+    children = [_fork_worker(n, listener, layout) for n in range(1, layout.workers + 1)]
+    listener.close()  # the workers hold it now
+    if layout.dispatch:
+        children.insert(0, _start_dispatcher(layout))
+    return asyncio.run(_supervise(layout, engine, children))
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -118,29 +122,67 @@ def _child_env(layout: Layout) -> dict[str, str]:
     return env
 
 
-def _start(layout: Layout, listener: socket.socket) -> list[Child]:
+def _start_dispatcher(layout: Layout) -> Child:
     env = _child_env(layout)
+    worker_id = ["--worker-id", layout.worker_id] if layout.worker_id else []
     verbose = ["--verbose"] if layout.verbose else []
-    children = []
-    if layout.dispatch:
-        worker_id = ["--worker-id", layout.worker_id] if layout.worker_id else []
-        children.append(Child("dispatcher", subprocess.Popen(
-            [sys.executable, "-m", "proactive_sms.interfaces.cli", "dispatch", *worker_id,
-             *verbose], env=env, preexec_fn=die_with_parent)))
-    for number in range(1, layout.workers + 1):
-        children.append(Child(f"API worker {number}", subprocess.Popen(
-            [sys.executable, "-c", WORKER_MAIN, "--fd", str(listener.fileno()), *verbose],
-            env=env, pass_fds=(listener.fileno(),), preexec_fn=die_with_parent)))
-    return children
+    return Child("dispatcher", subprocess.Popen(
+        [sys.executable, "-m", "proactive_sms.interfaces.cli", "dispatch", *worker_id,
+         *verbose], env=env, preexec_fn=die_with_parent))
 
 
-async def _supervise(layout: Layout, engine, listener: socket.socket) -> int:
+def _fork_worker(number: int, listener: socket.socket, layout: Layout) -> Child:
+    """An API worker forked from this process: it starts at once with everything imported
+    (a fresh interpreter takes seconds to import the app, several on a busy machine). It
+    inherits no database connection (the engine was disposed before) and opens its own."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return Child(f"API worker {number}", _Forked(pid))
+    code = 1
+    try:
+        die_with_parent()
+        if os.getppid() == parent:  # else serve died before the line above took effect
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            serve_on(listener, layout.metrics_token, migrated=True)
+            code = 0
+    except BaseException:  # noqa: BLE001 - reported, then this process ends whatever it was
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Not sys.exit: the atexit handlers and finalizers here are serve's, not ours.
+        os._exit(code)
+
+
+class _Forked:
+    """A forked child, with the few parts of Popen that Child uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+async def _supervise(layout: Layout, engine, children: list[Child]) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    children = _start(layout, listener)
-    listener.close()  # the workers hold it now; a closed copy here keeps nothing open
     parts = [f"{layout.workers} API worker(s)"] + (["a dispatcher"] if layout.dispatch else [])
     ctx.console.print(f"serving on http://{layout.host}:{layout.port} with "
                       f"{' and '.join(parts)} (Ctrl-C to stop)")
