@@ -240,7 +240,7 @@ RATE_PER_S = 5.0
 
 def run_phase(phase: Phase, args, folder: Path) -> dict:
     codes = [f"212555{1000 + i:04d}" for i in range(args.codes)]
-    db = folder / f"{phase.name}.db"
+    db = folder / f"{phase.name}-{len(list(folder.glob('*.db')))}.db"  # a phase may repeat
     # Enough people that no skill runs dry: warm-up, the measured window, and a margin.
     people = int(args.rate * (args.seconds + WARMUP_S + 30))
     with Simulator() as sim:
@@ -249,12 +249,13 @@ def run_phase(phase: Phase, args, folder: Path) -> dict:
         env = {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{db}",
                "PSMS_WINDOW_RULES": str(ALL_DAY_RULES), "PYTHONPATH": str(phase.source or SOURCE),
                **phase.env}
-        log = (folder / f"{phase.name}.log").open("w")
+        log_path = db.with_suffix(".log")
+        log = log_path.open("w")
         serve = subprocess.Popen(
             [sys.executable, "-m", "proactive_sms.interfaces.cli", "serve", "--port", str(port),
              *phase.serve_args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
         try:
-            _wait_healthy(port, serve, folder / f"{phase.name}.log")
+            _wait_healthy(port, serve, log_path)
             time.sleep(WARMUP_S)
             spec = {"port": port, "key": key, "codes": codes,
                     "clients": phase.clients or args.clients, "seconds": args.seconds,

@@ -75,7 +75,7 @@ class Layout:
 def default_workers() -> int:
     """API workers when --workers is not given: one per core this process may use, at least
     two (one busy request must not hold the others up), at most eight (each worker holds its
-    own database connections and ~80 MB)."""
+    own database connections and a copy of what it writes to)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -108,7 +108,6 @@ def _listen(host: str, port: int) -> socket.socket:
                          highlight=False)
         sys.exit(1)
     listener.listen(2048)
-    listener.set_inheritable(True)
     return listener
 
 
