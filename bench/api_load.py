@@ -12,7 +12,8 @@ For each phase: a fresh SQLite file (the embedded default) with one business uni
 list with more people than the phase can text (so the pace, not the list, bounds dispatch).
 Then `psms serve` as a real process, and, after a warm-up, `--clients` concurrent clients in
 another process (this script with --client: raw HTTP/1.1 keep-alive over asyncio, so the load
-generator itself costs little CPU) for `--seconds`, each sending one request after another
+generator itself costs little CPU) for 5 s not counted (each worker warms its caches), then
+`--seconds` measured, each sending one request after another
 (with `--think-ms` between them) from a mix of reads:
 
     skill progress 30%, messages page (50, one skill) 20%, registrations 15%,
@@ -73,7 +74,8 @@ BEGIN = "<!-- bench/api_load.py: generated results, begin -->"
 END = "<!-- bench/api_load.py: generated results, end -->"
 ALL_DAY_RULES = ROOT / "tests" / "services" / "all_day_rules.json"
 ALL_DAY = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}
-WARMUP_S = 4.0
+WARMUP_S = 4.0  # after serve answers, before the clients start (the dispatcher binds)
+LOAD_WARMUP_S = 5.0  # the clients' first seconds, not counted
 MIX = [("progress", 30), ("messages", 20), ("registrations", 15), ("registration", 10),
        ("skills", 10), ("lists", 10), ("templates", 5)]
 
@@ -96,7 +98,8 @@ def _paths(kind: str, codes: list[str], rnd: random.Random) -> str:
 
 
 async def _one_client(port: int, key: str, kinds: list[str], weights: list[int],
-                      codes: list[str], until: float, think_s: float, seed: int,
+                      codes: list[str], record_from: float, until: float, think_s: float,
+                      seed: int,
                       latencies: list[float], errors: list[str]) -> None:
     rnd = random.Random(seed)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -110,7 +113,8 @@ async def _one_client(port: int, key: str, kinds: list[str], weights: list[int],
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
             await reader.readexactly(length)
-            latencies.append(time.monotonic() - started)
+            if started >= record_from:  # the warm-up's answers are not counted
+                latencies.append(time.monotonic() - started)
             status = head[9:12]
             if status != b"200":
                 errors.append(f"{status.decode()} {path}")
@@ -124,12 +128,14 @@ async def _client_main(spec: dict) -> dict:
     kinds, weights = zip(*spec["mix"], strict=True)
     latencies: list[float] = []
     errors: list[str] = []
-    started = time.monotonic()
+    # A few seconds of the same load first, not counted: every worker builds its statements'
+    # caches and opens its connections on its first requests.
+    started = time.monotonic() + spec["warmup_s"]
     until = started + spec["seconds"]
     cpu0 = time.process_time()
     await asyncio.gather(*(
         _one_client(spec["port"], spec["key"], list(kinds), list(weights), spec["codes"],
-                    until, spec["think_s"], n, latencies, errors)
+                    started, until, spec["think_s"], n, latencies, errors)
         for n in range(spec["clients"])))
     elapsed = time.monotonic() - started
     return {"latencies": latencies, "errors": errors[:20], "error_count": len(errors),
@@ -257,14 +263,19 @@ def run_phase(phase: Phase, args, folder: Path) -> dict:
         try:
             _wait_healthy(port, serve, log_path)
             time.sleep(WARMUP_S)
-            spec = {"port": port, "key": key, "codes": codes,
+            spec = {"port": port, "key": key, "codes": codes, "warmup_s": LOAD_WARMUP_S,
                     "clients": phase.clients or args.clients, "seconds": args.seconds,
                     "think_s": (args.think_ms if phase.think_ms is None else phase.think_ms)
                     / 1000,
                     "mix": [("healthz", 1)] if phase.healthz_only else MIX}
+            client_process = subprocess.Popen(
+                [sys.executable, __file__, "--client", json.dumps(spec)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(LOAD_WARMUP_S)
             sent0, cpu0, t0 = submitted(db), tree_cpu_s(serve.pid), time.monotonic()
-            client = subprocess.run([sys.executable, __file__, "--client", json.dumps(spec)],
-                                    capture_output=True, text=True, timeout=args.seconds + 120)
+            out, err = client_process.communicate(timeout=args.seconds + 120)
+            client = subprocess.CompletedProcess(client_process.args,
+                                                 client_process.returncode, out, err)
             sent1, cpu1, t1 = submitted(db), tree_cpu_s(serve.pid), time.monotonic()
             if client.returncode != 0:
                 raise RuntimeError(f"load client failed: {client.stderr}")
