@@ -7,10 +7,11 @@ import contextlib
 import functools
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
@@ -30,18 +31,24 @@ def database_url(url: str | None = None) -> str:
     return chosen
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
+    """The engine for `url` (see database_url). `pool_size`: connections kept open for that many
+    threads at once (a server's request threads), instead of SQLAlchemy's five, so that a busy
+    server neither waits for a connection nor opens and closes one per request."""
     url = database_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
-        if engine.url.database not in (None, "", ":memory:"):
+        in_memory = make_url(url).database in (None, "", ":memory:")
+        sized = {"pool_size": pool_size, "max_overflow": pool_size} if pool_size and not \
+            in_memory else {}
+        engine = create_engine(url, connect_args={"timeout": 30}, **sized)
+        if not in_memory:
             private_file(Path(engine.url.database))
         event.listen(engine, "connect", _tune_sqlite)
-        # pysqlite's own transaction handling defers BEGIN; we want BEGIN at the start so that a
-        # read-then-write transaction cannot interleave with another writer.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _begin_sqlite)
+        engine.begin = functools.partial(_begin_writing, engine)  # type: ignore[method-assign]
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=max(10, pool_size or 0), max_overflow=20,
+                         pool_pre_ping=True)
 
 
 def private_file(path: Path) -> None:
@@ -59,6 +66,31 @@ def private_file(path: Path) -> None:
         return  # no such folder: SQLite will say so itself
     else:
         os.close(fd)
+
+
+# Every write of the project runs in `engine.begin()` (none commits a `connect()` block).
+_WRITER = "psms_writer"
+
+
+@contextlib.contextmanager
+def _begin_writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()` on SQLite: the same, its transaction marked as a writer's."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITER: True})
+        with conn.begin():
+            yield conn
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    # pysqlite's own transaction handling defers BEGIN; we issue it ourselves. A writer's
+    # transaction (engine.begin()) takes the write lock at once, so that a read-then-write
+    # transaction cannot interleave with another writer. A reader's (engine.connect()) does not:
+    # in WAL mode it reads its snapshot while a writer writes. When reads took the write lock
+    # too, fifty API clients' reads queued behind each other and behind the dispatcher's
+    # writes, in SQLite's busy handler (sleeps of 1 to 100 ms): p99 of seconds, and the
+    # dispatcher below its pace (bench/api_load.py).
+    writer = conn.get_execution_options().get(_WRITER, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -123,9 +155,9 @@ def migration_heads() -> frozenset[str]:
     return frozenset(revisions - built_on)
 
 
-def open_engine(url: str | None = None) -> Engine:
+def open_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
     """An engine whose schema is current: migrations are applied on first use."""
-    engine = make_engine(url)
+    engine = make_engine(url, pool_size)
     if not is_current(engine):
         upgrade(engine)
     return engine

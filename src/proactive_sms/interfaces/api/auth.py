@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from proactive_sms.interfaces.api.errors import Problem
 from proactive_sms.services import api_keys
@@ -38,16 +39,18 @@ def authenticate(engine: Engine, authorization: str | None) -> BusinessUnit:
     return unit
 
 
-def current_bu(request: Request,
-               credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                      Depends(_bearer)]) -> BusinessUnit:
-    """The caller's business unit; every query of the request is scoped to it."""
+async def current_bu(request: Request,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                            Depends(_bearer)]) -> BusinessUnit:
+    """The caller's business unit; every query of the request is scoped to it. Async: nearly
+    always the middleware has found it already, and reading it needs no thread."""
     found = getattr(request.state, STATE_KEY, None)
     if found is not None:
         return found
     if credentials is None:
         raise _unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    return authenticate(request.app.state.engine, f"Bearer {credentials.credentials}")
+    return await run_in_threadpool(authenticate, request.app.state.engine,
+                                   f"Bearer {credentials.credentials}")
 
 
 CurrentBu = Annotated[BusinessUnit, Depends(current_bu)]

@@ -48,7 +48,7 @@ def decode_cursor(cursor: str) -> int:
     return int(digits)
 
 
-def page_request(
+async def page_request(  # async: no thread-pool hop to read two parameters
     cursor: Annotated[str | None, Query(
         max_length=100, description="The `next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = 100,
