@@ -70,13 +70,9 @@ def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, ho
                    ) -> registrations.CarrierConnection:
     """Add the tenant's connection of that name, or (with `replace`) update it.
     `enquire_link_s`: idle seconds before a keep-alive probe (None: the default, 30 s)."""
-    checked_name("connection", name)
-    if not 1 <= window_size <= 1000:
-        raise InvalidRequest(f"window size must be 1..1000, got {window_size}")
-    if enquire_link_s is not None and not 1 <= enquire_link_s <= 3600:
-        raise InvalidRequest(f"enquire_link interval must be 1..3600 s, got {enquire_link_s:g}")
-    if len(system_id) > 15 or len(password) > 8:
-        raise InvalidRequest("SMPP allows a system_id of 15 and a password of 8 characters")
+    check_connection_settings(name=name, window_size=window_size,
+                              enquire_link_s=enquire_link_s, system_id=system_id,
+                              password=password)
     with engine.begin() as conn:
         if not replace and _connection_exists(conn, bu, name):
             raise AlreadyExists("carrier connection", name)
@@ -104,20 +100,9 @@ def add_registration(engine: Engine, bu: BusinessUnit, clock: Clock, *, code: st
                      throughput_per_s: float, connection: str | None, dnc_group: str | None,
                      solution: str = "external", throughput_unit: str = "segments",
                      status: str = "active") -> registrations.Registration:
-    if kind not in REGISTRATION_KINDS:
-        raise InvalidRequest(f"kind must be one of {', '.join(REGISTRATION_KINDS)}, got '{kind}'")
-    if solution not in SOLUTIONS:
-        raise InvalidRequest(f"solution must be one of {', '.join(SOLUTIONS)}, got '{solution}'")
-    if throughput_unit not in ("segments", "messages"):
-        raise InvalidRequest(f"throughput unit must be segments or messages, got "
-                             f"'{throughput_unit}'")
-    if not MIN_RATE_PER_S <= throughput_per_s <= MAX_THROUGHPUT_PER_S[kind]:
-        raise InvalidRequest(f"throughput of a {kind} code must be {MIN_RATE_PER_S:g} to "
-                             f"{MAX_THROUGHPUT_PER_S[kind]:g}/s, got {throughput_per_s:g}")
-    if status not in ("provisioning", "active"):
-        raise InvalidRequest(f"status must be provisioning or active, got '{status}'")
-    if dnc_group:
-        checked_name("DNC group", dnc_group)
+    check_registration_settings(kind=kind, solution=solution, throughput_unit=throughput_unit,
+                                throughput_per_s=throughput_per_s, status=status,
+                                dnc_group=dnc_group)
     code = _transport_code(code, kind, bu.default_region)
     with engine.begin() as conn:
         connection_id = (registrations.find_connection(conn, bu.tenant_id, connection).id
@@ -129,6 +114,44 @@ def add_registration(engine: Engine, bu: BusinessUnit, clock: Clock, *, code: st
             throughput_per_s=throughput_per_s, throughput_unit=throughput_unit,
             connection_id=connection_id, dnc_list_id=dnc_list_id, solution=solution,
             keyword_responses={}, now=clock.now())
+
+
+def check_registration_settings(*, kind: str, solution: str, throughput_unit: str,
+                                throughput_per_s: float, status: str,
+                                dnc_group: str | None) -> None:
+    """A registration's settings, each refusal naming its field (add and change share it)."""
+    if kind not in REGISTRATION_KINDS:
+        raise InvalidRequest(f"kind must be one of {', '.join(REGISTRATION_KINDS)}, got '{kind}'",
+                             "kind")
+    if solution not in SOLUTIONS:
+        raise InvalidRequest(f"solution must be one of {', '.join(SOLUTIONS)}, got '{solution}'",
+                             "solution")
+    if throughput_unit not in ("segments", "messages"):
+        raise InvalidRequest(f"throughput unit must be segments or messages, got "
+                             f"'{throughput_unit}'", "throughput_unit")
+    # `not a <= x <= b` refuses NaN too.
+    if not MIN_RATE_PER_S <= throughput_per_s <= MAX_THROUGHPUT_PER_S[kind]:
+        raise InvalidRequest(f"throughput of a {kind} code must be {MIN_RATE_PER_S:g} to "
+                             f"{MAX_THROUGHPUT_PER_S[kind]:g}/s, got {throughput_per_s:g}",
+                             "throughput_per_s")
+    if status not in ("provisioning", "active"):
+        raise InvalidRequest(f"status must be provisioning or active, got '{status}'", "status")
+    if dnc_group:
+        checked_name("DNC group", dnc_group, "dnc_group")
+
+
+def check_connection_settings(*, name: str, window_size: int, enquire_link_s: float | None,
+                              system_id: str, password: str | None) -> None:
+    """A carrier connection's settings (add and change share it); `password` None: unchanged."""
+    checked_name("connection", name)
+    if not 1 <= window_size <= 1000:
+        raise InvalidRequest(f"window size must be 1..1000, got {window_size}", "window_size")
+    if enquire_link_s is not None and not 1 <= enquire_link_s <= 3600:
+        raise InvalidRequest(f"enquire_link interval must be 1..3600 s, got {enquire_link_s:g}",
+                             "enquire_link_s")
+    if len(system_id) > 15 or (password is not None and len(password) > 8):
+        raise InvalidRequest("SMPP allows a system_id of 15 and a password of 8 characters",
+                             "system_id" if len(system_id) > 15 else "password")
 
 
 def _transport_code(code: str, kind: str, region: str) -> str:

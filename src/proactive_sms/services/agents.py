@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, delete, select
 
 from proactive_sms.domain.agent_assignment import Availability, waiting_seconds
 from proactive_sms.domain.clock import Clock
@@ -313,3 +313,76 @@ def transfer(engine: Engine, bu: BusinessUnit, clock: Clock, conversation_id: in
             if current is not None:  # the earlier agent has a place free now
                 offer_to_skills_of(conn, current.agent_id, now)
         return _entry(conn, conversations.get(conn, conversation_id), now)
+
+
+# --- changing and removing an agent -------------------------------------------------------------
+
+AGENT_FIELDS = ("display_name", "max_open_conversations")
+
+
+def change_agent(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
+                 changes: dict, expected_version: int | None = None, *,
+                 actor: str | None = None) -> AgentView:
+    """Change an agent's display name or limit of open conversations (None: no limit), checked
+    as at creation. Availability and skills have their own actions (they hand conversations
+    out or back), so they are not changed here."""
+    from proactive_sms.services import audit
+    from proactive_sms.store import versions
+    from proactive_sms.store.schema import agent as agent_table
+
+    unknown = sorted(set(changes) - set(AGENT_FIELDS))
+    if unknown:
+        raise InvalidRequest(f"cannot change {', '.join(unknown)}: the fields that can be "
+                             f"changed are {', '.join(AGENT_FIELDS)}", unknown[0])
+    values = dict(changes)
+    if "display_name" in values:
+        shown = (values["display_name"] or "").strip()
+        if not shown or len(shown) > 200:
+            raise InvalidRequest("display name must be 1-200 characters", "display_name")
+        values["display_name"] = shown
+    limit = values.get("max_open_conversations")
+    if limit is not None and limit < 1:
+        raise InvalidRequest(f"max open conversations must be at least 1, got {limit}",
+                             "max_open_conversations")
+    with engine.begin() as conn:
+        found = agents.find(conn, bu.id, name)
+        versions.change(conn, agent_table, found.id, expected_version, "agent", found.name,
+                        **values)
+        audit.record(conn, None, "agent.changed", found.name, values, bu=bu, now=clock.now(),
+                     username=actor or audit.CLI_USERNAME)
+        return _view(conn, agents.by_id(conn, found.id))
+
+
+def remove_agent(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
+                 expected_version: int | None = None, *, actor: str | None = None):
+    """Remove an agent with no open conversation and no console user. One who answered or was
+    assigned conversations is archived (the conversations keep who handled them); their skills
+    are let go either way, so nothing is offered to them again."""
+    from proactive_sms.services import audit
+    from proactive_sms.services.setup_changes import Removal, in_use
+    from proactive_sms.store import versions
+    from proactive_sms.store.schema import agent as agent_table
+    from proactive_sms.store.schema import agent_skill, console_user
+
+    with engine.begin() as conn:
+        found = agents.find(conn, bu.id, name)
+        users = []
+        open_count = agents.open_counts(conn, [found.id])[found.id]
+        if open_count:
+            users.append(f"{open_count} open conversation(s) (transfer or close them)")
+        users += [f"console user {u}" for u in conn.scalars(
+            select(console_user.c.username).where(console_user.c.agent_id == found.id))]
+        if users:
+            raise in_use("agent", found.name, users)
+        conn.execute(delete(agent_skill).where(agent_skill.c.agent_id == found.id))
+        kept_for = versions.referenced(conn, agent_table, found.id)
+        if kept_for:
+            versions.archive(conn, agent_table, found.id, expected_version, clock.now(),
+                             kind="agent", key=found.name, availability="offline")
+        else:
+            versions.remove(conn, agent_table, found.id, expected_version, kind="agent",
+                            key=found.name)
+        removal = Removal("agent", found.name, bool(kept_for), kept_for)
+        audit.record(conn, None, "agent.removed", found.name, removal.as_dict(), bu=bu,
+                     now=clock.now(), username=actor or audit.CLI_USERNAME)
+        return removal

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 50
 CLI_USERNAME = "(cli)"  # who did it when a command did it, not a console user
+API_USERNAME = "(api)"  # who did it when a request with an API key of the unit did it
 
 
 def record(conn_or_engine: Connection | Engine, user: ConsoleUser | None, action: str,

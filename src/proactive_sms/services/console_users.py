@@ -63,6 +63,7 @@ class UserView:
     disabled_at: datetime | None
     created_at: datetime
     password_changed_at: datetime
+    version: int = 1  # raised by every change (the API's ETag)
 
 
 class UserRefused(InvalidRequest):
@@ -111,7 +112,8 @@ def console_user(stored: StoredUser) -> ConsoleUser:
 
 def _view(stored: StoredUser) -> UserView:
     return UserView(stored.id, stored.username, stored.role, stored.agent_name,
-                    stored.disabled_at, stored.created_at, stored.password_changed_at)
+                    stored.disabled_at, stored.created_at, stored.password_changed_at,
+                    stored.version)
 
 
 def create(engine: Engine, bu: BusinessUnit, clock: Clock, username: str, role: str,
@@ -269,3 +271,83 @@ def _check_not_locked(engine: Engine, username: str, address: str, now: datetime
     if until is not None:
         raise SignInRefused("Too many failed sign-ins. Try again in "
                             f"{wait_text(until, now)}.", locked=True)
+
+
+# --- changing and removing a user ---------------------------------------------------------------
+
+USER_FIELDS = ("role", "agent", "disabled")
+
+
+def change_user(engine: Engine, bu: BusinessUnit, clock: Clock, username: str, changes: dict,
+                expected_version: int | None = None, *, by: ConsoleUser | None = None,
+                actor: str | None = None) -> UserView:
+    """Change a user's role, agent or disabled mark, checked as at creation (an agent user
+    names an agent of the unit; other roles name none). Disabling ends their sessions, and so
+    does a new role (a session must not keep the rights of the old one). The password has its
+    own action (reset_password) and is never part of a change."""
+    from proactive_sms.store import versions
+    from proactive_sms.store.schema import console_user as user_table
+
+    unknown = sorted(set(changes) - set(USER_FIELDS))
+    if unknown:
+        raise UserRefused(unknown[0], f"cannot be changed (the fields that can: "
+                                      f"{', '.join(USER_FIELDS)})")
+    now = clock.now()
+    with engine.begin() as conn:
+        stored = console_users.find(conn, bu.id, normalize_username(username))
+        role = changes.get("role", stored.role)
+        agent_name = changes.get("agent", stored.agent_name)
+        if role != "agent" and "agent" not in changes:
+            agent_name = None  # leaving the agent role lets the agent go
+        if role not in ROLES:
+            raise UserRefused("role", f"must be one of {', '.join(ROLES)}; got '{role}'")
+        if role == "agent" and not agent_name:
+            raise UserRefused("agent", "an agent user must name their agent")
+        if role != "agent" and agent_name:
+            raise UserRefused("agent", "only an agent user is tied to an agent")
+        if by is not None and by.id == stored.id and (changes.get("disabled")
+                                                      or role != stored.role):
+            raise UserRefused("username", "you cannot disable yourself or change your role")
+        agent_id = None
+        if agent_name:
+            try:
+                agent_id = agents.find(conn, bu.id, agent_name).id
+            except LookupError:
+                raise UserRefused("agent", f"no agent '{agent_name}' in this business unit"
+                                  ) from None
+        values: dict = {"role": role, "agent_id": agent_id}
+        if "disabled" in changes:
+            disabled = bool(changes["disabled"])
+            values["disabled_at"] = (stored.disabled_at or now) if disabled else None
+        versions.change(conn, user_table, stored.id, expected_version, "console user",
+                        stored.username, **values)
+        if values.get("disabled_at") or role != stored.role:
+            console_sessions.remove_of_user(conn, stored.id)
+        audit.record(conn, by, "user.changed", stored.username, dict(changes), bu=bu, now=now,
+                     username=actor)
+        return _view(console_users.by_id(conn, stored.id))
+
+
+def remove_user(engine: Engine, bu: BusinessUnit, clock: Clock, username: str,
+                expected_version: int | None = None, *, by: ConsoleUser | None = None,
+                actor: str | None = None) -> None:
+    """Delete a user: their sessions end, and their entries in the audit log keep the username
+    they were written with (the log copies it) but no longer point at the row."""
+    from sqlalchemy import update
+
+    from proactive_sms.store import versions
+    from proactive_sms.store.schema import audit_log
+    from proactive_sms.store.schema import console_user as user_table
+
+    now = clock.now()
+    with engine.begin() as conn:
+        stored = console_users.find(conn, bu.id, normalize_username(username))
+        if by is not None and by.id == stored.id:
+            raise UserRefused("username", "you cannot remove yourself")
+        console_sessions.remove_of_user(conn, stored.id)
+        conn.execute(update(audit_log).where(audit_log.c.user_id == stored.id)
+                     .values(user_id=None))
+        versions.remove(conn, user_table, stored.id, expected_version, kind="console user",
+                        key=stored.username)
+        audit.record(conn, by, "user.removed", stored.username, f"role {stored.role}", bu=bu,
+                     now=now, username=actor)

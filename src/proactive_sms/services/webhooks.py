@@ -127,13 +127,21 @@ def rotate_secret(engine: Engine, bu: BusinessUnit, clock: Clock) -> SavedEndpoi
     return SavedEndpoint(endpoint, False, secret)
 
 
-def remove_endpoint(engine: Engine, bu: BusinessUnit) -> int:
+def remove_endpoint(engine: Engine, bu: BusinessUnit, expected_version: int | None = None,
+                    *, actor: str | None = None) -> int:
     """Remove the endpoint; events not yet delivered are cancelled (the log stays). Returns how
-    many were cancelled."""
+    many were cancelled. With `expected_version`, only if it is still at that version."""
+    from proactive_sms.services import audit
+    from proactive_sms.store import versions
+    from proactive_sms.store.schema import webhook_endpoint
+
     with engine.begin() as conn:
-        _endpoint(conn, bu)
-        webhooks.remove_endpoint(conn, bu.id)
+        found = _endpoint(conn, bu)
+        versions.remove(conn, webhook_endpoint, found.id, expected_version,
+                        kind="webhook endpoint", key=bu.name)
         cancelled = webhook_events.cancel_pending_of(conn, bu.id)
+        audit.record(conn, None, "webhook.removed", "webhook",
+                     {"url": found.url, "cancelled_events": cancelled}, bu=bu, username=actor)
     webhooks.forget_watched(engine)
     return cancelled
 
@@ -212,3 +220,47 @@ async def ping(engine: Engine, bu: BusinessUnit, clock: Clock) -> Delivery:
     event = await asyncio.to_thread(queue_ping, engine, bu, clock)
     await WebhookSender(engine, clock).deliver_due(only=[event.id])
     return await asyncio.to_thread(delivery, engine, bu, event.public_id)
+
+
+ENDPOINT_FIELDS = ("url", "event_types", "active")
+
+
+def change_endpoint(engine: Engine, bu: BusinessUnit, clock: Clock, changes: dict,
+                    expected_version: int | None = None, *,
+                    actor: str | None = None) -> Endpoint:
+    """Change the endpoint's URL (checked like a new one, SSRF rule included), its event types
+    (None: every type) or whether it is active; the secret is kept. Going inactive cancels the
+    events not yet delivered, as `set_endpoint` does."""
+    from proactive_sms.services import audit
+    from proactive_sms.store import versions
+    from proactive_sms.store.schema import webhook_endpoint
+
+    unknown = sorted(set(changes) - set(ENDPOINT_FIELDS))
+    if unknown:
+        raise InvalidRequest(f"cannot change {', '.join(unknown)}: the fields that can be "
+                             f"changed are {', '.join(ENDPOINT_FIELDS)}", unknown[0])
+    values: dict = {"updated_at": clock.now()}
+    if "url" in changes:
+        try:
+            values["url"] = check_url(changes["url"] or "")
+        except InvalidRequest as exc:
+            raise InvalidRequest(str(exc), "url") from exc
+    if "event_types" in changes:
+        try:
+            values["event_types"] = check_event_types(changes["event_types"])
+        except InvalidRequest as exc:
+            raise InvalidRequest(str(exc), "event_types") from exc
+    if "active" in changes:
+        values["active"] = bool(changes["active"])
+    with engine.begin() as conn:
+        found = _endpoint(conn, bu)
+        versions.change(conn, webhook_endpoint, found.id, expected_version,
+                        "webhook endpoint", bu.name, **values)
+        if values.get("active") is False:
+            webhook_events.cancel_pending_of(conn, bu.id)
+        audit.record(conn, None, "webhook.changed", "webhook", dict(changes), bu=bu,
+                     now=clock.now(), username=actor)
+        endpoint = _endpoint(conn, bu)
+    webhooks.forget_watched(engine)
+    return endpoint
+

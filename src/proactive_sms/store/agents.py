@@ -29,20 +29,30 @@ class Agent:
     max_open_conversations: int | None
     last_assigned_at: datetime | None
     created_at: datetime
+    version: int = 1  # raised by every change of its settings (store.versions)
 
 
 def _agent(row) -> Agent:
     return Agent(row.id, row.business_unit_id, row.name, row.display_name,
                  Availability(row.availability), row.max_open_conversations,
-                 row.last_assigned_at, row.created_at)
+                 row.last_assigned_at, row.created_at, row.version)
 
 
 def create(conn: Connection, business_unit_id: int, name: str, display_name: str,
            availability: Availability, max_open_conversations: int | None,
            now: datetime) -> Agent:
-    if conn.scalar(select(agent.c.id).where(agent.c.business_unit_id == business_unit_id,
-                                            agent.c.name == name)):
+    existing = conn.execute(select(agent.c.id, agent.c.archived_at).where(
+        agent.c.business_unit_id == business_unit_id, agent.c.name == name)).first()
+    if existing is not None and existing.archived_at is None:
         raise AlreadyExists("agent", name)
+    if existing is not None:
+        # An archived agent created again: the same row comes back (the conversations they
+        # handled stay theirs) with the new settings.
+        conn.execute(update(agent).where(agent.c.id == existing.id).values(
+            display_name=display_name, availability=availability.value,
+            max_open_conversations=max_open_conversations, archived_at=None,
+            version=agent.c.version + 1))
+        return by_id(conn, existing.id)
     new_id = conn.execute(agent.insert().values(
         business_unit_id=business_unit_id, name=name, display_name=display_name,
         availability=availability.value, max_open_conversations=max_open_conversations,
@@ -52,7 +62,8 @@ def create(conn: Connection, business_unit_id: int, name: str, display_name: str
 
 def find(conn: Connection, business_unit_id: int, name: str) -> Agent:
     row = conn.execute(select(agent).where(agent.c.business_unit_id == business_unit_id,
-                                           agent.c.name == name)).first()
+                                           agent.c.name == name,
+                                           agent.c.archived_at.is_(None))).first()
     if row is None:
         raise NotFound("agent", name)
     return _agent(row)
@@ -67,12 +78,14 @@ def by_id(conn: Connection, agent_id: int) -> Agent:
 
 def page(conn: Connection, business_unit_id: int, after_id: int, limit: int) -> paging.Page[Agent]:
     """The BU's agents after an id, in id order."""
-    return paging.fetch(conn, select(agent).where(agent.c.business_unit_id == business_unit_id),
+    return paging.fetch(conn, select(agent).where(agent.c.business_unit_id == business_unit_id,
+                                                  agent.c.archived_at.is_(None)),
                         agent.c.id, after_id, limit, _agent)
 
 
 def of_business_unit(conn: Connection, business_unit_id: int) -> list[Agent]:
-    rows = conn.execute(select(agent).where(agent.c.business_unit_id == business_unit_id)
+    rows = conn.execute(select(agent).where(agent.c.business_unit_id == business_unit_id,
+                                            agent.c.archived_at.is_(None))
                         .order_by(agent.c.id))
     return [_agent(r) for r in rows]
 

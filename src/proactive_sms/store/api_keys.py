@@ -18,6 +18,7 @@ class ApiKey:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    version: int = 1  # raised by every change (store.versions)
 
 
 def add_key(conn: Connection, business_unit_id: int, name: str, key_hash: str,
@@ -47,7 +48,7 @@ def find_key(conn: Connection, business_unit_id: int, name: str) -> ApiKey:
 
 def revoke_key(conn: Connection, key_id: int, now: datetime) -> None:
     conn.execute(update(api_key).where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
-                 .values(revoked_at=now))
+                 .values(revoked_at=now, version=api_key.c.version + 1))
 
 
 def active_key_by_hash(conn: Connection, key_hash: str) -> ApiKey | None:
@@ -58,4 +59,5 @@ def active_key_by_hash(conn: Connection, key_hash: str) -> ApiKey | None:
 
 
 def _key(row) -> ApiKey:
-    return ApiKey(row.id, row.business_unit_id, row.name, row.created_at, row.revoked_at)
+    return ApiKey(row.id, row.business_unit_id, row.name, row.created_at, row.revoked_at,
+                  row.version)

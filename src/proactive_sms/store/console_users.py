@@ -25,6 +25,7 @@ class StoredUser:
     disabled_at: datetime | None
     password_changed_at: datetime
     created_at: datetime
+    version: int = 1  # raised by every change (store.versions)
 
 
 def _query():
@@ -79,13 +80,14 @@ def count(conn: Connection) -> int:
 
 def set_disabled(conn: Connection, user_id: int, disabled_at: datetime | None) -> None:
     conn.execute(update(console_user).where(console_user.c.id == user_id)
-                 .values(disabled_at=disabled_at))
+                 .values(disabled_at=disabled_at, version=console_user.c.version + 1))
 
 
 def set_password_hash(conn: Connection, user_id: int, password_hash: str,
                       now: datetime) -> None:
     conn.execute(update(console_user).where(console_user.c.id == user_id)
-                 .values(password_hash=password_hash, password_changed_at=now))
+                 .values(password_hash=password_hash, password_changed_at=now,
+                         version=console_user.c.version + 1))
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -96,4 +98,4 @@ def _user(row) -> StoredUser:
     return StoredUser(row.id, row.business_unit_id, row.tenant_id, row.username,
                       row.password_hash, row.role, row.agent_id, row.agent_name,
                       _aware(row.disabled_at), _aware(row.password_changed_at),
-                      _aware(row.created_at))
+                      _aware(row.created_at), row.version)

@@ -28,6 +28,7 @@ class CarrierConnection:
     # Whether it is bound, and why it last failed, are observations of the dispatchers that run
     # it, kept in one place: store.link_status (not here, in the connection's settings).
     enquire_link_s: float | None = None  # idle seconds before a keep-alive; None: the default
+    version: int = 1  # raised by every change (store.versions)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Registration:
     dnc_list_id: int | None
     solution: str
     keyword_responses: dict
+    version: int = 1  # raised by every change (store.versions)
 
 
 def upsert_connection(
@@ -53,18 +55,27 @@ def upsert_connection(
     values = dict(host=host, port=port, system_id=system_id,
                   password=box_for(conn.engine.url).seal(password), window_size=window_size,
                   enquire_link_s=enquire_link_s)
+    # Saving over an archived connection of that name brings it back with these settings.
     conn.execute(
         insert(conn, carrier_connection)
         .values(tenant_id=tenant_id, name=name, kind="smpp", created_at=now, **values)
-        .on_conflict_do_update(index_elements=["tenant_id", "name"], set_=values)
+        .on_conflict_do_update(index_elements=["tenant_id", "name"],
+                               set_={**values, "archived_at": None,
+                                     "version": carrier_connection.c.version + 1})
     )
     return find_connection(conn, tenant_id, name)
+
+
+def seal(conn: Connection, password: str) -> str:
+    """A connection password as stored: sealed with the key kept outside the database."""
+    return box_for(conn.engine.url).seal(password)
 
 
 def find_connection(conn: Connection, tenant_id: int, name: str) -> CarrierConnection:
     row = conn.execute(
         select(carrier_connection).where(
-            carrier_connection.c.tenant_id == tenant_id, carrier_connection.c.name == name
+            carrier_connection.c.tenant_id == tenant_id, carrier_connection.c.name == name,
+            carrier_connection.c.archived_at.is_(None),
         )
     ).first()
     if row is None:
@@ -84,27 +95,38 @@ def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
 def _connection(row, box: SecretBox) -> CarrierConnection:
     return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
                              row.system_id, box.open(row.password), row.window_size,
-                             row.enquire_link_s)
+                             row.enquire_link_s, row.version)
 
 
 def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind: str,
                      status: str, throughput_per_s: float, throughput_unit: str,
                      connection_id: int | None, dnc_list_id: int | None, solution: str,
                      keyword_responses: dict, now: datetime) -> Registration:
-    if conn.scalar(select(sms_registration.c.id).where(sms_registration.c.code == code)):
-        raise AlreadyExists("registration", code)
-    conn.execute(sms_registration.insert().values(
-        business_unit_id=business_unit_id, code=code, kind=kind, status=status,
-        throughput_per_s=throughput_per_s, throughput_unit=throughput_unit,
-        connection_id=connection_id, dnc_list_id=dnc_list_id, solution=solution,
-        keyword_responses=keyword_responses, created_at=now,
-    ))
+    values = dict(kind=kind, status=status, throughput_per_s=throughput_per_s,
+                  throughput_unit=throughput_unit, connection_id=connection_id,
+                  dnc_list_id=dnc_list_id, solution=solution,
+                  keyword_responses=keyword_responses)
+    existing = conn.execute(select(sms_registration.c.id, sms_registration.c.business_unit_id,
+                                   sms_registration.c.archived_at)
+                            .where(sms_registration.c.code == code)).first()
+    if existing is not None:
+        if existing.archived_at is None or existing.business_unit_id != business_unit_id:
+            raise AlreadyExists("registration", code)
+        # The unit's own archived code, added again: the same row comes back with these
+        # settings, so its history (texts, conversations) stays with it.
+        conn.execute(sms_registration.update().where(sms_registration.c.id == existing.id)
+                     .values(**values, archived_at=None,
+                             version=sms_registration.c.version + 1))
+    else:
+        conn.execute(sms_registration.insert().values(
+            business_unit_id=business_unit_id, code=code, created_at=now, **values))
     return find_registration(conn, business_unit_id, code)
 
 
 def find_registration(conn: Connection, business_unit_id: int, code: str) -> Registration:
     row = conn.execute(select(sms_registration).where(
-        sms_registration.c.business_unit_id == business_unit_id, sms_registration.c.code == code
+        sms_registration.c.business_unit_id == business_unit_id, sms_registration.c.code == code,
+        sms_registration.c.archived_at.is_(None),
     )).first()
     if row is None:
         raise NotFound("registration", code)
@@ -123,32 +145,38 @@ def registration_by_id(conn: Connection, registration_id: int) -> Registration:
 def list_registrations(conn: Connection, business_unit_id: int | None = None) -> list[Registration]:
     query = select(sms_registration).order_by(sms_registration.c.id)
     if business_unit_id is not None:
-        query = query.where(sms_registration.c.business_unit_id == business_unit_id)
+        # A unit's list leaves archived codes out; the whole installation's (dispatch, inbound)
+        # keeps them, as replies to an archived code are still honored.
+        query = query.where(sms_registration.c.business_unit_id == business_unit_id,
+                            sms_registration.c.archived_at.is_(None))
     return [_registration(r) for r in conn.execute(query)]
 
 
 def _registration(row) -> Registration:
     return Registration(row.id, row.business_unit_id, row.code, row.kind, row.status,
                         row.throughput_per_s, row.throughput_unit, row.connection_id,
-                        row.dnc_list_id, row.solution, dict(row.keyword_responses or {}))
+                        row.dnc_list_id, row.solution, dict(row.keyword_responses or {}),
+                        row.version)
 
 
 def set_keyword_responses(conn: Connection, registration_id: int, settings: dict) -> None:
     conn.execute(sms_registration.update().where(sms_registration.c.id == registration_id)
-                 .values(keyword_responses=settings))
+                 .values(keyword_responses=settings, version=sms_registration.c.version + 1))
 
 
 def page(conn: Connection, business_unit_id: int, after_id: int,
          limit: int) -> paging.Page[Registration]:
     """The BU's registrations after an id, in id order."""
-    query = select(sms_registration).where(sms_registration.c.business_unit_id == business_unit_id)
+    query = select(sms_registration).where(sms_registration.c.business_unit_id == business_unit_id,
+                                           sms_registration.c.archived_at.is_(None))
     return paging.fetch(conn, query, sms_registration.c.id, after_id, limit, _registration)
 
 
 def page_connections(conn: Connection, tenant_id: int, after_id: int,
                      limit: int) -> paging.Page[CarrierConnection]:
     """The tenant's carrier connections after an id, in id order."""
-    query = select(carrier_connection).where(carrier_connection.c.tenant_id == tenant_id)
+    query = select(carrier_connection).where(carrier_connection.c.tenant_id == tenant_id,
+                                             carrier_connection.c.archived_at.is_(None))
     box = box_for(conn.engine.url)
     return paging.fetch(conn, query, carrier_connection.c.id, after_id, limit,
                         lambda row: _connection(row, box))

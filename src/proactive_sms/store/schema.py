@@ -105,6 +105,11 @@ carrier_connection = Table(
     _created(),
     # Its link state and last error are not kept here but in carrier_link_status (migration
     # 0023): settings are an administrator's, observations the dispatchers'.
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Set when removed while history refers to it: hidden from lists and look-ups, kept
+    # for the texts, skills and reports that name it (migration 0025).
+    Column("archived_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -123,6 +128,11 @@ sms_registration = Table(
     Column("solution", String(20), nullable=False),  # sms_messaging | external
     Column("keyword_responses", JSON, nullable=False),
     _created(),
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Set when removed while history refers to it: hidden from lists and look-ups, kept
+    # for the texts, skills and reports that name it (migration 0025).
+    Column("archived_at", DateTime(timezone=True), nullable=True),
 )
 
 calling_list = Table(
@@ -174,6 +184,11 @@ template = Table(
     Column("smart_encoding", Boolean, nullable=False),
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Set when removed while history refers to it: hidden from lists and look-ups, kept
+    # for the texts, skills and reports that name it (migration 0025).
+    Column("archived_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("business_unit_id", "name"),
 )
 
@@ -418,6 +433,8 @@ api_key = Table(
     Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the secret
     _created(),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("business_unit_id", "name"),
 )
 
@@ -437,6 +454,8 @@ webhook_endpoint = Table(
     Column("event_types", JSON, nullable=True),  # the types sent; None: every type
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 webhook_event = Table(
@@ -511,6 +530,11 @@ agent = Table(
     # When a conversation last came to them: among equally busy agents the longest idle wins.
     Column("last_assigned_at", DateTime(timezone=True), nullable=True),
     _created(),
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
+    # Set when removed while history refers to it: hidden from lists and look-ups, kept
+    # for the texts, skills and reports that name it (migration 0025).
+    Column("archived_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("business_unit_id", "name"),
 )
 
@@ -647,6 +671,8 @@ console_user = Table(
     Column("disabled_at", DateTime(timezone=True), nullable=True),  # None: may sign in
     Column("password_changed_at", DateTime(timezone=True), nullable=False),
     _created(),
+    # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 console_session = Table(

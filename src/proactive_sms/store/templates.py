@@ -21,6 +21,7 @@ class StoredTemplate:
     body: str
     direction: str
     smart_encoding: bool
+    version: int = 1  # raised by every change (store.versions)
 
 
 def save_template(conn: Connection, business_unit_id: int, name: str, body: str, direction: str,
@@ -30,14 +31,18 @@ def save_template(conn: Connection, business_unit_id: int, name: str, body: str,
     conn.execute(
         insert(conn, template)
         .values(business_unit_id=business_unit_id, name=name, created_at=now, **values)
-        .on_conflict_do_update(index_elements=["business_unit_id", "name"], set_=values)
+        # Saving over an archived template of that name brings it back with the new body.
+        .on_conflict_do_update(index_elements=["business_unit_id", "name"],
+                               set_={**values, "archived_at": None,
+                                     "version": template.c.version + 1})
     )
     return find_template(conn, business_unit_id, name)
 
 
 def find_template(conn: Connection, business_unit_id: int, name: str) -> StoredTemplate:
     row = conn.execute(select(template).where(
-        template.c.business_unit_id == business_unit_id, template.c.name == name
+        template.c.business_unit_id == business_unit_id, template.c.name == name,
+        template.c.archived_at.is_(None),
     )).first()
     if row is None:
         raise NotFound("template", name)
@@ -52,18 +57,20 @@ def template_by_id(conn: Connection, template_id: int) -> StoredTemplate:
 
 
 def list_templates(conn: Connection, business_unit_id: int) -> list[StoredTemplate]:
-    rows = conn.execute(select(template).where(template.c.business_unit_id == business_unit_id)
+    rows = conn.execute(select(template).where(template.c.business_unit_id == business_unit_id,
+                                               template.c.archived_at.is_(None))
                         .order_by(template.c.name))
     return [_template(r) for r in rows]
 
 
 def _template(row) -> StoredTemplate:
     return StoredTemplate(row.id, row.business_unit_id, row.name, row.body, row.direction,
-                          row.smart_encoding)
+                          row.smart_encoding, row.version)
 
 
 def page(conn: Connection, business_unit_id: int, after_id: int,
          limit: int) -> paging.Page[StoredTemplate]:
     """The BU's templates after an id, in id order."""
-    query = select(template).where(template.c.business_unit_id == business_unit_id)
+    query = select(template).where(template.c.business_unit_id == business_unit_id,
+                                   template.c.archived_at.is_(None))
     return paging.fetch(conn, query, template.c.id, after_id, limit, _template)

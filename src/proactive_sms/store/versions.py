@@ -9,6 +9,7 @@ refused because a worker moved a counter, and the hot paths stay one plain UPDAT
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select, update
@@ -55,3 +56,27 @@ def _refuse(conn: Connection, table: Table, row_id: int, expected: int | None, k
     if now is None:
         raise NotFound(kind, key)
     raise StaleVersion(kind, key, expected if expected is not None else now, now)
+
+
+def archive(conn: Connection, table: Table, row_id: int, expected: int | None, now: datetime,
+            *, kind: str, key: object, **values: Any) -> int:
+    """Mark the row archived (hidden from lists and look-ups, kept for the history that
+    refers to it), with `values` written too; with `expected`, only at that version."""
+    return change(conn, table, row_id, expected, kind, key, archived_at=now, **values)
+
+
+def referenced(conn: Connection, table: Table, row_id: int,
+               ignore: tuple[Table, ...] = ()) -> list[str]:
+    """The tables (other than `ignore`) that hold a row referring to this row by a foreign key:
+    empty when the row can be deleted without breaking anything that refers to it."""
+    found = []
+    for other in table.metadata.sorted_tables:
+        if other in ignore:
+            continue
+        for fk in other.foreign_keys:
+            if fk.column.table is table and fk.column.name == "id":
+                hit = conn.scalar(select(fk.parent).where(fk.parent == row_id).limit(1))
+                if hit is not None:
+                    found.append(other.name)
+                    break
+    return found

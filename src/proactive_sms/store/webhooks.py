@@ -33,6 +33,7 @@ class Endpoint:
     event_types: tuple[str, ...] | None  # None: every type
     created_at: datetime
     updated_at: datetime
+    version: int = 1  # raised by every change (store.versions)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def save_endpoint(conn: Connection, business_unit_id: int, *, url: str, active: 
               "event_types": list(event_types) if event_types is not None else None,
               "updated_at": now}
     changed = conn.execute(update(webhook_endpoint).where(
-        webhook_endpoint.c.business_unit_id == business_unit_id).values(**values)).rowcount
+        webhook_endpoint.c.business_unit_id == business_unit_id).values(
+        **values, version=webhook_endpoint.c.version + 1)).rowcount
     if changed:
         return False
     conn.execute(webhook_endpoint.insert().values(
@@ -83,7 +85,8 @@ def save_endpoint(conn: Connection, business_unit_id: int, *, url: str, active: 
 def set_secret(conn: Connection, business_unit_id: int, secret: str, now: datetime) -> bool:
     return conn.execute(update(webhook_endpoint).where(
         webhook_endpoint.c.business_unit_id == business_unit_id).values(
-        secret=box_for(conn.engine.url).seal(secret), updated_at=now)).rowcount == 1
+        secret=box_for(conn.engine.url).seal(secret), updated_at=now,
+        version=webhook_endpoint.c.version + 1)).rowcount == 1
 
 
 def remove_endpoint(conn: Connection, business_unit_id: int) -> bool:
@@ -95,7 +98,7 @@ def _endpoint(row, box: SecretBox) -> Endpoint:
     types = tuple(row.event_types) if row.event_types is not None else None
     return Endpoint(row.id, row.business_unit_id, row.url, box.open(row.secret), bool(row.active),
                     types,
-                    aware(row.created_at), aware(row.updated_at))
+                    aware(row.created_at), aware(row.updated_at), row.version)
 
 
 def aware(moment: datetime | None) -> datetime | None:

@@ -9,16 +9,18 @@ from collections.abc import Iterator
 from datetime import UTC
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from proactive_sms.domain.phone import mask
 from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.concurrency import expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, field_error, invalid
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
-from proactive_sms.services import agents
+from proactive_sms.services import agents, audit
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.agent_report import AgentReport, agent_report
 from proactive_sms.services.agents import AgentRefused, AgentView, QueueEntry
@@ -71,6 +73,8 @@ class AgentOut(BaseModel):
     skills: list[str]
     open_conversations: int
     created_at: UtcDatetime
+    version: int = Field(1, description="Raised by every change of its settings; the ETag of "
+                                        "GET is this.")
 
     @classmethod
     def of(cls, view: AgentView) -> AgentOut:
@@ -78,7 +82,8 @@ class AgentOut(BaseModel):
         return cls(name=found.name, display_name=found.display_name,
                    availability=found.availability.value,
                    max_open_conversations=found.max_open_conversations, skills=view.skills,
-                   open_conversations=view.open_conversations, created_at=found.created_at)
+                   open_conversations=view.open_conversations, created_at=found.created_at,
+                   version=found.version)
 
 
 class AvailabilityIn(BaseModel):
@@ -150,8 +155,42 @@ def list_agents(bu: CurrentBu, engine: EngineDep, page: PageParams) -> Paged[Age
 
 
 @router.get("/agents/{name}")
-def get_agent(name: AgentName, bu: CurrentBu, engine: EngineDep) -> AgentOut:
-    return AgentOut.of(agents.get_agent(engine, bu, name))
+def get_agent(name: AgentName, bu: CurrentBu, engine: EngineDep,
+              response: Response) -> AgentOut:
+    """One agent; the ETag is the version of their settings, for If-Match on a change."""
+    view = agents.get_agent(engine, bu, name)
+    set_etag(response, view.agent.version)
+    return AgentOut.of(view)
+
+
+class AgentPatch(PatchIn):
+    display_name: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
+    max_open_conversations: int | None = Field(None, ge=1, le=10_000,
+                                               description="null: no limit.")
+
+
+@router.patch("/agents/{name}")
+def change_agent(name: AgentName, body: AgentPatch, bu: CurrentBu, engine: EngineDep,
+                 clock: ClockDep, request: Request, response: Response) -> AgentOut:
+    """Change the display name or the limit of open conversations. Availability and skills
+    have their own verbs (they hand conversations out or back). With If-Match, only if nobody
+    changed the agent since that read (412 otherwise)."""
+    changes = changes_of(body, nullable=("max_open_conversations",))
+    with _answers_as_problems():
+        view = agents.change_agent(engine, bu, clock, name, changes, expected_version(request),
+                                   actor=audit.API_USERNAME)
+    set_etag(response, view.agent.version)
+    return AgentOut.of(view)
+
+
+@router.delete("/agents/{name}")
+def remove_agent(name: AgentName, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                 request: Request) -> RemovalOut:
+    """Remove the agent: 409 while they have open conversations or a console user; archived
+    when conversations they handled refer to them."""
+    removal = agents.remove_agent(engine, bu, clock, name, expected_version(request),
+                                  actor=audit.API_USERNAME)
+    return RemovalOut(**removal.as_dict())
 
 
 @router.put("/agents/{name}/availability")

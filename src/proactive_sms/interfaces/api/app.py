@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
     agents,
+    api_keys,
     cadences,
     calling_lists,
     campaigns,
@@ -23,6 +24,7 @@ from proactive_sms.interfaces.api import (
     registrations,
     skills,
     templates,
+    users,
     webhooks,
 )
 from proactive_sms.interfaces.api.request_limits import (
@@ -83,6 +85,8 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         cadences.router,  # cadences
         erasures.router,  # erasure on request (issue 17)
         numbers.router,  # a number's history (issue 19)
+        users.router,  # console users and API keys (issue 17)
+        api_keys.router,
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.concurrency import expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
-from proactive_sms.services import administration, carrier_connections, listing
+from proactive_sms.services import (
+    administration,
+    audit,
+    carrier_connections,
+    listing,
+    setup_changes,
+)
 from proactive_sms.services.link_status import LinkSummary
 from proactive_sms.store.registrations import CarrierConnection
 
@@ -64,12 +72,13 @@ class ConnectionOut(BaseModel):
     link: LinkOut = Field(description="The connection's status, the one the console and "
                           "`psms connection list` show: state, since when, and the last error "
                           "with its time (a refused password says so).")
+    version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
 
     @classmethod
     def of(cls, c: CarrierConnection, link: LinkSummary = NO_REPORT) -> ConnectionOut:
         return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
                    window_size=c.window_size, enquire_link_s=c.enquire_link_s,
-                   link=LinkOut.of(link))
+                   link=LinkOut.of(link), version=c.version)
 
 
 @router.get("")
@@ -91,8 +100,44 @@ def create_connection(body: ConnectionIn, bu: CurrentBu, engine: EngineDep, cloc
         body.window_size, replace=False, enquire_link_s=body.enquire_link_s)))
 
 
+class ConnectionPatch(PatchIn):
+    host: str | None = Field(None, min_length=1, max_length=200)
+    port: int | None = Field(None, ge=1, le=65535)
+    system_id: str | None = Field(None, min_length=1, max_length=15)
+    password: str | None = Field(None, max_length=8, description="Write-only, sealed at rest.")
+    window_size: int | None = Field(None, ge=1, le=1000)
+    enquire_link_s: float | None = Field(None, ge=1, le=3600,
+                                         description="null: the default, 30 s.")
+
+
 @router.get("/{name}")
-def get_connection(name: str, bu: CurrentBu, engine: EngineDep,
-                   clock: ClockDep) -> ConnectionOut:
+def get_connection(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                   response: Response) -> ConnectionOut:
+    """One connection (never its password); the ETag is its version."""
     found = administration.find_connection(engine, bu, name)
+    set_etag(response, found.version)
     return ConnectionOut.of(found, carrier_connections.links(engine, clock, [found.id])[found.id])
+
+
+@router.patch("/{name}")
+def change_connection(name: str, body: ConnectionPatch, bu: CurrentBu, engine: EngineDep,
+                      clock: ClockDep, request: Request, response: Response) -> ConnectionOut:
+    """Change the fields sent; a dispatcher binds with the new settings when it next connects.
+    With If-Match, only if nobody changed it since (412 otherwise)."""
+    changes = changes_of(body, nullable=("enquire_link_s",))
+    found = setup_changes.change_connection(engine, bu, clock, name, changes,
+                                            expected_version(request),
+                                            actor=audit.API_USERNAME)
+    set_etag(response, found.version)
+    return ConnectionOut.of(found, carrier_connections.links(engine, clock, [found.id])[found.id])
+
+
+@router.delete("/{name}")
+def remove_connection(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                      request: Request) -> RemovalOut:
+    """Remove the connection: 409 naming the codes that send through it; archived when history
+    (texts received on it) refers to it."""
+    removal = setup_changes.remove_connection(engine, bu, clock, name,
+                                              expected_version(request),
+                                              actor=audit.API_USERNAME)
+    return RemovalOut(**removal.as_dict())

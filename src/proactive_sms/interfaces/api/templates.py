@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from proactive_sms.domain import template
 from proactive_sms.interfaces.api import idempotency
 from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.concurrency import expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
-from proactive_sms.services import administration, listing, previews
+from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
+from proactive_sms.services import administration, audit, listing, previews, setup_changes
 from proactive_sms.store.templates import StoredTemplate
 
 router = APIRouter(prefix="/templates", tags=["templates"])
@@ -35,6 +37,7 @@ class TemplateOut(BaseModel):
     body: str
     direction: str
     smart_encoding: bool
+    version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
     warnings: list[str] = Field(default_factory=list, description=(
         "Invisible characters in the body that are allowed but worth a look (zero-width "
         "joiners, direction marks), each with its position."))
@@ -42,7 +45,7 @@ class TemplateOut(BaseModel):
     @classmethod
     def of(cls, stored: StoredTemplate) -> TemplateOut:
         return cls(name=stored.name, body=stored.body, direction=stored.direction,
-                   smart_encoding=stored.smart_encoding,
+                   smart_encoding=stored.smart_encoding, version=stored.version,
                    warnings=[str(w) for w in template.warnings(stored.body)])
 
 
@@ -83,9 +86,43 @@ def save_template(name: str, body: TemplateIn, bu: CurrentBu, engine: EngineDep,
         body.calling_list)))
 
 
+class TemplatePatch(PatchIn):
+    body: str | None = Field(None, min_length=1, description="Text with {FieldName} variables.")
+    direction: Direction | None = None
+    smart_encoding: bool | None = None
+    calling_list: str | None = Field(None, description="Check the variables against this "
+                                                       "list's fields first (not stored).")
+
+
 @router.get("/{name}")
-def get_template(name: str, bu: CurrentBu, engine: EngineDep) -> TemplateOut:
-    return TemplateOut.of(administration.find_template(engine, bu, name))
+def get_template(name: str, bu: CurrentBu, engine: EngineDep,
+                 response: Response) -> TemplateOut:
+    """One template; the ETag is its version, for If-Match on a change."""
+    found = administration.find_template(engine, bu, name)
+    set_etag(response, found.version)
+    return TemplateOut.of(found)
+
+
+@router.patch("/{name}")
+def change_template(name: str, body: TemplatePatch, bu: CurrentBu, engine: EngineDep,
+                    clock: ClockDep, request: Request, response: Response) -> TemplateOut:
+    """Change the fields sent (the body's syntax is checked, and its fields when a list is
+    named). With If-Match, only if nobody changed it since that read (412 otherwise)."""
+    changes = changes_of(body)
+    found = setup_changes.change_template(engine, bu, clock, name, changes,
+                                          expected_version(request), actor=audit.API_USERNAME)
+    set_etag(response, found.version)
+    return TemplateOut.of(found)
+
+
+@router.delete("/{name}")
+def remove_template(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                    request: Request) -> RemovalOut:
+    """Remove the template: 409 naming the skills (or cadences) not yet over that use it;
+    archived when past skills name it (their reports still show it)."""
+    removal = setup_changes.remove_template(engine, bu, clock, name, expected_version(request),
+                                            actor=audit.API_USERNAME)
+    return RemovalOut(**removal.as_dict())
 
 
 @router.post("/{name}/preview")

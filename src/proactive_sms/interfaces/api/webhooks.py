@@ -10,13 +10,15 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.concurrency import expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
-from proactive_sms.services import webhooks
+from proactive_sms.interfaces.api.patching import PatchIn, changes_of
+from proactive_sms.services import audit, webhooks
 from proactive_sms.store.webhooks import Endpoint
 
 router = APIRouter(prefix="/webhook", tags=["webhook"])
@@ -38,6 +40,7 @@ class EndpointOut(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+    version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
     secret: str | None = Field(None, description="Only when created or rotated: keep it, it "
                                                  "is not shown again.")
 
@@ -46,7 +49,7 @@ class EndpointOut(BaseModel):
         return cls(url=endpoint.url, event_types=list(endpoint.event_types)
                    if endpoint.event_types is not None else None, active=endpoint.active,
                    created_at=endpoint.created_at, updated_at=endpoint.updated_at,
-                   secret=secret)
+                   version=endpoint.version, secret=secret)
 
 
 class AttemptOut(BaseModel):
@@ -104,15 +107,39 @@ def set_endpoint(body: EndpointIn, bu: CurrentBu, engine: EngineDep, clock: Cloc
 
 
 @router.get("")
-def get_endpoint(bu: CurrentBu, engine: EngineDep) -> EndpointOut:
-    """The endpoint, without its secret."""
-    return EndpointOut.of(webhooks.show_endpoint(engine, bu))
+def get_endpoint(bu: CurrentBu, engine: EngineDep, response: Response) -> EndpointOut:
+    """The endpoint, without its secret; the ETag is its version, for If-Match on a change."""
+    found = webhooks.show_endpoint(engine, bu)
+    set_etag(response, found.version)
+    return EndpointOut.of(found)
+
+
+class EndpointPatch(PatchIn):
+    url: str | None = Field(None, max_length=2000, description="Checked like a new URL (a "
+                                                               "public https:// address).")
+    event_types: list[EventTypeName] | None = Field(
+        None, min_length=1, description="Only these types (null: every type).")
+    active: bool | None = Field(None, description="False: keep the settings, send nothing "
+                                                  "(events not yet delivered are cancelled).")
+
+
+@router.patch("")
+def change_endpoint(body: EndpointPatch, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
+                    request: Request, response: Response) -> EndpointOut:
+    """Change the fields sent (the secret is kept: POST /secret rotates it). With If-Match,
+    only if nobody changed the endpoint since that read (412 otherwise)."""
+    changes = changes_of(body, nullable=("event_types",))
+    found = webhooks.change_endpoint(engine, bu, clock, changes, expected_version(request),
+                                     actor=audit.API_USERNAME)
+    set_etag(response, found.version)
+    return EndpointOut.of(found)
 
 
 @router.delete("", status_code=204)
-def delete_endpoint(bu: CurrentBu, engine: EngineDep) -> Response:
-    """Remove the endpoint; events not yet delivered are cancelled (the log stays)."""
-    webhooks.remove_endpoint(engine, bu)
+def delete_endpoint(bu: CurrentBu, engine: EngineDep, request: Request) -> Response:
+    """Remove the endpoint; events not yet delivered are cancelled (the log stays). With
+    If-Match, only if nobody changed it since that read (412 otherwise)."""
+    webhooks.remove_endpoint(engine, bu, expected_version(request), actor=audit.API_USERNAME)
     return Response(status_code=204)
 
 

@@ -10,6 +10,7 @@ import typer
 from proactive_sms.domain.agent_assignment import format_wait  # standard library only
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
+from proactive_sms.interfaces.cli.refusals import removal_line
 
 if TYPE_CHECKING:
     from proactive_sms.services.agents import AgentView, QueueEntry
@@ -223,3 +224,70 @@ def _moment(text: str | None) -> datetime | None:
     if moment.tzinfo is None:
         raise ctx.BadInput(f"--since needs a time zone (e.g. 'Z' or '+01:00'), got '{text}'")
     return moment
+
+
+# --- show, change, remove (issue 17) -----------------------------------------------------------
+
+def _agent_dict(view: AgentView) -> dict:
+    found = view.agent
+    return {"name": found.name, "display_name": found.display_name,
+            "availability": found.availability.value,
+            "max_open_conversations": found.max_open_conversations, "skills": view.skills,
+            "open_conversations": view.open_conversations, "created_at": found.created_at,
+            "version": found.version}
+
+
+@app.command("show")
+@ctx.handle_errors
+def show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One agent: availability, skills, open conversations (of their limit)."""
+    from proactive_sms.services import agents
+
+    view = agents.get_agent(ctx.engine(), ctx.business_unit(bu), name)
+    if as_json:
+        emit_json(_agent_dict(view))
+        return
+    _print_agents([view])
+
+
+@app.command("change")
+@ctx.handle_errors
+def change(name: str,
+           display_name: str = typer.Option(None, help="Name shown to supervisors."),
+           max_open: int = typer.Option(None, help="At most this many open conversations."),
+           no_limit: bool = typer.Option(False, "--no-limit", help="No limit of open "
+                                                                   "conversations."),
+           as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Change an agent's display name or limit (availability: `status`; skills: `skills`)."""
+    from proactive_sms.services import agents
+    from proactive_sms.services.administration import InvalidRequest
+
+    if max_open is not None and no_limit:
+        raise InvalidRequest("give --max-open or --no-limit, not both")
+    changes: dict = {}
+    if display_name is not None:
+        changes["display_name"] = display_name
+    if max_open is not None or no_limit:
+        changes["max_open_conversations"] = max_open
+    if not changes:
+        raise InvalidRequest("nothing to change: give --display-name, --max-open or "
+                             "--no-limit")
+    view = agents.change_agent(ctx.engine(), ctx.business_unit(bu), ctx.clock, name, changes)
+    if as_json:
+        emit_json(_agent_dict(view))
+        return
+    ctx.console.print(f"agent [bold]{view.name}[/bold] changed: {', '.join(sorted(changes))}")
+
+
+@app.command("remove")
+@ctx.handle_errors
+def remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove an agent with no open conversation and no console user (archived if they
+    handled conversations: those keep who handled them)."""
+    from proactive_sms.services import agents
+
+    removal = agents.remove_agent(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
+    if as_json:
+        emit_json(removal.as_dict())
+        return
+    ctx.console.print(removal_line(removal))

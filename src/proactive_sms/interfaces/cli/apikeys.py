@@ -47,3 +47,51 @@ def apikey_revoke(name: str, bu: str = ctx.BuOption):
 
     api_keys.revoke(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
     ctx.console.print(f"api key {name} revoked")
+
+
+# --- show, change, remove (issue 17) -----------------------------------------------------------
+
+def _key_dict(key) -> dict:
+    return {"name": key.name, "created_at": key.created_at, "revoked_at": key.revoked_at,
+            "active": key.revoked_at is None, "version": key.version}
+
+
+@app.command("show")
+@ctx.handle_errors
+def apikey_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One key (never its secret: only its hash is stored)."""
+    from proactive_sms.services import api_keys
+
+    key = api_keys.get_key(ctx.engine(), ctx.business_unit(bu), name)
+    if as_json:
+        emit_json(_key_dict(key))
+        return
+    print_rows(ctx.console, ["field", "value"], [(k, "-" if v is None else v)
+                                                 for k, v in _key_dict(key).items()])
+
+
+@app.command("change")
+@ctx.handle_errors
+def apikey_change(name: str, new_name: str = typer.Option(..., "--name", help="Its new name."),
+                  as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Rename a key (its secret cannot change: create a new key and remove this one)."""
+    from proactive_sms.services import api_keys
+
+    key = api_keys.rename(ctx.engine(), ctx.business_unit(bu), ctx.clock, name, new_name)
+    if as_json:
+        emit_json(_key_dict(key))
+        return
+    ctx.console.print(f"api key {name} renamed {key.name}")
+
+
+@app.command("remove")
+@ctx.handle_errors
+def apikey_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove a key: revoked at once and kept, revoked, in the list (like `revoke`)."""
+    from proactive_sms.services import api_keys
+
+    key = api_keys.remove(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
+    if as_json:
+        emit_json(_key_dict(key))
+        return
+    ctx.console.print(f"api key {name} removed (revoked)")

@@ -6,6 +6,7 @@ import typer
 
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
+from proactive_sms.interfaces.cli.refusals import removal_line
 
 connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
 registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
@@ -195,3 +196,148 @@ def _pace_fields(pace) -> dict | None:
     return {"rate_per_s": pace.rate_per_s, "throttled": pace.throttled,
             "throttle_events": pace.throttle_events, "last_throttle_at": pace.last_throttle_at,
             "paused": pace.paused}
+
+
+# --- show, change, remove (issue 17) -----------------------------------------------------------
+
+def _connection_dict(c) -> dict:
+    """A connection as `--json` shows it (never its password)."""
+    return {"name": c.name, "kind": c.kind, "host": c.host, "port": c.port,
+            "system_id": c.system_id, "window_size": c.window_size,
+            "enquire_link_s": c.enquire_link_s, "version": c.version}
+
+
+@connection_app.command("show")
+@ctx.handle_errors
+def connection_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One connection (never its password)."""
+    from proactive_sms.services import administration
+
+    found = administration.find_connection(ctx.engine(), ctx.business_unit(bu), name)
+    data = _connection_dict(found)
+    if as_json:
+        emit_json(data)
+        return
+    print_rows(ctx.console, ["field", "value"], [(k, "" if v is None else v)
+                                                 for k, v in data.items()])
+
+
+@connection_app.command("change")
+@ctx.handle_errors
+def connection_change(
+    name: str,
+    host: str = typer.Option(None), port: int = typer.Option(None),
+    system_id: str = typer.Option(None, "--system-id"),
+    password: str = typer.Option(None, "--password", help="Sealed at rest, never shown."),
+    window: int = typer.Option(None, help="Unacknowledged submits at most."),
+    enquire_link: float = typer.Option(None, "--enquire-link",
+                                       help="Idle seconds before a keep-alive probe."),
+    as_json: bool = JsonOption, bu: str = ctx.BuOption,
+):
+    """Change what is given of a connection (dispatchers use it when they next bind)."""
+    from proactive_sms.services import setup_changes
+
+    changes = {k: v for k, v in {"host": host, "port": port, "system_id": system_id,
+                                 "password": password, "window_size": window,
+                                 "enquire_link_s": enquire_link}.items() if v is not None}
+    _require(changes)
+    found = setup_changes.change_connection(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                            name, changes)
+    if as_json:
+        emit_json(_connection_dict(found))
+        return
+    ctx.console.print(f"connection {found.name} changed: {', '.join(sorted(changes))}")
+
+
+@connection_app.command("remove")
+@ctx.handle_errors
+def connection_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove a connection no registration sends through (archived if texts refer to it)."""
+    from proactive_sms.services import setup_changes
+
+    removal = setup_changes.remove_connection(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                              name)
+    if as_json:
+        emit_json(removal.as_dict())
+        return
+    ctx.console.print(removal_line(removal))
+
+
+def _registration_dict(reg, pace=None) -> dict:
+    return {"code": reg.code, "kind": reg.kind, "status": reg.status,
+            "throughput_per_s": reg.throughput_per_s, "throughput_unit": reg.throughput_unit,
+            "solution": reg.solution, "version": reg.version,
+            "pace_per_s": None if pace is None else pace.rate_per_s}
+
+
+@registration_app.command("show")
+@ctx.handle_errors
+def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One transport code with its settings and the rate it may send at now."""
+    from proactive_sms.services import administration
+    from proactive_sms.store.errors import NotFound
+
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    key = administration.code_key(code, unit)
+    found = [r for r in administration.list_registrations(engine, unit) if r.code == key]
+    if not found:
+        raise NotFound("registration", code)
+    data = _registration_dict(found[0], administration.code_paces(engine, unit).get(found[0].id))
+    if as_json:
+        emit_json(data)
+        return
+    print_rows(ctx.console, ["field", "value"], [(k, "-" if v is None else v)
+                                                 for k, v in data.items()])
+
+
+@registration_app.command("change")
+@ctx.handle_errors
+def registration_change(
+    code: str,
+    status: str = typer.Option(None, help="provisioning | active"),
+    throughput: float = typer.Option(None, help="Limit per second."),
+    unit: str = typer.Option(None, help="Count the limit in segments or messages."),
+    solution: str = typer.Option(None, help="sms_messaging | external"),
+    connection: str = typer.Option(None, help="Carrier connection name ('' for none)."),
+    dnc_group: str = typer.Option(None, help="DNC group ('' for the tenant default list)."),
+    as_json: bool = JsonOption, bu: str = ctx.BuOption,
+):
+    """Change what is given of a registration (checked as when it was added)."""
+    from proactive_sms.services import setup_changes
+
+    changes: dict = {k: v for k, v in {"status": status, "throughput_per_s": throughput,
+                                       "throughput_unit": unit, "solution": solution}.items()
+                     if v is not None}
+    if connection is not None:
+        changes["connection"] = connection or None
+    if dnc_group is not None:
+        changes["dnc_group"] = dnc_group or None
+    _require(changes)
+    reg = setup_changes.change_registration(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                            code, changes)
+    if as_json:
+        emit_json(_registration_dict(reg))
+        return
+    ctx.console.print(f"registration {reg.code} changed: {', '.join(sorted(changes))}")
+
+
+@registration_app.command("remove")
+@ctx.handle_errors
+def registration_remove(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove a code no skill still to send uses (archived if texts refer to it)."""
+    from proactive_sms.services import setup_changes
+
+    removal = setup_changes.remove_registration(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                                code)
+    if as_json:
+        emit_json(removal.as_dict())
+        return
+    ctx.console.print(removal_line(removal))
+
+
+def _require(changes: dict) -> None:
+    from proactive_sms.services import administration
+
+    if not changes:
+        raise administration.InvalidRequest("nothing to change: give at least one option "
+                                            "(see --help)")

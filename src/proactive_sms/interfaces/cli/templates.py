@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli.output import JsonOption, emit_json
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
+from proactive_sms.interfaces.cli.refusals import removal_line
 
 if TYPE_CHECKING:
     from proactive_sms.services import previews
@@ -135,3 +136,76 @@ def _show(result: previews.Preview) -> None:
     for warning in data["warnings"]:
         table.add_row("[yellow]warning[/yellow]", warning)
     ctx.console.print(table)
+
+
+# --- list, change, remove (issue 17) -----------------------------------------------------------
+
+def _template_dict(saved) -> dict:
+    return {"name": saved.name, "body": saved.body, "direction": saved.direction,
+            "smart_encoding": saved.smart_encoding, "version": saved.version}
+
+
+@app.command("list")
+@ctx.handle_errors
+def template_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """The unit's templates (archived ones are not listed)."""
+    from proactive_sms.services import listing
+
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    found, request = [], listing.PageRequest()
+    while True:
+        page = listing.templates_page(engine, unit, request)
+        found += page.items
+        if not page.more or page.last_id is None:
+            break
+        request = listing.PageRequest(page.last_id)
+    if as_json:
+        emit_json([_template_dict(t) for t in found])
+        return
+    print_rows(ctx.console, ["name", "direction", "smart", "body"],
+               [(t.name, t.direction, "on" if t.smart_encoding else "off",
+                 t.body if len(t.body) <= 40 else t.body[:39] + "…") for t in found])
+
+
+@app.command("change")
+@ctx.handle_errors
+def template_change(
+    name: str,
+    text: str = typer.Option(None, help="The new body, with {FieldName} variables."),
+    file: Path = typer.Option(None, exists=True, dir_okay=False, help="Read the body from a file."),
+    direction: str = typer.Option(None, help="ltr | rtl | auto"),
+    smart: bool = typer.Option(None, help="Smart encoding on/off."),
+    list_name: str = typer.Option(None, "--list", help="Check the fields against this list."),
+    as_json: bool = JsonOption, bu: str = ctx.BuOption,
+):
+    """Change what is given of a saved template (the body is checked as when saving)."""
+    from proactive_sms.services import administration, setup_changes
+
+    if text is not None and file is not None:
+        raise administration.InvalidRequest("give the body with --text or --file, not both")
+    body = text if file is None else file.read_text(encoding="utf-8").rstrip("\n")
+    changes = {k: v for k, v in {"body": body, "direction": direction, "smart_encoding": smart,
+                                 "calling_list": list_name}.items() if v is not None}
+    if not changes.keys() - {"calling_list"}:
+        raise administration.InvalidRequest("nothing to change: give --text, --file, "
+                                            "--direction or --smart/--no-smart")
+    saved = setup_changes.change_template(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
+                                          changes)
+    if as_json:
+        emit_json(_template_dict(saved))
+        return
+    ctx.console.print(f"template [bold]{saved.name}[/bold] changed")
+
+
+@app.command("remove")
+@ctx.handle_errors
+def template_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove a template no skill still to send uses (archived if past skills name it)."""
+    from proactive_sms.services import setup_changes
+
+    removal = setup_changes.remove_template(ctx.engine(), ctx.business_unit(bu), ctx.clock,
+                                            name)
+    if as_json:
+        emit_json(removal.as_dict())
+        return
+    ctx.console.print(removal_line(removal))

@@ -135,3 +135,64 @@ def create_first_admin(username: str, bu_name: str) -> None:
     ctx.errors.print(f"console admin [bold]{user.username}[/bold] created", highlight=False)
     if not given:
         _show_once(password)
+
+
+# --- show, change, remove (issue 17) -----------------------------------------------------------
+
+def _user_dict(user) -> dict:
+    return {"username": user.username, "role": user.role, "agent": user.agent_name,
+            "disabled": user.disabled_at is not None, "disabled_at": user.disabled_at,
+            "created_at": user.created_at, "password_changed_at": user.password_changed_at,
+            "version": user.version}
+
+
+@app.command("show")
+@ctx.handle_errors
+def user_show(username: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """One console user (never their password)."""
+    from proactive_sms.services import console_users
+
+    user = console_users.get_user(ctx.engine(), ctx.business_unit(bu), username)
+    data = _user_dict(user)
+    if as_json:
+        emit_json(data)
+        return
+    print_rows(ctx.console, ["field", "value"], [(k, "-" if v is None else v)
+                                                 for k, v in data.items()])
+
+
+@app.command("change")
+@ctx.handle_errors
+def user_change(username: str,
+                role: str = typer.Option(None, help="admin | supervisor | agent"),
+                agent: str = typer.Option(None, help="An agent user's agent (same unit)."),
+                disabled: bool = typer.Option(None, "--disabled/--enabled",
+                                              help="Cannot sign in (sessions end), or can."),
+                as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Change a user's role, agent or disabled mark (a new role ends their sessions)."""
+    from proactive_sms.services import console_users
+    from proactive_sms.services.administration import InvalidRequest
+
+    changes = {k: v for k, v in {"role": role, "agent": agent, "disabled": disabled}.items()
+               if v is not None}
+    if not changes:
+        raise InvalidRequest("nothing to change: give --role, --agent or --disabled/--enabled")
+    user = console_users.change_user(ctx.engine(), ctx.business_unit(bu), ctx.clock, username,
+                                     changes)
+    if as_json:
+        emit_json(_user_dict(user))
+        return
+    ctx.console.print(f"console user {user.username} changed: {', '.join(sorted(changes))}")
+
+
+@app.command("remove")
+@ctx.handle_errors
+def user_remove(username: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Remove a user: their sessions end; the audit log keeps their username."""
+    from proactive_sms.services import console_users
+
+    console_users.remove_user(ctx.engine(), ctx.business_unit(bu), ctx.clock, username)
+    if as_json:
+        emit_json({"username": console_users.normalize_username(username), "removed": True})
+        return
+    ctx.console.print(f"console user {console_users.normalize_username(username)} removed")

@@ -156,3 +156,36 @@ def _print_log(deliveries: list[webhooks.Delivery], as_json: bool = False) -> No
 
 def _when(moment) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "-"
+
+
+# --- change (issue 17) ---------------------------------------------------------------------------
+
+@app.command("change")
+@ctx.handle_errors
+def webhook_change(url: str = typer.Option(None, help="A new URL (checked like a new one)."),
+                   events: str = typer.Option(None, help="Comma-separated event types, or "
+                                                         "'all'."),
+                   active: bool = typer.Option(None, "--active/--inactive",
+                                               help="Send, or keep it and send nothing."),
+                   as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Change what is given of the webhook; the secret is kept (`rotate` replaces it)."""
+    from proactive_sms.services import webhooks
+    from proactive_sms.services.administration import InvalidRequest
+
+    changes: dict = {}
+    if url is not None:
+        changes["url"] = url
+    if events is not None:
+        changes["event_types"] = (None if events.strip() == "all" else
+                                  [t.strip() for t in events.split(",") if t.strip()])
+    if active is not None:
+        changes["active"] = active
+    if not changes:
+        raise InvalidRequest("nothing to change: give --url, --events or --active/--inactive")
+    endpoint = webhooks.change_endpoint(ctx.engine(), ctx.business_unit(bu), ctx.clock, changes)
+    if as_json:
+        emit_json({"url": endpoint.url, "event_types": endpoint.event_types,
+                   "active": endpoint.active, "created_at": endpoint.created_at,
+                   "updated_at": endpoint.updated_at, "version": endpoint.version})
+        return
+    ctx.console.print(f"webhook changed: {', '.join(sorted(changes))}")
