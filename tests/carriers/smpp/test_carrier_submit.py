@@ -155,7 +155,9 @@ async def test_no_answer_is_uncertain_after_the_timeout(sim: SmscSimulator, carr
         result = await carrier.submit(text_to("hi"))
         elapsed = time.monotonic() - started
         assert result.status is SubmitStatus.UNCERTAIN and not result.retryable
-        assert 0.25 < elapsed < 1.0
+        # Not before the timeout; the upper bound only says it did not hang (a loaded
+        # machine may wake the timer late).
+        assert 0.25 < elapsed < 10.0
         sim.configure(no_response_ratio=0.0)  # the slot was given back: the next one goes
         assert (await carrier.submit(text_to("hi"))).status is SubmitStatus.ACCEPTED
 
