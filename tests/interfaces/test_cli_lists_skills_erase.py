@@ -73,6 +73,15 @@ def test_skill_list_show_set_remove(psms):
     changed = json.loads(psms("skill", "set", "alert", "--max-segments", "2", "--json"))
     assert changed["max_segments"] == 2 and changed["version"] == 2
     psms("skill", "set", "alert", code=2)  # nothing to change
+    # Every setting the API's PATCH takes, from the CLI too; window parts not given stay.
+    changed = json.loads(psms("skill", "set", "alert", "--weekday-hours", "09:00-17:00",
+                              "--forbid-day", "sunday", "--no-reply-pacing",
+                              "--reply-rate-prior", "0.1", "--direction", "ltr", "--json"))
+    assert changed["settings"]["calling_window"] == {
+        "weekday": "09:00-17:00", "weekend": "08:00-21:00", "forbidden_days": ["sunday"]}
+    assert changed["settings"]["reply_pacing"] is False
+    assert changed["settings"]["reply_rate_prior"] == 0.1
+    psms("skill", "set", "alert", "--weekday-hours", "25:00-26:00", code=2)
     psms("skill", "set", "alert", "--max-segments", "0", code=2)
     psms("skill", "list", "--status", "nonsense", code=2)
     psms("skill", "start", "alert", "--message", "Bonus shift open, {FirstName}!")

@@ -402,18 +402,40 @@ def skill_set(
     pacing: float = typer.Option(None, help="Texts per second, below the code's limit."),
     validity_hours: float = typer.Option(None, help="How long a text may wait to go out."),
     campaign: str = typer.Option(None, help="Campaign to report it in."),
+    registration: str = typer.Option(None, help="Transport code to send from (drafts only)."),
+    list_name: str = typer.Option(None, "--list", help="Calling list (drafts only)."),
+    direction: str = typer.Option(None, help="ltr | rtl | auto (drafts only)."),
+    weekday_hours: str = typer.Option(None, help="Recipient-local hours, Mon-Fri."),
+    weekend_hours: str = typer.Option(None, help="Recipient-local hours, Sat-Sun."),
+    forbid_day: list[str] = typer.Option(
+        None, help="A weekday name or YYYY-MM-DD; repeatable; replaces the skill's list."),
+    no_zone: str = typer.Option(None, help="No time zone found: skip | default."),
+    default_zone: str = typer.Option(None, help="IANA zone used with --no-zone default."),
+    reply_pacing: bool = typer.Option(None, "--reply-pacing/--no-reply-pacing",
+                                      help="Pace texts by the agents who answer them."),
+    reply_rate_prior: float = typer.Option(None, help="Replies per text assumed until the "
+                                                      "skill shows its own (0.05 = 5%)."),
     as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
-    """Change a skill's settings (what may change depends on its status)."""
+    """Change a skill's settings (what may change depends on its status); the calling window
+    options change only the parts given."""
     from proactive_sms.services import administration, audit, skill_settings
 
     given = {"template": template, "message_text": message, "max_segments": max_segments,
-             "pacing_per_s": pacing, "validity_hours": validity_hours, "campaign": campaign}
+             "pacing_per_s": pacing, "validity_hours": validity_hours, "campaign": campaign,
+             "registration": registration, "calling_list": list_name, "direction": direction,
+             "no_zone_policy": no_zone, "default_time_zone": default_zone,
+             "reply_pacing": reply_pacing, "reply_rate_prior": reply_rate_prior}
     changes = {k: v for k, v in given.items() if v is not None}
+    unit = ctx.business_unit(bu)
+    window = {"weekday": weekday_hours, "weekend": weekend_hours, "forbidden_days": forbid_day}
+    window = {k: v for k, v in window.items() if v}
+    if window:  # the parts not given stay as they are
+        current = skill_settings.skill_view(ctx.engine(), unit, name).settings()
+        changes["calling_window"] = {**(current["calling_window"] or {}), **window}
     if not changes:
         raise administration.InvalidRequest("give at least one setting to change")
-    unit = ctx.business_unit(bu)
     view = skill_settings.update_skill(ctx.engine(), unit, ctx.clock, name, changes)
     audit.record(ctx.engine(), None, "skill.changed", name, changes, bu=unit,
                  now=ctx.clock.now())
