@@ -10,7 +10,7 @@ import typer
 from proactive_sms.domain.agent_assignment import format_wait  # standard library only
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
-from proactive_sms.interfaces.cli.refusals import removal_line
+from proactive_sms.interfaces.cli.refusals import show_removal
 
 if TYPE_CHECKING:
     from proactive_sms.services.agents import AgentView, QueueEntry
@@ -287,7 +287,4 @@ def remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     from proactive_sms.services import agents
 
     removal = agents.remove_agent(ctx.engine(), ctx.business_unit(bu), ctx.clock, name)
-    if as_json:
-        emit_json(removal.as_dict())
-        return
-    ctx.console.print(removal_line(removal))
+    show_removal(removal, as_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows, show_fields
 
 app = typer.Typer(help="API keys: each belongs to one business unit.", no_args_is_help=True)
 
@@ -63,11 +63,7 @@ def apikey_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     from proactive_sms.services import api_keys
 
     key = api_keys.get_key(ctx.engine(), ctx.business_unit(bu), name)
-    if as_json:
-        emit_json(_key_dict(key))
-        return
-    print_rows(ctx.console, ["field", "value"], [(k, "-" if v is None else v)
-                                                 for k, v in _key_dict(key).items()])
+    show_fields(ctx.console, _key_dict(key), as_json)
 
 
 @app.command("change")

@@ -79,3 +79,14 @@ def print_view(console: Console, view: RenderableType) -> None:
     """Print what `rows_view` made: vertical lines longer than the terminal wrap, as any text
     does, instead of being cut."""
     console.print(view, soft_wrap=not isinstance(view, Table))
+
+
+def show_fields(console: Console, data: dict[str, Any], as_json: bool, *,
+                empty: str = "-") -> None:
+    """One thing's fields: its JSON, or a two-column table of field and value (`empty` for a
+    field with no value)."""
+    if as_json:
+        emit_json(data)
+        return
+    print_rows(console, ["field", "value"],
+               [(key, empty if value is None else value) for key, value in data.items()])

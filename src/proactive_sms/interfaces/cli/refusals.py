@@ -3,6 +3,9 @@ with code 1 through context's one registry of errors)."""
 
 from __future__ import annotations
 
+from proactive_sms.interfaces.cli import context as ctx
+from proactive_sms.interfaces.cli.output import emit_json
+
 
 def removal_line(removal) -> str:
     """What a removal did, in words: deleted, or archived and why."""
@@ -10,3 +13,11 @@ def removal_line(removal) -> str:
         return (f"{removal.kind} {removal.key} archived: {', '.join(removal.kept_for)} refer "
                 f"to it, so it is kept for them but no longer listed")
     return f"{removal.kind} {removal.key} removed"
+
+
+def show_removal(removal, as_json: bool) -> None:
+    """Print a removal's outcome: its JSON, or its line in words."""
+    if as_json:
+        emit_json(removal.as_dict())
+    else:
+        ctx.console.print(removal_line(removal))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
-from proactive_sms.interfaces.cli.refusals import removal_line
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows, show_fields
+from proactive_sms.interfaces.cli.refusals import show_removal
 
 connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
 registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
@@ -214,12 +214,7 @@ def connection_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOptio
     from proactive_sms.services import administration
 
     found = administration.find_connection(ctx.engine(), ctx.business_unit(bu), name)
-    data = _connection_dict(found)
-    if as_json:
-        emit_json(data)
-        return
-    print_rows(ctx.console, ["field", "value"], [(k, "" if v is None else v)
-                                                 for k, v in data.items()])
+    show_fields(ctx.console, _connection_dict(found), as_json, empty="")
 
 
 @connection_app.command("change")
@@ -257,10 +252,7 @@ def connection_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
 
     removal = setup_changes.remove_connection(ctx.engine(), ctx.business_unit(bu), ctx.clock,
                                               name)
-    if as_json:
-        emit_json(removal.as_dict())
-        return
-    ctx.console.print(removal_line(removal))
+    show_removal(removal, as_json)
 
 
 def _registration_dict(reg, pace=None) -> dict:
@@ -282,12 +274,8 @@ def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
     found = [r for r in administration.list_registrations(engine, unit) if r.code == key]
     if not found:
         raise NotFound("registration", code)
-    data = _registration_dict(found[0], administration.code_paces(engine, unit).get(found[0].id))
-    if as_json:
-        emit_json(data)
-        return
-    print_rows(ctx.console, ["field", "value"], [(k, "-" if v is None else v)
-                                                 for k, v in data.items()])
+    pace = administration.code_paces(engine, unit).get(found[0].id)
+    show_fields(ctx.console, _registration_dict(found[0], pace), as_json)
 
 
 @registration_app.command("change")
@@ -329,10 +317,7 @@ def registration_remove(code: str, as_json: bool = JsonOption, bu: str = ctx.BuO
 
     removal = setup_changes.remove_registration(ctx.engine(), ctx.business_unit(bu), ctx.clock,
                                                 code)
-    if as_json:
-        emit_json(removal.as_dict())
-        return
-    ctx.console.print(removal_line(removal))
+    show_removal(removal, as_json)
 
 
 def _require(changes: dict) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
-from proactive_sms.interfaces.cli.refusals import removal_line
+from proactive_sms.interfaces.cli.refusals import show_removal
 
 if TYPE_CHECKING:
     from proactive_sms.services import previews
@@ -205,7 +205,4 @@ def template_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOptio
 
     removal = setup_changes.remove_template(ctx.engine(), ctx.business_unit(bu), ctx.clock,
                                             name)
-    if as_json:
-        emit_json(removal.as_dict())
-        return
-    ctx.console.print(removal_line(removal))
+    show_removal(removal, as_json)

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from proactive_sms.interfaces.cli import context as ctx
-from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows
+from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows, show_fields
 
 app = typer.Typer(help="Web console users: admin, supervisor or agent of one business unit.",
                   no_args_is_help=True)
@@ -153,12 +153,7 @@ def user_show(username: str, as_json: bool = JsonOption, bu: str = ctx.BuOption)
     from proactive_sms.services import console_users
 
     user = console_users.get_user(ctx.engine(), ctx.business_unit(bu), username)
-    data = _user_dict(user)
-    if as_json:
-        emit_json(data)
-        return
-    print_rows(ctx.console, ["field", "value"], [(k, "-" if v is None else v)
-                                                 for k, v in data.items()])
+    show_fields(ctx.console, _user_dict(user), as_json)
 
 
 @app.command("change")
