@@ -21,7 +21,7 @@ from proactive_sms.services import audit
 from proactive_sms.services.administration import InvalidRequest, checked_name
 from proactive_sms.store import calling_lists, skills, versions
 from proactive_sms.store.calling_lists import CallingList, StoredRecord
-from proactive_sms.store.errors import AlreadyExists, InUse, NotFound
+from proactive_sms.store.errors import InUse, refuse_taken
 from proactive_sms.store.paging import Page
 from proactive_sms.store.schema import calling_list
 from proactive_sms.store.skills import SkillStatus
@@ -64,12 +64,8 @@ def rename_list(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, new_n
     with engine.begin() as conn:
         found = calling_lists.find_list(conn, bu.id, name)
         if new_name != name:
-            try:
-                calling_lists.find_list(conn, bu.id, new_name)
-            except NotFound:
-                pass
-            else:
-                raise AlreadyExists("calling list", new_name)
+            refuse_taken("calling list", new_name,
+                         lambda taken: calling_lists.find_list(conn, bu.id, taken))
         versions.change(conn, calling_list, found.id, expected_version, "calling list", name,
                         name=new_name)
         audit.record(conn, None, "calling_list.renamed", new_name, {"from": name}, bu=bu,

@@ -12,7 +12,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.services import audit
 from proactive_sms.services.administration import checked_name
 from proactive_sms.store import skills, versions
-from proactive_sms.store.errors import AlreadyExists, InUse, NotFound
+from proactive_sms.store.errors import InUse, refuse_taken
 from proactive_sms.store.paging import Page
 from proactive_sms.store.schema import campaign
 from proactive_sms.store.skills import Campaign
@@ -53,12 +53,8 @@ def rename_campaign(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, n
     with engine.begin() as conn:
         found = skills.find_campaign(conn, bu.id, name)
         if new_name != name:
-            try:
-                skills.find_campaign(conn, bu.id, new_name)
-            except NotFound:
-                pass
-            else:
-                raise AlreadyExists("campaign", new_name)
+            refuse_taken("campaign", new_name,
+                         lambda taken: skills.find_campaign(conn, bu.id, taken))
         versions.change(conn, campaign, found.id, expected_version, "campaign", name,
                         name=new_name)
         audit.record(conn, None, "campaign.renamed", new_name, {"from": name}, bu=bu,

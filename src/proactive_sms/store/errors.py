@@ -1,5 +1,9 @@
 """Errors the store raises with enough said for the caller to tell the user what and where."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 
 class NotFound(LookupError):
     def __init__(self, kind: str, key: object) -> None:
@@ -51,3 +55,12 @@ class InUse(RuntimeError):
         self.kind = kind
         self.key = key
         self.reason = reason
+
+
+def refuse_taken(kind: str, name: str, find: Callable[[str], object]) -> None:
+    """AlreadyExists when `find(name)` finds a row (it raises NotFound when the name is free)."""
+    try:
+        find(name)
+    except NotFound:
+        return
+    raise AlreadyExists(kind, name)
