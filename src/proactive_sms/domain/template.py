@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from proactive_sms.domain import bidi_marks
 from proactive_sms.domain import direction as bidi
 
 DIRECTIONS = ("ltr", "rtl", "auto")
@@ -290,7 +291,8 @@ def resolve_direction(template: Template, declared: str) -> str:
     return "rtl" if template.literal_direction == "rtl" else "ltr"
 
 
-def render(template: Template, values: Mapping[str, str | None], direction: str = "ltr") -> str:
+def render(template: Template, values: Mapping[str, str | None], direction: str = "ltr",
+           marks: str = "auto") -> str:
     """The body with each variable replaced by its record's value.
 
     `values` keys may use any case and spacing (`field_key`). A used field that is absent, None,
@@ -298,6 +300,9 @@ def render(template: Template, values: Mapping[str, str | None], direction: str 
     In right-to-left text (`direction` "rtl", or "auto" resolving to it) each value is isolated:
     LRI...PDI when clearly LTR (numbers, codes, e-mails), FSI...PDI otherwise (names); a value that
     is part of a URL is left bare so that the link still works. Left-to-right text is not touched.
+    A fence is kept only where the value would otherwise be shown in another order
+    (bidi_marks.join_where_needed): each costs two UCS-2 units. `marks` "off" (a template's
+    opt-out) fences nothing.
     """
     by_key: dict[str, str] = {}
     for name, value in values.items():
@@ -316,27 +321,33 @@ def render(template: Template, values: Mapping[str, str | None], direction: str 
         if value is None:
             raise MissingFieldError(piece.name)
         merged.append(value)
-    if resolve_direction(template, direction) == "ltr" or not template.variables:
+    if marks not in bidi_marks.MARK_CHOICES:
+        raise ValueError(f"unknown bidi marks setting {marks!r} (use 'auto' or 'off')")
+    if (marks == "off" or resolve_direction(template, direction) == "ltr"
+            or not template.variables):
         return "".join(merged)
-    return _isolate_values(template, merged)
+    return bidi_marks.join_where_needed(fence_pieces(template, merged))
 
 
-def _isolate_values(template: Template, merged: list[str]) -> str:
-    """Join `merged` (parallel to template.pieces), isolating values that are not in a URL."""
+def fence_pieces(template: Template, merged: list[str]) -> list[bidi_marks.Piece]:
+    """`merged` (parallel to template.pieces) as pieces, each value that is not in a URL with
+    its fence (LRI or FSI ... PDI)."""
     plain = "".join(merged)
     # URLs are found in the merged text, so one spanning literal text and values
     # ("https://x.co/{Path}/{Code}") is seen whole.
     urls = [m.span() for m in bidi.URL.finditer(plain)] if bidi.might_hold_url(plain) else []
-    out: list[str] = []
+    out: list[bidi_marks.Piece] = []
     start = 0
     for piece, text in zip(template.pieces, merged, strict=True):
         end = start + len(text)
         if isinstance(piece, Variable) and not _inside_url(start, end, urls):
-            out.append(bidi.isolate_value(text))
+            # A value's own scope controls go whether it is fenced or not (isolate drops them):
+            # a stray override would leak past it either way.
+            out.append(bidi_marks.Piece(bidi.strip_scope_controls(text), bidi.isolate_value(text)))
         else:
-            out.append(text)
+            out.append(bidi_marks.Piece(text))
         start = end
-    return "".join(out)
+    return out
 
 
 def _inside_url(start: int, end: int, urls: list[tuple[int, int]]) -> bool:
