@@ -33,7 +33,7 @@ _literal = st.lists(st.one_of(st.sampled_from(ARABIC_WORDS), st.sampled_from(HEB
 def _reference(parsed: tpl.Template, record: dict[str, str]) -> str:
     """The text with every value fenced, as it was rendered before fences became optional."""
     merged = [piece if isinstance(piece, str) else record[piece.name] for piece in parsed.pieces]
-    return bidi_marks.join_fenced(tpl.fence_pieces(parsed, merged))
+    return bidi_marks.join_fenced(*tpl.fence_pieces(parsed, merged))
 
 
 @settings(max_examples=400, deadline=None)

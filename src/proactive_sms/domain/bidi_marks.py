@@ -18,9 +18,9 @@ letters, digits and spaces folded) and kept: a list of a million names has a few
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from bidi import get_display
 
@@ -36,7 +36,8 @@ _PARAGRAPH_BREAKS = str.maketrans({ch: "\n" for ch in "\r\x1c\x1d\x1e\x85\u2029"
 # algorithm gives a run one level, so its inner order never differs between two renderings.
 # Separators (ES, CS, ET...), brackets and marks stay as they are: a single separator between
 # digits, or a matching bracket pair, changes the answer.
-_FOLDED = frozenset(("L", "R", "AL", "EN", "AN", "WS"))
+_TOKENS = {kind: chr(0xE000 + i) for i, kind in enumerate(("L", "R", "AL", "EN", "AN", "WS"))}
+_TOKEN_KINDS = {token: kind for kind, token in _TOKENS.items()}
 # Each folded token is drawn as a character of its class used nowhere else in the text, so that
 # two renderings showing the same string show every run in the same place.
 _POOL_RANGES = {
@@ -54,25 +55,26 @@ def _pool(kind: str) -> tuple[str, ...]:
                  if unicodedata.bidirectional(chr(c)) == kind)
 
 
-class Piece(NamedTuple):
-    """One piece of a rendered text: as merged, and fenced (None: never fenced: literal text, or
-    a value inside a URL where controls would break the link)."""
+def join_where_needed(texts: Sequence[str], openers: Sequence[str | None]) -> str:
+    """The pieces of a text joined, with a fence around each value that would otherwise change
+    what is shown. `openers` is parallel to `texts`: the isolate (LRI, RLI or FSI) that would
+    fence a value, None for what is never fenced (literal text, a value inside a URL where
+    controls would break the link)."""
+    key: list[str | None] = []
+    for text, opener in zip(texts, openers, strict=True):
+        # Literal text stands for itself (its shape is worked out on a miss only); a value by
+        # its shape, so that a million names make a few hundred keys.
+        key.append(text if opener is None else _shape(text))
+        key.append(opener)
+    keep = _fences_needed(tuple(key))
+    return "".join(f"{opener}{text}{PDI}" if fence else text
+                   for text, opener, fence in zip(texts, openers, keep, strict=True))
 
-    plain: str
-    fenced: str | None = None
 
-
-def join_where_needed(pieces: Sequence[Piece]) -> str:
-    """The text with a fence around each value that would otherwise change what is shown."""
-    shapes = tuple((_shape(p.plain), None if p.fenced is None else p.fenced[0]) for p in pieces)
-    keep = _fences_needed(shapes)
-    return "".join(p.fenced if p.fenced is not None and fence else p.plain
-                   for p, fence in zip(pieces, keep, strict=True))
-
-
-def join_fenced(pieces: Sequence[Piece]) -> str:
-    """The text with every value fenced: the reference order."""
-    return "".join(p.plain if p.fenced is None else p.fenced for p in pieces)
+def join_fenced(texts: Sequence[str], openers: Sequence[str | None]) -> str:
+    """The pieces joined with every value fenced: the reference order."""
+    return "".join(text if opener is None else f"{opener}{text}{PDI}"
+                   for text, opener in zip(texts, openers, strict=True))
 
 
 def shown(text: str) -> list[str]:
@@ -82,24 +84,47 @@ def shown(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _shape(text: str) -> tuple[str, ...]:
-    """`text` as tokens: a bidi class for each folded run, the character itself otherwise."""
+def _shape(text: str) -> str:
+    """`text` with each folded run as one token (a private-use character naming its class; a
+    value's own private-use characters are class L, so they fold into that token too) and
+    every other character as itself."""
+    if text and max(text) < _TABLE_END:  # Latin, Greek, Cyrillic, Hebrew, Arabic...: in C
+        return _RUNS.sub(r"\1", text.translate(_table()))
     out: list[str] = []
+    last = ""
     for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        token = kind if kind in _FOLDED else ch
-        if not (out and token in _FOLDED and out[-1] == token):
+        token = _TOKENS.get(unicodedata.bidirectional(ch), ch)
+        if token != last or token not in _TOKEN_KINDS:
             out.append(token)
-    return tuple(out)
+        last = token
+    return "".join(out)
+
+
+_TABLE_END = "\u0800"
+_RUNS = re.compile("([\ue000-\ue005])\\1+")
+
+
+@functools.cache
+def _table() -> dict[int, str]:
+    """Each character below U+0800 of a folded class to its token."""
+    table = {}
+    for code in range(ord(_TABLE_END)):
+        token = _TOKENS.get(unicodedata.bidirectional(chr(code)))
+        if token is not None:
+            table[code] = token
+    return table
 
 
 @functools.lru_cache(maxsize=16384)
-def _fences_needed(shapes: tuple[tuple[tuple[str, ...], str | None], ...]) -> tuple[bool, ...]:
-    """For each piece (shape, fence opener or None), whether its fence must stay.
+def _fences_needed(key: tuple[str | None, ...]) -> tuple[bool, ...]:
+    """For each piece (key holds, for each, a value's shape and its opener, or a literal text
+    and None), whether its fence must stay.
 
     Fences are tried away one at a time, left to right, each kept away only if the text still
     shows as the fully fenced one does; the result is always shown as the reference is.
     """
+    shapes = [(_shape(text) if opener is None else text, opener)
+              for text, opener in zip(key[::2], key[1::2], strict=True)]
     keep = [opener is not None for _, opener in shapes]
     drawn = _draw(shapes)
     if drawn is None:  # more runs than stand-ins: keep every fence
@@ -116,21 +141,22 @@ def _fences_needed(shapes: tuple[tuple[tuple[str, ...], str | None], ...]) -> tu
 
 def _draw(shapes) -> list[tuple[str, str | None]] | None:
     """Each piece's shape drawn with a character of its own for every folded run."""
-    used = dict.fromkeys(_FOLDED, 0)
+    used = dict.fromkeys(_TOKEN_KINDS.values(), 0)
     drawn = []
     for tokens, opener in shapes:
         chars = []
         for token in tokens:
-            if token == "WS":
-                chars.append(" ")
-            elif token in _FOLDED:
-                pool = _pool(token)
-                if used[token] >= len(pool):
-                    return None
-                chars.append(pool[used[token]])
-                used[token] += 1
-            else:
+            kind = _TOKEN_KINDS.get(token)
+            if kind is None:
                 chars.append(token)
+            elif kind == "WS":
+                chars.append(" ")
+            else:
+                pool = _pool(kind)
+                if used[kind] >= len(pool):
+                    return None
+                chars.append(pool[used[kind]])
+                used[kind] += 1
         drawn.append(("".join(chars), opener))
     return drawn
 

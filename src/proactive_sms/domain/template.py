@@ -326,28 +326,32 @@ def render(template: Template, values: Mapping[str, str | None], direction: str 
     if (marks == "off" or resolve_direction(template, direction) == "ltr"
             or not template.variables):
         return "".join(merged)
-    return bidi_marks.join_where_needed(fence_pieces(template, merged))
+    return bidi_marks.join_where_needed(*fence_pieces(template, merged))
 
 
-def fence_pieces(template: Template, merged: list[str]) -> list[bidi_marks.Piece]:
-    """`merged` (parallel to template.pieces) as pieces, each value that is not in a URL with
-    its fence (LRI or FSI ... PDI)."""
+def fence_pieces(template: Template,
+                 merged: list[str]) -> tuple[list[str], list[str | None]]:
+    """`merged` (parallel to template.pieces), and for each piece the isolate that would fence
+    it: LRI or FSI for a value, None for literal text and for a value inside a URL."""
     plain = "".join(merged)
     # URLs are found in the merged text, so one spanning literal text and values
     # ("https://x.co/{Path}/{Code}") is seen whole.
     urls = [m.span() for m in bidi.URL.finditer(plain)] if bidi.might_hold_url(plain) else []
-    out: list[bidi_marks.Piece] = []
+    texts: list[str] = []
+    openers: list[str | None] = []
     start = 0
     for piece, text in zip(template.pieces, merged, strict=True):
         end = start + len(text)
-        if isinstance(piece, Variable) and not _inside_url(start, end, urls):
-            # A value's own scope controls go whether it is fenced or not (isolate drops them):
-            # a stray override would leak past it either way.
-            out.append(bidi_marks.Piece(bidi.strip_scope_controls(text), bidi.isolate_value(text)))
+        if piece.__class__ is Variable and not (urls and _inside_url(start, end, urls)):
+            # A value's own scope controls go whether it is fenced or not: a stray override
+            # would leak past it either way.
+            texts.append(bidi.strip_scope_controls(text))
+            openers.append(bidi.opener_for(text))
         else:
-            out.append(bidi_marks.Piece(text))
+            texts.append(text)
+            openers.append(None)
         start = end
-    return out
+    return texts, openers
 
 
 def _inside_url(start: int, end: int, urls: list[tuple[int, int]]) -> bool:
