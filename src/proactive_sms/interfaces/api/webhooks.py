@@ -41,6 +41,9 @@ class EndpointOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
+    signature_scheme: Literal["standard", "legacy"] = Field(
+        "standard", description="standard: Standard Webhooks headers only. legacy: a secret "
+        "made before them; PSMS-Signature is sent too, until the secret is rotated.")
     secret: str | None = Field(None, description="Only when created or rotated: keep it, it "
                                                  "is not shown again.")
 
@@ -49,7 +52,8 @@ class EndpointOut(BaseModel):
         return cls(url=endpoint.url, event_types=list(endpoint.event_types)
                    if endpoint.event_types is not None else None, active=endpoint.active,
                    created_at=endpoint.created_at, updated_at=endpoint.updated_at,
-                   version=endpoint.version, secret=secret)
+                   version=endpoint.version, signature_scheme=endpoint.signature_scheme,
+                   secret=secret)
 
 
 class AttemptOut(BaseModel):
