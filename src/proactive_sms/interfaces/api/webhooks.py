@@ -18,6 +18,7 @@ from proactive_sms.interfaces.api.concurrency import expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.patching import PatchIn, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import audit, webhooks
 from proactive_sms.store.webhooks import Endpoint
 
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/webhook", tags=["webhook"])
 EventTypeName = Literal[webhooks.SUBSCRIBABLE]  # every type but the ping
 
 
-class EndpointIn(BaseModel):
+class EndpointIn(RequestBody):
     url: str = Field(description="Where events are POSTed: https:// (or http://) with a host.",
                      max_length=2000)
     event_types: list[EventTypeName] | None = Field(
