@@ -17,6 +17,7 @@ from proactive_sms.interfaces.api import (
     dnc,
     erasures,
     errors,
+    health,
     inbound_texts,
     messages,
     metrics,
@@ -66,6 +67,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
             raise errors.Problem(503, "unavailable", "The database does not answer", problem)
         return {"status": "ok"}
 
+    app.include_router(health.router)
     app.include_router(metrics.router)
 
     routers = [
