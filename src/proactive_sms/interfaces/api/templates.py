@@ -15,6 +15,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import administration, audit, listing, previews, setup_changes
 from proactive_sms.store.templates import StoredTemplate
 
@@ -26,7 +27,7 @@ _MARKS_HELP = ("In right-to-left text, fence merged values with Unicode isolates
                "they would otherwise be shown in another order (auto), or never (off).")
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(RequestBody):
     body: str = Field(min_length=1, description="Text with {FieldName} variables.")
     direction: Direction = "auto"
     smart_encoding: bool = Field(False, description="Replace look-alike characters to stay "
@@ -55,7 +56,7 @@ class TemplateOut(BaseModel):
                    warnings=[str(w) for w in template.warnings(stored.body)])
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(RequestBody):
     calling_list: str | None = Field(None, description="Merge a record of this list.")
     external_id: str | None = Field(None, description="That record (default: the first).")
     values: dict[str, str] = Field(default_factory=dict, description="Values to merge on top.")
