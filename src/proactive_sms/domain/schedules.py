@@ -219,10 +219,10 @@ def next_occurrence(rule: Recurrence, after: datetime) -> datetime:
 
 
 def run_name(schedule_name: str, moment: datetime, time_zone: str) -> str:
-    """The name of the skill a recurring notice starts for one occurrence:
-    '<schedule> 2027-01-04 09:00' in the schedule's own zone."""
+    """The name of the skill a recurring notice starts for one occurrence, in the schedule's
+    own zone: 'tips-20270104-0900' (a skill name is letters, digits and - _ . : only)."""
     local = moment.astimezone(zone(time_zone))
-    return f"{schedule_name} {local:%Y-%m-%d %H:%M}"
+    return f"{schedule_name}-{local:%Y%m%d-%H%M}"
 
 
 def _duration(delta: timedelta) -> str:

@@ -16,9 +16,8 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import schedules
 from proactive_sms.domain.clock import Clock
-from proactive_sms.domain.names import MAX_NAME_CHARS
 from proactive_sms.services import audit, broadcasts, launching
-from proactive_sms.services.administration import InvalidRequest, checked_name
+from proactive_sms.services.administration import SKILL_NAME, InvalidRequest, checked_name
 from proactive_sms.services.listing import PageRequest
 from proactive_sms.store import (
     calling_lists,
@@ -32,8 +31,8 @@ from proactive_sms.store.notice_schedules import ACTIVE, PAUSED, NoticeSchedule,
 from proactive_sms.store.paging import Page
 from proactive_sms.store.tenancy import BusinessUnit
 
-# "<name> 2027-01-04 09:00": the run's skill name must fit the rule for names.
-_RUN_SUFFIX_CHARS = len(" 2027-01-04 09:00")
+# "<name>-20270104-0900": the run's skill name must fit the rule for skill names.
+_RUN_SUFFIX_CHARS = len("-20270104-0900")
 CHANGEABLE = ("cron", "every", "at", "time_zone", "max_segments", "calling_window")
 
 
@@ -105,10 +104,10 @@ def create(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str, templat
            calling_window: dict | None = None, actor: str | None = None) -> ScheduleView:
     """A new, active recurring notice. Its template must fit its list now, as a start needs."""
     checked_name("schedule", name)
-    if len(name) > MAX_NAME_CHARS - _RUN_SUFFIX_CHARS:
-        raise InvalidRequest(f"schedule name is longer than "
-                             f"{MAX_NAME_CHARS - _RUN_SUFFIX_CHARS} characters (its skills "
-                             "are named after it and the moment)", "name")
+    if not SKILL_NAME.fullmatch(schedules.run_name(name, clock.now(), "UTC")):
+        raise InvalidRequest(f"a schedule name has 1 to {30 - _RUN_SUFFIX_CHARS} characters: "
+                             "letters, digits, - _ . : (each run's skill is named after it "
+                             f"and the moment, as '{name[:16]}-20270104-0900')", "name")
     rule = recurrence_of(bu, cron=cron, every=every, at=at, time_zone=time_zone)
     now = clock.now()
     planned = broadcasts.plan(engine, bu, clock, broadcasts.Broadcast(
