@@ -87,6 +87,14 @@ def cancel(conn: Connection, skill_id: int, expected_version: int | None, name: 
                     detail="cancelled")
 
 
+def cancel_if_waiting(conn: Connection, skill_id: int, now: datetime) -> None:
+    """Cancel the skill's start if one is waiting (the skill is being stopped)."""
+    conn.execute(update(skill_start).where(skill_start.c.skill_id == skill_id,
+                                           skill_start.c.state == WAITING)
+                 .values(state=CANCELLED, fired_at=now, detail="the skill was stopped",
+                         version=skill_start.c.version + 1))
+
+
 def _change_waiting(conn: Connection, skill_id: int, expected_version: int | None, name: str,
                     **values) -> None:
     condition = [skill_start.c.skill_id == skill_id, skill_start.c.state == WAITING]
@@ -146,7 +154,3 @@ def forget(conn: Connection, skill_id: int) -> None:
     """Drop the skill's start (the skill is being deleted)."""
     conn.execute(delete(skill_start).where(skill_start.c.skill_id == skill_id))
 
-
-def check_version(start: SkillStart, expected: int | None, name: str) -> None:
-    if expected is not None and start.version != expected:
-        raise StaleVersion("scheduled start", name, expected, start.version)
