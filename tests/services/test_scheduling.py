@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from proactive_sms.domain.clock import ManualClock
-from proactive_sms.services import administration, notice_schedules, scheduled_starts
+from proactive_sms.services import (
+    administration,
+    dashboard,
+    notice_schedules,
+    reporting,
+    scheduled_starts,
+)
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.launching import LaunchError, start_skill
 from proactive_sms.services.lifecycle import LifecycleError
@@ -77,6 +83,11 @@ def test_a_scheduled_skill_starts_at_its_moment_exactly_once_with_two_dispatcher
     assert done.start.start_at == datetime(2027, 1, 1, 15, 0, tzinfo=UTC)
     assert done.local_start.strftime("%H:%M") == "09:00"
     assert status(world, bu, "tips") is SkillStatus.SCHEDULED
+    # Shown wherever statuses are: the skill's report and the dashboard's live skills.
+    assert reporting.skill_report(world, bu, "tips", clock.now()).statuses == {
+        "tips": "scheduled"}
+    assert [(line.name, line.status) for line in dashboard.snapshot(world, bu, clock).skills] == [
+        ("tips", "scheduled")]
     workers = firings(world, clock)
 
     clock.set(datetime(2027, 1, 1, 14, 59, 59, tzinfo=UTC))  # a second before: not yet
