@@ -841,4 +841,6 @@ notice_schedule_run = Table(
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Column("fired_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("schedule_id", "due_at"),
+    # Every dispatcher looks for runs left firing each second: found without reading history.
+    Index("ix_notice_schedule_run_state_heartbeat_at", "state", "heartbeat_at"),
 )

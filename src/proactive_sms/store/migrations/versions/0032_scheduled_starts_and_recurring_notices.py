@@ -89,9 +89,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("schedule_id", "due_at",
                             name=op.f("uq_notice_schedule_run_schedule_id")),
     )
+    op.create_index("ix_notice_schedule_run_state_heartbeat_at", "notice_schedule_run",
+                    ["state", "heartbeat_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notice_schedule_run_state_heartbeat_at", table_name="notice_schedule_run")
     op.drop_table("notice_schedule_run")
     op.drop_index("ix_notice_schedule_status_next_run_at", table_name="notice_schedule")
     op.drop_table("notice_schedule")
