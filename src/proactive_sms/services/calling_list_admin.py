@@ -19,7 +19,7 @@ from proactive_sms.domain import phone
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import audit
 from proactive_sms.services.administration import InvalidRequest, checked_name
-from proactive_sms.store import calling_lists, skills, versions
+from proactive_sms.store import calling_lists, notice_schedules, skills, versions
 from proactive_sms.store.calling_lists import CallingList, StoredRecord
 from proactive_sms.store.errors import InUse, refuse_taken
 from proactive_sms.store.paging import Page
@@ -82,6 +82,11 @@ def remove_list(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
         found = calling_lists.find_list(conn, bu.id, name)
         users = skills.skills_using_list(conn, found.id)
         busy = [s for s in users if s.status not in _DONE]
+        recurring = notice_schedules.using(conn, calling_list_id=found.id)
+        if recurring:
+            raise InUse("calling list", name,
+                        f"is used by schedule '{recurring[0].name}' "
+                        f"({recurring[0].status}): delete it first")
         if busy:
             raise InUse("calling list", name,
                         f"is used by skill '{busy[0].name}' ({busy[0].status.value}): stop it "

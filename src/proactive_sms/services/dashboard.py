@@ -21,9 +21,10 @@ from proactive_sms.store import registrations, skill_counters, skills
 from proactive_sms.store.skills import SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
-# Skills with work ahead: running, paused, and launching (deciding its records; there is no
-# start-at schedule, so a launching skill is the "scheduled" one: about to send).
-LIVE_STATUSES = (SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.LAUNCHING)
+# Skills with work ahead: running, paused, launching (deciding its records) and scheduled (to
+# start at a moment: shown with nothing sent yet, so the day's plan is on the dashboard).
+LIVE_STATUSES = (SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.LAUNCHING,
+                 SkillStatus.SCHEDULED)
 CHART_MINUTES = 60  # the chart shows the last hour, minute by minute
 
 

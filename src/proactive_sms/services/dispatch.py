@@ -52,6 +52,7 @@ from proactive_sms.services.inbound import REVIEW_DEADLINE_BUSINESS_DAYS, Inboun
 from proactive_sms.services.link_status import LinkStatusRecorder
 from proactive_sms.services.offload import frozen_heap
 from proactive_sms.services.reply_gating import PacedSkill, read_paced_skills
+from proactive_sms.services.schedule_firing import FiringOptions, ScheduleFiring
 from proactive_sms.store import (
     cadences,
     code_pace,
@@ -130,6 +131,10 @@ class DispatchOptions:
     receipt_sweep_s: float = 5.0
     receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
     early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
+    # Scheduled starts and recurring notices due: looked for this often, fired in a thread of
+    # their own (services.schedule_firing; its grace is $PSMS_SCHEDULE_GRACE_MINUTES).
+    schedule_check_s: float = 1.0
+    firing: FiringOptions = field(default_factory=FiringOptions)
 
 
 def reply_window_s() -> float:
@@ -234,6 +239,10 @@ class Dispatcher:
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
         self._receipt_cursor = 0  # where the next sweep of held receipts goes on
         self._folded_at = -COUNTER_FOLD_S  # fold once at start, then every COUNTER_FOLD_S
+        self.scheduler = ScheduleFiring(engine, self.clock, self.worker_id, self.options.firing)
+        self._firing: asyncio.Future | None = None  # the scheduler's pass under way
+        self._launcher: ThreadPoolExecutor | None = None  # its thread: a launch is long
+        self._schedules_checked_at = float("-inf")
 
     # --- database helpers (run in worker threads) ----------------------------------------------
 
@@ -277,6 +286,7 @@ class Dispatcher:
                   receipt_grace_s: float = 10.0) -> None:
         """Dispatch until `stop` is set or stop() is called (or, with until_idle, until every
         skill is finished and receipts have come in or receipt_grace_s passed)."""
+        self.scheduler.stopping = False
         if stop is not None:
             # A stop() that came before this run began (its task created, not started yet)
             # must not be lost: replacing the event it set made such a dispatcher run forever.
@@ -307,6 +317,7 @@ class Dispatcher:
 
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
         await self._refresh()
+        self._fire_schedules()
         idle_since: float | None = None
         await self.in_writer(self._sweep_receipts)
         swept_at = self.clock.monotonic()
@@ -314,6 +325,7 @@ class Dispatcher:
         while not self._stop.is_set():
             await asyncio.sleep(self.options.housekeeping_s)
             await self._refresh()
+            self._fire_schedules()
             if self.clock.monotonic() - swept_at >= self.options.receipt_sweep_s:
                 swept_at = self.clock.monotonic()
                 await self.in_writer(self._sweep_receipts)
@@ -324,6 +336,7 @@ class Dispatcher:
             await self._fold_counters()
             if until_idle:
                 busy, awaiting_receipts = await self.in_writer(self._work_left)
+                busy = busy or (self._firing is not None and not self._firing.done())
                 now = self.clock.monotonic()
                 if busy:
                     idle_since = None
@@ -345,6 +358,40 @@ class Dispatcher:
         self._folded_at = now
         await self.in_writer(self.write, skill_counters.fold)
 
+    def _fire_schedules(self) -> None:
+        """Start a pass of the scheduler (services.schedule_firing) when the last one is done
+        and schedule_check_s has passed. It runs in a thread of its own: a scheduled launch of
+        a large list takes a while, and claims, results and receipts go on meanwhile."""
+        if self._firing is not None:
+            if not self._firing.done():
+                return
+            if not self._firing.cancelled() and self._firing.exception() is not None:
+                log.error("firing scheduled starts failed", exc_info=self._firing.exception())
+            self._firing = None
+        now = self.clock.monotonic()
+        if now - self._schedules_checked_at < self.options.schedule_check_s:
+            return
+        self._schedules_checked_at = now
+        if self._launcher is None:
+            self._launcher = ThreadPoolExecutor(max_workers=1,
+                                                thread_name_prefix="psms-scheduled-launch")
+        self._firing = asyncio.get_running_loop().run_in_executor(self._launcher,
+                                                                   self.scheduler.run_due)
+
+    async def _stop_firing(self) -> None:
+        """A scheduled launch under way stops after its batch and hands its claim back (the
+        next dispatcher resumes it from its cursor)."""
+        self.scheduler.stopping = True
+        if self._firing is not None:
+            try:
+                await self._firing
+            except Exception:  # noqa: BLE001 - shutting down goes on
+                log.exception("firing scheduled starts failed")
+            self._firing = None
+        if self._launcher is not None:
+            self._launcher.shutdown(wait=False)
+            self._launcher = None
+
     def stop(self) -> None:
         """End run(): now, or as soon as it begins when it has not begun yet."""
         self._stop.set()
@@ -352,6 +399,7 @@ class Dispatcher:
     async def shutdown(self) -> None:
         for lane in self.lanes.values():
             lane.stopping = True
+        await self._stop_firing()
         try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
             await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
         except Exception:  # noqa: BLE001 - shutting down goes on

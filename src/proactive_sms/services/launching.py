@@ -82,6 +82,19 @@ def check_text(conn: Connection, skill: Skill, text: MessageText) -> None:
         )
 
 
+def check_startable(conn: Connection, skill: Skill) -> None:
+    """What a start refuses before deciding any record, checked when a start is scheduled and
+    again at its moment: an agentless skill's text must exist and fit its list's fields, an
+    agent skill needs a cadence."""
+    if skill.kind == "agent":
+        from proactive_sms.services import cadences
+
+        if cadences.load(conn, skill) is None:
+            raise LaunchError(f"skill '{skill.name}' has no cadence yet: set one first")
+        return
+    check_text(conn, skill, resolve_text(conn, skill))
+
+
 def too_long_detail(segments: int, max_segments: int) -> str | None:
     """Why a text of `segments` parts is skipped as too_long by a skill that sends at most
     `max_segments`, or None when it is not too long."""
@@ -105,6 +118,9 @@ def start_skill(
     """
     with engine.begin() as conn:
         skill = skills.skill_by_id(conn, skill_id)
+    if skill.status is SkillStatus.SCHEDULED:
+        raise LaunchError(f"skill '{skill.name}' is scheduled to start later: cancel or move "
+                          "its scheduled start first")
     if skill.kind == "agent":  # records enter its cadence; texts come from its SMS steps
         from proactive_sms.services import cadences
 

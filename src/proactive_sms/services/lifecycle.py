@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from proactive_sms.domain.cadence import SKILL_STOPPED
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import webhook_emitters
-from proactive_sms.store import cadences, messages, skills, unmatched_receipts
+from proactive_sms.store import cadences, messages, skill_starts, skills, unmatched_receipts
 from proactive_sms.store.skills import SkillStatus
 
 
@@ -28,11 +28,14 @@ def stop(engine: Engine, skill_id: int, clock: Clock) -> int:
     with engine.begin() as conn:
         ok = skills.change_status(
             conn, skill_id, SkillStatus.STOPPED,
-            [SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.LAUNCHING, SkillStatus.DRAFT],
+            [SkillStatus.RUNNING, SkillStatus.PAUSED, SkillStatus.LAUNCHING, SkillStatus.DRAFT,
+             SkillStatus.SCHEDULED],
             clock.now())
         if not ok:
             status = skills.skill_by_id(conn, skill_id).status
             raise LifecycleError(f"cannot stop a skill that is {status.value}")
+        # A start still waiting will not come (a firing under way finds the skill stopped).
+        skill_starts.cancel_if_waiting(conn, skill_id, clock.now())
         # An agent skill's records leave its cadence: the dialer gets no more attempts.
         cadences.end_open(conn, skill_id, SKILL_STOPPED, clock.now())
         cancelled = messages.cancel_pending(conn, skill_id, clock.now())

@@ -37,7 +37,7 @@ from proactive_sms.services.administration import (
     check_registration_settings,
     code_key,
 )
-from proactive_sms.store import dnc, registrations, versions
+from proactive_sms.store import dnc, notice_schedules, registrations, versions
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.calling_lists import find_list
 from proactive_sms.store.errors import InUse, StaleVersion
@@ -55,7 +55,8 @@ from proactive_sms.store.skills import SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
 # A skill in one of these still needs what it names; stopped and finished ones are history.
-NOT_OVER = (SkillStatus.DRAFT, SkillStatus.LAUNCHING, SkillStatus.RUNNING, SkillStatus.PAUSED)
+NOT_OVER = (SkillStatus.DRAFT, SkillStatus.SCHEDULED, SkillStatus.LAUNCHING, SkillStatus.RUNNING,
+            SkillStatus.PAUSED)
 
 REGISTRATION_FIELDS = ("status", "throughput_per_s", "throughput_unit", "solution",
                        "connection", "dnc_group")
@@ -98,6 +99,12 @@ def _skills_using(conn: Connection, column, row_id: int) -> list[str]:
         column == row_id, skill.c.status.in_([s.value for s in NOT_OVER]))
         .order_by(skill.c.name))
     return [f"{name} ({status})" for name, status in rows]
+
+
+def _schedules_using(conn: Connection, **refs: int) -> list[str]:
+    """The recurring notices that send this template, or from this code (they would start
+    skills with it at their next occurrence)."""
+    return [f"schedule {s.name} ({s.status})" for s in notice_schedules.using(conn, **refs)]
 
 
 def _remove_or_archive(conn: Connection, table, row_id: int, expected: int | None, clock: Clock,
@@ -151,9 +158,10 @@ def remove_registration(engine: Engine, bu: BusinessUnit, clock: Clock, code: st
     """Remove a code the unit no longer uses (archived when texts or skills refer to it)."""
     with engine.begin() as conn:
         reg = registrations.find_registration(conn, bu.id, code_key(code, bu))
-        users = _skills_using(conn, skill.c.registration_id, reg.id)
+        users = [f"skill {u}" for u in _skills_using(conn, skill.c.registration_id, reg.id)]
+        users += _schedules_using(conn, registration_id=reg.id)
         if users:
-            raise in_use("registration", reg.code, [f"skill {u}" for u in users])
+            raise in_use("registration", reg.code, users)
         # Its pace and lease are the dispatcher's working state, not history.
         conn.execute(delete(code_pace).where(code_pace.c.registration_id == reg.id))
         conn.execute(delete(transport_lease).where(transport_lease.c.registration_id == reg.id))
@@ -269,6 +277,7 @@ def remove_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
         found = template_store.find_template(conn, bu.id, name)
         users = [f"skill {u}" for u in _skills_using(conn, skill.c.template_id, found.id)]
         users += [f"cadence of skill {u}" for u in _cadences_using(conn, bu, found.name)]
+        users += _schedules_using(conn, template_id=found.id)
         if users:
             raise in_use("template", found.name, users)
         removal = _remove_or_archive(conn, template, found.id, expected_version, clock,

@@ -12,7 +12,14 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.services import audit
 from proactive_sms.store import skills, versions
 from proactive_sms.store.errors import InUse
-from proactive_sms.store.schema import agent_skill, cadence, skill, skill_counter, skill_minute
+from proactive_sms.store.schema import (
+    agent_skill,
+    cadence,
+    skill,
+    skill_counter,
+    skill_minute,
+    skill_start,
+)
 from proactive_sms.store.skills import SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -29,7 +36,7 @@ def remove_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
             # The status is checked again in the DELETE: a start between the read and here
             # leaves the skill alone.
             versions.change(conn, skill, found.id, expected_version, "skill", name)
-            for table in (agent_skill, cadence, skill_counter, skill_minute):
+            for table in (agent_skill, cadence, skill_counter, skill_minute, skill_start):
                 conn.execute(delete(table).where(table.c.skill_id == found.id))
             gone = conn.execute(delete(skill).where(
                 skill.c.id == found.id, skill.c.status == SkillStatus.DRAFT.value)).rowcount
@@ -41,7 +48,9 @@ def remove_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
                             archived_at=found.archived_at or clock.now())
             outcome = "archived"
         else:
-            raise InUse("skill", name, f"is {found.status.value}: stop it before removing it")
+            hint = ("cancel its scheduled start" if found.status is SkillStatus.SCHEDULED
+                    else "stop it")
+            raise InUse("skill", name, f"is {found.status.value}: {hint} before removing it")
         audit.record(conn, None, f"skill.{outcome}", name, "", bu=bu, now=clock.now(),
                      username=actor)
         return outcome

@@ -61,8 +61,8 @@ class SkillView:
 
 def editable(skill: Skill) -> frozenset[str]:
     """The settings a person may change now (see the module's docstring)."""
-    if skill.status is SkillStatus.DRAFT:
-        return ALL_SETTINGS
+    if skill.status in (SkillStatus.DRAFT, SkillStatus.SCHEDULED):
+        return ALL_SETTINGS  # a scheduled skill is checked again when it starts
     if skill.status in _STARTED:
         return LIVE_SETTINGS
     return frozenset({"campaign"})

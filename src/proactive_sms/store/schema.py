@@ -62,6 +62,8 @@ business_unit = Table(
     # Texts per recipient per rolling 24 h across the BU's skills; stricter state rules add on.
     Column("frequency_cap_per_24h", Integer, nullable=True),
     _created(),
+    # The zone its recurring notices are read in when they name none (migration 0032).
+    Column("time_zone", String(64), nullable=True),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -780,3 +782,68 @@ dnc_removal = Table(
     Index("ix_dnc_removal_phone", "phone", "dnc_list_id"),
 )
 # (end of 0022)
+
+
+# A skill started at a moment (migration 0032): one row per skill, its status `scheduled`
+# until the dispatcher fires it. The conditional UPDATE of `state` (waiting -> firing) is the
+# claim: of several dispatchers exactly one fires it; `heartbeat_at` is renewed after each
+# launch batch, so a firing whose process died is taken over and its launch resumed.
+skill_start = Table(
+    "skill_start",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("start_at", DateTime(timezone=True), nullable=False),
+    Column("time_zone", String(64), nullable=True),  # the zone it was given in (for showing)
+    # waiting | firing | started | missed | failed | cancelled
+    Column("state", String(12), nullable=False),
+    Column("detail", Text, nullable=True),  # why it failed or was missed
+    Column("claimed_by", String(200), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),  # raised by moves
+    _created(),
+    Index("ix_skill_start_state_start_at", "state", "start_at"),
+)
+
+# A recurring notice (migration 0032): a template sent to a calling list from a code at each
+# occurrence of a cron expression read in a zone; each occurrence starts a fresh skill.
+notice_schedule = Table(
+    "notice_schedule",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("template_id", ForeignKey("template.id"), nullable=False),
+    Column("calling_list_id", ForeignKey("calling_list.id"), nullable=False),
+    Column("registration_id", ForeignKey("sms_registration.id"), nullable=False),
+    Column("campaign_id", ForeignKey("campaign.id"), nullable=True),
+    Column("max_segments", Integer, nullable=False),
+    Column("calling_window", JSON, nullable=True),
+    Column("cron", String(200), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("status", String(12), nullable=False),  # active | paused
+    # The occurrence to fire next; moved on by the claim (a conditional UPDATE on its value).
+    Column("next_run_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    _created(),
+    UniqueConstraint("business_unit_id", "name"),
+    Index("ix_notice_schedule_status_next_run_at", "status", "next_run_at"),
+)
+
+# Each occurrence of a recurring notice: when it was due, the skill it started, the outcome.
+notice_schedule_run = Table(
+    "notice_schedule_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("schedule_id", ForeignKey("notice_schedule.id"), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(12), nullable=False),  # firing | started | missed | failed
+    Column("skill_id", ForeignKey("skill.id"), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("claimed_by", String(200), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("schedule_id", "due_at"),
+    # Every dispatcher looks for runs left firing each second: found without reading history.
+    Index("ix_notice_schedule_run_state_heartbeat_at", "state", "heartbeat_at"),
+)

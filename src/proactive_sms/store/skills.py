@@ -16,6 +16,7 @@ from proactive_sms.store.schema import campaign, skill
 
 class SkillStatus(enum.StrEnum):
     DRAFT = "draft"  # created, never started
+    SCHEDULED = "scheduled"  # to start at a moment (skill_start); cancelled: back to draft
     LAUNCHING = "launching"  # deciding every record once; resumable after a crash
     RUNNING = "running"  # its pending messages are dispatched
     PAUSED = "paused"  # no new submits; resume continues

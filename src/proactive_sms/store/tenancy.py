@@ -20,6 +20,7 @@ class BusinessUnit:
     name: str
     default_region: str
     frequency_cap_per_24h: int | None = None
+    time_zone: str | None = None  # recurring notices that name no zone are read in it
 
 
 def ensure_business_unit(
@@ -49,7 +50,7 @@ def ensure_business_unit(
         )
         return find_business_unit(conn, bu_name)
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h)
+                        row.frequency_cap_per_24h, row.time_zone)
 
 
 _NAMES_SHOWN = 10  # of the BUs an unnamed lookup could mean
@@ -69,7 +70,7 @@ def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUni
         raise Ambiguous("business unit", names + (["..."] if len(rows) > _NAMES_SHOWN else []))
     row = rows[0]
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h)
+                        row.frequency_cap_per_24h, row.time_zone)
 
 
 def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
@@ -77,7 +78,12 @@ def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
     if row is None:
         raise NotFound("business unit", bu_id)
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h)
+                        row.frequency_cap_per_24h, row.time_zone)
+
+
+def set_time_zone(conn: Connection, bu_id: int, time_zone: str | None) -> None:
+    conn.execute(business_unit.update().where(business_unit.c.id == bu_id)
+                 .values(time_zone=time_zone))
 
 
 def set_frequency_cap(conn: Connection, bu_id: int, cap: int | None) -> None:

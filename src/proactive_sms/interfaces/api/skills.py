@@ -15,7 +15,7 @@ from proactive_sms.interfaces.api import idempotency, report_format
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.concurrency import API_ACTOR, expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
-from proactive_sms.interfaces.api.errors import invalid
+from proactive_sms.interfaces.api.errors import Problem, field_error, invalid
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.request_bodies import RequestBody
@@ -27,9 +27,11 @@ from proactive_sms.services import (
     listing,
     reply_status,
     reporting,
+    scheduled_starts,
     skill_removal,
     skill_settings,
 )
+from proactive_sms.store.skill_starts import SkillStart
 from proactive_sms.store.skills import Skill, SkillStatus
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -80,10 +82,14 @@ class SkillOut(BaseModel):
     version: int = Field(1, description="Raised by every change a person makes; the ETag.")
     archived_at: datetime | None = Field(
         None, description="When the finished skill was removed from the lists.")
+    start_at: datetime | None = Field(
+        None, description="A scheduled skill: when it starts (its scheduled-start resource).")
 
     @classmethod
-    def of(cls, skill: Skill) -> SkillOut:
+    def of(cls, skill: Skill, start: SkillStart | None = None) -> SkillOut:
+        waiting = start is not None and start.state == "waiting"
         return cls(name=skill.name, kind=skill.kind, status=skill.status.value,
+                   start_at=start.start_at if waiting else None,
                    max_segments=skill.max_segments,
                    pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
                    reply_pacing=skill.reply_pacing, reply_rate_prior=skill.reply_rate_prior,
@@ -102,6 +108,12 @@ class StartIn(RequestBody):
     message: str | None = Field(None, min_length=1,
                                 description="Send this text, typed now (ad-hoc broadcast).")
     direction: Literal["ltr", "rtl", "auto"] = "auto"
+    start_at: datetime | None = Field(
+        None, description="Start later, at this moment: with a UTC offset, or a wall-clock "
+                          "time read in `time_zone`. Checked now as a start would be; the "
+                          "skill is `scheduled` until a dispatcher starts it.")
+    time_zone: str | None = Field(None, max_length=64,
+                                  description="IANA zone of `start_at` (America/Chicago).")
 
 
 class StartOut(BaseModel):
@@ -110,6 +122,32 @@ class StartOut(BaseModel):
     already_started: bool = Field(description="It was started before: nothing was done.")
     pending: int
     skipped: dict[str, int]
+    start_at: datetime | None = Field(None, description="When a scheduled skill starts.")
+
+
+class ScheduledStartIn(RequestBody):
+    """Move a scheduled start (before it starts)."""
+
+    start_at: datetime = Field(description="With a UTC offset, or read in `time_zone`.")
+    time_zone: str | None = Field(None, max_length=64)
+
+
+class ScheduledStartOut(BaseModel):
+    skill: str
+    start_at: datetime
+    time_zone: str | None
+    local_start: str = Field(description="The moment as its zone shows it.")
+    state: Literal["waiting", "firing", "started", "missed", "failed", "cancelled"]
+    detail: str | None = Field(description="Why it failed or was missed.")
+    fired_at: datetime | None
+    version: int = Field(description="The ETag: raised by each move.")
+
+    @classmethod
+    def of(cls, done: scheduled_starts.Scheduled) -> ScheduledStartOut:
+        start = done.start
+        return cls(skill=done.skill.name, start_at=start.start_at, time_zone=start.time_zone,
+                   local_start=f"{done.local_start:%Y-%m-%d %H:%M %Z}", state=start.state,
+                   detail=start.detail, fired_at=start.fired_at, version=start.version)
 
 
 class ReplyPacingOut(BaseModel):
@@ -161,8 +199,9 @@ def list_skills(bu: CurrentBu, engine: EngineDep, page: PageParams,
                     description="Also the finished skills removed from the lists.")] = False,
                 ) -> Paged[SkillOut]:
     """The BU's skills, a page at a time; filtered by status and campaign."""
-    return paged(listing.skills_page(engine, bu, page, status, campaign, archived),
-                 SkillOut.of)
+    found = listing.skills_page(engine, bu, page, status, campaign, archived)
+    starts = scheduled_starts.starts_of(engine, [s.id for s in found.items])
+    return paged(found, lambda s: SkillOut.of(s, starts.get(s.id)))
 
 
 @router.post("", status_code=201, responses=idempotency.responses(201))
@@ -185,7 +224,7 @@ def get_skill(name: str, bu: CurrentBu, engine: EngineDep, response: Response) -
     """One skill; its ETag for PATCH and DELETE."""
     found = administration.find_skill(engine, bu, name)
     set_etag(response, found.version)
-    return SkillOut.of(found)
+    return SkillOut.of(found, scheduled_starts.starts_of(engine, [found.id]).get(found.id))
 
 
 class SkillPatch(RequestBody):
@@ -258,6 +297,15 @@ def _start(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
     skill = administration.find_skill(engine, bu, name)
     template_id = (administration.find_template(engine, bu, body.template).id
                    if body.template else None)
+    if body.start_at is not None or body.time_zone is not None:
+        if body.start_at is None:
+            raise invalid("start_at", "time_zone goes with start_at (when to start)")
+        done = scheduled_starts.schedule(engine, bu, clock, name, body.start_at,
+                                         body.time_zone, template_id=template_id,
+                                         message_text=body.message, direction=body.direction,
+                                         actor=API_ACTOR)
+        return StartOut(name=name, status=done.skill.status.value, already_started=False,
+                        pending=0, skipped={}, start_at=done.start.start_at)
     summary = launching.start_skill(engine, skill.id, clock, template_id=template_id,
                                     message_text=body.message, direction=body.direction)
     return StartOut(name=name, status=summary.status.value,
@@ -271,6 +319,39 @@ def _change(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
     skill = administration.find_skill(engine, bu, name)
     action(engine, skill.id, clock)
     return SkillOut.of(administration.find_skill(engine, bu, name))
+
+
+@router.get("/{name}/scheduled-start")
+def get_scheduled_start(name: str, bu: CurrentBu, engine: EngineDep,
+                        response: Response) -> ScheduledStartOut:
+    """The skill's scheduled start (waiting, or how it ended); its ETag for PUT and DELETE.
+    404 when it was never scheduled."""
+    done = scheduled_starts.show(engine, bu, name)
+    if done is None:
+        raise Problem(404, "not-found", "Not found", f"skill '{name}' was never scheduled",
+                      [field_error("name", "never scheduled", location="path")])
+    set_etag(response, done.start.version)
+    return ScheduledStartOut.of(done)
+
+
+@router.put("/{name}/scheduled-start")
+def move_scheduled_start(name: str, body: ScheduledStartIn, request: Request, bu: CurrentBu,
+                         engine: EngineDep, clock: ClockDep,
+                         response: Response) -> ScheduledStartOut:
+    """Move a waiting start to another moment (If-Match: only from that version, else 412;
+    409 once it has fired or was cancelled)."""
+    done = scheduled_starts.move(engine, bu, clock, name, body.start_at, body.time_zone,
+                                 expected_version(request), actor=API_ACTOR)
+    set_etag(response, done.start.version)
+    return ScheduledStartOut.of(done)
+
+
+@router.delete("/{name}/scheduled-start")
+def cancel_scheduled_start(name: str, request: Request, bu: CurrentBu, engine: EngineDep,
+                           clock: ClockDep) -> SkillOut:
+    """Cancel a waiting start: the skill is a draft again (If-Match as for PUT)."""
+    return SkillOut.of(scheduled_starts.cancel(engine, bu, clock, name,
+                                               expected_version(request), actor=API_ACTOR))
 
 
 @router.post("/{name}/pause")

@@ -29,6 +29,7 @@ from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli import dnc as cli_dnc
 from proactive_sms.interfaces.cli import inbox as cli_inbox
 from proactive_sms.interfaces.cli import registrations as cli_registrations
+from proactive_sms.interfaces.cli import schedules as cli_schedules
 from proactive_sms.interfaces.cli import skills as cli_skills
 from proactive_sms.interfaces.cli import templates as cli_templates
 from proactive_sms.interfaces.cli.apikeys import app as apikey_app
@@ -70,6 +71,7 @@ app.add_typer(cli_templates.app, name="template")
 app.add_typer(cli_dnc.app, name="dnc")
 app.add_typer(cli_skills.app, name="skill")
 app.add_typer(cli_skills.campaign_app, name="campaign")
+app.add_typer(cli_schedules.app, name="schedule")
 app.add_typer(cli_inbox.inbox_app, name="inbox")
 app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
@@ -141,6 +143,9 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
          region: str = typer.Option("US", help="Default region of the BU's local numbers."),
          frequency_cap: int = typer.Option(None, help="Texts per recipient per rolling 24 h "
                                                       "across the BU's skills."),
+         time_zone: str = typer.Option(None, "--time-zone",
+                                       help="The unit's zone: recurring notices that name "
+                                            "none run in it (America/Chicago)."),
          admin: str = typer.Option(None, help="Also create this web console admin of the BU; "
                                               "the password is $PSMS_ADMIN_PASSWORD, else "
                                               "generated and printed once.")):
@@ -148,6 +153,10 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
     from proactive_sms.services import administration
 
     unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region, frequency_cap)
+    if time_zone:
+        from proactive_sms.services import notice_schedules
+
+        notice_schedules.set_business_unit_zone(ctx.engine(), unit, time_zone)
     message = (f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
                f"(region {unit.default_region}) ready")
     if admin:

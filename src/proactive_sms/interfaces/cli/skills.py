@@ -104,12 +104,16 @@ def skill_start(
     direction: str = typer.Option("auto", help="Direction of a typed text: ltr | rtl | auto."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Run every check; write and send "
                                                           "nothing; predict the finish."),
+    at: str = typer.Option(None, "--at", help="Start later, at this moment (2027-01-04T09:00, "
+                                              "read in --tz; or with a UTC offset)."),
+    tz: str = typer.Option(None, "--tz", help="The time zone of --at (America/Chicago)."),
     as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
     """Start a skill: decide every record once (or resume an interrupted launch). A skill that
     is already running is left as it is (exit 0); a paused, stopped or finished one is not
-    started (exit 1)."""
+    started (exit 1). With --at it is scheduled instead: checked now, started by a
+    dispatcher at that moment (psms skill reschedule / unschedule until then)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
     from proactive_sms.services import administration, launching
@@ -123,6 +127,16 @@ def skill_start(
     if dry_run:
         _print_dry_run(dry_runs.dry_run(engine, skill.id, ctx.clock, template_id=template_id,
                                         message_text=message, direction=direction), as_json)
+        return
+    if at or tz:
+        from proactive_sms.services import scheduled_starts
+
+        if not at:
+            raise administration.InvalidRequest("--tz goes with --at (when to start)", "at")
+        done = scheduled_starts.schedule(engine, unit, ctx.clock, name, at, tz,
+                                         template_id=template_id, message_text=message,
+                                         direction=direction, actor=_CLI)
+        _print_start(done, as_json, "scheduled")
         return
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), console=ctx.console, transient=True,
@@ -151,6 +165,57 @@ def skill_start(
         return
     ctx.console.print(f"skill [bold]{name}[/bold] {summary.status.value}: "
                       f"{summary.pending} pending, skipped {skipped}")
+
+
+_CLI = "(cli)"
+
+
+def _start_dict(done) -> dict:
+    start = done.start
+    return {"skill": done.skill.name, "status": done.skill.status.value,
+            "start_at": start.start_at, "time_zone": start.time_zone,
+            "local_start": done.local_start.strftime("%Y-%m-%d %H:%M %Z"),
+            "start_state": start.state, "version": start.version}
+
+
+def _print_start(done, as_json: bool, verb: str) -> None:
+    if as_json:
+        emit_json(_start_dict(done))
+        return
+    ctx.console.print(f"skill [bold]{done.skill.name}[/bold] {verb} to start at "
+                      f"{done.local_start:%Y-%m-%d %H:%M %Z} "
+                      f"({done.start.start_at:%Y-%m-%d %H:%M} UTC)")
+
+
+@app.command("reschedule")
+@ctx.handle_errors
+def skill_reschedule(name: str,
+                     at: str = typer.Option(..., "--at", help="The new moment "
+                                                              "(2027-01-04T09:00)."),
+                     tz: str = typer.Option(None, "--tz", help="The time zone of --at."),
+                     version: int = typer.Option(None, help="Only if the start is still at "
+                                                            "this version (see --json)."),
+                     as_json: bool = JsonOption, bu: str = ctx.BuOption):
+    """Move a scheduled start to another moment, before it starts."""
+    from proactive_sms.services import scheduled_starts
+
+    done = scheduled_starts.move(ctx.engine(), ctx.business_unit(bu), ctx.clock, name, at, tz,
+                                 version, actor=_CLI)
+    _print_start(done, as_json, "moved")
+
+
+@app.command("unschedule")
+@ctx.handle_errors
+def skill_unschedule(name: str,
+                     version: int = typer.Option(None, help="Only if the start is still at "
+                                                            "this version."),
+                     bu: str = ctx.BuOption):
+    """Cancel a scheduled start: the skill is a draft again."""
+    from proactive_sms.services import scheduled_starts
+
+    scheduled_starts.cancel(ctx.engine(), ctx.business_unit(bu), ctx.clock, name, version,
+                            actor=_CLI)
+    ctx.console.print(f"skill {name}: scheduled start cancelled, the skill is a draft again")
 
 
 def _print_dry_run(result: dry_runs.DryRun, as_json: bool) -> None:
@@ -335,12 +400,26 @@ def campaign_add_skill(campaign: str, skill: str, bu: str = ctx.BuOption):
 # ---- list, show, set, remove; campaigns' list, show, rename, remove (issue 17) ---------------
 # The services these use are imported inside the commands (fast start-up).
 
-def _skill_dict(skill) -> dict:
+def _skill_dict(skill, start=None) -> dict:
+    """A skill's fields; `start` (its skill_start, if any) adds when it starts or started."""
     return {"name": skill.name, "kind": skill.kind, "status": skill.status.value,
             "max_segments": skill.max_segments, "pacing_per_s": skill.pacing_per_s,
             "validity_hours": skill.validity_hours, "created_at": skill.created_at,
             "started_at": skill.started_at, "finished_at": skill.finished_at,
-            "version": skill.version, "archived_at": skill.archived_at}
+            "version": skill.version, "archived_at": skill.archived_at,
+            "start_at": start.start_at if start else None,
+            "start_time_zone": start.time_zone if start else None,
+            "start_state": start.state if start else None,
+            "start_detail": start.detail if start else None}
+
+
+def _local(start) -> str:
+    """A scheduled start as its zone shows it."""
+    if start is None or start.state != "waiting":
+        return ""
+    from proactive_sms.domain.schedules import zone
+
+    return f"{start.start_at.astimezone(zone(start.time_zone or 'UTC')):%Y-%m-%d %H:%M %Z}"
 
 
 @app.command("list")
@@ -351,7 +430,7 @@ def skill_list(status: str = typer.Option(None, help="Only skills in this status
                                              help="Also finished skills removed from lists."),
                as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The business unit's skills."""
-    from proactive_sms.services import administration, listing
+    from proactive_sms.services import administration, listing, scheduled_starts
     from proactive_sms.store.skills import SkillStatus
 
     try:
@@ -363,26 +442,30 @@ def skill_list(status: str = typer.Option(None, help="Only skills in this status
     while True:
         page = listing.skills_page(ctx.engine(), unit, listing.PageRequest(after, 500), wanted,
                                    campaign, archived)
-        rows += [_skill_dict(s) for s in page.items]
+        starts = scheduled_starts.starts_of(ctx.engine(), [s.id for s in page.items])
+        rows += [(_skill_dict(s, starts.get(s.id)), _local(starts.get(s.id)))
+                 for s in page.items]
         if not page.more:
             break
         after = page.last_id
     if as_json:
-        emit_json(rows)
+        emit_json([r for r, _ in rows])
         return
-    print_rows(ctx.console, ["name", "kind", "status", "created", "archived"],
-               [[r["name"], r["kind"], r["status"], f"{r['created_at']:%Y-%m-%d %H:%M}",
-                 "yes" if r["archived_at"] else ""] for r in rows], title="Skills")
+    print_rows(ctx.console, ["name", "kind", "status", "starts", "created", "archived"],
+               [[r["name"], r["kind"], r["status"], starts_at,
+                 f"{r['created_at']:%Y-%m-%d %H:%M}", "yes" if r["archived_at"] else ""]
+                for r, starts_at in rows], title="Skills")
 
 
 @app.command("show")
 @ctx.handle_errors
 def skill_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """One skill and its settings."""
-    from proactive_sms.services import skill_settings
+    from proactive_sms.services import scheduled_starts, skill_settings
 
     view = skill_settings.skill_view(ctx.engine(), ctx.business_unit(bu), name)
-    shown = {**_skill_dict(view.skill), "settings": view.settings()}
+    start = scheduled_starts.starts_of(ctx.engine(), [view.skill.id]).get(view.skill.id)
+    shown = {**_skill_dict(view.skill, start), "settings": view.settings()}
     if as_json:
         emit_json(shown)
         return

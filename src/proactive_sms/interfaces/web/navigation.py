@@ -23,6 +23,7 @@ NAV: list[NavItem] = [
     NavItem("Dashboard", "/", "supervisor"),
     NavItem("Broadcast", "/broadcast", "supervisor"),
     NavItem("Notices", "/notices", "supervisor"),
+    NavItem("Schedules", "/schedules", "supervisor"),
     NavItem("Templates", "/templates", "supervisor"),
     NavItem("Calling lists", "/calling-lists", "supervisor"),
     NavItem("Skills", "/skills", "supervisor"),

@@ -28,6 +28,7 @@ from proactive_sms.services import (
     launching,
     lifecycle,
     listing,
+    scheduled_starts,
     skill_settings,
 )
 from proactive_sms.services.listing import PageRequest
@@ -67,7 +68,9 @@ def skills_list(request: Request, engine, bu, status: str = "", campaign: str = 
         page = Page([], None, False)
     campaign_names = {c.id: c.name for c in campaigns}
     every = listing.skills_page(engine, bu, PageRequest(0, CHOICES)).items
+    starts = scheduled_starts.starts_of(engine, [s.id for s in page.items])
     return render(request, "skills/list.html", status_code=status_code, page=page,
+                  starts={k: _local(v) for k, v in starts.items() if v.state == "waiting"},
                   status=status, campaign=campaign, after=after,
                   statuses=[s.value for s in SkillStatus], campaigns=campaigns,
                   campaign_names=campaign_names, all_skills=every, errors=errors,
@@ -223,10 +226,21 @@ def _named(errors: dict[str, str]) -> dict[str, str]:
     return {renamed.get(k, k): v for k, v in errors.items()}
 
 
+def _local(start) -> str:
+    """A start as its own zone shows it."""
+    from proactive_sms.domain.schedules import zone
+
+    return f"{start.start_at.astimezone(zone(start.time_zone or 'UTC')):%Y-%m-%d %H:%M %Z}"
+
+
 def _skill_page(request: Request, engine, bu, name: str, values: dict | None = None,
                 errors: dict | None = None, status_code: int = 200) -> Response:
     view = skill_settings.skill_view(engine, bu, name)
+    start = scheduled_starts.starts_of(engine, [view.skill.id]).get(view.skill.id)
     return render(request, "skills/skill.html", status_code=status_code, view=view,
+                  start=start, start_local=_local(start) if start else "",
+                  default_zone=(start.time_zone if start and start.time_zone
+                                else bu.time_zone or "UTC"),
                   skill=view.skill, editable=skill_settings.editable(view.skill),
                   values=values or _form_values(view.settings(), {"name": view.skill.name}),
                   errors=errors or {}, **_choices(engine, bu))
@@ -294,6 +308,55 @@ async def start_skill(request: Request, name: str, user: SupervisorUser, bu: Cur
                   "typed_text": message is not None}, address=address_of(request))
     return redirect(f"/skills/{name}", f"Skill {name} started: {summary.pending:,} texts to "
                                        f"send, {skipped:,} skipped.")
+
+
+@router.post("/skills/{name}/schedule")
+async def schedule_skill(request: Request, name: str, user: SupervisorUser, bu: CurrentBu,
+                         engine: EngineDep, clock: ClockDep) -> Response:
+    """Start later, as POST /v1/skills/{name}/start with start_at: checked now, started by a
+    dispatcher at the moment."""
+    form = await request.form()
+    message = _text(form, "message").strip() or None
+    try:
+        done = scheduled_starts.schedule(
+            engine, bu, clock, name, _text(form, "start_at").strip(),
+            _text(form, "time_zone").strip() or None, message_text=message,
+            direction=_text(form, "direction") or "auto", actor=user.username)
+    except forms.FORM_ERRORS as exc:
+        if isinstance(exc, NotFound) and exc.kind == "skill":
+            raise
+        return _skill_page(request, engine, bu, name, errors={
+            "schedule": next(iter(forms.errors_of(exc).values()))}, status_code=422)
+    return redirect(f"/skills/{name}", f"Skill {name} will start at {_local(done.start)}.")
+
+
+@router.post("/skills/{name}/reschedule")
+async def reschedule_skill(request: Request, name: str, user: SupervisorUser, bu: CurrentBu,
+                           engine: EngineDep, clock: ClockDep) -> Response:
+    """Move the scheduled start (before it starts)."""
+    form = await request.form()
+    try:
+        done = scheduled_starts.move(engine, bu, clock, name, _text(form, "start_at").strip(),
+                                     _text(form, "time_zone").strip() or None,
+                                     actor=user.username)
+    except forms.FORM_ERRORS as exc:
+        if isinstance(exc, NotFound) and exc.kind == "skill":
+            raise
+        return _skill_page(request, engine, bu, name, errors={
+            "schedule": next(iter(forms.errors_of(exc).values()))}, status_code=422)
+    return redirect(f"/skills/{name}", f"Skill {name} now starts at {_local(done.start)}.")
+
+
+@router.post("/skills/{name}/unschedule")
+def unschedule_skill(request: Request, name: str, user: SupervisorUser, bu: CurrentBu,
+                     engine: EngineDep, clock: ClockDep) -> Response:
+    """Cancel the scheduled start: a draft again."""
+    try:
+        scheduled_starts.cancel(engine, bu, clock, name, actor=user.username)
+    except lifecycle.LifecycleError as exc:
+        return redirect(f"/skills/{name}", f"Could not cancel: {exc}", "error")
+    return redirect(f"/skills/{name}", f"The scheduled start of {name} is cancelled: it is a "
+                                       "draft again.")
 
 
 def _change(request: Request, engine, bu, clock, user, name: str, action: str,

@@ -1,0 +1,89 @@
+"""`psms skill start --at/--tz`, `skill reschedule/unschedule`, and `psms schedule …`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from proactive_sms.interfaces.cli import app
+from tests.factories import person, write_csv
+from tests.interfaces.cli_runner import database_url
+
+
+@pytest.fixture
+def psms(tmp_path, monkeypatch):
+    monkeypatch.setenv("PSMS_DATABASE_URL", database_url(tmp_path))
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return json.loads(result.stdout) if "--json" in args and code == 0 else result.output
+
+    run("init", "--tenant", "acme", "--bu", "sales", "--time-zone", "America/Chicago")
+    run("registration", "add", "55501", "--kind", "short", "--throughput", "10")
+    path = write_csv(tmp_path / "people.csv", (person(i) for i in range(3)))
+    run("list", "import", str(path), "--name", "people")
+    run("template", "add", "tip", "--text", "Hi {FirstName}, new tip.", "--list", "people")
+    run("skill", "create", "tips", "--registration", "55501", "--list", "people")
+    return run
+
+
+def test_a_skill_is_scheduled_shown_moved_and_unscheduled(psms):
+    done = psms("skill", "start", "tips", "--template", "tip", "--at", "2030-01-07T09:00",
+                "--tz", "America/Chicago", "--json")
+    assert done["status"] == "scheduled"
+    assert done["start_at"] == "2030-01-07T15:00:00+00:00"
+    assert done["local_start"] == "2030-01-07 09:00 CST"
+    listed = psms("skill", "list")
+    assert "scheduled" in listed and "2030-01-07 09:00 CST" in listed
+    shown = psms("skill", "show", "tips", "--json")
+    assert (shown["status"], shown["start_state"]) == ("scheduled", "waiting")
+    # A second move from the same version loses (exit 1); a start now is refused (exit 2).
+    psms("skill", "reschedule", "tips", "--at", "2030-01-08T10:00", "--tz", "America/Chicago",
+         "--version", str(done["version"]))
+    out = psms("skill", "reschedule", "tips", "--at", "2030-01-09T10:00", "--version",
+               str(done["version"]), "--tz", "America/Chicago", code=1)
+    assert "changed by someone else" in out
+    assert "cancel or move" in psms("skill", "start", "tips", code=2)
+    out = psms("skill", "unschedule", "tips")
+    assert "draft again" in out
+    assert psms("skill", "show", "tips", "--json")["status"] == "draft"
+
+
+def test_a_past_moment_or_a_missing_zone_is_refused_with_exit_2(psms):
+    out = psms("skill", "start", "tips", "--template", "tip", "--at", "2020-01-07T09:00",
+               "--tz", "America/Chicago", code=2)
+    assert "in the past" in out
+    out = psms("skill", "start", "tips", "--template", "tip", "--at", "2030-01-07T09:00",
+               code=2)
+    assert "no UTC offset" in out
+    assert psms("skill", "show", "tips", "--json")["status"] == "draft"
+
+
+def test_a_recurring_notice_is_created_listed_paused_resumed_and_deleted(psms):
+    made = psms("schedule", "create", "daily-tip", "--template", "tip", "--list", "people",
+                "--registration", "55501", "--every", "weekday", "--at", "09:00", "--json")
+    assert made["describe"] == "every weekday at 09:00 (America/Chicago)"
+    assert made["status"] == "active" and made["next_run_at"]
+    assert "daily-tip" in psms("schedule", "list")
+    paused = psms("schedule", "pause", "daily-tip", "--json")
+    assert paused["status"] == "paused" and paused["next_run_at"] is None
+    out = psms("schedule", "resume", "daily-tip", "--version", str(made["version"]), code=1)
+    assert "changed by someone else" in out
+    assert "active" in psms("schedule", "resume", "daily-tip")
+    changed = psms("schedule", "change", "daily-tip", "--cron", "30 8 * * 1", "--json")
+    assert changed["describe"] == "every monday at 08:30 (America/Chicago)"
+    assert psms("schedule", "history", "daily-tip", "--json") == []
+    out = psms("template", "remove", "tip", code=1)
+    assert "schedule daily-tip" in out
+    psms("schedule", "delete", "daily-tip")
+    assert psms("schedule", "list", "--json") == []
+
+
+def test_a_bad_cron_is_refused_naming_it(psms):
+    out = psms("schedule", "create", "x", "--template", "tip", "--list", "people",
+               "--registration", "55501", "--cron", "61 9 * * *", code=2)
+    assert "cron '61 9 * * *' is not valid" in out
