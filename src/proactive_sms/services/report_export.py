@@ -1,4 +1,4 @@
-"""A report as CSV (state, skip_reason, messages): the one spelling the API's `?format=csv` and
+"""A report as CSV (state, skip_reason, messages; then its spend): the one spelling the API's `?format=csv` and
 the console's export both answer with."""
 
 from __future__ import annotations
@@ -21,4 +21,11 @@ def report_csv(report: Report) -> str:
             writer.writerow([state, "", count])
     for reason, count in sorted(report.skipped_by_reason.items()):
         writer.writerow(["skipped", reason, count])
+    if report.spend is not None:
+        # What the texts that left cost, and the budget: a section of its own after a blank row
+        spent = report.spend.as_dict()
+        writer.writerow([])
+        writer.writerow(["spend", "currency", "spent", "texts", "segments", "budget", "left"])
+        writer.writerow(["spend", spent["currency"] or "", spent["spent"], spent["spent_texts"],
+                         spent["spent_segments"], spent["budget"] or "", spent["left"] or ""])
     return out.getvalue()
