@@ -1,5 +1,5 @@
-"""A report as CSV (state, skip_reason, messages; then its spend): the one spelling the API's `?format=csv` and
-the console's export both answer with."""
+"""A report as CSV (state, skip_reason, messages; then its spend): the one spelling the API's
+`?format=csv`, the console's export and `psms report --csv` answer with."""
 
 from __future__ import annotations
 
