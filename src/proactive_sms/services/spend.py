@@ -149,6 +149,25 @@ def _only_row(prices: PriceList, country: str) -> bool:
     return rows == {country}
 
 
+def replace_prices(engine: Engine, bu: BusinessUnit, clock: Clock, code: str, currency: str,
+                   price: str | None, by_country: dict[str, str]) -> CodePrices:
+    """All of the code's prices at once (the API's PUT): those not given are removed."""
+    wanted = currency_code(currency)
+    rows = {DEFAULT_COUNTRY: amount(price, "price_per_segment")} if price is not None else {}
+    for country, value in by_country.items():
+        rows[country_code(country)] = amount(value, f"by_country.{country}")
+    with engine.begin() as conn:
+        reg = registrations.find_registration(conn, bu.id, code_key(code, bu))
+        if rows:
+            _check_unit_currency(conn, bu, wanted, reg.id)
+        for old in store.prices(conn, [reg.id]):
+            if old.country not in rows:
+                store.remove_price(conn, reg.id, old.country)
+        for country, micros in rows.items():
+            store.set_price(conn, reg.id, country, wanted, micros, clock.now())
+        return _code_prices(conn, reg.id, reg.code)
+
+
 def remove_price(engine: Engine, bu: BusinessUnit, code: str,
                  country: str | None = None) -> CodePrices:
     region = country_code(country)
