@@ -17,7 +17,7 @@ from proactive_sms.store import audit as audit_store
 from proactive_sms.store import skills as skill_store
 from proactive_sms.store.schema import message
 from proactive_sms.store.skills import SkillStatus
-from tests.services.dispatch_world import FAST, DaytimeClock, World, simulator
+from tests.services.dispatch_world import DaytimeClock, World, simulator
 
 TEXT = "Shift open tonight."  # one GSM-7 segment
 

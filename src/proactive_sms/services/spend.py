@@ -26,7 +26,7 @@ from proactive_sms.domain.money import AmountError, money_text
 from proactive_sms.domain.prices import DEFAULT_COUNTRY, PriceList
 from proactive_sms.services.administration import InvalidRequest, code_key
 from proactive_sms.services.launching import LaunchError
-from proactive_sms.store import registrations, skills, tenancy
+from proactive_sms.store import registrations, tenancy
 from proactive_sms.store import spend as store
 from proactive_sms.store.skills import Skill
 from proactive_sms.store.tenancy import BusinessUnit
@@ -114,6 +114,19 @@ def prices_of_codes(conn: Connection, regs) -> dict[int, CodePrices]:
             found[p.registration_id] = CodePrices(current.code, p.currency,
                                                   current.default_micros, current.by_country)
     return found
+
+
+def prices_of(engine: Engine, reg) -> CodePrices:
+    """The prices of a registration already found (within its unit)."""
+    with engine.connect() as conn:
+        return _code_prices(conn, reg.id, reg.code)
+
+
+def prices_by_code(engine: Engine, bu: BusinessUnit) -> dict[str, CodePrices]:
+    """Every code of the unit with its prices (the console's list of codes)."""
+    with engine.connect() as conn:
+        regs = registrations.list_registrations(conn, bu.id)
+        return {p.code: p for p in prices_of_codes(conn, regs).values()}
 
 
 def _code_prices(conn: Connection, registration_id: int, code: str) -> CodePrices:
@@ -416,7 +429,7 @@ def _check_priced(conn: Connection, skill: Skill) -> None:
             f"--currency XXX)")
 
 
-def skill_with_spend(engine: Engine, bu: BusinessUnit, name: str) -> tuple[Skill, SkillSpend]:
+def skill_spend(engine: Engine, skill: Skill) -> SkillSpend:
+    """What one skill spent, against its budget (the console's skill page)."""
     with engine.connect() as conn:
-        found = skills.find_skill(conn, bu.id, name)
-        return found, skills_spend(conn, [found])
+        return skills_spend(conn, [skill])
