@@ -215,3 +215,19 @@ def test_month_of_a_unit_follows_its_zone():
                                       "Asia/Kathmandu")  # +05:45
     assert name == "2027-01"
     assert start == datetime(2026, 12, 31, 18, 15, tzinfo=UTC)
+
+
+def test_a_budget_that_is_not_an_amount_is_refused_naming_the_field(engine, bu, clock,
+                                                                   tmp_path):
+    from tests.factories import import_people, registration, skill
+
+    import_people(engine, bu, clock, tmp_path, 2)
+    registration(engine, bu, clock)
+    skill(engine, bu, clock, budget="12.5")
+    for bad in ("1.2.3", "-5", "0.0000001", "ten"):
+        with pytest.raises(administration.InvalidRequest) as refused:
+            update_skill(engine, bu, clock, "notice", {"budget": bad})
+        assert refused.value.field == "budget", bad
+    assert update_skill(engine, bu, clock, "notice", {"budget": "12.50"}).settings()[
+        "budget"] == "12.50"
+    assert update_skill(engine, bu, clock, "notice", {"budget": None}).skill.budget_micros is None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, delete, func, select, text
 
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.prices import DEFAULT_COUNTRY, PriceList
@@ -127,11 +127,6 @@ def set_unit_budget(conn: Connection, business_unit_id: int, currency: str,
     conn.execute(
         insert(conn, unit_budget).values(business_unit_id=business_unit_id, **values)
         .on_conflict_do_update(index_elements=["business_unit_id"], set_=values))
-
-
-def set_skill_budget(conn: Connection, skill_id: int, budget_micros: int | None) -> None:
-    conn.execute(update(skill).where(skill.c.id == skill_id)
-                 .values(budget_micros=budget_micros, version=skill.c.version + 1))
 
 
 # --- spend ----------------------------------------------------------------------------------------
