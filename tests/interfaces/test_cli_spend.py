@@ -48,7 +48,7 @@ def test_prices_budgets_and_the_cost_before_and_after(psms):
                                "spent_segments": 0, "budget": "1.00", "left": "1.00",
                                "unpriced_texts": 0}  # nothing has left yet
     csv_out = psms("report", "--skill", "alert", "--csv")
-    assert "spend,USD,0.00,0,0,1.00,1.00" in csv_out
+    assert "spent,,0,0.00,1.00,USD" in csv_out
     assert "spent: 0.00 USD (0 texts, 0 segments) of a budget of 1.00 USD" in psms(
         "skill", "status", "alert")
 

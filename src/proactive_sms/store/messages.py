@@ -326,6 +326,7 @@ class StoredMessage:
     cadence_step: int = 0  # an agent skill's SMS step (0: an agentless or system text)
     step_attempt: int = 0  # ... and that step's attempt
     connection_id: int | None = None  # the connection that carried it (once accepted)
+    cost_micros: int | None = None  # what it costs, fixed when decided (None: not priced)
 
 
 def _stored(row) -> StoredMessage:

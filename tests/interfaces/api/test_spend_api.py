@@ -50,7 +50,7 @@ def test_prices_budgets_dry_run_and_report(client, key_a, key_b):
     assert started.status_code == 200, started.text
     report = client.get("/v1/skills/alert/report", headers=key_a).json()
     assert report["spend"]["budget"] == "0.05" and report["spend"]["spent"] == "0.00"
-    assert "spend,USD,0.00,0,0,0.05,0.05" in client.get(
+    assert "spent,,0,0.00,0.05,USD" in client.get(
         "/v1/skills/alert/report?format=csv", headers=key_a).text
 
     budget = client.put("/v1/budget", headers=key_a,

@@ -168,7 +168,7 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
            campaign: str = typer.Option(None, help="Report on a campaign's skills."),
            as_json: bool = JsonOption,
            as_csv: bool = typer.Option(False, "--csv", help="Print CSV (state,reason,count; "
-                                                                 "then the spend)."),
+                                                                 "cost on a `spent` row)."),
            bu: str = ctx.BuOption):
     """Counts by state and skip reason, segments, delivery rate and throughput."""
     import sys
