@@ -39,7 +39,13 @@ from dispatch import SHORT_CODE, WINDOW, SimulatorProcess, _utc, machine, write_
 from sqlalchemy import func, select  # noqa: E402
 from tests.services.dispatch_world import DaytimeClock  # noqa: E402
 
-from proactive_sms.services import administration, importing, launching, spend  # noqa: E402
+from proactive_sms.services import (  # noqa: E402
+    administration,
+    code_prices,
+    importing,
+    launching,
+    spend,
+)
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa: E402
 from proactive_sms.store.engine import open_engine  # noqa: E402
 from proactive_sms.store.schema import message  # noqa: E402
@@ -76,7 +82,7 @@ def run(world: str, texts: int, workdir: Path) -> Run:
                                           write_list(workdir / f"list-{texts}.csv", texts), clock)
             budget = None
             if world == "spend":
-                spend.set_price(engine, bu, clock, SHORT_CODE, "0.0079", "USD")
+                code_prices.set_price(engine, bu, clock, SHORT_CODE, "0.0079", "USD")
                 spend.set_unit_budget(engine, bu, clock, monthly="1000000")
                 budget = "1000000"
             created = administration.create_skill(engine, bu, clock, name="bulk",

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from proactive_sms.services import administration, launching, lifecycle, reporting, spend
+from proactive_sms.services import (
+    administration,
+    code_prices,
+    launching,
+    lifecycle,
+    reporting,
+    spend,
+)
 from proactive_sms.services.dry_run import dry_run
 from proactive_sms.services.skill_settings import update_skill
 from proactive_sms.store import audit as audit_store
@@ -45,8 +52,8 @@ def _status(world: World, skill_id: int) -> skill_store.Skill:
 async def test_the_dry_run_and_the_report_say_what_a_skill_costs_per_destination(world):
     engine, bu, clock = world.engine, world.bu, world.clock
     world.code("55501", rate=500)
-    spend.set_price(engine, bu, clock, "55501", "0.0079", "USD")
-    spend.set_price(engine, bu, clock, "55501", "0.011", "usd", country="ca")
+    code_prices.set_price(engine, bu, clock, "55501", "0.0079", "USD")
+    code_prices.set_price(engine, bu, clock, "55501", "0.011", "usd", country="ca")
     world.people("people", 30)  # New York
     world.people("people", 10, start=30, area="416")  # Toronto: Canada's price
     created = _skill(world, "notice", "people")
@@ -73,7 +80,7 @@ async def test_the_dry_run_and_the_report_say_what_a_skill_costs_per_destination
 async def test_a_start_whose_dry_run_exceeds_the_budget_is_refused_naming_the_figures(world):
     engine, bu, clock = world.engine, world.bu, world.clock
     world.code("55501")
-    spend.set_price(engine, bu, clock, "55501", "0.01", "USD")
+    code_prices.set_price(engine, bu, clock, "55501", "0.01", "USD")
     world.people("people", 20)
     created = _skill(world, "notice", "people", budget="0.15")
     with pytest.raises(spend.BudgetExceeded) as refused:
@@ -112,7 +119,7 @@ async def test_a_running_skill_is_paused_at_its_budget_within_one_refresh(world)
     engine, bu, clock = world.engine, world.bu, world.clock
     rate, window = 20, 10
     world.code("55501", rate=rate)
-    spend.set_price(engine, bu, clock, "55501", "0.01", "USD")
+    code_prices.set_price(engine, bu, clock, "55501", "0.01", "USD")
     world.people("people", 200)
     created = _skill(world, "notice", "people")
     launching.start_skill(engine, created, clock, message_text=TEXT)
@@ -151,7 +158,7 @@ async def test_a_units_month_is_shared_by_its_skills(world):
     engine, bu, clock = world.engine, world.bu, world.clock
     rate, window = 20, 10
     world.code("55501", rate=rate)
-    spend.set_price(engine, bu, clock, "55501", "0.01", "USD")
+    code_prices.set_price(engine, bu, clock, "55501", "0.01", "USD")
     spend.set_unit_budget(engine, bu, clock, monthly="0.60", time_zone="America/Chicago")
     world.people("first", 50)
     world.people("second", 50, start=100)
@@ -187,21 +194,21 @@ def test_a_unit_has_one_currency(engine, bu, clock):
                                     throughput_per_s=10, connection=None, dnc_group=None)
     administration.add_registration(engine, bu, clock, code="55502", kind="short",
                                     throughput_per_s=10, connection=None, dnc_group=None)
-    spend.set_price(engine, bu, clock, "55501", "0.0079", "USD")
+    code_prices.set_price(engine, bu, clock, "55501", "0.0079", "USD")
     with pytest.raises(administration.InvalidRequest, match="prices in USD"):
-        spend.set_price(engine, bu, clock, "55502", "0.0079", "EUR")
+        code_prices.set_price(engine, bu, clock, "55502", "0.0079", "EUR")
     with pytest.raises(administration.InvalidRequest, match="more than six decimal places"):
-        spend.set_price(engine, bu, clock, "55502", "0.00000001", "USD")
+        code_prices.set_price(engine, bu, clock, "55502", "0.00000001", "USD")
     with pytest.raises(administration.InvalidRequest, match="cannot be negative"):
-        spend.set_price(engine, bu, clock, "55502", "-1", "USD")
+        code_prices.set_price(engine, bu, clock, "55502", "-1", "USD")
     with pytest.raises(administration.InvalidRequest, match="prices in USD"):
         spend.set_unit_budget(engine, bu, clock, monthly="100", currency="EUR")
     month = spend.set_unit_budget(engine, bu, clock, monthly="100")
     assert (month.currency, month.as_dict()["monthly_budget"]) == ("USD", "100.00")
     # The unit's only price may change currency only with its budget's.
     with pytest.raises(administration.InvalidRequest, match="budget is in USD"):
-        spend.set_price(engine, bu, clock, "55501", "0.01", "GBP")
-    assert spend.code_prices(engine, bu, "55501").summary() == "0.0079 USD a segment"
+        code_prices.set_price(engine, bu, clock, "55501", "0.01", "GBP")
+    assert code_prices.code_prices(engine, bu, "55501").summary() == "0.0079 USD a segment"
 
 
 def test_month_of_a_unit_follows_its_zone():

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, importing, spend
+from proactive_sms.services import administration, code_prices, importing
 from proactive_sms.store import skills as skill_store
 from tests.factories import person, write_csv
 from tests.interfaces.web.conftest import BU, CODE
@@ -50,7 +50,7 @@ def test_a_skills_budget_refuses_a_start_and_its_pause_says_why(console, browser
     administration.create_skill(console.engine, unit, clock, name="budgeted",
                                 registration=CODE, calling_list="staff",
                                 message_text="Lobby closed today.")
-    spend.set_price(console.engine, unit, clock, CODE, "0.01", "USD")
+    code_prices.set_price(console.engine, unit, clock, CODE, "0.01", "USD")
     page.goto(f"{console.url}/skills/budgeted")
     page.fill("#f-budget", "0.03")
     page.click("#save-button")

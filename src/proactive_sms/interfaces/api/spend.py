@@ -16,7 +16,7 @@ from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.concurrency import API_ACTOR
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import invalid
-from proactive_sms.services import administration, audit, spend
+from proactive_sms.services import administration, audit, code_prices, spend
 from proactive_sms.services.dry_run import dry_run
 
 router = APIRouter(tags=["spend"])
@@ -46,14 +46,14 @@ class PricesIn(BaseModel):
 @router.get("/registrations/{code}/prices")
 def get_prices(code: str, bu: CurrentBu, engine: EngineDep) -> PricesOut:
     """The code's price per segment, and per destination country."""
-    return PricesOut(**spend.code_prices(engine, bu, code).as_dict())
+    return PricesOut(**code_prices.code_prices(engine, bu, code).as_dict())
 
 
 @router.put("/registrations/{code}/prices")
 def put_prices(code: str, body: PricesIn, bu: CurrentBu, engine: EngineDep,
                clock: ClockDep) -> PricesOut:
     """Set all of the code's prices (texts decided from now on cost what these say)."""
-    prices = spend.replace_prices(engine, bu, clock, code, body.currency,
+    prices = code_prices.replace_prices(engine, bu, clock, code, body.currency,
                                   body.price_per_segment, body.by_country)
     audit.record(engine, None, "registration.priced", prices.code, prices.as_dict(), bu=bu,
                  now=clock.now(), username=API_ACTOR)

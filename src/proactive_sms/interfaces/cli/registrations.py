@@ -269,7 +269,7 @@ def _registration_dict(reg, pace=None, prices=None) -> dict:
 @ctx.handle_errors
 def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """One transport code with its settings, its price and the rate it may send at now."""
-    from proactive_sms.services import administration, spend
+    from proactive_sms.services import administration, code_prices
     from proactive_sms.store.errors import NotFound
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
@@ -278,7 +278,7 @@ def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
     if not found:
         raise NotFound("registration", code)
     pace = administration.code_paces(engine, unit).get(found[0].id)
-    prices = spend.code_prices(engine, unit, found[0].code)
+    prices = code_prices.code_prices(engine, unit, found[0].code)
     show_fields(ctx.console, _registration_dict(found[0], pace, prices), as_json)
 
 
@@ -346,23 +346,23 @@ def registration_price(
 ):
     """A code's price per segment, and per destination country: what the dry run, reports and
     budgets count (docs/spend.md). Without PRICE, shows them."""
-    from proactive_sms.services import administration, spend
+    from proactive_sms.services import administration, code_prices
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     if remove and price is not None:
         raise administration.InvalidRequest("give a PRICE or --remove, not both")
     if remove:
-        prices = spend.remove_price(engine, unit, code, country)
+        prices = code_prices.remove_price(engine, unit, code, country)
     elif price is not None:
         if not currency:
             with engine.connect() as conn:
-                currency = spend.unit_currency(conn, unit)
+                currency = code_prices.unit_currency(conn, unit)
             if not currency:
                 raise administration.InvalidRequest("give --currency (the unit has no price "
                                                      "or budget naming one yet)", "currency")
-        prices = spend.set_price(engine, unit, ctx.clock, code, price, currency, country)
+        prices = code_prices.set_price(engine, unit, ctx.clock, code, price, currency, country)
     else:
-        prices = spend.code_prices(engine, unit, code)
+        prices = code_prices.code_prices(engine, unit, code)
     if as_json:
         emit_json(prices.as_dict())
         return

@@ -14,7 +14,7 @@ from proactive_sms.domain.keyword_responses import SETTING_KEYS
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
 from proactive_sms.interfaces.web.deps import EngineDep, address_of, clock_of, engine_of
 from proactive_sms.interfaces.web.rendering import redirect, render
-from proactive_sms.services import administration, audit, spend, transport_codes
+from proactive_sms.services import administration, audit, code_prices, transport_codes
 from proactive_sms.services.administration import InvalidRequest
 
 router = APIRouter()
@@ -28,7 +28,7 @@ def registrations(request: Request, user: AdminUser, bu: CurrentBu,
                   engine: EngineDep) -> Response:
     return render(request, "registrations/list.html",
                   views=transport_codes.registration_views(engine, bu),
-                  groups=KEYWORD_GROUPS, prices=spend.prices_by_code(engine, bu))
+                  groups=KEYWORD_GROUPS, prices=code_prices.prices_by_code(engine, bu))
 
 
 @router.get("/registrations/{code}", response_class=HTMLResponse)
@@ -48,7 +48,7 @@ def _form(request: Request, view, errors: dict, values: dict | None,
         "help_text": stored.get("help_text") or "",
         **{f"extra_{key}": ", ".join(view.extra_keywords.get(key, []))
            for key, _ in KEYWORD_GROUPS}}
-    prices = spend.prices_of(engine_of(request), view.registration)
+    prices = code_prices.prices_of(engine_of(request), view.registration)
     return render(request, "registrations/detail.html", status_code=status_code, view=view,
                   values=shown, errors=errors, groups=KEYWORD_GROUPS, prices=prices,
                   price_values=price_values or {"currency": prices.currency or ""})
@@ -118,9 +118,9 @@ def save_price(code: str, request: Request, user: AdminUser, bu: CurrentBu,
     values = {"price": price, "currency": currency, "country": country}
     try:
         if remove:
-            saved = spend.remove_price(engine, bu, view.code, country or None)
+            saved = code_prices.remove_price(engine, bu, view.code, country or None)
         else:
-            saved = spend.set_price(engine, bu, clock_of(request), view.code, price, currency,
+            saved = code_prices.set_price(engine, bu, clock_of(request), view.code, price, currency,
                                     country or None)
     except InvalidRequest as exc:
         return _form(request, view, {f"price_{exc.field or 'price'}": str(exc)}, None, 422,
