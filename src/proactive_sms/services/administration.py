@@ -317,15 +317,18 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
                  no_zone_policy: str = "skip",
                  default_time_zone: str | None = None,
                  kind: str = "agentless_sms", reply_pacing: bool = True,
-                 reply_rate_prior: float | None = None) -> skills.Skill:
+                 reply_rate_prior: float | None = None,
+                 budget: str | None = None) -> skills.Skill:
     """A new skill (draft). `reply_pacing`: its texts go no faster than its agents can answer
     the replies (for skills whose texts invite replies; domain/reply_pacing.py), assuming
-    `reply_rate_prior` replies per text until it shows its own."""
+    `reply_rate_prior` replies per text until it shows its own. `budget`: the most its texts
+    may cost, as decimal text in its code's currency (services.spend)."""
     _check_new_skill(name, kind, template_name, message_text, calling_window=calling_window,
                      no_zone_policy=no_zone_policy, default_time_zone=default_time_zone,
                      validity_hours=validity_hours, max_segments=max_segments,
                      pacing_per_s=pacing_per_s, direction=direction,
                      reply_pacing=reply_pacing, reply_rate_prior=reply_rate_prior)
+    budget_micros = None if budget is None else budget_amount(budget)
     with engine.begin() as conn:
         reg, lst, template_id = _skill_refs(conn, bu, registration, calling_list, template_name)
         campaign_id = skills.find_campaign(conn, bu.id, campaign).id if campaign else None
@@ -336,7 +339,17 @@ def create_skill(engine: Engine, bu: BusinessUnit, clock: Clock, *, name: str,
             validity_hours=validity_hours, campaign_id=campaign_id, now=clock.now(),
             calling_window=calling_window, no_zone_policy=no_zone_policy,
             default_time_zone=default_time_zone, kind=kind, reply_pacing=reply_pacing,
-            reply_rate_prior=reply_rate_prior)
+            reply_rate_prior=reply_rate_prior, budget_micros=budget_micros)
+
+
+def budget_amount(value) -> int:
+    """A skill's budget as micros (InvalidRequest about `budget` when it is not an amount)."""
+    from proactive_sms.domain.money import AmountError, parse_amount
+
+    try:
+        return parse_amount(value, "budget")
+    except AmountError as exc:
+        raise InvalidRequest(str(exc), "budget") from exc
 
 
 def _check_new_skill(name: str, kind: str, template_name: str | None,

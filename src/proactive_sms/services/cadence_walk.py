@@ -15,7 +15,7 @@ from proactive_sms.domain import phone, template
 from proactive_sms.domain.cadence import Cadence, Channel, Position
 from proactive_sms.domain.message_states import MessageState, SkipReason
 from proactive_sms.services.launching import MessageText, _Decider
-from proactive_sms.store import cadences, calling_lists, dnc, registrations, tenancy
+from proactive_sms.store import cadences, calling_lists, dnc, registrations, spend, tenancy
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.messages import destination_key
 from proactive_sms.store.skills import Skill
@@ -43,6 +43,7 @@ class Walker:
         self.region = bu.default_region
         self.dnc_list_id = registration.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
         self._texts: dict[int, MessageText] = {}
+        self.prices = spend.price_list(conn, skill.registration_id)  # fixes each text's cost
 
     def on_dnc(self, number: str) -> bool:
         return dnc.is_on_list(self.conn, self.dnc_list_id, number)
@@ -79,8 +80,10 @@ class Walker:
             step = self.steps.step(position.step)
             attempt = position.attempts + 1
             decision = self._decide(record_id, step)
+            cost = (self.prices.cost(decision.destination, decision.segments)
+                    if self.prices is not None else None)
             cadences.insert_step_message(self.conn, self.skill.id, decision, step.number,
-                                         attempt, self.now)
+                                         attempt, self.now, cost)
             if decision.state is MessageState.PENDING:
                 outcome, detail = model.TEXTED, None
                 texted += 1

@@ -45,7 +45,7 @@ from proactive_sms.domain.send_timing import (
     decide_send,
 )
 from proactive_sms.domain.spacing import DEFAULT_BURST_S
-from proactive_sms.services import webhook_emitters
+from proactive_sms.services import spend_guard, webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import REVIEW_DEADLINE_BUSINESS_DAYS, InboundService
@@ -501,6 +501,7 @@ class Dispatcher:
         plan = []
         with self.engine.begin() as conn:
             running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
+            running = spend_guard.hold_spent(conn, running, now)  # budgets reached: paused
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]

@@ -14,13 +14,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from proactive_sms.domain import money
 from proactive_sms.domain.calling_windows import SkillWindow
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.pacing import SlidingWindowPacer
+from proactive_sms.domain.phone import region_of
 from proactive_sms.domain.send_timing import Recipient, TimingPolicy, Verdict, decide_send
+from proactive_sms.services import spend
 from proactive_sms.services.launching import LAUNCH_BATCH, _Decider, check_text, resolve_text
 from proactive_sms.store import calling_lists, dnc, outbox, registrations, skills, tenancy
+from proactive_sms.store import spend as spend_store
 from proactive_sms.store.schema import calling_record
 from proactive_sms.store.skills import Skill
 
@@ -42,6 +46,17 @@ class DryRun:
     unit: str = "segments"
     started_at: datetime | None = None
     predicted_finish: datetime | None = None
+    # Cost (services.spend): the texts that would go, at their destinations' prices; None when
+    # the code has no price. `unpriced`: texts to countries the code has no price for.
+    currency: str | None = None
+    cost_micros: int | None = None
+    unpriced: int = 0
+    unpriced_countries: list[str] = field(default_factory=list)
+    budget_refusal: str | None = None  # why starting now would be refused by a budget
+
+    @property
+    def cost(self) -> str | None:
+        return None if self.cost_micros is None else money.amount_text(self.cost_micros)
 
     @property
     def predicted_duration_s(self) -> float | None:
@@ -58,6 +73,9 @@ class DryRun:
             "predicted_finish": self.predicted_finish.isoformat()
             if self.predicted_finish else None,
             "predicted_duration_s": self.predicted_duration_s,
+            "cost": self.cost, "currency": self.currency, "unpriced_texts": self.unpriced,
+            "unpriced_countries": self.unpriced_countries,
+            "budget_refusal": self.budget_refusal,
         }
 
 
@@ -91,6 +109,10 @@ def dry_run_skill(engine: Engine, skill: Skill, clock: Clock, *, rules=None) -> 
         report.rate_per_s = min([registration.throughput_per_s,
                                  *([skill.pacing_per_s] if skill.pacing_per_s else [])])
         report.unit = registration.throughput_unit
+        prices = spend_store.price_list(conn, registration.id)
+        if prices is not None:
+            report.currency, report.cost_micros = prices.currency, 0
+        unpriced_countries: set[str] = set()
         policy = TimingPolicy(
             window=SkillWindow.from_config(skill.calling_window),
             rules=rules or window_rules(), skip_without_zone=skill.no_zone_policy != "default",
@@ -138,6 +160,19 @@ def dry_run_skill(engine: Engine, skill: Skill, clock: Clock, *, rules=None) -> 
                     report.skipped["no_time_zone"] += 1
                     continue
                 report.segments += decision.segments
+                if prices is not None:
+                    cost = prices.cost(decision.destination, decision.segments)
+                    if cost is None:
+                        report.unpriced += 1
+                        unpriced_countries.add(region_of(decision.destination) or "?")
+                    else:
+                        report.cost_micros += cost
+        report.unpriced_countries = sorted(unpriced_countries)
+        if report.cost_micros is not None:
+            report.budget_refusal = spend.budget_refusal(
+                conn, skill, report.cost_micros, now,
+                already_spent=spend_store.spent_by_skill(conn, [skill.id]).get(
+                    skill.id, spend_store.Spent()).cost_micros if skill.id else 0)
     report.predicted_finish = _play(releases, report.rate_per_s, now)
     return report
 

@@ -9,6 +9,7 @@ two at once, create nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from proactive_sms.domain import encoding, template
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState, SkipReason
 from proactive_sms.services import offload
-from proactive_sms.store import calling_lists, dnc, messages, registrations, skills, tenancy
+from proactive_sms.store import calling_lists, dnc, messages, registrations, skills, spend, tenancy
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.calling_lists import LaunchFields, LaunchRecord
 from proactive_sms.store.messages import Decision, destination_key
@@ -121,6 +122,8 @@ def start_skill(
     if skill.status is SkillStatus.SCHEDULED:
         raise LaunchError(f"skill '{skill.name}' is scheduled to start later: cancel or move "
                           "its scheduled start first")
+    if skill.status is SkillStatus.DRAFT:
+        _check_budgets(engine, skill, clock, template_id, message_text, direction)
     if skill.kind == "agent":  # records enter its cadence; texts come from its SMS steps
         from proactive_sms.services import cadences
 
@@ -142,6 +145,7 @@ def start_skill(
         registration = registrations.registration_by_id(conn, skill.registration_id)
         bu = tenancy.business_unit_by_id(conn, skill.business_unit_id)
         dnc_list_id = registration.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
+        prices = spend.price_list(conn, registration.id)  # fixes each text's cost
         seen = messages.live_destinations(conn, skill_id)
         decided = messages.count_decided(conn, skill_id)
         first = calling_lists.first_id(conn, skill.calling_list_id)
@@ -184,7 +188,7 @@ def start_skill(
                 decisions = [decider.decide(record, preparation)
                              for record, preparation in zip(batch, prepared, strict=True)]
                 summary.decided_now += messages.insert_decisions(conn, skill_id, decisions,
-                                                                 clock.now())
+                                                                 clock.now(), prices)
                 cursor = batch[-1].id
                 skills.advance_launch_cursor(conn, skill_id, cursor)
             for d in decisions:
@@ -201,6 +205,18 @@ def start_skill(
                              clock.now())
         summary.status = skills.skill_by_id(conn, skill_id).status
     return summary
+
+
+def _check_budgets(engine: Engine, skill: Skill, clock: Clock, template_id: int | None,
+                   message_text: str | None, direction: str) -> None:
+    """A start whose dry-run cost exceeds the skill's budget or its unit's month is refused
+    (services.spend.BudgetExceeded), with the text it is started with."""
+    from proactive_sms.services import spend
+
+    if template_id is not None or message_text is not None:
+        skill = dataclasses.replace(skill, template_id=template_id, message_text=message_text,
+                                    direction=direction)
+    spend.check_start(engine, skill, clock)
 
 
 # Enum members and values looked up once: launch uses them a million times, and an enum's

@@ -20,6 +20,14 @@ def pause(engine: Engine, skill_id: int, clock: Clock) -> None:
 
 
 def resume(engine: Engine, skill_id: int, clock: Clock) -> None:
+    """Resume a paused skill; refused (spend.BudgetExceeded) while its texts not sent yet would
+    take it past its budget or its unit's month (raise the budget first)."""
+    from proactive_sms.services import spend
+
+    with engine.connect() as conn:
+        skill = skills.skill_by_id(conn, skill_id)
+        if skill.status is SkillStatus.PAUSED:
+            spend.check_resume(conn, skill, clock.now())
     _change(engine, skill_id, SkillStatus.RUNNING, [SkillStatus.PAUSED], clock, "resume")
 
 

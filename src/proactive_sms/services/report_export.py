@@ -1,5 +1,6 @@
-"""A report as CSV (state, skip_reason, messages): the one spelling the API's `?format=csv` and
-the console's export both answer with."""
+"""A report as CSV (state, skip_reason, messages; cost, budget, currency on its `spent` row):
+the one spelling the API's `?format=csv`, the console's export and `psms report --csv` answer
+with."""
 
 from __future__ import annotations
 
@@ -12,13 +13,20 @@ MEDIA_TYPE = "text/csv"
 
 
 def report_csv(report: Report) -> str:
-    """One row per state (every state named), then one per skip reason."""
+    """One row per state (every state named), then one per skip reason, then (when the report
+    has its spend) one `spent` row: the texts that left, what they cost and the budget, in the
+    columns after `messages` (empty on the other rows, so a reader of the first three columns
+    reads them as before)."""
     out = io.StringIO()
     writer = csv_writer(out)  # spreadsheet-safe cells, as every CSV we write
-    writer.writerow(["state", "skip_reason", "messages"])
+    writer.writerow(["state", "skip_reason", "messages", "cost", "budget", "currency"])
     for state, count in report.as_dict()["by_state"].items():
         if state != "skipped":
-            writer.writerow([state, "", count])
+            writer.writerow([state, "", count, "", "", ""])
     for reason, count in sorted(report.skipped_by_reason.items()):
-        writer.writerow(["skipped", reason, count])
+        writer.writerow(["skipped", reason, count, "", "", ""])
+    if report.spend is not None:
+        spent = report.spend.as_dict()
+        writer.writerow(["spent", "", spent["spent_texts"], spent["spent"],
+                         spent["budget"] or "", spent["currency"] or ""])
     return out.getvalue()

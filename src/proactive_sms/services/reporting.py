@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.services.spend import SkillSpend, skills_spend
 from proactive_sms.store import inbound, skill_counters, skills
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -42,6 +43,9 @@ class Report:
     waiting: int = 0  # pending texts held until their window opens (or a cap or retry allows)
     next_window_at: datetime | None = None
     sent: int = 0  # texts the carrier accepted, whatever became of them after
+    # What the texts that left cost, against the skills' budgets (services.spend); None for the
+    # dashboard's per-skill figures, which leave it out.
+    spend: SkillSpend | None = None
 
     @property
     def skipped(self) -> int:
@@ -68,6 +72,7 @@ class Report:
             "started_at": _iso(self.started_at), "finished_at": _iso(self.finished_at),
             "inbound": {kind: self.inbound.get(kind, 0) for kind in INBOUND_KINDS},
             "waiting": self.waiting, "next_window_at": _iso(self.next_window_at),
+            "spend": self.spend.as_dict() if self.spend is not None else None,
         }
 
 
@@ -105,6 +110,7 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
                 _add(report, row)
         window = skill_counters.sent_window(conn, ids)
         report.inbound = inbound.counts_by_skill(conn, ids)
+        report.spend = skills_spend(conn, members)
         if report.waiting:
             report.next_window_at = skill_counters.next_due(conn, ids, now)
     _finish(report, members, window)

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.money import amount_text
 from proactive_sms.services.administration import (
     InvalidRequest,
+    budget_amount,
     check_one_text,
     check_skill_settings,
     code_key,
@@ -31,9 +33,11 @@ from proactive_sms.store.tenancy import BusinessUnit
 ALL_SETTINGS = frozenset({
     "registration", "calling_list", "template", "message_text", "direction", "max_segments",
     "pacing_per_s", "validity_hours", "campaign", "calling_window", "no_zone_policy",
-    "default_time_zone", "reply_pacing", "reply_rate_prior"})
+    "default_time_zone", "reply_pacing", "reply_rate_prior", "budget"})
+# A budget may change while the skill runs: raising it lets a skill paused by it resume.
 LIVE_SETTINGS = frozenset({"pacing_per_s", "validity_hours", "calling_window", "no_zone_policy",
-                           "default_time_zone", "campaign", "reply_pacing", "reply_rate_prior"})
+                           "default_time_zone", "campaign", "reply_pacing", "reply_rate_prior",
+                           "budget"})
 _STARTED = (SkillStatus.LAUNCHING, SkillStatus.RUNNING, SkillStatus.PAUSED)
 
 
@@ -56,7 +60,8 @@ class SkillView:
                 "pacing_per_s": s.pacing_per_s, "validity_hours": s.validity_hours,
                 "campaign": self.campaign, "calling_window": s.calling_window,
                 "no_zone_policy": s.no_zone_policy, "default_time_zone": s.default_time_zone,
-                "reply_pacing": s.reply_pacing, "reply_rate_prior": s.reply_rate_prior}
+                "reply_pacing": s.reply_pacing, "reply_rate_prior": s.reply_rate_prior,
+                "budget": None if s.budget_micros is None else amount_text(s.budget_micros)}
 
 
 def editable(skill: Skill) -> frozenset[str]:
@@ -100,6 +105,9 @@ def update_skill(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
             raise StaleVersion("skill", name, expected_version, current.skill.version)
         before = current.settings()
         wanted = {k: v for k, v in changes.items() if v != before[k]}
+        if "budget" in wanted and wanted["budget"] is not None and before["budget"] is not None \
+                and budget_amount(wanted["budget"]) == budget_amount(before["budget"]):
+            del wanted["budget"]  # "120" and "120.00" are one amount
         allowed = editable(current.skill)
         for key in sorted(wanted):
             if key not in allowed:
@@ -135,6 +143,8 @@ def _stored_values(conn, bu: BusinessUnit, wanted: dict[str, Any]) -> dict[str, 
         elif key == "template":
             values["template_id"] = (template_store.find_template(conn, bu.id, value).id
                                      if value else None)
+        elif key == "budget":
+            values["budget_micros"] = None if value is None else budget_amount(value)
         elif key == "campaign":
             values["campaign_id"] = (skills.find_campaign(conn, bu.id, value).id
                                      if value else None)

@@ -71,3 +71,19 @@ def _skill_ended(conn: Connection, skill_id: int, kind: EventType, status: str, 
         "started_at": found.started_at, "finished_at": now, **extra,
         "messages_by_state": by_state,
     }, now)
+
+
+def skill_paused(conn: Connection, skill_id: int, reason: str, detail: str, spent: str,
+                 budget: str, currency: str | None, now: datetime) -> None:
+    """The system paused a running skill: a budget was reached (`reason`: skill_budget or
+    unit_monthly_budget; `detail`: the sentence the console and the CLI show)."""
+    if not webhooks.watched(conn):
+        return
+    found = skills.skill_by_id(conn, skill_id)
+    if not webhook_events.wants(conn, found.business_unit_id, EventType.SKILL_PAUSED):
+        return
+    webhook_events.emit(conn, found.business_unit_id, EventType.SKILL_PAUSED, {
+        "skill_id": skill_id, "skill": found.name, "status": "paused", "reason": reason,
+        "detail": detail, "spent": spent, "budget": budget, "currency": currency,
+        "paused_at": now,
+    }, now)

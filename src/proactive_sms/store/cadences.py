@@ -177,16 +177,19 @@ def logged_outcome(conn: Connection, skill_id: int, record_id: int, step: int,
 
 
 def insert_step_message(conn: Connection, skill_id: int, decision: Decision, step: int,
-                        attempt: int, now: datetime) -> int | None:
+                        attempt: int, now: datetime,
+                        cost_micros: int | None = None) -> int | None:
     """The message of one SMS step attempt (pending or skipped); None if it already exists:
-    the unique (skill, record, step, attempt) makes a repeated step create nothing twice."""
+    the unique (skill, record, step, attempt) makes a repeated step create nothing twice.
+    `cost_micros`: what the text costs at its code's price (None: not priced)."""
     row = conn.execute(
         insert(conn, message)
         .values(skill_id=skill_id, record_id=decision.record_id, cadence_step=step,
                 step_attempt=attempt, destination=decision.destination, body=decision.body,
                 encoding=decision.encoding, segments=decision.segments,
                 state=decision.state.value, skip_reason=decision.skip_reason,
-                detail=decision.detail, attempts=0, created_at=now)
+                detail=decision.detail, attempts=0, created_at=now,
+                cost_micros=cost_micros if decision.state is MessageState.PENDING else None)
         .on_conflict_do_nothing(
             index_elements=["skill_id", "record_id", "cadence_step", "step_attempt"])
         .returning(message.c.id)

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import ClauseElement, Connection, bindparam, func, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState, allowed_sources
+from proactive_sms.domain.prices import PriceList
 from proactive_sms.store import paging, skill_counters, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import message, message_part, skill, sms_registration
@@ -37,7 +38,8 @@ class Decision(NamedTuple):
 # insert_decisions). Same columns and conflict rule as the SQLAlchemy statement below.
 _INSERT_DECISIONS_SQLITE = (
     "INSERT INTO message (skill_id, record_id, destination, body, encoding, segments, state, "
-    "skip_reason, detail, attempts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) "
+    "skip_reason, detail, attempts, created_at, cost_micros) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) "
     "ON CONFLICT (skill_id, record_id, cadence_step, step_attempt) DO NOTHING"
 )
 
@@ -46,8 +48,10 @@ _STATE_VALUES = {state: state.value for state in MessageState}  # .value is a sl
 
 
 def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decision],
-                     now: datetime) -> int:
+                     now: datetime, prices: PriceList | None = None) -> int:
     """Store decisions; a record already decided keeps its first decision (invariant 1).
+
+    `prices`: the code's prices, which fix each pending text's cost (None: not priced).
 
     Returns how many were really inserted. On SQLite the rows go straight to the driver's
     executemany, whose rowcount is exactly the rows inserted (a conflict changes none), and which
@@ -56,12 +60,13 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
     """
     if not decisions:
         return 0
+    costs = _costs(decisions, prices)
     if not is_postgres(conn):
         created = _sqlite_datetime(conn, now)
         rows = [
             (skill_id, d.record_id, d.destination, d.body, d.encoding, d.segments,
-             _STATE_VALUES[d.state], d.skip_reason, d.detail, created)
-            for d in decisions
+             _STATE_VALUES[d.state], d.skip_reason, d.detail, created, cost)
+            for d, cost in zip(decisions, costs, strict=True)
         ]
         # Counted here, once per batch (SQLite has no per-row insert trigger: see
         # store.skill_counters.writers_count_inserts). BEGIN IMMEDIATE holds the write lock for
@@ -83,9 +88,9 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
             "skill_id": skill_id, "record_id": d.record_id, "destination": d.destination,
             "body": d.body, "encoding": d.encoding, "segments": d.segments,
             "state": d.state.value, "skip_reason": d.skip_reason, "detail": d.detail,
-            "attempts": 0, "created_at": now,
+            "attempts": 0, "created_at": now, "cost_micros": cost,
         }
-        for d in decisions
+        for d, cost in zip(decisions, costs, strict=True)
     ]
     result = conn.execute(
         insert(conn, message)
@@ -95,6 +100,23 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
         rows,
     )
     return len(result.all())
+
+
+def _costs(decisions: Sequence[Decision], prices: PriceList | None) -> list[int | None]:
+    """Each decision's cost: a pending text's segments at its destination's price; None for a
+    skip, or when the code has no price for it."""
+    if prices is None:
+        return [None] * len(decisions)
+    if prices.uniform:  # the usual case: one multiplication a text
+        price = prices.default_micros
+        if price is None:
+            return [None] * len(decisions)
+        return [d.segments * price if d.state is _PENDING else None for d in decisions]
+    return [prices.cost(d.destination, d.segments) if d.state is _PENDING else None
+            for d in decisions]
+
+
+_PENDING = MessageState.PENDING
 
 
 def _not_decided(conn: Connection, skill_id: int,
@@ -304,6 +326,7 @@ class StoredMessage:
     cadence_step: int = 0  # an agent skill's SMS step (0: an agentless or system text)
     step_attempt: int = 0  # ... and that step's attempt
     connection_id: int | None = None  # the connection that carried it (once accepted)
+    cost_micros: int | None = None  # what it costs, fixed when decided (None: not priced)
 
 
 def _stored(row) -> StoredMessage:

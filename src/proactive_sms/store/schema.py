@@ -244,6 +244,10 @@ skill = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     # A finished or stopped skill removed from the lists: still reportable (migration 0020)
     Column("archived_at", DateTime(timezone=True), nullable=True),
+    # Spend (migration 0033): the most its texts may cost (micros of its code's currency), and
+    # why the system paused it (a budget reached; None for a person's pause), until resumed.
+    Column("budget_micros", BigInteger, nullable=True),
+    Column("pause_reason", Text, nullable=True),
     UniqueConstraint("business_unit_id", "name"),
 )
 
@@ -280,6 +284,9 @@ message = Table(
     # 0022): a code's connection may change later, the text's history must not. No foreign key:
     # SQLite adds the column without rebuilding `message` (and its triggers of 0011).
     Column("connection_id", Integer, nullable=True),
+    # What it costs (segments x its destination's price per segment, in micros of the code's
+    # currency), fixed when it is decided; None when its code had no price (migration 0033).
+    Column("cost_micros", BigInteger, nullable=True),
     # invariant 1: one message per (skill, record), per SMS step attempt of a cadence
     UniqueConstraint("skill_id", "record_id", "cadence_step", "step_attempt"),
     Index("ix_message_skill_state", "skill_id", "state", "id"),
@@ -847,3 +854,42 @@ notice_schedule_run = Table(
     # Every dispatcher looks for runs left firing each second: found without reading history.
     Index("ix_notice_schedule_run_state_heartbeat_at", "state", "heartbeat_at"),
 )
+# ---- Spend (migration 0033): prices, spend kept per skill, budgets. ----
+code_price = Table(
+    # A transport code's price per segment: country '' for every destination, and ISO regions
+    # whose own price overrides it. One currency per code (services.spend checks it).
+    "code_price",
+    metadata,
+    Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("price_micros", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+unit_budget = Table(
+    # A business unit's spend settings: the currency its prices and budgets are in, its monthly
+    # budget (None: no cap), and the zone its calendar months begin in.
+    "unit_budget",
+    metadata,
+    Column("business_unit_id", ForeignKey("business_unit.id"), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("monthly_micros", BigInteger, nullable=True),
+    Column("time_zone", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+skill_spend = Table(
+    # What a skill's texts cost once they left (sent, or uncertain: they may have), by the
+    # quarter hour they were submitted in. Kept by a trigger on `message` in the transaction of
+    # the result (the migration says how); shards as in skill_counter.
+    "skill_spend",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("quarter", DateTime(timezone=True), primary_key=True),
+    Column("shard", BigInteger, primary_key=True),
+    Column("texts", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+)
+# (end of 0033)

@@ -225,7 +225,9 @@ def fold(conn: Connection) -> int:
                 last_sent_at = GREATEST(m.last_sent_at, excluded.last_sent_at)
         )
         SELECT coalesce(sum(n), 0) FROM summed""")).scalar_one()
-    return int(folded) + int(folded_minutes)
+    from proactive_sms.store import spend  # its spend counters fold on the same schedule
+
+    return int(folded) + int(folded_minutes) + spend.fold(conn)
 
 
 def triggers_present(conn: Connection) -> set[str]:

@@ -51,6 +51,8 @@ class Skill:
     archived_at: datetime | None = None  # a finished or stopped skill hidden from the lists
     reply_pacing: bool = True  # texts go no faster than the agents can answer their replies
     reply_rate_prior: float | None = None  # replies per text assumed at first (None: default)
+    budget_micros: int | None = None  # the most its texts may cost (services.spend)
+    pause_reason: str | None = None  # why the system paused it (a budget reached), if it did
 
 
 def create_skill(conn: Connection, *, business_unit_id: int, name: str, registration_id: int,
@@ -60,7 +62,8 @@ def create_skill(conn: Connection, *, business_unit_id: int, name: str, registra
                  now: datetime, calling_window: dict | None = None,
                  no_zone_policy: str = "skip", default_time_zone: str | None = None,
                  kind: str = "agentless_sms", reply_pacing: bool = True,
-                 reply_rate_prior: float | None = None) -> Skill:
+                 reply_rate_prior: float | None = None,
+                 budget_micros: int | None = None) -> Skill:
     if conn.scalar(select(skill.c.id).where(skill.c.business_unit_id == business_unit_id,
                                             skill.c.name == name)):
         raise AlreadyExists("skill", name)
@@ -72,7 +75,7 @@ def create_skill(conn: Connection, *, business_unit_id: int, name: str, registra
         validity_hours=validity_hours, campaign_id=campaign_id, launch_cursor=0, created_at=now,
         calling_window=calling_window, no_zone_policy=no_zone_policy,
         default_time_zone=default_time_zone, reply_pacing=reply_pacing,
-        reply_rate_prior=reply_rate_prior,
+        reply_rate_prior=reply_rate_prior, budget_micros=budget_micros,
     ))
     return find_skill(conn, business_unit_id, name)
 
@@ -130,6 +133,8 @@ def change_status(conn: Connection, skill_id: int, new: SkillStatus,
                   expected: Iterable[SkillStatus], now: datetime) -> bool:
     """Compare-and-set the status: True when the skill was in one of `expected`."""
     values: dict = {"status": new.value}
+    if new is not SkillStatus.PAUSED:
+        values["pause_reason"] = None  # a system pause's reason lasts as long as the pause
     if new is SkillStatus.LAUNCHING:
         values["started_at"] = now
     if new in (SkillStatus.FINISHED, SkillStatus.STOPPED):
@@ -142,6 +147,16 @@ def change_status(conn: Connection, skill_id: int, new: SkillStatus,
     return result.rowcount == 1
 
 
+def pause_with_reason(conn: Connection, skill_id: int, reason: str) -> bool:
+    """The system pauses a running skill and says why (a budget reached): True when it was
+    running (a person's pause or stop meanwhile wins)."""
+    result = conn.execute(
+        update(skill).where(skill.c.id == skill_id,
+                            skill.c.status == SkillStatus.RUNNING.value)
+        .values(status=SkillStatus.PAUSED.value, pause_reason=reason))
+    return result.rowcount == 1
+
+
 def set_text(conn: Connection, skill_id: int, template_id: int | None,
              message_text: str | None, direction: str) -> None:
     conn.execute(update(skill).where(skill.c.id == skill_id).values(
@@ -151,7 +166,8 @@ def set_text(conn: Connection, skill_id: int, template_id: int | None,
 # What a person may change of a skill after creating it (its name and kind are its identity).
 SETTINGS = ("registration_id", "calling_list_id", "campaign_id", "template_id", "message_text",
             "direction", "max_segments", "pacing_per_s", "validity_hours", "calling_window",
-            "no_zone_policy", "default_time_zone", "reply_pacing", "reply_rate_prior")
+            "no_zone_policy", "default_time_zone", "reply_pacing", "reply_rate_prior",
+            "budget_micros")
 
 
 def update_settings(conn: Connection, skill_id: int, values: dict,
@@ -187,7 +203,8 @@ def _skill(row) -> Skill:
                  row.direction, SkillStatus(row.status), row.max_segments, row.pacing_per_s,
                  row.validity_hours, row.launch_cursor, row.created_at, row.started_at,
                  row.finished_at, row.calling_window, row.no_zone_policy, row.default_time_zone,
-                 row.version, row.archived_at, bool(row.reply_pacing), row.reply_rate_prior)
+                 row.version, row.archived_at, bool(row.reply_pacing), row.reply_rate_prior,
+                 row.budget_micros, row.pause_reason)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from proactive_sms.interfaces.api import (
     registrations,
     schedules,
     skills,
+    spend,
     templates,
     users,
     webhooks,
@@ -92,6 +93,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         numbers.router,  # a number's history (issue 19)
         users.router,  # console users and API keys (issue 17)
         api_keys.router,
+        spend.router,  # prices, budgets, dry runs (issue 16)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,

@@ -22,6 +22,7 @@ from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.importing import ImportRefused
 from proactive_sms.services.launching import LaunchError
 from proactive_sms.services.lifecycle import LifecycleError
+from proactive_sms.services.spend import BudgetExceeded
 from proactive_sms.store.errors import AlreadyExists, InUse, NotFound, StaleVersion
 
 MEDIA_TYPE = "application/problem+json"
@@ -88,6 +89,9 @@ def _from_exception(exc: Exception) -> Problem:
         case ImportRefused():
             return Problem(422, "import-refused", "The file cannot be imported", str(exc),
                            [field_error("file", str(exc))])
+        case BudgetExceeded():  # a kind of LaunchError: the start was right, the budget says no
+            return Problem(409, "budget-exceeded", "A budget does not allow this", str(exc),
+                           [field_error("budget", str(exc))])
         case LaunchError():
             return Problem(422, "cannot-launch", "The skill cannot start", str(exc),
                            [field_error("text", str(exc))])

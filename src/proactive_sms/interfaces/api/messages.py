@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.domain.money import amount_text
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import EngineDep
 from proactive_sms.interfaces.api.errors import blame
@@ -59,6 +60,9 @@ class MessageOut(MessageSummary):
     submitted_at: UtcDatetime | None
     finished_at: UtcDatetime | None
     parts: list[PartOut] = Field(description="The parts the carrier accepted, with receipts.")
+    cost: str | None = Field(None, description="What it costs (decimal text, its code's "
+                                               "currency), fixed when it was decided; null "
+                                               "when its code had no price (docs/spend.md).")
 
 
 @router.get("")
@@ -91,4 +95,5 @@ def get_message(message_id: int, bu: CurrentBu, engine: EngineDep) -> MessageOut
         finished_at=m.finished_at,
         parts=[PartOut(part_no=p.part_no, carrier_message_id=p.carrier_message_id,
                        receipt_state=p.receipt_state, receipt_error=p.receipt_error,
-                       receipt_at=p.receipt_at) for p in detail.parts])
+                       receipt_at=p.receipt_at) for p in detail.parts],
+        cost=None if m.cost_micros is None else amount_text(m.cost_micros))

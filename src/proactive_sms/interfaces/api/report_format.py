@@ -33,6 +33,9 @@ class ReportOut(BaseModel):
     inbound: dict[str, int] = Field(description="Replies of the people texted, by kind.")
     waiting: int = Field(description="Pending texts held until their window opens.")
     next_window_at: datetime | None
+    spend: dict | None = Field(None, description="What the texts that left cost: currency, "
+                                                 "spent, spent_texts, spent_segments, budget, "
+                                                 "left, unpriced_texts (amounts: decimal text).")
 
 
 # For the OpenAPI: both media types the report endpoints answer with.

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.money import amount_text
 from proactive_sms.interfaces.api import idempotency, report_format
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.concurrency import API_ACTOR, expected_version, set_etag
@@ -65,6 +66,9 @@ class SkillIn(RequestBody):
     reply_rate_prior: float | None = Field(
         None, gt=0, le=1, description="Replies per text assumed until the skill shows its own "
                                       "(0.05 = 5%; default 5%).")
+    budget: str | None = Field(None, pattern=r"^\d+(\.\d+)?$",
+                               description="The most its texts may cost, decimal text in its "
+                                           "code's currency (docs/spend.md).")
 
 
 class SkillOut(BaseModel):
@@ -84,6 +88,9 @@ class SkillOut(BaseModel):
         None, description="When the finished skill was removed from the lists.")
     start_at: datetime | None = Field(
         None, description="A scheduled skill: when it starts (its scheduled-start resource).")
+    budget: str | None = Field(None, description="The most its texts may cost (decimal text).")
+    pause_reason: str | None = Field(None, description="Why the system paused it (a budget "
+                                                       "reached); null otherwise.")
 
     @classmethod
     def of(cls, skill: Skill, start: SkillStart | None = None) -> SkillOut:
@@ -95,7 +102,10 @@ class SkillOut(BaseModel):
                    reply_pacing=skill.reply_pacing, reply_rate_prior=skill.reply_rate_prior,
                    created_at=_utc(skill.created_at), started_at=_utc(skill.started_at),
                    finished_at=_utc(skill.finished_at), version=skill.version,
-                   archived_at=_utc(skill.archived_at))
+                   archived_at=_utc(skill.archived_at),
+                   budget=(None if skill.budget_micros is None
+                           else amount_text(skill.budget_micros)),
+                   pause_reason=skill.pause_reason)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -216,7 +226,8 @@ def create_skill(body: SkillIn, bu: CurrentBu, engine: EngineDep, clock: ClockDe
         validity_hours=body.validity_hours, campaign=body.campaign,
         calling_window=body.calling_window.model_dump(), no_zone_policy=body.no_zone_policy,
         default_time_zone=body.default_time_zone, kind=body.kind,
-        reply_pacing=body.reply_pacing, reply_rate_prior=body.reply_rate_prior)))
+        reply_pacing=body.reply_pacing, reply_rate_prior=body.reply_rate_prior,
+        budget=body.budget)))
 
 
 @router.get("/{name}")
@@ -246,6 +257,9 @@ class SkillPatch(RequestBody):
     default_time_zone: str | None = None
     reply_pacing: bool | None = None
     reply_rate_prior: float | None = Field(None, gt=0, le=1)
+    budget: str | None = Field(None, pattern=r"^\d+(\.\d+)?$",
+                               description="Decimal text; null: no budget. Raising it lets a "
+                                           "skill paused by it resume.")
 
 
 _REQUIRED = ("registration", "calling_list", "direction", "max_segments", "no_zone_policy",

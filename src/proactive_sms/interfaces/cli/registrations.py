@@ -255,18 +255,21 @@ def connection_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
     show_removal(removal, as_json)
 
 
-def _registration_dict(reg, pace=None) -> dict:
-    return {"code": reg.code, "kind": reg.kind, "status": reg.status,
-            "throughput_per_s": reg.throughput_per_s, "throughput_unit": reg.throughput_unit,
-            "solution": reg.solution, "version": reg.version,
-            "pace_per_s": None if pace is None else pace.rate_per_s}
+def _registration_dict(reg, pace=None, prices=None) -> dict:
+    found = {"code": reg.code, "kind": reg.kind, "status": reg.status,
+             "throughput_per_s": reg.throughput_per_s, "throughput_unit": reg.throughput_unit,
+             "solution": reg.solution, "version": reg.version,
+             "pace_per_s": None if pace is None else pace.rate_per_s}
+    if prices is not None:
+        found["price"] = prices.summary()
+    return found
 
 
 @registration_app.command("show")
 @ctx.handle_errors
 def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
-    """One transport code with its settings and the rate it may send at now."""
-    from proactive_sms.services import administration
+    """One transport code with its settings, its price and the rate it may send at now."""
+    from proactive_sms.services import administration, code_prices
     from proactive_sms.store.errors import NotFound
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
@@ -275,7 +278,8 @@ def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
     if not found:
         raise NotFound("registration", code)
     pace = administration.code_paces(engine, unit).get(found[0].id)
-    show_fields(ctx.console, _registration_dict(found[0], pace), as_json)
+    prices = code_prices.code_prices(engine, unit, found[0].code)
+    show_fields(ctx.console, _registration_dict(found[0], pace, prices), as_json)
 
 
 @registration_app.command("change")
@@ -326,3 +330,40 @@ def _require(changes: dict) -> None:
     if not changes:
         raise administration.InvalidRequest("nothing to change: give at least one option "
                                             "(see --help)")
+
+
+@registration_app.command("price")
+@ctx.handle_errors
+def registration_price(
+    code: str,
+    price: str = typer.Argument(None, help="Price per segment, decimal (0.0079); none: show."),
+    currency: str = typer.Option(None, help="ISO 4217 code (USD): a unit prices in one."),
+    country: str = typer.Option(None, help="ISO 3166 code of a destination country whose "
+                                           "price overrides the code's own (CA)."),
+    remove: bool = typer.Option(False, "--remove", help="Remove the price (the country's, "
+                                                        "with --country)."),
+    as_json: bool = JsonOption, bu: str = ctx.BuOption,
+):
+    """A code's price per segment, and per destination country: what the dry run, reports and
+    budgets count (docs/spend.md). Without PRICE, shows them."""
+    from proactive_sms.services import administration, code_prices
+
+    engine, unit = ctx.engine(), ctx.business_unit(bu)
+    if remove and price is not None:
+        raise administration.InvalidRequest("give a PRICE or --remove, not both")
+    if remove:
+        prices = code_prices.remove_price(engine, unit, code, country)
+    elif price is not None:
+        if not currency:
+            with engine.connect() as conn:
+                currency = code_prices.unit_currency(conn, unit)
+            if not currency:
+                raise administration.InvalidRequest("give --currency (the unit has no price "
+                                                     "or budget naming one yet)", "currency")
+        prices = code_prices.set_price(engine, unit, ctx.clock, code, price, currency, country)
+    else:
+        prices = code_prices.code_prices(engine, unit, code)
+    if as_json:
+        emit_json(prices.as_dict())
+        return
+    ctx.console.print(f"code {prices.code}: {prices.summary()}")

@@ -99,6 +99,11 @@ from proactive_sms.interfaces.cli.why import why_command  # noqa: E402 (kept in 
 
 app.command("why")(why_command)
 
+# spend: the unit's monthly budget (prices: psms registration price; skills: --budget)
+from proactive_sms.interfaces.cli.budgets import budget_app  # noqa: E402 (kept in its mark)
+
+app.add_typer(budget_app, name="budget")
+
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -171,12 +176,12 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
 def report(skill: str = typer.Option(None, help="Report on one skill."),
            campaign: str = typer.Option(None, help="Report on a campaign's skills."),
            as_json: bool = JsonOption,
-           as_csv: bool = typer.Option(False, "--csv", help="Print CSV (state,reason,count)."),
+           as_csv: bool = typer.Option(False, "--csv", help="Print CSV (state,reason,count; "
+                                                                 "cost on a `spent` row)."),
            bu: str = ctx.BuOption):
     """Counts by state and skip reason, segments, delivery rate and throughput."""
     import sys
 
-    from proactive_sms.domain.spreadsheet_cells import csv_writer
     from proactive_sms.services import administration, reporting
 
     if bool(skill) == bool(campaign):
@@ -186,14 +191,10 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
               else reporting.campaign_report(ctx.engine(), unit, campaign))
     if as_json:
         emit_json(result.as_dict())
-    elif as_csv:
-        writer = csv_writer(sys.stdout)
-        writer.writerow(["state", "skip_reason", "messages"])
-        for state, count in result.as_dict()["by_state"].items():
-            if state != "skipped":
-                writer.writerow([state, "", count])
-        for reason, count in result.skipped_by_reason.items():
-            writer.writerow(["skipped", reason, count])
+    elif as_csv:  # the API's and the console's spelling (services.report_export)
+        from proactive_sms.services.report_export import report_csv
+
+        sys.stdout.write(report_csv(result))
     else:
         print_report(result)
 
@@ -222,6 +223,23 @@ def print_report(result: reporting.Report) -> None:
     if result.started_at and result.finished_at:
         took = (result.finished_at - result.started_at).total_seconds()
         ctx.console.print(f"time to finish: {took:.1f} s")
+    if result.spend is not None:
+        ctx.console.print(spend_line(result.spend))
+
+
+def spend_line(spent) -> str:
+    """"spent: 0.69 USD (40 texts, 80 segments) of a budget of 1.00 USD" (services.spend)."""
+    figures = spent.as_dict()
+    currency = figures["currency"] or ""
+    if currency == "" and not spent.spent.texts:
+        return "spent: not priced (psms registration price CODE AMOUNT --currency XXX)"
+    line = (f"spent: {figures['spent']} {currency} ({figures['spent_texts']} texts, "
+            f"{figures['spent_segments']} segments)")
+    if figures["budget"] is not None:
+        line += f" of a budget of {figures['budget']} {currency}, {figures['left']} left"
+    if figures["unpriced_texts"]:
+        line += f"; {figures['unpriced_texts']} texts without a price"
+    return line
 
 
 def main() -> None:

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Skills: who gets which text, from which code, at what pace.",
                   no_args_is_help=True)
 campaign_app = typer.Typer(help="Campaigns: skills reported on together.", no_args_is_help=True)
+# A start or resume a budget refuses: understood and refused, exit 1 (before LaunchError, of
+# which it is a kind).
+ctx.register_user_error("proactive_sms.services.spend:BudgetExceeded", ctx.FAILED)
 ctx.register_user_error("proactive_sms.services.launching:LaunchError")
 # A skill in a state that does not allow the change (pausing a stopped skill): the request was
 # understood and refused, exit code 1.
@@ -56,6 +59,9 @@ def skill_create(
                                                  "the skill's agents can answer them."),
     reply_rate_prior: float = typer.Option(None, help="Replies per text assumed until the "
                                                       "skill shows its own (0.05 = 5%)."),
+    budget: str = typer.Option(None, help="The most its texts may cost, in its code's "
+                                          "currency (e.g. 250.00): a start that would cost "
+                                          "more is refused, a running skill paused at it."),
     bu: str = ctx.BuOption,
 ):
     """Create a skill (the law's calling hours apply on top of its own)."""
@@ -67,7 +73,7 @@ def skill_create(
         calling_list=list_name, template_name=template, max_segments=max_segments,
         pacing_per_s=pacing, validity_hours=validity_hours, campaign=campaign,
         calling_window=window, no_zone_policy=no_zone, default_time_zone=default_zone,
-        kind=kind, reply_pacing=reply_pacing, reply_rate_prior=reply_rate_prior)
+        kind=kind, reply_pacing=reply_pacing, reply_rate_prior=reply_rate_prior, budget=budget)
     ctx.console.print(f"skill [bold]{skill.name}[/bold] created ({skill.status.value})")
 
 
@@ -234,6 +240,14 @@ def _print_dry_run(result: dry_runs.DryRun, as_json: bool) -> None:
     if result.predicted_finish:
         ctx.console.print(f"predicted finish: {result.predicted_finish:%Y-%m-%d %H:%M:%S} UTC "
                           f"({result.predicted_duration_s:.0f} s from now)")
+    if result.cost is not None:
+        unpriced = (f"; {result.unpriced} texts to countries without a price "
+                    f"({', '.join(result.unpriced_countries)})" if result.unpriced else "")
+        ctx.console.print(f"cost: {result.cost} {result.currency}{unpriced}")
+    else:
+        ctx.console.print("cost: not priced (its code has no price)")
+    if result.budget_refusal:
+        ctx.console.print(f"[red]a start would be refused: {result.budget_refusal}[/red]")
     ctx.console.print("nothing was written or sent")
 
 
@@ -295,6 +309,7 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
         report = reporting.skill_report(engine, unit, name, ctx.clock.now())
         print_view(ctx.console, status_view(report, ctx.console.width))
         ctx.console.print(_reply_pacing_line(engine, unit, name))
+        _print_spend(engine, unit, name, report)
         return
     from rich.console import Group
     from rich.live import Live
@@ -308,6 +323,18 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
                     report.statuses[name] == "running" and not report.pending):
                 break
             time.sleep(interval)
+
+
+def _print_spend(engine, unit, name: str, report) -> None:
+    """Its spend against its budget, and why the system paused it (a budget reached)."""
+    from proactive_sms.interfaces.cli.root import spend_line
+    from proactive_sms.services import administration
+
+    if report.spend is not None:
+        ctx.console.print(spend_line(report.spend))
+    reason = administration.find_skill(engine, unit, name).pause_reason
+    if reason:
+        ctx.console.print(f"[yellow]paused by the system: {reason}[/yellow]")
 
 
 def _reply_pacing_line(engine, unit, name: str) -> str:
@@ -339,6 +366,7 @@ def status_fields(report: reporting.Report, clock: Clock = ctx.clock) -> dict:
         "skipped_by_reason": dict(sorted(report.skipped_by_reason.items())),
         "rate_per_s": report.achieved_rate_per_s,
         "estimated_finish": _iso(eta), "resumes_at": _iso(resumes),
+        "spend": report.spend.as_dict() if report.spend is not None else None,
     }
 
 
@@ -410,7 +438,8 @@ def _skill_dict(skill, start=None) -> dict:
             "start_at": start.start_at if start else None,
             "start_time_zone": start.time_zone if start else None,
             "start_state": start.state if start else None,
-            "start_detail": start.detail if start else None}
+            "start_detail": start.detail if start else None,
+            "pause_reason": skill.pause_reason}
 
 
 def _local(start) -> str:
@@ -498,6 +527,8 @@ def skill_set(
                                       help="Pace texts by the agents who answer them."),
     reply_rate_prior: float = typer.Option(None, help="Replies per text assumed until the "
                                                       "skill shows its own (0.05 = 5%)."),
+    budget: str = typer.Option(None, help="The most its texts may cost ('none': no budget); "
+                                          "raising it lets a skill paused by it resume."),
     as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
@@ -511,6 +542,8 @@ def skill_set(
              "no_zone_policy": no_zone, "default_time_zone": default_zone,
              "reply_pacing": reply_pacing, "reply_rate_prior": reply_rate_prior}
     changes = {k: v for k, v in given.items() if v is not None}
+    if budget is not None:
+        changes["budget"] = None if budget.strip().lower() == "none" else budget
     unit = ctx.business_unit(bu)
     window = {"weekday": weekday_hours, "weekend": weekend_hours, "forbidden_days": forbid_day}
     window = {k: v for k, v in window.items() if v}

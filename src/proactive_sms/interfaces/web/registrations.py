@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from proactive_sms.domain.keyword_responses import SETTING_KEYS
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
-from proactive_sms.interfaces.web.deps import EngineDep, address_of
+from proactive_sms.interfaces.web.deps import EngineDep, address_of, clock_of, engine_of
 from proactive_sms.interfaces.web.rendering import redirect, render
-from proactive_sms.services import administration, audit, transport_codes
+from proactive_sms.services import administration, audit, code_prices, transport_codes
 from proactive_sms.services.administration import InvalidRequest
 
 router = APIRouter()
@@ -28,7 +28,7 @@ def registrations(request: Request, user: AdminUser, bu: CurrentBu,
                   engine: EngineDep) -> Response:
     return render(request, "registrations/list.html",
                   views=transport_codes.registration_views(engine, bu),
-                  groups=KEYWORD_GROUPS)
+                  groups=KEYWORD_GROUPS, prices=code_prices.prices_by_code(engine, bu))
 
 
 @router.get("/registrations/{code}", response_class=HTMLResponse)
@@ -39,7 +39,7 @@ def registration(code: str, request: Request, user: AdminUser, bu: CurrentBu,
 
 
 def _form(request: Request, view, errors: dict, values: dict | None,
-          status_code: int = 200) -> Response:
+          status_code: int = 200, price_values: dict | None = None) -> Response:
     stored = view.settings
     shown = values if values is not None else {
         "sender_name": stored.get("sender_name") or "", "contact": stored.get("contact") or "",
@@ -48,8 +48,10 @@ def _form(request: Request, view, errors: dict, values: dict | None,
         "help_text": stored.get("help_text") or "",
         **{f"extra_{key}": ", ".join(view.extra_keywords.get(key, []))
            for key, _ in KEYWORD_GROUPS}}
+    prices = code_prices.prices_of(engine_of(request), view.registration)
     return render(request, "registrations/detail.html", status_code=status_code, view=view,
-                  values=shown, errors=errors, groups=KEYWORD_GROUPS)
+                  values=shown, errors=errors, groups=KEYWORD_GROUPS, prices=prices,
+                  price_values=price_values or {"currency": prices.currency or ""})
 
 
 def _words(raw: str) -> list[str]:
@@ -101,3 +103,30 @@ def _field_of(message: str) -> str:
         if message.startswith((f"{kind} keyword", f"{kind}:")):
             return f"extra_{kind}"
     return "form"
+
+
+@router.post("/registrations/{code}/price")
+def save_price(code: str, request: Request, user: AdminUser, bu: CurrentBu,
+               engine: EngineDep,
+               price: Annotated[str, Form()] = "",
+               currency: Annotated[str, Form()] = "",
+               country: Annotated[str, Form()] = "",
+               remove: Annotated[str, Form()] = "") -> Response:
+    """Set (or remove) the code's price per segment, for every destination or for one
+    country (services.spend: the unit prices in one currency)."""
+    view = transport_codes.registration_view(engine, bu, code)
+    values = {"price": price, "currency": currency, "country": country}
+    try:
+        if remove:
+            saved = code_prices.remove_price(engine, bu, view.code, country or None)
+        else:
+            saved = code_prices.set_price(engine, bu, clock_of(request), view.code, price, currency,
+                                    country or None)
+    except InvalidRequest as exc:
+        return _form(request, view, {f"price_{exc.field or 'price'}": str(exc)}, None, 422,
+                     price_values=values)
+    audit.record(engine, user, "registration.priced", saved.code, saved.as_dict(),
+                 address=address_of(request))
+    return redirect(f"/registrations/{view.code}", f"Price of {saved.code}: {saved.summary()}.")
+
+

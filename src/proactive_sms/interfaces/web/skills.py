@@ -30,6 +30,7 @@ from proactive_sms.services import (
     listing,
     scheduled_starts,
     skill_settings,
+    spend,
 )
 from proactive_sms.services.listing import PageRequest
 from proactive_sms.store.errors import NotFound
@@ -143,6 +144,7 @@ def _settings(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         "reply_pacing": _on_off(form, "reply_pacing", errors),
         "reply_rate_prior": _number(form, "reply_rate_prior", float, errors,
                                     "the prior reply rate must be a number such as 0.05"),
+        "budget": _text(form, "budget").strip() or None,  # decimal text: the service reads it
     }
     # Only what the form had: a field it disabled (not editable now) is not sent.
     present = set(form) | ({"calling_window"} if "weekday" in form else set())
@@ -204,7 +206,8 @@ async def create_skill(request: Request, user: SupervisorUser, bu: CurrentBu,
                 no_zone_policy=settings.get("no_zone_policy", "skip"),
                 default_time_zone=settings.get("default_time_zone"),
                 reply_pacing=settings.get("reply_pacing", True),
-                reply_rate_prior=settings.get("reply_rate_prior"))
+                reply_rate_prior=settings.get("reply_rate_prior"),
+                budget=settings.get("budget"))
         except forms.FORM_ERRORS as exc:
             errors = _named(forms.errors_of(exc))
         else:
@@ -242,6 +245,7 @@ def _skill_page(request: Request, engine, bu, name: str, values: dict | None = N
                   default_zone=(start.time_zone if start and start.time_zone
                                 else bu.time_zone or "UTC"),
                   skill=view.skill, editable=skill_settings.editable(view.skill),
+                  spent=spend.skill_spend(engine, view.skill).as_dict(),
                   values=values or _form_values(view.settings(), {"name": view.skill.name}),
                   errors=errors or {}, **_choices(engine, bu))
 
@@ -365,7 +369,7 @@ def _change(request: Request, engine, bu, clock, user, name: str, action: str,
     skill = administration.find_skill(engine, bu, name)
     try:
         result = change(engine, skill.id, clock)
-    except lifecycle.LifecycleError as exc:
+    except (lifecycle.LifecycleError, spend.BudgetExceeded) as exc:
         return redirect(f"/skills/{name}", f"Could not {action} {name}: {exc}", "error")
     detail = {"cancelled": result} if action == "stop" else ""
     audit.record(engine, user, f"skill.{done}", name, detail, address=address_of(request))
