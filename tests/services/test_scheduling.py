@@ -288,3 +288,18 @@ def test_a_recurring_notice_is_refused_with_a_clear_error(world, bu, clock):
     with pytest.raises(LaunchError, match="Nickname"):
         create(template="odd")
     assert notice_schedules.page(world, bu, notice_schedules.PageRequest()).items == []
+
+
+def test_after_a_short_outage_only_the_latest_occurrence_starts_a_skill(world, bu, clock):
+    notice_schedules.create(world, bu, clock, name="minutely", template="tip",
+                            calling_list="people", registration="55501",
+                            cron="* * * * *", time_zone="UTC")
+    clock.set(datetime(2027, 1, 1, 12, 5, 30, tzinfo=UTC))  # 12:01 .. 12:05 all came, in grace
+    fired = fire_together(firings(world, clock))
+    assert sorted(f.outcome for f in fired) == ["missed", "started"]
+    runs = notice_schedules.history(world, bu, "minutely").items
+    assert [(r.run.due_at.minute, r.run.state, r.skill) for r in runs] == [
+        (1, "missed", None), (5, "started", "minutely-20270101-1205")]
+    assert "3 later occurrence(s) missed too" in runs[0].run.detail
+    assert notice_schedules.show(world, bu, "minutely").schedule.next_run_at == datetime(
+        2027, 1, 1, 12, 6, tzinfo=UTC)
