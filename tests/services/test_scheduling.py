@@ -16,6 +16,7 @@ from proactive_sms.services import (
     notice_schedules,
     reporting,
     scheduled_starts,
+    skill_settings,
 )
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.launching import LaunchError, start_skill
@@ -119,6 +120,9 @@ def test_a_start_is_moved_with_its_version_and_cancelled_back_to_draft(world, bu
     moved = scheduled_starts.move(world, bu, clock, "tips", "2027-01-01T10:30", CHICAGO,
                                   expected_version=first.start.version)
     assert moved.start.start_at == datetime(2027, 1, 1, 16, 30, tzinfo=UTC)
+    # Until it starts it is edited like a draft (and checked again at its moment).
+    changed = skill_settings.update_skill(world, bu, clock, "tips", {"max_segments": 2})
+    assert (changed.skill.max_segments, changed.skill.status) == (2, SkillStatus.SCHEDULED)
     with pytest.raises(StaleVersion):  # a second move from the same read loses
         scheduled_starts.move(world, bu, clock, "tips", "2027-01-01T11:00", CHICAGO,
                               expected_version=first.start.version)
