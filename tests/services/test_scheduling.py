@@ -307,3 +307,26 @@ def test_after_a_short_outage_only_the_latest_occurrence_starts_a_skill(world, b
     assert "3 later occurrence(s) missed too" in runs[0].run.detail
     assert notice_schedules.show(world, bu, "minutely").schedule.next_run_at == datetime(
         2027, 1, 1, 12, 6, tzinfo=UTC)
+
+
+def test_stopping_a_scheduled_skill_cancels_its_start_and_a_draft_with_a_past_start_is_deleted(
+        world, bu, clock):
+    from proactive_sms.services import lifecycle, skill_removal
+    from proactive_sms.store.errors import InUse
+
+    stopped = factories.skill(world, bu, clock, "stopped", template_name="tip")
+    scheduled_starts.schedule(world, bu, clock, "stopped", "2027-01-01T09:00", CHICAGO)
+    lifecycle.stop(world, stopped.id, clock)
+    assert scheduled_starts.show(world, bu, "stopped").start.state == "cancelled"
+
+    factories.skill(world, bu, clock, "gone", template_name="tip")
+    scheduled_starts.schedule(world, bu, clock, "gone", "2027-01-01T09:00", CHICAGO)
+    with pytest.raises(InUse, match="cancel its scheduled start"):
+        skill_removal.remove_skill(world, bu, clock, "gone")
+    scheduled_starts.cancel(world, bu, clock, "gone")
+    assert skill_removal.remove_skill(world, bu, clock, "gone") == "deleted"
+
+    clock.set(datetime(2027, 1, 1, 15, 0, tzinfo=UTC))
+    assert fire_together(firings(world, clock)) == []
+    assert status(world, bu, "stopped") is SkillStatus.STOPPED
+    assert texts_of(world, stopped.id) == 0
