@@ -16,6 +16,7 @@ from proactive_sms.services import (
     notice_schedules,
     reporting,
     scheduled_starts,
+    skill_settings,
 )
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.launching import LaunchError, start_skill
@@ -119,6 +120,9 @@ def test_a_start_is_moved_with_its_version_and_cancelled_back_to_draft(world, bu
     moved = scheduled_starts.move(world, bu, clock, "tips", "2027-01-01T10:30", CHICAGO,
                                   expected_version=first.start.version)
     assert moved.start.start_at == datetime(2027, 1, 1, 16, 30, tzinfo=UTC)
+    # Until it starts it is edited like a draft (and checked again at its moment).
+    changed = skill_settings.update_skill(world, bu, clock, "tips", {"max_segments": 2})
+    assert (changed.skill.max_segments, changed.skill.status) == (2, SkillStatus.SCHEDULED)
     with pytest.raises(StaleVersion):  # a second move from the same read loses
         scheduled_starts.move(world, bu, clock, "tips", "2027-01-01T11:00", CHICAGO,
                               expected_version=first.start.version)
@@ -288,3 +292,41 @@ def test_a_recurring_notice_is_refused_with_a_clear_error(world, bu, clock):
     with pytest.raises(LaunchError, match="Nickname"):
         create(template="odd")
     assert notice_schedules.page(world, bu, notice_schedules.PageRequest()).items == []
+
+
+def test_after_a_short_outage_only_the_latest_occurrence_starts_a_skill(world, bu, clock):
+    notice_schedules.create(world, bu, clock, name="minutely", template="tip",
+                            calling_list="people", registration="55501",
+                            cron="* * * * *", time_zone="UTC")
+    clock.set(datetime(2027, 1, 1, 12, 5, 30, tzinfo=UTC))  # 12:01 .. 12:05 all came, in grace
+    fired = fire_together(firings(world, clock))
+    assert sorted(f.outcome for f in fired) == ["missed", "started"]
+    runs = notice_schedules.history(world, bu, "minutely").items
+    assert [(r.run.due_at.minute, r.run.state, r.skill) for r in runs] == [
+        (1, "missed", None), (5, "started", "minutely-20270101-1205")]
+    assert "3 later occurrence(s) missed too" in runs[0].run.detail
+    assert notice_schedules.show(world, bu, "minutely").schedule.next_run_at == datetime(
+        2027, 1, 1, 12, 6, tzinfo=UTC)
+
+
+def test_stopping_a_scheduled_skill_cancels_its_start_and_a_draft_with_a_past_start_is_deleted(
+        world, bu, clock):
+    from proactive_sms.services import lifecycle, skill_removal
+    from proactive_sms.store.errors import InUse
+
+    stopped = factories.skill(world, bu, clock, "stopped", template_name="tip")
+    scheduled_starts.schedule(world, bu, clock, "stopped", "2027-01-01T09:00", CHICAGO)
+    lifecycle.stop(world, stopped.id, clock)
+    assert scheduled_starts.show(world, bu, "stopped").start.state == "cancelled"
+
+    factories.skill(world, bu, clock, "gone", template_name="tip")
+    scheduled_starts.schedule(world, bu, clock, "gone", "2027-01-01T09:00", CHICAGO)
+    with pytest.raises(InUse, match="cancel its scheduled start"):
+        skill_removal.remove_skill(world, bu, clock, "gone")
+    scheduled_starts.cancel(world, bu, clock, "gone")
+    assert skill_removal.remove_skill(world, bu, clock, "gone") == "deleted"
+
+    clock.set(datetime(2027, 1, 1, 15, 0, tzinfo=UTC))
+    assert fire_together(firings(world, clock)) == []
+    assert status(world, bu, "stopped") is SkillStatus.STOPPED
+    assert texts_of(world, stopped.id) == 0

@@ -15,6 +15,7 @@ its own so that a launch never holds up sending. What a caller may rely on:
   back within `grace` (15 min by default, $PSMS_SCHEDULE_GRACE_MINUTES); later, it is recorded
   as `missed` (a scheduled skill goes back to draft; a recurring notice records one missed run
   for the whole outage, naming how many occurrences it covered, and goes on from the next).
+  Of several occurrences that came meanwhile only the latest may fire.
 - *Checked again*: what a start refuses is checked at the moment too (the template may have
   changed since); a refusal is recorded as `failed` with its reason and the skill stays a draft.
 """
@@ -189,22 +190,29 @@ class ScheduleFiring:
         verdict = schedules.due(found.next_run_at, now, self.options.grace)
         if verdict is schedules.Due.NOT_YET:
             return None
+        # Only the latest occurrence that has come may fire: after an outage a minutely
+        # notice must not start a skill for each minute it missed. Earlier ones (and any past
+        # the grace) go into one missed run; the schedule goes on from the latest that can
+        # still fire, or from the next one to come.
         following = rule.next_after(found.next_run_at)
-        detail = None
-        state = notice_schedules.FIRING
-        if verdict is schedules.Due.MISSED:
+        latest, later = None, 0
+        while following <= now and later < _MAX_MISSED_COUNTED:
+            latest, later = following, later + 1
+            following = rule.next_after(following)
+        state, detail = notice_schedules.FIRING, None
+        if latest is not None:
             state = notice_schedules.MISSED
-            # One run for the whole outage: the occurrences after this one that are past the
-            # grace too are counted into it, and the schedule goes on from the first that can
-            # still fire.
-            later = 0
-            while (schedules.due(following, now, self.options.grace) is schedules.Due.MISSED
-                   and later < _MAX_MISSED_COUNTED):
-                later += 1
-                following = rule.next_after(following)
-            detail = (f"missed: no dispatcher ran within {_minutes(self.options.grace)} of "
-                      f"its moment" + (f" ({later} later occurrence(s) missed too)"
-                                       if later else ""))
+            if schedules.due(latest, now, self.options.grace) is schedules.Due.FIRE:
+                following, later = latest, later - 1  # the latest fires at the next look
+            detail = ("missed: no dispatcher ran within "
+                      f"{_minutes(self.options.grace)} of its moment"
+                      if verdict is schedules.Due.MISSED
+                      else "missed: a later occurrence had come too when a dispatcher looked")
+        elif verdict is schedules.Due.MISSED:
+            state = notice_schedules.MISSED
+            detail = f"missed: no dispatcher ran within {_minutes(self.options.grace)} of it"
+        if detail and later:
+            detail += f" ({later} later occurrence(s) missed too)"
         with self.engine.begin() as conn:
             run = notice_schedules.claim_occurrence(conn, found, following, state,
                                                     self.worker_id, now, detail)
