@@ -170,3 +170,21 @@ def test_whatever_happens_at_most_one_probe_is_out_and_open_means_no_texts(event
         if b.state is BreakerState.OPEN:
             assert not b.probe_out
             assert b.cool_down_s <= POLICY.max_cool_down_s
+
+
+def test_with_nowhere_else_to_send_a_bound_link_is_probed_without_waiting():
+    b, _ = breaker()
+    b.link_down(OpenReason.CONNECTION_LOST)
+    assert b.permit() is None
+    assert b.permit(skip_cool_down=True) is Permit.PROBE
+    assert b.permit(skip_cool_down=True) is None  # still one probe at a time
+    b.answered()
+    assert b.state is BreakerState.CLOSED
+
+
+def test_observing_a_link_that_is_down_opens_it_once():
+    b, _ = breaker()
+    assert b.observe(link_up=True) is None
+    change = b.observe(link_up=False, reason=OpenReason.BIND_REFUSED)
+    assert change is not None and b.reason == "bind refused"
+    assert b.observe(link_up=False) is None

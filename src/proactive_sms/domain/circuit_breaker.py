@@ -80,10 +80,14 @@ class CircuitBreaker:
 
     # --- asking ------------------------------------------------------------------------------
 
-    def permit(self, link_up: bool = True) -> Permit | None:
+    def permit(self, link_up: bool = True, skip_cool_down: bool = False) -> Permit | None:
         """May a text go through now, and how (None: no). `link_up`: the connection is bound;
         a breaker whose cool-down has passed probes only a bound connection, and a closed one
-        with its link down opens (the carrier lost it between two events)."""
+        with its link down opens (the carrier lost it between two events).
+
+        `skip_cool_down`: probe now if the link is up, for a caller with nowhere else to send
+        (the last connection of a route): waiting would protect nothing, and a probe still
+        risks one text at a time until the carrier answers."""
         if self.state is BreakerState.CLOSED:
             if not link_up:
                 self.link_down(OpenReason.CONNECTION_LOST)
@@ -92,13 +96,19 @@ class CircuitBreaker:
         if not link_up:
             return None
         if self.state is BreakerState.OPEN:
-            if self.clock.monotonic() - self.since_s < self.cool_down_s:
+            if (not skip_cool_down
+                    and self.clock.monotonic() - self.since_s < self.cool_down_s):
                 return None
             self._move(BreakerState.HALF_OPEN, "cool-down over: probing")
         if self.probe_out:
             return None
         self.probe_out = True
         return Permit.PROBE
+
+    def observe(self, link_up: bool, reason: OpenReason = OpenReason.CONNECTION_LOST
+                ) -> Transition | None:
+        """What the carrier says of its link between texts: a link that is down opens it."""
+        return None if link_up else self.link_down(reason)
 
     def retry_in_s(self) -> float:
         """Seconds until a probe may be tried (0 when it may now or the breaker is closed)."""
