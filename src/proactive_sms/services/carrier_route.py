@@ -52,6 +52,12 @@ class Leg:
     def link_up(self) -> bool:
         return bool(getattr(self.carrier, "bound", True))
 
+    @property
+    def starting(self) -> bool:
+        """Not bound yet, and nothing has gone wrong: the first bind is on its way. Such a link
+        carries nothing and is not down either (its breaker stays as it is)."""
+        return not self.link_up and not getattr(self.carrier, "last_error", None)
+
     def down_reason(self) -> OpenReason:
         error = (getattr(self.carrier, "last_error", None) or "").lower()
         return OpenReason.BIND_REFUSED if "bind refused" in error else OpenReason.CONNECTION_LOST
@@ -112,6 +118,8 @@ class CarrierRoute:
         every earlier one is open (or probing). With none, the first bound one whose breaker
         is open is probed at once: with nowhere else to send, a cool-down protects nothing."""
         for leg in self.legs:
+            if leg.starting:
+                continue
             self._observe(leg)
             permit = leg.breaker.permit(leg.link_up)
             if permit is not None:
@@ -151,7 +159,7 @@ class CarrierRoute:
     # --- inside ------------------------------------------------------------------------------
 
     def _observe(self, leg: Leg) -> None:
-        if not leg.link_up:
+        if not leg.link_up and not leg.starting:
             note_transition(leg, leg.breaker.observe(False, leg.down_reason()))
 
     def _carried_by(self, leg: Leg, permit: Permit) -> None:
