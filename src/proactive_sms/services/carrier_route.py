@@ -136,10 +136,19 @@ class CarrierRoute:
         return None
 
     def observe_links(self) -> None:
-        """Tell each breaker what its link says now (the dispatcher's tick: a lost link shows
-        on the status even while the code has nothing to send)."""
+        """Tell each breaker what its link says now, and say which connection would carry
+        (the dispatcher's tick: the status is right even while the code has nothing to send).
+        Takes no probe: only texts probe."""
         for leg in self.legs:
             self._observe(leg)
+        ready = [leg for leg in self.legs if leg.link_up and not leg.starting
+                 and leg.breaker.state is BreakerState.CLOSED]
+        if ready:
+            if ready[0] is not self.carrying:
+                self._switch(ready[0])
+        elif self.carrying is not None and not any(leg.link_up or leg.starting
+                                                   for leg in self.legs):
+            self._switch(None)
 
     def answered(self, leg: Leg, result: SubmitResult) -> None:
         """A text's answer through `leg`: feeds its breaker."""

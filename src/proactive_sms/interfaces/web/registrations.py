@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from proactive_sms.domain.keyword_responses import SETTING_KEYS
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
-from proactive_sms.interfaces.web.deps import EngineDep, address_of
+from proactive_sms.interfaces.web.deps import ClockDep, EngineDep, address_of, clock_of
 from proactive_sms.interfaces.web.rendering import redirect, render
-from proactive_sms.services import administration, audit, transport_codes
+from proactive_sms.services import administration, audit, code_routes, transport_codes
 from proactive_sms.services.administration import InvalidRequest
 
 router = APIRouter()
@@ -25,9 +25,11 @@ KEYWORD_GROUPS = (("opt_out", "Extra opt-out words"), ("opt_in", "Extra opt-in w
 
 @router.get("/registrations", response_class=HTMLResponse)
 def registrations(request: Request, user: AdminUser, bu: CurrentBu,
-                  engine: EngineDep) -> Response:
-    return render(request, "registrations/list.html",
-                  views=transport_codes.registration_views(engine, bu),
+                  engine: EngineDep, clock: ClockDep) -> Response:
+    views = transport_codes.registration_views(engine, bu)
+    # Each code's connections in order, the one carrying now and each one's breaker.
+    routes = code_routes.route_views(engine, clock, [v.registration for v in views])
+    return render(request, "registrations/list.html", views=views, routes=routes,
                   groups=KEYWORD_GROUPS)
 
 
@@ -35,10 +37,10 @@ def registrations(request: Request, user: AdminUser, bu: CurrentBu,
 def registration(code: str, request: Request, user: AdminUser, bu: CurrentBu,
                  engine: EngineDep) -> Response:
     view = transport_codes.registration_view(engine, bu, code)  # 404 outside the unit
-    return _form(request, view, {}, None)
+    return _form(request, engine, view, {}, None)
 
 
-def _form(request: Request, view, errors: dict, values: dict | None,
+def _form(request: Request, engine, view, errors: dict, values: dict | None,
           status_code: int = 200) -> Response:
     stored = view.settings
     shown = values if values is not None else {
@@ -48,8 +50,10 @@ def _form(request: Request, view, errors: dict, values: dict | None,
         "help_text": stored.get("help_text") or "",
         **{f"extra_{key}": ", ".join(view.extra_keywords.get(key, []))
            for key, _ in KEYWORD_GROUPS}}
+    route = code_routes.route_views(engine, clock_of(request),
+                                    [view.registration])[view.registration.id]
     return render(request, "registrations/detail.html", status_code=status_code, view=view,
-                  values=shown, errors=errors, groups=KEYWORD_GROUPS)
+                  values=shown, errors=errors, groups=KEYWORD_GROUPS, route=route)
 
 
 def _words(raw: str) -> list[str]:
@@ -84,7 +88,7 @@ def save_keywords(code: str, request: Request, user: AdminUser, bu: CurrentBu,
     try:
         saved = administration.set_keyword_responses(engine, bu, view.code, updates)
     except InvalidRequest as exc:
-        return _form(request, view, {_field_of(str(exc)): str(exc)}, values, 422)
+        return _form(request, engine, view, {_field_of(str(exc)): str(exc)}, values, 422)
     audit.record(engine, user, "registration.keywords", saved.code,
                  {k: v for k, v in updates.items()},
                  address=address_of(request))
