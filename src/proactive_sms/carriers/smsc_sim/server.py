@@ -248,11 +248,18 @@ class SmscSimulator:
         self._call(arm)
 
     def recover(self) -> None:
-        """Listen again on the same port after crash(), with the same store and config."""
+        """Listen again on the same port after crash(), with the same store and config (from
+        another thread than the simulator's; in its own loop: `await restart()`)."""
         loop = self._loop
         if loop is None or threading.get_ident() == self._loop_thread_id:
-            raise RuntimeError("recover() is for a simulator running in its own thread")
-        asyncio.run_coroutine_threadsafe(self._listen(), loop).result(_THREAD_TIMEOUT_S)
+            raise RuntimeError("recover() is for a simulator running in its own thread; "
+                               "await restart() in its loop")
+        asyncio.run_coroutine_threadsafe(self.restart(), loop).result(_THREAD_TIMEOUT_S)
+
+    async def restart(self) -> None:
+        """recover(), in the simulator's own loop."""
+        if self._server is None:
+            await self._listen()
 
     @property
     def crashed(self) -> bool:
