@@ -112,3 +112,56 @@ async def test_the_first_connection_crashes_mid_skill_and_comes_back(engine, bu,
         first.stop_in_thread()
         second.stop_in_thread()
 
+
+
+async def test_a_connection_that_stops_answering_keeps_its_uncertain_texts_and_the_rest_move(
+        engine, bu, tmp_path, caplog):
+    # The first SMSC turns into a black hole mid-skill: it reads submits and answers nothing.
+    # The texts written into it are uncertain (never sent again, by either connection); after
+    # `failure_threshold` of them the breaker opens and the rest go through the second.
+    caplog.set_level(logging.INFO)
+    first, second = simulator(), simulator()
+    world = World(engine, bu, first, tmp_path, DaytimeClock())
+    try:
+        for name, sim in (("primary", first), ("backup", second)):
+            administration.add_connection(engine, bu, world.clock, name, "127.0.0.1", sim.port,
+                                          "psms", "secret", 5)
+        administration.add_registration(engine, bu, world.clock, code="55501", kind="short",
+                                        throughput_per_s=RATE_PER_S, connection=None,
+                                        dnc_group=None, connections="primary,backup")
+        world.people("people", 120)
+        skill_id = world.skill("bulk", "55501", "people", "Hi {FirstName}, a shift is open.",
+                               calling_window={"weekday": "00:00-24:00",
+                                               "weekend": "00:00-24:00"})
+        dispatcher = world.dispatcher(OPTIONS)
+        task = asyncio.create_task(dispatcher.run(until_idle=True, receipt_grace_s=3.0))
+        await until(lambda: len(first.accepted_submits()) >= 20, timeout_s=30)
+        first.configure(black_hole=True)
+        await asyncio.wait_for(task, 120)
+
+        states = world.states(skill_id)
+        # What went into the hole: its window of 5, the texts that took the slots of the first
+        # timeouts before the threshold (3) was reached, and one per probe since.
+        probes = sum("probe failed" in r.getMessage() for r in caplog.records)
+        assert 1 <= states["uncertain"] <= 5 + (3 - 1) + probes, (states, probes)
+        # (a text accepted just before the hole may stay `sent`: the hole ate its receipt)
+        assert states["delivered"] + states["sent"] + states["uncertain"] == 120, states
+        with engine.connect() as conn:
+            rows = conn.execute(select(message.c.destination, message.c.state,
+                                       message.c.connection_id)
+                                .where(message.c.skill_id == skill_id)).all()
+            primary = registrations.find_connection(conn, bu.tenant_id, "primary").id
+        at_second = Counter("+" + d.lstrip("+") for d, _ in second.reassembled())
+        at_first = Counter("+" + d.lstrip("+") for d, _ in first.reassembled())
+        assert max(at_second.values()) == 1
+        for row in rows:
+            if row.state == "sent":
+                assert row.connection_id == primary and row.destination in at_first
+            if row.state == "uncertain":  # stays with the connection that carried it
+                assert row.connection_id == primary and row.destination not in at_second
+        # The hole kept nothing: every text is at one SMSC exactly once, or uncertain.
+        assert not set(at_first) & set(at_second) and max(at_first.values()) == 1
+        assert len(at_first) + len(at_second) + states["uncertain"] == 120
+    finally:
+        first.stop_in_thread()
+        second.stop_in_thread()

@@ -17,6 +17,7 @@ from a lost link, `last_error`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -100,8 +101,6 @@ class CarrierRoute:
         if len(self.legs) == 1 and hasattr(self.legs[0].carrier, "wait_bound"):
             await self.legs[0].carrier.wait_bound(timeout_s)
             return
-        import asyncio
-
         waits = [asyncio.ensure_future(leg.carrier.wait_bound(timeout_s))
                  for leg in self.legs if hasattr(leg.carrier, "wait_bound")]
         if not waits:

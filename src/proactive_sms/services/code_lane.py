@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from proactive_sms.carriers.base import OutboundText, SourceKind, SubmitResult, SubmitStatus
 from proactive_sms.domain.adaptive_rate import AdaptiveRate
-from proactive_sms.domain.circuit_breaker import Permit
+from proactive_sms.domain.circuit_breaker import BreakerState, Permit
 from proactive_sms.domain.encoding import Encoding, split_parts
 from proactive_sms.domain.pacing import SlidingWindowPacer
 from proactive_sms.domain.phone import mask
@@ -253,8 +253,12 @@ class CodeLane:
             wanted = 1 if permit is Permit.PROBE else self._fits(self._budget(moment))
             taken = await leg.window.take(wanted)
             now = clock.monotonic()
+            # The slots of a connection that stopped answering come free as its submits time
+            # out, and those timeouts are what open its breaker: a group waiting for them must
+            # not go in after all.
             if (self.stopping or not self.buffer or self.paused_until > now
-                    or not leg.link_up):
+                    or not leg.link_up or (permit is Permit.NORMAL
+                                           and leg.breaker.state is not BreakerState.CLOSED)):
                 leg.window.release(taken)
                 self.route.unused(leg, permit)
                 return []
