@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -100,21 +101,44 @@ def find_connection(engine: Engine, bu: BusinessUnit,
 def add_registration(engine: Engine, bu: BusinessUnit, clock: Clock, *, code: str, kind: str,
                      throughput_per_s: float, connection: str | None, dnc_group: str | None,
                      solution: str = "external", throughput_unit: str = "segments",
-                     status: str = "active") -> registrations.Registration:
+                     status: str = "active",
+                     connections: Sequence[str] | str | None = None,
+                     ) -> registrations.Registration:
+    """A new transport code. `connections`: its carrier connections in order (the first that
+    is up carries its texts: failover); `connection` is the one-connection way to say it."""
     check_registration_settings(kind=kind, solution=solution, throughput_unit=throughput_unit,
                                 throughput_per_s=throughput_per_s, status=status,
                                 dnc_group=dnc_group)
+    if connection and connections:
+        raise InvalidRequest("give either connection or connections, not both", "connections")
+    names = route_names(connections) if connections else ([connection] if connection else [])
     code = _transport_code(code, kind, bu.default_region)
     with engine.begin() as conn:
-        connection_id = (registrations.find_connection(conn, bu.tenant_id, connection).id
-                         if connection else None)
+        route = [registrations.find_connection(conn, bu.tenant_id, name).id for name in names]
         dnc_list_id = (dnc.ensure_group(conn, bu.tenant_id, dnc_group, clock.now()).id
                        if dnc_group else None)
-        return registrations.add_registration(
+        found = registrations.add_registration(
             conn, business_unit_id=bu.id, code=code, kind=kind, status=status,
             throughput_per_s=throughput_per_s, throughput_unit=throughput_unit,
-            connection_id=connection_id, dnc_list_id=dnc_list_id, solution=solution,
-            keyword_responses={}, now=clock.now())
+            connection_id=route[0] if route else None, dnc_list_id=dnc_list_id,
+            solution=solution, keyword_responses={}, now=clock.now())
+        registrations.set_route(conn, found.id, route)
+        return found
+
+
+def route_names(value: Any) -> list[str]:
+    """A route as given (a list of names, or one string "a,b"), checked: names, no repeats."""
+    if value is None:
+        return []
+    names = ([n.strip() for n in value.split(",")] if isinstance(value, str)
+             else [str(n).strip() for n in value])
+    if any(not n for n in names):
+        raise InvalidRequest("a connection name in the route is empty", "connections")
+    seen = [n for i, n in enumerate(names) if n in names[:i]]
+    if seen:
+        raise InvalidRequest(f"connection {seen[0]!r} appears twice in the route: each "
+                             f"connection is tried once, in order", "connections")
+    return names
 
 
 def check_registration_settings(*, kind: str, solution: str, throughput_unit: str,

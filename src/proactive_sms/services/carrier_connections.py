@@ -49,9 +49,11 @@ def connection_views(engine: Engine, bu: BusinessUnit, clock: Clock) -> list[Con
                                                MAX_CONNECTIONS_SHOWN).items
         reports = link_status.of_connections(conn, [c.id for c in found])
         codes: dict[int, list[str]] = {}
-        for reg in registrations.list_registrations(conn, bu.id):
-            if reg.connection_id is not None:
-                codes.setdefault(reg.connection_id, []).append(reg.code)
+        own = registrations.list_registrations(conn, bu.id)
+        for reg_id, route in registrations.routes(conn, own).items():
+            code = next(r.code for r in own if r.id == reg_id)
+            for connection_id in route:  # a fallback of a code counts as sending through it
+                codes.setdefault(connection_id, []).append(code)
     now = clock.now()
     return [ConnectionView(c, summarize(reports[c.id], now), codes.get(c.id, []))
             for c in found]

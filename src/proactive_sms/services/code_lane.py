@@ -4,6 +4,10 @@ The lane reads pending texts in id order, waits for the pacer, claims a group in
 (the DNC list is checked at that moment), and submits each claimed text at once. A text holds one
 slot of its connection's window from before it is claimed until its result is stored, so at most
 `window` texts are ever `submitting`: a crash leaves at most that many `uncertain`.
+
+Each group goes through the connection its route picks at that moment (services.carrier_route:
+the first whose breaker lets texts through), and stays with it; the pacer is the code's, so
+the code's limit holds whichever connection carries.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from typing import TYPE_CHECKING
 
 from proactive_sms.carriers.base import OutboundText, SourceKind, SubmitResult, SubmitStatus
 from proactive_sms.domain.adaptive_rate import AdaptiveRate
+from proactive_sms.domain.circuit_breaker import BreakerState, Permit
 from proactive_sms.domain.encoding import Encoding, split_parts
 from proactive_sms.domain.pacing import SlidingWindowPacer
 from proactive_sms.domain.phone import mask
 from proactive_sms.domain.spacing import EvenSpacer
+from proactive_sms.services.carrier_route import CarrierRoute, Leg
 from proactive_sms.services.reply_gating import LaneReplyGates
 from proactive_sms.store import outbox
 from proactive_sms.store.code_pace import CodePace
@@ -37,6 +43,7 @@ CLAIM_TICK_S = 0.02  # spaced claims of all codes fall on this grid of monotonic
 # A claim made ahead of its moment checks the DNC list that much (plus at most one tick) before
 # the PDU leaves: small beside the time a STOP takes to reach us.
 MAX_CLAIM_LEAD_S = 0.05
+PICK_RETRY_S = 0.02  # no connection may carry now (a probe is out): look again this soon
 LEAD_SMOOTHING = 0.2
 
 
@@ -89,13 +96,16 @@ class ConnectionWindow:
 
 
 class CodeLane:
-    def __init__(self, dispatcher: Dispatcher, registration: Registration, carrier,
-                 slots: ConnectionWindow, dnc_list_id: int, rate_per_s: float) -> None:
+    def __init__(self, dispatcher: Dispatcher, registration: Registration, route: CarrierRoute,
+                 dnc_list_id: int, rate_per_s: float) -> None:
         self.d = dispatcher
         self.registration = registration
-        self.carrier = carrier
-        self.slots = slots
+        # Replaced whole when the code's route changes; a group keeps the leg it was given.
+        self.route = route
         self.dnc_list_id = dnc_list_id
+        # The connection and permit of the group next_group last returned.
+        self.group_leg: Leg | None = None
+        self.group_permit = Permit.NORMAL
         options = dispatcher.options
         # Three rules, each with one job: the window pacer never lets the code over its limit in
         # any second; the adaptive rate follows what the carrier accepts (below the limit after
@@ -155,8 +165,8 @@ class CodeLane:
             if self.paused_until > now:
                 await asyncio.sleep(min(self.paused_until - now, 0.5))
                 continue
-            if not self.carrier.bound:
-                await self.carrier.wait_bound(0.5)
+            if not self.route.ready():
+                await self.route.wait_ready(0.5)
                 continue
             parked_wait_s = self.reply.unpark(self.buffer, now, self.d.options.poll_interval_s)
             if not self.buffer and not await self.refill():
@@ -167,8 +177,8 @@ class CodeLane:
             if group:
                 # Not awaited: while this group is being claimed, the lane can already prepare
                 # the next one with slots that come free, and the two share a transaction.
-                self._track(asyncio.create_task(self.claim_and_send(group, self.planned_at)),
-                            claim=True)
+                self._track(asyncio.create_task(self.claim_and_send(
+                    group, self.planned_at, self.group_leg, self.group_permit)), claim=True)
         await self.drain()
         if self.failure is not None:
             raise self.failure
@@ -235,28 +245,42 @@ class CodeLane:
                 await self._sleep_or_answer(min(wait, 0.25))
             if self.stopping or not self.buffer:
                 return []
-            taken = await self.slots.take(self._fits(self._budget(moment)))
+            picked = self.route.pick()
+            if picked is None:  # every link down, or a probe out with nowhere else to go
+                await asyncio.sleep(PICK_RETRY_S)
+                return []
+            leg, permit = picked
+            wanted = 1 if permit is Permit.PROBE else self._fits(self._budget(moment))
+            taken = await leg.window.take(wanted)
             now = clock.monotonic()
+            # The slots of a connection that stopped answering come free as its submits time
+            # out, and those timeouts are what open its breaker: a group waiting for them must
+            # not go in after all.
             if (self.stopping or not self.buffer or self.paused_until > now
-                    or not self.carrier.bound):
-                self.slots.release(taken)
+                    or not leg.link_up or (permit is Permit.NORMAL
+                                           and leg.breaker.state is not BreakerState.CLOSED)):
+                leg.window.release(taken)
+                self.route.unused(leg, permit)
                 return []
             # Only this lane spends its pacer, so the plan above still holds, unless the rate
             # was lowered (or the head changed) while we waited for the slots.
             moment, wait = self._plan(self.weight(self.buffer[0]))
             if wait <= 0:
                 break
-            self.slots.release(taken)
+            leg.window.release(taken)
+            self.route.unused(leg, permit)
         # The head may always go (ready_at lets an over-limit weight into an empty window).
         count = max(1, min(taken, self._fits(self._budget(moment))))
         if count < taken:
-            self.slots.release(taken - count)
+            leg.window.release(taken - count)
         group = self.reply.take(self.buffer, count, moment)
         if not group:  # the head's skill was refused by its reply gate meanwhile: parked
-            self.slots.release(count)
+            leg.window.release(count)
+            self.route.unused(leg, permit)
             return []
         if len(group) < count:
-            self.slots.release(count - len(group))
+            leg.window.release(count - len(group))
+        self.group_leg, self.group_permit = leg, permit
         # Counted from now (the claim may share a transaction with the next group's) until a
         # window after each answer; the PDUs leave at `moment`, not before (submit waits).
         self.planned_at = moment
@@ -330,48 +354,58 @@ class CodeLane:
             count += 1
         return max(1, count)
 
-    async def claim_and_send(self, group: list[OutboxItem], not_before: float = 0.0) -> None:
+    async def claim_and_send(self, group: list[OutboxItem], not_before: float,
+                             leg: Leg, permit: Permit = Permit.NORMAL) -> None:
         started = self.d.clock.monotonic()
+        # With more than one connection, the claim writes which one the texts go through, so
+        # that even a crash before their answers leaves each `uncertain` text with its own.
+        carried_by = leg.connection_id if len(self.route.legs) > 1 else None
         try:
-            claim = await self.d.claim(group, self.dnc_list_id)
+            claim = await self.d.claim(group, self.dnc_list_id, carried_by)
             took = self.d.clock.monotonic() - started
             self.lead_s = min(MAX_CLAIM_LEAD_S, self.lead_s + LEAD_SMOOTHING * (took - self.lead_s))
         except BaseException:
             for item in group:
                 self.sent_at.pop(item.id, None)
-            self.slots.release(len(group))
+            leg.window.release(len(group))
+            self.route.unused(leg, permit)
             self.unanswered -= sum(self.weight(item) for item in group)
             raise
+        if not claim.claimed & {item.id for item in group}:
+            self.route.unused(leg, permit)  # a probe that was not sent: another may probe
         for item in group:
             if item.id not in claim.claimed:
                 self.sent_at.pop(item.id, None)
-                self.slots.release()
+                leg.window.release()
                 self.unanswered -= self.weight(item)  # never sent: not counted
                 if item.id in claim.dnc:
                     log.info("text %s to %s skipped: on the DNC list at send time", item.id,
                              mask(item.destination))
                 continue
             self._track(asyncio.create_task(
-                self.submit(item, claim.validity.get(item.id), not_before)))
+                self.submit(item, leg, claim.validity.get(item.id), not_before)))
 
-    async def submit(self, item: OutboxItem, validity_until: datetime | None = None,
+    async def submit(self, item: OutboxItem, leg: Leg, validity_until: datetime | None = None,
                      not_before: float = 0.0) -> None:
         try:
             early_s = not_before - self.d.clock.monotonic()
             if early_s > 0:  # claimed ahead of its moment (lead_s): it leaves on time
                 await asyncio.sleep(early_s)
-            result = await self.carrier.submit(self.outbound(item, validity_until))
+            result = await leg.carrier.submit(self.outbound(item, validity_until))
         except Exception as exc:  # we cannot know whether it left: never re-send blindly
             log.exception("submit of text %s raised", item.id)
             result = SubmitResult(item.id, SubmitStatus.UNCERTAIN, detail=f"client error: {exc}")
         finally:
             self._count_answer(self.weight(item))
-        # The slot stays held until the result is stored; `_stored` runs then.
-        self.d.record_result_soon(item, result, self._stored, self.registration.connection_id)
+        self.route.answered(leg, result)
+        # The slot stays held until the result is stored; `_stored` runs then. The text's row
+        # keeps the connection that carried it (accepted or uncertain alike).
+        self.d.record_result_soon(
+            item, result, lambda i, r, e: self._stored(i, r, e, leg), leg.connection_id)
 
     def _stored(self, item: OutboxItem, result: SubmitResult,
-                error: BaseException | None) -> None:
-        self.slots.release()
+                error: BaseException | None, leg: Leg) -> None:
+        leg.window.release()
         if error is not None:  # the text stays `submitting`: uncertain after a restart
             log.error("result of text %s (%s) could not be stored: %r", item.id,
                       result.status.value, error)

@@ -29,6 +29,7 @@ from proactive_sms.carriers.base import (
     SubmitStatus,
 )
 from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWindow, load_rules
+from proactive_sms.domain.circuit_breaker import BreakerPolicy, CircuitBreaker
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.phone import mask
@@ -47,6 +48,7 @@ from proactive_sms.domain.send_timing import (
 from proactive_sms.domain.spacing import DEFAULT_BURST_S
 from proactive_sms.services import spend_guard, webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
+from proactive_sms.services.carrier_route import CarrierRoute, Leg, Switch
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
 from proactive_sms.services.inbound import REVIEW_DEADLINE_BUSINESS_DAYS, InboundService
 from proactive_sms.services.link_status import LinkStatusRecorder
@@ -62,6 +64,7 @@ from proactive_sms.store import (
     outbox,
     registrations,
     reply_pace,
+    route_status,
     skill_counters,
     skills,
     tenancy,
@@ -135,6 +138,9 @@ class DispatchOptions:
     # their own (services.schedule_firing; its grace is $PSMS_SCHEDULE_GRACE_MINUTES).
     schedule_check_s: float = 1.0
     firing: FiringOptions = field(default_factory=FiringOptions)
+    # Each connection's circuit breaker (domain.circuit_breaker): when a registration's texts
+    # leave its first connection for the next, and when they come back.
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
 
 
 def reply_window_s() -> float:
@@ -220,6 +226,7 @@ class Dispatcher:
         self.carrier_factory = carrier_factory
         self.carriers: dict[int, object] = {}  # by connection id
         self.slots: dict[int, ConnectionWindow] = {}  # by connection id
+        self.breakers: dict[int, CircuitBreaker] = {}  # by connection id
         self.lanes: dict[int, CodeLane] = {}  # by registration id
         self.lane_tasks: dict[int, asyncio.Task] = {}
         self._paces_saved: dict[int, code_pace.CodePace] = {}  # as last written to the store
@@ -401,7 +408,9 @@ class Dispatcher:
             lane.stopping = True
         await self._stop_firing()
         try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
-            await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+            await self._record_links(self.links.changes(self.carriers, self.clock.monotonic(),
+                                                        self.breakers))
+            await self._record_switches()
         except Exception:  # noqa: BLE001 - shutting down goes on
             log.exception("recording the connections' link status failed at shutdown")
         if self.lane_tasks or self._lost_lanes:
@@ -437,13 +446,51 @@ class Dispatcher:
             lane = self.lanes.get(registration.id)
             if lane is not None:
                 lane.set_rate(rate)
+                if new is not None:  # its route changed: groups on their way keep their leg
+                    lane.route = await self._route(registration, new[0])
+                    log.info("code %s now routes through %s", registration.code,
+                             ", ".join(leg.name for leg in lane.route.legs))
                 task = self.lane_tasks[registration.id]
                 if task.done() and not task.cancelled() and task.exception():
                     raise task.exception()
                 continue
             if new is None:
                 continue  # a lane that has ended meanwhile (shutdown)
-            connection, dnc_list_id = new
+            connections, dnc_list_id = new
+            lane = CodeLane(self, registration, await self._route(registration, connections),
+                            dnc_list_id, rate)
+            self.lanes[registration.id] = lane
+            self.lane_tasks[registration.id] = asyncio.create_task(
+                lane.run(), name=f"lane:{registration.code}")
+            log.info("dispatching code %s at %g %s/s", registration.code, rate,
+                     registration.throughput_unit)
+        self._refresh_reply_gates()
+        for lane in self.lanes.values():
+            lane.route.observe_links()
+        await self._record_links(self.links.changes(self.carriers, self.clock.monotonic(),
+                                                    self.breakers))
+        await self._record_switches()
+
+    async def _record_switches(self) -> None:
+        """Which connection carries each code now, and its failovers and returns: stored for
+        the console, the API and /metrics (services.carrier_route logs them as they happen)."""
+        switches: list[Switch] = []
+        for lane in self.lanes.values():
+            switches += lane.route.switches
+            lane.route.switches = []
+        if switches:
+            await self.in_writer(self.write, self._write_switches, switches, self.clock.now())
+
+    def _write_switches(self, conn, switches: list[Switch], now) -> None:
+        for switch in switches:
+            route_status.record(conn, switch.registration_id, switch.after, self.worker_id, now,
+                                failover=switch.failover, came_back=switch.came_back)
+
+    async def _route(self, registration: Registration,
+                     connections: Sequence[CarrierConnection]) -> CarrierRoute:
+        """The code's route over its connections, starting the sessions it needs."""
+        legs = []
+        for connection in connections:
             carrier = self.carriers.get(connection.id)
             if carrier is None:
                 carrier = self.carrier_factory(
@@ -451,16 +498,11 @@ class Dispatcher:
                     self._on_inbound, self.options)
                 self.carriers[connection.id] = carrier
                 self.slots[connection.id] = ConnectionWindow(connection.window_size)
+                self.breakers[connection.id] = CircuitBreaker(self.clock, self.options.breaker)
                 await carrier.start()
-            lane = CodeLane(self, registration, carrier, self.slots[connection.id], dnc_list_id,
-                            rate)
-            self.lanes[registration.id] = lane
-            self.lane_tasks[registration.id] = asyncio.create_task(
-                lane.run(), name=f"lane:{registration.code}")
-            log.info("dispatching code %s at %g %s/s", registration.code, rate,
-                     registration.throughput_unit)
-        self._refresh_reply_gates()
-        await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+            legs.append(Leg(connection.id, connection.name, carrier, self.slots[connection.id],
+                            self.breakers[connection.id]))
+        return CarrierRoute(registration.id, registration.code, legs)
 
     def _refresh_reply_gates(self) -> None:
         """Hand each lane (new ones too, before their first text) its skills' reply figures,
@@ -492,10 +534,10 @@ class Dispatcher:
 
     def _plan(self, paces: Sequence[code_pace.CodePace] = (),
               bounds: dict[int, ReplyBound] | None = None) -> list[
-            tuple[Registration, float, tuple[CarrierConnection, int] | None]]:
-        """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
-        code this worker owns. A handful of statements whatever the number of codes: this runs
-        every housekeeping_s."""
+            tuple[Registration, float, tuple[list[CarrierConnection], int] | None]]:
+        """(registration, rate, (its connections in order, DNC list) for a code not dispatched
+        yet or whose route changed) for each code this worker owns. A handful of statements
+        whatever the number of codes: this runs every housekeeping_s."""
         now = self.clock.now()
         expires = now + timedelta(seconds=self.options.lease_s)
         plan = []
@@ -518,19 +560,24 @@ class Dispatcher:
             self._paced = ([] if self.options.limits_lifted else read_paced_skills(
                 conn, running, {reg.id: reg for reg in candidates if reg.id in owned}, now,
                 self.options.reply_window_s, self.options.places_per_agent))
+            routes = registrations.routes(conn, [reg for reg in candidates if reg.id in owned])
             for reg in candidates:
                 if reg.id not in owned:
                     continue
                 new = None
-                if reg.id not in self.lanes:
+                lane = self.lanes.get(reg.id)
+                if lane is None:
                     recovered = outbox.recover_submitting(conn, reg.id, now)
                     if recovered:
                         log.warning("code %s: %d text(s) left submitting by a stopped "
                                     "dispatcher are now uncertain", reg.code, recovered)
-                    connection = registrations.connection_by_id(conn, reg.connection_id)
                     bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
                     dnc_list_id = reg.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
-                    new = (connection, dnc_list_id)
+                    new = ([registrations.connection_by_id(conn, c) for c in routes[reg.id]],
+                           dnc_list_id)
+                elif lane.route.connection_ids() != routes[reg.id]:
+                    new = ([registrations.connection_by_id(conn, c) for c in routes[reg.id]],
+                           lane.dnc_list_id)
                 plan.append((reg, self._rate(reg, running), new))
             self._finish_done(conn, running, now)
         return plan
@@ -603,9 +650,11 @@ class Dispatcher:
 
     # --- the store batch: claims, results and receipts ----------------------------------------
 
-    async def claim(self, group: list[OutboxItem], dnc_list_id: int) -> outbox.Claim:
-        """Claim a lane's group (DNC checked now); with other work waiting, in one transaction."""
-        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id)))
+    async def claim(self, group: list[OutboxItem], dnc_list_id: int,
+                    connection_id: int | None = None) -> outbox.Claim:
+        """Claim a lane's group (DNC checked now); with other work waiting, in one transaction.
+        `connection_id`: written on the claimed texts (the connection they go through)."""
+        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id, connection_id)))
 
     def record_result_soon(self, item: OutboxItem, result: SubmitResult,
                            stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
@@ -669,17 +718,18 @@ class Dispatcher:
         else:
             self._write_claims(conn, [jobs[i].payload for i in indices], indices, outputs, now)
 
-    def _write_claims(self, conn, claims: list[tuple[list[OutboxItem], int]],
+    def _write_claims(self, conn, claims: list[tuple[list[OutboxItem], int, int | None]],
                       indices: list[int], outputs: list, now) -> None:
         """Every lane's group in one claim per DNC list; each lane gets its own part back."""
         by_list: dict[int, list[OutboxItem]] = {}
-        for group, dnc_list_id in claims:
+        for group, dnc_list_id, _connection_id in claims:
             by_list.setdefault(dnc_list_id, []).extend(group)
         done = {dnc_list_id: outbox.claim(conn, items, dnc_list_id, now, self.timing_for,
                                           self.lease)
                 for dnc_list_id, items in by_list.items()}
         given: set[int] = set()
-        for (group, dnc_list_id), index in zip(claims, indices, strict=True):
+        carried: dict[int, list[int]] = {}
+        for (group, dnc_list_id, connection_id), index in zip(claims, indices, strict=True):
             ids = {item.id for item in group}
             whole = done[dnc_list_id]
             # A text two groups of this batch name (a lane that took it again while its first
@@ -687,9 +737,13 @@ class Dispatcher:
             # first group only, or both would send it.
             mine = (whole.claimed & ids) - given
             given |= mine
+            if connection_id is not None and mine:
+                carried.setdefault(connection_id, []).extend(mine)
             outputs[index] = outbox.Claim(
                 mine, whole.dnc & ids, whole.gone & ids, whole.later & ids,
                 {k: v for k, v in whole.validity.items() if k in mine})
+        for connection_id, ids in carried.items():
+            messages.set_connection(conn, ids, connection_id)
 
     def timing_for(self, item: OutboxItem, sent_last_24h: list) -> SendDecision:
         """Calling window, expiry, validity and frequency cap for one text, at this moment."""
@@ -726,11 +780,12 @@ class Dispatcher:
                     for item, result, connection_id in batch
                     if result.status is SubmitStatus.ACCEPTED]
         deliveries.record_accepted(conn, accepted, now)
-        for item, result, _connection_id in batch:
+        for item, result, connection_id in batch:
             if result.status is not SubmitStatus.ACCEPTED:
-                self._record_refusal(conn, item, result, now)
+                self._record_refusal(conn, item, result, now, connection_id)
 
-    def _record_refusal(self, conn, item: OutboxItem, result: SubmitResult, now) -> None:
+    def _record_refusal(self, conn, item: OutboxItem, result: SubmitResult, now,
+                        connection_id: int | None = None) -> None:
         status, attempts = result.status, item.attempts + 1
         detail = result.detail or status.value
         if status in (SubmitStatus.THROTTLED, SubmitStatus.NOT_SENT):
@@ -752,7 +807,10 @@ class Dispatcher:
             messages.transition(conn, [item.id], MessageState.FAILED, now,
                                 error_code=result.error_code, detail=detail)
         else:  # UNCERTAIN: it may have reached the carrier; a person decides
-            messages.transition(conn, [item.id], MessageState.UNCERTAIN, now, detail=detail)
+            # It stays with the connection that carried it: its receipt may come from there.
+            values = {"connection_id": connection_id} if connection_id is not None else {}
+            messages.transition(conn, [item.id], MessageState.UNCERTAIN, now, detail=detail,
+                                **values)
 
     async def _on_inbound(self, text: InboundText) -> None:
         # Stored, classified and acted on (DNC, confirmation, conversation) before the carrier

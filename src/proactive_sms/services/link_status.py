@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
+from proactive_sms.domain.circuit_breaker import CircuitBreaker
 from proactive_sms.store import link_status
-from proactive_sms.store.link_status import LinkStatus
+from proactive_sms.store.link_status import BreakerReport, LinkStatus
 
 HEARTBEAT_S = 30.0
 # A row older than this is a worker that stopped reporting without saying so (killed).
@@ -29,6 +30,8 @@ class LinkChange:
     connection_id: int
     state: str  # bound | unbound | stopped
     error: str | None  # a new error since the last record, else None
+    # The dispatcher's breaker of the connection: (state, reason, seconds in that state).
+    breaker: tuple[str, str, float] | None = None
 
 
 class LinkStatusRecorder:
@@ -41,11 +44,13 @@ class LinkStatusRecorder:
 
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id
-        self._seen: dict[int, tuple[str, int]] = {}
+        self._seen: dict[int, tuple[str, int, tuple[str, float] | None]] = {}
         self._written_at: dict[int, float] = {}
 
-    def changes(self, carriers: Mapping[int, object], now_s: float) -> list[LinkChange]:
-        """What to write now (now_s: a monotonic clock): changes, and heartbeats that are due."""
+    def changes(self, carriers: Mapping[int, object], now_s: float,
+                breakers: Mapping[int, CircuitBreaker] | None = None) -> list[LinkChange]:
+        """What to write now (now_s: a monotonic clock): changes, and heartbeats that are due.
+        `breakers`: each connection's circuit breaker, whose state is written with the link's."""
         found = []
         for connection_id, carrier in carriers.items():
             bound = getattr(carrier, "bound", None)
@@ -53,15 +58,20 @@ class LinkStatusRecorder:
                 continue
             state = "bound" if bound else "unbound"
             count = int(getattr(carrier, "last_error_count", 0) or 0)
+            breaker = (breakers or {}).get(connection_id)
+            breaker_seen = (breaker.state.value, breaker.since_s) if breaker else None
             previous = self._seen.get(connection_id)
             new_error = count != (previous[1] if previous else 0)
             due = now_s - self._written_at.get(connection_id, float("-inf")) >= HEARTBEAT_S
-            if previous == (state, count) and not due:
+            if previous == (state, count, breaker_seen) and not due:
                 continue
-            self._seen[connection_id] = (state, count)
+            self._seen[connection_id] = (state, count, breaker_seen)
             self._written_at[connection_id] = now_s
-            found.append(LinkChange(connection_id, state,
-                                    getattr(carrier, "last_error", None) if new_error else None))
+            found.append(LinkChange(
+                connection_id, state,
+                getattr(carrier, "last_error", None) if new_error else None,
+                (breaker.state.value, breaker.reason, max(0.0, now_s - breaker.since_s))
+                if breaker else None))
         return found
 
     def stopped(self, connection_ids: Iterable[int]) -> list[LinkChange]:
@@ -70,8 +80,12 @@ class LinkStatusRecorder:
 
     def write(self, conn: Connection, changes: list[LinkChange], now: datetime) -> None:
         for change in changes:
+            breaker = None
+            if change.breaker is not None:
+                state, reason, age_s = change.breaker
+                breaker = BreakerReport(state, reason, now - timedelta(seconds=age_s))
             link_status.record(conn, change.connection_id, self.worker_id, change.state,
-                               change.error, now)
+                               change.error, now, breaker)
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,10 @@ class LinkSummary:
     last_error: str | None
     last_error_at: datetime | None
     workers: list[LinkStatus]
+    # The breaker as the live workers report it: open if any has it open, half_open if any
+    # probes, closed when all say so; None when no live worker reports one.
+    breaker: str | None = None
+    breaker_reason: str | None = None
 
 
 def summarize(reports: list[LinkStatus], now: datetime) -> LinkSummary:
@@ -94,13 +112,23 @@ def summarize(reports: list[LinkStatus], now: datetime) -> LinkSummary:
     latest_error = max(errors, key=lambda r: _utc(r.last_error_at)) if errors else None
     error_text = latest_error.last_error if latest_error else None
     error_at = _utc(latest_error.last_error_at) if latest_error else None
+    breaker, breaker_reason = _breaker(live)
     if bound:
         return LinkSummary("bound", min(_utc(r.since) for r in bound), error_text, error_at,
-                           reports)
+                           reports, breaker, breaker_reason)
     if live:
         newest = max(live, key=lambda r: _utc(r.since))
-        return LinkSummary(newest.state, _utc(newest.since), error_text, error_at, reports)
+        return LinkSummary(newest.state, _utc(newest.since), error_text, error_at, reports,
+                           breaker, breaker_reason)
     return LinkSummary("no report", None, error_text, error_at, reports)
+
+
+def _breaker(live: list[LinkStatus]) -> tuple[str | None, str | None]:
+    for state in ("open", "half_open", "closed"):
+        hits = [r for r in live if r.breaker == state and r.state != "stopped"]
+        if hits:
+            return state, hits[0].breaker_reason
+    return None, None
 
 
 def _utc(moment: datetime) -> datetime:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.store import code_pace, unmatched_receipts
+from proactive_sms.store import code_pace, route_status, unmatched_receipts
 from proactive_sms.store import metrics as queries
 from proactive_sms.store.code_pace import CodePace
 
@@ -62,6 +62,13 @@ def held_receipts(engine: Engine) -> int:
     never came); pruned after a set age (DispatchOptions.early_receipt_max_age_s)."""
     with engine.connect() as conn:
         return unmatched_receipts.held_count(conn)
+
+
+def failovers(engine: Engine) -> list[tuple[str, int, int]]:
+    """(code, failovers, returns) of each code a dispatcher has routed: how often its texts
+    left a connection for a later one of its route, and came back (store.route_status)."""
+    with engine.connect() as conn:
+        return route_status.counts_by_code(conn)
 
 
 def database_problem(engine: Engine) -> str | None:

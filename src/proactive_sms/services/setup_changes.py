@@ -36,6 +36,7 @@ from proactive_sms.services.administration import (
     check_connection_settings,
     check_registration_settings,
     code_key,
+    route_names,
 )
 from proactive_sms.store import dnc, notice_schedules, registrations, versions
 from proactive_sms.store import templates as template_store
@@ -46,6 +47,8 @@ from proactive_sms.store.schema import (
     carrier_connection,
     carrier_link_status,
     code_pace,
+    registration_connection,
+    route_status,
     skill,
     sms_registration,
     template,
@@ -59,7 +62,7 @@ NOT_OVER = (SkillStatus.DRAFT, SkillStatus.SCHEDULED, SkillStatus.LAUNCHING, Ski
             SkillStatus.PAUSED)
 
 REGISTRATION_FIELDS = ("status", "throughput_per_s", "throughput_unit", "solution",
-                       "connection", "dnc_group")
+                       "connection", "connections", "dnc_group")
 CONNECTION_FIELDS = ("host", "port", "system_id", "password", "window_size", "enquire_link_s")
 TEMPLATE_FIELDS = ("body", "direction", "smart_encoding", "bidi_marks", "calling_list")
 
@@ -137,19 +140,34 @@ def change_registration(engine: Engine, bu: BusinessUnit, clock: Clock, code: st
                                     status=merged["status"], dnc_group=merged["dnc_group"])
         values = {k: changes[k] for k in ("status", "throughput_per_s", "throughput_unit",
                                           "solution") if k in changes}
-        if "connection" in changes:
-            values["connection_id"] = (
-                registrations.find_connection(conn, bu.tenant_id, changes["connection"]).id
-                if changes["connection"] else None)
+        route = _route_change(conn, bu, changes)
         if "dnc_group" in changes:
             values["dnc_list_id"] = (
                 dnc.ensure_group(conn, bu.tenant_id, changes["dnc_group"], clock.now()).id
                 if changes["dnc_group"] else None)
         versions.change(conn, sms_registration, reg.id, expected_version, "registration",
                         reg.code, **values)
+        if route is not None:
+            registrations.set_route(conn, reg.id, route)
         audit.record(conn, None, "registration.changed", reg.code, dict(changes), bu=bu,
                      now=clock.now(), username=actor)
         return registrations.registration_by_id(conn, reg.id)
+
+
+def _route_change(conn: Connection, bu: BusinessUnit,
+                  changes: Mapping[str, Any]) -> list[int] | None:
+    """The connection ids a change gives the code, first first (None: the route stays).
+    `connection` (one name, or None for none) and `connections` (names in order) say the same
+    thing two ways; both at once would be two answers."""
+    if "connection" in changes and "connections" in changes:
+        raise InvalidRequest("give either connection or connections, not both", "connections")
+    if "connection" in changes:
+        names = [changes["connection"]] if changes["connection"] else []
+    elif "connections" in changes:
+        names = route_names(changes["connections"])
+    else:
+        return None
+    return [registrations.find_connection(conn, bu.tenant_id, name).id for name in names]
 
 
 def remove_registration(engine: Engine, bu: BusinessUnit, clock: Clock, code: str,
@@ -165,8 +183,16 @@ def remove_registration(engine: Engine, bu: BusinessUnit, clock: Clock, code: st
         # Its pace and lease are the dispatcher's working state, not history.
         conn.execute(delete(code_pace).where(code_pace.c.registration_id == reg.id))
         conn.execute(delete(transport_lease).where(transport_lease.c.registration_id == reg.id))
+        conn.execute(delete(route_status).where(route_status.c.registration_id == reg.id))
+        # Its route is part of the row: kept with an archived code, gone with a deleted one
+        # (first, or the foreign key would refuse the delete; a refused delete rolls it back).
+        if not versions.referenced(conn, sms_registration, reg.id,
+                                   ignore=(registration_connection,)):
+            conn.execute(delete(registration_connection)
+                         .where(registration_connection.c.registration_id == reg.id))
         removal = _remove_or_archive(conn, sms_registration, reg.id, expected_version, clock,
-                                     kind="registration", key=reg.code)
+                                     kind="registration", key=reg.code,
+                                     ignore=(registration_connection,))
         audit.record(conn, None, "registration.removed", reg.code, removal.as_dict(), bu=bu,
                      now=clock.now(), username=actor)
         return removal
@@ -211,10 +237,8 @@ def remove_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
     count too, named only by their number)."""
     with engine.begin() as conn:
         found = registrations.find_connection(conn, bu.tenant_id, name)
-        rows = conn.execute(select(sms_registration.c.code, sms_registration.c.business_unit_id)
-                            .where(sms_registration.c.connection_id == found.id,
-                                   sms_registration.c.archived_at.is_(None))
-                            .order_by(sms_registration.c.code)).all()
+        # A code that has it anywhere in its route (a fallback too) still needs it.
+        rows = registrations.registrations_routed_through(conn, found.id)
         if rows:
             own = [f"registration {code}" for code, unit in rows if unit == bu.id]
             others = sum(1 for _, unit in rows if unit != bu.id)

@@ -28,7 +28,7 @@ from proactive_sms.carriers.base import (
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import messages
 from proactive_sms.store.dialect import is_postgres
-from proactive_sms.store.schema import early_receipt, message_part
+from proactive_sms.store.schema import early_receipt, message, message_part
 
 log = logging.getLogger(__name__)
 
@@ -143,23 +143,30 @@ def _apply(conn: Connection,
     exact_hits: dict[str, set[tuple[int, int]]] = {}
     parts_of: dict[int, list[int]] = {}
     receipt_states: dict[tuple[int, int], str | None] = {}
+    # message id -> the connection that carried it: two SMSCs behind one code (failover) may
+    # hand out the same ids, and a receipt is only ever for a text its own connection carried.
+    carried_by: dict[int, int | None] = {}
     _parts_for(conn, _EXACT, list(dict.fromkeys(exact for *_, exact, _ in final if exact)),
-               (exact_hits, parts_of, receipt_states))
+               (exact_hits, parts_of, receipt_states, carried_by))
     for i, (receipt, came, exact, _) in enumerate(final):
-        if exact and exact not in exact_hits:
+        if exact and not _ours(exact_hits.get(exact, ()), came[0], carried_by):
             final[i] = (receipt, came, exact, receipt_id_candidates(exact))
     folded_hits: dict[str, set[tuple[int, int]]] = {}
     readings = dict.fromkeys(c for *_, candidates in final for c in candidates)
     if readings:
-        _parts_for(conn, _FOLDED, list(readings), (folded_hits, parts_of, receipt_states))
+        _parts_for(conn, _FOLDED, list(readings),
+                   (folded_hits, parts_of, receipt_states, carried_by))
 
     early: list[dict] = []
     part_updates: list[dict] = []
     outcomes: dict[int, tuple[MessageState, int | None]] = {}  # first final state per message
     for receipt, (connection_id, received_at), exact, candidates in final:
-        part = _pick(exact_hits.get(exact, ()), receipt_states) if exact else None
+        part = (_pick(_ours(exact_hits.get(exact, ()), connection_id, carried_by),
+                      receipt_states) if exact else None)
         if part is None:
-            part = _by_reading(exact, candidates, folded_hits, receipt_states)
+            part = _by_reading(exact, candidates,
+                               {reading: _ours(keys, connection_id, carried_by)
+                                for reading, keys in folded_hits.items()}, receipt_states)
         if part is None:
             early.append({"carrier_message_id": exact,
                           "carrier_id_folded": normalize_message_id(exact),
@@ -223,6 +230,16 @@ _UPDATE_PART = (
 )
 
 
+def _ours(keys: Iterable[tuple[int, int]], connection_id: int | None,
+          carried_by: dict[int, int | None]) -> set[tuple[int, int]]:
+    """The parts a receipt that came on `connection_id` may be for: those of texts carried by
+    that connection, or by one not recorded (texts stored before 0022, receipts of unknown
+    origin)."""
+    if connection_id is None:
+        return set(keys)
+    return {key for key in keys if carried_by.get(key[0]) in (None, connection_id)}
+
+
 def _pick(keys: Iterable[tuple[int, int]],
           receipt_states: dict[tuple[int, int], str | None]) -> tuple[int, int] | None:
     """The part a receipt is for among those with its id: the only one, or the only one still
@@ -260,7 +277,9 @@ _HIT = message_part.alias("hit")
 # this runs for every batch of receipts).
 _PARTS_OF_HITS = {
     column: select(message_part.c.message_id, message_part.c.part_no,
-                   message_part.c[column], message_part.c.receipt_state)
+                   message_part.c[column], message_part.c.receipt_state,
+                   message.c.connection_id)
+    .join(message, message.c.id == message_part.c.message_id)
     .where(message_part.c.message_id.in_(
         select(_HIT.c.message_id)
         .where(_HIT.c[column].in_(bindparam("spellings", expanding=True)))))
@@ -271,11 +290,12 @@ _ANY_HELD = select(early_receipt.c.id).limit(1)
 
 def _parts_for(conn: Connection, column: str, spellings: list[str],
                found: tuple[dict[str, set[tuple[int, int]]], dict[int, list[int]],
-                            dict[tuple[int, int], str | None]]) -> None:
+                            dict[tuple[int, int], str | None], dict[int, int | None]]) -> None:
     """Add every part of every message that has a part whose `column` is one of `spellings` to
     `found`: (id in that column -> the (message id, part no) that have it, message id -> its
-    part numbers, (message id, part no) -> receipt state so far)."""
-    hits, parts_of, receipt_states = found
+    part numbers, (message id, part no) -> receipt state so far, message id -> the connection
+    that carried it)."""
+    hits, parts_of, receipt_states, carried_by = found
     sqlite = not is_postgres(conn)
     for start in range(0, len(spellings), 900):  # stay under SQLite's bound-parameter limit
         chunk = spellings[start:start + 900]
@@ -284,8 +304,9 @@ def _parts_for(conn: Connection, column: str, spellings: list[str],
                 column=column, marks=", ".join("?" * len(chunk))), tuple(chunk)).all()
         else:
             rows = conn.execute(_PARTS_OF_HITS[column], {"spellings": chunk}).all()
-        for message_id, part_no, carrier_id, receipt_state in rows:
+        for message_id, part_no, carrier_id, receipt_state, connection_id in rows:
             key = (message_id, part_no)
+            carried_by[message_id] = connection_id
             hits.setdefault(carrier_id, set()).add(key)
             if key in receipt_states:
                 continue
@@ -294,8 +315,9 @@ def _parts_for(conn: Connection, column: str, spellings: list[str],
 
 
 _PARTS_OF_HITS_SQLITE = (
-    "SELECT message_id, part_no, {column}, receipt_state FROM message_part "
-    "WHERE message_id IN (SELECT message_id FROM message_part "
+    "SELECT p.message_id, p.part_no, p.{column}, p.receipt_state, m.connection_id "
+    "FROM message_part p JOIN message m ON m.id = p.message_id "
+    "WHERE p.message_id IN (SELECT message_id FROM message_part "
     "WHERE {column} IN ({marks}))"
 )
 

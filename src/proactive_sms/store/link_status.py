@@ -21,16 +21,31 @@ class LinkStatus:
     last_error: str | None
     last_error_at: datetime | None
     updated_at: datetime
+    # That worker's circuit breaker of the connection (domain.circuit_breaker): closed, open
+    # or half_open, since when, and why; None before the first report.
+    breaker: str | None = None
+    breaker_since: datetime | None = None
+    breaker_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class BreakerReport:
+    state: str
+    reason: str
+    since: datetime
 
 
 def record(conn: Connection, connection_id: int, worker_id: str, state: str,
-           error: str | None, now: datetime) -> None:
+           error: str | None, now: datetime, breaker: BreakerReport | None = None) -> None:
     """Store what the worker sees now: the state (its `since` moves only when it changes) and,
-    when given, a new last error."""
+    when given, a new last error and its breaker's state."""
     current = conn.execute(select(carrier_link_status.c.state).where(
         carrier_link_status.c.connection_id == connection_id,
         carrier_link_status.c.worker_id == worker_id)).scalar()
     values: dict = {"state": state, "updated_at": now}
+    if breaker is not None:
+        values.update(breaker=breaker.state, breaker_reason=breaker.reason[:2000] or None,
+                      breaker_since=breaker.since)
     if current != state:
         values["since"] = now
     if error is not None:
@@ -58,5 +73,6 @@ def of_connections(conn: Connection,
     for row in rows:
         found[row.connection_id].append(LinkStatus(
             row.connection_id, row.worker_id, row.state, row.since, row.last_error,
-            row.last_error_at, row.updated_at))
+            row.last_error_at, row.updated_at, row.breaker, row.breaker_since,
+            row.breaker_reason))
     return found

@@ -207,6 +207,19 @@ def transition(conn: Connection, message_ids: Iterable[int], new: MessageState,
     return moved
 
 
+def set_connection(conn: Connection, message_ids: Sequence[int], connection_id: int) -> int:
+    """Record the connection claimed texts go through (a code with several: failover), before
+    their PDUs leave, so that a text left `submitting` by a crash stays with it too."""
+    moved = 0
+    ids = list(message_ids)
+    for start in range(0, len(ids), 900):
+        moved += conn.execute(update(message).where(
+            message.c.id.in_(ids[start:start + 900]),
+            message.c.state == MessageState.SUBMITTING.value)
+            .values(connection_id=connection_id)).rowcount
+    return moved
+
+
 def _transition(conn: Connection, ids: list[int], new: MessageState, values: dict) -> int:
     if any(isinstance(v, ClauseElement) for v in values.values()):
         statement, params = _transition_statement(new, values), {}
@@ -325,7 +338,7 @@ class StoredMessage:
     finished_at: datetime | None
     cadence_step: int = 0  # an agent skill's SMS step (0: an agentless or system text)
     step_attempt: int = 0  # ... and that step's attempt
-    connection_id: int | None = None  # the connection that carried it (once accepted)
+    connection_id: int | None = None  # the connection that carried it (accepted or uncertain)
     cost_micros: int | None = None  # what it costs, fixed when decided (None: not priced)
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from proactive_sms.store import paging
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.errors import AlreadyExists, NotFound
-from proactive_sms.store.schema import carrier_connection, sms_registration
+from proactive_sms.store.schema import (
+    carrier_connection,
+    registration_connection,
+    sms_registration,
+)
 from proactive_sms.store.secret_box import SecretBox, box_for
 
 
@@ -120,7 +125,9 @@ def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind
     else:
         conn.execute(sms_registration.insert().values(
             business_unit_id=business_unit_id, code=code, created_at=now, **values))
-    return find_registration(conn, business_unit_id, code)
+    found = find_registration(conn, business_unit_id, code)
+    set_route(conn, found.id, [connection_id] if connection_id is not None else [])
+    return found
 
 
 def find_registration(conn: Connection, business_unit_id: int, code: str) -> Registration:
@@ -180,3 +187,68 @@ def page_connections(conn: Connection, tenant_id: int, after_id: int,
     box = box_for(conn.engine.url)
     return paging.fetch(conn, query, carrier_connection.c.id, after_id, limit,
                         lambda row: _connection(row, box))
+
+
+# --- routes: a code's connections in order (migration 0027) ----------------------------------
+
+def set_route(conn: Connection, registration_id: int, connection_ids: Sequence[int]) -> None:
+    """Make `connection_ids` (no repeats) the code's connections, first first; the code's
+    `connection_id` becomes the first (None for none). Does not raise the version: the caller
+    changing the registration does."""
+    if len(set(connection_ids)) != len(connection_ids):
+        raise ValueError("a connection may appear once in a route")
+    conn.execute(delete(registration_connection)
+                 .where(registration_connection.c.registration_id == registration_id))
+    if connection_ids:
+        conn.execute(registration_connection.insert(), [
+            {"registration_id": registration_id, "position": n, "connection_id": c}
+            for n, c in enumerate(connection_ids)])
+    conn.execute(sms_registration.update().where(sms_registration.c.id == registration_id)
+                 .values(connection_id=connection_ids[0] if connection_ids else None))
+
+
+def routes(conn: Connection, registrations: Sequence[Registration]) -> dict[int, list[int]]:
+    """Registration id -> its connection ids in order. A code with no route rows (written
+    before 0027's tables by some other path) has its one `connection_id`."""
+    found: dict[int, list[int]] = {r.id: [] for r in registrations}
+    ids = list(found)
+    for start in range(0, len(ids), 900):
+        rows = conn.execute(select(registration_connection)
+                            .where(registration_connection.c.registration_id
+                                   .in_(ids[start:start + 900]))
+                            .order_by(registration_connection.c.registration_id,
+                                      registration_connection.c.position))
+        for row in rows:
+            found[row.registration_id].append(row.connection_id)
+    for reg in registrations:
+        if not found[reg.id] and reg.connection_id is not None:
+            found[reg.id] = [reg.connection_id]
+    return found
+
+
+def route_of(conn: Connection, registration: Registration) -> list[int]:
+    """One registration's connection ids, first first."""
+    return routes(conn, [registration])[registration.id]
+
+
+def connection_names(conn: Connection, connection_ids: Sequence[int]) -> dict[int, str]:
+    """Connection id -> its name (archived ones too: a route may outlive nothing, but history
+    may name one)."""
+    if not connection_ids:
+        return {}
+    rows = conn.execute(select(carrier_connection.c.id, carrier_connection.c.name)
+                        .where(carrier_connection.c.id.in_(list(set(connection_ids)))))
+    return {row.id: row.name for row in rows}
+
+
+def registrations_routed_through(conn: Connection, connection_id: int) -> list[tuple[str, int]]:
+    """(code, business unit id) of live registrations whose route names the connection."""
+    rows = conn.execute(
+        select(sms_registration.c.code, sms_registration.c.business_unit_id)
+        .where(sms_registration.c.archived_at.is_(None),
+               sms_registration.c.id.in_(
+                   select(registration_connection.c.registration_id)
+                   .where(registration_connection.c.connection_id == connection_id))
+               | (sms_registration.c.connection_id == connection_id))
+        .order_by(sms_registration.c.code))
+    return [(row.code, row.business_unit_id) for row in rows]

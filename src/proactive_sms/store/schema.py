@@ -754,8 +754,43 @@ carrier_link_status = Table(
     Column("last_error", Text, nullable=True),
     Column("last_error_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # This worker's circuit breaker of the connection (migration 0027, domain.circuit_breaker):
+    # closed | open | half_open, since when and why; None before its first report.
+    Column("breaker", String(10), nullable=True),
+    Column("breaker_since", DateTime(timezone=True), nullable=True),
+    Column("breaker_reason", Text, nullable=True),
 )
 # (end of the carrier link status)
+
+# ---- Routes: a registration's ordered carrier connections (migration 0027). ----
+registration_connection = Table(
+    # The connections a code sends through, in order: the first whose breaker lets texts
+    # through carries them (services.carrier_route). sms_registration.connection_id is always
+    # position 0's (store.registrations.set_route writes both).
+    "registration_connection",
+    metadata,
+    Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),  # 0 first
+    Column("connection_id", ForeignKey("carrier_connection.id"), nullable=False),
+    UniqueConstraint("registration_id", "connection_id", name="uq_registration_connection_once"),
+    Index("ix_registration_connection_connection", "connection_id"),
+)
+
+route_status = Table(
+    # Which connection carries a code's texts now, as the dispatcher holding its lease sees it,
+    # and how often it failed over (left the first) and came back: the one place the console,
+    # the API and /metrics read it from. Working state: deleted with the code's lease.
+    "route_status",
+    metadata,
+    Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
+    Column("connection_id", Integer, nullable=True),  # None: no connection can carry now
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("failovers", Integer, nullable=False, server_default="0"),
+    Column("returns", Integer, nullable=False, server_default="0"),
+    Column("worker_id", String(100), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+# (end of 0027)
 
 # ---- What a number's history needs and nothing else kept (migration 0022). ----
 message_wait = Table(

@@ -150,14 +150,16 @@ def held_count(conn: Connection) -> int:
 
 
 def _candidates(conn: Connection, numbers: Sequence[str]) -> list:
-    """Texts to these numbers that a receipt may be for, each with its code's connection."""
+    """Texts to these numbers that a receipt may be for, each with the connection that carried
+    it (a code with several connections: the one its row names), else its code's first."""
     code = func.coalesce(skill.c.registration_id, message.c.registration_id)
     found = []
     for start in range(0, len(numbers), 900):
         found += conn.execute(
             select(message.c.id, message.c.destination, message.c.body, message.c.state,
                    message.c.segments, message.c.submitted_at,
-                   sms_registration.c.connection_id)
+                   func.coalesce(message.c.connection_id, sms_registration.c.connection_id)
+                   .label("connection_id"))
             .select_from(message.outerjoin(skill, skill.c.id == message.c.skill_id)
                          .join(sms_registration, sms_registration.c.id == code))
             .where(message.c.destination.in_(numbers[start:start + 900]),

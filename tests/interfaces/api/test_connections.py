@@ -7,7 +7,8 @@ from proactive_sms.store import link_status
 
 BODY = {"name": "carrier", "host": "10.0.0.5", "port": 2775, "system_id": "psms",
         "password": "secret"}
-NO_REPORT = {"state": "no report", "since": None, "last_error": None, "last_error_at": None}
+NO_REPORT = {"state": "no report", "since": None, "last_error": None, "last_error_at": None,
+             "breaker": None, "breaker_reason": None}
 
 
 def test_a_connection_is_created_read_and_listed_without_its_password(client, key_a):

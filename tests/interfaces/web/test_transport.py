@@ -102,3 +102,36 @@ def test_an_admin_edits_a_codes_keyword_answers_and_sees_toll_free_ones_are_the_
     page.goto(f"{console.url}/registrations/+18005550123")
     expect(page.locator("#toll-free-note")).to_contain_text("cannot be set")
     expect(page.locator("#help_text")).to_have_count(0)
+
+
+def test_an_admin_sees_a_codes_connections_in_order_the_carrying_one_and_an_open_breaker(
+        console, browser, login):
+    # A code whose fallback refuses our bind: the dispatcher of `psms serve` carries its texts
+    # through the simulator and opens the fallback's breaker.
+    unit = administration.business_unit(console.engine, BU)
+    sim_port = administration.find_connection(console.engine, unit, "sim").port
+    administration.add_connection(console.engine, unit, SystemClock(), "refusing", "127.0.0.1",
+                                  sim_port, "psms", "nope", 10)
+    administration.add_registration(console.engine, unit, SystemClock(), code="55509",
+                                    kind="short", throughput_per_s=10, connection=None,
+                                    dnc_group=None, connections=["sim", "refusing"])
+    page = login(browser, console, "admin")
+    row = page.locator("tr[data-code='55509']")
+    for _ in range(60):  # the list is drawn once: look again until the dispatcher has said
+        page.goto(f"{console.url}/registrations")
+        if "breaker open" in (row.text_content() or ""):
+            break
+        page.wait_for_timeout(500)
+    expect(row.locator("li[data-connection=sim]")).to_contain_text("carrying")
+    expect(row.locator("li[data-connection=refusing]")).to_contain_text(
+        "breaker open: bind refused")
+    assert row.locator("li").all_text_contents()[0].strip().startswith("sim")
+
+    page.goto(f"{console.url}/registrations/55509")
+    legs = page.locator("#route-legs tbody tr")
+    expect(legs).to_have_count(2)
+    expect(legs.nth(0)).to_contain_text("carrying")
+    expect(legs.nth(1)).to_contain_text("bind refused")
+    page.goto(f"{console.url}/connections")
+    expect(page.locator("tr[data-connection=refusing] [data-breaker]")).to_have_text(
+        "breaker open")

@@ -83,9 +83,8 @@ class SmscSimulator:
         loop = asyncio.get_running_loop()
         self._loop, self._loop_thread_id = loop, threading.get_ident()
         self._ctx.stopping = False
-        self._server = await loop.create_server(
-            lambda: SmppSession(self._ctx), self.host, self.port, reuse_address=True
-        )
+        await self._listen()
+        assert self._server is not None
         self.port = self._server.sockets[0].getsockname()[1]
         if self.config.log_path:
             self._open_log(self.config.log_path)
@@ -225,6 +224,61 @@ class SmscSimulator:
             ],
             "config": self.config.to_dict(),
         }
+
+    # -- an outage: the SMSC process dies and comes back (any thread) ----------------------------
+
+    def crash(self) -> None:
+        """Die as a killed process does: stop listening and cut every connection at once
+        (answers not yet written are lost, nothing is said to the peer). What it accepted stays
+        in its store, as a carrier's durable store keeps it: the records, and the receipts it
+        owes, delivered once a client binds again after recover()."""
+        self._call(self._crash)
+
+    def crash_after(self, submits: int) -> None:
+        """crash() at the end of the read that brings the `submits`-th accepted submit from now:
+        what that read brought is recorded, none of its answers leave (those texts are uncertain
+        to the client, and their receipts come after recover())."""
+        if submits < 1:
+            raise ValueError("submits must be at least 1")
+
+        def arm() -> None:
+            self._ctx.crash_countdown = submits
+            self._ctx.crash = self._crash
+
+        self._call(arm)
+
+    def recover(self) -> None:
+        """Listen again on the same port after crash(), with the same store and config (from
+        another thread than the simulator's; in its own loop: `await restart()`)."""
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread_id:
+            raise RuntimeError("recover() is for a simulator running in its own thread; "
+                               "await restart() in its loop")
+        asyncio.run_coroutine_threadsafe(self.restart(), loop).result(_THREAD_TIMEOUT_S)
+
+    async def restart(self) -> None:
+        """recover(), in the simulator's own loop."""
+        if self._server is None:
+            await self._listen()
+
+    @property
+    def crashed(self) -> bool:
+        return self._server is None and self._loop is not None and not self._ctx.stopping
+
+    def _crash(self) -> None:
+        self._book.count("crashes")
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for session in list(self._ctx.sessions):
+            if session.transport is not None:
+                session.transport.abort()
+
+    async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SmppSession(self._ctx), self.host, self.port, reuse_address=True
+        )
 
     def reset(self) -> None:
         """Forget records, counters and throttle windows; config, sessions and ids carry on."""

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import pdu, receipts
@@ -42,6 +43,10 @@ class SessionContext:
     sessions: set[SmppSession] = field(default_factory=set)
     stopping: bool = False
     drop_done: bool = False  # the one drop of drop_connection_after (without repeat) happened
+    # An outage on demand (SmscSimulator.crash_after): accepted submits left before the crash,
+    # and what crashes the simulator (called on its loop at the end of the read that hit 0).
+    crash_countdown: int | None = None
+    crash: Callable[[], None] | None = None
 
 
 def spell_id(number: int, id_format: str) -> str:
@@ -135,6 +140,13 @@ class SmppSession(asyncio.Protocol):
             del buf[:pos]
         finally:
             self._in_batch = False
+        ctx = self._ctx
+        if ctx.crash_countdown is not None and ctx.crash_countdown <= 0 and ctx.crash:
+            # Everything this read brought is recorded; its answers die with the process.
+            ctx.crash_countdown = None
+            self._out.clear()
+            ctx.crash()
+            return
         if delayed:
             asyncio.get_running_loop().call_later(
                 self._ctx.policy.config.response_delay_s, self._write_late, b"".join(delayed)
@@ -349,6 +361,8 @@ class SmppSession(asyncio.Protocol):
             answers.append(resp)
 
         self._accepted_here += 1
+        if ctx.crash_countdown is not None:
+            ctx.crash_countdown -= 1
         limit = config.drop_connection_after
         if (
             limit

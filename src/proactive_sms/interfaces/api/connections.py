@@ -52,11 +52,18 @@ class LinkOut(BaseModel):
     last_error: str | None = Field(description="A failed connect or bind (a refused bind "
                                                "names its SMPP status), or a lost session.")
     last_error_at: UtcDatetime | None
+    breaker: Literal["closed", "open", "half_open"] | None = Field(
+        None, description="The dispatchers' circuit breaker of the connection: open (no texts "
+        "through it: a registration's next connection carries them), half_open (one probe "
+        "text decides), closed; null while no dispatcher runs it.")
+    breaker_reason: str | None = Field(None, description="Why it opened: bind refused, "
+                                       "connection lost, no answer, probe failed.")
 
     @classmethod
     def of(cls, link: LinkSummary) -> LinkOut:
         return cls(state=link.state, since=link.since, last_error=link.last_error,
-                   last_error_at=link.last_error_at)
+                   last_error_at=link.last_error_at, breaker=link.breaker,
+                   breaker_reason=link.breaker_reason)
 
 
 NO_REPORT = LinkSummary("no report", None, None, None, [])

@@ -16,7 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeHistogramMetricFamily,
+    GaugeMetricFamily,
+)
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
@@ -81,7 +85,19 @@ class StoreCollector(Collector):
             "submit answer, or belong to a text whose answer never came); pruned after a set "
             "age.")
         held.add_metric([], metrics.held_receipts(state.engine))
-        yield from (texts, rate, depth, latency, allowed, limit, events, held)
+        # Kept in the store by the dispatcher holding each code, so they survive its restarts
+        # and the lease moving to another worker: real counters.
+        failovers = CounterMetricFamily(
+            "psms_failovers", "Times a transport code's texts moved from a connection of its "
+            "route to a later one (its breaker opened).", labels=["code"])
+        returns = CounterMetricFamily(
+            "psms_failover_returns", "Times a transport code's texts came back to an earlier "
+            "connection of its route (its probe was answered).", labels=["code"])
+        for code, moved, came_back in metrics.failovers(state.engine):
+            failovers.add_metric([code], moved)
+            returns.add_metric([code], came_back)
+        yield from (texts, rate, depth, latency, allowed, limit, events, held, failovers,
+                    returns)
 
 
 def _buckets(samples: list[float]) -> list[tuple[str, float]]:

@@ -17,7 +17,8 @@ from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
 from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
-from proactive_sms.services import administration, audit, listing, setup_changes
+from proactive_sms.services import administration, audit, code_routes, listing, setup_changes
+from proactive_sms.services.code_routes import RouteView
 from proactive_sms.store.code_pace import CodePace
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.registrations import Registration
@@ -32,8 +33,41 @@ class RegistrationIn(RequestBody):
     throughput_unit: Literal["segments", "messages"] = "segments"
     solution: Literal["sms_messaging", "external"] = "external"
     status: Literal["provisioning", "active"] = "active"
-    connection: str | None = Field(None, description="Carrier connection it sends through.")
+    connection: str | None = Field(None, description="Carrier connection it sends through "
+                                   "(one; `connections` gives several).")
+    connections: list[str] | None = Field(
+        None, description="Carrier connections in order: the first whose breaker lets texts "
+        "through carries them, the next while it is down (failover), and traffic returns when "
+        "it recovers. Instead of `connection`.", examples=[["primary", "backup"]])
     dnc_group: str | None = Field(None, description="DNC group (else the tenant default list).")
+
+
+class RouteConnectionOut(BaseModel):
+    name: str
+    state: str = Field(description="Its link as the dispatchers report it (bound, unbound, "
+                       "stopped, no report).")
+    breaker: Literal["closed", "open", "half_open"] | None = Field(
+        description="Its circuit breaker; null while no dispatcher runs it.")
+    breaker_reason: str | None
+    carrying: bool = Field(description="The code's texts go through it now.")
+
+
+class RouteOut(BaseModel):
+    """The code's connections in order and which one carries its texts now."""
+
+    connections: list[RouteConnectionOut]
+    carrying: str | None = Field(description="null: no dispatcher reports one carrying now.")
+    since: UtcDatetime | None
+    failovers: int = Field(description="Times its texts moved to a later connection.")
+    returns: int = Field(description="Times they came back to an earlier one.")
+
+    @classmethod
+    def of(cls, view: RouteView) -> RouteOut:
+        return cls(connections=[RouteConnectionOut(
+            name=leg.name, state=leg.link.state, breaker=leg.breaker,
+            breaker_reason=leg.link.breaker_reason, carrying=leg.carrying) for leg in view.legs],
+            carrying=view.carrying, since=view.since, failovers=view.failovers,
+            returns=view.returns)
 
 
 class PaceOut(BaseModel):
@@ -57,12 +91,18 @@ class RegistrationOut(BaseModel):
     solution: str
     version: int = Field(description="Raised by every change; the ETag of GET is this.")
     pace: PaceOut | None = Field(None, description="Absent until a worker dispatched the code.")
+    connections: list[str] = Field([], description="Its carrier connections, first first.")
+    route: RouteOut | None = Field(None, description="Each connection's breaker and the one "
+                                   "carrying now.")
 
     @classmethod
-    def of(cls, reg: Registration, pace: CodePace | None = None) -> RegistrationOut:
+    def of(cls, reg: Registration, pace: CodePace | None = None,
+           route: RouteView | None = None) -> RegistrationOut:
         return cls(code=reg.code, kind=reg.kind, status=reg.status,
                    throughput_per_s=reg.throughput_per_s, throughput_unit=reg.throughput_unit,
                    solution=reg.solution, version=reg.version,
+                   connections=route.names if route else [],
+                   route=RouteOut.of(route) if route else None,
                    pace=None if pace is None else PaceOut(
                        rate_per_s=pace.rate_per_s, limit_per_s=pace.limit_per_s,
                        throttled=pace.throttled, throttle_events=pace.throttle_events,
@@ -70,12 +110,14 @@ class RegistrationOut(BaseModel):
 
 
 @router.get("")
-def list_registrations(bu: CurrentBu, engine: EngineDep,
+def list_registrations(bu: CurrentBu, engine: EngineDep, clock: ClockDep,
                        page: PageParams) -> Paged[RegistrationOut]:
     """The BU's registrations, a page at a time."""
     paces = administration.code_paces(engine, bu)
-    return paged(listing.registrations_page(engine, bu, page),
-                 lambda reg: RegistrationOut.of(reg, paces.get(reg.id)))
+    found = listing.registrations_page(engine, bu, page)
+    routes = code_routes.route_views(engine, clock, found.items)
+    return paged(found, lambda reg: RegistrationOut.of(reg, paces.get(reg.id),
+                                                      routes.get(reg.id)))
 
 
 @router.post("", status_code=201, responses=idempotency.responses(201))
@@ -89,8 +131,8 @@ def create_registration(body: RegistrationIn, bu: CurrentBu, engine: EngineDep,
                 engine, bu, clock, code=body.code, kind=body.kind,
                 throughput_per_s=body.throughput_per_s, throughput_unit=body.throughput_unit,
                 connection=body.connection, dnc_group=body.dnc_group, solution=body.solution,
-                status=body.status)
-        return RegistrationOut.of(reg)
+                status=body.status, connections=body.connections)
+        return RegistrationOut.of(reg, None, _route(engine, clock, reg))
 
     return guard.run(create)
 
@@ -102,18 +144,25 @@ class RegistrationPatch(PatchIn):
     throughput_unit: Literal["segments", "messages"] | None = None
     solution: Literal["sms_messaging", "external"] | None = None
     connection: str | None = Field(None, description="Carrier connection (null: none).")
+    connections: list[str] | None = Field(None, description="Carrier connections in order "
+                                          "(failover); null or []: none.")
     dnc_group: str | None = Field(None, description="DNC group (null: the tenant default).")
 
 
+def _route(engine, clock, reg: Registration) -> RouteView | None:
+    return code_routes.route_views(engine, clock, [reg]).get(reg.id)
+
+
 @router.get("/{code}")
-def get_registration(code: str, bu: CurrentBu, engine: EngineDep,
+def get_registration(code: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
                      response: Response) -> RegistrationOut:
     """One registration by its code as stored (E.164 for long and toll-free codes); the ETag
     is its version, for If-Match on a change."""
     for reg in administration.list_registrations(engine, bu):
         if reg.code == administration.code_key(code, bu):
             set_etag(response, reg.version)
-            return RegistrationOut.of(reg, administration.code_paces(engine, bu).get(reg.id))
+            return RegistrationOut.of(reg, administration.code_paces(engine, bu).get(reg.id),
+                                      _route(engine, clock, reg))
     raise NotFound("registration", code)
 
 
@@ -123,12 +172,13 @@ def change_registration(code: str, body: RegistrationPatch, bu: CurrentBu, engin
                         response: Response) -> RegistrationOut:
     """Change the fields sent (checked as at creation). With If-Match, only if nobody changed
     it since that read (412 otherwise). The code and its kind cannot change."""
-    changes = changes_of(body, nullable=("connection", "dnc_group"))
+    changes = changes_of(body, nullable=("connection", "connections", "dnc_group"))
     reg = setup_changes.change_registration(engine, bu, clock, code, changes,
                                             expected_version(request),
                                             actor=audit.API_USERNAME)
     set_etag(response, reg.version)
-    return RegistrationOut.of(reg, administration.code_paces(engine, bu).get(reg.id))
+    return RegistrationOut.of(reg, administration.code_paces(engine, bu).get(reg.id),
+                              _route(engine, clock, reg))
 
 
 @router.delete("/{code}")

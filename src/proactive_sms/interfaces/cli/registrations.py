@@ -56,7 +56,8 @@ def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     if as_json:
         emit_json([{"name": c.name, "host": c.host, "port": c.port, "system_id": c.system_id,
                     "window": c.window_size, "state": link.state, "since": link.since,
-                    "last_error": link.last_error, "last_error_at": link.last_error_at}
+                    "last_error": link.last_error, "last_error_at": link.last_error_at,
+                    "breaker": link.breaker, "breaker_reason": link.breaker_reason}
                    for c, link in found])
         return
     rows = []
@@ -64,10 +65,13 @@ def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
         error = f"{link.last_error} (at {link.last_error_at:%Y-%m-%d %H:%M:%S} UTC)" \
             if link.last_error and link.last_error_at else (link.last_error or "")
         since = f"{link.since:%Y-%m-%d %H:%M:%S} UTC" if link.since else ""
+        breaker = link.breaker or "-"
+        if link.breaker in ("open", "half_open") and link.breaker_reason:
+            breaker += f" ({link.breaker_reason})"
         rows.append((c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size,
-                     link.state, since, error))
-    print_rows(ctx.console, ("name", "address", "window", "state", "since", "last error"), rows,
-               right_aligned=("window",))
+                     link.state, since, breaker, error))
+    print_rows(ctx.console, ("name", "address", "window", "state", "since", "breaker",
+                             "last error"), rows, right_aligned=("window",))
 
 
 @connection_app.command("test")
@@ -111,6 +115,9 @@ def registration_add(
     kind: str = typer.Option(..., help="long | short | toll_free"),
     throughput: float = typer.Option(..., help="Limit per second (segments by default)."),
     connection: str = typer.Option(None, help="Carrier connection name."),
+    connections: str = typer.Option(
+        None, help="Carrier connections in order, comma-separated (primary,backup): the first "
+        "that is up carries the texts, the next while it is down (failover)."),
     dnc_group: str = typer.Option(None, help="DNC group (default: the tenant default list)."),
     solution: str = typer.Option("external", help="sms_messaging | external"),
     unit: str = typer.Option("segments", help="Count the limit in segments or messages."),
@@ -123,7 +130,7 @@ def registration_add(
     reg = administration.add_registration(
         ctx.engine(), ctx.business_unit(bu), ctx.clock, code=code, kind=kind,
         throughput_per_s=throughput, connection=connection, dnc_group=dnc_group,
-        solution=solution, throughput_unit=unit, status=status)
+        solution=solution, throughput_unit=unit, status=status, connections=connections)
     ctx.console.print(f"registration {reg.code} ({reg.kind}, {reg.throughput_per_s:g} "
                       f"{reg.throughput_unit}/s, {reg.solution}) added")
 
@@ -131,21 +138,26 @@ def registration_add(
 @registration_app.command("list")
 @ctx.handle_errors
 def registration_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
-    """The business unit's transport codes."""
-    from proactive_sms.services import administration
+    """The business unit's transport codes, each with its connections in order (* marks the
+    one carrying its texts now; an open breaker says why)."""
+    from proactive_sms.services import administration, code_routes
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     paces = administration.code_paces(engine, unit)
     found = administration.list_registrations(engine, unit)
+    routes = code_routes.route_views(engine, ctx.clock, found)
     if as_json:
         emit_json([{"code": reg.code, "kind": reg.kind, "status": reg.status,
                     "throughput_per_s": reg.throughput_per_s,
                     "throughput_unit": reg.throughput_unit, "solution": reg.solution,
-                    "pace": _pace_fields(paces.get(reg.id))} for reg in found])
+                    "pace": _pace_fields(paces.get(reg.id)),
+                    "route": routes[reg.id].as_dict()} for reg in found])
         return
-    print_rows(ctx.console, ["code", "kind", "status", "limit/s", "now/s", "unit", "solution"],
+    print_rows(ctx.console, ["code", "kind", "status", "limit/s", "now/s", "unit", "solution",
+                             "connections"],
                [[reg.code, reg.kind, reg.status, f"{reg.throughput_per_s:g}",
-                 _pace_text(paces.get(reg.id)), reg.throughput_unit, reg.solution]
+                 _pace_text(paces.get(reg.id)), reg.throughput_unit, reg.solution,
+                 code_routes.route_text(routes[reg.id])]
                 for reg in found], right_aligned=["limit/s"])
 
 
@@ -255,21 +267,31 @@ def connection_remove(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
     show_removal(removal, as_json)
 
 
-def _registration_dict(reg, pace=None, prices=None) -> dict:
+def _registration_dict(reg, pace=None, route=None, prices=None) -> dict:
     found = {"code": reg.code, "kind": reg.kind, "status": reg.status,
              "throughput_per_s": reg.throughput_per_s, "throughput_unit": reg.throughput_unit,
              "solution": reg.solution, "version": reg.version,
              "pace_per_s": None if pace is None else pace.rate_per_s}
     if prices is not None:
         found["price"] = prices.summary()
+    if route is not None:
+        found.update(connections=", ".join(route.names) or None,
+                     carrying=route.carrying, failovers=route.failovers,
+                     returns=route.returns)
+        for leg in route.legs:
+            reason = f" ({leg.link.breaker_reason})" if leg.link.breaker_reason and \
+                leg.breaker != "closed" else ""
+            found[f"connection {leg.name}"] = f"{leg.link.state}, breaker " \
+                f"{leg.breaker or '-'}{reason}"
     return found
 
 
 @registration_app.command("show")
 @ctx.handle_errors
 def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOption):
-    """One transport code with its settings, its price and the rate it may send at now."""
-    from proactive_sms.services import administration, code_prices
+    """One transport code with its settings, its price, the rate it may send at now, and its
+    connections in order: each one's link and breaker, and the one carrying its texts now."""
+    from proactive_sms.services import administration, code_prices, code_routes
     from proactive_sms.store.errors import NotFound
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
@@ -279,7 +301,11 @@ def registration_show(code: str, as_json: bool = JsonOption, bu: str = ctx.BuOpt
         raise NotFound("registration", code)
     pace = administration.code_paces(engine, unit).get(found[0].id)
     prices = code_prices.code_prices(engine, unit, found[0].code)
-    show_fields(ctx.console, _registration_dict(found[0], pace, prices), as_json)
+    route = code_routes.route_views(engine, ctx.clock, found)[found[0].id]
+    if as_json:
+        emit_json({**_registration_dict(found[0], pace, prices=prices), "route": route.as_dict()})
+        return
+    show_fields(ctx.console, _registration_dict(found[0], pace, route, prices), as_json)
 
 
 @registration_app.command("change")
@@ -291,10 +317,14 @@ def registration_change(
     unit: str = typer.Option(None, help="Count the limit in segments or messages."),
     solution: str = typer.Option(None, help="sms_messaging | external"),
     connection: str = typer.Option(None, help="Carrier connection name ('' for none)."),
+    connections: str = typer.Option(
+        None, help="Carrier connections in order, comma-separated ('' for none): the first "
+        "that is up carries the texts (failover)."),
     dnc_group: str = typer.Option(None, help="DNC group ('' for the tenant default list)."),
     as_json: bool = JsonOption, bu: str = ctx.BuOption,
 ):
-    """Change what is given of a registration (checked as when it was added)."""
+    """Change what is given of a registration (checked as when it was added). A running
+    dispatcher picks up a new route at its next look (within a second)."""
     from proactive_sms.services import setup_changes
 
     changes: dict = {k: v for k, v in {"status": status, "throughput_per_s": throughput,
@@ -302,6 +332,8 @@ def registration_change(
                      if v is not None}
     if connection is not None:
         changes["connection"] = connection or None
+    if connections is not None:
+        changes["connections"] = connections or None
     if dnc_group is not None:
         changes["dnc_group"] = dnc_group or None
     _require(changes)

@@ -12,9 +12,21 @@ from fastapi.responses import HTMLResponse, Response
 
 from proactive_sms.domain.keyword_responses import SETTING_KEYS
 from proactive_sms.interfaces.web.auth import AdminUser, CurrentBu
-from proactive_sms.interfaces.web.deps import EngineDep, address_of, clock_of, engine_of
+from proactive_sms.interfaces.web.deps import (
+    ClockDep,
+    EngineDep,
+    address_of,
+    clock_of,
+    engine_of,
+)
 from proactive_sms.interfaces.web.rendering import redirect, render
-from proactive_sms.services import administration, audit, code_prices, transport_codes
+from proactive_sms.services import (
+    administration,
+    audit,
+    code_prices,
+    code_routes,
+    transport_codes,
+)
 from proactive_sms.services.administration import InvalidRequest
 
 router = APIRouter()
@@ -25,9 +37,11 @@ KEYWORD_GROUPS = (("opt_out", "Extra opt-out words"), ("opt_in", "Extra opt-in w
 
 @router.get("/registrations", response_class=HTMLResponse)
 def registrations(request: Request, user: AdminUser, bu: CurrentBu,
-                  engine: EngineDep) -> Response:
-    return render(request, "registrations/list.html",
-                  views=transport_codes.registration_views(engine, bu),
+                  engine: EngineDep, clock: ClockDep) -> Response:
+    views = transport_codes.registration_views(engine, bu)
+    # Each code's connections in order, the one carrying now and each one's breaker.
+    routes = code_routes.route_views(engine, clock, [v.registration for v in views])
+    return render(request, "registrations/list.html", views=views, routes=routes,
                   groups=KEYWORD_GROUPS, prices=code_prices.prices_by_code(engine, bu))
 
 
@@ -35,10 +49,10 @@ def registrations(request: Request, user: AdminUser, bu: CurrentBu,
 def registration(code: str, request: Request, user: AdminUser, bu: CurrentBu,
                  engine: EngineDep) -> Response:
     view = transport_codes.registration_view(engine, bu, code)  # 404 outside the unit
-    return _form(request, view, {}, None)
+    return _form(request, engine, view, {}, None)
 
 
-def _form(request: Request, view, errors: dict, values: dict | None,
+def _form(request: Request, engine, view, errors: dict, values: dict | None,
           status_code: int = 200, price_values: dict | None = None) -> Response:
     stored = view.settings
     shown = values if values is not None else {
@@ -48,10 +62,12 @@ def _form(request: Request, view, errors: dict, values: dict | None,
         "help_text": stored.get("help_text") or "",
         **{f"extra_{key}": ", ".join(view.extra_keywords.get(key, []))
            for key, _ in KEYWORD_GROUPS}}
-    prices = code_prices.prices_of(engine_of(request), view.registration)
+    prices = code_prices.prices_of(engine, view.registration)
+    route = code_routes.route_views(engine, clock_of(request),
+                                    [view.registration])[view.registration.id]
     return render(request, "registrations/detail.html", status_code=status_code, view=view,
-                  values=shown, errors=errors, groups=KEYWORD_GROUPS, prices=prices,
-                  price_values=price_values or {"currency": prices.currency or ""})
+                  values=shown, errors=errors, groups=KEYWORD_GROUPS, route=route,
+                  prices=prices, price_values=price_values or {"currency": prices.currency or ""})
 
 
 def _words(raw: str) -> list[str]:
@@ -86,7 +102,7 @@ def save_keywords(code: str, request: Request, user: AdminUser, bu: CurrentBu,
     try:
         saved = administration.set_keyword_responses(engine, bu, view.code, updates)
     except InvalidRequest as exc:
-        return _form(request, view, {_field_of(str(exc)): str(exc)}, values, 422)
+        return _form(request, engine, view, {_field_of(str(exc)): str(exc)}, values, 422)
     audit.record(engine, user, "registration.keywords", saved.code,
                  {k: v for k, v in updates.items()},
                  address=address_of(request))
@@ -123,8 +139,8 @@ def save_price(code: str, request: Request, user: AdminUser, bu: CurrentBu,
             saved = code_prices.set_price(engine, bu, clock_of(request), view.code, price, currency,
                                     country or None)
     except InvalidRequest as exc:
-        return _form(request, view, {f"price_{exc.field or 'price'}": str(exc)}, None, 422,
-                     price_values=values)
+        return _form(request, engine_of(request), view,
+                     {f"price_{exc.field or 'price'}": str(exc)}, None, 422, price_values=values)
     audit.record(engine, user, "registration.priced", saved.code, saved.as_dict(),
                  address=address_of(request))
     return redirect(f"/registrations/{view.code}", f"Price of {saved.code}: {saved.summary()}.")
