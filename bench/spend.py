@@ -107,7 +107,52 @@ def run(world: str, texts: int, workdir: Path) -> Run:
     return Run(world, texts, start_s, (_utc(last) - _utc(first)).total_seconds(), spent)
 
 
-def report(texts: int, runs: list[Run]) -> str:
+def result_writes(priced: bool, texts: int, workdir: Path) -> float:
+    """The store's side alone: seconds to move `texts` submitted texts to `sent` in batches of
+    500 (as the dispatcher's result writer does), with or without a cost on each (with one,
+    the trigger of 0033 counts every text). No network, no dispatcher: the trigger's own cost."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from proactive_sms.domain.clock import ManualClock
+    from proactive_sms.domain.message_states import MessageState
+    from proactive_sms.domain.prices import PriceList
+    from proactive_sms.store import messages
+    from proactive_sms.store.messages import Decision
+
+    engine = open_engine(f"sqlite:///{workdir / f'writes-{uuid.uuid4().hex[:6]}.db'}")
+    try:
+        clock = ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
+        bu = administration.init(engine, clock, "bench", "bench", "US")
+        administration.add_registration(engine, bu, clock, code=SHORT_CODE, kind="short",
+                                        throughput_per_s=1000.0, connection=None,
+                                        dnc_group=None)
+        importing.import_calling_list(engine, bu, "people",
+                                      write_list(workdir / f"list-{texts}.csv", texts), clock)
+        created = administration.create_skill(engine, bu, clock, name="bulk",
+                                              registration=SHORT_CODE, calling_list="people")
+        with engine.connect() as conn:
+            records = list(conn.scalars(text("SELECT id FROM calling_record ORDER BY id")))
+        with engine.begin() as conn:
+            messages.insert_decisions(conn, created.id, [
+                Decision(r, MessageState.PENDING, f"+1212555{r % 10_000:04d}", "Hi", "gsm7", 1)
+                for r in records], clock.now(), PriceList("USD", 7_900) if priced else None)
+        with engine.connect() as conn:
+            ids = list(conn.scalars(select(message.c.id).order_by(message.c.id)))
+        now = clock.now()
+        with engine.begin() as conn:
+            messages.transition(conn, ids, MessageState.SUBMITTING, now, submitted_at=now)
+        started = time.perf_counter()
+        for i in range(0, len(ids), 500):
+            with engine.begin() as conn:
+                messages.transition(conn, ids[i:i + 500], MessageState.SENT, now, sent_at=now)
+        return time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def report(texts: int, runs: list[Run], writes: dict[bool, list[float]] | None = None) -> str:
     best = {w: max((r for r in runs if r.world == w), key=lambda r: r.rate_per_s)
             for w in ("floor", "spend")}
     lines = [f"{texts:,} texts, SQLite, window {WINDOW}, limits lifted; {machine()}", "",
@@ -123,6 +168,12 @@ def report(texts: int, runs: list[Run]) -> str:
                    / min(r.start_s for r in runs if r.world == "floor"))
     lines += ["", f"spend/floor dispatch rate: **{ratio:.2f}**; start (dry run + launch "
                   f"under a budget) / launch alone: **{start_ratio:.2f}**"]
+    if writes:
+        floor, priced = (min(writes[False]) / texts * 1e6, min(writes[True]) / texts * 1e6)
+        lines += ["", f"Results written (store alone, {texts:,} texts, batches of 500, best of "
+                      f"{len(writes[False])}): floor {floor:.1f} us/text, counted as spent "
+                      f"{priced:.1f} us/text: the trigger costs **{priced - floor:.1f} us** a "
+                      f"text (ratio {priced / floor:.2f})."]
     return "\n".join(lines)
 
 
@@ -140,7 +191,11 @@ def main() -> None:
                 print(f"{world}: {found.rate_per_s:,.0f} texts/s, start {found.start_s:.2f} s",
                       flush=True)
                 runs.append(found)
-    table = report(args.texts, runs)
+        writes: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(3):
+            for priced in (False, True):
+                writes[priced].append(result_writes(priced, args.texts, Path(folder)))
+    table = report(args.texts, runs, writes)
     print(table)
     if not args.no_docs:
         results_doc.write_block("spend.py", SECTION, table)
