@@ -57,6 +57,7 @@ from proactive_sms.store import (
     code_pace,
     deliveries,
     dnc,
+    leases,
     messages,
     outbox,
     registrations,
@@ -100,12 +101,19 @@ class DispatchOptions:
     # jitter a margin was for; every ms of margin costs 0.1% of the rate.
     pacer_margin_s: float = 0.0
     spacing_burst_s: float = DEFAULT_BURST_S  # sends spread inside the second, this much early
-    lease_s: float = 15.0
+    # How long a code's lease lasts without renewal: a dead worker's codes wait this long
+    # before another takes them (--lease-seconds, $PSMS_LEASE_SECONDS).
+    lease_s: float = field(default_factory=lambda: lease_seconds())
     # A process with this worker id takes a code whose holder's heartbeat (renewed every
     # housekeeping_s) has been silent this long: a restarted worker gets its codes back in
     # seconds, a second live process with the same id never (store.outbox, leases).
     restart_takeover_s: float = 5.0
     housekeeping_s: float = 0.5
+    # Sharing codes with other workers (store.leases): codes handed back per renewal at most by
+    # a worker over its share, and how long a free code waits for a worker under its share
+    # before one at its share takes it.
+    rebalance_moves: int = 3
+    share_grace_s: float = 2.0
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     # Reply-aware pacing (domain/reply_pacing.py): how long a text's replies are waited for,
     # and the places of an agent who has no limit of open conversations of their own.
@@ -130,6 +138,24 @@ class DispatchOptions:
     receipt_sweep_s: float = 5.0
     receipt_max_skew_s: float = unmatched_receipts.DEFAULT_MAX_SKEW_S
     early_receipt_max_age_s: float = field(default_factory=lambda: early_receipt_max_age_s())
+
+
+DEFAULT_LEASE_S = 15.0
+
+
+def lease_seconds(raw: str | None = None) -> float:
+    """A code's lease time: `raw`, else $PSMS_LEASE_SECONDS, else 15 s. At least 1 s: a worker
+    renews every housekeeping tick (0.5 s) and stops sending when its lease may have lapsed."""
+    raw = raw if raw is not None else os.environ.get("PSMS_LEASE_SECONDS")
+    if not raw:
+        return DEFAULT_LEASE_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 1.0 <= seconds < float("inf"):
+        raise ValueError(f"the lease time must be a number of seconds, at least 1, got {raw!r}")
+    return seconds
 
 
 def reply_window_s() -> float:
@@ -222,6 +248,12 @@ class Dispatcher:
         self._paced: list[PacedSkill] = []  # reply-paced skills' figures, as _plan read them
         self._running_by_code: dict[int, frozenset[int]] = {}  # skills running, as _plan saw
         self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
+        # Sharing (store.leases): this process's tenure of each code it holds, as _plan renewed
+        # them; lanes being stopped to hand their code to a worker under its share; how many
+        # more to hand back, as _plan counted.
+        self._tenures: dict[int, leases.Tenure] = {}
+        self._handing_back: dict[int, tuple[CodeLane, asyncio.Task]] = {}
+        self._to_give_back = 0
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
@@ -356,8 +388,9 @@ class Dispatcher:
             await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
         except Exception:  # noqa: BLE001 - shutting down goes on
             log.exception("recording the connections' link status failed at shutdown")
-        if self.lane_tasks or self._lost_lanes:
+        if self.lane_tasks or self._lost_lanes or self._handing_back:
             await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
+                                 *(task for _, task in self._handing_back.values()),
                                  return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
@@ -381,13 +414,26 @@ class Dispatcher:
         bounds = {skill_id: bound for lane in self.lanes.values()
                   for skill_id, bound in lane.reply.bounds(now).items()}
         moved = {k: b for k, b in bounds.items() if self._bounds_saved.get(k) != b}
-        plan = await self.in_writer(self._plan, changed, moved)
+        # The lanes' lease clock starts before the renewal: it ends no later than the lease in
+        # the store, so a lane stops before anyone may take its code.
+        renewing_at = self.clock.monotonic()
+        releases = self._handovers_due()
+        plan = await self.in_writer(self._plan, changed, moved, releases)
+        for registration_id in releases:
+            self._handing_back.pop(registration_id, None)
         self._paces_saved.update((p.registration_id, p) for p in changed)
         self._bounds_saved.update(moved)
         self._stop_lost_lanes({registration.id for registration, _, _ in plan})
+        valid_until = renewing_at + min(self.options.lease_s, self.options.restart_takeover_s)
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
+            if lane is not None and new is not None:
+                # Lost and taken again since its lane started (a pause past the lease): that
+                # lane's pacer knows nothing of the holder between; a new lane starts.
+                self._drop_lane(registration.id, "its lease changed hands meanwhile")
+                lane = None
             if lane is not None:
+                lane.lease_valid_until = valid_until
                 lane.set_rate(rate)
                 task = self.lane_tasks[registration.id]
                 if task.done() and not task.cancelled() and task.exception():
@@ -406,13 +452,34 @@ class Dispatcher:
                 await carrier.start()
             lane = CodeLane(self, registration, carrier, self.slots[connection.id], dnc_list_id,
                             rate)
+            lane.start_tenure(self._tenures[registration.id], valid_until)
             self.lanes[registration.id] = lane
             self.lane_tasks[registration.id] = asyncio.create_task(
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
+        self._hand_back(self._to_give_back)
         self._refresh_reply_gates()
         await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+
+    def _hand_back(self, count: int) -> None:
+        """Stop `count` lanes so that their codes go to workers under their share: each code is
+        released, with its pacer's last window, once its lane's texts are answered."""
+        for registration_id in sorted(self.lanes, reverse=True)[:count]:
+            lane = self.lanes.pop(registration_id)
+            lane.stopping = True
+            self._handing_back[registration_id] = (lane, self.lane_tasks.pop(registration_id))
+            log.info("code %s: handed back to share the codes with the other workers",
+                     lane.registration.code)
+
+    def _handovers_due(self) -> dict[int, list[tuple[float, int]]]:
+        """The codes whose lanes being handed back have ended, with their last window's sends
+        (epoch seconds) for the next holder's pacer."""
+        due = {}
+        for registration_id, (lane, task) in self._handing_back.items():
+            if task.done():
+                due[registration_id] = lane.handover_sends()
+        return due
 
     def _refresh_reply_gates(self) -> None:
         """Hand each lane (new ones too, before their first text) its skills' reply figures,
@@ -436,30 +503,31 @@ class Dispatcher:
         """Stop the lanes of codes this process no longer owns (another process took the lease
         after ours lapsed, or the code was deactivated). Their claims were already refused."""
         for registration_id in [r for r in self.lanes if r not in owned]:
-            lane = self.lanes.pop(registration_id)
-            lane.stopping = True
-            self._lost_lanes.add(self.lane_tasks.pop(registration_id))
-            log.warning("code %s: no longer ours (lease taken by another process, or the code "
-                        "was deactivated); its lane stops", lane.registration.code)
+            self._drop_lane(registration_id, "no longer ours (lease taken by another process, "
+                                             "or the code was deactivated)")
+
+    def _drop_lane(self, registration_id: int, why: str) -> None:
+        lane = self.lanes.pop(registration_id)
+        lane.stopping = True
+        self._lost_lanes.add(self.lane_tasks.pop(registration_id))
+        log.warning("code %s: %s; its lane stops", lane.registration.code, why)
 
     def _plan(self, paces: Sequence[code_pace.CodePace] = (),
-              bounds: dict[int, ReplyBound] | None = None) -> list[
+              bounds: dict[int, ReplyBound] | None = None,
+              releases: dict[int, list[tuple[float, int]]] | None = None) -> list[
             tuple[Registration, float, tuple[CarrierConnection, int] | None]]:
         """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
-        code this worker owns. A handful of statements whatever the number of codes: this runs
-        every housekeeping_s."""
+        code this worker owns, after handing back `releases` (codes with their last window's
+        sends). A handful of statements whatever the number of codes: this runs every
+        housekeeping_s."""
         now = self.clock.now()
-        expires = now + timedelta(seconds=self.options.lease_s)
         plan = []
         with self.engine.begin() as conn:
             running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
-            # Codes another live worker owns are left alone.
-            owned = outbox.take_leases(conn, [reg.id for reg in candidates], self.worker_id,
-                                       now, expires, self.lease.process_token,
-                                       self.options.restart_takeover_s)
+            owned = self._share_codes(conn, [reg.id for reg in candidates], now, releases or {})
             code_pace.save(conn, [p for p in paces if p.registration_id in owned], now)
             reply_pace.save(conn, bounds or {}, now)
             by_code: dict[int, set[int]] = {}
@@ -472,8 +540,11 @@ class Dispatcher:
             for reg in candidates:
                 if reg.id not in owned:
                     continue
+                if reg.id in self._handing_back:
+                    continue  # held until its lane has stopped, then released
                 new = None
-                if reg.id not in self.lanes:
+                lane = self.lanes.get(reg.id)
+                if lane is None or lane.fence != owned[reg.id].fence:
                     recovered = outbox.recover_submitting(conn, reg.id, now)
                     if recovered:
                         log.warning("code %s: %d text(s) left submitting by a stopped "
@@ -485,6 +556,30 @@ class Dispatcher:
                 plan.append((reg, self._rate(reg, running), new))
             self._finish_done(conn, running, now)
         return plan
+
+    def _share_codes(self, conn, candidates: list[int], now,
+                     releases: dict[int, list[tuple[float, int]]]) -> dict[int, leases.Tenure]:
+        """Announce this process, hand back `releases`, renew its leases and take free codes up
+        to its share (store.leases); count how many it should hand back next. Codes another
+        live worker holds are left alone."""
+        live_s = self.options.lease_s
+        leases.announce(conn, self.lease, now, live_s)
+        if releases:
+            leases.release(conn, self.lease, releases, now)
+        fleet = leases.fleet(conn, candidates, now, live_s)
+        owned = leases.renew_and_take(
+            conn, self.lease, candidates, now, self.options.lease_s,
+            self.options.restart_takeover_s, share=fleet.share,
+            grace_s=self.options.share_grace_s, keep_out=list(releases))
+        # Read again with what this renewal took: whether this process is over its share.
+        fleet = leases.Fleet(fleet.live_workers, fleet.codes,
+                             {**fleet.held, self.lease.process_token: len(owned)},
+                             fleet.free - len(set(owned) - set(self._tenures)))
+        going = len(set(self._handing_back) - set(releases))
+        self._to_give_back = leases.to_give_back(fleet, self.lease, going,
+                                                 self.options.rebalance_moves)
+        self._tenures = owned
+        return owned
 
     def _finish_done(self, conn, running: Sequence[skills.Skill], now) -> None:
         """Running skills of our codes with nothing left to send become finished."""
@@ -547,16 +642,23 @@ class Dispatcher:
                         self.options.early_receipt_max_age_s / 3600)
 
     def _release_leases(self) -> None:
+        """At shutdown (every lane has ended): hand every code back with its pacer's last
+        window, so the next holder keeps the limit, and leave the fleet."""
+        lanes = [*self.lanes.values(), *(lane for lane, _ in self._handing_back.values())]
         with self.engine.begin() as conn:
-            for registration_id in self.lanes:
-                outbox.release_lease(conn, registration_id, self.worker_id,
-                                     self.lease.process_token)
+            leases.release(conn, self.lease,
+                           {lane.registration.id: lane.handover_sends() for lane in lanes},
+                           self.clock.now())
+            leases.retire(conn, self.lease)
 
     # --- the store batch: claims, results and receipts ----------------------------------------
 
-    async def claim(self, group: list[OutboxItem], dnc_list_id: int) -> outbox.Claim:
-        """Claim a lane's group (DNC checked now); with other work waiting, in one transaction."""
-        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id)))
+    async def claim(self, group: list[OutboxItem], dnc_list_id: int,
+                    tenure: tuple[int, int] | None = None) -> outbox.Claim:
+        """Claim a lane's group (DNC checked now); with other work waiting, in one transaction.
+        `tenure`: (code, fence) the lane was started under: moves nothing once the lease was
+        lost or changed hands, even if this process holds the code again."""
+        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id, tenure)))
 
     def record_result_soon(self, item: OutboxItem, result: SubmitResult,
                            stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
@@ -620,9 +722,11 @@ class Dispatcher:
         else:
             self._write_claims(conn, [jobs[i].payload for i in indices], indices, outputs, now)
 
-    def _write_claims(self, conn, claims: list[tuple[list[OutboxItem], int]],
-                      indices: list[int], outputs: list, now) -> None:
+    def _write_claims(self, conn, claims: list[tuple], indices: list[int], outputs: list,
+                      now) -> None:
         """Every lane's group in one claim per DNC list; each lane gets its own part back."""
+        claims, fenced_out = self._fence_claims(conn, claims, indices, outputs, now)
+        indices = [i for i in indices if i not in fenced_out]
         by_list: dict[int, list[OutboxItem]] = {}
         for group, dnc_list_id in claims:
             by_list.setdefault(dnc_list_id, []).extend(group)
@@ -641,6 +745,24 @@ class Dispatcher:
             outputs[index] = outbox.Claim(
                 mine, whole.dnc & ids, whole.gone & ids, whole.later & ids,
                 {k: v for k, v in whole.validity.items() if k in mine})
+
+    def _fence_claims(self, conn, claims: list[tuple], indices: list[int], outputs: list,
+                      now) -> tuple[list[tuple[list[OutboxItem], int]], set[int]]:
+        """The claims whose lane still holds its code under its fence, as (group, DNC list);
+        the others get every text back as gone (their indices returned). A takeover that
+        commits after this look finds the lease lapsed, and the lane stops at its own lease
+        clock before submitting (CodeLane.lease_valid)."""
+        fences = {claim[2][0]: claim[2][1] for claim in claims if len(claim) > 2 and claim[2]}
+        held = leases.held_with_fence(conn, self.lease, fences, now) if fences else set()
+        kept, out = [], set()
+        for claim, index in zip(claims, indices, strict=True):
+            tenure = claim[2] if len(claim) > 2 else None
+            if tenure and (tenure[0] not in held or fences[tenure[0]] != tenure[1]):
+                out.add(index)
+                outputs[index] = outbox.Claim(set(), set(), {item.id for item in claim[0]})
+                continue
+            kept.append((claim[0], claim[1]))
+        return kept, out
 
     def timing_for(self, item: OutboxItem, sent_last_24h: list) -> SendDecision:
         """Calling window, expiry, validity and frequency cap for one text, at this moment."""

@@ -344,6 +344,22 @@ transport_lease = Table(
     # Raised each time the lease changes hands; claims check it (a lost lease cannot send).
     Column("fence", BigInteger, nullable=False, server_default="0"),
     Column("renewed_at", DateTime(timezone=True), nullable=True),  # the holder's heartbeat
+    # Set when the holder handed the code back (a SIGTERM, or rebalancing): free at once, and
+    # `recent_sends` (JSON [[epoch seconds, weight], ...]: its pacer's last window) seeds the
+    # next holder's pacer so the limit holds across the handover (store.leases).
+    Column("released_at", DateTime(timezone=True), nullable=True),
+    Column("recent_sends", Text, nullable=True),
+)
+
+dispatch_worker = Table(
+    # Each live dispatcher process announces itself here (seen_at, every housekeeping tick), so
+    # that workers know how many share the codes before they hold any (store.leases).
+    "dispatch_worker",
+    metadata,
+    Column("process_token", String(32), primary_key=True),
+    Column("worker_id", String(100), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )
 
 

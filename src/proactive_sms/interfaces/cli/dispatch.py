@@ -18,6 +18,10 @@ def dispatch_command(
                                        "once the old process has been silent 5 s; a second "
                                        "live process with the same name is refused (default: "
                                        "host:pid, which waits for the lease to lapse)."),
+    lease_seconds: float = typer.Option(
+        None, "--lease-seconds", envvar="PSMS_LEASE_SECONDS", min=1.0,
+        help="How long a code's lease lasts without renewal (default 15): a dead or paused "
+             "worker's codes go to the others after this long."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Run the dispatcher: pacing, DNC check at send time, receipts. Stops on Ctrl-C/SIGTERM."""
@@ -26,22 +30,27 @@ def dispatch_command(
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_run(until_idle, receipt_grace, worker_id))
+    asyncio.run(_run(until_idle, receipt_grace, worker_id, lease_seconds))
 
 
-async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None) -> None:
+async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None,
+               lease_seconds: float | None) -> None:
     import asyncio
     import signal
 
     from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
     from proactive_sms.services.webhook_sender import WebhookSender
 
-    dispatcher = Dispatcher(ctx.engine(), ctx.clock, DispatchOptions(), worker_id=worker_id)
+    options = DispatchOptions()
+    if lease_seconds is not None:
+        options.lease_s = lease_seconds
+    dispatcher = Dispatcher(ctx.engine(), ctx.clock, options, worker_id=worker_id)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    ctx.console.print(f"dispatcher {dispatcher.worker_id} running "
+    ctx.console.print(f"dispatcher {dispatcher.worker_id} running, lease "
+                      f"{options.lease_s:g} s "
                       f"({'until idle' if until_idle else 'Ctrl-C to stop'})")
     # Webhook deliveries beside the dispatcher; with --until-idle, what is due when the texts
     # are done is sent before the command ends (retries of failures wait for the next run).
