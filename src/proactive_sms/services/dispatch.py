@@ -253,7 +253,12 @@ class Dispatcher:
         # more to hand back, as _plan counted.
         self._tenures: dict[int, leases.Tenure] = {}
         self._handing_back: dict[int, tuple[CodeLane, asyncio.Task]] = {}
-        self._to_give_back = 0
+        self._renewed_at = 0.0  # monotonic: when the last renewal began
+        self._lease_valid_until = 0.0  # monotonic: until when the last renewal holds
+        # Renewals run in a task and (on PostgreSQL) a thread of their own, so that no chore
+        # and no queue of claims can delay them past the lease.
+        self._lease_task: asyncio.Task | None = None
+        self._lease_thread: ThreadPoolExecutor | None = None
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
@@ -338,6 +343,10 @@ class Dispatcher:
                 self._stop = asyncio.Event()  # a later run() runs until its own stop
 
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
+        self._lease_thread = (self.writer if self.engine.dialect.name == "sqlite" else
+                              ThreadPoolExecutor(max_workers=1, thread_name_prefix="psms-lease"))
+        await self._renew_leases()
+        self._lease_task = asyncio.create_task(self._keep_leases(), name="leases")
         await self._refresh()
         idle_since: float | None = None
         await self.in_writer(self._sweep_receipts)
@@ -384,6 +393,7 @@ class Dispatcher:
     async def shutdown(self) -> None:
         for lane in self.lanes.values():
             lane.stopping = True
+        await self._stop_keeping_leases()
         try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
             await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
         except Exception:  # noqa: BLE001 - shutting down goes on
@@ -414,17 +424,11 @@ class Dispatcher:
         bounds = {skill_id: bound for lane in self.lanes.values()
                   for skill_id, bound in lane.reply.bounds(now).items()}
         moved = {k: b for k, b in bounds.items() if self._bounds_saved.get(k) != b}
-        # The lanes' lease clock starts before the renewal: it ends no later than the lease in
-        # the store, so a lane stops before anyone may take its code.
-        renewing_at = self.clock.monotonic()
-        releases = self._handovers_due()
-        plan = await self.in_writer(self._plan, changed, moved, releases)
-        for registration_id in releases:
-            self._handing_back.pop(registration_id, None)
+        plan = await self.in_writer(self._plan, changed, moved)
         self._paces_saved.update((p.registration_id, p) for p in changed)
         self._bounds_saved.update(moved)
         self._stop_lost_lanes({registration.id for registration, _, _ in plan})
-        valid_until = renewing_at + min(self.options.lease_s, self.options.restart_takeover_s)
+        valid_until = self._lease_valid_until
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
             if lane is not None and new is not None:
@@ -433,7 +437,6 @@ class Dispatcher:
                 self._drop_lane(registration.id, "its lease changed hands meanwhile")
                 lane = None
             if lane is not None:
-                lane.lease_valid_until = valid_until
                 lane.set_rate(rate)
                 task = self.lane_tasks[registration.id]
                 if task.done() and not task.cancelled() and task.exception():
@@ -458,9 +461,60 @@ class Dispatcher:
                 lane.run(), name=f"lane:{registration.code}")
             log.info("dispatching code %s at %g %s/s", registration.code, rate,
                      registration.throughput_unit)
-        self._hand_back(self._to_give_back)
         self._refresh_reply_gates()
         await self._record_links(self.links.changes(self.carriers, self.clock.monotonic()))
+
+    # --- leases: renewed, taken and handed back by a task of their own (store.leases) --------
+
+    async def _keep_leases(self) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(self.options.housekeeping_s)
+            try:
+                await self._renew_leases()
+            except Exception:  # noqa: BLE001 - a store blip: the lanes stop at their lease clock
+                log.exception("renewing the codes' leases failed; trying again")
+
+    async def _stop_keeping_leases(self) -> None:
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        if self._lease_thread is not None and self._lease_thread is not self.writer:
+            self._lease_thread.shutdown(wait=True)
+        self._lease_thread = None
+        self._renewed_at = 0.0
+
+    async def _renew_leases(self) -> None:
+        """Announce this process, hand back the codes whose lanes have stopped for it, renew
+        its leases and take free codes up to its share; then extend its lanes' lease clock and
+        stop lanes to hand back if it holds more than its share."""
+        # The lanes' lease clock starts before the renewal: it ends no later than the lease in
+        # the store, so a lane stops before anyone may take its code.
+        renewing_at = self.clock.monotonic()
+        if self._renewed_at and renewing_at - self._renewed_at > self.options.lease_s / 2:
+            log.warning("lease renewal %.1f s after the last one (lease %g s): the store or "
+                        "this process is slow; lanes stop if it reaches the lease",
+                        renewing_at - self._renewed_at, self.options.lease_s)
+        self._renewed_at = renewing_at
+        releases = self._handovers_due()
+        give_back = await asyncio.get_running_loop().run_in_executor(
+            self._lease_thread, self._lease_transaction, releases)
+        for registration_id in releases:
+            self._handing_back.pop(registration_id, None)
+        valid_until = renewing_at + min(self.options.lease_s, self.options.restart_takeover_s)
+        self._lease_valid_until = valid_until
+        for registration_id, lane in self.lanes.items():
+            tenure = self._tenures.get(registration_id)
+            if tenure is not None and tenure.fence == lane.fence:
+                lane.lease_valid_until = valid_until
+        self._hand_back(give_back)
+
+    def _lease_transaction(self, releases: dict[int, list[tuple[float, int]]]) -> int:
+        """One transaction: _share_codes over the active codes; how many to hand back."""
+        with self.engine.begin() as conn:
+            candidates = [reg.id for reg in registrations.list_registrations(conn)
+                          if reg.status == "active" and reg.connection_id is not None]
+            return self._share_codes(conn, candidates, self.clock.now(), releases)[1]
 
     def _hand_back(self, count: int) -> None:
         """Stop `count` lanes so that their codes go to workers under their share: each code is
@@ -513,13 +567,12 @@ class Dispatcher:
         log.warning("code %s: %s; its lane stops", lane.registration.code, why)
 
     def _plan(self, paces: Sequence[code_pace.CodePace] = (),
-              bounds: dict[int, ReplyBound] | None = None,
-              releases: dict[int, list[tuple[float, int]]] | None = None) -> list[
+              bounds: dict[int, ReplyBound] | None = None) -> list[
             tuple[Registration, float, tuple[CarrierConnection, int] | None]]:
         """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
-        code this worker owns, after handing back `releases` (codes with their last window's
-        sends). A handful of statements whatever the number of codes: this runs every
-        housekeeping_s."""
+        code this worker holds, as the lease task last renewed them (called on its own, as
+        tests do, it takes the leases itself). A handful of statements whatever the number of
+        codes: this runs every housekeeping_s."""
         now = self.clock.now()
         plan = []
         with self.engine.begin() as conn:
@@ -527,7 +580,8 @@ class Dispatcher:
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
-            owned = self._share_codes(conn, [reg.id for reg in candidates], now, releases or {})
+            owned = (dict(self._tenures) if self._lease_task is not None else
+                     self._share_codes(conn, [reg.id for reg in candidates], now, {})[0])
             code_pace.save(conn, [p for p in paces if p.registration_id in owned], now)
             reply_pace.save(conn, bounds or {}, now)
             by_code: dict[int, set[int]] = {}
@@ -558,10 +612,11 @@ class Dispatcher:
         return plan
 
     def _share_codes(self, conn, candidates: list[int], now,
-                     releases: dict[int, list[tuple[float, int]]]) -> dict[int, leases.Tenure]:
+                     releases: dict[int, list[tuple[float, int]]]
+                     ) -> tuple[dict[int, leases.Tenure], int]:
         """Announce this process, hand back `releases`, renew its leases and take free codes up
-        to its share (store.leases); count how many it should hand back next. Codes another
-        live worker holds are left alone."""
+        to its share (store.leases): the codes it holds, and how many it should hand back.
+        Codes another live worker holds are left alone."""
         live_s = self.options.lease_s
         leases.announce(conn, self.lease, now, live_s)
         if releases:
@@ -576,10 +631,8 @@ class Dispatcher:
                              {**fleet.held, self.lease.process_token: len(owned)},
                              fleet.free - len(set(owned) - set(self._tenures)))
         going = len(set(self._handing_back) - set(releases))
-        self._to_give_back = leases.to_give_back(fleet, self.lease, going,
-                                                 self.options.rebalance_moves)
         self._tenures = owned
-        return owned
+        return owned, leases.to_give_back(fleet, self.lease, going, self.options.rebalance_moves)
 
     def _finish_done(self, conn, running: Sequence[skills.Skill], now) -> None:
         """Running skills of our codes with nothing left to send become finished."""
