@@ -33,6 +33,10 @@ ALL_DAY = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}
 WORKERS = ("w1", "w2", "w3")
 
 
+def _held(engine) -> dict[str, int]:
+    return {worker: len(codes) for worker, codes in sorted(holders(engine).items())}
+
+
 def _spread_evenly(engine) -> bool:
     held = holders(engine)
     share = math.ceil(CODES / len(WORKERS))
@@ -78,7 +82,7 @@ def _run(engine, sim, fleet: Fleet, tmp_path) -> None:
     for worker in WORKERS:
         fleet.start(worker)
     # Each takes its share as the others announce themselves.
-    wait_for(lambda: _spread_evenly(engine), 90)
+    wait_for(lambda: _spread_evenly(engine), 90, describe=lambda: _held(engine))
     spread = {w: len(c) for w, c in holders(engine).items()}
     time.sleep(2)
 

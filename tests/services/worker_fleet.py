@@ -97,14 +97,14 @@ def states(engine: Engine) -> Counter:
         return Counter(conn.scalars(select(message.c.state)))
 
 
-def wait_for(predicate, timeout_s: float, step_s: float = 0.1) -> float:
-    """Seconds until `predicate()` held; raises after `timeout_s`."""
+def wait_for(predicate, timeout_s: float, step_s: float = 0.1, describe=None) -> float:
+    """Seconds until `predicate()` held; raises after `timeout_s` (saying `describe()`)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
         if predicate():
             return time.monotonic() - started
         time.sleep(step_s)
-    raise AssertionError(f"not reached in {timeout_s} s")
+    raise AssertionError(f"not reached in {timeout_s} s" + (f": {describe()}" if describe else ""))
 
 
 def worst_windows(arrivals: Iterable[tuple[str, float]]) -> dict[str, int]:

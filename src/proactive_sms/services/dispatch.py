@@ -444,7 +444,10 @@ class Dispatcher:
                 continue
             if new is None:
                 continue  # a lane that has ended meanwhile (shutdown)
-            connection, dnc_list_id = new
+            connection, dnc_list_id, tenure = new
+            held = self._tenures.get(registration.id)
+            if held is None or held.fence != tenure.fence or registration.id in self._handing_back:
+                continue  # lost or handed back since _plan looked (the lease task runs apart)
             carrier = self.carriers.get(connection.id)
             if carrier is None:
                 carrier = self.carrier_factory(
@@ -455,7 +458,7 @@ class Dispatcher:
                 await carrier.start()
             lane = CodeLane(self, registration, carrier, self.slots[connection.id], dnc_list_id,
                             rate)
-            lane.start_tenure(self._tenures[registration.id], valid_until)
+            lane.start_tenure(tenure, valid_until)
             self.lanes[registration.id] = lane
             self.lane_tasks[registration.id] = asyncio.create_task(
                 lane.run(), name=f"lane:{registration.code}")
@@ -568,11 +571,11 @@ class Dispatcher:
 
     def _plan(self, paces: Sequence[code_pace.CodePace] = (),
               bounds: dict[int, ReplyBound] | None = None) -> list[
-            tuple[Registration, float, tuple[CarrierConnection, int] | None]]:
-        """(registration, rate, (connection, DNC list) for a code not dispatched yet) for each
-        code this worker holds, as the lease task last renewed them (called on its own, as
-        tests do, it takes the leases itself). A handful of statements whatever the number of
-        codes: this runs every housekeeping_s."""
+            tuple[Registration, float, tuple[CarrierConnection, int, leases.Tenure] | None]]:
+        """(registration, rate, (connection, DNC list, tenure) for a code not dispatched yet)
+        for each code this worker holds, as the lease task last renewed them (called on its
+        own, as tests do, it takes the leases itself). A handful of statements whatever the
+        number of codes: this runs every housekeeping_s."""
         now = self.clock.now()
         plan = []
         with self.engine.begin() as conn:
@@ -606,7 +609,7 @@ class Dispatcher:
                     connection = registrations.connection_by_id(conn, reg.connection_id)
                     bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
                     dnc_list_id = reg.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
-                    new = (connection, dnc_list_id)
+                    new = (connection, dnc_list_id, owned[reg.id])
                 plan.append((reg, self._rate(reg, running), new))
             self._finish_done(conn, running, now)
         return plan
