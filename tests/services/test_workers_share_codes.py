@@ -101,7 +101,8 @@ def _run(engine, sim, fleet: Fleet, tmp_path) -> None:
     fleet.signal("w2", signal.SIGTERM)
     assert fleet.processes["w2"].wait(timeout=30) == 0
     fleet.start("w2")
-    wait_for(lambda: len(holders(engine).get("w2", ())) >= CODES // 2 - 1, 20)
+    wait_for(lambda: len(holders(engine).get("w2", ())) >= CODES // 2 - 1, 60,
+             describe=lambda: _held(engine))
     time.sleep(2)
 
     # SIGSTOP past the lease: w3's codes go to w2 within the lease time; resumed, w3's lanes are
@@ -112,7 +113,7 @@ def _run(engine, sim, fleet: Fleet, tmp_path) -> None:
         lambda: paused <= holders(engine).get("w2", set()), LEASE_S + 8)
     time.sleep(1)
     fleet.signal("w3", signal.SIGCONT)
-    wait_for(lambda: len(holders(engine).get("w3", ())) >= 10, 20)
+    wait_for(lambda: len(holders(engine).get("w3", ())) >= 10, 60, describe=lambda: _held(engine))
 
     wait_for(lambda: unsettled(engine) == 0, 90, step_s=0.5)
     time.sleep(1)  # the last receipts
