@@ -333,7 +333,7 @@ early_receipt = Table(
 
 transport_lease = Table(
     # Which process owns a transport code's pacer; a lapsed lease can be taken by another worker
-    # (store.outbox.take_leases says when a process with the same worker id may take it).
+    # (store.leases says who may take it, and how workers share the codes).
     "transport_lease",
     metadata,
     Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
