@@ -124,8 +124,7 @@ def across_workers(stops: int, rate: float, workers: int, docs: bool) -> None:
     admin_url = os.environ.get("PSMS_BENCH_POSTGRES_URL",
                                "postgresql://postgres@127.0.0.1:5432/test")
     workdir = Path(tempfile.mkdtemp(prefix="psms-stop-workers-"))
-    print("workdir", workdir)
-    per_code = int(CODE_RATE * (stops / rate / workers + LEAD_S + 10))
+    per_code = int(CODE_RATE * (stops / rate + LEAD_S + 20))  # each code sends all along
     all_day = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}
     database = _postgres_database(admin_url)
     url = next(database)
@@ -156,15 +155,17 @@ def across_workers(stops: int, rate: float, workers: int, docs: bool) -> None:
             acked: dict[str, tuple[float, float, int]] = {}  # number -> (sent, acked, status)
             lock = threading.Lock()
             try:
-                wait_for(lambda: len(sim.submits()) >= workers * CODE_RATE, 120, step_s=0.2)
+                wait_for(lambda: sim.control.stats()["accepted"] >= workers * CODE_RATE, 120,
+                         step_s=0.2)
                 held = {w: len(c) for w, c in sorted(holders(engine).items())}
                 started = time.time()
 
                 def one(i: int, acked=acked, lock=lock) -> None:
                     # a number of another code's list, LEAD_S ahead of where that code is now
                     target_code = (i + 1) % workers
-                    ahead = int(CODE_RATE * (i / rate + LEAD_S)) + len(sim.submits()) // workers
-                    number = "+1" + us_number(target_code * per_code + min(ahead, per_code - 1))
+                    position = sim.control.stats()["accepted"] // workers  # about, per code
+                    ahead = min(position + int(CODE_RATE * LEAD_S), per_code - 1)
+                    number = "+1" + us_number(target_code * per_code + ahead)
                     sent = time.time()
                     answer = sim.control.inject(number.lstrip("+"), "55501", "STOP", wait_s=10)
                     with lock:
