@@ -49,9 +49,9 @@ async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    ctx.console.print(f"dispatcher {dispatcher.worker_id} running, lease "
-                      f"{options.lease_s:g} s "
-                      f"({'until idle' if until_idle else 'Ctrl-C to stop'})")
+    ctx.console.print(f"dispatcher {dispatcher.worker_id} running "
+                      f"({'until idle' if until_idle else 'Ctrl-C to stop'}), lease "
+                      f"{options.lease_s:g} s")
     # Webhook deliveries beside the dispatcher; with --until-idle, what is due when the texts
     # are done is sent before the command ends (retries of failures wait for the next run).
     hooks_stop = asyncio.Event()
