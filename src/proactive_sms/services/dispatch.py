@@ -248,9 +248,9 @@ class Dispatcher:
         self._paced: list[PacedSkill] = []  # reply-paced skills' figures, as _plan read them
         self._running_by_code: dict[int, frozenset[int]] = {}  # skills running, as _plan saw
         self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
-        # Sharing (store.leases): this process's tenure of each code it holds, as _plan renewed
-        # them; lanes being stopped to hand their code to a worker under its share; how many
-        # more to hand back, as _plan counted.
+        # Sharing (store.leases): this process's tenure of each code it holds, as the lease task
+        # last renewed them, and the lanes being stopped to hand their code to a worker under
+        # its share (released once they have ended).
         self._tenures: dict[int, leases.Tenure] = {}
         self._handing_back: dict[int, tuple[CodeLane, asyncio.Task]] = {}
         self._renewed_at = 0.0  # monotonic: when the last renewal began
