@@ -74,3 +74,20 @@ def test_a_weight_above_the_limit_goes_alone_and_holds_the_next_window():
 def test_rate_must_be_positive():
     with pytest.raises(ValueError, match="above 0"):
         SlidingWindowPacer(0)
+
+
+def test_sends_seeded_from_a_handover_count_against_the_limit():
+    """A code's new holder counts its old holder's last window: 5 sent at 0.0-0.4 s on a 5/s
+    code leave nothing before 1.0 s, then one more each time one of them leaves the window."""
+    pacer = SlidingWindowPacer(5, margin_s=0.0)
+    pacer.seed([(0.1 * i, 1) for i in range(5)], now=0.5)
+    assert pacer.available(0.5) == 0
+    assert pacer.ready_at(1, 0.5) == 1.0
+    assert pacer.available(1.25) == 3
+    assert [round(moment, 3) for moment, _ in pacer.recent(1.25)] == [0.3, 0.4]
+
+
+def test_seeded_sends_already_out_of_the_window_are_dropped():
+    pacer = SlidingWindowPacer(5, margin_s=0.0)
+    pacer.seed([(0.0, 2), (5.0, 1)], now=5.5)
+    assert pacer.available(5.5) == 4

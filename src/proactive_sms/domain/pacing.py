@@ -79,3 +79,19 @@ class SlidingWindowPacer:
             self._in_window += chunk
             remaining -= chunk
             moment += self.window_s
+
+    def recent(self, now: float) -> list[tuple[float, int]]:
+        """The sends still in the window at `now` (moment, weight), oldest first: what a code's
+        next holder must count when this pacer's worker hands the code over."""
+        self._expire(now)
+        return list(self._sends)
+
+    def seed(self, sends: list[tuple[float, int]], now: float) -> None:
+        """Count sends made elsewhere (another worker's, before a handover), at their moments on
+        this pacer's clock; those already out of the window at `now` are dropped."""
+        for moment, weight in sorted(sends):
+            if moment > now - self.window_s:
+                self._sends.append((moment, weight))
+                self._in_window += weight
+        # Keep the log in time order: seeded sends may be older than ones recorded here.
+        self._sends = deque(sorted(self._sends))

@@ -30,6 +30,7 @@ from proactive_sms.services.carrier_route import CarrierRoute, Leg
 from proactive_sms.services.reply_gating import LaneReplyGates
 from proactive_sms.store import outbox
 from proactive_sms.store.code_pace import CodePace
+from proactive_sms.store.leases import Tenure
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import Registration
 
@@ -141,6 +142,35 @@ class CodeLane:
         self.unanswered = 0
         self._answered: asyncio.Future[None] | None = None
         self.failure: BaseException | None = None
+        # The lease this lane sends under (store.leases): its fence, which every claim carries,
+        # and until when (monotonic) the lease surely holds, renewed by the dispatcher. Past
+        # it the lane neither claims nor submits: another worker may take the code then.
+        self.fence = 0
+        self.lease_valid_until = math.inf
+
+    def start_tenure(self, tenure: Tenure, valid_until: float) -> None:
+        """Begin under a lease just taken: the last holder's sends of its last window count
+        against the limit here too; from a holder that did not hand the code back (killed,
+        paused) they are unknown, so a whole window is counted as sent now."""
+        self.fence = tenure.fence
+        self.lease_valid_until = valid_until
+        now = self.d.clock.monotonic()
+        if tenure.unclean:
+            self.pacer.seed([(now, self.pacer.limit)], now)
+        elif tenure.handed_sends:
+            ago = self.d.clock.now().timestamp() - now  # epoch seconds -> this monotonic clock
+            self.pacer.seed([(moment - ago, weight) for moment, weight in tenure.handed_sends],
+                            now)
+
+    def handover_sends(self) -> list[tuple[float, int]]:
+        """This lane's sends still in its pacer's window, in epoch seconds, for the code's next
+        holder (called once the lane has ended: every text answered)."""
+        now = self.d.clock.monotonic()
+        ago = self.d.clock.now().timestamp() - now
+        return [(moment + ago, weight) for moment, weight in self.pacer.recent(now)]
+
+    def lease_valid(self) -> bool:
+        return self.d.clock.monotonic() < self.lease_valid_until
 
     def weight(self, item: OutboxItem) -> int:
         return item.segments if self.by_segments else 1
@@ -167,6 +197,9 @@ class CodeLane:
                 continue
             if not self.route.ready():
                 await self.route.wait_ready(0.5)
+                continue
+            if not self.lease_valid():  # renewed at the next tick, or this lane is stopped
+                await asyncio.sleep(self.d.options.poll_interval_s)
                 continue
             parked_wait_s = self.reply.unpark(self.buffer, now, self.d.options.poll_interval_s)
             if not self.buffer and not await self.refill():
@@ -361,7 +394,8 @@ class CodeLane:
         # that even a crash before their answers leaves each `uncertain` text with its own.
         carried_by = leg.connection_id if len(self.route.legs) > 1 else None
         try:
-            claim = await self.d.claim(group, self.dnc_list_id, carried_by)
+            claim = await self.d.claim(group, self.dnc_list_id, carried_by,
+                                       (self.registration.id, self.fence))
             took = self.d.clock.monotonic() - started
             self.lead_s = min(MAX_CLAIM_LEAD_S, self.lead_s + LEAD_SMOOTHING * (took - self.lead_s))
         except BaseException:
@@ -391,7 +425,11 @@ class CodeLane:
             early_s = not_before - self.d.clock.monotonic()
             if early_s > 0:  # claimed ahead of its moment (lead_s): it leaves on time
                 await asyncio.sleep(early_s)
-            result = await leg.carrier.submit(self.outbound(item, validity_until))
+            if self.lease_valid():
+                result = await leg.carrier.submit(self.outbound(item, validity_until))
+            else:  # paused past the lease: another worker may hold the code now
+                result = SubmitResult(item.id, SubmitStatus.NOT_SENT,
+                                      detail="not sent: the code's lease may have lapsed")
         except Exception as exc:  # we cannot know whether it left: never re-send blindly
             log.exception("submit of text %s raised", item.id)
             result = SubmitResult(item.id, SubmitStatus.UNCERTAIN, detail=f"client error: {exc}")

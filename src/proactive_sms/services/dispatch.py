@@ -60,6 +60,7 @@ from proactive_sms.store import (
     code_pace,
     deliveries,
     dnc,
+    leases,
     messages,
     outbox,
     registrations,
@@ -83,6 +84,20 @@ _ORDER = (_RESULT, _RECEIPT, _INBOUND, _CLAIM)
 COUNTER_FOLD_S = 600.0  # how often a worker folds ended backends' counter shards (PostgreSQL)
 
 
+class _Start(NamedTuple):
+    """A code's lane to start: none yet, or its lease changed hands since its lane started."""
+
+    connections: list[CarrierConnection]  # in order: the first that is up carries
+    dnc_list_id: int
+    tenure: leases.Tenure
+
+
+class _Reroute(NamedTuple):
+    """A code's connections changed: its lane carries on through these."""
+
+    connections: list[CarrierConnection]
+
+
 class _Job(NamedTuple):
     """One thing for the store batch: a claim, a carrier's answer, or a receipt."""
 
@@ -104,12 +119,19 @@ class DispatchOptions:
     # jitter a margin was for; every ms of margin costs 0.1% of the rate.
     pacer_margin_s: float = 0.0
     spacing_burst_s: float = DEFAULT_BURST_S  # sends spread inside the second, this much early
-    lease_s: float = 15.0
+    # How long a code's lease lasts without renewal: a dead worker's codes wait this long
+    # before another takes them (--lease-seconds, $PSMS_LEASE_SECONDS).
+    lease_s: float = field(default_factory=lambda: lease_seconds())
     # A process with this worker id takes a code whose holder's heartbeat (renewed every
     # housekeeping_s) has been silent this long: a restarted worker gets its codes back in
     # seconds, a second live process with the same id never (store.outbox, leases).
     restart_takeover_s: float = 5.0
     housekeeping_s: float = 0.5
+    # Sharing codes with other workers (store.leases): codes handed back per renewal at most by
+    # a worker over its share, and how long a free code waits for a worker under its share
+    # before one at its share takes it.
+    rebalance_moves: int = 3
+    share_grace_s: float = 2.0
     limits_lifted: bool = False  # benchmarks only: no pacing at all
     # Reply-aware pacing (domain/reply_pacing.py): how long a text's replies are waited for,
     # and the places of an agent who has no limit of open conversations of their own.
@@ -141,6 +163,24 @@ class DispatchOptions:
     # Each connection's circuit breaker (domain.circuit_breaker): when a registration's texts
     # leave its first connection for the next, and when they come back.
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+
+DEFAULT_LEASE_S = 15.0
+
+
+def lease_seconds(raw: str | None = None) -> float:
+    """A code's lease time: `raw`, else $PSMS_LEASE_SECONDS, else 15 s. At least 1 s: a worker
+    renews every housekeeping tick (0.5 s) and stops sending when its lease may have lapsed."""
+    raw = raw if raw is not None else os.environ.get("PSMS_LEASE_SECONDS")
+    if not raw:
+        return DEFAULT_LEASE_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 1.0 <= seconds < float("inf"):
+        raise ValueError(f"the lease time must be a number of seconds, at least 1, got {raw!r}")
+    return seconds
 
 
 def reply_window_s() -> float:
@@ -234,6 +274,17 @@ class Dispatcher:
         self._paced: list[PacedSkill] = []  # reply-paced skills' figures, as _plan read them
         self._running_by_code: dict[int, frozenset[int]] = {}  # skills running, as _plan saw
         self._lost_lanes: set[asyncio.Task] = set()  # lanes of codes whose lease was taken
+        # Sharing (store.leases): this process's tenure of each code it holds, as the lease task
+        # last renewed them, and the lanes being stopped to hand their code to a worker under
+        # its share (released once they have ended).
+        self._tenures: dict[int, leases.Tenure] = {}
+        self._handing_back: dict[int, tuple[CodeLane, asyncio.Task]] = {}
+        self._renewed_at = 0.0  # monotonic: when the last renewal began
+        self._lease_valid_until = 0.0  # monotonic: until when the last renewal holds
+        # Renewals run in a task and (on PostgreSQL) a thread of their own, so that no chore
+        # and no queue of claims can delay them past the lease.
+        self._lease_task: asyncio.Task | None = None
+        self._lease_thread: ThreadPoolExecutor | None = None
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
@@ -323,6 +374,10 @@ class Dispatcher:
                 self._stop = asyncio.Event()  # a later run() runs until its own stop
 
     async def _until_done(self, until_idle: bool, receipt_grace_s: float) -> None:
+        self._lease_thread = (self.writer if self.engine.dialect.name == "sqlite" else
+                              ThreadPoolExecutor(max_workers=1, thread_name_prefix="psms-lease"))
+        await self._renew_leases()
+        self._lease_task = asyncio.create_task(self._keep_leases(), name="leases")
         await self._refresh()
         self._fire_schedules()
         idle_since: float | None = None
@@ -407,14 +462,16 @@ class Dispatcher:
         for lane in self.lanes.values():
             lane.stopping = True
         await self._stop_firing()
+        await self._stop_keeping_leases()
         try:  # a short run (a refused bind, then Ctrl-C) still leaves its reason on record
             await self._record_links(self.links.changes(self.carriers, self.clock.monotonic(),
                                                         self.breakers))
             await self._record_switches()
         except Exception:  # noqa: BLE001 - shutting down goes on
             log.exception("recording the connections' link status failed at shutdown")
-        if self.lane_tasks or self._lost_lanes:
+        if self.lane_tasks or self._lost_lanes or self._handing_back:
             await asyncio.gather(*self.lane_tasks.values(), *self._lost_lanes,
+                                 *(task for _, task in self._handing_back.values()),
                                  return_exceptions=True)
         for carrier in self.carriers.values():
             await carrier.stop()
@@ -442,23 +499,33 @@ class Dispatcher:
         self._paces_saved.update((p.registration_id, p) for p in changed)
         self._bounds_saved.update(moved)
         self._stop_lost_lanes({registration.id for registration, _, _ in plan})
+        valid_until = self._lease_valid_until
         for registration, rate, new in plan:
             lane = self.lanes.get(registration.id)
+            if lane is not None and isinstance(new, _Start):
+                # Lost and taken again since its lane started (a pause past the lease): that
+                # lane's pacer knows nothing of the holder between; a new lane starts.
+                self._drop_lane(registration.id, "its lease changed hands meanwhile")
+                lane = None
             if lane is not None:
                 lane.set_rate(rate)
-                if new is not None:  # its route changed: groups on their way keep their leg
-                    lane.route = await self._route(registration, new[0])
+                if isinstance(new, _Reroute):  # groups on their way keep their leg
+                    lane.route = await self._route(registration, new.connections)
                     log.info("code %s now routes through %s", registration.code,
                              ", ".join(leg.name for leg in lane.route.legs))
                 task = self.lane_tasks[registration.id]
                 if task.done() and not task.cancelled() and task.exception():
                     raise task.exception()
                 continue
-            if new is None:
+            if not isinstance(new, _Start):
                 continue  # a lane that has ended meanwhile (shutdown)
-            connections, dnc_list_id = new
+            connections, dnc_list_id, tenure = new
+            held = self._tenures.get(registration.id)
+            if held is None or held.fence != tenure.fence or registration.id in self._handing_back:
+                continue  # lost or handed back since _plan looked (the lease task runs apart)
             lane = CodeLane(self, registration, await self._route(registration, connections),
                             dnc_list_id, rate)
+            lane.start_tenure(tenure, valid_until)
             self.lanes[registration.id] = lane
             self.lane_tasks[registration.id] = asyncio.create_task(
                 lane.run(), name=f"lane:{registration.code}")
@@ -504,6 +571,77 @@ class Dispatcher:
                             self.breakers[connection.id]))
         return CarrierRoute(registration.id, registration.code, legs)
 
+    # --- leases: renewed, taken and handed back by a task of their own (store.leases) --------
+
+    async def _keep_leases(self) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(self.options.housekeeping_s)
+            try:
+                await self._renew_leases()
+            except Exception:  # noqa: BLE001 - a store blip: the lanes stop at their lease clock
+                log.exception("renewing the codes' leases failed; trying again")
+
+    async def _stop_keeping_leases(self) -> None:
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        if self._lease_thread is not None and self._lease_thread is not self.writer:
+            self._lease_thread.shutdown(wait=True)
+        self._lease_thread = None
+        self._renewed_at = 0.0
+
+    async def _renew_leases(self) -> None:
+        """Announce this process, hand back the codes whose lanes have stopped for it, renew
+        its leases and take free codes up to its share; then extend its lanes' lease clock and
+        stop lanes to hand back if it holds more than its share."""
+        # The lanes' lease clock starts before the renewal: it ends no later than the lease in
+        # the store, so a lane stops before anyone may take its code.
+        renewing_at = self.clock.monotonic()
+        if self._renewed_at and renewing_at - self._renewed_at > self.options.lease_s / 2:
+            log.warning("lease renewal %.1f s after the last one (lease %g s): the store or "
+                        "this process is slow; lanes stop if it reaches the lease",
+                        renewing_at - self._renewed_at, self.options.lease_s)
+        self._renewed_at = renewing_at
+        releases = self._handovers_due()
+        give_back = await asyncio.get_running_loop().run_in_executor(
+            self._lease_thread, self._lease_transaction, releases)
+        for registration_id in releases:
+            self._handing_back.pop(registration_id, None)
+        valid_until = renewing_at + min(self.options.lease_s, self.options.restart_takeover_s)
+        self._lease_valid_until = valid_until
+        for registration_id, lane in self.lanes.items():
+            tenure = self._tenures.get(registration_id)
+            if tenure is not None and tenure.fence == lane.fence:
+                lane.lease_valid_until = valid_until
+        self._hand_back(give_back)
+
+    def _lease_transaction(self, releases: dict[int, list[tuple[float, int]]]) -> int:
+        """One transaction: _share_codes over the active codes; how many to hand back."""
+        with self.engine.begin() as conn:
+            candidates = [reg.id for reg in registrations.list_registrations(conn)
+                          if reg.status == "active" and reg.connection_id is not None]
+            return self._share_codes(conn, candidates, self.clock.now(), releases)[1]
+
+    def _hand_back(self, count: int) -> None:
+        """Stop `count` lanes so that their codes go to workers under their share: each code is
+        released, with its pacer's last window, once its lane's texts are answered."""
+        for registration_id in sorted(self.lanes, reverse=True)[:count]:
+            lane = self.lanes.pop(registration_id)
+            lane.stopping = True
+            self._handing_back[registration_id] = (lane, self.lane_tasks.pop(registration_id))
+            log.info("code %s: handed back to share the codes with the other workers",
+                     lane.registration.code)
+
+    def _handovers_due(self) -> dict[int, list[tuple[float, int]]]:
+        """The codes whose lanes being handed back have ended, with their last window's sends
+        (epoch seconds) for the next holder's pacer."""
+        due = {}
+        for registration_id, (lane, task) in self._handing_back.items():
+            if task.done():
+                due[registration_id] = lane.handover_sends()
+        return due
+
     def _refresh_reply_gates(self) -> None:
         """Hand each lane (new ones too, before their first text) its skills' reply figures,
         and which of its skills were running at this look: a text of a skill started since is
@@ -526,20 +664,25 @@ class Dispatcher:
         """Stop the lanes of codes this process no longer owns (another process took the lease
         after ours lapsed, or the code was deactivated). Their claims were already refused."""
         for registration_id in [r for r in self.lanes if r not in owned]:
-            lane = self.lanes.pop(registration_id)
-            lane.stopping = True
-            self._lost_lanes.add(self.lane_tasks.pop(registration_id))
-            log.warning("code %s: no longer ours (lease taken by another process, or the code "
-                        "was deactivated); its lane stops", lane.registration.code)
+            self._drop_lane(registration_id, "no longer ours (lease taken by another process, "
+                                             "or the code was deactivated)")
+
+    def _drop_lane(self, registration_id: int, why: str) -> None:
+        lane = self.lanes.pop(registration_id)
+        lane.stopping = True
+        self._lost_lanes.add(self.lane_tasks.pop(registration_id))
+        log.warning("code %s: %s; its lane stops", lane.registration.code, why)
 
     def _plan(self, paces: Sequence[code_pace.CodePace] = (),
               bounds: dict[int, ReplyBound] | None = None) -> list[
-            tuple[Registration, float, tuple[list[CarrierConnection], int] | None]]:
-        """(registration, rate, (its connections in order, DNC list) for a code not dispatched
-        yet or whose route changed) for each code this worker owns. A handful of statements
-        whatever the number of codes: this runs every housekeeping_s."""
+            tuple[Registration, float, _Start | _Reroute | None]]:
+        """(registration, rate, what changes) for each code this worker holds, as the lease
+        task last renewed them (called on its own, as tests do, it takes the leases itself):
+        _Start (its connections in order, DNC list, tenure) for a code without a lane yet or
+        whose lease changed hands since its lane started, _Reroute when only its connections
+        changed. A handful of statements whatever the number of codes: this runs every
+        housekeeping_s."""
         now = self.clock.now()
-        expires = now + timedelta(seconds=self.options.lease_s)
         plan = []
         with self.engine.begin() as conn:
             running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
@@ -547,10 +690,8 @@ class Dispatcher:
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
-            # Codes another live worker owns are left alone.
-            owned = outbox.take_leases(conn, [reg.id for reg in candidates], self.worker_id,
-                                       now, expires, self.lease.process_token,
-                                       self.options.restart_takeover_s)
+            owned = (dict(self._tenures) if self._lease_task is not None else
+                     self._share_codes(conn, [reg.id for reg in candidates], now, {})[0])
             code_pace.save(conn, [p for p in paces if p.registration_id in owned], now)
             reply_pace.save(conn, bounds or {}, now)
             by_code: dict[int, set[int]] = {}
@@ -564,23 +705,48 @@ class Dispatcher:
             for reg in candidates:
                 if reg.id not in owned:
                     continue
+                if reg.id in self._handing_back:
+                    continue  # held until its lane has stopped, then released
                 new = None
                 lane = self.lanes.get(reg.id)
-                if lane is None:
+                if lane is None or lane.fence != owned[reg.id].fence:
                     recovered = outbox.recover_submitting(conn, reg.id, now)
                     if recovered:
                         log.warning("code %s: %d text(s) left submitting by a stopped "
                                     "dispatcher are now uncertain", reg.code, recovered)
                     bu = tenancy.business_unit_by_id(conn, reg.business_unit_id)
                     dnc_list_id = reg.dnc_list_id or dnc.find_list(conn, bu.tenant_id).id
-                    new = ([registrations.connection_by_id(conn, c) for c in routes[reg.id]],
-                           dnc_list_id)
+                    new = _Start([registrations.connection_by_id(conn, c)
+                                  for c in routes[reg.id]], dnc_list_id, owned[reg.id])
                 elif lane.route.connection_ids() != routes[reg.id]:
-                    new = ([registrations.connection_by_id(conn, c) for c in routes[reg.id]],
-                           lane.dnc_list_id)
+                    new = _Reroute([registrations.connection_by_id(conn, c)
+                                    for c in routes[reg.id]])
                 plan.append((reg, self._rate(reg, running), new))
             self._finish_done(conn, running, now)
         return plan
+
+    def _share_codes(self, conn, candidates: list[int], now,
+                     releases: dict[int, list[tuple[float, int]]]
+                     ) -> tuple[dict[int, leases.Tenure], int]:
+        """Announce this process, hand back `releases`, renew its leases and take free codes up
+        to its share (store.leases): the codes it holds, and how many it should hand back.
+        Codes another live worker holds are left alone."""
+        live_s = self.options.lease_s
+        leases.announce(conn, self.lease, now, live_s)
+        if releases:
+            leases.release(conn, self.lease, releases, now)
+        fleet = leases.fleet(conn, candidates, now, live_s)
+        owned = leases.renew_and_take(
+            conn, self.lease, candidates, now, self.options.lease_s,
+            self.options.restart_takeover_s, share=fleet.share,
+            grace_s=self.options.share_grace_s, keep_out=list(releases))
+        # Read again with what this renewal took: whether this process is over its share.
+        fleet = leases.Fleet(fleet.live_workers, fleet.codes,
+                             {**fleet.held, self.lease.process_token: len(owned)},
+                             fleet.free - len(set(owned) - set(self._tenures)))
+        going = len(set(self._handing_back) - set(releases))
+        self._tenures = owned
+        return owned, leases.to_give_back(fleet, self.lease, going, self.options.rebalance_moves)
 
     def _finish_done(self, conn, running: Sequence[skills.Skill], now) -> None:
         """Running skills of our codes with nothing left to send become finished."""
@@ -643,18 +809,25 @@ class Dispatcher:
                         self.options.early_receipt_max_age_s / 3600)
 
     def _release_leases(self) -> None:
+        """At shutdown (every lane has ended): hand every code back with its pacer's last
+        window, so the next holder keeps the limit, and leave the fleet."""
+        lanes = [*self.lanes.values(), *(lane for lane, _ in self._handing_back.values())]
         with self.engine.begin() as conn:
-            for registration_id in self.lanes:
-                outbox.release_lease(conn, registration_id, self.worker_id,
-                                     self.lease.process_token)
+            leases.release(conn, self.lease,
+                           {lane.registration.id: lane.handover_sends() for lane in lanes},
+                           self.clock.now())
+            leases.retire(conn, self.lease)
 
     # --- the store batch: claims, results and receipts ----------------------------------------
 
     async def claim(self, group: list[OutboxItem], dnc_list_id: int,
-                    connection_id: int | None = None) -> outbox.Claim:
+                    connection_id: int | None = None,
+                    tenure: tuple[int, int] | None = None) -> outbox.Claim:
         """Claim a lane's group (DNC checked now); with other work waiting, in one transaction.
-        `connection_id`: written on the claimed texts (the connection they go through)."""
-        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id, connection_id)))
+        `connection_id`: written on the claimed texts (the connection they go through).
+        `tenure`: (code, fence) the lane was started under: moves nothing once the lease was
+        lost or changed hands, even if this process holds the code again."""
+        return await self.store.add(_Job(_CLAIM, (group, dnc_list_id, connection_id, tenure)))
 
     def record_result_soon(self, item: OutboxItem, result: SubmitResult,
                            stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
@@ -718,9 +891,11 @@ class Dispatcher:
         else:
             self._write_claims(conn, [jobs[i].payload for i in indices], indices, outputs, now)
 
-    def _write_claims(self, conn, claims: list[tuple[list[OutboxItem], int, int | None]],
-                      indices: list[int], outputs: list, now) -> None:
+    def _write_claims(self, conn, claims: list[tuple], indices: list[int], outputs: list,
+                      now) -> None:
         """Every lane's group in one claim per DNC list; each lane gets its own part back."""
+        claims, fenced_out = self._fence_claims(conn, claims, indices, outputs, now)
+        indices = [i for i in indices if i not in fenced_out]
         by_list: dict[int, list[OutboxItem]] = {}
         for group, dnc_list_id, _connection_id in claims:
             by_list.setdefault(dnc_list_id, []).extend(group)
@@ -744,6 +919,25 @@ class Dispatcher:
                 {k: v for k, v in whole.validity.items() if k in mine})
         for connection_id, ids in carried.items():
             messages.set_connection(conn, ids, connection_id)
+
+    def _fence_claims(self, conn, claims: list[tuple], indices: list[int], outputs: list,
+                      now) -> tuple[list[tuple[list[OutboxItem], int, int | None]], set[int]]:
+        """The claims whose lane still holds its code under its fence, as (group, DNC list,
+        connection);
+        the others get every text back as gone (their indices returned). A takeover that
+        commits after this look finds the lease lapsed, and the lane stops at its own lease
+        clock before submitting (CodeLane.lease_valid)."""
+        fences = {claim[3][0]: claim[3][1] for claim in claims if len(claim) > 3 and claim[3]}
+        held = leases.held_with_fence(conn, self.lease, fences, now) if fences else set()
+        kept, out = [], set()
+        for claim, index in zip(claims, indices, strict=True):
+            tenure = claim[3] if len(claim) > 3 else None
+            if tenure and (tenure[0] not in held or fences[tenure[0]] != tenure[1]):
+                out.add(index)
+                outputs[index] = outbox.Claim(set(), set(), {item.id for item in claim[0]})
+                continue
+            kept.append((claim[0], claim[1], claim[2] if len(claim) > 2 else None))
+        return kept, out
 
     def timing_for(self, item: OutboxItem, sent_last_24h: list) -> SendDecision:
         """Calling window, expiry, validity and frequency cap for one text, at this moment."""

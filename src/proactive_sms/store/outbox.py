@@ -20,8 +20,16 @@ from proactive_sms.domain.message_states import (
     SkipReason,
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
-from proactive_sms.store import dnc, message_waits, messages, review_holds, webhook_events
-from proactive_sms.store.dialect import insert, is_postgres
+from proactive_sms.store import (
+    dnc,
+    leases,
+    message_waits,
+    messages,
+    review_holds,
+    webhook_events,
+)
+from proactive_sms.store.dialect import is_postgres
+from proactive_sms.store.leases import LeaseHolder
 from proactive_sms.store.schema import calling_record, message, skill, transport_lease
 
 RUNNING = "running"
@@ -373,21 +381,7 @@ def recover_submitting(conn: Connection, registration_id: int, now: datetime) ->
                                       "submitted")
 
 
-# Leases. A lease names its holder twice: the worker id (stable across restarts, given by the
-# operator) and the process token (random per dispatcher process). Only the same process renews;
-# another process takes the lease when it has lapsed (expires_at), or, when it has the same
-# worker id, once the holder's heartbeat (renewed_at, written at every renewal, i.e. every
-# housekeeping_s) has been silent for `restart_takeover_s`: a restarted worker's old process is
-# dead, so it takes its codes back in a few seconds rather than lease_s, while a second *live*
-# process with that worker id is refused, since the first one's heartbeat goes on. Each change
-# of holder raises `fence`, and claims check the holder (claim(lease=...)), so a process that
-# lost a lease cannot claim another text on that code, even before it notices.
-
-
-@dataclass(frozen=True)
-class LeaseHolder:
-    worker_id: str
-    process_token: str  # random per dispatcher process
+# Leases: the rules are store.leases's (which these two keep their old names for).
 
 
 def take_lease(conn: Connection, registration_id: int, worker_id: str, now: datetime,
@@ -401,49 +395,11 @@ def take_lease(conn: Connection, registration_id: int, worker_id: str, now: date
 def take_leases(conn: Connection, registration_ids: Sequence[int], worker_id: str,
                 now: datetime, expires_at: datetime, process_token: str = "",
                 restart_takeover_s: float = 5.0) -> set[int]:
-    """Take or renew the leases of many codes at once (a few statements, not a few per code):
-    the codes this process owns until `expires_at` (see the rules above)."""
-    wanted = list(dict.fromkeys(registration_ids))
-    if not wanted:
-        return set()
-    lease = transport_lease.c
-    owned = set(conn.scalars(
-        update(transport_lease)
-        .where(lease.registration_id.in_(wanted), lease.worker_id == worker_id,
-               lease.process_token == process_token)
-        .values(expires_at=expires_at, renewed_at=now)
-        .returning(lease.registration_id)
-    ))
-    missing = [r for r in wanted if r not in owned]
-    if not missing:
-        return owned
-    silent_since = now - timedelta(seconds=restart_takeover_s)
-    owned.update(conn.scalars(
-        update(transport_lease)
-        .where(lease.registration_id.in_(missing),
-               or_(lease.expires_at <= now,
-                   and_(lease.worker_id == worker_id,
-                        or_(lease.renewed_at.is_(None), lease.renewed_at <= silent_since))))
-        .values(worker_id=worker_id, process_token=process_token, expires_at=expires_at,
-                renewed_at=now, fence=lease.fence + 1)
-        .returning(lease.registration_id)
-    ))
-    missing = [r for r in missing if r not in owned]
-    if missing:
-        taken = set(conn.scalars(select(lease.registration_id).where(
-            lease.registration_id.in_(missing))))
-        free = [r for r in missing if r not in taken]
-        if free:
-            # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT.
-            owned.update(conn.scalars(
-                insert(conn, transport_lease)
-                .values([{"registration_id": r, "worker_id": worker_id,
-                          "process_token": process_token, "expires_at": expires_at,
-                          "renewed_at": now, "fence": 1} for r in free])
-                .on_conflict_do_nothing()
-                .returning(lease.registration_id)
-            ))
-    return owned
+    """Take or renew the leases of many codes at once, with no share to keep to: the codes this
+    process owns until `expires_at` (store.leases.renew_and_take)."""
+    return set(leases.renew_and_take(
+        conn, LeaseHolder(worker_id, process_token), registration_ids, now,
+        (expires_at - now).total_seconds(), restart_takeover_s))
 
 
 def unsettled_by_skill(conn: Connection, skill_ids: Sequence[int]) -> dict[int, int]:

@@ -345,7 +345,7 @@ early_receipt = Table(
 
 transport_lease = Table(
     # Which process owns a transport code's pacer; a lapsed lease can be taken by another worker
-    # (store.outbox.take_leases says when a process with the same worker id may take it).
+    # (store.leases says who may take it, and how workers share the codes).
     "transport_lease",
     metadata,
     Column("registration_id", ForeignKey("sms_registration.id"), primary_key=True),
@@ -356,6 +356,22 @@ transport_lease = Table(
     # Raised each time the lease changes hands; claims check it (a lost lease cannot send).
     Column("fence", BigInteger, nullable=False, server_default="0"),
     Column("renewed_at", DateTime(timezone=True), nullable=True),  # the holder's heartbeat
+    # Set when the holder handed the code back (a SIGTERM, or rebalancing): free at once, and
+    # `recent_sends` (JSON [[epoch seconds, weight], ...]: its pacer's last window) seeds the
+    # next holder's pacer so the limit holds across the handover (store.leases).
+    Column("released_at", DateTime(timezone=True), nullable=True),
+    Column("recent_sends", Text, nullable=True),
+)
+
+dispatch_worker = Table(
+    # Each live dispatcher process announces itself here (seen_at, every housekeeping tick), so
+    # that workers know how many share the codes before they hold any (store.leases).
+    "dispatch_worker",
+    metadata,
+    Column("process_token", String(32), primary_key=True),
+    Column("worker_id", String(100), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
 )
 
 

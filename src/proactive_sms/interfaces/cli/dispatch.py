@@ -24,6 +24,10 @@ def dispatch_command(
              "running) for a supervisor or load balancer's checks (default: none)."),
     health_host: str = typer.Option("127.0.0.1", "--health-host", envvar="PSMS_HEALTH_HOST",
                                     help="Address of the health port."),
+    lease_seconds: float = typer.Option(
+        None, "--lease-seconds", envvar="PSMS_LEASE_SECONDS", min=1.0,
+        help="How long a code's lease lasts without renewal (default 15): a dead or paused "
+             "worker's codes go to the others after this long."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Run the dispatcher: pacing, DNC check at send time, receipts. Stops on Ctrl-C/SIGTERM."""
@@ -33,18 +37,22 @@ def dispatch_command(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     health = (health_host, health_port) if health_port is not None else None
-    asyncio.run(_run(until_idle, receipt_grace, worker_id, health))
+    asyncio.run(_run(until_idle, receipt_grace, worker_id, health, lease_seconds))
 
 
 async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None,
-               health: tuple[str, int] | None = None) -> None:
+               health: tuple[str, int] | None = None,
+               lease_seconds: float | None = None) -> None:
     import asyncio
     import signal
 
     from proactive_sms.services.dispatch import Dispatcher, DispatchOptions
     from proactive_sms.services.webhook_sender import WebhookSender
 
-    dispatcher = Dispatcher(ctx.engine(), ctx.clock, DispatchOptions(), worker_id=worker_id)
+    options = DispatchOptions()
+    if lease_seconds is not None:
+        options.lease_s = lease_seconds
+    dispatcher = Dispatcher(ctx.engine(), ctx.clock, options, worker_id=worker_id)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,7 +71,8 @@ async def _run(until_idle: bool, receipt_grace: float, worker_id: str | None,
                            f"{exc.strerror}") from None
         ctx.console.print(f"health checks on http://{health[0]}:{port}/readyz")
     ctx.console.print(f"dispatcher {dispatcher.worker_id} running "
-                      f"({'until idle' if until_idle else 'Ctrl-C to stop'})")
+                      f"({'until idle' if until_idle else 'Ctrl-C to stop'}), lease "
+                      f"{options.lease_s:g} s")
     # Webhook deliveries beside the dispatcher; with --until-idle, what is due when the texts
     # are done is sent before the command ends (retries of failures wait for the next run).
     hooks_stop = asyncio.Event()
