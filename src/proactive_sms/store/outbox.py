@@ -11,7 +11,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from proactive_sms.domain.message_states import (
     DNC_EXEMPT_KINDS,
@@ -20,9 +32,15 @@ from proactive_sms.domain.message_states import (
     SkipReason,
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
-from proactive_sms.store import dnc, message_waits, messages, review_holds, webhook_events
+from proactive_sms.store import message_waits, messages, review_holds, webhook_events
 from proactive_sms.store.dialect import insert, is_postgres
-from proactive_sms.store.schema import calling_record, message, skill, transport_lease
+from proactive_sms.store.schema import (
+    calling_record,
+    dnc_entry,
+    message,
+    skill,
+    transport_lease,
+)
 
 RUNNING = "running"
 _EXEMPT = frozenset(kind.value for kind in DNC_EXEMPT_KINDS)
@@ -143,19 +161,22 @@ class Claim:
 Timing = Callable[[OutboxItem, list[datetime]], SendDecision]
 
 
-# Built once: a claim runs for every group of texts.
+# Built once: a claim runs for every group of texts. On PostgreSQL (SQLite has driver-level
+# texts below) the ids go as one array: the statement's text is the same whatever their
+# number, so SQLAlchemy compiles it once and psycopg prepares it on the server.
+_ANY_ID = message.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
 _DNC_SKIP = {"skip_reason": SkipReason.DNC.value,
              "detail": "on the DNC list at the moment of sending"}
 _SKIP_DNC = (
     update(message)
-    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+    .where(_ANY_ID,
            message.c.state == MessageState.PENDING.value)
     .values(state=MessageState.SKIPPED.value, finished_at=bindparam("now"), **_DNC_SKIP)
     .returning(message.c.id)
 )
 _CLAIM = (
     update(message)
-    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+    .where(_ANY_ID,
            message.c.state == MessageState.PENDING.value,
            or_(message.c.skill_id.is_(None),
                message.c.skill_id.in_(select(skill.c.id).where(skill.c.status == RUNNING))))
@@ -170,7 +191,7 @@ _HELD_CODES = (select(transport_lease.c.registration_id)
                       transport_lease.c.process_token == bindparam("l_token")))
 _CLAIM_LEASED = (
     update(message)
-    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+    .where(_ANY_ID,
            message.c.state == MessageState.PENDING.value,
            or_(and_(message.c.skill_id.is_(None), message.c.registration_id.in_(_HELD_CODES)),
                message.c.skill_id.in_(select(skill.c.id).where(
@@ -253,16 +274,17 @@ def recent_sends(conn: Connection, destinations: Sequence[str],
                 (*chunk, _sqlite_datetime(conn, since), *_COUNTED, MessageKind.SKILL.value))
             rows = [(destination, _sqlite_parse(conn, sent)) for destination, sent in rows]
         else:
-            rows = conn.execute(select(message.c.destination, message.c.submitted_at).where(
-                message.c.destination.in_(chunk),
-                message.c.submitted_at >= since,
-                message.c.state.in_(_COUNTED),
-                message.c.kind == MessageKind.SKILL.value))
+            rows = conn.execute(_RECENT_SENDS, {"destinations": chunk, "since": since})
         for destination, submitted_at in rows:
             found.setdefault(destination, []).append(_aware(submitted_at))
     return found
 
 
+_RECENT_SENDS = select(message.c.destination, message.c.submitted_at).where(
+    message.c.destination == any_(bindparam("destinations", type_=ARRAY(String))),
+    message.c.submitted_at >= bindparam("since"),
+    message.c.state.in_(_COUNTED),
+    message.c.kind == MessageKind.SKILL.value)
 _RECENT_SENDS_SQLITE = (
     "SELECT destination, submitted_at FROM message WHERE destination IN ({}) "
     f"AND submitted_at >= ? AND state IN ({', '.join('?' * len(_COUNTED))}) AND kind = ?"
@@ -320,10 +342,11 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
 
 
 def _numbers_on_list(conn: Connection, list_id: int, phones: list[str]) -> set[str]:
-    """dnc.numbers_on_list, on SQLite straight through the driver (it runs for every claim)."""
-    if is_postgres(conn):
-        return dnc.numbers_on_list(conn, list_id, phones)
+    """dnc.numbers_on_list for a claim (it runs for every group): on SQLite straight through
+    the driver, on PostgreSQL one prepared statement with the numbers as an array."""
     wanted = list(dict.fromkeys(p for p in phones if p))
+    if is_postgres(conn):
+        return set(conn.scalars(_ON_LIST, {"list_id": list_id, "phones": wanted}))
     found: set[str] = set()
     for start in range(0, len(wanted), 900):
         chunk = wanted[start:start + 900]
@@ -331,6 +354,11 @@ def _numbers_on_list(conn: Connection, list_id: int, phones: list[str]) -> set[s
             "SELECT phone FROM dnc_entry WHERE dnc_list_id = ? AND phone IN "
             f"({', '.join('?' * len(chunk))})", (list_id, *chunk)))
     return found
+
+
+_ON_LIST = select(dnc_entry.c.phone).where(
+    dnc_entry.c.dnc_list_id == bindparam("list_id"),
+    dnc_entry.c.phone == any_(bindparam("phones", type_=ARRAY(String))))
 
 
 _CLAIM_SQLITE = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import ARRAY, Connection, String, and_, any_, bindparam, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import message_waits
@@ -49,7 +49,7 @@ def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[st
             found.update(row[0] for row in conn.exec_driver_sql(
                 _UNDER_REVIEW_SQLITE.format(", ".join("?" * len(chunk))),
                 (dnc_list_id, *chunk)))
-        else:
+        else:  # the numbers as one array: one prepared statement whatever their number
             found.update(conn.scalars(_UNDER_REVIEW, {"list_id": dnc_list_id, "phones": chunk}))
     return found
 
@@ -61,7 +61,7 @@ _UNDER_REVIEW = (
     .join(business_unit, business_unit.c.id == sms_registration.c.business_unit_id)
     .join(_TARGET, _TARGET.c.id == bindparam("list_id"))
     .where(inbound_message.c.review_state == "pending",
-           inbound_message.c.sender.in_(bindparam("phones", expanding=True)),
+           inbound_message.c.sender == any_(bindparam("phones", type_=ARRAY(String))),
            or_(sms_registration.c.dnc_list_id == bindparam("list_id"),
                and_(sms_registration.c.dnc_list_id.is_(None), _TARGET.c.is_default,
                     _TARGET.c.tenant_id == business_unit.c.tenant_id)))
