@@ -161,15 +161,15 @@ class Claim:
 Timing = Callable[[OutboxItem, list[datetime]], SendDecision]
 
 
-# Built once: a claim runs for every group of texts. On PostgreSQL (SQLite has driver-level
-# texts below) the ids go as one array: the statement's text is the same whatever their
-# number, so SQLAlchemy compiles it once and psycopg prepares it on the server.
+# Built once: a claim runs for every group of texts. _CLAIM and _CLAIM_LEASED run on PostgreSQL
+# only (SQLite has driver-level texts below), with the ids as one array: the statement's text is
+# the same whatever their number, so SQLAlchemy compiles it once and psycopg prepares it.
 _ANY_ID = message.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
 _DNC_SKIP = {"skip_reason": SkipReason.DNC.value,
              "detail": "on the DNC list at the moment of sending"}
 _SKIP_DNC = (
     update(message)
-    .where(_ANY_ID,
+    .where(message.c.id.in_(bindparam("ids", expanding=True)),
            message.c.state == MessageState.PENDING.value)
     .values(state=MessageState.SKIPPED.value, finished_at=bindparam("now"), **_DNC_SKIP)
     .returning(message.c.id)
