@@ -244,7 +244,12 @@ class Dispatcher:
 
     def read(self, query, *args):
         with self.engine.connect() as conn:
-            return query(conn, *args)
+            found = query(conn, *args)
+            # Ended with COMMIT, not the pool's ROLLBACK: on PostgreSQL a rollback makes psycopg
+            # drop the connection's prepared statements (DEALLOCATE ALL, one more round trip),
+            # and the store's next transaction on it would prepare them all again.
+            conn.commit()
+            return found
 
     def write(self, command, *args):
         with self.engine.begin() as conn:
@@ -524,6 +529,7 @@ class Dispatcher:
                 conn, [s.id for s in mine if s.status is SkillStatus.RUNNING])
             busy = bool(unsettled) or any(s.status is SkillStatus.LAUNCHING for s in mine)
             awaiting = outbox.any_awaiting_receipt(conn, [s.id for s in mine])
+            conn.commit()  # as in read(): keeps the connection's prepared statements
         return busy, awaiting
 
     def _finish_skills(self) -> None:
