@@ -15,13 +15,18 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Connection,
+    DateTime,
     String,
     and_,
     any_,
     bindparam,
+    cast,
     func,
+    literal,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -37,6 +42,7 @@ from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import (
     calling_record,
     dnc_entry,
+    inbound_message,
     message,
     skill,
     transport_lease,
@@ -213,7 +219,12 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     ids = [i.id for i in items]
     # A confirmation or help answer goes to a number that asked for it, DNC or not.
     checked = [i for i in items if i.kind not in _EXEMPT]
-    on_dnc = _numbers_on_list(conn, dnc_list_id, [i.destination for i in checked])
+    looked_up = (_look_up_postgres(conn, dnc_list_id, [i.destination for i in checked],
+                                   [i.destination for i in items if i.skill_id is not None],
+                                   now, timing is not None)
+                 if is_postgres(conn) else None)
+    on_dnc = (looked_up.on_dnc if looked_up is not None
+              else _numbers_on_list(conn, dnc_list_id, [i.destination for i in checked]))
     dnc_ids = [i.id for i in checked if i.destination in on_dnc]
     skipped: set[int] = set()
     if dnc_ids:
@@ -224,15 +235,18 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
             webhook_events.messages_moved(conn, moving, MessageState.SKIPPED, now, _DNC_SKIP)
     dnc_set = set(dnc_ids)
     # A possible opt-out awaiting review holds the texts to its number (pending, due later).
-    under_review = review_holds.numbers_under_review(
-        conn, dnc_list_id, [i.destination for i in checked if i.id not in dnc_set])
+    under_review = (looked_up.under_review if looked_up is not None
+                    else review_holds.numbers_under_review(
+                        conn, dnc_list_id, [i.destination for i in checked
+                                            if i.id not in dnc_set]))
     held = {i.id for i in checked if i.id not in dnc_set and i.destination in under_review}
     review_holds.hold(conn, list(held), now)
     later: set[int] = set(held)
     validity: dict[int, datetime] = {}
     if timing is not None:
         waiting, validity = _apply_timing(
-            conn, [i for i in items if i.id not in dnc_set and i.id not in held], timing, now)
+            conn, [i for i in items if i.id not in dnc_set and i.id not in held], timing, now,
+            looked_up.recent if looked_up is not None else None)
         later |= waiting
     send_ids = [i for i in ids if i not in dnc_set and i not in later]
     claimed: set[int] = set()
@@ -302,10 +316,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
-                  now: datetime) -> tuple[set[int], dict[int, datetime]]:
-    """Texts that may not go now: wait (due again later), expire, or skip without a zone."""
+                  now: datetime, recent: dict[str, list[datetime]] | None = None,
+                  ) -> tuple[set[int], dict[int, datetime]]:
+    """Texts that may not go now: wait (due again later), expire, or skip without a zone.
+    `recent`: recent_sends of (at least) their numbers, when already looked up."""
     skill_items = [i for i in items if i.skill_id is not None]
-    recent = recent_sends(conn, [i.destination for i in skill_items], now) if skill_items else {}
+    if recent is None:
+        recent = (recent_sends(conn, [i.destination for i in skill_items], now)
+                  if skill_items else {})
+    else:
+        recent = {k: list(v) for k, v in recent.items()}  # appended to below
     later: set[int] = set()
     validity: dict[int, datetime] = {}
     waits: list[message_waits.Wait] = []  # each a wait that begins now (see message_waits)
@@ -359,6 +379,44 @@ def _numbers_on_list(conn: Connection, list_id: int, phones: list[str]) -> set[s
 _ON_LIST = select(dnc_entry.c.phone).where(
     dnc_entry.c.dnc_list_id == bindparam("list_id"),
     dnc_entry.c.phone == any_(bindparam("phones", type_=ARRAY(String))))
+
+
+@dataclass(frozen=True, slots=True)
+class _LookedUp:
+    on_dnc: set[str]
+    under_review: set[str]
+    recent: dict[str, list[datetime]]
+
+
+# On PostgreSQL a claim's three look-ups (DNC list, possible opt-outs under review, recent sends
+# for frequency caps) are one statement: a round trip each cost more than the three queries.
+_NO_TIME = cast(null(), DateTime(timezone=True))
+_LOOK_UP = union_all(
+    _ON_LIST.with_only_columns(literal("dnc"), dnc_entry.c.phone, _NO_TIME),
+    review_holds.UNDER_REVIEW.with_only_columns(literal("review"), inbound_message.c.sender,
+                                                _NO_TIME),
+    _RECENT_SENDS.with_only_columns(literal("sent"), message.c.destination,
+                                    message.c.submitted_at),
+)
+
+
+def _look_up_postgres(conn: Connection, dnc_list_id: int, checked: list[str],
+                      sent_to: list[str], now: datetime, timing: bool) -> _LookedUp:
+    """The numbers of `checked` on the DNC list and under review, and (with `timing`) when the
+    numbers of `sent_to` were texted in the last 24 hours, in one round trip."""
+    found = _LookedUp(set(), set(), {})
+    rows = conn.execute(_LOOK_UP, {
+        "list_id": dnc_list_id, "phones": list(dict.fromkeys(p for p in checked if p)),
+        "destinations": list(dict.fromkeys(sent_to)) if timing else [],
+        "since": now - timedelta(hours=24)})
+    for kind, number, sent_at in rows:
+        if kind == "dnc":
+            found.on_dnc.add(number)
+        elif kind == "review":
+            found.under_review.add(number)
+        else:
+            found.recent.setdefault(number, []).append(_aware(sent_at))
+    return found
 
 
 _CLAIM_SQLITE = (

@@ -50,12 +50,12 @@ def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[st
                 _UNDER_REVIEW_SQLITE.format(", ".join("?" * len(chunk))),
                 (dnc_list_id, *chunk)))
         else:  # the numbers as one array: one prepared statement whatever their number
-            found.update(conn.scalars(_UNDER_REVIEW, {"list_id": dnc_list_id, "phones": chunk}))
+            found.update(conn.scalars(UNDER_REVIEW, {"list_id": dnc_list_id, "phones": chunk}))
     return found
 
 
 _TARGET = dnc_list.alias("target")
-_UNDER_REVIEW = (
+UNDER_REVIEW = (
     select(inbound_message.c.sender).distinct()
     .join(sms_registration, sms_registration.c.id == inbound_message.c.registration_id)
     .join(business_unit, business_unit.c.id == sms_registration.c.business_unit_id)
