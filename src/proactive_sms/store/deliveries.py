@@ -98,18 +98,22 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
         for a in accepted for n, cid in enumerate(a.carrier_ids, start=1)
     ]
     if parts:
-        if is_postgres(conn):  # one statement, its text the same for every batch (prepared)
-            conn.exec_driver_sql(_INSERT_PARTS_POSTGRES, tuple(
+        if is_postgres(conn):
+            # One statement, its text the same for every batch (prepared), that also says
+            # whether any receipt is held: one round trip for both.
+            held = conn.exec_driver_sql(_INSERT_PARTS_POSTGRES, tuple(
                 [p[name] for p in parts] for name in ("message_id", "part_no",
                                                       "carrier_message_id",
-                                                      "carrier_id_folded")))
+                                                      "carrier_id_folded"))).scalar()
         else:  # the driver's executemany: no per-row work in SQLAlchemy
             conn.exec_driver_sql(
                 "INSERT INTO message_part (message_id, part_no, carrier_message_id, "
                 "carrier_id_folded) VALUES (?, ?, ?, ?)",
                 [(p["message_id"], p["part_no"], p["carrier_message_id"],
                   p["carrier_id_folded"]) for p in parts])
-        _apply_held(conn, [p["carrier_message_id"] for p in parts], now)
+            held = True  # _apply_held looks (a query of no round trip here)
+        if held:
+            _apply_held(conn, [p["carrier_message_id"] for p in parts], now)
     return moved
 
 
@@ -222,8 +226,10 @@ def _apply(conn: Connection,
 
 # PostgreSQL: a batch's parts as columns of arrays, one statement whatever their number.
 _INSERT_PARTS_POSTGRES = (
-    "INSERT INTO message_part (message_id, part_no, carrier_message_id, carrier_id_folded) "
-    "SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::varchar[], %s::varchar[])"
+    "WITH parts AS (INSERT INTO message_part (message_id, part_no, carrier_message_id, "
+    "carrier_id_folded) SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::varchar[], "
+    "%s::varchar[]) RETURNING 1) "
+    "SELECT EXISTS (SELECT 1 FROM early_receipt) FROM (SELECT count(*) FROM parts) AS written"
 )
 _UPDATE_PARTS_POSTGRES = (
     "UPDATE message_part AS p SET receipt_state = u.state, receipt_error = u.error, "
