@@ -32,12 +32,16 @@ class Failed:
 class BatchWriter(Generic[T]):
     def __init__(self, write: Callable[[Sequence[T]], Sequence[Any] | None],
                  max_batch: int = 500, name: str = "batch",
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, gather_turns: int = 0) -> None:
         self._write = write  # runs in a worker thread: it may block on the database
         # None: asyncio's default pool. The dispatcher passes its one store thread, so that its
         # transactions queue in the process instead of in SQLite's busy handler.
         self._executor = executor
         self._max_batch = max_batch
+        # Turns of the event loop the writer lets pass before taking the queue, so that what
+        # the first item sets off at once (an answer frees a slot, the lane claims its next
+        # group) joins the same batch instead of waiting for the next one.
+        self._gather_turns = gather_turns
         self._name = name
         # each item with its waiter: a future (add) or a callback (add_soon)
         self._queue: list[tuple[T, asyncio.Future | Callable]] = []
@@ -77,6 +81,8 @@ class BatchWriter(Generic[T]):
         loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
+            for _ in range(self._gather_turns):
+                await asyncio.sleep(0)
             self._wakeup.clear()
             while self._queue:
                 batch, self._queue = (self._queue[:self._max_batch],

@@ -2,8 +2,12 @@
 
 The lane reads pending texts in id order, waits for the pacer, claims a group in one transaction
 (the DNC list is checked at that moment), and submits each claimed text at once. A text holds one
-slot of its connection's window from before it is claimed until its result is stored, so at most
-`window` texts are ever `submitting`: a crash leaves at most that many `uncertain`.
+slot of its connection's window from before it is claimed until its answer is queued for the
+store. A claim that takes the slot then is queued after that answer, on the same store queue,
+and a store transaction writes answers before claims: the claim commits with the answer or after
+it, never before. So at most `window` texts are ever `submitting` in the database (a crash leaves
+at most that many `uncertain`), and the next claim shares the answer's transaction instead of
+waiting for it to commit: one store transaction per turn of a slot, not two.
 
 Each group goes through the connection its route picks at that moment (services.carrier_route:
 the first whose breaker lets texts through), and stays with it; the pacer is the code's, so
@@ -436,14 +440,13 @@ class CodeLane:
         finally:
             self._count_answer(self.weight(item))
         self.route.answered(leg, result)
-        # The slot stays held until the result is stored; `_stored` runs then. The text's row
-        # keeps the connection that carried it (accepted or uncertain alike).
-        self.d.record_result_soon(
-            item, result, lambda i, r, e: self._stored(i, r, e, leg), leg.connection_id)
+        # The text's row keeps the connection that carried it (accepted or uncertain alike).
+        self.d.record_result_soon(item, result, self._stored, leg.connection_id)
+        # Queued behind the answer: the claim that takes this slot commits with it or after it.
+        leg.window.release()
 
     def _stored(self, item: OutboxItem, result: SubmitResult,
-                error: BaseException | None, leg: Leg) -> None:
-        leg.window.release()
+                error: BaseException | None) -> None:
         if error is not None:  # the text stays `submitting`: uncertain after a restart
             log.error("result of text %s (%s) could not be stored: %r", item.id,
                       result.status.value, error)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import ARRAY, Connection, String, any_, bindparam, delete, func, select
 
 from proactive_sms.carriers.base import (
     DeliveryReceipt,
@@ -99,14 +99,21 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
     ]
     if parts:
         if is_postgres(conn):
-            conn.execute(message_part.insert(), parts)
+            # One statement, its text the same for every batch (prepared), that also says
+            # whether any receipt is held: one round trip for both.
+            held = conn.exec_driver_sql(_INSERT_PARTS_POSTGRES, tuple(
+                [p[name] for p in parts] for name in ("message_id", "part_no",
+                                                      "carrier_message_id",
+                                                      "carrier_id_folded"))).scalar()
         else:  # the driver's executemany: no per-row work in SQLAlchemy
             conn.exec_driver_sql(
                 "INSERT INTO message_part (message_id, part_no, carrier_message_id, "
                 "carrier_id_folded) VALUES (?, ?, ?, ?)",
                 [(p["message_id"], p["part_no"], p["carrier_message_id"],
                   p["carrier_id_folded"]) for p in parts])
-        _apply_held(conn, [p["carrier_message_id"] for p in parts], now)
+            held = True  # _apply_held looks (a query of no round trip here)
+        if held:
+            _apply_held(conn, [p["carrier_message_id"] for p in parts], now)
     return moved
 
 
@@ -202,8 +209,11 @@ def _apply(conn: Connection,
     if early:
         conn.execute(early_receipt.insert(), early)
     if part_updates:
-        if is_postgres(conn):
-            conn.execute(_UPDATE_PART, part_updates)
+        if is_postgres(conn):  # one statement, its text the same for every batch (prepared)
+            conn.exec_driver_sql(_UPDATE_PARTS_POSTGRES, (
+                now, [u["b_message_id"] for u in part_updates],
+                [u["b_part_no"] for u in part_updates], [u["b_state"] for u in part_updates],
+                [u["b_error"] for u in part_updates]))
         else:  # the driver's executemany: no per-row work in SQLAlchemy
             at = _sqlite_datetime(conn, now)
             conn.exec_driver_sql(
@@ -221,12 +231,18 @@ def _apply(conn: Connection,
     return outcome
 
 
-_UPDATE_PART = (
-    update(message_part)
-    .where(message_part.c.message_id == bindparam("b_message_id"),
-           message_part.c.part_no == bindparam("b_part_no"))
-    .values(receipt_state=bindparam("b_state"), receipt_error=bindparam("b_error"),
-            receipt_at=bindparam("b_at"))
+# PostgreSQL: a batch's parts as columns of arrays, one statement whatever their number.
+_INSERT_PARTS_POSTGRES = (
+    "WITH parts AS (INSERT INTO message_part (message_id, part_no, carrier_message_id, "
+    "carrier_id_folded) SELECT * FROM unnest(%s::bigint[], %s::integer[], %s::varchar[], "
+    "%s::varchar[]) RETURNING 1) "
+    "SELECT EXISTS (SELECT 1 FROM early_receipt) FROM (SELECT count(*) FROM parts) AS written"
+)
+_UPDATE_PARTS_POSTGRES = (
+    "UPDATE message_part AS p SET receipt_state = u.state, receipt_error = u.error, "
+    "receipt_at = %s FROM unnest(%s::bigint[], %s::integer[], %s::varchar[], %s::integer[]) "
+    "AS u(message_id, part_no, state, error) "
+    "WHERE p.message_id = u.message_id AND p.part_no = u.part_no"
 )
 
 
@@ -274,7 +290,8 @@ def _by_reading(exact: str, readings: tuple[str, ...],
 _EXACT, _FOLDED = "carrier_message_id", "carrier_id_folded"
 _HIT = message_part.alias("hit")
 # Every part of every message that has a part with one of these ids (built once per column:
-# this runs for every batch of receipts).
+# this runs for every batch of receipts). PostgreSQL only (SQLite has the driver-level text
+# below): the ids as one array, so the text is the same for every batch and psycopg prepares it.
 _PARTS_OF_HITS = {
     column: select(message_part.c.message_id, message_part.c.part_no,
                    message_part.c[column], message_part.c.receipt_state,
@@ -282,7 +299,7 @@ _PARTS_OF_HITS = {
     .join(message, message.c.id == message_part.c.message_id)
     .where(message_part.c.message_id.in_(
         select(_HIT.c.message_id)
-        .where(_HIT.c[column].in_(bindparam("spellings", expanding=True)))))
+        .where(_HIT.c[column] == any_(bindparam("spellings", type_=ARRAY(String))))))
     for column in (_EXACT, _FOLDED)
 }
 _ANY_HELD = select(early_receipt.c.id).limit(1)

@@ -222,16 +222,12 @@ def set_connection(conn: Connection, message_ids: Sequence[int], connection_id: 
 
 def _transition(conn: Connection, ids: list[int], new: MessageState, values: dict) -> int:
     if any(isinstance(v, ClauseElement) for v in values.values()):
-        statement, params = _transition_statement(new, values), {}
-    elif not is_postgres(conn):
-        return _transition_sqlite(conn, ids, new, values)
-    else:
-        statement = _cached_transition(new, tuple(sorted(values)))
-        params = {f"t_{name}": value for name, value in values.items()}
-    moved = 0
-    for start in range(0, len(ids), 900):
-        moved += conn.execute(statement, {"t_ids": ids[start:start + 900], **params}).rowcount
-    return moved
+        statement = _transition_statement(new, values)
+        return sum(conn.execute(statement, {"t_ids": ids[start:start + 900]}).rowcount
+                   for start in range(0, len(ids), 900))
+    if is_postgres(conn):
+        return _transition_postgres(conn, ids, new, values)
+    return _transition_sqlite(conn, ids, new, values)
 
 
 def _transition_sqlite(conn: Connection, ids: list[int], new: MessageState,
@@ -241,7 +237,7 @@ def _transition_sqlite(conn: Connection, ids: list[int], new: MessageState,
     texts a second). Values are converted by their columns' own bind processors."""
     names = tuple(values)
     sql_head, sources = _transition_sqlite_sql(new, names)
-    converted = [_sqlite_value(conn, name, values[name]) for name in names]
+    converted = [_driver_value(conn, name, values[name]) for name in names]
     moved = 0
     for start in range(0, len(ids), 900):
         chunk = ids[start:start + 900]
@@ -250,6 +246,30 @@ def _transition_sqlite(conn: Connection, ids: list[int], new: MessageState,
             sql, (new.value, *converted, *chunk, *(s.value for s in allowed_sources(new)))
         ).rowcount
     return moved
+
+
+def _transition_postgres(conn: Connection, ids: list[int], new: MessageState,
+                         values: dict) -> int:
+    """transition() straight through psycopg: the ids as one array parameter, so the text of the
+    statement is the same whatever their number and psycopg prepares it on the server after a
+    few runs (no planning per batch); no SQLAlchemy compiling of an expanding IN per batch."""
+    names = tuple(values)
+    sql = _transition_postgres_sql(new, names)
+    converted = [_driver_value(conn, name, values[name]) for name in names]
+    return conn.exec_driver_sql(sql, (new.value, *converted, ids, _SOURCES[new])).rowcount
+
+
+@functools.cache
+def _transition_postgres_sql(new: MessageState, names: tuple[str, ...]) -> str:
+    for name in names:
+        if name not in message.c:
+            raise ValueError(f"message has no column {name!r}")
+    assignments = ", ".join(["state = %s", *(f"{name} = %s" for name in names)])
+    return (f"UPDATE message SET {assignments} "
+            "WHERE id = ANY(%s::bigint[]) AND state = ANY(%s::varchar[])")
+
+
+_SOURCES = {state: sorted(s.value for s in allowed_sources(state)) for state in MessageState}
 
 
 @functools.cache
@@ -261,7 +281,7 @@ def _transition_sqlite_sql(new: MessageState, names: tuple[str, ...]) -> tuple[s
     return f"UPDATE message SET {assignments}", ", ".join("?" * len(allowed_sources(new)))
 
 
-def _sqlite_value(conn: Connection, name: str, value):
+def _driver_value(conn: Connection, name: str, value):
     if value is None:
         return None
     key = (conn.dialect.name, name)
@@ -282,13 +302,6 @@ def _transition_statement(new: MessageState, values: dict):
             .where(message.c.id.in_(bindparam("t_ids", expanding=True)),
                    message.c.state.in_(sources))
             .values(state=new.value, **values))
-
-
-@functools.cache
-def _cached_transition(new: MessageState, names: tuple[str, ...]):
-    # The dispatcher moves thousands of texts a second in batches: building and hashing the
-    # statement each time cost more than running it. One per (state, columns set), values bound.
-    return _transition_statement(new, {name: bindparam(f"t_{name}") for name in names})
 
 
 def cancel_pending(conn: Connection, skill_id: int, now: datetime) -> int:

@@ -11,7 +11,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    DateTime,
+    String,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from proactive_sms.domain.message_states import (
     DNC_EXEMPT_KINDS,
@@ -21,7 +38,6 @@ from proactive_sms.domain.message_states import (
 )
 from proactive_sms.domain.send_timing import SendDecision, Verdict
 from proactive_sms.store import (
-    dnc,
     leases,
     message_waits,
     messages,
@@ -30,7 +46,14 @@ from proactive_sms.store import (
 )
 from proactive_sms.store.dialect import is_postgres
 from proactive_sms.store.leases import LeaseHolder
-from proactive_sms.store.schema import calling_record, message, skill, transport_lease
+from proactive_sms.store.schema import (
+    calling_record,
+    dnc_entry,
+    inbound_message,
+    message,
+    skill,
+    transport_lease,
+)
 
 RUNNING = "running"
 _EXEMPT = frozenset(kind.value for kind in DNC_EXEMPT_KINDS)
@@ -151,7 +174,10 @@ class Claim:
 Timing = Callable[[OutboxItem, list[datetime]], SendDecision]
 
 
-# Built once: a claim runs for every group of texts.
+# Built once: a claim runs for every group of texts. _CLAIM and _CLAIM_LEASED run on PostgreSQL
+# only (SQLite has driver-level texts below), with the ids as one array: the statement's text is
+# the same whatever their number, so SQLAlchemy compiles it once and psycopg prepares it.
+_ANY_ID = message.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
 _DNC_SKIP = {"skip_reason": SkipReason.DNC.value,
              "detail": "on the DNC list at the moment of sending"}
 _SKIP_DNC = (
@@ -163,7 +189,7 @@ _SKIP_DNC = (
 )
 _CLAIM = (
     update(message)
-    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+    .where(_ANY_ID,
            message.c.state == MessageState.PENDING.value,
            or_(message.c.skill_id.is_(None),
                message.c.skill_id.in_(select(skill.c.id).where(skill.c.status == RUNNING))))
@@ -178,7 +204,7 @@ _HELD_CODES = (select(transport_lease.c.registration_id)
                       transport_lease.c.process_token == bindparam("l_token")))
 _CLAIM_LEASED = (
     update(message)
-    .where(message.c.id.in_(bindparam("ids", expanding=True)),
+    .where(_ANY_ID,
            message.c.state == MessageState.PENDING.value,
            or_(and_(message.c.skill_id.is_(None), message.c.registration_id.in_(_HELD_CODES)),
                message.c.skill_id.in_(select(skill.c.id).where(
@@ -200,7 +226,12 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
     ids = [i.id for i in items]
     # A confirmation or help answer goes to a number that asked for it, DNC or not.
     checked = [i for i in items if i.kind not in _EXEMPT]
-    on_dnc = _numbers_on_list(conn, dnc_list_id, [i.destination for i in checked])
+    looked_up = (_look_up_postgres(conn, dnc_list_id, [i.destination for i in checked],
+                                   [i.destination for i in items if i.skill_id is not None],
+                                   now, timing is not None)
+                 if is_postgres(conn) else None)
+    on_dnc = (looked_up.on_dnc if looked_up is not None
+              else _numbers_on_list(conn, dnc_list_id, [i.destination for i in checked]))
     dnc_ids = [i.id for i in checked if i.destination in on_dnc]
     skipped: set[int] = set()
     if dnc_ids:
@@ -211,15 +242,18 @@ def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
             webhook_events.messages_moved(conn, moving, MessageState.SKIPPED, now, _DNC_SKIP)
     dnc_set = set(dnc_ids)
     # A possible opt-out awaiting review holds the texts to its number (pending, due later).
-    under_review = review_holds.numbers_under_review(
-        conn, dnc_list_id, [i.destination for i in checked if i.id not in dnc_set])
+    under_review = (looked_up.under_review if looked_up is not None
+                    else review_holds.numbers_under_review(
+                        conn, dnc_list_id, [i.destination for i in checked
+                                            if i.id not in dnc_set]))
     held = {i.id for i in checked if i.id not in dnc_set and i.destination in under_review}
     review_holds.hold(conn, list(held), now)
     later: set[int] = set(held)
     validity: dict[int, datetime] = {}
     if timing is not None:
         waiting, validity = _apply_timing(
-            conn, [i for i in items if i.id not in dnc_set and i.id not in held], timing, now)
+            conn, [i for i in items if i.id not in dnc_set and i.id not in held], timing, now,
+            looked_up.recent if looked_up is not None else None)
         later |= waiting
     send_ids = [i for i in ids if i not in dnc_set and i not in later]
     claimed: set[int] = set()
@@ -261,16 +295,17 @@ def recent_sends(conn: Connection, destinations: Sequence[str],
                 (*chunk, _sqlite_datetime(conn, since), *_COUNTED, MessageKind.SKILL.value))
             rows = [(destination, _sqlite_parse(conn, sent)) for destination, sent in rows]
         else:
-            rows = conn.execute(select(message.c.destination, message.c.submitted_at).where(
-                message.c.destination.in_(chunk),
-                message.c.submitted_at >= since,
-                message.c.state.in_(_COUNTED),
-                message.c.kind == MessageKind.SKILL.value))
+            rows = conn.execute(_RECENT_SENDS, {"destinations": chunk, "since": since})
         for destination, submitted_at in rows:
             found.setdefault(destination, []).append(_aware(submitted_at))
     return found
 
 
+_RECENT_SENDS = select(message.c.destination, message.c.submitted_at).where(
+    message.c.destination == any_(bindparam("destinations", type_=ARRAY(String))),
+    message.c.submitted_at >= bindparam("since"),
+    message.c.state.in_(_COUNTED),
+    message.c.kind == MessageKind.SKILL.value)
 _RECENT_SENDS_SQLITE = (
     "SELECT destination, submitted_at FROM message WHERE destination IN ({}) "
     f"AND submitted_at >= ? AND state IN ({', '.join('?' * len(_COUNTED))}) AND kind = ?"
@@ -288,10 +323,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
-                  now: datetime) -> tuple[set[int], dict[int, datetime]]:
-    """Texts that may not go now: wait (due again later), expire, or skip without a zone."""
+                  now: datetime, recent: dict[str, list[datetime]] | None = None,
+                  ) -> tuple[set[int], dict[int, datetime]]:
+    """Texts that may not go now: wait (due again later), expire, or skip without a zone.
+    `recent`: recent_sends of (at least) their numbers, when already looked up."""
     skill_items = [i for i in items if i.skill_id is not None]
-    recent = recent_sends(conn, [i.destination for i in skill_items], now) if skill_items else {}
+    if recent is None:
+        recent = (recent_sends(conn, [i.destination for i in skill_items], now)
+                  if skill_items else {})
+    else:
+        recent = {k: list(v) for k, v in recent.items()}  # appended to below
     later: set[int] = set()
     validity: dict[int, datetime] = {}
     waits: list[message_waits.Wait] = []  # each a wait that begins now (see message_waits)
@@ -328,16 +369,60 @@ def _apply_timing(conn: Connection, items: Sequence[OutboxItem], timing: Timing,
 
 
 def _numbers_on_list(conn: Connection, list_id: int, phones: list[str]) -> set[str]:
-    """dnc.numbers_on_list, on SQLite straight through the driver (it runs for every claim)."""
-    if is_postgres(conn):
-        return dnc.numbers_on_list(conn, list_id, phones)
+    """dnc.numbers_on_list for a claim (it runs for every group): on SQLite straight through
+    the driver, on PostgreSQL one prepared statement with the numbers as an array."""
     wanted = list(dict.fromkeys(p for p in phones if p))
+    if is_postgres(conn):
+        return set(conn.scalars(_ON_LIST, {"list_id": list_id, "phones": wanted}))
     found: set[str] = set()
     for start in range(0, len(wanted), 900):
         chunk = wanted[start:start + 900]
         found.update(row[0] for row in conn.exec_driver_sql(
             "SELECT phone FROM dnc_entry WHERE dnc_list_id = ? AND phone IN "
             f"({', '.join('?' * len(chunk))})", (list_id, *chunk)))
+    return found
+
+
+_ON_LIST = select(dnc_entry.c.phone).where(
+    dnc_entry.c.dnc_list_id == bindparam("list_id"),
+    dnc_entry.c.phone == any_(bindparam("phones", type_=ARRAY(String))))
+
+
+@dataclass(frozen=True, slots=True)
+class _LookedUp:
+    on_dnc: set[str]
+    under_review: set[str]
+    recent: dict[str, list[datetime]]
+
+
+# On PostgreSQL a claim's three look-ups (DNC list, possible opt-outs under review, recent sends
+# for frequency caps) are one statement: a round trip each cost more than the three queries.
+_NO_TIME = cast(null(), DateTime(timezone=True))
+_LOOK_UP = union_all(
+    _ON_LIST.with_only_columns(literal("dnc"), dnc_entry.c.phone, _NO_TIME),
+    review_holds.UNDER_REVIEW.with_only_columns(literal("review"), inbound_message.c.sender,
+                                                _NO_TIME),
+    _RECENT_SENDS.with_only_columns(literal("sent"), message.c.destination,
+                                    message.c.submitted_at),
+)
+
+
+def _look_up_postgres(conn: Connection, dnc_list_id: int, checked: list[str],
+                      sent_to: list[str], now: datetime, timing: bool) -> _LookedUp:
+    """The numbers of `checked` on the DNC list and under review, and (with `timing`) when the
+    numbers of `sent_to` were texted in the last 24 hours, in one round trip."""
+    found = _LookedUp(set(), set(), {})
+    rows = conn.execute(_LOOK_UP, {
+        "list_id": dnc_list_id, "phones": list(dict.fromkeys(p for p in checked if p)),
+        "destinations": list(dict.fromkeys(sent_to)) if timing else [],
+        "since": now - timedelta(hours=24)})
+    for kind, number, sent_at in rows:
+        if kind == "dnc":
+            found.on_dnc.add(number)
+        elif kind == "review":
+            found.under_review.add(number)
+        else:
+            found.recent.setdefault(number, []).append(_aware(sent_at))
     return found
 
 

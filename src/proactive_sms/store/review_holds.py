@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import ARRAY, Connection, String, and_, any_, bindparam, or_, select, update
 
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.store import message_waits
+from proactive_sms.store.dialect import is_postgres
 from proactive_sms.store.schema import (
     business_unit,
     dnc_list,
@@ -33,25 +34,48 @@ HOLD_REASON = "a possible opt-out from this number awaits review"  # in its hist
 
 def numbers_under_review(conn: Connection, dnc_list_id: int, phones: Sequence[str]) -> set[str]:
     """Which of `phones` sent a possible opt-out, still pending review, that would put them on
-    DNC list `dnc_list_id`."""
+    DNC list `dnc_list_id`.
+
+    Every claim asks this of all its texts: the statement is built once, and on SQLite it goes
+    straight to the driver (building it per claim cost ~1 ms, 30 us a text)."""
     wanted = list(dict.fromkeys(p for p in phones if p))
     if not wanted:
         return set()
-    target = dnc_list.alias("target")
     found: set[str] = set()
+    sqlite = not is_postgres(conn)
     for start in range(0, len(wanted), 900):
         chunk = wanted[start:start + 900]
-        found.update(conn.scalars(
-            select(inbound_message.c.sender).distinct()
-            .join(sms_registration, sms_registration.c.id == inbound_message.c.registration_id)
-            .join(business_unit, business_unit.c.id == sms_registration.c.business_unit_id)
-            .join(target, target.c.id == dnc_list_id)
-            .where(inbound_message.c.review_state == "pending",
-                   inbound_message.c.sender.in_(chunk),
-                   or_(sms_registration.c.dnc_list_id == dnc_list_id,
-                       and_(sms_registration.c.dnc_list_id.is_(None), target.c.is_default,
-                            target.c.tenant_id == business_unit.c.tenant_id)))))
+        if sqlite:
+            found.update(row[0] for row in conn.exec_driver_sql(
+                _UNDER_REVIEW_SQLITE.format(", ".join("?" * len(chunk))),
+                (dnc_list_id, *chunk)))
+        else:  # the numbers as one array: one prepared statement whatever their number
+            found.update(conn.scalars(UNDER_REVIEW, {"list_id": dnc_list_id, "phones": chunk}))
     return found
+
+
+_TARGET = dnc_list.alias("target")
+UNDER_REVIEW = (
+    select(inbound_message.c.sender).distinct()
+    .join(sms_registration, sms_registration.c.id == inbound_message.c.registration_id)
+    .join(business_unit, business_unit.c.id == sms_registration.c.business_unit_id)
+    .join(_TARGET, _TARGET.c.id == bindparam("list_id"))
+    .where(inbound_message.c.review_state == "pending",
+           inbound_message.c.sender == any_(bindparam("phones", type_=ARRAY(String))),
+           or_(sms_registration.c.dnc_list_id == bindparam("list_id"),
+               and_(sms_registration.c.dnc_list_id.is_(None), _TARGET.c.is_default,
+                    _TARGET.c.tenant_id == business_unit.c.tenant_id)))
+)
+# The same query for SQLite's driver (the list id, then the phones).
+_UNDER_REVIEW_SQLITE = (
+    "SELECT DISTINCT i.sender FROM inbound_message AS i "
+    "JOIN sms_registration AS r ON r.id = i.registration_id "
+    "JOIN business_unit AS b ON b.id = r.business_unit_id "
+    "JOIN dnc_list AS target ON target.id = ? "
+    "WHERE i.review_state = 'pending' AND i.sender IN ({}) "
+    "AND (r.dnc_list_id = target.id OR (r.dnc_list_id IS NULL AND target.is_default "
+    "AND target.tenant_id = b.tenant_id))"
+)
 
 
 def hold(conn: Connection, message_ids: Sequence[int], now: datetime) -> None:
