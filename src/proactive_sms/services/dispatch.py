@@ -71,6 +71,8 @@ from proactive_sms.store.registrations import CarrierConnection, Registration
 from proactive_sms.store.skills import SkillStatus
 
 log = logging.getLogger(__name__)
+# The skills whose texts are sent (as store.outbox.DISPATCHED has them).
+_DISPATCHED = [SkillStatus(status) for status in outbox.DISPATCHED]
 
 _NONE: list[OutboxItem] = []  # no system texts (one object, so a lane sees nothing changed)
 _RESULT, _RECEIPT, _INBOUND, _CLAIM = "result", "receipt", "inbound", "claim"
@@ -452,7 +454,9 @@ class Dispatcher:
         expires = now + timedelta(seconds=self.options.lease_s)
         plan = []
         with self.engine.begin() as conn:
-            running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
+            # Launching skills too: their committed batches are sent while the launch goes on
+            # (outbox.DISPATCHED), under the same pacing, windows and reply gates.
+            running = skills.list_skills(conn, statuses=_DISPATCHED)
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
@@ -487,8 +491,10 @@ class Dispatcher:
         return plan
 
     def _finish_done(self, conn, running: Sequence[skills.Skill], now) -> None:
-        """Running skills of our codes with nothing left to send become finished."""
-        ours = [s.id for s in running if s.registration_id in self.lanes]
+        """Running skills of our codes with nothing left to send become finished (a launching
+        one has records still to decide)."""
+        ours = [s.id for s in running
+                if s.registration_id in self.lanes and s.status is SkillStatus.RUNNING]
         unsettled = outbox.unsettled_by_skill(conn, ours)
         # An agent skill goes on while any record is still in its cadence.
         in_cadence = cadences.open_by_skill(conn, [s.id for s in running
@@ -515,7 +521,7 @@ class Dispatcher:
                      if r.status == "active" and r.connection_id is not None}
             mine = [s for s in skills.list_skills(conn) if s.registration_id in codes]
             unsettled = outbox.unsettled_by_skill(
-                conn, [s.id for s in mine if s.status is SkillStatus.RUNNING])
+                conn, [s.id for s in mine if s.status in _DISPATCHED])
             busy = bool(unsettled) or any(s.status is SkillStatus.LAUNCHING for s in mine)
             awaiting = outbox.any_awaiting_receipt(conn, [s.id for s in mine])
         return busy, awaiting

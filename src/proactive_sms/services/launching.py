@@ -39,6 +39,11 @@ __all__ = ["LAUNCH_BATCH", "LaunchError", "LaunchSummary", "MessageText", "check
 _PENDING = MessageState.PENDING
 
 LAUNCH_BATCH = 20_000  # larger batches rewrite fewer pages of the message indexes per row
+# The dispatcher sends a launching skill's committed batches while the launch goes on, so the
+# first batch is small (its texts leave within about a second whatever the list's size) and
+# the next ones grow to `batch_size`, where a batch costs least per record.
+FIRST_BATCH = 1_000
+BATCH_GROWTH = 4
 PARALLEL_MIN_RECORDS = 50_000  # below this a worker process saves too little to be worth it
 
 
@@ -49,6 +54,10 @@ def start_skill(
     after_batch: Callable[[int], None] | None = None, workers: int | None = None,
 ) -> LaunchSummary:
     """Start a skill (or resume its interrupted launch) and decide every record once.
+
+    Batches are committed one by one (FIRST_BATCH records, growing to `batch_size`), and the
+    dispatcher sends each committed batch's texts while the launch goes on (store.outbox
+    .DISPATCHED); the skill is `running` once every record is decided.
 
     `after_batch` is called with the number of records decided so far after each committed
     batch (for progress bars, and for tests that interrupt a launch). `workers`: 1 renders
@@ -97,19 +106,21 @@ def start_skill(
     with offload.frozen_heap(), offload.runner(_Preparations(decider.preparer), workers,
                                                start="fresh") as work:
         sent: _Ahead | None = None  # the batch read ahead, being prepared
+        size = min(FIRST_BATCH, batch_size)
         while True:
+            following_size = min(size * BATCH_GROWTH, batch_size)
             # Read, decide and write a batch in one transaction: the DNC list is read in the
             # transaction that records the decisions, and a crash loses nothing decided.
             with engine.begin() as conn:
                 batch = calling_lists.launch_batch(conn, skill.calling_list_id, cursor,
-                                                   batch_size, dnc_list_id, decider.needs_fields)
+                                                   size, dnc_list_id, decider.needs_fields)
                 if not batch:
                     break
                 this, sent = sent, None
                 if decider.needs_fields and work.alive:
                     # The next batch, read now and prepared while this one is written.
                     following = calling_lists.launch_fields(conn, skill.calling_list_id,
-                                                            batch[-1].id, batch_size)
+                                                            batch[-1].id, following_size)
                     if following:
                         sent = _Ahead.read(following)
                         work.submit(sent)
@@ -127,6 +138,7 @@ def start_skill(
                 else:
                     summary.skipped[d.skip_reason] += 1
             decided += len(batch)
+            size = following_size
             if after_batch:
                 after_batch(decided)
 
