@@ -28,6 +28,7 @@ from proactive_sms.carriers.base import (
     SubmitResult,
     SubmitStatus,
 )
+from proactive_sms.domain import time_zones
 from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWindow, load_rules
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.domain.message_states import MessageState
@@ -195,9 +196,12 @@ def window_rules() -> Rules:
 
 def _load_geocoder() -> None:
     """The send-time check may ask phonenumbers' geocoder for a number's state, and its data
-    takes half a second to load: loaded before the first claim, not in the middle of it, where
-    every result and receipt waiting for the store would wait that long too."""
+    takes half a second to load, and zipcodes' table (a ZIP's time zone) ~3 s: loaded before
+    the first claim, not in the middle of it, where every result and receipt waiting for the
+    store would wait that long too, and a skill's first text with them."""
     import phonenumbers.geocoder  # noqa: F401
+
+    time_zones.load_zip_table()
 
 
 class Dispatcher:
