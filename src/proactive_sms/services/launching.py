@@ -30,6 +30,7 @@ from proactive_sms.services.record_decision import (
 )
 from proactive_sms.store import calling_lists, dnc, messages, registrations, skills, tenancy
 from proactive_sms.store.calling_lists import LaunchFields, LaunchRecord
+from proactive_sms.store.engine import yield_to_writers
 from proactive_sms.store.skills import SkillStatus
 
 # Launch's public names that live with the decision for one record (services.record_decision).
@@ -132,6 +133,9 @@ def start_skill(
                                                                  clock.now())
                 cursor = batch[-1].id
                 skills.advance_launch_cursor(conn, skill_id, cursor)
+            # A dispatcher's claim waiting for SQLite's write lock goes first: else it would
+            # find the lock free only when the launch ends, and so would the first text.
+            yield_to_writers(engine)
             for d in decisions:
                 if d.state is _PENDING:
                     summary.pending += 1
