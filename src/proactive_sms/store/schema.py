@@ -278,7 +278,11 @@ message = Table(
     # invariant 1: one message per (skill, record), per SMS step attempt of a cadence
     UniqueConstraint("skill_id", "record_id", "cadence_step", "step_attempt"),
     Index("ix_message_skill_state", "skill_id", "state", "id"),
-    Index("ix_message_registration_state", "registration_id", "state", "id"),
+    # Partial: only system texts have a code of their own (migration 0030); a launch's texts
+    # reach theirs through the skill, and so write no entry here.
+    Index("ix_message_registration_state", "registration_id", "state", "id",
+          sqlite_where=text("registration_id IS NOT NULL"),
+          postgresql_where=text("registration_id IS NOT NULL")),
     # Partial: only submitted texts are looked up by number (who texted this number last, how
     # often in 24 h), and launch writes a million pending rows without paying for this index.
     Index("ix_message_destination_submitted", "destination", "submitted_at",
