@@ -34,6 +34,7 @@ Figures, not a pass/fail test: the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -47,6 +48,8 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -316,6 +319,61 @@ def child_schema(db: Path, src: Path) -> None:
     engine.dispose()
 
 
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A fresh database on the server of `admin_url` (dropped afterwards); yields its URL."""
+    name = f"psms_bench_{uuid.uuid4().hex[:10]}"
+    _psql(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _psql(url: str, command: str) -> None:
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    subprocess.run(["psql", plain, "-v", "ON_ERROR_STOP=1", "-q", "-c", command], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def psql_floor(csv_path: Path, admin_url: str) -> dict | None:
+    """Best wall (and CPU) time of `psql \\copy` of the file into a fresh table of the same
+    columns (text), on a fresh database: the least work that reads the file into PostgreSQL."""
+    if shutil.which("psql") is None:
+        return None
+    best = best_cpu = None
+    columns = ", ".join(f'"{name}" text' for name in HEADER)
+    for _ in range(FLOOR_RUNS):
+        with postgres_database(admin_url) as url:
+            _psql(url, f"CREATE TABLE people ({columns})")
+            # Rows with a wrong number of columns would stop COPY: the floor reads a copy of
+            # the file without them (made once, before the clock starts).
+            good = _good_rows(csv_path)
+            started, cpu = time.perf_counter(), cpu_s(resource.RUSAGE_CHILDREN)
+            _psql(url, f"\\copy people FROM '{good}' WITH (FORMAT csv, HEADER true)")
+            elapsed = time.perf_counter() - started
+            used = cpu_s(resource.RUSAGE_CHILDREN) - cpu
+        best = elapsed if best is None else min(best, elapsed)
+        best_cpu = used if best_cpu is None else min(best_cpu, used)
+    return {"seconds": best, "cpu_s": best_cpu}
+
+
+def _good_rows(csv_path: Path) -> Path:
+    """The file without the rows whose column count is wrong (COPY refuses them), kept."""
+    good = csv_path.with_suffix(".good.csv")
+    if not good.exists():
+        with csv_path.open(encoding="utf-8", newline="") as source, \
+                good.open("w", encoding="utf-8", newline="") as target:
+            writer = csv.writer(target)
+            for row in csv.reader(source):
+                if len(row) == len(HEADER):
+                    writer.writerow(row)
+    return good
+
+
 # --- ours, in a child process -------------------------------------------------------------------
 
 
@@ -327,15 +385,19 @@ def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
     return sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime for w in whos)
 
 
-def child(db: Path, csv_path: Path, src: Path) -> None:
-    """Import and launch on a fresh database; print one JSON line with times and peak RSS."""
+def child(db: str, csv_path: Path, src: Path) -> None:
+    """Import and launch on a fresh database (a SQLite file, or a PostgreSQL URL); print one
+    JSON line with times and peak RSS."""
     sys.path.insert(0, str(src))
+    from sqlalchemy import text
+
     from proactive_sms.domain.clock import ManualClock
     from proactive_sms.services import administration, importing, launching
     from proactive_sms.store.engine import open_engine
 
     clock = ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
-    engine = open_engine(f"sqlite:///{db}")
+    postgres = "://" in db
+    engine = open_engine(db if postgres else f"sqlite:///{db}")
     bu = administration.init(engine, clock, "bench", "sales", "US")
     administration.add_registration(engine, bu, clock, code="55501", kind="short",
                                     throughput_per_s=100.0, connection=None, dnc_group=None)
@@ -352,6 +414,11 @@ def child(db: Path, csv_path: Path, src: Path) -> None:
     started, cpu = time.perf_counter(), cpu_s()
     launched = launching.start_skill(engine, created.id, clock, template_id=saved.id)
     launch_s, launch_cpu_s = time.perf_counter() - started, cpu_s() - cpu
+    if postgres:
+        with engine.connect() as conn:
+            db_bytes = conn.scalar(text("SELECT pg_database_size(current_database())"))
+    else:
+        db_bytes = sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*"))
     engine.dispose()
 
     print(json.dumps({
@@ -367,16 +434,18 @@ def child(db: Path, csv_path: Path, src: Path) -> None:
         "rejected_by_problem": {str(k): v for k, v in imported.rejected_by_problem.items()},
         "pending": launched.pending,
         "skipped": {str(k): v for k, v in launched.skipped.items()},
-        "db_bytes": sum(p.stat().st_size for p in db.parent.glob(db.name + "*")),
+        "db_bytes": db_bytes,
     }))
 
 
-def run_ours(csv_path: Path, work: Path, src: Path) -> dict:
-    db = work / "ours.db"
+def run_ours(csv_path: Path, work: Path, src: Path, db_url: str | None = None) -> dict:
+    """Ours in a child process, on a fresh SQLite file (or the fresh PostgreSQL database
+    `db_url`)."""
+    db = db_url or str(work / "ours.db")
     for stale in work.glob("ours.db*"):
         stale.unlink()
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--child", str(db), str(csv_path),
+        [sys.executable, str(Path(__file__).resolve()), "--child", db, str(csv_path),
          "--src", str(src)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -520,6 +589,42 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
     return "\n".join(lines)
 
 
+def postgres_table(floor: dict | None, ours: dict, before: dict | None, sqlite_ours: dict,
+                   schema: dict | None) -> str:
+    """PostgreSQL beside SQLite: import + launch against `psql \\copy` of the same file."""
+    lines = ["On PostgreSQL, in the same run (a fresh database each; floor: `psql \\copy` of the "
+             f"file's good rows into a table of its {len(HEADER)} columns, best of "
+             f"{FLOOR_RUNS}):", "",
+             "| | wall s | CPU s (client side) | × `psql \\copy` |", "| --- | ---: | ---: | ---: |"]
+    if floor is not None:
+        lines.append(f"| floor: `psql \\copy` | {floor['seconds']:.2f} | {floor['cpu_s']:.2f} "
+                     "| 1.0x |")
+    for label, result in (("before", before), ("after", ours)):
+        if result is None:
+            continue
+        for step in ("import", "launch"):
+            wall = result[f"{step}_s"]
+            x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
+            lines.append(f"| PostgreSQL {label}: {step} | {wall:.2f} "
+                         f"| {result[f'{step}_cpu_s']:.2f} | {x} |")
+        wall = result["import_s"] + result["launch_s"]
+        cpu = result["import_cpu_s"] + result["launch_cpu_s"]
+        x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
+        lines.append(f"| **PostgreSQL {label}: import + launch** | **{wall:.2f}** "
+                     f"| **{cpu:.2f}** | **{x}** |")
+    sqlite_wall = sqlite_ours["import_s"] + sqlite_ours["launch_s"]
+    lines.append(f"| SQLite after: import + launch (above) | {sqlite_wall:.2f} "
+                 f"| {sqlite_ours['import_cpu_s'] + sqlite_ours['launch_cpu_s']:.2f} | |")
+    if floor is not None:
+        x = (ours["import_s"] + ours["launch_s"]) / floor["seconds"]
+        lines += ["", f"Goal of issue 15 (PostgreSQL import + launch within 3x of `psql \\copy`): "
+                      f"{x:.1f}x, {'met' if x <= 3.0 else 'NOT met'}. Peak memory on PostgreSQL "
+                      f"(client side): {ours['tree_peak_pss_kb'] / 1024:.0f} MB; database "
+                      f"afterwards {ours['db_bytes'] / 1e6:.0f} MB. Launch: "
+                      f"{ours['pending']:,} pending."]
+    return "\n".join(lines)
+
+
 def schema_table(schema: dict | None, ours: dict, before: dict | None,
                  before_src: Path | None) -> list[str]:
     """Ours against the schema floor, in wall and CPU time (and the code before, if measured)."""
@@ -563,14 +668,21 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=ROOT / "src",
                         help="the source tree to measure (another checkout's src/, to compare "
                              "versions in the same conditions); implies --no-docs")
+    parser.add_argument("--floor-runs", type=int, default=FLOOR_RUNS,
+                        help="runs of each floor, the best kept (1 saves minutes at 1M)")
+    parser.add_argument("--postgres", default=os.environ.get("PSMS_BENCH_POSTGRES_URL"),
+                        help="also on PostgreSQL: a URL whose server may create databases "
+                             "(default $PSMS_BENCH_POSTGRES_URL)")
     parser.add_argument("--before", type=Path,
                         help="also measure this source tree (the code before a change), back "
                              "to back with --src in the same run")
     parser.add_argument("--child", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument("--child-schema", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global FLOOR_RUNS
+    FLOOR_RUNS = args.floor_runs
     if args.child:
-        child(Path(args.child[0]), Path(args.child[1]), args.src)
+        child(args.child[0], Path(args.child[1]), args.src)
         return
     if args.child_schema:
         child_schema(Path(args.child_schema), args.src)
@@ -596,7 +708,22 @@ def main() -> None:
         before = run_ours(csv_path, args.out, args.before.resolve())
     print("ours: import + launch (child process) ...", flush=True)
     ours = run_ours(csv_path, args.out, args.src.resolve())
+    postgres = None
+    if args.postgres:
+        print("PostgreSQL floor: psql \\copy ...", flush=True)
+        pg_floor = psql_floor(csv_path, args.postgres)
+        pg_before = None
+        if args.before is not None:
+            print(f"PostgreSQL, before: import + launch with {args.before} ...", flush=True)
+            with postgres_database(args.postgres) as url:
+                pg_before = run_ours(csv_path, args.out, args.before.resolve(), url)
+        print("PostgreSQL, ours: import + launch ...", flush=True)
+        with postgres_database(args.postgres) as url:
+            pg_ours = run_ours(csv_path, args.out, args.src.resolve(), url)
+        postgres = (pg_floor, pg_ours, pg_before)
     block = report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before)
+    if postgres is not None:
+        block += "\n\n" + postgres_table(*postgres, ours, schema)
     print()
     print(block)
     if args.src.resolve() != (ROOT / "src").resolve():

@@ -34,8 +34,9 @@ def _staging(conn: Connection, name: str, table: str, columns: Sequence[str]) ->
 
 
 def _copy(conn: Connection, name: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
+            f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
