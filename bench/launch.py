@@ -660,6 +660,7 @@ def schema_table(schema: dict | None, ours: dict, before: dict | None,
 
 
 def main() -> None:
+    global FLOOR_RUNS
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "psms-bench",
@@ -668,7 +669,7 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=ROOT / "src",
                         help="the source tree to measure (another checkout's src/, to compare "
                              "versions in the same conditions); implies --no-docs")
-    parser.add_argument("--floor-runs", type=int, default=FLOOR_RUNS,
+    parser.add_argument("--floor-runs", type=int, default=3,
                         help="runs of each floor, the best kept (1 saves minutes at 1M)")
     parser.add_argument("--postgres", default=os.environ.get("PSMS_BENCH_POSTGRES_URL"),
                         help="also on PostgreSQL: a URL whose server may create databases "
@@ -679,7 +680,6 @@ def main() -> None:
     parser.add_argument("--child", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
     parser.add_argument("--child-schema", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global FLOOR_RUNS
     FLOOR_RUNS = args.floor_runs
     if args.child:
         child(args.child[0], Path(args.child[1]), args.src)
