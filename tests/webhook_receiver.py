@@ -23,11 +23,29 @@ def _doc_block(marker: str) -> str:
     return found.group(1)
 
 
-def documented_verifier():
-    """`verify_signature(secret, header, body, tolerance_s=300, now=None)` as documented."""
+def _doc_function(marker: str, name: str):
     namespace: dict = {}
-    exec(compile(_doc_block("verify-python"), str(DOC), "exec"), namespace)  # noqa: S102
-    return namespace["verify_signature"]
+    exec(compile(_doc_block(marker), str(DOC), "exec"), namespace)  # noqa: S102
+    return namespace[name]
+
+
+def documented_verifier():
+    """`verify_signature(secret, headers, body, tolerance_s=300, now=None)` as documented: the
+    Standard Webhooks recipe without a library."""
+    return _doc_function("verify-python", "verify_signature")
+
+
+def documented_legacy_verifier():
+    """`verify_legacy_signature(secret, header, body, …)`: the PSMS-Signature recipe that
+    receivers of secrets made before Standard Webhooks still use."""
+    return _doc_function("verify-legacy-python", "verify_legacy_signature")
+
+
+def documented_library_handler(secret: str):
+    """`handle(headers, body)` from the documented use of the official library, for `secret`."""
+    namespace: dict = {"secret": secret}
+    exec(compile(_doc_block("verify-library"), str(DOC), "exec"), namespace)  # noqa: S102
+    return namespace["handle"]
 
 
 def documented_shell_check() -> str:

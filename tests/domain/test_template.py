@@ -190,22 +190,41 @@ def test_render_rejects_unknown_direction() -> None:
 ARABIC_BODY = "مرحبا {FirstName}، رصيدك {Balance} ريال. الرمز {Code}"
 
 
-def test_rtl_render_wraps_names_in_fsi_and_numbers_in_lri_exactly() -> None:
+def test_rtl_render_fences_only_the_values_that_would_be_reordered() -> None:
+    # Latin name, decimal amount and code read the same in this Arabic sentence with or
+    # without fences (tests/domain/test_bidi_marks.py proves the order): no control is added.
     values = {"FirstName": "John", "Balance": "150.25", "Code": "AB12"}
     rendered = tpl.render(tpl.parse(ARABIC_BODY), values, "rtl")
-    assert rendered == (
-        f"مرحبا {FSI}John{PDI}، رصيدك {LRI}150.25{PDI} ريال. الرمز {LRI}AB12{PDI}"
-    )
+    assert rendered == "مرحبا John، رصيدك 150.25 ريال. الرمز AB12"
 
 
-def test_rtl_render_wraps_arabic_names_too() -> None:
+def test_rtl_render_fences_a_name_that_starts_the_text_and_a_phone_number() -> None:
+    # Unfenced, "John" would make the paragraph left-to-right (a phone finds the direction from
+    # the first strong letter) and "555-0100" after Arabic would read "0100-555".
+    body = "{FirstName}، اتصل على {Phone} شكرا"
+    rendered = tpl.render(tpl.parse(body), {"FirstName": "John", "Phone": "555-0100"}, "rtl")
+    assert rendered == f"{FSI}John{PDI}، اتصل على {LRI}555-0100{PDI} شكرا"
+
+
+def test_rtl_render_leaves_an_arabic_name_in_arabic_text_bare() -> None:
     rendered = tpl.render(tpl.parse("مرحبا {FirstName}"), {"FirstName": "محمد"}, "rtl")
-    assert rendered == f"مرحبا {FSI}محمد{PDI}"
+    assert rendered == "مرحبا محمد"
 
 
-def test_rtl_render_wraps_email_and_hebrew_context() -> None:
+def test_rtl_render_with_marks_off_fences_nothing() -> None:
+    body = "{FirstName}، اتصل على {Phone}"
+    values = {"FirstName": "John", "Phone": "555-0100"}
+    assert tpl.render(tpl.parse(body), values, "rtl", marks="off") == \
+        "John، اتصل على 555-0100"
+    with pytest.raises(ValueError, match="bidi marks"):
+        tpl.render(tpl.parse(body), values, "rtl", marks="all")
+
+
+def test_rtl_render_fences_an_email_only_where_hebrew_would_move_it() -> None:
     rendered = tpl.render(tpl.parse("שלום, כתבו ל-{Email}"), {"Email": "help@x.co"}, "rtl")
-    assert rendered == f"שלום, כתבו ל-{LRI}help@x.co{PDI}"
+    assert rendered == "שלום, כתבו ל-help@x.co"
+    rendered = tpl.render(tpl.parse("{Email} :כתבו"), {"Email": "help@x.co"}, "rtl")
+    assert rendered == f"{LRI}help@x.co{PDI} :כתבו"
 
 
 @pytest.mark.parametrize(
@@ -224,9 +243,9 @@ def test_rtl_render_wraps_email_and_hebrew_context() -> None:
         ("ادخل bit.ly/{Code}", {"Code": "3xYz"}, "ادخل bit.ly/3xYz"),
         # a value that is a whole URL by itself: controls sit outside the link
         (
-            "ادخل {BaseUrl} الآن",
+            "{BaseUrl} ادخل",
             {"BaseUrl": "https://x.co/a"},
-            f"ادخل {LRI}https://x.co/a{PDI} الآن",
+            f"{LRI}https://x.co/a{PDI} ادخل",
         ),
     ],
 )
@@ -263,9 +282,11 @@ def test_declared_direction_wins_over_the_text(declared: str) -> None:
 
 
 def test_auto_render_isolates_in_arabic_and_not_in_english() -> None:
-    values = {"FirstName": "John"}
-    assert tpl.render(tpl.parse("مرحبا {FirstName}"), values, "auto") == f"مرحبا {FSI}John{PDI}"
-    assert tpl.render(tpl.parse("Hello {FirstName}"), values, "auto") == "Hello John"
+    values = {"FirstName": "John", "Phone": "555-0100"}
+    assert tpl.render(tpl.parse("مرحبا {FirstName} {Phone}"), values, "auto") == \
+        f"مرحبا John {LRI}555-0100{PDI}"
+    assert tpl.render(tpl.parse("Hello {FirstName} {Phone}"), values, "auto") == \
+        "Hello John 555-0100"
 
 
 _values = st.text(

@@ -55,7 +55,7 @@ def test_show_answers_json_with_the_version(psms):
     assert psms("registration", "show", "55502", "--json")["throughput_per_s"] == 10
     assert psms("template", "list", "--json") == [{
         "name": "hello", "body": "Hi {FirstName}", "direction": "auto",
-        "smart_encoding": False, "version": 1}]
+        "smart_encoding": False, "bidi_marks": "auto", "version": 1}]
     assert psms("agent", "show", "ann", "--json")["availability"] == "offline"
     assert psms("user", "show", "sue", "--json")["role"] == "supervisor"
     assert psms("apikey", "show", "spare", "--json")["active"] is True

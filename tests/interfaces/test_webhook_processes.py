@@ -51,7 +51,7 @@ def test_dispatch_until_idle_sends_its_runs_events_before_it_ends(tmp_path, rece
         sim.stop_in_thread()
         engine.dispose()
     verify = documented_verifier()
-    assert all(verify(secret, d.headers["psms-signature"], d.body) for d in receiver.deliveries)
+    assert all(verify(secret, d.headers, d.body) for d in receiver.deliveries)
     states = Counter(e["data"]["state"] for e in receiver.events("message.status"))
     assert states["sent"] == 3
     assert len(receiver.events("skill.finished")) == 1

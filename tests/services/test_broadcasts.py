@@ -164,7 +164,20 @@ def test_preview_of_a_chosen_record_and_of_a_missing_one(ready, bu):
 
 
 def test_arabic_preview_isolates_a_latin_value_and_reads_right_to_left(ready, bu):
-    result = previews.preview(ready, bu, "مرحبا {FirstName}، لديك نوبة", direction="auto",
+    result = previews.preview(ready, bu, "{FirstName}، لديك نوبة", direction="auto",
                               calling_list="people")
     assert result.direction == "rtl"
-    assert "\u2066Ann0\u2069" in result.rendered  # a code-like value: LRI
+    assert result.rendered.startswith("\u2066Ann0\u2069")  # a code-like value: LRI
+    assert (result.mark_units, result.mark_segments) == (2, 0)
+    bare = previews.preview(ready, bu, "{FirstName}، لديك نوبة", direction="auto",
+                            calling_list="people", bidi_marks="off")
+    assert bare.rendered.startswith("Ann0،") and bare.mark_units == 0
+
+
+def test_a_preview_says_when_the_marks_cost_a_segment(ready, bu):
+    # 69 units of Arabic and a Latin value starting the text: the fence (2 units) makes 71.
+    body = "{FirstName} " + "ب" * 64
+    result = previews.preview(ready, bu, body, direction="rtl", calling_list="people")
+    assert result.report.units == 71 and result.report.segments == 2
+    assert (result.mark_units, result.mark_segments) == (2, 1)
+    assert result.as_dict()["bidi_mark_segments"] == 1

@@ -169,11 +169,23 @@ def test_saved_template_with_unknown_field_refuses_to_start(engine, bu, clock, t
 
 def test_arabic_template_is_ucs2_with_isolated_values(engine, bu, clock, tmp_path):
     created = _setup(engine, bu, clock, tmp_path, count=2)
-    saved = administration.save_template(engine, bu, clock, "ar", "مرحبا {FirstName}، لديك موعد")
+    # The Latin value starts the text: unfenced it would turn the paragraph left-to-right.
+    saved = administration.save_template(engine, bu, clock, "ar", "{FirstName}، لديك موعد")
     launching.start_skill(engine, created.id, clock, template_id=saved.id)
     rows = _decisions(engine, created.id)
     assert {r.encoding for r in rows} == {"ucs2"}
-    assert any("\u2066Ann1\u2069" in r.body for r in rows)  # Latin: a left-to-right isolate
+    assert any(r.body == "\u2066Ann1\u2069، لديك موعد" for r in rows)  # a code-like value: LRI
+
+
+def test_a_template_without_bidi_marks_sends_its_values_bare(engine, bu, clock, tmp_path):
+    created = _setup(engine, bu, clock, tmp_path, count=2)
+    saved = administration.save_template(engine, bu, clock, "ar", "{FirstName}، لديك موعد",
+                                         bidi_marks="off")
+    assert saved.bidi_marks == "off"
+    launching.start_skill(engine, created.id, clock, template_id=saved.id)
+    bodies = {r.body for r in _decisions(engine, created.id)}
+    assert "Ann1، لديك موعد" in bodies
+    assert not any(ch in body for body in bodies for ch in "\u2066\u2068\u2069")
 
 
 def test_two_launches_at_once_count_each_record_once_between_them(engine, bu, clock, tmp_path):

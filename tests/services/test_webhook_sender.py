@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from proactive_sms.domain.webhook_events import EventType
-from proactive_sms.domain.webhook_signature import EVENT_ID_HEADER, SIGNATURE_HEADER
+from proactive_sms.domain.webhook_signature import ID_HEADER, SIGNATURE_HEADER
 from proactive_sms.services import administration, webhooks
 from proactive_sms.services.webhook_sender import SenderOptions, WebhookSender
 from proactive_sms.store import webhook_events
@@ -26,7 +26,7 @@ def emit(engine, bu, clock, data=None, event_type=EventType.SKILL_FINISHED) -> s
 
 
 def verified(delivery, secret, clock) -> bool:
-    return verify(secret, delivery.headers[SIGNATURE_HEADER.lower()], delivery.body,
+    return verify(secret, delivery.headers, delivery.body,
                   now=clock.now().timestamp())
 
 
@@ -37,8 +37,10 @@ async def test_an_event_reaches_the_receiver_signed_and_logged(engine, bu, clock
 
     (got,) = receiver.deliveries
     assert verified(got, secret, clock)
-    assert got.headers[EVENT_ID_HEADER.lower()] == event_id
-    assert got.headers["psms-event-type"] == "skill.finished"
+    assert got.headers[ID_HEADER] == event_id
+    assert got.headers["webhook-timestamp"] == str(int(clock.now().timestamp()))
+    # a new endpoint's secret is a standard one: no header of the scheme before it
+    assert not {"psms-signature", "psms-event-id", "psms-event-type"} & set(got.headers)
     assert got.event["id"] == event_id and got.event["business_unit"] == "sales"
     assert got.event["data"] == {"skill": "reminders"}
     assert got.event["occurred_at"] == "2026-03-04T16:00:00Z"
@@ -69,10 +71,10 @@ async def test_a_failing_receiver_is_retried_at_the_backoff_times(engine, bu, cl
         receiver.stop()
 
     assert [d.answered for d in receiver.deliveries] == [500, 500, 200]
-    assert len({d.headers[EVENT_ID_HEADER.lower()] for d in receiver.deliveries}) == 1
+    assert len({d.headers[ID_HEADER] for d in receiver.deliveries}) == 1
     assert len({d.body for d in receiver.deliveries}) == 1  # the same bytes each time
     for got, at in zip(receiver.deliveries, (0, 30, 150), strict=True):
-        assert verify(secret, got.headers[SIGNATURE_HEADER.lower()], got.body,
+        assert verify(secret, got.headers, got.body,
                       now=(start + timedelta(seconds=at)).timestamp())
     (logged,) = webhooks.deliveries(engine, bu).items
     assert logged.event.state == "delivered" and logged.event.attempts == 3
@@ -190,6 +192,6 @@ async def test_a_redelivery_sends_the_same_event_again(engine, bu, clock, receiv
     assert await sender.deliver_due() == 1
     first, second = receiver.deliveries
     assert first.body == second.body
-    assert first.headers[SIGNATURE_HEADER.lower()] != second.headers[SIGNATURE_HEADER.lower()]
+    assert first.headers[SIGNATURE_HEADER] != second.headers[SIGNATURE_HEADER]
     logged = webhooks.delivery(engine, bu, event_id)
     assert [a.outcome for a in logged.attempts] == ["delivered", "delivered"]

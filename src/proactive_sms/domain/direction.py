@@ -122,6 +122,11 @@ def isolate(value: str, kind: IsolateKind = "auto") -> str:
     return f"{opener}{strip_scope_controls(value)}{PDI}"
 
 
+def opener_for(value: str) -> str:
+    """The isolate that fences `value` by its own nature: LRI when clearly LTR, else FSI."""
+    return _ISOLATE_OPENERS[value_kind(value)]
+
+
 def isolate_value(value: str) -> str:
     """`value` isolated by its own nature: LRI...PDI when clearly LTR, else FSI...PDI."""
     return isolate(value, value_kind(value))

@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from proactive_sms.domain import bidi_marks
 from proactive_sms.domain import direction as bidi
 
 DIRECTIONS = ("ltr", "rtl", "auto")
@@ -290,7 +291,8 @@ def resolve_direction(template: Template, declared: str) -> str:
     return "rtl" if template.literal_direction == "rtl" else "ltr"
 
 
-def render(template: Template, values: Mapping[str, str | None], direction: str = "ltr") -> str:
+def render(template: Template, values: Mapping[str, str | None], direction: str = "ltr",
+           marks: str = "auto") -> str:
     """The body with each variable replaced by its record's value.
 
     `values` keys may use any case and spacing (`field_key`). A used field that is absent, None,
@@ -298,6 +300,9 @@ def render(template: Template, values: Mapping[str, str | None], direction: str 
     In right-to-left text (`direction` "rtl", or "auto" resolving to it) each value is isolated:
     LRI...PDI when clearly LTR (numbers, codes, e-mails), FSI...PDI otherwise (names); a value that
     is part of a URL is left bare so that the link still works. Left-to-right text is not touched.
+    A fence is kept only where the value would otherwise be shown in another order
+    (bidi_marks.join_where_needed): each costs two UCS-2 units. `marks` "off" (a template's
+    opt-out) fences nothing.
     """
     by_key: dict[str, str] = {}
     for name, value in values.items():
@@ -316,27 +321,37 @@ def render(template: Template, values: Mapping[str, str | None], direction: str 
         if value is None:
             raise MissingFieldError(piece.name)
         merged.append(value)
-    if resolve_direction(template, direction) == "ltr" or not template.variables:
+    if marks not in bidi_marks.MARK_CHOICES:
+        raise ValueError(f"unknown bidi marks setting {marks!r} (use 'auto' or 'off')")
+    if (marks == "off" or resolve_direction(template, direction) == "ltr"
+            or not template.variables):
         return "".join(merged)
-    return _isolate_values(template, merged)
+    return bidi_marks.join_where_needed(*fence_pieces(template, merged))
 
 
-def _isolate_values(template: Template, merged: list[str]) -> str:
-    """Join `merged` (parallel to template.pieces), isolating values that are not in a URL."""
+def fence_pieces(template: Template,
+                 merged: list[str]) -> tuple[list[str], list[str | None]]:
+    """`merged` (parallel to template.pieces), and for each piece the isolate that would fence
+    it: LRI or FSI for a value, None for literal text and for a value inside a URL."""
     plain = "".join(merged)
     # URLs are found in the merged text, so one spanning literal text and values
     # ("https://x.co/{Path}/{Code}") is seen whole.
     urls = [m.span() for m in bidi.URL.finditer(plain)] if bidi.might_hold_url(plain) else []
-    out: list[str] = []
+    texts: list[str] = []
+    openers: list[str | None] = []
     start = 0
     for piece, text in zip(template.pieces, merged, strict=True):
         end = start + len(text)
-        if isinstance(piece, Variable) and not _inside_url(start, end, urls):
-            out.append(bidi.isolate_value(text))
+        if piece.__class__ is Variable and not (urls and _inside_url(start, end, urls)):
+            # A value's own scope controls go whether it is fenced or not: a stray override
+            # would leak past it either way.
+            texts.append(bidi.strip_scope_controls(text))
+            openers.append(bidi.opener_for(text))
         else:
-            out.append(text)
+            texts.append(text)
+            openers.append(None)
         start = end
-    return "".join(out)
+    return texts, openers
 
 
 def _inside_url(start: int, end: int, urls: list[tuple[int, int]]) -> bool:

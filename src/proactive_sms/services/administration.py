@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from proactive_sms.domain import names, phone, template
+from proactive_sms.domain.bidi_marks import MARK_CHOICES
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.store import code_pace, dnc, registrations, skills, tenancy
 from proactive_sms.store import templates as template_store
@@ -182,11 +183,13 @@ def code_paces(engine: Engine, bu: BusinessUnit) -> dict[int, code_pace.CodePace
 
 def save_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, body: str,
                   direction: str = "auto", smart_encoding: bool = False,
-                  calling_list: str | None = None) -> template_store.StoredTemplate:
+                  calling_list: str | None = None,
+                  bidi_marks: str = "auto") -> template_store.StoredTemplate:
     """Save a template after checking its syntax (and its fields, when a list is named)."""
     checked_name("template", name)
     if direction not in ("ltr", "rtl", "auto"):
         raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'")
+    checked_bidi_marks(bidi_marks)
     parsed = template.parse(body)  # TemplateError says what and where
     with engine.begin() as conn:
         if calling_list:
@@ -195,7 +198,14 @@ def save_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, bod
             if problems:
                 raise problems[0]
         return template_store.save_template(conn, bu.id, name, body, direction, smart_encoding,
-                                            clock.now())
+                                            clock.now(), bidi_marks)
+
+
+def checked_bidi_marks(value: str) -> str:
+    if value not in MARK_CHOICES:
+        raise InvalidRequest(f"bidi_marks must be auto (isolates only where a value would be "
+                             f"reordered) or off (none), got '{value}'")
+    return value
 
 
 def find_template(engine: Engine, bu: BusinessUnit, name: str) -> template_store.StoredTemplate:

@@ -133,7 +133,7 @@ class Walker:
             parsed = template.parse(stored.body)
             self._texts[step.number] = MessageText(
                 parsed, template.resolve_direction(parsed, stored.direction),
-                stored.smart_encoding)
+                stored.smart_encoding, stored.bidi_marks)
         return self._texts[step.number]
 
 

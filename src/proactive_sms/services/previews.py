@@ -63,6 +63,10 @@ class Preview:
     external_id: str | None = None  # the record merged (None: sample values)
     blocking: bool = field(default=False)  # an issue that stops the text from being sent
     warnings: tuple[str, ...] = ()  # invisible characters worth a look (template.warnings)
+    # What the direction marks around merged values cost this text (right-to-left only): the
+    # UCS-2 units they add, and the segments (0 or more) they add over the text without them.
+    mark_units: int = 0
+    mark_segments: int = 0
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -78,13 +82,14 @@ class Preview:
             "remaining_in_segment": r.remaining_in_segment if r else None,
             "problems": list(self.problems), "sample": self.sample,
             "warnings": list(self.warnings),
+            "bidi_mark_units": self.mark_units, "bidi_mark_segments": self.mark_segments,
         }
 
 
 def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: str = "auto",
             smart_encoding: bool = False, calling_list: str | None = None,
             external_id: str | None = None,
-            values: dict[str, str] | None = None) -> Preview:
+            values: dict[str, str] | None = None, *, bidi_marks: str = "auto") -> Preview:
     """The text one record would get. A syntax error in `body` is raised (TemplateError, with
     its position); an unknown field or a record without a value is an issue of the preview."""
     parsed = template.parse(body)
@@ -100,17 +105,18 @@ def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction
     missing = (f"calling list '{calling_list}' has no record"
                + (f" '{external_id}'" if external_id else "")) if fields is not None else None
     record = records[0] if records else None
-    return _render(parsed, direction, smart_encoding, fields, record, values, missing)
+    return _render(parsed, direction, smart_encoding, fields, record, values, missing,
+                   bidi_marks)
 
 
 def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto",
             smart_encoding: bool = False, calling_list: str | None = None,
-            count: int = 3) -> list[Preview]:
+            count: int = 3, *, bidi_marks: str = "auto") -> list[Preview]:
     """The text each of the list's first `count` records would get (one preview with sample
     values when no list is named). A syntax error in `body` is raised, as in `preview`."""
     parsed = template.parse(body)
     if not calling_list:
-        return [_render(parsed, direction, smart_encoding, None, None, None, None)]
+        return [_render(parsed, direction, smart_encoding, None, None, None, None, bidi_marks)]
     from proactive_sms.store import calling_lists
 
     with engine.connect() as conn:
@@ -118,14 +124,15 @@ def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto"
         records = _records(conn, lst.id, None, count)
     if not records:
         return [_render(parsed, direction, smart_encoding, lst.fields, None, None,
-                        f"calling list '{calling_list}' has no record")]
-    return [_render(parsed, direction, smart_encoding, lst.fields, record, None, None)
+                        f"calling list '{calling_list}' has no record", bidi_marks)]
+    return [_render(parsed, direction, smart_encoding, lst.fields, record, None, None, bidi_marks)
             for record in records]
 
 
 def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: str = "auto",
           smart_encoding: bool = False, calling_list: str | None = None,
-          external_id: str | None = None, max_segments: int | None = None) -> Preview:
+          external_id: str | None = None, max_segments: int | None = None, *,
+          bidi_marks: str = "auto") -> Preview:
     """`preview`, for a text being typed: never raises for the text itself. A syntax error, an
     empty text, an unknown field and a text longer than `max_segments` are issues, and
     `blocking` says whether any of them would stop the text from starting (a record without a
@@ -135,7 +142,7 @@ def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: 
                        blocking=True)
     try:
         result = preview(engine, bu, body, direction, smart_encoding, calling_list,
-                         external_id)
+                         external_id, bidi_marks=bidi_marks)
     except template.TemplateError as error:
         return Preview(body, None, "ltr", None, (Issue.of(error),), {}, blocking=True)
     issues = list(result.issues)
@@ -145,7 +152,8 @@ def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: 
         if detail is not None:
             issues.append(Issue(f"too long: {detail}; such texts are skipped"))
     return Preview(result.body, result.rendered, result.direction, result.report,
-                   tuple(issues), result.sample, result.external_id, blocking, result.warnings)
+                   tuple(issues), result.sample, result.external_id, blocking, result.warnings,
+                   result.mark_units, result.mark_segments)
 
 
 def fields_of(engine: Engine, bu: BusinessUnit, calling_list: str) -> tuple[str, ...]:
@@ -170,7 +178,8 @@ def _records(conn: Connection, list_id: int, external_id: str | None,
 
 def _render(parsed: template.Template, direction: str, smart_encoding: bool,
             fields: tuple[str, ...] | None, record: StoredRecord | None,
-            values: dict[str, str] | None, missing: str | None) -> Preview:
+            values: dict[str, str] | None, missing: str | None,
+            bidi_marks: str = "auto") -> Preview:
     """The preview of `parsed` with a record's values (or the sample values when `fields` is
     None: no list), checked against the list's fields."""
     resolved = template.resolve_direction(parsed, direction)
@@ -190,12 +199,19 @@ def _render(parsed: template.Template, direction: str, smart_encoding: bool,
     sample.update(values or {})
     external_id = record.external_id if record is not None else None
     try:
-        rendered = template.render(parsed, sample, resolved)
+        rendered = template.render(parsed, sample, resolved, bidi_marks)
     except template.MissingFieldError as exc:
         if not issues:  # an unknown field has no value anywhere: said once, above
             issues.append(Issue(f"the sample record has no value for {exc.field}", exc.field))
         return Preview(parsed.body, None, resolved, None, tuple(issues), sample, external_id,
                        warnings=noted)
     report = encoding.analyze(rendered, smart=smart_encoding)
+    mark_units = mark_segments = 0
+    if resolved == "rtl" and bidi_marks != "off":
+        bare = encoding.analyze(template.render(parsed, sample, resolved, "off"),
+                                smart=smart_encoding)
+        mark_units = report.units - bare.units
+        mark_segments = report.segments - bare.segments
     return Preview(parsed.body, report.text, resolved, report, tuple(issues), sample,
-                   external_id, warnings=noted)
+                   external_id, warnings=noted, mark_units=mark_units,
+                   mark_segments=mark_segments)

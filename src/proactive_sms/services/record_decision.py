@@ -47,21 +47,23 @@ class MessageText:
     template: template.Template
     direction: str  # resolved: ltr | rtl
     smart_encoding: bool
+    bidi_marks: str = "auto"  # the template's: isolates where needed (auto) or none (off)
 
 
 def resolve_text(conn: Connection, skill: Skill) -> MessageText:
     if skill.template_id is not None:
         stored = template_store.template_by_id(conn, skill.template_id)
         body, declared, smart = stored.body, stored.direction, stored.smart_encoding
+        marks = stored.bidi_marks
     elif skill.message_text is not None:
-        body, declared, smart = skill.message_text, skill.direction, False
+        body, declared, smart, marks = skill.message_text, skill.direction, False, "auto"
     else:
         raise LaunchError(f"skill '{skill.name}' has no text: give --template NAME or --message")
     try:
         parsed = template.parse(body)
     except template.TemplateError as exc:
         raise LaunchError(f"the text of skill '{skill.name}' is not valid: {exc}") from exc
-    return MessageText(parsed, template.resolve_direction(parsed, declared), smart)
+    return MessageText(parsed, template.resolve_direction(parsed, declared), smart, marks)
 
 
 def check_text(conn: Connection, skill: Skill, text: MessageText) -> None:
@@ -164,7 +166,7 @@ class Preparer:
     def __init__(self, text: MessageText, max_segments: int) -> None:
         self.text = text
         self.max_segments = max_segments
-        self._renderer = Renderer(text.template, text.direction)
+        self._renderer = Renderer(text.template, text.direction, text.bidi_marks)
 
     def prepare(self, destination: str, fields: str | dict[str, str] | None) -> Prepared:
         """For a record with a destination and these fields (as LaunchRecord has them): the
@@ -210,10 +212,11 @@ class Renderer:
     render() whole, so the answer, or the MissingFieldError, is always render()'s own.
     """
 
-    def __init__(self, tpl: template.Template, direction: str) -> None:
+    def __init__(self, tpl: template.Template, direction: str, marks: str = "auto") -> None:
         self._template = tpl
         self._direction = direction
-        self._ltr = template.resolve_direction(tpl, direction) == "ltr"
+        self._marks = marks
+        self._ltr = template.resolve_direction(tpl, direction) == "ltr" or marks == "off"
         self._plans: dict[tuple[str, ...], tuple[str | None, ...] | None] = {}
 
     def render(self, fields: dict) -> str:
@@ -224,7 +227,7 @@ class Renderer:
             if len(self._plans) < _PLAN_CACHE_LIMIT:
                 self._plans[names] = plan
         if plan is None:
-            return template.render(self._template, fields, self._direction)
+            return template.render(self._template, fields, self._direction, self._marks)
         merged: list[str] = []
         for piece, name in zip(self._template.pieces, plan, strict=True):
             if name is None:
@@ -232,12 +235,12 @@ class Renderer:
                 continue
             value = fields[name]
             if value.__class__ is not str or not value.strip():
-                return template.render(self._template, fields, self._direction)
+                return template.render(self._template, fields, self._direction, self._marks)
             merged.append(value)
         if self._ltr:
             return "".join(merged)
         return template.render(self._template, {n: fields[n] for n in plan if n is not None},
-                               self._direction)
+                               self._direction, self._marks)
 
     def _plan(self, names: tuple[str, ...]) -> tuple[str | None, ...] | None:
         """For each piece, the one field name a variable reads (None for literal text); None

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
 
+from proactive_sms.domain.bidi_marks import MARK_CHOICES
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import audit
 from proactive_sms.services.administration import (
@@ -59,7 +60,7 @@ NOT_OVER = (SkillStatus.DRAFT, SkillStatus.LAUNCHING, SkillStatus.RUNNING, Skill
 REGISTRATION_FIELDS = ("status", "throughput_per_s", "throughput_unit", "solution",
                        "connection", "dnc_group")
 CONNECTION_FIELDS = ("host", "port", "system_id", "password", "window_size", "enquire_link_s")
-TEMPLATE_FIELDS = ("body", "direction", "smart_encoding", "calling_list")
+TEMPLATE_FIELDS = ("body", "direction", "smart_encoding", "bidi_marks", "calling_list")
 
 
 @dataclass(frozen=True)
@@ -238,13 +239,16 @@ def change_template(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
         if direction not in ("ltr", "rtl", "auto"):
             raise InvalidRequest(f"direction must be ltr, rtl or auto, got '{direction}'",
                                  "direction")
+        if "bidi_marks" in changes and changes["bidi_marks"] not in MARK_CHOICES:
+            raise InvalidRequest(f"bidi_marks must be auto or off, got '{changes['bidi_marks']}'",
+                                 "bidi_marks")
         parsed = template_rules.parse(body)  # TemplateError says what and where
         if changes.get("calling_list"):
             problems = template_rules.validate(
                 parsed, find_list(conn, bu.id, changes["calling_list"]).fields)
             if problems:
                 raise problems[0]
-        values = {k: changes[k] for k in ("body", "direction", "smart_encoding")
+        values = {k: changes[k] for k in ("body", "direction", "smart_encoding", "bidi_marks")
                   if k in changes}
         if not values:  # only a check against a list: nothing is written, no version moves
             if expected_version is not None and expected_version != found.version:

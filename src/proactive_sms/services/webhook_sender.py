@@ -4,7 +4,8 @@ An asyncio worker beside the dispatcher (`psms dispatch`, `psms serve`). Each pa
 events with a lease (several senders may run, on any machine), posts them, and logs every
 attempt: a 2xx answer delivers the event; anything else (another status, a timeout, a refused
 connection) schedules the next attempt (domain.webhook_retry) or, after the last one, gives up.
-Delivery is at least once: receivers drop duplicates by the PSMS-Event-Id header.
+Delivery is at least once: receivers drop duplicates by the webhook-id header (Standard
+Webhooks, domain.webhook_signature).
 
 Units are independent: each unit's claimed events are posted by a task of their own, and the
 next pass claims other units' events without waiting for it (a unit with a delivery in flight
@@ -32,12 +33,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.domain.webhook_retry import delay_after
-from proactive_sms.domain.webhook_signature import (
-    EVENT_ID_HEADER,
-    EVENT_TYPE_HEADER,
-    SIGNATURE_HEADER,
-    signature_header,
-)
+from proactive_sms.domain.webhook_signature import signed_headers
 from proactive_sms.services.webhook_transport import CheckedTransport, Resolver, system_resolver
 from proactive_sms.store import webhook_events, webhooks
 from proactive_sms.store.webhook_events import Attempt, Event
@@ -196,14 +192,12 @@ class WebhookSender:
 
     async def post(self, client: httpx.AsyncClient, endpoint: Endpoint, event: Event,
                    timestamp: int) -> AttemptResult:
-        """POST the event's body, signed for `timestamp`, and say what came of it."""
+        """POST the event's body, signed for `timestamp` (Standard Webhooks headers), and say
+        what came of it."""
         body = event.body.encode()
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: signature_header(endpoint.secret, timestamp, body),
-            EVENT_ID_HEADER: event.public_id,
-            EVENT_TYPE_HEADER: event.type,
-        }
+        headers = {"Content-Type": "application/json",
+                   **signed_headers(endpoint.secret, event.public_id, event.type, timestamp,
+                                    body)}
         started = time.monotonic()
         status, error = None, None
         try:

@@ -4,13 +4,13 @@ redelivery; a test ping. Each is one transaction, scoped to the BU (the CLI and 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
+from proactive_sms.domain import webhook_signature
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.destinations import host_problem
 from proactive_sms.domain.webhook_events import SUBSCRIBABLE, EventType
@@ -23,7 +23,7 @@ from proactive_sms.store.tenancy import BusinessUnit
 from proactive_sms.store.webhook_events import Attempt, Event
 from proactive_sms.store.webhooks import Endpoint
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = webhook_signature.SECRET_PREFIX
 MAX_PAGE = 200
 
 
@@ -92,7 +92,8 @@ def check_event_types(event_types: Sequence[str] | None) -> list[str] | None:
 
 
 def new_secret() -> str:
-    return SECRET_PREFIX + secrets.token_urlsafe(32)
+    """A Standard Webhooks secret (`whsec_` + base64 of 32 random bytes)."""
+    return webhook_signature.new_secret()
 
 
 def set_endpoint(engine: Engine, bu: BusinessUnit, clock: Clock, url: str, *,

@@ -181,3 +181,42 @@ def open_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
     if not is_current(engine):
         upgrade(engine)
     return engine
+
+
+@functools.cache
+def migration_revisions() -> frozenset[str]:
+    """Every revision this code's migrations know, head or not."""
+    revisions: set[str] = set()
+    for script in (_MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            if not down:
+                revisions.add(ast.literal_eval(value.strip()))
+    return frozenset(revisions)
+
+
+def schema_state(engine: Engine) -> str:
+    """Where the database's schema stands against this code, for readiness checks:
+    `current` (at the head), `behind` (migrations of this code not applied yet: `psms db
+    upgrade`), `newer` (a later version has migrated it: revisions this code does not know; in
+    a rolling upgrade the old processes go on, as migrations only add) or `empty` (never
+    migrated). A database that does not answer raises, as any query would."""
+    try:
+        with engine.connect() as connection:
+            current = {row[0] for row in connection.execute(
+                text("SELECT version_num FROM alembic_version"))}
+    except DBAPIError as exc:
+        if _no_such_table(exc):
+            return "empty"
+        raise
+    if not current:
+        return "empty"
+    if current == migration_heads():
+        return "current"
+    return "newer" if current - migration_revisions() else "behind"
+
+
+def _no_such_table(exc: DBAPIError) -> bool:
+    # Only the missing table: "database x does not exist" is a database that does not answer.
+    text_of = str(exc.orig).lower()
+    return "alembic_version" in text_of and ("no such table" in text_of
+                                             or "does not exist" in text_of)

@@ -184,6 +184,9 @@ template = Table(
     Column("smart_encoding", Boolean, nullable=False),
     _created(),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # auto: merged values fenced by isolates only where they would be reordered; off: never
+    # (domain.bidi_marks, migration 0034).
+    Column("bidi_marks", String(4), nullable=False, server_default="auto"),
     # Raised by one on every change (optimistic concurrency: the API's ETag, migration 0025).
     Column("version", Integer, nullable=False, server_default="1"),
     # Set when removed while history refers to it: hidden from lists and look-ups, kept

@@ -22,12 +22,14 @@ class StoredTemplate:
     direction: str
     smart_encoding: bool
     version: int = 1  # raised by every change (store.versions)
+    bidi_marks: str = "auto"  # auto: isolates only where needed; off: none (domain.bidi_marks)
 
 
 def save_template(conn: Connection, business_unit_id: int, name: str, body: str, direction: str,
-                  smart_encoding: bool, now: datetime) -> StoredTemplate:
+                  smart_encoding: bool, now: datetime, bidi_marks: str = "auto") -> StoredTemplate:
     """Create the template, or replace the body of the one with that name."""
-    values = dict(body=body, direction=direction, smart_encoding=smart_encoding, updated_at=now)
+    values = dict(body=body, direction=direction, smart_encoding=smart_encoding,
+                  bidi_marks=bidi_marks, updated_at=now)
     conn.execute(
         insert(conn, template)
         .values(business_unit_id=business_unit_id, name=name, created_at=now, **values)
@@ -65,7 +67,7 @@ def list_templates(conn: Connection, business_unit_id: int) -> list[StoredTempla
 
 def _template(row) -> StoredTemplate:
     return StoredTemplate(row.id, row.business_unit_id, row.name, row.body, row.direction,
-                          row.smart_encoding, row.version)
+                          row.smart_encoding, row.version, row.bidi_marks)
 
 
 def page(conn: Connection, business_unit_id: int, after_id: int,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
+from proactive_sms.domain import webhook_signature
 from proactive_sms.store.schema import business_unit, webhook_endpoint
 from proactive_sms.store.secret_box import SecretBox, box_for
 
@@ -34,6 +35,12 @@ class Endpoint:
     created_at: datetime
     updated_at: datetime
     version: int = 1  # raised by every change (store.versions)
+
+    @property
+    def signature_scheme(self) -> str:
+        """`standard` (Standard Webhooks only) or `legacy` (a secret made before it: the old
+        PSMS-Signature header is sent too, until the secret is rotated)."""
+        return "legacy" if webhook_signature.is_legacy(self.secret) else "standard"
 
 
 @dataclass(frozen=True)

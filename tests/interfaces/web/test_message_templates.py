@@ -91,14 +91,14 @@ def test_an_arabic_template_previews_right_to_left_in_a_phone_bubble(
     # Arabic is UCS-2 by nature: the script is named, its letters are not marked one by one.
     expect(counter.locator("[data-scripts]")).to_have_text("Arabic letters")
     expect(page.locator(".text-box-marks mark")).to_have_count(0)
-    # The merged Latin values are fenced off by isolates: the name (first strong, FSI) and
-    # the code (left to right, LRI), so neither drags the Arabic around it.
+    # Inside the sentence, neither merged value would be reordered: no mark is paid for.
     text = bubble.evaluate("el => el.textContent")
-    assert "\u2068Mona\u2069" in text and "\u2066C000600\u2069" in text
+    assert "مرحبا Mona، " in text and text.endswith("الرمز C000600")
+    expect(counter.locator("[data-bidi-marks]")).to_have_count(0)
 
     page.select_option("#f-external_id", "C000601")  # an Arabic name
     expect(bubble).to_contain_text("سارة")
-    assert "\u2068سارة\u2069" in bubble.evaluate("el => el.textContent")
+    assert "مرحبا سارة، " in bubble.evaluate("el => el.textContent")
 
     page.check("input[name=direction][value=rtl]")
     expect(page.locator("#f-body")).to_have_attribute("dir", "rtl")
@@ -108,6 +108,32 @@ def test_an_arabic_template_previews_right_to_left_in_a_phone_bubble(
     page.check("input[name=direction][value=ltr]")  # forced: the bubble follows
     expect(page.locator("#samples .bubble")).to_have_attribute("dir", "ltr")
     expect(page.locator("#f-body")).to_have_attribute("dir", "ltr")
+
+
+def test_the_editor_says_what_direction_marks_cost_and_a_template_can_go_without(
+        browser, console, login, agents_list):
+    page = login(browser, console)
+    page.goto(console.url + "/templates/new?calling_list=agents")
+    page.fill("#f-name", "arabic marks")
+    page.check("input[name=direction][value=rtl]")
+    # A Latin name starting the text needs its fence (else the paragraph reads left to right);
+    # "Mona " and 64 Arabic letters are 69 units, 71 with it: a second segment.
+    page.locator("#f-body").fill("{FirstName} " + "ب" * 64)
+    bubble = page.locator("#samples .bubble")
+    expect(bubble).to_contain_text("Mona")
+    assert bubble.evaluate("el => el.textContent").startswith("\u2068Mona\u2069")
+    marks = page.locator("#body-counter [data-bidi-marks]")
+    expect(marks).to_contain_text("2 characters")
+    expect(marks).to_contain_text("1 more segment than without them")
+    page.check("input[name=bidi_marks]")
+    expect(marks).to_have_count(0)
+    assert bubble.evaluate("el => el.textContent").startswith("Mona ")
+    with page.expect_navigation():
+        page.click("[data-save]")
+    unit = administration.business_unit(console.engine, "sales")
+    assert administration.find_template(console.engine, unit, "arabic marks").bidi_marks == "off"
+    page.goto(console.url + "/templates/edit?name=arabic%20marks")
+    expect(page.locator("input[name=bidi_marks]")).to_be_checked()
 
 
 def test_templates_of_another_unit_are_not_found_and_bad_saves_say_why(

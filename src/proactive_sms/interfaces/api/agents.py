@@ -19,6 +19,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, field_error, invalid
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import agents, audit
 from proactive_sms.services.administration import InvalidRequest
@@ -50,7 +51,7 @@ def _answers_as_problems(field: str | None = None) -> Iterator[None]:
 
 # --- models -----------------------------------------------------------------------------------
 
-class AgentIn(BaseModel):
+class AgentIn(RequestBody):
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
                       description="Letters, digits, '.', '_' or '-'; unique in the BU.")
     display_name: str | None = Field(None, min_length=1, max_length=200,
@@ -86,7 +87,7 @@ class AgentOut(BaseModel):
                    version=found.version)
 
 
-class AvailabilityIn(BaseModel):
+class AvailabilityIn(RequestBody):
     availability: AvailabilityValue
 
 
@@ -123,7 +124,7 @@ class ConversationOut(BaseModel):
                    first_answer_at=found.first_answer_at)
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(RequestBody):
     text: str = Field(min_length=1, max_length=agents.MAX_ANSWER_CHARS)
 
 
@@ -132,7 +133,7 @@ class AnswerOut(BaseModel):
     conversation_id: int
 
 
-class AssignmentIn(BaseModel):
+class AssignmentIn(RequestBody):
     agent: str = Field(min_length=1, max_length=100,
                        description="An agent of the BU who is available or away.")
 

@@ -17,6 +17,7 @@ from proactive_sms.interfaces.api import (
     dnc,
     erasures,
     errors,
+    health,
     inbound_texts,
     messages,
     metrics,
@@ -27,6 +28,7 @@ from proactive_sms.interfaces.api import (
     users,
     webhooks,
 )
+from proactive_sms.interfaces.api.request_bodies import refuse_unknown_form_fields
 from proactive_sms.interfaces.api.request_limits import (
     MAX_BODY_BYTES,
     RequestLimits,
@@ -65,6 +67,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
             raise errors.Problem(503, "unavailable", "The database does not answer", problem)
         return {"status": "ok"}
 
+    app.include_router(health.router)
     app.include_router(metrics.router)
 
     routers = [
@@ -90,6 +93,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
-                           dependencies=[Depends(refuse_unstorable_text)])
+                           dependencies=[Depends(refuse_unstorable_text),
+                                         Depends(refuse_unknown_form_fields)])
     install_console(app)  # the web console at / (its routes are not in the OpenAPI)
     return app

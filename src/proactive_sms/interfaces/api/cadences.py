@@ -17,6 +17,7 @@ from proactive_sms.domain.cadence import MAX_ATTEMPTS, MAX_REST_MINUTES, Cadence
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import TYPE_BASE, Problem, field_error
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import cadence_reports, cadences
 from proactive_sms.services.cadences import OutcomeIn, OutcomeRefused, OutcomeResult
@@ -24,7 +25,7 @@ from proactive_sms.services.cadences import OutcomeIn, OutcomeRefused, OutcomeRe
 router = APIRouter(prefix="/skills", tags=["cadences"])
 
 
-class StepIn(BaseModel):
+class StepIn(RequestBody):
     channel: Literal["voice", "sms"]
     destination: str | None = Field(None, description="PhoneNumber, SMSPhoneNumber or a "
                                                       "custom phone field of the list "
@@ -39,7 +40,7 @@ class StepIn(BaseModel):
                               description="Between two attempts of this step.")
 
 
-class CadenceIn(BaseModel):
+class CadenceIn(RequestBody):
     steps: list[StepIn] = Field(min_length=1)
     dispositions: list[str] = Field(default_factory=list,
                                     description="What agents may report (sale, refused, ...).")
@@ -123,7 +124,7 @@ def next_attempts(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep,
                        phone=a.phone, fields=a.fields) for a in found]
 
 
-class OutcomeItem(BaseModel):
+class OutcomeItem(RequestBody):
     external_id: str = Field(min_length=1, max_length=200)
     step: int = Field(ge=1)
     attempt: int = Field(ge=1)
@@ -133,7 +134,7 @@ class OutcomeItem(BaseModel):
     note: str | None = Field(None, max_length=200)
 
 
-class OutcomesIn(BaseModel):
+class OutcomesIn(RequestBody):
     outcomes: list[OutcomeItem] = Field(min_length=1, max_length=cadences.MAX_BATCH)
 
 

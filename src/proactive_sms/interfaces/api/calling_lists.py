@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
@@ -23,6 +23,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import invalid
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import calling_list_admin, importing, list_files, listing
 from proactive_sms.store.tenancy import BusinessUnit
 
@@ -115,8 +116,7 @@ class CallingListDetail(BaseModel):
     archived: bool = Field(description="Removed while finished skills still report on it.")
 
 
-class CallingListPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CallingListPatch(RequestBody):
     name: str = Field(min_length=1, max_length=200, description="A new name for the list.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from proactive_sms.interfaces.api import idempotency, report_format
 from proactive_sms.interfaces.api.auth import CurrentBu
@@ -12,12 +12,13 @@ from proactive_sms.interfaces.api.concurrency import API_ACTOR, expected_version
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import administration, campaign_admin, listing, reporting
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-class CampaignIn(BaseModel):
+class CampaignIn(RequestBody):
     name: str = Field(min_length=1, max_length=200)
 
 
@@ -25,7 +26,7 @@ class CampaignOut(BaseModel):
     name: str
 
 
-class MemberIn(BaseModel):
+class MemberIn(RequestBody):
     skill: str = Field(description="A skill of the BU to report in this campaign.")
 
 
@@ -48,8 +49,7 @@ class CampaignDetail(BaseModel):
     version: int = Field(description="Raised by every change; the ETag carries it.")
 
 
-class CampaignPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CampaignPatch(RequestBody):
     name: str = Field(min_length=1, max_length=200, description="A new name.")
 
 

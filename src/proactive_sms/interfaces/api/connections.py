@@ -19,6 +19,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import (
     administration,
@@ -33,7 +34,7 @@ from proactive_sms.store.registrations import CarrierConnection
 router = APIRouter(prefix="/connections", tags=["carrier connections"])
 
 
-class ConnectionIn(BaseModel):
+class ConnectionIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
     host: str = Field(min_length=1, max_length=200)
     port: int = Field(2775, ge=1, le=65535)

@@ -18,6 +18,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import Problem, field_error
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import conversations, listing
 from proactive_sms.store.conversations import Conversation
@@ -57,7 +58,7 @@ class ConversationDetail(ConversationOut):
     history: list[HistoryEntryOut]
 
 
-class ReplyIn(BaseModel):
+class ReplyIn(RequestBody):
     text: str = Field(min_length=1, max_length=1600, pattern=r"\S",
                       description="The agent's answer.")
 

@@ -24,6 +24,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import administration, dnc_export, dnc_import, listing
 from proactive_sms.services.importing import KEPT_ERRORS
@@ -32,13 +33,13 @@ from proactive_sms.store import dnc as dnc_store
 router = APIRouter(prefix="/dnc", tags=["dnc"])
 
 
-class NumbersIn(BaseModel):
+class NumbersIn(RequestBody):
     numbers: list[str] = Field(min_length=1, max_length=10_000)
     group: str | None = Field(None, description="A DNC group (default: the tenant's list).")
     note: str = ""
 
 
-class RemoveIn(BaseModel):
+class RemoveIn(RequestBody):
     numbers: list[str] = Field(min_length=1, max_length=10_000)
     group: str | None = None
 

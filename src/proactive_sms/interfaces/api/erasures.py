@@ -4,18 +4,18 @@ their records and texts anonymised, their DNC entries kept."""
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from proactive_sms.interfaces.api.auth import CurrentBu
 from proactive_sms.interfaces.api.concurrency import API_ACTOR
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import erasure
 
 router = APIRouter(prefix="/erasures", tags=["erasures"])
 
 
-class ErasureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ErasureIn(RequestBody):
     number: str | None = Field(None, max_length=40,
                                description="Their number, in any spelling.")
     external_id: str | None = Field(None, min_length=1, max_length=200,

@@ -26,6 +26,8 @@ from proactive_sms.store.errors import AlreadyExists, InUse, NotFound, StaleVers
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://proactive-sms.example/problems/"
+# The reason given for a body field the request does not take (interfaces.api.request_bodies).
+UNKNOWN_FIELD = "unknown field: this request does not take it"
 
 
 class Problem(Exception):
@@ -132,7 +134,8 @@ def _validation_error(error: dict) -> dict[str, Any]:
     """FastAPI's ('query', 'format') becomes field 'format' with location 'query'."""
     loc = list(error.get("loc") or [])
     location = loc.pop(0) if loc and loc[0] in _LOCATIONS else None
-    return field_error(".".join(str(p) for p in loc) or None, error["msg"], location=location)
+    reason = UNKNOWN_FIELD if error.get("type") == "extra_forbidden" else error["msg"]
+    return field_error(".".join(str(p) for p in loc) or None, reason, location=location)
 
 
 def install(app: FastAPI) -> None:

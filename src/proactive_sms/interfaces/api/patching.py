@@ -10,15 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from proactive_sms.interfaces.api.errors import Problem, field_error
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 
 
-class PatchIn(BaseModel):
+class PatchIn(RequestBody):
     """A partial change: leave a field out to keep it."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def changes_of(body: PatchIn, nullable: Iterable[str] = ()) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.interfaces.api.timestamps import UtcDatetime
 from proactive_sms.services import administration, audit, listing, setup_changes
 from proactive_sms.store.code_pace import CodePace
@@ -24,7 +25,7 @@ from proactive_sms.store.registrations import Registration
 router = APIRouter(prefix="/registrations", tags=["registrations"])
 
 
-class RegistrationIn(BaseModel):
+class RegistrationIn(RequestBody):
     code: str = Field(description="10-digit number, or 5-6 digits for a short code.")
     kind: Literal["long", "short", "toll_free"]
     throughput_per_s: float = Field(gt=0, description="Limit of the code, per second.")

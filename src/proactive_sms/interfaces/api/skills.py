@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
@@ -18,6 +18,7 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import invalid
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import (
     administration,
     audit,
@@ -35,14 +36,14 @@ from proactive_sms.store.tenancy import BusinessUnit
 router = APIRouter(prefix="/skills", tags=["skills"])
 
 
-class CallingWindow(BaseModel):
+class CallingWindow(RequestBody):
     weekday: str = Field("08:00-21:00", description="Recipient-local hours, Mon-Fri.")
     weekend: str = Field("08:00-21:00", description="Recipient-local hours, Sat-Sun.")
     forbidden_days: list[str] = Field(default_factory=list,
                                       description="Weekday names or YYYY-MM-DD dates.")
 
 
-class SkillIn(BaseModel):
+class SkillIn(RequestBody):
     name: str = Field(min_length=1, max_length=200,
                       description="2 to 30 characters: letters, digits, - _ . :")
     registration: str = Field(description="Transport code to send from.")
@@ -96,7 +97,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
-class StartIn(BaseModel):
+class StartIn(RequestBody):
     template: str | None = Field(None, description="Send this saved template.")
     message: str | None = Field(None, min_length=1,
                                 description="Send this text, typed now (ad-hoc broadcast).")
@@ -127,7 +128,7 @@ class ReplyPacingOut(BaseModel):
     updated_at: str | None = Field(description="When the dispatching worker last wrote it.")
 
 
-class ReplyPacingIn(BaseModel):
+class ReplyPacingIn(RequestBody):
     enabled: bool
     prior_reply_rate: float | None = Field(
         None, gt=0, le=1, description="Replies per text assumed until the skill shows its own; "
@@ -187,12 +188,11 @@ def get_skill(name: str, bu: CurrentBu, engine: EngineDep, response: Response) -
     return SkillOut.of(found)
 
 
-class SkillPatch(BaseModel):
+class SkillPatch(RequestBody):
     """The settings to change (what may change depends on the status: everything in a draft;
     pacing, validity, window, zone policy and campaign once started; only the campaign once
     finished). null clears an optional setting."""
 
-    model_config = ConfigDict(extra="forbid")
     registration: str | None = None
     calling_list: str | None = None
     template: str | None = None

@@ -15,19 +15,24 @@ from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.idempotency import Idempotent
 from proactive_sms.interfaces.api.pagination import Paged, PageParams, paged
 from proactive_sms.interfaces.api.patching import PatchIn, RemovalOut, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import administration, audit, listing, previews, setup_changes
 from proactive_sms.store.templates import StoredTemplate
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 
 Direction = Literal["ltr", "rtl", "auto"]
+BidiMarks = Literal["auto", "off"]
+_MARKS_HELP = ("In right-to-left text, fence merged values with Unicode isolates only where "
+               "they would otherwise be shown in another order (auto), or never (off).")
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(RequestBody):
     body: str = Field(min_length=1, description="Text with {FieldName} variables.")
     direction: Direction = "auto"
     smart_encoding: bool = Field(False, description="Replace look-alike characters to stay "
                                                     "in GSM-7.")
+    bidi_marks: BidiMarks = Field("auto", description=_MARKS_HELP)
     calling_list: str | None = Field(None, description="Check the variables against this "
                                                        "list's fields before saving.")
 
@@ -37,6 +42,7 @@ class TemplateOut(BaseModel):
     body: str
     direction: str
     smart_encoding: bool
+    bidi_marks: str = Field("auto", description=_MARKS_HELP)
     version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
     warnings: list[str] = Field(default_factory=list, description=(
         "Invisible characters in the body that are allowed but worth a look (zero-width "
@@ -45,11 +51,12 @@ class TemplateOut(BaseModel):
     @classmethod
     def of(cls, stored: StoredTemplate) -> TemplateOut:
         return cls(name=stored.name, body=stored.body, direction=stored.direction,
-                   smart_encoding=stored.smart_encoding, version=stored.version,
+                   smart_encoding=stored.smart_encoding, bidi_marks=stored.bidi_marks,
+                   version=stored.version,
                    warnings=[str(w) for w in template.warnings(stored.body)])
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(RequestBody):
     calling_list: str | None = Field(None, description="Merge a record of this list.")
     external_id: str | None = Field(None, description="That record (default: the first).")
     values: dict[str, str] = Field(default_factory=dict, description="Values to merge on top.")
@@ -67,6 +74,10 @@ class PreviewOut(BaseModel):
     problems: list[str]
     sample: dict[str, str]
     warnings: list[str] = Field(description="Invisible characters worth a look.")
+    bidi_mark_units: int = Field(0, description="UCS-2 units the direction marks around "
+                                                "merged values add (right-to-left text).")
+    bidi_mark_segments: int = Field(0, description="Segments those marks add: above 0, the "
+                                                   "marks make the text cost more.")
 
 
 @router.get("")
@@ -83,13 +94,14 @@ def save_template(name: str, body: TemplateIn, bu: CurrentBu, engine: EngineDep,
     made since."""
     return guard.run(lambda: TemplateOut.of(administration.save_template(
         engine, bu, clock, name, body.body, body.direction, body.smart_encoding,
-        body.calling_list)))
+        body.calling_list, body.bidi_marks)))
 
 
 class TemplatePatch(PatchIn):
     body: str | None = Field(None, min_length=1, description="Text with {FieldName} variables.")
     direction: Direction | None = None
     smart_encoding: bool | None = None
+    bidi_marks: BidiMarks | None = Field(None, description=_MARKS_HELP)
     calling_list: str | None = Field(None, description="Check the variables against this "
                                                        "list's fields first (not stored).")
 
@@ -131,5 +143,6 @@ def preview_template(name: str, body: PreviewIn, bu: CurrentBu,
     """The text a record would get: rendered, encoding, segments, offending characters."""
     stored = administration.find_template(engine, bu, name)
     result = previews.preview(engine, bu, stored.body, stored.direction, stored.smart_encoding,
-                              body.calling_list, body.external_id, body.values)
+                              body.calling_list, body.external_id, body.values,
+                              bidi_marks=stored.bidi_marks)
     return PreviewOut(**result.as_dict())

@@ -18,6 +18,7 @@ from proactive_sms.interfaces.api.concurrency import expected_version, set_etag
 from proactive_sms.interfaces.api.deps import ClockDep, EngineDep
 from proactive_sms.interfaces.api.errors import blame
 from proactive_sms.interfaces.api.patching import PatchIn, changes_of
+from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import audit, webhooks
 from proactive_sms.store.webhooks import Endpoint
 
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/webhook", tags=["webhook"])
 EventTypeName = Literal[webhooks.SUBSCRIBABLE]  # every type but the ping
 
 
-class EndpointIn(BaseModel):
+class EndpointIn(RequestBody):
     url: str = Field(description="Where events are POSTed: https:// (or http://) with a host.",
                      max_length=2000)
     event_types: list[EventTypeName] | None = Field(
@@ -41,6 +42,9 @@ class EndpointOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
+    signature_scheme: Literal["standard", "legacy"] = Field(
+        "standard", description="standard: Standard Webhooks headers only. legacy: a secret "
+        "made before them; PSMS-Signature is sent too, until the secret is rotated.")
     secret: str | None = Field(None, description="Only when created or rotated: keep it, it "
                                                  "is not shown again.")
 
@@ -49,7 +53,8 @@ class EndpointOut(BaseModel):
         return cls(url=endpoint.url, event_types=list(endpoint.event_types)
                    if endpoint.event_types is not None else None, active=endpoint.active,
                    created_at=endpoint.created_at, updated_at=endpoint.updated_at,
-                   version=endpoint.version, secret=secret)
+                   version=endpoint.version, signature_scheme=endpoint.signature_scheme,
+                   secret=secret)
 
 
 class AttemptOut(BaseModel):

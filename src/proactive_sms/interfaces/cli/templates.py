@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Message templates.", no_args_is_help=True)
 
 
+MARKS_HELP = ("auto: in right-to-left text, Unicode isolates around merged values only where "
+              "they would be shown out of order (each costs 2 units); off: none.")
+
+
 @app.command("add")
 @ctx.handle_errors
 def template_add(
@@ -26,6 +30,7 @@ def template_add(
     direction: str = typer.Option("auto", help="ltr | rtl | auto"),
     smart: bool = typer.Option(False, help="Replace curly quotes, dashes… with GSM look-alikes."),
     list_name: str = typer.Option(None, "--list", help="Check the fields against this list."),
+    bidi_marks: str = typer.Option("auto", "--bidi-marks", help=MARKS_HELP),
     as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
@@ -36,8 +41,9 @@ def template_add(
         raise administration.InvalidRequest("give the body with exactly one of --text or --file")
     body = text if text is not None else file.read_text(encoding="utf-8").rstrip("\n")
     saved = administration.save_template(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
-                                         body, direction, smart, list_name)
-    shown = previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding)
+                                         body, direction, smart, list_name, bidi_marks)
+    shown = previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding,
+                             bidi_marks=saved.bidi_marks)
     if as_json:
         emit_json({"name": saved.name, "saved": True, **_template_fields(saved),
                    "preview": shown.as_dict()})
@@ -53,19 +59,21 @@ def template_show(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOption)
     from proactive_sms.services import administration, previews
 
     saved = administration.find_template(ctx.engine(), ctx.business_unit(bu), name)
-    shown = previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding)
+    shown = previews.preview(None, None, saved.body, saved.direction, saved.smart_encoding,
+                             bidi_marks=saved.bidi_marks)
     if as_json:
         emit_json({"name": saved.name, **_template_fields(saved), "preview": shown.as_dict()})
         return
     ctx.console.print(f"[bold]{saved.name}[/bold] (direction {saved.direction}, "
-                      f"smart encoding {'on' if saved.smart_encoding else 'off'})")
+                      f"smart encoding {'on' if saved.smart_encoding else 'off'}, "
+                      f"bidi marks {saved.bidi_marks})")
     ctx.console.print(saved.body, markup=False, highlight=False)
     _show(shown)
 
 
 def _template_fields(saved) -> dict:
     return {"body": saved.body, "direction": saved.direction,
-            "smart_encoding": saved.smart_encoding}
+            "smart_encoding": saved.smart_encoding, "bidi_marks": saved.bidi_marks}
 
 
 @app.command("preview")
@@ -78,6 +86,7 @@ def template_preview(
     set_: list[str] = typer.Option([], "--set", help="FIELD=VALUE for the sample."),
     direction: str = typer.Option(None, help="ltr | rtl | auto"),
     smart: bool = typer.Option(None, help="Smart encoding on/off."),
+    bidi_marks: str = typer.Option(None, "--bidi-marks", help=MARKS_HELP),
     as_json: bool = JsonOption,
     bu: str = ctx.BuOption,
 ):
@@ -92,7 +101,7 @@ def template_preview(
     bad_sets = [pair for pair in set_ if "=" not in pair]
     if bad_sets:
         raise ctx.BadInput(f"--set takes FIELD=VALUE, got '{bad_sets[0]}'")
-    body, saved_direction, saved_smart = text, "auto", False
+    body, saved_direction, saved_smart, saved_marks = text, "auto", False, "auto"
     # A typed text without a list needs no database: none is opened (nor created).
     engine = unit = None
     if name is not None or list_name:
@@ -102,9 +111,11 @@ def template_preview(
     if name is not None:
         saved = administration.find_template(engine, unit, name)
         body, saved_direction, saved_smart = saved.body, saved.direction, saved.smart_encoding
+        saved_marks = saved.bidi_marks
     values = dict(pair.split("=", 1) for pair in set_ if "=" in pair)
     result = previews.preview(engine, unit, body, direction or saved_direction,
-                              saved_smart if smart is None else smart, list_name, record, values)
+                              saved_smart if smart is None else smart, list_name, record, values,
+                              bidi_marks=_checked_marks(bidi_marks or saved_marks))
     if as_json:
         emit_json({**result.as_dict(), "record": result.external_id})
     if list_name and result.external_id is None:  # no record to merge: say so, not exit 0
@@ -135,14 +146,26 @@ def _show(result: previews.Preview) -> None:
         table.add_row("[red]problem[/red]", problem)
     for warning in data["warnings"]:
         table.add_row("[yellow]warning[/yellow]", warning)
+    if result.mark_units:
+        cost = (f", [yellow]+{result.mark_segments} segment(s)[/yellow]: --bidi-marks off "
+                "saves it, at the risk of values shown out of order") if result.mark_segments \
+            else ", no extra segment"
+        table.add_row("bidi marks", f"{result.mark_units} units around merged values{cost}")
     ctx.console.print(table)
+
+
+def _checked_marks(value: str) -> str:
+    if value not in ("auto", "off"):
+        raise ctx.BadInput(f"--bidi-marks takes auto or off, got '{value}'")
+    return value
 
 
 # --- list, change, remove (issue 17) -----------------------------------------------------------
 
 def _template_dict(saved) -> dict:
     return {"name": saved.name, "body": saved.body, "direction": saved.direction,
-            "smart_encoding": saved.smart_encoding, "version": saved.version}
+            "smart_encoding": saved.smart_encoding, "bidi_marks": saved.bidi_marks,
+            "version": saved.version}
 
 
 @app.command("list")
@@ -162,8 +185,8 @@ def template_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     if as_json:
         emit_json([_template_dict(t) for t in found])
         return
-    print_rows(ctx.console, ["name", "direction", "smart", "body"],
-               [(t.name, t.direction, "on" if t.smart_encoding else "off",
+    print_rows(ctx.console, ["name", "direction", "smart", "marks", "body"],
+               [(t.name, t.direction, "on" if t.smart_encoding else "off", t.bidi_marks,
                  t.body if len(t.body) <= 40 else t.body[:39] + "…") for t in found])
 
 
@@ -176,6 +199,7 @@ def template_change(
     direction: str = typer.Option(None, help="ltr | rtl | auto"),
     smart: bool = typer.Option(None, help="Smart encoding on/off."),
     list_name: str = typer.Option(None, "--list", help="Check the fields against this list."),
+    bidi_marks: str = typer.Option(None, "--bidi-marks", help=MARKS_HELP),
     as_json: bool = JsonOption, bu: str = ctx.BuOption,
 ):
     """Change what is given of a saved template (the body is checked as when saving)."""
@@ -185,10 +209,11 @@ def template_change(
         raise administration.InvalidRequest("give the body with --text or --file, not both")
     body = text if file is None else file.read_text(encoding="utf-8").rstrip("\n")
     changes = {k: v for k, v in {"body": body, "direction": direction, "smart_encoding": smart,
+                                 "bidi_marks": bidi_marks,
                                  "calling_list": list_name}.items() if v is not None}
     if not changes.keys() - {"calling_list"}:
         raise administration.InvalidRequest("nothing to change: give --text, --file, "
-                                            "--direction or --smart/--no-smart")
+                                            "--direction, --smart/--no-smart or --bidi-marks")
     saved = setup_changes.change_template(ctx.engine(), ctx.business_unit(bu), ctx.clock, name,
                                           changes)
     if as_json:

@@ -51,12 +51,16 @@ def webhook_show(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     if as_json:
         emit_json({"url": endpoint.url, "event_types": list(endpoint.event_types or []) or None,
                    "active": endpoint.active, "created_at": endpoint.created_at,
-                   "updated_at": endpoint.updated_at})
+                   "updated_at": endpoint.updated_at,
+                   "signature_scheme": endpoint.signature_scheme})
         return
     ctx.console.print(f"url:         {endpoint.url}", highlight=False)
     ctx.console.print(f"events:      {', '.join(endpoint.event_types or ['all'])}")
     ctx.console.print(f"active:      {'yes' if endpoint.active else 'no'}")
     ctx.console.print(f"updated:     {endpoint.updated_at:%Y-%m-%d %H:%M:%S}")
+    legacy = endpoint.signature_scheme == "legacy"
+    ctx.console.print("signatures:  Standard Webhooks" + (
+        " + legacy PSMS-Signature (rotate the secret to drop it)" if legacy else ""))
 
 
 @app.command("remove")
@@ -72,7 +76,7 @@ def webhook_remove(bu: str = ctx.BuOption):
 @app.command("rotate")
 @ctx.handle_errors
 def webhook_rotate(bu: str = ctx.BuOption):
-    """A new signing secret, effective at once."""
+    """A new signing secret (Standard Webhooks form), effective at once."""
     from proactive_sms.services import webhooks
 
     _print_secret(webhooks.rotate_secret(ctx.engine(), ctx.business_unit(bu), ctx.clock).secret)

@@ -44,7 +44,7 @@ def new_template(request: Request, user: SupervisorUser, bu: CurrentBu,
                  engine: EngineDep) -> Response:
     """An empty editor (a list may be named in the query, for its fields)."""
     values = {"name": "", "body": "", "direction": "auto", "smart_encoding": "",
-              "calling_list": request.query_params.get("calling_list", "")}
+              "bidi_marks": "auto", "calling_list": request.query_params.get("calling_list", "")}
     return _editor(request, engine, bu, values, {}, new=True)
 
 
@@ -55,6 +55,7 @@ def edit_template(request: Request, user: SupervisorUser, bu: CurrentBu, engine:
     stored = administration.find_template(engine, bu, name)
     values = {"name": stored.name, "body": stored.body, "direction": stored.direction,
               "smart_encoding": "on" if stored.smart_encoding else "",
+              "bidi_marks": stored.bidi_marks,
               "calling_list": request.query_params.get("calling_list", "")}
     return _editor(request, engine, bu, values, {}, new=False)
 
@@ -103,7 +104,7 @@ async def check(request: Request, user: SupervisorUser, bu: CurrentBu,
 
 def _values(form: FormData) -> dict[str, str]:
     return {key: str(form.get(key, "")) for key in
-            ("name", "body", "direction", "smart_encoding", "calling_list", "new")}
+            ("name", "body", "direction", "smart_encoding", "bidi_marks", "calling_list", "new")}
 
 
 @router.post("/templates/save")
@@ -128,7 +129,8 @@ async def save(request: Request, user: SupervisorUser, bu: CurrentBu, engine: En
             stored = administration.save_template(
                 engine, bu, clock, name, values["body"], values["direction"] or "auto",
                 values["smart_encoding"] in ("on", "true", "1"),
-                values["calling_list"] or None)
+                values["calling_list"] or None,
+                "off" if values["bidi_marks"] == "off" else "auto")
         except TemplateError as exc:
             errors["body"] = str(previews.Issue.of(exc))
         except FORM_ERRORS as exc:

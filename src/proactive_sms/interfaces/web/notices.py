@@ -81,7 +81,8 @@ async def preview(request: Request, user: SupervisorUser, bu: CurrentBu,
         return render(request, "notices/_preview.html", checked=None, counter=None,
                       samples=[], errors=text_checks.field_errors(exc))
     text = dataclasses.replace(text_checks.TextForm.read(form), body=stored.body,
-                               direction=stored.direction, smart=stored.smart_encoding)
+                               direction=stored.direction, smart=stored.smart_encoding,
+                               bidi_marks=stored.bidi_marks)
     return text_checks.check(request, engine, bu, "notices/_preview.html", text)
 
 

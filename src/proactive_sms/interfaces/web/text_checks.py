@@ -101,11 +101,12 @@ class TextForm:
     calling_list: str | None = None
     external_id: str | None = None  # the record to render (None: the list's first ones)
     max_segments: int | None = None
+    bidi_marks: str = "auto"  # "off": no isolates around merged values (a template's opt-out)
 
     @classmethod
     def read(cls, form: FormData, body_field: str = "message") -> TextForm:
         """From fields `body_field`, direction, smart_encoding, calling_list, external_id,
-        max_segments; a value that makes no sense is left out rather than refused (the
+        max_segments, bidi_marks; a value that makes no sense is left out rather than refused (the
         form's own submit says why)."""
         direction = str(form.get("direction", "auto"))
         try:
@@ -116,7 +117,8 @@ class TextForm:
                    direction if direction in DIRECTIONS else "auto",
                    form.get("smart_encoding") in ("on", "true", "1"),
                    str(form.get("calling_list", "")) or None,
-                   str(form.get("external_id", "")) or None, max_segments)
+                   str(form.get("external_id", "")) or None, max_segments,
+                   "off" if form.get("bidi_marks") == "off" else "auto")
 
 
 def check(request: Request, engine, bu, partial: str, text: TextForm, **context) -> Response:
@@ -125,11 +127,13 @@ def check(request: Request, engine, bu, partial: str, text: TextForm, **context)
     `errors` (a list that is not the BU's)."""
     try:
         checked = previews.check(engine, bu, text.body, text.direction, text.smart,
-                                 text.calling_list, text.external_id, text.max_segments)
+                                 text.calling_list, text.external_id, text.max_segments,
+                                 bidi_marks=text.bidi_marks)
         shown: list[previews.Preview] = []
         if checked.rendered is not None and text.external_id is None:
             shown = previews.samples(engine, bu, text.body, text.direction, text.smart,
-                                     text.calling_list, SAMPLE_RECORDS)
+                                     text.calling_list, SAMPLE_RECORDS,
+                                     bidi_marks=text.bidi_marks)
         elif checked.rendered is not None:
             shown = [checked]
     except forms.FORM_ERRORS as exc:

@@ -8,7 +8,7 @@ its million texts (measured with bench/launch.py's schema floor: ~10-20% of the 
 spends writing the records and texts of a list).
 
 Revision ID: 0030
-Revises: 0025
+Revises: 0034
 Create Date: 2026-12-05 10:30:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0025"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
