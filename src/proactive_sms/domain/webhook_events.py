@@ -15,6 +15,7 @@ class EventType(enum.StrEnum):
     OPT_IN = "opt_in"  # a START-type reply took it off again
     SKILL_FINISHED = "skill.finished"  # a skill has nothing left to send
     SKILL_STOPPED = "skill.stopped"  # a person stopped a skill: its pending texts were cancelled
+    MESSAGE_CLICKED = "message.clicked"  # a recipient's first click on a tracked link of a text
     PING = "webhook.ping"  # a test sent on request (always sent, whatever the filter)
 
 

@@ -25,6 +25,7 @@ from proactive_sms.services.record_decision import (
     Prepared,
     Preparer,
     check_text,
+    remember_links,
     resolve_text,
     too_long_detail,
 )
@@ -77,10 +78,12 @@ def start_skill(
                 skill = skills.skill_by_id(conn, skill_id)
             text = resolve_text(conn, skill)
             check_text(conn, skill, text)
+            text = remember_links(conn, text)
             skills.change_status(conn, skill_id, SkillStatus.LAUNCHING, [SkillStatus.DRAFT],
                                  clock.now())
         elif skill.status is SkillStatus.LAUNCHING:
-            text = resolve_text(conn, skill)  # resuming a launch that was interrupted
+            # resuming a launch that was interrupted
+            text = remember_links(conn, resolve_text(conn, skill))
         else:
             return LaunchSummary(skill_id, skill.status, already_started=True)
         registration = registrations.registration_by_id(conn, skill.registration_id)

@@ -17,6 +17,8 @@ from sqlalchemy import Connection
 
 from proactive_sms.domain import encoding, template
 from proactive_sms.domain.message_states import MessageState, SkipReason
+from proactive_sms.services import tracked_links
+from proactive_sms.services.tracked_links import LinkSwap
 from proactive_sms.store import calling_lists
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.calling_lists import LaunchRecord
@@ -48,6 +50,9 @@ class MessageText:
     direction: str  # resolved: ltr | rtl
     smart_encoding: bool
     bidi_marks: str = "auto"  # the template's: isolates where needed (auto) or none (off)
+    # With a BU link domain: `template` holds sample short links, swapped per recipient
+    # (services.tracked_links); None: links go out as written.
+    links: LinkSwap | None = None
 
 
 def resolve_text(conn: Connection, skill: Skill) -> MessageText:
@@ -63,7 +68,25 @@ def resolve_text(conn: Connection, skill: Skill) -> MessageText:
         parsed = template.parse(body)
     except template.TemplateError as exc:
         raise LaunchError(f"the text of skill '{skill.name}' is not valid: {exc}") from exc
-    return MessageText(parsed, template.resolve_direction(parsed, declared), smart, marks)
+    return with_tracked_links(conn, skill, MessageText(
+        parsed, template.resolve_direction(parsed, declared), smart, marks))
+
+
+def with_tracked_links(conn: Connection, skill: Skill, text: MessageText) -> MessageText:
+    """`text` with its web links replaced by sample short links when the skill's BU has a link
+    domain (the direction stays that of the text as written)."""
+    tracked, swap = tracked_links.tracking(conn, skill, text.template)
+    if swap is None:
+        return text
+    return MessageText(tracked, text.direction, text.smart_encoding, text.bidi_marks, swap)
+
+
+def remember_links(conn: Connection, text: MessageText) -> MessageText:
+    """Store the text's link targets for its skill (once) before its first text is decided."""
+    if text.links is None:
+        return text
+    return MessageText(text.template, text.direction, text.smart_encoding, text.bidi_marks,
+                       tracked_links.remember_targets(conn, text.links))
 
 
 def check_text(conn: Connection, skill: Skill, text: MessageText) -> None:
@@ -114,6 +137,7 @@ class Decider:
         self.today = today
         self.preparer = Preparer(text, skill.max_segments)
         self._rendering = self.preparer.rendering
+        self._links = text.links
         # A text without variables renders and encodes the same for everyone: do it once.
         self._fixed: Decision | None = None
         if not text.template.variables:
@@ -152,6 +176,9 @@ class Decider:
                                 detail)
         if decision.state is _PENDING:
             self.seen.add(key)
+            if self._links is not None:
+                decision = decision._replace(
+                    body=self._links.personalize(decision.body, record.id))
         return decision
 
     def _render(self, record_id: int, destination: str | None, fields: dict) -> Decision:

@@ -12,7 +12,8 @@ MEDIA_TYPE = "text/csv"
 
 
 def report_csv(report: Report) -> str:
-    """One row per state (every state named), then one per skip reason."""
+    """One row per state (every state named), then one per skip reason, then the tracked
+    links' counts (`clicks`, `unique_clickers`: docs/links.md)."""
     out = io.StringIO()
     writer = csv_writer(out)  # spreadsheet-safe cells, as every CSV we write
     writer.writerow(["state", "skip_reason", "messages"])
@@ -21,4 +22,6 @@ def report_csv(report: Report) -> str:
             writer.writerow([state, "", count])
     for reason, count in sorted(report.skipped_by_reason.items()):
         writer.writerow(["skipped", reason, count])
+    writer.writerow(["clicks", "", report.clicks])
+    writer.writerow(["unique_clickers", "", report.unique_clickers])
     return out.getvalue()

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.webhook_events import EventType
-from proactive_sms.store import skill_counters, skills, webhook_events, webhooks
+from proactive_sms.store import links, skill_counters, skills, webhook_events, webhooks
 from proactive_sms.store.registrations import Registration
 from proactive_sms.store.schema import dnc_list
 
@@ -70,4 +70,18 @@ def _skill_ended(conn: Connection, skill_id: int, kind: EventType, status: str, 
         "skill_id": skill_id, "skill": found.name, "status": status,
         "started_at": found.started_at, "finished_at": now, **extra,
         "messages_by_state": by_state,
+    }, now)
+
+
+def message_clicked(conn: Connection, business_unit_id: int, *, skill_id: int, record_id: int,
+                    link_index: int, url: str, agent_class: str, now: datetime) -> None:
+    """A recipient clicked a tracked link for the first time (later clicks are only counted;
+    link-preview bots are never a click)."""
+    if not webhook_events.wants(conn, business_unit_id, EventType.MESSAGE_CLICKED):
+        return
+    found = links.message_of(conn, skill_id, record_id)
+    webhook_events.emit(conn, business_unit_id, EventType.MESSAGE_CLICKED, {
+        "message_id": found[0] if found else None, "to": found[1] if found else None,
+        "skill_id": skill_id, "skill": skills.skill_by_id(conn, skill_id).name,
+        "link_index": link_index, "url": url, "agent_class": agent_class, "clicked_at": now,
     }, now)

@@ -62,6 +62,9 @@ business_unit = Table(
     # Texts per recipient per rolling 24 h across the BU's skills; stricter state rules add on.
     Column("frequency_cap_per_24h", Integer, nullable=True),
     _created(),
+    # Where `psms serve` answers short links (migration 0035): "https://go.example.com". With
+    # one, each web link of a text is replaced at launch by <domain>/l/<code> (docs/links.md).
+    Column("link_domain", String(200), nullable=True),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -784,3 +787,29 @@ dnc_removal = Table(
     Index("ix_dnc_removal_phone", "phone", "dnc_list_id"),
 )
 # (end of 0022)
+
+# Tracked links (migration 0035, docs/links.md). A launch writes no row per link: the code in
+# <domain>/l/<code> carries (skill, record, link index) and its own MAC (domain/short_links.py).
+skill_link = Table(
+    # The target of each tracked link of a skill's text, written once when the skill starts.
+    "skill_link",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("link_index", Integer, primary_key=True),
+    Column("target_url", Text, nullable=False),
+)
+
+link_click = Table(
+    # One row per recipient and link, written at the first counted click (bots are not
+    # counted); later clicks raise `clicks`. No foreign keys: the redirect's hot path inserts
+    # here and the code's MAC already vouches for the ids.
+    "link_click",
+    metadata,
+    Column("skill_id", Integer, primary_key=True),
+    Column("record_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("link_index", Integer, primary_key=True),
+    Column("first_clicked_at", DateTime(timezone=True), nullable=False),
+    Column("last_clicked_at", DateTime(timezone=True), nullable=False),
+    Column("clicks", Integer, nullable=False),
+    Column("agent_class", String(10), nullable=False),  # first click: mobile, desktop, other
+)

@@ -20,6 +20,7 @@ class BusinessUnit:
     name: str
     default_region: str
     frequency_cap_per_24h: int | None = None
+    link_domain: str | None = None  # where short links are served (docs/links.md)
 
 
 def ensure_business_unit(
@@ -49,7 +50,7 @@ def ensure_business_unit(
         )
         return find_business_unit(conn, bu_name)
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h)
+                        row.frequency_cap_per_24h, row.link_domain)
 
 
 _NAMES_SHOWN = 10  # of the BUs an unnamed lookup could mean
@@ -69,7 +70,7 @@ def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUni
         raise Ambiguous("business unit", names + (["..."] if len(rows) > _NAMES_SHOWN else []))
     row = rows[0]
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h)
+                        row.frequency_cap_per_24h, row.link_domain)
 
 
 def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
@@ -77,9 +78,14 @@ def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
     if row is None:
         raise NotFound("business unit", bu_id)
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h)
+                        row.frequency_cap_per_24h, row.link_domain)
 
 
 def set_frequency_cap(conn: Connection, bu_id: int, cap: int | None) -> None:
     conn.execute(business_unit.update().where(business_unit.c.id == bu_id)
                  .values(frequency_cap_per_24h=cap))
+
+
+def set_link_domain(conn: Connection, bu_id: int, domain: str | None) -> None:
+    conn.execute(business_unit.update().where(business_unit.c.id == bu_id)
+                 .values(link_domain=domain))

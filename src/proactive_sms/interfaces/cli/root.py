@@ -167,8 +167,8 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
     """Counts by state and skip reason, segments, delivery rate and throughput."""
     import sys
 
-    from proactive_sms.domain.spreadsheet_cells import csv_writer
     from proactive_sms.services import administration, reporting
+    from proactive_sms.services.report_export import report_csv
 
     if bool(skill) == bool(campaign):
         raise administration.InvalidRequest("give exactly one of --skill or --campaign")
@@ -178,13 +178,7 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
     if as_json:
         emit_json(result.as_dict())
     elif as_csv:
-        writer = csv_writer(sys.stdout)
-        writer.writerow(["state", "skip_reason", "messages"])
-        for state, count in result.as_dict()["by_state"].items():
-            if state != "skipped":
-                writer.writerow([state, "", count])
-        for reason, count in result.skipped_by_reason.items():
-            writer.writerow(["skipped", reason, count])
+        sys.stdout.write(report_csv(result))
     else:
         print_report(result)
 
@@ -210,6 +204,11 @@ def print_report(result: reporting.Report) -> None:
     replies = ", ".join(f"{kind.replace('_', ' ')}: {count}"
                         for kind, count in result.as_dict()["inbound"].items())
     ctx.console.print(f"inbound — {replies}")
+    if result.clicks or result.click_through_rate is not None:
+        ctr = (f"{result.click_through_rate:.1%}" if result.click_through_rate is not None
+               else "-")
+        ctx.console.print(f"links — clicks: {result.clicks}   unique clickers: "
+                          f"{result.unique_clickers}   click-through rate: {ctr}")
     if result.started_at and result.finished_at:
         took = (result.finished_at - result.started_at).total_seconds()
         ctx.console.print(f"time to finish: {took:.1f} s")

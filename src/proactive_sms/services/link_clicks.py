@@ -1,0 +1,125 @@
+"""A short link's click: where `/l/{code}` leads, and the click counted (docs/links.md).
+
+What the redirect may rely on:
+- A code that is not ours (wrong length, characters or MAC) is refused before any database
+  query; so is a code of a skill without tracked links, of a link index the skill does not
+  have, or of a skill finished more than `expiry_days` ago. Every refusal is the same None:
+  the interface answers one 404 that tells nothing apart.
+- A counted click is stored in its own short transaction: the first one of a recipient on a
+  link writes a row (time, user agent class) and sends `message.clicked`; later ones raise its
+  count. A link-preview bot's fetch is redirected and not counted.
+- A skill's targets and end are cached for CACHE_TTL_S: a finished skill's links expire at
+  most that much late.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from proactive_sms.domain import short_links, user_agents
+from proactive_sms.domain.clock import Clock
+from proactive_sms.services import tracked_links, webhook_emitters
+from proactive_sms.store import links as link_store
+
+EXPIRY_DAYS_ENV = "PSMS_LINK_EXPIRY_DAYS"
+DEFAULT_EXPIRY_DAYS = 90
+CACHE_TTL_S = 30.0
+_KEY_RELOAD_S = 60.0  # a code no key checks makes us re-read the keys at most this often
+_CACHE_LIMIT = 10_000  # skills remembered; more are read again
+
+
+def expiry_days_from_env() -> int:
+    raw = os.environ.get(EXPIRY_DAYS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_EXPIRY_DAYS
+    days = int(raw)
+    if days < 1:
+        raise ValueError(f"{EXPIRY_DAYS_ENV} must be 1 or more, not {raw}")
+    return days
+
+
+@dataclass(frozen=True)
+class Click:
+    """Where a valid code leads, and how the click was counted."""
+
+    target: str
+    agent_class: str
+    counted: bool  # False for a bot
+    first: bool  # the recipient's first counted click on this link
+
+
+class LinkRedirects:
+    """Resolves codes to targets and counts clicks, for one store (one per API process)."""
+
+    def __init__(self, engine: Engine, clock: Clock, expiry_days: int | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.expiry = timedelta(days=expiry_days if expiry_days is not None
+                                else expiry_days_from_env())
+        self._keys: tuple[bytes, ...] | None = None
+        self._keys_read_at = 0.0
+        self._skills: dict[int, tuple[float, link_store.SkillLinks | None]] = {}
+        self._lock = threading.Lock()
+
+    def click(self, code: str, user_agent: str | None) -> Click | None:
+        """The click on `code`, counted, or None when the code leads nowhere (see the page)."""
+        ref = self._read(code)
+        if ref is None:
+            return None
+        links = self._skill(ref.skill_id)
+        if links is None or ref.link_index >= len(links.targets):
+            return None
+        now = self.clock.now()
+        if links.finished_at is not None and _aware(links.finished_at) + self.expiry < now:
+            return None
+        target = links.targets[ref.link_index]
+        agent = user_agents.classify(user_agent)
+        if agent == "bot":
+            return Click(target, agent, counted=False, first=False)
+        with self.engine.begin() as conn:
+            first = link_store.record_click(conn, ref.skill_id, ref.record_id, ref.link_index,
+                                            agent, now)
+            if first:
+                webhook_emitters.message_clicked(
+                    conn, links.business_unit_id, skill_id=ref.skill_id,
+                    record_id=ref.record_id, link_index=ref.link_index, url=target,
+                    agent_class=agent, now=now)
+        return Click(target, agent, counted=True, first=first)
+
+    def _read(self, code: str) -> short_links.LinkRef | None:
+        if len(code) != short_links.CODE_LENGTH:
+            return None
+        ref = short_links.read_code(self._current_keys(), code)
+        if ref is None and time.monotonic() - self._keys_read_at > _KEY_RELOAD_S:
+            # A key put first since we read them (rotation) makes codes we cannot check yet.
+            ref = short_links.read_code(self._current_keys(reload=True), code)
+        return ref
+
+    def _current_keys(self, reload: bool = False) -> tuple[bytes, ...]:
+        if self._keys is None or reload:
+            self._keys = tracked_links.link_keys(self.engine.url)
+            self._keys_read_at = time.monotonic()
+        return self._keys
+
+    def _skill(self, skill_id: int) -> link_store.SkillLinks | None:
+        now = time.monotonic()
+        cached = self._skills.get(skill_id)
+        if cached is not None and now - cached[0] < CACHE_TTL_S:
+            return cached[1]
+        with self.engine.connect() as conn:
+            found = link_store.skill_links(conn, skill_id)
+        with self._lock:
+            if len(self._skills) >= _CACHE_LIMIT:
+                self._skills.clear()
+            self._skills[skill_id] = (now, found)
+        return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
