@@ -9,6 +9,7 @@ from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
     agents,
     api_keys,
+    business_unit,
     cadences,
     calling_lists,
     campaigns,
@@ -95,6 +96,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         numbers.router,  # a number's history (issue 19)
         users.router,  # console users and API keys (issue 17)
         api_keys.router,
+        business_unit.router,  # its settings: the short link domain (issue 16)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,

@@ -33,6 +33,11 @@ class ReportOut(BaseModel):
     inbound: dict[str, int] = Field(description="Replies of the people texted, by kind.")
     waiting: int = Field(description="Pending texts held until their window opens.")
     next_window_at: datetime | None
+    clicks: int = Field(description="Clicks on the texts' tracked links (link-preview bots "
+                                    "are not counted).")
+    unique_clickers: int = Field(description="Recipients who clicked at least once.")
+    click_through_rate: float | None = Field(description="unique_clickers / delivered texts "
+                                                         "(/ sent texts without receipts).")
 
 
 # For the OpenAPI: both media types the report endpoints answer with.
