@@ -12,15 +12,19 @@ from sqlalchemy import select, update
 from proactive_sms.domain import short_links
 from proactive_sms.services import (
     administration,
+    previews,
     dry_run,
     launching,
     link_clicks,
     reporting,
     tracked_links,
+    webhooks,
 )
+from proactive_sms.services.webhook_sender import WebhookSender
 from proactive_sms.store.schema import link_click, message, skill
 from tests.factories import import_people, registration
 from tests.factories import skill as make_skill
+from tests.webhook_receiver import receiver_fixture  # noqa: F401 - the `receiver` fixture
 
 DOMAIN = "https://go.example.com"
 PHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
@@ -172,3 +176,30 @@ def test_the_report_gives_clicks_unique_clickers_and_click_through_rate(
     assert delivered == 4
     assert report.click_through_rate == pytest.approx(2 / 4)
     assert report.as_dict()["click_through_rate"] == pytest.approx(0.5)
+
+
+async def test_the_first_click_of_a_recipient_is_a_message_clicked_event(
+        engine, bu, clock, tmp_path, receiver):
+    webhooks.set_endpoint(engine, bu, clock, receiver.url)
+    _, created, rows = _launch(engine, bu, clock, tmp_path, "See https://x.example.org/a",
+                               count=1)
+    redirects = link_clicks.LinkRedirects(engine, clock)
+    redirects.click(_code(rows[0].body), WHATSAPP)  # a preview: no event
+    redirects.click(_code(rows[0].body), PHONE)
+    redirects.click(_code(rows[0].body), PHONE)  # counted, no second event
+    await WebhookSender(engine, clock).deliver_due()
+    (event,) = receiver.events("message.clicked")
+    with engine.connect() as conn:
+        message_id = conn.scalar(select(message.c.id).where(message.c.skill_id == created.id))
+    assert event["data"]["message_id"] == message_id
+    assert event["data"]["url"] == "https://x.example.org/a"
+    assert event["data"]["agent_class"] == "mobile" and event["data"]["skill"] == created.name
+
+
+def test_the_preview_shows_a_sample_short_link_of_the_real_length(engine, bu, clock):
+    plain = previews.preview(engine, bu, "Pay at https://pay.example.org/invoice/2026/03")
+    assert plain.rendered == "Pay at https://pay.example.org/invoice/2026/03"
+    bu = administration.set_link_domain(engine, bu, DOMAIN)
+    shown = previews.preview(engine, bu, "Pay at https://pay.example.org/invoice/2026/03")
+    assert SHORT.fullmatch(shown.rendered[len("Pay at "):])
+    assert shown.report.units == len("Pay at ") + short_links.short_url_length(DOMAIN)

@@ -128,6 +128,15 @@ _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
                    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?::\d{1,5})?")
 
 
+_SAMPLE_KEY = b"psms sample short link"
+
+
+def sample_code(link_index: int) -> str:
+    """A code of the real length for previews and dry runs: record 0 (no recipient has it),
+    made with a key no instance has, so the redirect refuses it."""
+    return make_code(_SAMPLE_KEY, 0, 0, link_index)
+
+
 def short_url(domain: str, code: str) -> str:
     return f"{domain}{PATH_PREFIX}{code}"
 

@@ -21,10 +21,6 @@ from proactive_sms.store import secret_box
 from proactive_sms.store.schema import business_unit
 from proactive_sms.store.skills import Skill
 
-# A sample link's code: any fixed key, record 0 (never a record id), so a preview shows a link
-# of the real length that the redirect refuses.
-_SAMPLE_KEY = b"psms sample short link"
-
 
 def link_keys(url: str | URL) -> tuple[bytes, ...]:
     """The link keys of this database's instance secret keys: the first makes codes, each one
@@ -32,17 +28,11 @@ def link_keys(url: str | URL) -> tuple[bytes, ...]:
     return tuple(short_links.derive_key(key) for key in secret_box.key_source(url).keys)
 
 
-def sample_code(skill_id: int = 0):
-    """A code maker for sample links (previews): record 0, which no recipient has."""
-    return lambda index: short_links.make_code(_SAMPLE_KEY, min(skill_id, short_links.MAX_SKILL_ID),
-                                               0, index)
-
-
 def tracked_template(tpl: Template, domain: str | None) -> link_tracking.TrackedText | None:
     """The template with sample short links, or None when there is no domain or no link."""
     if not domain:
         return None
-    tracked = link_tracking.track(tpl, domain, sample_code())
+    tracked = link_tracking.track(tpl, domain, short_links.sample_code)
     return tracked if tracked.targets else None
 
 

@@ -32,6 +32,7 @@ from proactive_sms.interfaces.cli import registrations as cli_registrations
 from proactive_sms.interfaces.cli import skills as cli_skills
 from proactive_sms.interfaces.cli import templates as cli_templates
 from proactive_sms.interfaces.cli.apikeys import app as apikey_app
+from proactive_sms.interfaces.cli.business_units import app as bu_app
 from proactive_sms.interfaces.cli.cadences import app as cadence_app
 from proactive_sms.interfaces.cli.cadences import dialer_sim_command
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json
@@ -75,6 +76,7 @@ app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
 app.command("serve")(serve_command)
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(bu_app, name="bu")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(user_app, name="user")
 
@@ -141,6 +143,9 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
          region: str = typer.Option("US", help="Default region of the BU's local numbers."),
          frequency_cap: int = typer.Option(None, help="Texts per recipient per rolling 24 h "
                                                       "across the BU's skills."),
+         link_domain: str = typer.Option(None, help="Where `psms serve` answers short links "
+                                                    "(https://go.example.com): web links of "
+                                                    "texts are then tracked (docs/links.md)."),
          admin: str = typer.Option(None, help="Also create this web console admin of the BU; "
                                               "the password is $PSMS_ADMIN_PASSWORD, else "
                                               "generated and printed once.")):
@@ -148,6 +153,8 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
     from proactive_sms.services import administration
 
     unit = administration.init(ctx.engine(), ctx.clock, tenant, bu, region, frequency_cap)
+    if link_domain:
+        unit = administration.set_link_domain(ctx.engine(), unit, link_domain)
     message = (f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
                f"(region {unit.default_region}) ready")
     if admin:
