@@ -12,10 +12,10 @@ from sqlalchemy import select, update
 from proactive_sms.domain import short_links
 from proactive_sms.services import (
     administration,
-    previews,
     dry_run,
     launching,
     link_clicks,
+    previews,
     reporting,
     tracked_links,
     webhooks,
