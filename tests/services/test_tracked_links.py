@@ -203,3 +203,21 @@ def test_the_preview_shows_a_sample_short_link_of_the_real_length(engine, bu, cl
     shown = previews.preview(engine, bu, "Pay at https://pay.example.org/invoice/2026/03")
     assert SHORT.fullmatch(shown.rendered[len("Pay at "):])
     assert shown.report.units == len("Pay at ") + short_links.short_url_length(DOMAIN)
+
+
+def test_clicks_written_together_count_each_and_one_first_per_recipient(
+        engine, bu, clock, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, created, rows = _launch(engine, bu, clock, tmp_path, "See https://x.example.org/a",
+                               count=3)
+    redirects = link_clicks.LinkRedirects(engine, clock)
+    codes = [_code(row.body) for row in rows]
+    wanted = [codes[0]] * 20 + [codes[1]] * 5  # the third recipient never clicks
+    with ThreadPoolExecutor(12) as pool:
+        clicks = list(pool.map(lambda code: redirects.click(code, PHONE), wanted))
+    assert all(c.counted for c in clicks)
+    assert sum(c.first for c in clicks) == 2
+    with engine.connect() as conn:
+        stored = {r.record_id: r.clicks for r in conn.execute(select(link_click))}
+    assert stored == {rows[0].record_id: 20, rows[1].record_id: 5}

@@ -5,9 +5,14 @@ What the redirect may rely on:
   query; so is a code of a skill without tracked links, of a link index the skill does not
   have, or of a skill finished more than `expiry_days` ago. Every refusal is the same None:
   the interface answers one 404 that tells nothing apart.
-- A counted click is stored in its own short transaction: the first one of a recipient on a
-  link writes a row (time, user agent class) and sends `message.clicked`; later ones raise its
+- A counted click is stored before its 302 is answered: the first one of a recipient on a link
+  writes a row (time, user agent class) and sends `message.clicked`; later ones raise its
   count. A link-preview bot's fetch is redirected and not counted.
+- Clicks are written by group commit (ClickWriter): the requests that arrive while one batch
+  is being written wait for the next, which writes them all in one transaction of three
+  statements. A burst of clicks costs a few transactions a second, not one each; a click waits
+  at most one batch longer. If the store cannot be written within WRITE_WAIT_S the visitor is
+  redirected anyway (the click is written when the store answers, or lost with the process).
 - A skill's targets and end are cached for CACHE_TTL_S: a finished skill's links expire at
   most that much late.
 """
@@ -30,6 +35,8 @@ from proactive_sms.store import links as link_store
 EXPIRY_DAYS_ENV = "PSMS_LINK_EXPIRY_DAYS"
 DEFAULT_EXPIRY_DAYS = 90
 CACHE_TTL_S = 30.0
+WRITE_WAIT_S = 5.0  # a click waits this long for its batch before the visitor goes on anyway
+MAX_BATCH = 2000  # clicks in one transaction
 _KEY_RELOAD_S = 60.0  # a code no key checks makes us re-read the keys at most this often
 _CACHE_LIMIT = 10_000  # skills remembered; more are read again
 
@@ -66,6 +73,7 @@ class LinkRedirects:
         self._keys_read_at = 0.0
         self._skills: dict[int, tuple[float, link_store.SkillLinks | None]] = {}
         self._lock = threading.Lock()
+        self._writer = ClickWriter(engine)
 
     def click(self, code: str, user_agent: str | None) -> Click | None:
         """The click on `code`, counted, or None when the code leads nowhere (see the page)."""
@@ -82,15 +90,10 @@ class LinkRedirects:
         agent = user_agents.classify(user_agent)
         if agent == "bot":
             return Click(target, agent, counted=False, first=False)
-        with self.engine.begin() as conn:
-            first = link_store.record_click(conn, ref.skill_id, ref.record_id, ref.link_index,
-                                            agent, now)
-            if first:
-                webhook_emitters.message_clicked(
-                    conn, links.business_unit_id, skill_id=ref.skill_id,
-                    record_id=ref.record_id, link_index=ref.link_index, url=target,
-                    agent_class=agent, now=now)
-        return Click(target, agent, counted=True, first=first)
+        first = self._writer.write(
+            link_store.NewClick(ref.skill_id, ref.record_id, ref.link_index, agent, now),
+            links.business_unit_id, target)
+        return Click(target, agent, counted=True, first=bool(first))
 
     def _read(self, code: str) -> short_links.LinkRef | None:
         if len(code) != short_links.CODE_LENGTH:
@@ -123,3 +126,80 @@ class LinkRedirects:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
+
+
+class _Pending:
+    __slots__ = ("business_unit_id", "click", "done", "error", "first", "target")
+
+    def __init__(self, click: link_store.NewClick, business_unit_id: int, target: str) -> None:
+        self.click = click
+        self.business_unit_id = business_unit_id
+        self.target = target
+        self.done = threading.Event()
+        self.first = False
+        self.error: BaseException | None = None
+
+
+class ClickWriter:
+    """Group commit of clicks: one writer thread per process takes every click waiting and
+    writes them in one transaction (store.links.record_clicks), with the message.clicked
+    events of first clicks; each request waits for its own batch."""
+
+    def __init__(self, engine: Engine, wait_s: float = WRITE_WAIT_S) -> None:
+        self.engine = engine
+        self.wait_s = wait_s
+        self._waiting: list[_Pending] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def write(self, click: link_store.NewClick, business_unit_id: int,
+              target: str) -> bool | None:
+        """Store `click`; whether it was the recipient's first on the link (None: not written
+        within wait_s, still queued)."""
+        pending = _Pending(click, business_unit_id, target)
+        with self._cond:
+            self._waiting.append(pending)
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                # started on first use, in the process that uses it (API workers are forked)
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="click-writer",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        if not pending.done.wait(self.wait_s):
+            return None
+        if pending.error is not None:
+            raise pending.error
+        return pending.first
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._waiting:
+                    self._cond.wait()
+                batch = self._waiting[:MAX_BATCH]
+                del self._waiting[:MAX_BATCH]
+            try:
+                self._write(batch)
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting request
+                for pending in batch:
+                    pending.error = exc
+            finally:
+                for pending in batch:
+                    pending.done.set()
+
+    def _write(self, batch: list[_Pending]) -> None:
+        with self.engine.begin() as conn:
+            firsts = link_store.record_clicks(conn, [p.click for p in batch])
+            for pending in batch:
+                c = pending.click
+                key = (c.skill_id, c.record_id, c.link_index)
+                if key not in firsts:
+                    continue
+                firsts.discard(key)  # the first click of the batch on the link is the first
+                pending.first = True
+                webhook_emitters.message_clicked(
+                    conn, pending.business_unit_id, skill_id=c.skill_id, record_id=c.record_id,
+                    link_index=c.link_index, url=pending.target, agent_class=c.agent_class,
+                    now=c.at)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
 
 from proactive_sms.store.schema import link_click, message, skill, skill_link
 
@@ -57,36 +57,78 @@ def skill_links(conn: Connection, skill_id: int) -> SkillLinks | None:
     return SkillLinks(skill_id, row.business_unit_id, found, row.finished_at)
 
 
-def record_click(conn: Connection, skill_id: int, record_id: int, link_index: int,
-                 agent_class: str, now: datetime) -> bool:
-    """Count one click; True when it is this recipient's first on this link.
+@dataclass(frozen=True)
+class NewClick:
+    """One counted click, as the redirect saw it."""
 
-    An UPDATE first (the common case once a link is clicked: one statement), else an INSERT
-    that leaves a row written meanwhile by another process alone, and then the UPDATE again."""
-    key = and_(link_click.c.skill_id == skill_id, link_click.c.record_id == record_id,
-               link_click.c.link_index == link_index)
-    bump = update(link_click).where(key).values(clicks=link_click.c.clicks + 1,
-                                                last_clicked_at=now)
-    if conn.execute(bump).rowcount:
-        return False
-    values = {"skill_id": skill_id, "record_id": record_id, "link_index": link_index,
-              "first_clicked_at": now, "last_clicked_at": now, "clicks": 1,
-              "agent_class": agent_class}
-    inserted = conn.execute(_insert_ignoring_conflict(conn).values(**values)).rowcount
-    if inserted:
-        return True
-    conn.execute(bump)
-    return False
+    skill_id: int
+    record_id: int
+    link_index: int
+    agent_class: str
+    at: datetime
 
 
-def _insert_ignoring_conflict(conn: Connection):
+ClickKey = tuple[int, int, int]  # (skill_id, record_id, link_index)
+
+
+def record_clicks(conn: Connection, clicks: Sequence[NewClick]) -> set[ClickKey]:
+    """Count a batch of clicks in three statements whatever its size; the keys for which a
+    click of the batch was the recipient's first on that link.
+
+    Clicks on one link are folded first (their count, the first one's time and agent class);
+    links already clicked get one UPDATE each in an executemany, new ones an INSERT that adds
+    to a row another process wrote meanwhile instead of failing (that process then sent the
+    event, and on PostgreSQL both may: a webhook receiver must expect an event twice)."""
+    folded: dict[ClickKey, list] = {}
+    for click in clicks:
+        key = (click.skill_id, click.record_id, click.link_index)
+        entry = folded.get(key)
+        if entry is None:
+            folded[key] = [click.at, click.at, 1, click.agent_class]
+        else:
+            entry[1] = max(entry[1], click.at)
+            entry[2] += 1
+    keys = list(folded)
+    existing: set[ClickKey] = set()
+    for start in range(0, len(keys), 300):  # bound the parameters of one statement
+        chunk = keys[start:start + 300]
+        existing.update(tuple(row) for row in conn.execute(
+            select(link_click.c.skill_id, link_click.c.record_id, link_click.c.link_index)
+            .where(tuple_(link_click.c.skill_id, link_click.c.record_id,
+                          link_click.c.link_index).in_(chunk))))
+    bumps = [{"k_skill": k[0], "k_record": k[1], "k_index": k[2], "n": v[2], "last": v[1]}
+             for k, v in folded.items() if k in existing]
+    news = [{"skill_id": k[0], "record_id": k[1], "link_index": k[2], "first_clicked_at": v[0],
+             "last_clicked_at": v[1], "clicks": v[2], "agent_class": v[3]}
+            for k, v in folded.items() if k not in existing]
+    if bumps:
+        conn.execute(_BUMP, bumps)
+    if news:
+        statement = _upsert(conn)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[link_click.c.skill_id, link_click.c.record_id,
+                            link_click.c.link_index],
+            set_={"clicks": link_click.c.clicks + statement.excluded.clicks,
+                  "last_clicked_at": statement.excluded.last_clicked_at}), news)
+    return {k for k in folded if k not in existing}
+
+
+_BUMP = (update(link_click)
+         .where(link_click.c.skill_id == bindparam("k_skill"),
+                link_click.c.record_id == bindparam("k_record"),
+                link_click.c.link_index == bindparam("k_index"))
+         .values(clicks=link_click.c.clicks + bindparam("n"),
+                 last_clicked_at=bindparam("last")))
+
+
+def _upsert(conn: Connection):
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(link_click).on_conflict_do_nothing()
+        return pg_insert(link_click)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(link_click).on_conflict_do_nothing()
+    return sqlite_insert(link_click)
 
 
 def click_counts(conn: Connection, skill_ids: Sequence[int]) -> ClickCounts:
