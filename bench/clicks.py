@@ -61,12 +61,12 @@ TARGET = "https://shop.example.org/spring-sale"
 def build(db: Path, port: int, recipients: int) -> list[str]:
     """The store, and the codes of the texts (one per recipient)."""
     from sqlalchemy import select
+    from tests.factories import person, us_number, write_csv
 
     from proactive_sms.domain.clock import SystemClock
     from proactive_sms.services import administration, importing, launching
     from proactive_sms.store.engine import open_engine
     from proactive_sms.store.schema import message
-    from tests.factories import person, us_number, write_csv
 
     clock = SystemClock()
     engine = open_engine(f"sqlite:///{db}")
@@ -283,7 +283,8 @@ def ratios(rows: list[dict]) -> str:
     by = {r["phase"]: r for r in rows}
     parts = []
     if "static" in by and "clicks" in by and by["static"]["per_s"]:
-        parts.append(f"clicks stored / static floor: {by['clicks']['per_s'] / by['static']['per_s']:.2f}")
+        share = by["clicks"]["per_s"] / by["static"]["per_s"]
+        parts.append(f"clicks stored / static floor: {share:.2f}")
     if "static" in by and "preview" in by and by["static"]["per_s"]:
         parts.append(f"preview (checked, not stored) / static floor: "
                      f"{by['preview']['per_s'] / by['static']['per_s']:.2f}")
