@@ -13,8 +13,8 @@ other process(es) (raw HTTP/1.1 over asyncio: cheap, but on a 2-core machine not
 sending one request after another for `--seconds` (after 2 s not counted).
 
 Phases, in this order:
-- static:  the same workers, the same /l/ layer (ShortLinkRedirects, a thread hop per click),
-           answering one fixed 302 for any code: no code check, no store. The floor.
+- static:  the same workers, the same /l/ layer (ShortLinkRedirects), answering one fixed 302
+           for any code: no code check, no store. The floor.
 - preview: the real app, every request from a link-preview bot (WhatsApp): the code checked
            (HMAC), the skill's targets read (cached), 302; nothing stored.
 - clicks:  the real app from a phone's browser: each click stored (the recipient's first click
@@ -111,7 +111,11 @@ def _worker(listener: socket.socket, db: str, phase: str) -> None:
     app = create_app(engine, SystemClock())
     if phase == "static":
         fixed = Click(TARGET, "mobile", counted=False, first=False)
-        app = ShortLinkRedirects(app, resolve=lambda code, agent: fixed)
+
+        async def static(code: str, agent: str | None) -> Click:
+            return fixed
+
+        app = ShortLinkRedirects(app, visit=static)
     server = GracefulServer(uvicorn_config(app, access_log=False))
     asyncio.run(_serve(server, listener, threads))
 
@@ -268,20 +272,23 @@ def _pct(ordered: list[float], share: float) -> float:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| phase | answers/s | p50 ms | p95 ms | p99 ms | errors | clicks stored "
+    lines = ["| round | phase | answers/s | p50 ms | p95 ms | p99 ms | errors | clicks stored "
              "(new rows) | server CPU % | client CPU % | load avg |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         stored = (f"{r['new_clicks']} ({r['new_rows']})" if r["phase"] == "clicks" else "-")
-        lines.append(f"| {r['phase']} | {r['per_s']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
+        lines.append(f"| {r['round']} | {r['phase']} | {r['per_s']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
                      f"{r['p99']:.1f} | {r['errors']} | {stored} | {r['server_cpu_pct']:.0f} | "
                      f"{r['client_cpu_pct']:.0f} | {r['load']:.1f} |")
     return "\n".join(lines)
 
 
 def ratios(rows: list[dict]) -> str:
-    by = {r["phase"]: r for r in rows}
-    parts = []
+    import statistics
+
+    by = {phase: {"per_s": statistics.median(r["per_s"] for r in rows if r["phase"] == phase)}
+          for phase in {r["phase"] for r in rows}}
+    parts = ["medians: " + ", ".join(f"{p} {v['per_s']:.0f}/s" for p, v in sorted(by.items()))]
     if "static" in by and "clicks" in by and by["static"]["per_s"]:
         share = by["clicks"]["per_s"] / by["static"]["per_s"]
         parts.append(f"clicks stored / static floor: {share:.2f}")
@@ -310,6 +317,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--client-procs", type=int, default=1)
     parser.add_argument("--only", default="static,preview,clicks")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="Run the phases this many times, interleaved (the machine's load "
+                             "moves); ratios are of the medians.")
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="psms-clicks-"))
@@ -325,9 +335,11 @@ def main() -> None:
     print(f"built: {len(codes)} texts with a short link in {time.monotonic() - started:.1f} s",
           flush=True)
     rows = []
-    for phase in args.only.split(","):
-        rows.append(run_phase(phase, args, db, codes, listener, port))
-        print(f"{phase}: {rows[-1]['per_s']:.0f}/s", flush=True)
+    for round_no in range(1, args.rounds + 1):
+        for phase in args.only.split(","):
+            rows.append({**run_phase(phase, args, db, codes, listener, port),
+                         "round": round_no})
+            print(f"round {round_no} {phase}: {rows[-1]['per_s']:.0f}/s", flush=True)
     listener.close()
     out = table(rows)
     summary = ratios(rows)

@@ -19,18 +19,24 @@ What the redirect may rely on:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from anyio import to_thread
 from sqlalchemy import Engine
 
 from proactive_sms.domain import short_links, user_agents
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import tracked_links, webhook_emitters
 from proactive_sms.store import links as link_store
+
+log = logging.getLogger(__name__)
 
 EXPIRY_DAYS_ENV = "PSMS_LINK_EXPIRY_DAYS"
 DEFAULT_EXPIRY_DAYS = 90
@@ -59,6 +65,7 @@ class Click:
     agent_class: str
     counted: bool  # False for a bot
     first: bool  # the recipient's first counted click on this link
+    skill_id: int = 0
 
 
 class LinkRedirects:
@@ -76,11 +83,53 @@ class LinkRedirects:
         self._writer = ClickWriter(engine)
 
     def click(self, code: str, user_agent: str | None) -> Click | None:
-        """The click on `code`, counted, or None when the code leads nowhere (see the page)."""
+        """The click on `code`, counted, or None when the code leads nowhere (see the page).
+        Blocks until the click is stored (or WRITE_WAIT_S); a store error is raised."""
+        started = self._begin(code, user_agent, self._skill)
+        if started is None:
+            return None
+        click, written = started
+        if written is None:
+            return click
+        try:
+            first = written.result(self._writer.wait_s)
+        except TimeoutError:
+            first = False
+        return replace(click, first=first)
+
+    async def visit(self, code: str, user_agent: str | None) -> Click | None:
+        """`click` for the redirect, on the event loop: no thread is held while the click
+        waits for its batch (threads, not the store, would bound the clicks/s). A store that
+        fails or is slower than WRITE_WAIT_S still lets the visitor through (logged)."""
         ref = self._read(code)
         if ref is None:
             return None
-        links = self._skill(ref.skill_id)
+        if not self._is_cached(ref.skill_id):
+            await to_thread.run_sync(self._skill, ref.skill_id)
+        started = self._begin(code, user_agent, self._skill)
+        if started is None:
+            return None
+        click, written = started
+        if written is None:
+            return click
+        try:
+            first = await asyncio.wait_for(asyncio.wrap_future(written), self._writer.wait_s)
+        except TimeoutError:
+            log.warning("a click on skill %s waited over %.0f s for the store; redirected",
+                        click.skill_id, self._writer.wait_s)
+            first = False
+        except Exception:  # the visitor is not the one to tell
+            log.exception("a click on skill %s could not be stored", click.skill_id)
+            first = False
+        return replace(click, first=first)
+
+    def _begin(self, code: str, user_agent: str | None, skill_of
+               ) -> tuple[Click, Future[bool] | None] | None:
+        """Where `code` leads, and the click's write when it is counted (None: a bot)."""
+        ref = self._read(code)
+        if ref is None:
+            return None
+        links = skill_of(ref.skill_id)
         if links is None or ref.link_index >= len(links.targets):
             return None
         now = self.clock.now()
@@ -89,11 +138,15 @@ class LinkRedirects:
         target = links.targets[ref.link_index]
         agent = user_agents.classify(user_agent)
         if agent == "bot":
-            return Click(target, agent, counted=False, first=False)
-        first = self._writer.write(
+            return Click(target, agent, counted=False, first=False, skill_id=ref.skill_id), None
+        written = self._writer.submit(
             link_store.NewClick(ref.skill_id, ref.record_id, ref.link_index, agent, now),
             links.business_unit_id, target)
-        return Click(target, agent, counted=True, first=bool(first))
+        return Click(target, agent, counted=True, first=False, skill_id=ref.skill_id), written
+
+    def _is_cached(self, skill_id: int) -> bool:
+        cached = self._skills.get(skill_id)
+        return cached is not None and time.monotonic() - cached[0] < CACHE_TTL_S
 
     def _read(self, code: str) -> short_links.LinkRef | None:
         if len(code) != short_links.CODE_LENGTH:
@@ -129,15 +182,14 @@ def _aware(moment: datetime) -> datetime:
 
 
 class _Pending:
-    __slots__ = ("business_unit_id", "click", "done", "error", "first", "target")
+    __slots__ = ("business_unit_id", "click", "first", "result", "target")
 
     def __init__(self, click: link_store.NewClick, business_unit_id: int, target: str) -> None:
         self.click = click
         self.business_unit_id = business_unit_id
         self.target = target
-        self.done = threading.Event()
         self.first = False
-        self.error: BaseException | None = None
+        self.result: Future[bool] = Future()
 
 
 class ClickWriter:
@@ -153,10 +205,10 @@ class ClickWriter:
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def write(self, click: link_store.NewClick, business_unit_id: int,
-              target: str) -> bool | None:
-        """Store `click`; whether it was the recipient's first on the link (None: not written
-        within wait_s, still queued)."""
+    def submit(self, click: link_store.NewClick, business_unit_id: int,
+               target: str) -> Future[bool]:
+        """Queue `click` for the next batch: its future says, once stored, whether it was the
+        recipient's first on the link."""
         pending = _Pending(click, business_unit_id, target)
         with self._cond:
             self._waiting.append(pending)
@@ -167,11 +219,7 @@ class ClickWriter:
                                                 daemon=True)
                 self._thread.start()
             self._cond.notify()
-        if not pending.done.wait(self.wait_s):
-            return None
-        if pending.error is not None:
-            raise pending.error
-        return pending.first
+        return pending.result
 
     def _run(self) -> None:
         while True:
@@ -184,10 +232,10 @@ class ClickWriter:
                 self._write(batch)
             except Exception as exc:  # noqa: BLE001 - handed to each waiting request
                 for pending in batch:
-                    pending.error = exc
-            finally:
+                    pending.result.set_exception(exc)
+            else:
                 for pending in batch:
-                    pending.done.set()
+                    pending.result.set_result(pending.first)
 
     def _write(self, batch: list[_Pending]) -> None:
         with self.engine.begin() as conn:

@@ -106,5 +106,5 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     redirects = LinkRedirects(engine, app.state.clock, link_expiry_days)
     app.state.link_redirects = redirects
     # Added last, so outermost: a click passes no other middleware.
-    app.add_middleware(ShortLinkRedirects, resolve=redirects.click)
+    app.add_middleware(ShortLinkRedirects, visit=redirects.visit)
     return app

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from anyio import to_thread
-
 from proactive_sms.domain.short_links import PATH_PREFIX
 from proactive_sms.services.link_clicks import Click
 
-Resolve = Callable[[str, str | None], Click | None]
+# services.link_clicks.LinkRedirects.visit: where a code leads, with its click stored
+Visit = Callable[[str, str | None], Awaitable[Click | None]]
 
 _NOT_FOUND = b"Not found\n"
 _COMMON = [(b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer"),
@@ -25,13 +24,12 @@ _COMMON = [(b"cache-control", b"no-store"), (b"referrer-policy", b"no-referrer")
 
 
 class ShortLinkRedirects:
-    """ASGI middleware: `/l/{code}` (GET or HEAD) is resolved by `resolve(code, user_agent)`
-    (services.link_clicks.LinkRedirects.click, in a worker thread: it may write), the rest goes
-    to `app`."""
+    """ASGI middleware: `/l/{code}` (GET or HEAD) is answered by `visit(code, user_agent)`
+    (services.link_clicks.LinkRedirects.visit), the rest goes to `app`."""
 
-    def __init__(self, app, resolve: Resolve) -> None:
+    def __init__(self, app, visit: Visit) -> None:
         self.app = app
-        self.resolve = resolve
+        self.visit = visit
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -44,7 +42,7 @@ class ShortLinkRedirects:
             if name == b"user-agent":
                 agent = value.decode("latin-1")
                 break
-        click = await to_thread.run_sync(self.resolve, code, agent) if code else None
+        click = await self.visit(code, agent) if code else None
         await _answer(send, click, scope["method"] == "HEAD")
 
 
