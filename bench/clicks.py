@@ -277,9 +277,11 @@ def table(rows: list[dict]) -> str:
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         stored = (f"{r['new_clicks']} ({r['new_rows']})" if r["phase"] == "clicks" else "-")
-        lines.append(f"| {r['round']} | {r['phase']} | {r['per_s']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | "
-                     f"{r['p99']:.1f} | {r['errors']} | {stored} | {r['server_cpu_pct']:.0f} | "
-                     f"{r['client_cpu_pct']:.0f} | {r['load']:.1f} |")
+        lines.append(f"| {r['round']} | {r['phase']} | {r['per_s']:.0f} | {r['p50']:.1f} | "
+                     f"{r['p95']:.1f} | "
+                     f"{r['p99']:.1f} | {r['errors']} | {stored} | "
+                     f"{r['server_cpu_pct']:.0f} | {r['client_cpu_pct']:.0f} | "
+                     f"{r['load']:.1f} |")
     return "\n".join(lines)
 
 
