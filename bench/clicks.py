@@ -106,6 +106,8 @@ def _worker(listener: socket.socket, db: str, phase: str) -> None:
     from proactive_sms.services.link_clicks import Click
     from proactive_sms.store.engine import make_engine
 
+    if os.environ.get("BENCH_SWITCH_S"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_S"]))
     threads = request_threads()
     engine = make_engine(f"sqlite:///{db}", threads)
     app = create_app(engine, SystemClock())

@@ -85,7 +85,8 @@ class LinkRedirects:
     def click(self, code: str, user_agent: str | None) -> Click | None:
         """The click on `code`, counted, or None when the code leads nowhere (see the page).
         Blocks until the click is stored (or WRITE_WAIT_S); a store error is raised."""
-        started = self._begin(code, user_agent, self._skill)
+        ref = self._read(code)
+        started = self._begin(ref, user_agent) if ref is not None else None
         if started is None:
             return None
         click, written = started
@@ -106,14 +107,17 @@ class LinkRedirects:
             return None
         if not self._is_cached(ref.skill_id):
             await to_thread.run_sync(self._skill, ref.skill_id)
-        started = self._begin(code, user_agent, self._skill)
+        loop = asyncio.get_running_loop()
+        started = self._begin(ref, user_agent, loop)
         if started is None:
             return None
         click, written = started
         if written is None:
             return click
+        # A timer handle, not wait_for: this runs for every click
+        timer = loop.call_later(self._writer.wait_s, _time_out, written)
         try:
-            first = await asyncio.wait_for(asyncio.wrap_future(written), self._writer.wait_s)
+            first = await written
         except TimeoutError:
             log.warning("a click on skill %s waited over %.0f s for the store; redirected",
                         click.skill_id, self._writer.wait_s)
@@ -121,15 +125,15 @@ class LinkRedirects:
         except Exception:  # the visitor is not the one to tell
             log.exception("a click on skill %s could not be stored", click.skill_id)
             first = False
+        finally:
+            timer.cancel()
         return replace(click, first=first)
 
-    def _begin(self, code: str, user_agent: str | None, skill_of
-               ) -> tuple[Click, Future[bool] | None] | None:
-        """Where `code` leads, and the click's write when it is counted (None: a bot)."""
-        ref = self._read(code)
-        if ref is None:
-            return None
-        links = skill_of(ref.skill_id)
+    def _begin(self, ref: short_links.LinkRef, user_agent: str | None,
+               loop: asyncio.AbstractEventLoop | None = None
+               ) -> tuple[Click, Future[bool] | asyncio.Future[bool] | None] | None:
+        """Where a valid code leads, and the click's write when it is counted (None: a bot)."""
+        links = self._skill(ref.skill_id)
         if links is None or ref.link_index >= len(links.targets):
             return None
         now = self.clock.now()
@@ -141,7 +145,7 @@ class LinkRedirects:
             return Click(target, agent, counted=False, first=False, skill_id=ref.skill_id), None
         written = self._writer.submit(
             link_store.NewClick(ref.skill_id, ref.record_id, ref.link_index, agent, now),
-            links.business_unit_id, target)
+            links.business_unit_id, target, loop)
         return Click(target, agent, counted=True, first=False, skill_id=ref.skill_id), written
 
     def _is_cached(self, skill_id: int) -> bool:
@@ -181,15 +185,36 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive UTC
 
 
-class _Pending:
-    __slots__ = ("business_unit_id", "click", "first", "result", "target")
+def _time_out(written: asyncio.Future) -> None:
+    if not written.done():
+        written.set_exception(TimeoutError())
 
-    def __init__(self, click: link_store.NewClick, business_unit_id: int, target: str) -> None:
+
+class _Pending:
+    __slots__ = ("business_unit_id", "click", "first", "loop", "result", "target")
+
+    def __init__(self, click: link_store.NewClick, business_unit_id: int, target: str,
+                 loop: asyncio.AbstractEventLoop | None) -> None:
         self.click = click
         self.business_unit_id = business_unit_id
         self.target = target
         self.first = False
-        self.result: Future[bool] = Future()
+        self.loop = loop
+        # On an event loop: its own future, settled with the rest of its batch in one call
+        # into the loop (one wake-up a batch, not one a click).
+        self.result: Future[bool] | asyncio.Future[bool] = (
+            loop.create_future() if loop is not None else Future())
+
+
+def _settle(batch: list[_Pending], error: BaseException | None) -> None:
+    """Give each waiting click its answer (in the thread or loop its future belongs to)."""
+    for pending in batch:
+        if pending.result.done():  # timed out on a loop
+            continue
+        if error is not None:
+            pending.result.set_exception(error)
+        else:
+            pending.result.set_result(pending.first)
 
 
 class ClickWriter:
@@ -205,11 +230,12 @@ class ClickWriter:
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def submit(self, click: link_store.NewClick, business_unit_id: int,
-               target: str) -> Future[bool]:
-        """Queue `click` for the next batch: its future says, once stored, whether it was the
-        recipient's first on the link."""
-        pending = _Pending(click, business_unit_id, target)
+    def submit(self, click: link_store.NewClick, business_unit_id: int, target: str,
+               loop: asyncio.AbstractEventLoop | None = None
+               ) -> Future[bool] | asyncio.Future[bool]:
+        """Queue `click` for the next batch: its future (of `loop`, when given) says, once
+        stored, whether it was the recipient's first on the link."""
+        pending = _Pending(click, business_unit_id, target, loop)
         with self._cond:
             self._waiting.append(pending)
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
@@ -228,14 +254,19 @@ class ClickWriter:
                     self._cond.wait()
                 batch = self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]
+            error: BaseException | None = None
             try:
                 self._write(batch)
             except Exception as exc:  # noqa: BLE001 - handed to each waiting request
-                for pending in batch:
-                    pending.result.set_exception(exc)
-            else:
-                for pending in batch:
-                    pending.result.set_result(pending.first)
+                error = exc
+            by_loop: dict[asyncio.AbstractEventLoop | None, list[_Pending]] = {}
+            for pending in batch:
+                by_loop.setdefault(pending.loop, []).append(pending)
+            for loop, waiting in by_loop.items():
+                if loop is None:
+                    _settle(waiting, error)
+                elif not loop.is_closed():
+                    loop.call_soon_threadsafe(_settle, waiting, error)
 
     def _write(self, batch: list[_Pending]) -> None:
         with self.engine.begin() as conn:
