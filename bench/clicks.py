@@ -1,14 +1,15 @@
 """Tracked links: how many clicks/s `/l/{code}` answers with each click stored, against floors
 measured in the same run on the same server.
 
-    .venv/bin/python bench/clicks.py [--recipients 20000] [--seconds 10] [--clients 64]
+    .venv/bin/python bench/clicks.py [--recipients 20000] [--seconds 10] [--clients 256]
                                      [--workers 2] [--client-procs 1] [--no-docs]
 
 One SQLite file (the embedded default): a business unit whose link domain is this server, a
 skill launched over `--recipients` people with one tracked link each; the codes are read back
 from the texts. Then `--workers` API worker processes on one listening socket, each running
 what a `psms serve` worker runs (create_app over its own engine, uvicorn with serve's settings,
-serve's request thread limit), and `--clients` keep-alive connections from a load generator in
+serve's request thread limit), and `--clients` keep-alive connections (a campaign's clicks
+come from many phones at once) from a load generator in
 other process(es) (raw HTTP/1.1 over asyncio: cheap, but on a 2-core machine not free), each
 sending one request after another for `--seconds` (after 2 s not counted).
 
@@ -106,8 +107,6 @@ def _worker(listener: socket.socket, db: str, phase: str) -> None:
     from proactive_sms.services.link_clicks import Click
     from proactive_sms.store.engine import make_engine
 
-    if os.environ.get("BENCH_SWITCH_S"):
-        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_S"]))
     threads = request_threads()
     engine = make_engine(f"sqlite:///{db}", threads)
     app = create_app(engine, SystemClock())
@@ -317,7 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--clients", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--client-procs", type=int, default=1)
     parser.add_argument("--only", default="static,preview,clicks")
