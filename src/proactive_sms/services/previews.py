@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from proactive_sms.domain import encoding, link_tracking, short_links, template
 from proactive_sms.domain.calling_list_fields import field_key
-from proactive_sms.services.record_decision import too_long_detail
 from proactive_sms.store.errors import NotFound
 
 # A preview of a typed text without a list touches no database: `psms template preview --text`
@@ -151,6 +150,9 @@ def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: 
     issues = list(result.issues)
     blocking = any(issue.reason.startswith("unknown field") for issue in issues)
     if max_segments is not None and result.report is not None:
+        # here: record_decision brings SQLAlchemy, which a typed text's preview must not load
+        from proactive_sms.services.record_decision import too_long_detail
+
         detail = too_long_detail(result.report.segments, max_segments)
         if detail is not None:
             issues.append(Issue(f"too long: {detail}; such texts are skipped"))
