@@ -221,3 +221,28 @@ def test_clicks_written_together_count_each_and_one_first_per_recipient(
     with engine.connect() as conn:
         stored = {r.record_id: r.clicks for r in conn.execute(select(link_click))}
     assert stored == {rows[0].record_id: 20, rows[1].record_id: 5}
+
+
+def test_a_cadence_sms_step_texts_a_tracked_link_that_redirects(engine, bu, clock, tmp_path):
+    from proactive_sms.services import cadences, importing
+    from tests.factories import person, write_csv
+
+    bu = administration.set_link_domain(engine, bu, DOMAIN)
+    path = write_csv(tmp_path / "customers.csv", [person(0), person(1)])
+    importing.import_calling_list(engine, bu, "customers", path, clock)
+    administration.add_registration(engine, bu, clock, code="55502", kind="short",
+                                    throughput_per_s=50, connection=None, dnc_group=None)
+    administration.save_template(engine, bu, clock, "book",
+                                 "Hi {FirstName}, book a slot: {Link:https://cal.example.org}")
+    created = administration.create_skill(engine, bu, clock, name="sales",
+                                          registration="55502", calling_list="customers",
+                                          kind="agent")
+    cadences.define(engine, bu, clock, "sales", {"steps": [{"channel": "sms",
+                                                            "template": "book"}]})
+    launching.start_skill(engine, created.id, clock)
+    with engine.connect() as conn:
+        bodies = conn.execute(select(message.c.body).where(message.c.skill_id == created.id)
+                              ).scalars().all()
+    assert len(bodies) == 2 and all(SHORT.search(b) for b in bodies)
+    click = link_clicks.LinkRedirects(engine, clock).click(_code(bodies[0]), PHONE)
+    assert click.target == "https://cal.example.org" and click.first
