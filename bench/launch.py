@@ -34,6 +34,7 @@ Figures, not a pass/fail test: the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -47,6 +48,8 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,6 +61,7 @@ TEMPLATE = "Hi {FirstName}, your balance of {Balance} is due."
 HEADER = ["ExternalId", "FirstName", "LastName", "PhoneNumber", "IsCellPhone", "PostalCode",
           "Balance"]
 GOAL_RATIO = 5.0
+GOAL_SCHEMA_RATIO = 2.0  # issue 18: against SQLite alone writing the same rows
 GOAL_PEAK_MB = 300.0
 FLOOR_RUNS = 3
 SEED = 20260304
@@ -224,14 +228,83 @@ def python_floor(csv_path: Path, work: Path) -> float:
     return elapsed
 
 
-# --- ours, in a child process -------------------------------------------------------------------
+# The schema floor: SQLite alone writing what import and launch write - a calling_record and a
+# message per row, into our own tables with every index, constraint and foreign key, WAL and
+# synchronous=NORMAL as shipped - in SQL only (no Python per row). The CSV goes into an
+# in-memory temporary table with `.import`, then two INSERT .. SELECT statements. The phone is
+# normalized by SQL (digits, "+1"), the fields built with json_object, the text by
+# concatenation: the same columns and about the same bytes as ours, without the checks.
+_DIGITS = ("replace(replace(replace(replace(replace(PhoneNumber, '(', ''), ')', ''), '-', ''), "
+           "' ', ''), '+', '')")
+_FIELDS = ", ".join(f"'{name}', \"{name}\"" for name in HEADER)
+FLOOR_SQL = f"""
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+PRAGMA temp_store = MEMORY;
+.import --csv --schema temp {{csv}} raw
+BEGIN;
+INSERT INTO calling_record (calling_list_id, external_id, phone, sms_destination, sms_problem,
+    expiration_date, time_zone, postal_code, fields, source_line, created_at, updated_at)
+SELECT 1, ExternalId, number, CASE WHEN IsCellPhone = 'true' THEN number END,
+    CASE WHEN IsCellPhone = 'true' THEN NULL ELSE 'no_mobile_number' END, NULL, NULL,
+    PostalCode, json_object({_FIELDS}), line + 1, '{{now}}', '{{now}}'
+FROM (SELECT *, '+1' || substr(digits, length(digits) - 9) AS number
+      FROM (SELECT *, rowid AS line, {_DIGITS} AS digits FROM temp.raw))
+WHERE true
+ON CONFLICT (calling_list_id, external_id) DO NOTHING;
+COMMIT;
+BEGIN;
+INSERT INTO message (skill_id, record_id, destination, body, encoding, segments, state,
+    skip_reason, detail, attempts, created_at)
+SELECT 1, id, sms_destination,
+    CASE WHEN sms_destination IS NOT NULL THEN 'Hi ' || json_extract(fields, '$.FirstName')
+        || ', your balance of ' || json_extract(fields, '$.Balance') || ' is due.' END,
+    CASE WHEN sms_destination IS NOT NULL THEN 'gsm7' END,
+    CASE WHEN sms_destination IS NOT NULL THEN 1 ELSE 0 END,
+    CASE WHEN sms_destination IS NOT NULL THEN 'pending' ELSE 'skipped' END,
+    CASE WHEN sms_destination IS NULL THEN sms_problem END, NULL, 0, '{{now}}'
+FROM calling_record WHERE calling_list_id + 0 = 1 ORDER BY id
+ON CONFLICT (skill_id, record_id, cadence_step, step_attempt) DO NOTHING;
+COMMIT;
+SELECT (SELECT count(*) FROM calling_record), (SELECT count(*) FROM message);
+"""
 
 
-def child(db: Path, csv_path: Path, src: Path) -> None:
-    """Import and launch on a fresh database; print one JSON line with times and peak RSS."""
+def schema_floor(csv_path: Path, work: Path, src: Path) -> dict | None:
+    """Best wall time of the sqlite3 shell writing the records and messages (FLOOR_SQL) into a
+    fresh database of our schema (made by our migrations beforehand, with the unit, list and
+    skill the rows refer to: not timed)."""
+    shell = shutil.which("sqlite3")
+    if shell is None:
+        return None
+    best = best_cpu = None
+    for _ in range(FLOOR_RUNS):
+        db = work / "floor-schema.db"
+        for stale in work.glob("floor-schema.db*"):
+            stale.unlink()
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child-schema",
+                        str(db), "--src", str(src)], check=True, stdout=subprocess.DEVNULL)
+        script = FLOOR_SQL.format(csv=csv_path, now="2026-03-04 16:00:00.000000")
+        started, cpu = time.perf_counter(), cpu_s(resource.RUSAGE_CHILDREN)
+        done = subprocess.run([shell, str(db)], input=script, check=True, capture_output=True,
+                              text=True)
+        elapsed = time.perf_counter() - started
+        used = cpu_s(resource.RUSAGE_CHILDREN) - cpu
+        records, texts = (int(n) for n in done.stdout.strip().splitlines()[-1].split("|"))
+        best = elapsed if best is None else min(best, elapsed)
+        best_cpu = used if best_cpu is None else min(best_cpu, used)
+        for stale in work.glob("floor-schema.db*"):
+            stale.unlink()
+    return {"seconds": best, "cpu_s": best_cpu, "records": records, "messages": texts}
+
+
+def child_schema(db: Path, src: Path) -> None:
+    """A fresh database of our schema with a unit, a code, the list (id 1), a skill (id 1)."""
     sys.path.insert(0, str(src))
     from proactive_sms.domain.clock import ManualClock
-    from proactive_sms.services import administration, importing, launching
+    from proactive_sms.services import administration
+    from proactive_sms.store import calling_lists
     from proactive_sms.store.engine import open_engine
 
     clock = ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
@@ -239,24 +312,120 @@ def child(db: Path, csv_path: Path, src: Path) -> None:
     bu = administration.init(engine, clock, "bench", "sales", "US")
     administration.add_registration(engine, bu, clock, code="55501", kind="short",
                                     throughput_per_s=100.0, connection=None, dnc_group=None)
+    with engine.begin() as conn:
+        calling_lists.ensure_list(conn, bu.id, "people", HEADER, clock.now())
+    administration.create_skill(engine, bu, clock, name="balance-due", registration="55501",
+                                calling_list="people")
+    engine.dispose()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    """A fresh database on the server of `admin_url` (dropped afterwards); yields its URL."""
+    name = f"psms_bench_{uuid.uuid4().hex[:10]}"
+    _psql(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _psql(url: str, command: str) -> None:
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    subprocess.run(["psql", plain, "-v", "ON_ERROR_STOP=1", "-q", "-c", command], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def psql_floor(csv_path: Path, admin_url: str) -> dict | None:
+    """Best wall (and CPU) time of `psql \\copy` of the file into a fresh table of the same
+    columns (text), on a fresh database: the least work that reads the file into PostgreSQL."""
+    if shutil.which("psql") is None:
+        return None
+    best = best_cpu = None
+    columns = ", ".join(f'"{name}" text' for name in HEADER)
+    for _ in range(FLOOR_RUNS):
+        with postgres_database(admin_url) as url:
+            _psql(url, f"CREATE TABLE people ({columns})")
+            # Rows with a wrong number of columns would stop COPY: the floor reads a copy of
+            # the file without them (made once, before the clock starts).
+            good = _good_rows(csv_path)
+            started, cpu = time.perf_counter(), cpu_s(resource.RUSAGE_CHILDREN)
+            _psql(url, f"\\copy people FROM '{good}' WITH (FORMAT csv, HEADER true)")
+            elapsed = time.perf_counter() - started
+            used = cpu_s(resource.RUSAGE_CHILDREN) - cpu
+        best = elapsed if best is None else min(best, elapsed)
+        best_cpu = used if best_cpu is None else min(best_cpu, used)
+    return {"seconds": best, "cpu_s": best_cpu}
+
+
+def _good_rows(csv_path: Path) -> Path:
+    """The file without the rows whose column count is wrong (COPY refuses them), kept."""
+    good = csv_path.with_suffix(".good.csv")
+    if not good.exists():
+        with csv_path.open(encoding="utf-8", newline="") as source, \
+                good.open("w", encoding="utf-8", newline="") as target:
+            writer = csv.writer(target)
+            for row in csv.reader(source):
+                if len(row) == len(HEADER):
+                    writer.writerow(row)
+    return good
+
+
+# --- ours, in a child process -------------------------------------------------------------------
+
+
+def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    """User + system CPU seconds of this process (RUSAGE_SELF, with its worker processes once
+    they have ended: RUSAGE_CHILDREN too) - a figure the machine's load disturbs far less than
+    wall time."""
+    whos = [who] if who != resource.RUSAGE_SELF else [who, resource.RUSAGE_CHILDREN]
+    return sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime for w in whos)
+
+
+def child(db: str, csv_path: Path, src: Path) -> None:
+    """Import and launch on a fresh database (a SQLite file, or a PostgreSQL URL); print one
+    JSON line with times and peak RSS."""
+    sys.path.insert(0, str(src))
+    from sqlalchemy import text
+
+    from proactive_sms.domain.clock import ManualClock
+    from proactive_sms.services import administration, importing, launching
+    from proactive_sms.store.engine import open_engine
+
+    clock = ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
+    postgres = "://" in db
+    engine = open_engine(db if postgres else f"sqlite:///{db}")
+    bu = administration.init(engine, clock, "bench", "sales", "US")
+    administration.add_registration(engine, bu, clock, code="55501", kind="short",
+                                    throughput_per_s=100.0, connection=None, dnc_group=None)
     rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     imported = importing.import_calling_list(engine, bu, "people", csv_path, clock)
-    import_s = time.perf_counter() - started
+    import_s, import_cpu_s = time.perf_counter() - started, cpu_s() - cpu
 
     saved = administration.save_template(engine, bu, clock, "balance", TEMPLATE,
                                          calling_list="people")
     created = administration.create_skill(engine, bu, clock, name="balance-due",
                                           registration="55501", calling_list="people")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_s()
     launched = launching.start_skill(engine, created.id, clock, template_id=saved.id)
-    launch_s = time.perf_counter() - started
+    launch_s, launch_cpu_s = time.perf_counter() - started, cpu_s() - cpu
+    if postgres:
+        with engine.connect() as conn:
+            db_bytes = conn.scalar(text("SELECT pg_database_size(current_database())"))
+    else:
+        db_bytes = sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*"))
     engine.dispose()
 
     print(json.dumps({
         "import_s": import_s,
         "launch_s": launch_s,
+        "import_cpu_s": import_cpu_s,
+        "launch_cpu_s": launch_cpu_s,
         "rss_before_kb": rss_before_kb,
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # KiB on Linux
         "rows_read": imported.rows_read,
@@ -265,16 +434,18 @@ def child(db: Path, csv_path: Path, src: Path) -> None:
         "rejected_by_problem": {str(k): v for k, v in imported.rejected_by_problem.items()},
         "pending": launched.pending,
         "skipped": {str(k): v for k, v in launched.skipped.items()},
-        "db_bytes": sum(p.stat().st_size for p in db.parent.glob(db.name + "*")),
+        "db_bytes": db_bytes,
     }))
 
 
-def run_ours(csv_path: Path, work: Path, src: Path) -> dict:
-    db = work / "ours.db"
+def run_ours(csv_path: Path, work: Path, src: Path, db_url: str | None = None) -> dict:
+    """Ours in a child process, on a fresh SQLite file (or the fresh PostgreSQL database
+    `db_url`)."""
+    db = db_url or str(work / "ours.db")
     for stale in work.glob("ours.db*"):
         stale.unlink()
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--child", str(db), str(csv_path),
+        [sys.executable, str(Path(__file__).resolve()), "--child", db, str(csv_path),
          "--src", str(src)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -344,7 +515,8 @@ class TreeMemory:
 
 
 def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
-           ours: dict) -> str:
+           ours: dict, schema: dict | None = None, before: dict | None = None,
+           before_src: Path | None = None) -> str:
     total_s = ours["import_s"] + ours["launch_s"]
     peak_mb = ours["tree_peak_pss_kb"] / 1024
     child_mb = ours["peak_rss_kb"] / 1024
@@ -383,6 +555,7 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
         f"| **ours: import + launch** | **{total_s:.2f}** | **{rate(total_s)}** "
         f"| **{ratio(total_s)}** |",
         "",
+        *schema_table(schema, ours, before, before_src),
         f"Peak memory of ours, the child process and its workers together (sum of PSS, sampled "
         f"every {TreeMemory.INTERVAL_S:g} s, up to {ours['tree_processes']} processes at once): "
         f"**{peak_mb:.0f} MB**. Sum of their RSS, pages shared after the fork counted in each: "
@@ -396,6 +569,15 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
         f"{', '.join(f'{k} {v:,}' for k, v in sorted(ours['skipped'].items())) or 'none'}.",
         "",
     ]
+    if schema is not None:
+        wall_x = total_s / schema["seconds"]
+        cpu_x = (ours["import_cpu_s"] + ours["launch_cpu_s"]) / schema["cpu_s"]
+        lines.append(
+            f"Goal of issue 18 (import + launch within {GOAL_SCHEMA_RATIO:g}x of the schema "
+            f"floor at 1M, under {GOAL_PEAK_MB:g} MB peak): {wall_x:.1f}x in wall time "
+            f"{'met' if wall_x <= GOAL_SCHEMA_RATIO else 'NOT met'}, {cpu_x:.1f}x in CPU time "
+            f"{'met' if cpu_x <= GOAL_SCHEMA_RATIO else 'NOT met'}, peak {peak_mb:.0f} MB "
+            f"{'met' if peak_mb <= GOAL_PEAK_MB else 'NOT met'}.")
     if cli_s is not None:
         met_ratio = total_s / cli_s <= GOAL_RATIO
         met_peak = peak_mb <= GOAL_PEAK_MB
@@ -407,7 +589,78 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
     return "\n".join(lines)
 
 
+def postgres_table(floor: dict | None, ours: dict, before: dict | None, sqlite_ours: dict,
+                   schema: dict | None) -> str:
+    """PostgreSQL beside SQLite: import + launch against `psql \\copy` of the same file."""
+    lines = ["On PostgreSQL, in the same run (a fresh database each; floor: `psql \\copy` of the "
+             f"file's good rows into a table of its {len(HEADER)} columns, best of "
+             f"{FLOOR_RUNS}):", "",
+             "| | wall s | CPU s (client side) | × `psql \\copy` |", "| --- | ---: | ---: | ---: |"]
+    if floor is not None:
+        lines.append(f"| floor: `psql \\copy` | {floor['seconds']:.2f} | {floor['cpu_s']:.2f} "
+                     "| 1.0x |")
+    for label, result in (("before", before), ("after", ours)):
+        if result is None:
+            continue
+        for step in ("import", "launch"):
+            wall = result[f"{step}_s"]
+            x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
+            lines.append(f"| PostgreSQL {label}: {step} | {wall:.2f} "
+                         f"| {result[f'{step}_cpu_s']:.2f} | {x} |")
+        wall = result["import_s"] + result["launch_s"]
+        cpu = result["import_cpu_s"] + result["launch_cpu_s"]
+        x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
+        lines.append(f"| **PostgreSQL {label}: import + launch** | **{wall:.2f}** "
+                     f"| **{cpu:.2f}** | **{x}** |")
+    sqlite_wall = sqlite_ours["import_s"] + sqlite_ours["launch_s"]
+    lines.append(f"| SQLite after: import + launch (above) | {sqlite_wall:.2f} "
+                 f"| {sqlite_ours['import_cpu_s'] + sqlite_ours['launch_cpu_s']:.2f} | |")
+    if floor is not None:
+        x = (ours["import_s"] + ours["launch_s"]) / floor["seconds"]
+        lines += ["", f"Goal of issue 15 (PostgreSQL import + launch within 3x of `psql \\copy`): "
+                      f"{x:.1f}x, {'met' if x <= 3.0 else 'NOT met'}. Peak memory on PostgreSQL "
+                      f"(client side): {ours['tree_peak_pss_kb'] / 1024:.0f} MB; database "
+                      f"afterwards {ours['db_bytes'] / 1e6:.0f} MB. Launch: "
+                      f"{ours['pending']:,} pending."]
+    return "\n".join(lines)
+
+
+def schema_table(schema: dict | None, ours: dict, before: dict | None,
+                 before_src: Path | None) -> list[str]:
+    """Ours against the schema floor, in wall and CPU time (and the code before, if measured)."""
+    if schema is None:
+        return []
+    lines = [
+        f"Against the schema floor (SQLite alone writing {schema['records']:,} records and "
+        f"{schema['messages']:,} messages into our tables, indexes and constraints, SQL only; "
+        f"best of {FLOOR_RUNS}). CPU: user + system of every process involved.",
+        "",
+        "| | wall s | CPU s | × schema floor (wall) | × schema floor (CPU) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| schema floor: `sqlite3` shell, SQL only | {schema['seconds']:.2f} "
+        f"| {schema['cpu_s']:.2f} | 1.0x | 1.0x |",
+    ]
+    for label, result in (("before", before), ("after", ours)):
+        if result is None:
+            continue
+        for step in ("import", "launch"):
+            wall, cpu = result[f"{step}_s"], result[f"{step}_cpu_s"]
+            lines.append(f"| {label}: {step} | {wall:.2f} | {cpu:.2f} "
+                         f"| {wall / schema['seconds']:.2f}x | {cpu / schema['cpu_s']:.2f}x |")
+        wall = result["import_s"] + result["launch_s"]
+        cpu = result["import_cpu_s"] + result["launch_cpu_s"]
+        lines.append(f"| **{label}: import + launch** | **{wall:.2f}** | **{cpu:.2f}** "
+                     f"| **{wall / schema['seconds']:.2f}x** | **{cpu / schema['cpu_s']:.2f}x** |")
+    if before is not None:
+        lines.append("")
+        lines.append(f"Before: {before_src}, measured back to back with after in this run "
+                     f"(peak {before['tree_peak_pss_kb'] / 1024:.0f} MB).")
+    lines.append("")
+    return lines
+
+
 def main() -> None:
+    global FLOOR_RUNS
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "psms-bench",
@@ -416,10 +669,23 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=ROOT / "src",
                         help="the source tree to measure (another checkout's src/, to compare "
                              "versions in the same conditions); implies --no-docs")
+    parser.add_argument("--floor-runs", type=int, default=3,
+                        help="runs of each floor, the best kept (1 saves minutes at 1M)")
+    parser.add_argument("--postgres", default=os.environ.get("PSMS_BENCH_POSTGRES_URL"),
+                        help="also on PostgreSQL: a URL whose server may create databases "
+                             "(default $PSMS_BENCH_POSTGRES_URL)")
+    parser.add_argument("--before", type=Path,
+                        help="also measure this source tree (the code before a change), back "
+                             "to back with --src in the same run")
     parser.add_argument("--child", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-schema", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    FLOOR_RUNS = args.floor_runs
     if args.child:
-        child(Path(args.child[0]), Path(args.child[1]), args.src)
+        child(args.child[0], Path(args.child[1]), args.src)
+        return
+    if args.child_schema:
+        child_schema(Path(args.child_schema), args.src)
         return
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -434,9 +700,30 @@ def main() -> None:
     cli_s = cli_floor(csv_path, args.out)
     print("context: python csv + sqlite3 ...", flush=True)
     py_s = python_floor(csv_path, args.out)
+    print("schema floor: sqlite3, SQL only, our schema ...", flush=True)
+    schema = schema_floor(csv_path, args.out, args.src.resolve())
+    before = None
+    if args.before is not None:
+        print(f"before: import + launch with {args.before} ...", flush=True)
+        before = run_ours(csv_path, args.out, args.before.resolve())
     print("ours: import + launch (child process) ...", flush=True)
     ours = run_ours(csv_path, args.out, args.src.resolve())
-    block = report(args.rows, kinds, cli_s, py_s, ours)
+    postgres = None
+    if args.postgres:
+        print("PostgreSQL floor: psql \\copy ...", flush=True)
+        pg_floor = psql_floor(csv_path, args.postgres)
+        pg_before = None
+        if args.before is not None:
+            print(f"PostgreSQL, before: import + launch with {args.before} ...", flush=True)
+            with postgres_database(args.postgres) as url:
+                pg_before = run_ours(csv_path, args.out, args.before.resolve(), url)
+        print("PostgreSQL, ours: import + launch ...", flush=True)
+        with postgres_database(args.postgres) as url:
+            pg_ours = run_ours(csv_path, args.out, args.src.resolve(), url)
+        postgres = (pg_floor, pg_ours, pg_before)
+    block = report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before)
+    if postgres is not None:
+        block += "\n\n" + postgres_table(*postgres, ours, schema)
     print()
     print(block)
     if args.src.resolve() != (ROOT / "src").resolve():

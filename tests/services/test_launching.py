@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from proactive_sms.domain import template
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.services import administration, importing, launching
+from proactive_sms.services import administration, importing, launching, record_decision
 from proactive_sms.store import skills as skill_store
 from proactive_sms.store.schema import message
 from tests.factories import HEADER, import_people, person, registration, skill, us_number, write_csv
@@ -235,7 +235,7 @@ _TEMPLATES = ["Hi {FirstName}, {Balance} is due.", "{first name}{balance}", "Ù…Ø
 def test_the_launch_renderer_is_template_render(body, direction, records):
     parsed = template.parse(body)
     resolved = template.resolve_direction(parsed, direction)
-    renderer = launching._Renderer(parsed, resolved)
+    renderer = record_decision.Renderer(parsed, resolved)
     for fields in [*records, *records]:  # twice: the second time from the cached plans
         try:
             expected = template.render(parsed, fields, resolved)

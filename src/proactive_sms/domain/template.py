@@ -81,6 +81,9 @@ class Template:
 
     body: str
     pieces: tuple[str | Variable, ...]
+    # The URLs written as `{Link:URL}`: merged into the literal text as the URL itself, and
+    # tracked (domain.link_tracking) when the business unit has a short link domain.
+    links: tuple[str, ...] = ()
 
     # Cached: render() asks for these once per record. (cached_property writes the instance
     # __dict__ directly, which a frozen dataclass allows; equality still compares fields only.)
@@ -186,6 +189,7 @@ def parse(body: str) -> Template:
     _check_characters(body)
     pieces: list[str | Variable] = []
     literal: list[str] = []
+    links: list[str] = []
     i, n = 0, len(body)
     while i < n:
         ch = body[i]
@@ -197,6 +201,10 @@ def parse(body: str) -> Template:
             i += 2
         elif ch == "}":
             raise TemplateError("stray '}'", i, hint="write '}}' for a literal brace")
+        elif ch == "{" and body[i + 1 : i + 1 + len(_LINK)].casefold() == _LINK:
+            url, i = _parse_link(body, i)
+            literal.append(url)
+            links.append(url)
         elif ch == "{":
             variable, i = _parse_variable(body, i)
             if literal:
@@ -210,7 +218,24 @@ def parse(body: str) -> Template:
             i = end
     if literal:
         pieces.append("".join(literal))
-    return Template(body, tuple(pieces))
+    return Template(body, tuple(pieces), tuple(dict.fromkeys(links)))
+
+
+_LINK = "link:"  # `{Link:https://...}`, any case
+
+
+def _parse_link(body: str, start: int) -> tuple[str, int]:
+    """The URL of the `{Link:URL}` whose `{` is at `start`, and the index just after its `}`."""
+    close = body.find("}", start)
+    if close == -1:
+        raise TemplateError("unclosed '{'", start, hint="write {Link:https://...}")
+    url = body[start + 1 + len(_LINK) : close].strip()
+    scheme = url[:8].lower()
+    if not (scheme.startswith("http://") or scheme.startswith("https://")) or len(url) < 10 \
+            or any(ch.isspace() or ch in "{<>\"" for ch in url):
+        raise TemplateError("a link must be a web address without spaces", start,
+                            hint="write {Link:https://example.com/page}")
+    return url, close + 1
 
 
 def _parse_variable(body: str, start: int) -> tuple[Variable, int]:

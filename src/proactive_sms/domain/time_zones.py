@@ -239,6 +239,13 @@ def _postal_resolution(postal_code: str) -> ZoneResolution:
 _zip_blocks: dict[str, dict[str, tuple[str, str]]] = {}
 
 
+def load_zip_table() -> None:
+    """Load zipcodes' table now: its first query loads the whole of it (~3 s of CPU on a slow
+    core), which a dispatcher would otherwise spend in its first claim, delaying a skill's
+    first text by that much."""
+    zipcodes.is_real("10001")
+
+
 def _zip_entry(zip5: str) -> tuple[str, str] | None:
     """(state, IANA zone) of a 5-digit ZIP, or None when zipcodes does not know it.
 

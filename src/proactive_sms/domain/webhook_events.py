@@ -16,6 +16,7 @@ class EventType(enum.StrEnum):
     SKILL_FINISHED = "skill.finished"  # a skill has nothing left to send
     SKILL_STOPPED = "skill.stopped"  # a person stopped a skill: its pending texts were cancelled
     SKILL_PAUSED = "skill.paused"  # the system paused a skill: a budget was reached (why: reason)
+    MESSAGE_CLICKED = "message.clicked"  # a recipient's first click on a tracked link of a text
     PING = "webhook.ping"  # a test sent on request (always sent, whatever the filter)
 
 

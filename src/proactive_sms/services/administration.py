@@ -61,6 +61,20 @@ def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: st
         return unit
 
 
+def set_link_domain(engine: Engine, bu: BusinessUnit, domain: str | None) -> BusinessUnit:
+    """Where the BU's short links are served ("https://go.example.com", where `psms serve`
+    answers); None or "" turns tracking off for skills started from now on (docs/links.md)."""
+    from proactive_sms.domain.short_links import LinkDomainError, normalize_domain
+
+    try:
+        stored = normalize_domain(domain) if domain and domain.strip() else None
+    except LinkDomainError as exc:
+        raise InvalidRequest(str(exc), "link_domain") from exc
+    with engine.begin() as conn:
+        tenancy.set_link_domain(conn, bu.id, stored)
+        return tenancy.business_unit_by_id(conn, bu.id)
+
+
 def business_unit(engine: Engine, name: str | None = None) -> BusinessUnit:
     with engine.connect() as conn:
         return tenancy.find_business_unit(conn, name)

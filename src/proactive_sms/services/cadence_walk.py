@@ -14,7 +14,12 @@ from proactive_sms.domain import cadence as model
 from proactive_sms.domain import phone, template
 from proactive_sms.domain.cadence import Cadence, Channel, Position
 from proactive_sms.domain.message_states import MessageState, SkipReason
-from proactive_sms.services.launching import MessageText, _Decider
+from proactive_sms.services.record_decision import (
+    Decider,
+    MessageText,
+    remember_links,
+    with_tracked_links,
+)
 from proactive_sms.store import cadences, calling_lists, dnc, registrations, spend, tenancy
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.messages import destination_key
@@ -107,7 +112,7 @@ class Walker:
         if record.sms_destination and cadences.step_has_texted(
                 self.conn, self.skill.id, step.number, record.sms_destination):
             seen.add(destination_key(record.sms_destination))
-        decider = _Decider(self.skill, self._text(step), seen, self.now.date())
+        decider = Decider(self.skill, self._text(step), seen, self.now.date())
         return decider.decide(record)
 
     def _other_destination(self, record, destination: str):
@@ -134,9 +139,10 @@ class Walker:
             stored = template_store.find_template(self.conn, self.skill.business_unit_id,
                                                   step.template or "")
             parsed = template.parse(stored.body)
-            self._texts[step.number] = MessageText(
-                parsed, template.resolve_direction(parsed, stored.direction),
-                stored.smart_encoding, stored.bidi_marks)
+            self._texts[step.number] = remember_links(self.conn, with_tracked_links(
+                self.conn, self.skill, MessageText(
+                    parsed, template.resolve_direction(parsed, stored.direction),
+                    stored.smart_encoding, stored.bidi_marks)))
         return self._texts[step.number]
 
 

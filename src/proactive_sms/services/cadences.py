@@ -2,7 +2,7 @@
 
 The voice dialer is another system: it asks for the next voice attempts and reports each call's
 outcome; `domain.cadence` decides where the record goes next. When that is an SMS step, the text
-is decided (services/cadence_walk.py) with launch's own rules (`launching._Decider`: DNC, no
+is decided (services/cadence_walk.py) with launch's own rules (`record_decision.Decider`: DNC, no
 SMS-capable number, missing field, too long, duplicate) and left `pending` for the dispatcher,
 which applies pacing, the DNC check at sending and the calling window as for any agentless text.
 """
@@ -27,7 +27,7 @@ from proactive_sms.domain.cadence import (
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import webhook_emitters
 from proactive_sms.services.cadence_walk import Moved, Walker, call_number
-from proactive_sms.services.launching import LaunchError, LaunchSummary
+from proactive_sms.services.record_decision import LaunchError, LaunchSummary
 from proactive_sms.store import cadences, calling_lists, outbox, skills
 from proactive_sms.store import templates as template_store
 from proactive_sms.store.errors import NotFound

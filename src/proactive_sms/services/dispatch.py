@@ -28,6 +28,7 @@ from proactive_sms.carriers.base import (
     SubmitResult,
     SubmitStatus,
 )
+from proactive_sms.domain import time_zones
 from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWindow, load_rules
 from proactive_sms.domain.circuit_breaker import BreakerPolicy, CircuitBreaker
 from proactive_sms.domain.clock import Clock, SystemClock
@@ -76,6 +77,8 @@ from proactive_sms.store.registrations import CarrierConnection, Registration
 from proactive_sms.store.skills import SkillStatus
 
 log = logging.getLogger(__name__)
+# The skills whose texts are sent (as store.outbox.DISPATCHED has them).
+_DISPATCHED = [SkillStatus(status) for status in outbox.DISPATCHED]
 
 _NONE: list[OutboxItem] = []  # no system texts (one object, so a lane sees nothing changed)
 _RESULT, _RECEIPT, _INBOUND, _CLAIM = "result", "receipt", "inbound", "claim"
@@ -249,9 +252,12 @@ def window_rules() -> Rules:
 
 def _load_geocoder() -> None:
     """The send-time check may ask phonenumbers' geocoder for a number's state, and its data
-    takes half a second to load: loaded before the first claim, not in the middle of it, where
-    every result and receipt waiting for the store would wait that long too."""
+    takes half a second to load, and zipcodes' table (a ZIP's time zone) ~3 s: loaded before
+    the first claim, not in the middle of it, where every result and receipt waiting for the
+    store would wait that long too, and a skill's first text with them."""
     import phonenumbers.geocoder  # noqa: F401
+
+    time_zones.load_zip_table()
 
 
 class Dispatcher:
@@ -696,8 +702,13 @@ class Dispatcher:
         now = self.clock.now()
         plan = []
         with self.engine.begin() as conn:
-            running = skills.list_skills(conn, statuses=[SkillStatus.RUNNING])
-            running = spend_guard.hold_spent(conn, running, now)  # budgets reached: paused
+            # Launching skills too: their committed batches are sent while the launch goes on
+            # (outbox.DISPATCHED), under the same pacing, windows and reply gates. Budgets
+            # pause running skills (a launch was checked against its budget at start).
+            dispatched = skills.list_skills(conn, statuses=_DISPATCHED)
+            running = spend_guard.hold_spent(
+                conn, [s for s in dispatched if s.status is SkillStatus.RUNNING], now)
+            running += [s for s in dispatched if s.status is not SkillStatus.RUNNING]
             self.timing = self._timing_policies(conn, running)
             candidates = [reg for reg in registrations.list_registrations(conn)
                           if reg.status == "active" and reg.connection_id is not None]
@@ -760,8 +771,10 @@ class Dispatcher:
         return owned, leases.to_give_back(fleet, self.lease, going, self.options.rebalance_moves)
 
     def _finish_done(self, conn, running: Sequence[skills.Skill], now) -> None:
-        """Running skills of our codes with nothing left to send become finished."""
-        ours = [s.id for s in running if s.registration_id in self.lanes]
+        """Running skills of our codes with nothing left to send become finished (a launching
+        one has records still to decide)."""
+        ours = [s.id for s in running
+                if s.registration_id in self.lanes and s.status is SkillStatus.RUNNING]
         unsettled = outbox.unsettled_by_skill(conn, ours)
         # An agent skill goes on while any record is still in its cadence.
         in_cadence = cadences.open_by_skill(conn, [s.id for s in running
@@ -788,7 +801,7 @@ class Dispatcher:
                      if r.status == "active" and r.connection_id is not None}
             mine = [s for s in skills.list_skills(conn) if s.registration_id in codes]
             unsettled = outbox.unsettled_by_skill(
-                conn, [s.id for s in mine if s.status is SkillStatus.RUNNING])
+                conn, [s.id for s in mine if s.status in _DISPATCHED])
             busy = bool(unsettled) or any(s.status is SkillStatus.LAUNCHING for s in mine)
             awaiting = outbox.any_awaiting_receipt(conn, [s.id for s in mine])
             conn.commit()  # as in read(): keeps the connection's prepared statements

@@ -22,7 +22,8 @@ from proactive_sms.domain.pacing import SlidingWindowPacer
 from proactive_sms.domain.phone import region_of
 from proactive_sms.domain.send_timing import Recipient, TimingPolicy, Verdict, decide_send
 from proactive_sms.services import spend
-from proactive_sms.services.launching import LAUNCH_BATCH, _Decider, check_text, resolve_text
+from proactive_sms.services.launching import LAUNCH_BATCH
+from proactive_sms.services.record_decision import Decider, check_text, resolve_text
 from proactive_sms.store import calling_lists, dnc, outbox, registrations, skills, tenancy
 from proactive_sms.store import spend as spend_store
 from proactive_sms.store.schema import calling_record
@@ -120,7 +121,7 @@ def dry_run_skill(engine: Engine, skill: Skill, clock: Clock, *, rules=None) -> 
             expires_at=now + timedelta(hours=skill.validity_hours)
             if skill.validity_hours else None,
             cap_per_24h=bu.frequency_cap_per_24h)
-        decider = _Decider(skill, text, set(), now.date())
+        decider = Decider(skill, text, set(), now.date())
         cursor = 0
         while True:
             batch = calling_lists.launch_batch(conn, skill.calling_list_id, cursor,

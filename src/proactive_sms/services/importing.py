@@ -42,6 +42,7 @@ from proactive_sms.services import cadences, list_files, offload
 from proactive_sms.services.administration import checked_name
 from proactive_sms.services.list_files import FileFormat, ImportRefused
 from proactive_sms.store import calling_lists
+from proactive_sms.store.engine import yield_to_writers
 from proactive_sms.store.tenancy import BusinessUnit
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
@@ -330,6 +331,7 @@ def _write(engine: Engine, tally: _Tally, chunk: Chunk, parsed: ParsedChunk) -> 
     if rows:
         with engine.begin() as conn:
             calling_lists.write_record_rows(conn, rows)
+        yield_to_writers(engine)  # a dispatcher's claim waiting for the lock goes first
 
 
 class _ErrorWriter:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from proactive_sms.domain import encoding, template
+from proactive_sms.domain import encoding, link_tracking, short_links, template
 from proactive_sms.domain.calling_list_fields import field_key
 from proactive_sms.store.errors import NotFound
 
@@ -105,7 +105,7 @@ def preview(engine: Engine | None, bu: BusinessUnit | None, body: str, direction
                + (f" '{external_id}'" if external_id else "")) if fields is not None else None
     record = records[0] if records else None
     return _render(parsed, direction, smart_encoding, fields, record, values, missing,
-                   bidi_marks)
+                   bidi_marks, link_domain=bu.link_domain if bu is not None else None)
 
 
 def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto",
@@ -115,7 +115,8 @@ def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto"
     values when no list is named). A syntax error in `body` is raised, as in `preview`."""
     parsed = template.parse(body)
     if not calling_list:
-        return [_render(parsed, direction, smart_encoding, None, None, None, None, bidi_marks)]
+        return [_render(parsed, direction, smart_encoding, None, None, None, None, bidi_marks,
+                        link_domain=bu.link_domain)]
     from proactive_sms.store import calling_lists
 
     with engine.connect() as conn:
@@ -123,8 +124,10 @@ def samples(engine: Engine, bu: BusinessUnit, body: str, direction: str = "auto"
         records = _records(conn, lst.id, None, count)
     if not records:
         return [_render(parsed, direction, smart_encoding, lst.fields, None, None,
-                        f"calling list '{calling_list}' has no record", bidi_marks)]
-    return [_render(parsed, direction, smart_encoding, lst.fields, record, None, None, bidi_marks)
+                        f"calling list '{calling_list}' has no record", bidi_marks,
+                        link_domain=bu.link_domain)]
+    return [_render(parsed, direction, smart_encoding, lst.fields, record, None, None, bidi_marks,
+                    link_domain=bu.link_domain)
             for record in records]
 
 
@@ -147,7 +150,8 @@ def check(engine: Engine | None, bu: BusinessUnit | None, body: str, direction: 
     issues = list(result.issues)
     blocking = any(issue.reason.startswith("unknown field") for issue in issues)
     if max_segments is not None and result.report is not None:
-        from proactive_sms.services.launching import too_long_detail
+        # here: record_decision brings SQLAlchemy, which a typed text's preview must not load
+        from proactive_sms.services.record_decision import too_long_detail
 
         detail = too_long_detail(result.report.segments, max_segments)
         if detail is not None:
@@ -180,10 +184,13 @@ def _records(conn: Connection, list_id: int, external_id: str | None,
 def _render(parsed: template.Template, direction: str, smart_encoding: bool,
             fields: tuple[str, ...] | None, record: StoredRecord | None,
             values: dict[str, str] | None, missing: str | None,
-            bidi_marks: str = "auto") -> Preview:
+            bidi_marks: str = "auto", *, link_domain: str | None = None) -> Preview:
     """The preview of `parsed` with a record's values (or the sample values when `fields` is
-    None: no list), checked against the list's fields."""
+    None: no list), checked against the list's fields. With the BU's `link_domain`, each
+    tracked link shows as a sample short link of the real length (docs/links.md)."""
     resolved = template.resolve_direction(parsed, direction)
+    if link_domain:
+        parsed = link_tracking.track(parsed, link_domain, short_links.sample_code).template
     noted = tuple(str(w) for w in template.warnings(parsed.body))
     issues: list[Issue] = []
     sample: dict[str, str] = {}

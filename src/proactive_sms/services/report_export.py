@@ -16,7 +16,8 @@ def report_csv(report: Report) -> str:
     """One row per state (every state named), then one per skip reason, then (when the report
     has its spend) one `spent` row: the texts that left, what they cost and the budget, in the
     columns after `messages` (empty on the other rows, so a reader of the first three columns
-    reads them as before)."""
+    reads them as before); then the tracked links' counts (`clicks`, `unique_clickers`:
+    docs/links.md)."""
     out = io.StringIO()
     writer = csv_writer(out)  # spreadsheet-safe cells, as every CSV we write
     writer.writerow(["state", "skip_reason", "messages", "cost", "budget", "currency"])
@@ -29,4 +30,6 @@ def report_csv(report: Report) -> str:
         spent = report.spend.as_dict()
         writer.writerow(["spent", "", spent["spent_texts"], spent["spent"],
                          spent["budget"] or "", spent["currency"] or ""])
+    writer.writerow(["clicks", "", report.clicks, "", "", ""])
+    writer.writerow(["unique_clickers", "", report.unique_clickers, "", "", ""])
     return out.getvalue()

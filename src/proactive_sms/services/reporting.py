@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.services.spend import SkillSpend, skills_spend
-from proactive_sms.store import inbound, skill_counters, skills
+from proactive_sms.store import inbound, links, skill_counters, skills
 from proactive_sms.store.tenancy import BusinessUnit
 
 INBOUND_KINDS = ("opt_out", "opt_in", "help", "reply", "possible_opt_out")
@@ -46,6 +46,11 @@ class Report:
     # What the texts that left cost, against the skills' budgets (services.spend); None for the
     # dashboard's per-skill figures, which leave it out.
     spend: SkillSpend | None = None
+    # Tracked links (docs/links.md): counted clicks (bots never), recipients who clicked, and
+    # unique clickers / delivered texts (/ sent texts while no receipt says delivered).
+    clicks: int = 0
+    unique_clickers: int = 0
+    click_through_rate: float | None = None
 
     @property
     def skipped(self) -> int:
@@ -73,6 +78,8 @@ class Report:
             "inbound": {kind: self.inbound.get(kind, 0) for kind in INBOUND_KINDS},
             "waiting": self.waiting, "next_window_at": _iso(self.next_window_at),
             "spend": self.spend.as_dict() if self.spend is not None else None,
+            "clicks": self.clicks, "unique_clickers": self.unique_clickers,
+            "click_through_rate": self.click_through_rate,
         }
 
 
@@ -111,6 +118,8 @@ def _report(engine: Engine, title: str, members: list[skills.Skill],
         window = skill_counters.sent_window(conn, ids)
         report.inbound = inbound.counts_by_skill(conn, ids)
         report.spend = skills_spend(conn, members)
+        clicked = links.click_counts(conn, ids)
+        report.clicks, report.unique_clickers = clicked.clicks, clicked.unique_clickers
         if report.waiting:
             report.next_window_at = skill_counters.next_due(conn, ids, now)
     _finish(report, members, window)
@@ -124,12 +133,16 @@ def skill_reports(conn: Connection, members: list[skills.Skill],
     ids = [s.id for s in members]
     counts = skill_counters.counts(conn, ids)
     windows = skill_counters.sent_windows(conn, ids)
+    clicked = links.clicks_by_skill(conn, ids)
     found: dict[int, Report] = {}
     for member in members:
         report = Report(f"skill {member.name}", [member.name],
                         {member.name: member.status.value})
         for row in counts.get(member.id, []):
             _add(report, row)
+        if member.id in clicked:
+            report.clicks = clicked[member.id].clicks
+            report.unique_clickers = clicked[member.id].unique_clickers
         if report.waiting:
             report.next_window_at = skill_counters.next_due(conn, [member.id], now)
         _finish(report, [member], windows.get(member.id, skill_counters.SentWindow(None, None, 0)))
@@ -150,6 +163,8 @@ def _finish(report: Report, members: list[skills.Skill],
         # its second's worth at the start of each window, so first-to-last alone overstates it.
         windows = math.floor((last - first).total_seconds()) + 1
         report.achieved_rate_per_s = sent / windows
+    report.click_through_rate = click_through_rate(report.unique_clickers,
+                                                   report.by_state["delivered"], sent)
     starts = [s.started_at for s in members if s.started_at]
     ends = [s.finished_at for s in members if s.finished_at]
     report.started_at = min(starts) if starts else None
@@ -205,3 +220,12 @@ def _aware(moment: datetime) -> datetime:
 def texts_sent(by_state: Mapping[str, int]) -> int:
     """The texts that left us: sent, and those with a receipt since (a report's by_state)."""
     return sum(by_state.get(state, 0) for state in _LEFT)
+
+
+def click_through_rate(unique_clickers: int, delivered: int, sent: int) -> float | None:
+    """Recipients who clicked / texts delivered; / texts sent where no receipt says delivered
+    (a carrier without receipts); None before any text left."""
+    base = delivered or sent
+    if not base:
+        return None
+    return unique_clickers / base

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.domain.webhook_events import EventType
-from proactive_sms.store import skill_counters, skills, webhook_events, webhooks
+from proactive_sms.store import links, skill_counters, skills, webhook_events, webhooks
 from proactive_sms.store.registrations import Registration
 from proactive_sms.store.schema import dnc_list
 
@@ -86,4 +86,18 @@ def skill_paused(conn: Connection, skill_id: int, reason: str, detail: str, spen
         "skill_id": skill_id, "skill": found.name, "status": "paused", "reason": reason,
         "detail": detail, "spent": spent, "budget": budget, "currency": currency,
         "paused_at": now,
+    }, now)
+
+
+def message_clicked(conn: Connection, business_unit_id: int, *, skill_id: int, record_id: int,
+                    link_index: int, url: str, agent_class: str, now: datetime) -> None:
+    """A recipient clicked a tracked link for the first time (later clicks are only counted;
+    link-preview bots are never a click)."""
+    if not webhook_events.wants(conn, business_unit_id, EventType.MESSAGE_CLICKED):
+        return
+    found = links.message_of(conn, skill_id, record_id)
+    webhook_events.emit(conn, business_unit_id, EventType.MESSAGE_CLICKED, {
+        "message_id": found[0] if found else None, "to": found[1] if found else None,
+        "skill_id": skill_id, "skill": skills.skill_by_id(conn, skill_id).name,
+        "link_index": link_index, "url": url, "agent_class": agent_class, "clicked_at": now,
     }, now)

@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 
 from proactive_sms.domain.calling_record import ParsedRecord
-from proactive_sms.store import paging
-from proactive_sms.store.dialect import insert, is_postgres
+from proactive_sms.store import paging, pg_copy
+from proactive_sms.store.dialect import is_postgres
 from proactive_sms.store.errors import NotFound
 from proactive_sms.store.schema import (
     calling_list,
@@ -126,8 +126,6 @@ _UPSERT_SQLITE = (
     "postal_code = excluded.postal_code, fields = excluded.fields, "
     "source_line = excluded.source_line, updated_at = excluded.updated_at"
 )
-_UPDATED = ("phone", "sms_destination", "sms_problem", "expiration_date", "time_zone",
-            "postal_code", "fields", "source_line", "updated_at")
 
 
 class RecordRows:
@@ -137,8 +135,8 @@ class RecordRows:
     so an import can run it in a worker process (services.offload). On SQLite the rows are
     tuples for the driver's executemany with their values already in the form SQLAlchemy would
     store (the types' own bind processors for dates, `fields_json` for the fields), skipping
-    SQLAlchemy's per-row parameter processing: most of the cost of a large import. PostgreSQL
-    keeps SQLAlchemy's batched INSERT .. VALUES, which is fast there: its rows are dicts.
+    SQLAlchemy's per-row parameter processing: most of the cost of a large import. On PostgreSQL
+    they are tuples for COPY (store.pg_copy), the values as psycopg sends them.
     """
 
     def __init__(self, conn: Connection, list_id: int) -> None:
@@ -159,15 +157,12 @@ class RecordRows:
                  r.time_zone, r.postal_code, fields_json(r.fields), r.line, stamp, stamp)
                 for r in records
             ]
+        # PostgreSQL: the columns of store.pg_copy.RECORD_COLUMNS, for COPY (the fields as
+        # JSON text, which the json column parses).
         return [
-            {
-                "calling_list_id": list_id, "external_id": r.external_id, "phone": r.phone,
-                "sms_destination": r.sms_destination,
-                "sms_problem": r.sms_problem.value if r.sms_problem else None,
-                "expiration_date": r.expiration_date, "time_zone": r.time_zone,
-                "postal_code": r.postal_code, "fields": r.fields, "source_line": r.line,
-                "created_at": now, "updated_at": now,
-            }
+            (list_id, r.external_id, r.phone, r.sms_destination,
+             r.sms_problem.value if r.sms_problem else None, r.expiration_date, r.time_zone,
+             r.postal_code, fields_json(r.fields), r.line, now, now)
             for r in records
         ]
 
@@ -179,14 +174,7 @@ def write_record_rows(conn: Connection, rows: list) -> None:
     if not is_postgres(conn):
         conn.exec_driver_sql(_UPSERT_SQLITE, rows)
         return
-    statement = insert(conn, calling_record)
-    updated = {name: statement.excluded[name] for name in _UPDATED}
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["calling_list_id", "external_id"], set_=updated
-        ),
-        rows,
-    )
+    pg_copy.upsert_records(conn, rows)
 
 
 def _bind(conn: Connection, column: Column) -> Callable:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 
+from proactive_sms.store import write_turns
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -80,11 +82,29 @@ _WRITER = "psms_writer"
 
 @contextlib.contextmanager
 def _begin_writing(engine: Engine) -> Iterator[Connection]:
-    """`engine.begin()` on SQLite: the same, its transaction marked as a writer's."""
+    """`engine.begin()` on SQLite: the same, its transaction marked as a writer's, and the
+    writer known to be waiting while BEGIN IMMEDIATE waits for the lock (store.write_turns:
+    a launch lets it in between two batches)."""
     with engine.connect() as conn:
         conn.execution_options(**{_WRITER: True})
-        with conn.begin():
+        with write_turns.waiting(turns_file(engine)):
+            transaction = conn.begin()
+        with transaction:
             yield conn
+
+
+def turns_file(engine: Engine) -> Path | None:
+    """The file of store.write_turns for this engine's database (None: not a SQLite file)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return write_turns.turns_file(engine.url.database)
+
+
+def yield_to_writers(engine: Engine, max_wait_s: float = 0.5) -> float:
+    """For a bulk writer between two transactions: let writers waiting for SQLite's write lock
+    have it first (store.write_turns); nothing on PostgreSQL, whose writers do not queue on
+    one lock. Returns the seconds waited."""
+    return write_turns.yield_to_waiting(turns_file(engine), max_wait_s)
 
 
 def _begin_sqlite(conn: Connection) -> None:

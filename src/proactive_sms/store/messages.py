@@ -12,8 +12,8 @@ from sqlalchemy import ClauseElement, Connection, bindparam, func, or_, select, 
 
 from proactive_sms.domain.message_states import MessageState, allowed_sources
 from proactive_sms.domain.prices import PriceList
-from proactive_sms.store import paging, skill_counters, webhook_events
-from proactive_sms.store.dialect import insert, is_postgres
+from proactive_sms.store import paging, pg_copy, skill_counters, webhook_events
+from proactive_sms.store.dialect import is_postgres
 from proactive_sms.store.schema import message, message_part, skill, sms_registration
 
 
@@ -56,7 +56,7 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
     Returns how many were really inserted. On SQLite the rows go straight to the driver's
     executemany, whose rowcount is exactly the rows inserted (a conflict changes none), and which
     skips SQLAlchemy's per-row parameter processing, most of the cost of a large launch. On
-    PostgreSQL, RETURNING counts them (rowcount of an executemany is not reliable with psycopg).
+    PostgreSQL they are copied (store.pg_copy) and counted by one INSERT .. SELECT.
     """
     if not decisions:
         return 0
@@ -83,23 +83,13 @@ def insert_decisions(conn: Connection, skill_id: int, decisions: Sequence[Decisi
         conn.exec_driver_sql("RELEASE psms_decisions")
         skill_counters.add(conn, skill_id, _decision_counts(decisions))
         return inserted
-    rows = [
-        {
-            "skill_id": skill_id, "record_id": d.record_id, "destination": d.destination,
-            "body": d.body, "encoding": d.encoding, "segments": d.segments,
-            "state": d.state.value, "skip_reason": d.skip_reason, "detail": d.detail,
-            "attempts": 0, "created_at": now, "cost_micros": cost,
-        }
+    # PostgreSQL: COPY into a staging table, then one INSERT .. SELECT (store.pg_copy); its
+    # counters are kept by the table's triggers.
+    return pg_copy.insert_decisions(conn, [
+        (skill_id, d.record_id, d.destination, d.body, d.encoding, d.segments,
+         _STATE_VALUES[d.state], d.skip_reason, d.detail, 0, now, cost)
         for d, cost in zip(decisions, costs, strict=True)
-    ]
-    result = conn.execute(
-        insert(conn, message)
-        .on_conflict_do_nothing(
-            index_elements=["skill_id", "record_id", "cadence_step", "step_attempt"])
-        .returning(message.c.id),
-        rows,
-    )
-    return len(result.all())
+    ])
 
 
 def _costs(decisions: Sequence[Decision], prices: PriceList | None) -> list[int | None]:

@@ -1,8 +1,10 @@
 """The dispatcher's queries: reading pending texts, claiming them, recording what happened.
 
 Claiming is one transaction that checks the DNC list at that moment and moves the texts from
-`pending` to `submitting`; only texts of running skills move. Nothing is ever moved out of
-`submitting` except by recording the carrier's answer, or by start-up recovery to `uncertain`.
+`pending` to `submitting`; only texts of dispatched skills move: running ones, and launching
+ones (the batches a launch has committed go out while it decides the rest). Nothing is ever
+moved out of `submitting` except by recording the carrier's answer, or by start-up recovery
+to `uncertain`.
 """
 
 from __future__ import annotations
@@ -55,7 +57,10 @@ from proactive_sms.store.schema import (
     transport_lease,
 )
 
-RUNNING = "running"
+# The statuses whose pending texts are sent: a launching skill's committed batches go out while
+# the launch decides the rest (the first text leaves in about a second whatever the list's size).
+DISPATCHED = ("running", "launching")
+_DISPATCHED_SQL = ", ".join(f"'{status}'" for status in DISPATCHED)
 _EXEMPT = frozenset(kind.value for kind in DNC_EXEMPT_KINDS)
 
 
@@ -84,7 +89,7 @@ _FETCH_PENDING = (
     .join(calling_record, calling_record.c.id == message.c.record_id)
     .where(
         skill.c.registration_id == bindparam("registration_id"),
-        skill.c.status == RUNNING,
+        skill.c.status.in_(DISPATCHED),
         message.c.state == MessageState.PENDING.value,
         message.c.id > bindparam("after_id"),
         or_(message.c.next_attempt_at.is_(None), message.c.next_attempt_at <= bindparam("now")),
@@ -96,8 +101,8 @@ _FETCH_PENDING = (
 
 def fetch_pending(conn: Connection, registration_id: int, after_id: int, limit: int,
                   now: datetime, except_skill_ids: Sequence[int] = ()) -> list[OutboxItem]:
-    """Pending texts of the code's running skills, due now, in id order after a cursor (none
-    of `except_skill_ids`: skills whose texts wait for their agents)."""
+    """Pending texts of the code's dispatched skills (DISPATCHED), due now, in id order after
+    a cursor (none of `except_skill_ids`: skills whose texts wait for their agents)."""
     query = _FETCH_PENDING
     if except_skill_ids:
         query = query.where(message.c.skill_id.not_in(list(except_skill_ids)))
@@ -192,7 +197,7 @@ _CLAIM = (
     .where(_ANY_ID,
            message.c.state == MessageState.PENDING.value,
            or_(message.c.skill_id.is_(None),
-               message.c.skill_id.in_(select(skill.c.id).where(skill.c.status == RUNNING))))
+               message.c.skill_id.in_(select(skill.c.id).where(skill.c.status.in_(DISPATCHED)))))
     .values(state=MessageState.SUBMITTING.value, submitted_at=bindparam("now"),
             attempts=message.c.attempts + 1)
     .returning(message.c.id)
@@ -208,7 +213,7 @@ _CLAIM_LEASED = (
            message.c.state == MessageState.PENDING.value,
            or_(and_(message.c.skill_id.is_(None), message.c.registration_id.in_(_HELD_CODES)),
                message.c.skill_id.in_(select(skill.c.id).where(
-                   skill.c.status == RUNNING, skill.c.registration_id.in_(_HELD_CODES)))))
+                   skill.c.status.in_(DISPATCHED), skill.c.registration_id.in_(_HELD_CODES)))))
     .values(state=MessageState.SUBMITTING.value, submitted_at=bindparam("now"),
             attempts=message.c.attempts + 1)
     .returning(message.c.id)
@@ -218,8 +223,9 @@ _CLAIM_LEASED = (
 def claim(conn: Connection, items: Sequence[OutboxItem], dnc_list_id: int,
           now: datetime, timing: Timing | None = None,
           lease: LeaseHolder | None = None) -> Claim:
-    """Move pending texts of running skills to `submitting`, skipping those whose number is on
-    the DNC list now. Several lanes' groups may be claimed at once (same DNC list).
+    """Move pending texts of dispatched skills (DISPATCHED) to `submitting`, skipping those
+    whose number is on the DNC list now. Several lanes' groups may be claimed at once (same DNC
+    list).
 
     With `lease`, only texts of codes that holder still leases move (the others are `gone`): a
     process whose lease was taken over cannot claim, even before it notices."""
@@ -430,7 +436,8 @@ _CLAIM_SQLITE = (
     f"UPDATE message SET state = '{MessageState.SUBMITTING.value}', submitted_at = ?, "
     "attempts = attempts + 1 "
     f"WHERE id IN ({{}}) AND state = '{MessageState.PENDING.value}' "
-    f"AND (skill_id IS NULL OR skill_id IN (SELECT id FROM skill WHERE status = '{RUNNING}')) "
+    "AND (skill_id IS NULL OR skill_id IN "
+    f"(SELECT id FROM skill WHERE status IN ({_DISPATCHED_SQL}))) "
     "RETURNING id"
 )
 
@@ -442,7 +449,7 @@ _CLAIM_LEASED_SQLITE = (
     "attempts = attempts + 1 "
     f"WHERE id IN ({{}}) AND state = '{MessageState.PENDING.value}' "
     f"AND ((skill_id IS NULL AND registration_id IN ({_HELD_CODES_SQLITE})) "
-    f"OR skill_id IN (SELECT id FROM skill WHERE status = '{RUNNING}' "
+    f"OR skill_id IN (SELECT id FROM skill WHERE status IN ({_DISPATCHED_SQL}) "
     f"AND registration_id IN ({_HELD_CODES_SQLITE}))) "
     "RETURNING id"
 )

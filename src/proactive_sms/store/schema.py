@@ -64,6 +64,9 @@ business_unit = Table(
     _created(),
     # The zone its recurring notices are read in when they name none (migration 0032).
     Column("time_zone", String(64), nullable=True),
+    # Where `psms serve` answers short links (migration 0035): "https://go.example.com". With
+    # one, each web link of a text is replaced at launch by <domain>/l/<code> (docs/links.md).
+    Column("link_domain", String(200), nullable=True),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -290,7 +293,11 @@ message = Table(
     # invariant 1: one message per (skill, record), per SMS step attempt of a cadence
     UniqueConstraint("skill_id", "record_id", "cadence_step", "step_attempt"),
     Index("ix_message_skill_state", "skill_id", "state", "id"),
-    Index("ix_message_registration_state", "registration_id", "state", "id"),
+    # Partial: only system texts have a code of their own (migration 0030); a launch's texts
+    # reach theirs through the skill, and so write no entry here.
+    Index("ix_message_registration_state", "registration_id", "state", "id",
+          sqlite_where=text("registration_id IS NOT NULL"),
+          postgresql_where=text("registration_id IS NOT NULL")),
     # Partial: only submitted texts are looked up by number (who texted this number last, how
     # often in 24 h), and launch writes a million pending rows without paying for this index.
     Index("ix_message_destination_submitted", "destination", "submitted_at",
@@ -944,3 +951,28 @@ skill_spend = Table(
     Column("cost_micros", BigInteger, nullable=False),
 )
 # (end of 0033)
+# Tracked links (migration 0035, docs/links.md). A launch writes no row per link: the code in
+# <domain>/l/<code> carries (skill, record, link index) and its own MAC (domain/short_links.py).
+skill_link = Table(
+    # The target of each tracked link of a skill's text, written once when the skill starts.
+    "skill_link",
+    metadata,
+    Column("skill_id", ForeignKey("skill.id"), primary_key=True),
+    Column("link_index", Integer, primary_key=True),
+    Column("target_url", Text, nullable=False),
+)
+
+link_click = Table(
+    # One row per recipient and link, written at the first counted click (bots are not
+    # counted); later clicks raise `clicks`. No foreign keys: the redirect's hot path inserts
+    # here and the code's MAC already vouches for the ids.
+    "link_click",
+    metadata,
+    Column("skill_id", Integer, primary_key=True),
+    Column("record_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("link_index", Integer, primary_key=True),
+    Column("first_clicked_at", DateTime(timezone=True), nullable=False),
+    Column("last_clicked_at", DateTime(timezone=True), nullable=False),
+    Column("clicks", Integer, nullable=False),
+    Column("agent_class", String(10), nullable=False),  # first click: mobile, desktop, other
+)

@@ -18,7 +18,7 @@ class SkillStatus(enum.StrEnum):
     DRAFT = "draft"  # created, never started
     SCHEDULED = "scheduled"  # to start at a moment (skill_start); cancelled: back to draft
     LAUNCHING = "launching"  # deciding every record once; resumable after a crash
-    RUNNING = "running"  # its pending messages are dispatched
+    RUNNING = "running"  # its pending messages are dispatched (a launching skill's too)
     PAUSED = "paused"  # no new submits; resume continues
     STOPPED = "stopped"  # stopped by a person: pending messages were cancelled
     FINISHED = "finished"  # every message settled

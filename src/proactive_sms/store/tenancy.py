@@ -21,6 +21,7 @@ class BusinessUnit:
     default_region: str
     frequency_cap_per_24h: int | None = None
     time_zone: str | None = None  # recurring notices that name no zone are read in it
+    link_domain: str | None = None  # where short links are served (docs/links.md)
 
 
 def ensure_business_unit(
@@ -50,7 +51,8 @@ def ensure_business_unit(
         )
         return find_business_unit(conn, bu_name)
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h, row.time_zone)
+                        row.frequency_cap_per_24h, row.time_zone,
+                        row.link_domain)
 
 
 _NAMES_SHOWN = 10  # of the BUs an unnamed lookup could mean
@@ -70,7 +72,8 @@ def find_business_unit(conn: Connection, name: str | None = None) -> BusinessUni
         raise Ambiguous("business unit", names + (["..."] if len(rows) > _NAMES_SHOWN else []))
     row = rows[0]
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h, row.time_zone)
+                        row.frequency_cap_per_24h, row.time_zone,
+                        row.link_domain)
 
 
 def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
@@ -78,7 +81,8 @@ def business_unit_by_id(conn: Connection, bu_id: int) -> BusinessUnit:
     if row is None:
         raise NotFound("business unit", bu_id)
     return BusinessUnit(row.id, row.tenant_id, row.name, row.default_region,
-                        row.frequency_cap_per_24h, row.time_zone)
+                        row.frequency_cap_per_24h, row.time_zone,
+                        row.link_domain)
 
 
 def set_time_zone(conn: Connection, bu_id: int, time_zone: str | None) -> None:
@@ -89,3 +93,8 @@ def set_time_zone(conn: Connection, bu_id: int, time_zone: str | None) -> None:
 def set_frequency_cap(conn: Connection, bu_id: int, cap: int | None) -> None:
     conn.execute(business_unit.update().where(business_unit.c.id == bu_id)
                  .values(frequency_cap_per_24h=cap))
+
+
+def set_link_domain(conn: Connection, bu_id: int, domain: str | None) -> None:
+    conn.execute(business_unit.update().where(business_unit.c.id == bu_id)
+                 .values(link_domain=domain))

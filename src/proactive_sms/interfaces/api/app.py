@@ -9,6 +9,7 @@ from proactive_sms.domain.clock import Clock, SystemClock
 from proactive_sms.interfaces.api import (
     agents,
     api_keys,
+    business_unit,
     cadences,
     calling_lists,
     campaigns,
@@ -36,18 +37,23 @@ from proactive_sms.interfaces.api.request_limits import (
     RequestLimits,
     max_upload_bytes_from_env,
 )
+from proactive_sms.interfaces.api.short_links import ShortLinkRedirects
 from proactive_sms.interfaces.api.unstorable_text import refuse_unstorable_text
 from proactive_sms.interfaces.web.app import install_console
 from proactive_sms.services import metrics as services_metrics
+from proactive_sms.services.link_clicks import LinkRedirects
 
 
 def create_app(engine: Engine, clock: Clock | None = None, *,
                metrics_token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES,
-               max_upload_bytes: int | None = None) -> FastAPI:
+               max_upload_bytes: int | None = None,
+               link_expiry_days: int | None = None) -> FastAPI:
     """The API over one store; the clock is a seam for tests (a ManualClock). With a
     `metrics_token`, /metrics asks for it as a bearer token. Bodies are capped (JSON at
     `max_body_bytes`, uploads at `max_upload_bytes`, default PSMS_MAX_UPLOAD_MB), after the
-    key is checked (interfaces.api.request_limits)."""
+    key is checked (interfaces.api.request_limits). Tracked links' `/l/{code}` is answered
+    ahead of all that (interfaces.api.short_links), expiring `link_expiry_days` after their
+    skill ends (default PSMS_LINK_EXPIRY_DAYS, else 90)."""
     app = FastAPI(title="Proactive SMS", version="1",
                   description="The outbound SMS channel of a contact-center dialer. Every "
                               "request carries an API key of one business unit and sees only "
@@ -94,10 +100,15 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         users.router,  # console users and API keys (issue 17)
         api_keys.router,
         spend.router,  # prices, budgets, dry runs (issue 16)
+        business_unit.router,  # its settings: the short link domain (issue 16)
     ]
     for router in routers:
         app.include_router(router, prefix="/v1", responses=errors.PROBLEMS,
                            dependencies=[Depends(refuse_unstorable_text),
                                          Depends(refuse_unknown_form_fields)])
     install_console(app)  # the web console at / (its routes are not in the OpenAPI)
+    redirects = LinkRedirects(engine, app.state.clock, link_expiry_days)
+    app.state.link_redirects = redirects
+    # Added last, so outermost: a click passes no other middleware.
+    app.add_middleware(ShortLinkRedirects, visit=redirects.visit)
     return app

@@ -36,6 +36,11 @@ class ReportOut(BaseModel):
     spend: dict | None = Field(None, description="What the texts that left cost: currency, "
                                                  "spent, spent_texts, spent_segments, budget, "
                                                  "left, unpriced_texts (amounts: decimal text).")
+    clicks: int = Field(description="Clicks on the texts' tracked links (link-preview bots "
+                                    "are not counted).")
+    unique_clickers: int = Field(description="Recipients who clicked at least once.")
+    click_through_rate: float | None = Field(description="unique_clickers / delivered texts "
+                                                         "(/ sent texts without receipts).")
 
 
 # For the OpenAPI: both media types the report endpoints answer with.

@@ -33,6 +33,7 @@ from proactive_sms.interfaces.cli import schedules as cli_schedules
 from proactive_sms.interfaces.cli import skills as cli_skills
 from proactive_sms.interfaces.cli import templates as cli_templates
 from proactive_sms.interfaces.cli.apikeys import app as apikey_app
+from proactive_sms.interfaces.cli.business_units import app as bu_app
 from proactive_sms.interfaces.cli.cadences import app as cadence_app
 from proactive_sms.interfaces.cli.cadences import dialer_sim_command
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json
@@ -77,6 +78,7 @@ app.add_typer(cli_inbox.review_app, name="review")
 app.add_typer(apikey_app, name="apikey")
 app.command("serve")(serve_command)
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(bu_app, name="bu")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(user_app, name="user")
 
@@ -151,6 +153,9 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
          time_zone: str = typer.Option(None, "--time-zone",
                                        help="The unit's zone: recurring notices that name "
                                             "none run in it (America/Chicago)."),
+         link_domain: str = typer.Option(None, help="Where `psms serve` answers short links "
+                                                    "(https://go.example.com): web links of "
+                                                    "texts are then tracked (docs/links.md)."),
          admin: str = typer.Option(None, help="Also create this web console admin of the BU; "
                                               "the password is $PSMS_ADMIN_PASSWORD, else "
                                               "generated and printed once.")):
@@ -162,6 +167,8 @@ def init(tenant: str = typer.Option("default", help="Tenant name."),
         from proactive_sms.services import notice_schedules
 
         notice_schedules.set_business_unit_zone(ctx.engine(), unit, time_zone)
+    if link_domain:
+        unit = administration.set_link_domain(ctx.engine(), unit, link_domain)
     message = (f"tenant [bold]{tenant}[/bold], business unit [bold]{unit.name}[/bold] "
                f"(region {unit.default_region}) ready")
     if admin:
@@ -183,6 +190,7 @@ def report(skill: str = typer.Option(None, help="Report on one skill."),
     import sys
 
     from proactive_sms.services import administration, reporting
+    from proactive_sms.services.report_export import report_csv
 
     if bool(skill) == bool(campaign):
         raise administration.InvalidRequest("give exactly one of --skill or --campaign")
@@ -220,6 +228,11 @@ def print_report(result: reporting.Report) -> None:
     replies = ", ".join(f"{kind.replace('_', ' ')}: {count}"
                         for kind, count in result.as_dict()["inbound"].items())
     ctx.console.print(f"inbound — {replies}")
+    if result.clicks or result.click_through_rate is not None:
+        ctr = (f"{result.click_through_rate:.1%}" if result.click_through_rate is not None
+               else "-")
+        ctx.console.print(f"links — clicks: {result.clicks}   unique clickers: "
+                          f"{result.unique_clickers}   click-through rate: {ctr}")
     if result.started_at and result.finished_at:
         took = (result.finished_at - result.started_at).total_seconds()
         ctx.console.print(f"time to finish: {took:.1f} s")
