@@ -367,7 +367,8 @@ class CodeLane:
         finally:
             self._count_answer(self.weight(item))
         # The slot stays held until the result is stored; `_stored` runs then.
-        self.d.record_result_soon(item, result, self._stored, self.registration.connection_id)
+        self.d.record_result_soon(item, result, self._stored, self.registration.connection_id,
+                                  self.registration.id)
 
     def _stored(self, item: OutboxItem, result: SubmitResult,
                 error: BaseException | None) -> None:
@@ -407,6 +408,9 @@ class CodeLane:
                             self.registration.code, event.events, event.rate_before_per_s,
                             event.rate_after_per_s, self.registration.throughput_unit,
                             f", paused {event.pause_s:g} s" if event.pause_s else "")
+            if result.retry_after_s:
+                # An HTTP provider said when to come back (Retry-After): not before.
+                self.paused_until = max(self.paused_until, now + result.retry_after_s)
             self.buffer.appendleft(item)
         elif result.status is SubmitStatus.NOT_SENT:
             self.buffer.appendleft(item)

@@ -12,6 +12,7 @@ from proactive_sms.interfaces.api import (
     cadences,
     calling_lists,
     campaigns,
+    carrier_callbacks,
     connections,
     conversations,
     dnc,
@@ -66,6 +67,8 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         return {"status": "ok"}
 
     app.include_router(metrics.router)
+    # Providers post here, signed with the connection's token (no API key): outside /v1.
+    app.include_router(carrier_callbacks.router)
 
     routers = [
         registrations.router,
