@@ -399,7 +399,8 @@ class CodeLane:
         if result.status is SubmitStatus.THROTTLED:
             # The carrier says we are too fast: slow down to what it accepts (one event per
             # burst of such answers), and send this text again first (its row is pending again).
-            event = self.adaptive.throttled(now if sent_at is None else sent_at, now)
+            event = self.adaptive.throttled(now if sent_at is None else sent_at, now,
+                                            result.retry_after_s)
             if event is not None:
                 self.last_throttle_at = self.d.clock.now()
                 self.paused_until = max(self.paused_until, self.adaptive.paused_until)

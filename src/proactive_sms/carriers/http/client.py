@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 
 import httpx
 
@@ -48,7 +47,6 @@ class HttpProviderCarrier:
         self._probe_s = probe_min_s  # doubles after each failed check, back to min when one passes
         self._bound = asyncio.Event()
         self._lost = asyncio.Event()
-        self._hold_until = 0.0  # monotonic: the provider's Retry-After holds every submit
         self._client: httpx.AsyncClient | None = None
         self._runner: asyncio.Task | None = None
 
@@ -89,9 +87,6 @@ class HttpProviderCarrier:
         if not self.bound or self._client is None:
             return SubmitResult(text.message_id, SubmitStatus.NOT_SENT,
                                 detail="provider not reachable")
-        wait = self._hold_until - time.monotonic()
-        if wait > 0:  # the provider's Retry-After holds every text of this connection
-            await asyncio.sleep(wait)
         request = self.shape.submit_request(self.account, text)
         self.stats.submitted_pdus += 1
         try:
@@ -106,8 +101,6 @@ class HttpProviderCarrier:
             return SubmitResult(text.message_id, SubmitStatus.UNCERTAIN,
                                 detail=f"no answer: {_describe(exc)}")
         result = self.shape.read_submit_answer(text, answer)
-        if result.retry_after_s:
-            self._hold_until = max(self._hold_until, time.monotonic() + result.retry_after_s)
         if result.link_error:
             self._link_lost(result.detail)
         if result.status is SubmitStatus.ACCEPTED:
