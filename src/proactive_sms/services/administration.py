@@ -97,16 +97,10 @@ def add_http_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: st
         raise InvalidRequest(f"provider must be one of {', '.join(SHAPES)}, got '{provider}'",
                              "provider")
     account = account.strip()
-    if not account or len(account) > 100:
-        raise InvalidRequest("account must have 1 to 100 characters", "account")
-    if not token or len(token) > 200:
-        raise InvalidRequest("token must have 1 to 200 characters", "token")
     base_url = (base_url or DEFAULT_BASE_URLS[provider]).strip().rstrip("/")
-    _check_url(base_url, "base_url")
     callback_url = callback_url.strip().rstrip("/")
-    _check_url(callback_url, "callback_url")
-    if not 1 <= window_size <= 1000:
-        raise InvalidRequest(f"window size must be 1..1000, got {window_size}", "window_size")
+    check_http_settings(provider=provider, account=account, token=token, base_url=base_url,
+                        callback_url=callback_url, window_size=window_size)
     with engine.begin() as conn:
         if not replace and _connection_exists(conn, bu, name):
             raise AlreadyExists("carrier connection", name)
@@ -114,6 +108,24 @@ def add_http_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: st
             conn, bu.tenant_id, name, provider=provider, account=account, token=token,
             base_url=base_url, callback_url=callback_url, window_size=window_size,
             now=clock.now())
+
+
+def check_http_settings(*, provider: str, account: str, token: str, base_url: str,
+                        callback_url: str, window_size: int) -> None:
+    """An HTTP provider connection's settings (add and change share it)."""
+    from proactive_sms.carriers.http.providers import SHAPES
+
+    if provider not in SHAPES:
+        raise InvalidRequest(f"provider must be one of {', '.join(SHAPES)}, got '{provider}'",
+                             "provider")
+    if not account.strip() or len(account) > 100:
+        raise InvalidRequest("account must have 1 to 100 characters", "account")
+    if not token or len(token) > 200:
+        raise InvalidRequest("token must have 1 to 200 characters", "token")
+    _check_url(base_url.strip(), "base_url")
+    _check_url(callback_url.strip(), "callback_url")
+    if not 1 <= window_size <= 1000:
+        raise InvalidRequest(f"window size must be 1..1000, got {window_size}", "window_size")
 
 
 def _check_url(url: str, field_name: str) -> None:
