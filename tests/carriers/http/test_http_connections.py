@@ -59,9 +59,8 @@ def test_the_api_creates_an_http_connection_and_never_shows_its_token(engine, bu
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert body["kind"] == "http" and body["base_url"] == "https://api.twilio.com"
-    assert body["inbound_webhook_url"].endswith("/carrier-callbacks/%d/inbound"
-                                                % administration.find_connection(
-                                                    engine, bu, "twilio").id)
+    connection_id = administration.find_connection(engine, bu, "twilio").id
+    assert body["inbound_webhook_url"].endswith(f"/carrier-callbacks/{connection_id}/inbound")
     assert TOKEN not in answer.text
     again = client.post("/v1/connections/http", headers=key, json={
         "name": "twilio", "account": SID, "token": TOKEN, "callback_url": "https://x.example"})
