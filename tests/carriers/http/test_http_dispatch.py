@@ -83,3 +83,41 @@ async def test_callbacks_with_a_bad_signature_are_refused_and_change_nothing(htt
     assert answered["status_code"] == 403
     assert w.callbacks() == []
     assert administration.list_registrations(w.engine, w.bu)
+
+
+async def test_a_provider_that_cannot_be_reached_leaves_texts_waiting_then_sends_each_once(
+        http_world):
+    import socket
+
+    from proactive_sms.carriers.provider_sim import ProviderSimulator
+    from proactive_sms.services import carrier_connections
+
+    w = http_world
+    w.provider.stop()
+    with socket.socket() as sock:  # a port nobody listens on, until the provider starts there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    w.provider = ProviderSimulator(w.provider.config, port=port)
+    connection_id = w.http_connection()
+    w.code("55501", rate=100)
+    w.people("people", 10)
+    skill = w.skill("notice", "55501", "people", "Hello")
+
+    dispatcher = w.dispatcher()
+    import asyncio
+    task = asyncio.create_task(dispatcher.run(until_idle=True, receipt_grace_s=5.0))
+    try:
+        def refused() -> bool:
+            link = carrier_connections.links(w.engine, w.clock, [connection_id])[connection_id]
+            return link.state == "unbound" and "cannot reach the provider" in (
+                link.last_error or "")
+
+        await until(refused)
+        assert w.states(skill) == Counter({"pending": 10})  # nothing left, nothing lost
+        w.provider.start_in_thread()
+        await asyncio.wait_for(task, 90)
+    finally:
+        dispatcher.stop()
+        await task
+    assert w.states(skill) == Counter({"delivered": 10})
+    assert len(w.provider.accepted()) == 10 and not w.sent_twice()

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from proactive_sms.services import carrier_callbacks
 from proactive_sms.services.carrier_callbacks import MAX_CALLBACK_BYTES, Received
 
-router = APIRouter(tags=["carrier callbacks"])
+# Not in the OpenAPI: providers post here, not the API's clients (docs/http_providers.md).
+router = APIRouter(tags=["carrier callbacks"], include_in_schema=False)
 
 # Twilio reads the answer to an inbound text as TwiML: an empty Response sends no reply (ours
 # are sent by the dispatcher, paced and DNC-checked, as every text).
