@@ -83,10 +83,10 @@ class ProviderProcess:
         return self
 
     def configure(self, **knobs) -> None:
-        httpx.post(f"{self.url}/_sim/configure", json=knobs, timeout=10).raise_for_status()
+        httpx.post(f"{self.url}/_sim/configure", json=knobs, timeout=120).raise_for_status()
 
     def stats(self) -> dict:
-        return httpx.get(f"{self.url}/_sim/stats", timeout=30).json()
+        return httpx.get(f"{self.url}/_sim/stats", timeout=120).json()
 
     def __exit__(self, *_exc) -> None:
         self.process.terminate()
