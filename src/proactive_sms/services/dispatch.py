@@ -66,6 +66,9 @@ from proactive_sms.store import (
     tenancy,
     unmatched_receipts,
 )
+from proactive_sms.store import (
+    carrier_callbacks as carrier_callback_store,
+)
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
 from proactive_sms.store.skills import SkillStatus
@@ -560,6 +563,9 @@ class Dispatcher:
                 self._receipt_cursor)
             self._receipt_cursor = done.next_after_id
             pruned = unmatched_receipts.prune(conn, now, self.options.early_receipt_max_age_s)
+            # Providers' callbacks, once processed, are kept as long as held receipts are.
+            carrier_callback_store.prune_processed(
+                conn, now - timedelta(seconds=self.options.early_receipt_max_age_s))
         if done.settled:
             log.info("%d uncertain text(s) settled by receipts matched on number, time and "
                      "text: %s", len(done.settled), done.settled)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from proactive_sms.store.dialect import insert, is_postgres
 from proactive_sms.store.schema import carrier_callback
@@ -56,3 +56,11 @@ def count_unprocessed(conn: Connection) -> int:
     from sqlalchemy import func
     return conn.execute(select(func.count()).select_from(carrier_callback)
                         .where(carrier_callback.c.processed_at.is_(None))).scalar_one()
+
+
+def prune_processed(conn: Connection, before: datetime) -> int:
+    """Forget callbacks processed before `before`: what they did is on the texts, receipts and
+    inbound texts by then (a duplicate that comes later is matched there, first state wins)."""
+    return conn.execute(delete(carrier_callback).where(
+        carrier_callback.c.processed_at.is_not(None),
+        carrier_callback.c.processed_at < before)).rowcount

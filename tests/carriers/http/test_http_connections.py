@@ -109,3 +109,24 @@ def test_the_callback_route_checks_signatures_and_stores_each_callback_once(engi
             "To": "55501", "Body": "STOP"}
     answer = post(to=path.replace("status", "inbound"), signed_url=inbound_url, data=text)
     assert answer.status_code == 200 and "<Response>" in answer.text
+
+
+def test_processed_callbacks_are_pruned_unprocessed_ones_kept(engine, bu, clock):
+    from datetime import timedelta
+
+    from proactive_sms.store import carrier_callbacks
+
+    found = administration.add_http_connection(engine, bu, clock, "twilio", provider="twilio",
+                                               account=SID, token=TOKEN,
+                                               callback_url="https://psms.example.com")
+    now = clock.now()
+    with engine.begin() as conn:
+        assert carrier_callbacks.record(conn, found.id, "status", "SM1", "delivered", {}, now)
+        assert not carrier_callbacks.record(conn, found.id, "status", "SM1", "delivered", {},
+                                            now)  # the same callback again
+        assert carrier_callbacks.record(conn, found.id, "status", "SM2", "delivered", {}, now)
+        first = carrier_callbacks.unprocessed(conn, 10)[0]
+        carrier_callbacks.mark_processed(conn, [(first.id, "done")], now - timedelta(days=3))
+    with engine.begin() as conn:
+        assert carrier_callbacks.prune_processed(conn, now - timedelta(days=2)) == 1
+        assert [c.provider_message_id for c in carrier_callbacks.unprocessed(conn, 10)] == ["SM2"]
