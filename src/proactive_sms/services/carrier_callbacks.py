@@ -100,7 +100,15 @@ def process_pending(conn: Connection, inbound_service: InboundService, now,
         if connection is None:
             connection = connections[callback.connection_id] = registrations.connection_by_id(
                 conn, callback.connection_id)
-        read = shape(connection.provider or "").read_callback(callback.kind, callback.payload)
+        try:
+            read = shape(connection.provider or "").read_callback(callback.kind,
+                                                                  callback.payload)
+        except (ValueError, TypeError, KeyError) as exc:
+            # One that cannot be read (its connection is no longer a provider's, say) is set
+            # aside with the reason, not tried at every tick while the others wait behind it.
+            log.warning("provider callback %d set aside: %s", callback.id, exc)
+            done.outcomes[callback.id] = f"unreadable: {exc}"
+            continue
         notes = []
         if read.receipt is not None:
             receipts.setdefault(connection.id, []).append(read.receipt)

@@ -130,3 +130,29 @@ def test_processed_callbacks_are_pruned_unprocessed_ones_kept(engine, bu, clock)
     with engine.begin() as conn:
         assert carrier_callbacks.prune_processed(conn, now - timedelta(days=2)) == 1
         assert [c.provider_message_id for c in carrier_callbacks.unprocessed(conn, 10)] == ["SM2"]
+
+
+def test_a_callback_that_cannot_be_read_is_set_aside_and_the_rest_processed(engine, bu, clock):
+    from proactive_sms.services.carrier_callbacks import process_pending
+    from proactive_sms.services.inbound import InboundService
+    from proactive_sms.store import carrier_callbacks
+    from proactive_sms.store.schema import carrier_callback
+
+    found = administration.add_http_connection(engine, bu, clock, "twilio", provider="twilio",
+                                               account=SID, token=TOKEN,
+                                               callback_url="https://psms.example.com")
+    smpp = administration.add_connection(engine, bu, clock, "smpp", "127.0.0.1", 2775, "psms",
+                                         "secret")
+    now = clock.now()
+    with engine.begin() as conn:
+        carrier_callbacks.record(conn, smpp.id, "status", "SM1", "delivered", {}, now)
+        carrier_callbacks.record(conn, found.id, "status", "SM2", "delivered",
+                                 {"MessageSid": "SM2", "MessageStatus": "delivered"}, now)
+        done = process_pending(conn, InboundService(engine, clock), now)
+    assert done.receipts == 1
+    with engine.connect() as conn:
+        from sqlalchemy import select
+        outcomes = dict(conn.execute(select(carrier_callback.c.provider_message_id,
+                                            carrier_callback.c.outcome)).all())
+    assert outcomes["SM1"].startswith("unreadable")
+    assert outcomes["SM2"] == "receipt delivered"
