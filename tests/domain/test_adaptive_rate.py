@@ -118,3 +118,18 @@ def test_a_lower_limit_lowers_the_rate_at_once():
     adaptive = AdaptiveRate(100)
     adaptive.set_limit(20)
     assert adaptive.rate_at(0.0) == 20
+
+
+def test_a_stated_wait_pauses_the_code_that_long_and_cuts_deeper():
+    waited, plain = AdaptiveRate(60), AdaptiveRate(60)
+    for rate in (waited, plain):
+        for i in range(40):  # the carrier took 40 in the last second
+            rate.accepted(1, 0.5 + i * 0.01)
+    event = waited.throttled(1.0, 1.0, wait_s=2.0)
+    assert event is not None and event.pause_s == 2.0
+    assert waited.paused_until == 3.0
+    assert event.rate_after_per_s == pytest.approx(36.0)  # 90% of the 40 it took
+    assert plain.throttled(1.0, 1.0).rate_after_per_s == 40  # no wait stated: what it took
+    # The climb starts after the wait, and answers of texts sent during it are the same event.
+    assert waited.rate_at(3.0) == pytest.approx(36.0)
+    assert waited.throttled(2.5, 3.2, wait_s=2.0) is None

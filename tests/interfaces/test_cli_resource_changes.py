@@ -50,8 +50,9 @@ def engine(tmp_path):
 
 def test_show_answers_json_with_the_version(psms):
     assert psms("connection", "show", "carrier", "--json") == {
-        "name": "carrier", "kind": "smpp", "host": "127.0.0.1", "port": 2775,
-        "system_id": "psms", "window_size": 10, "enquire_link_s": None, "version": 1}
+        "name": "carrier", "kind": "smpp", "address": "smpp://psms@127.0.0.1:2775",
+        "host": "127.0.0.1", "port": 2775, "system_id": "psms", "window_size": 10,
+        "enquire_link_s": None, "version": 1}
     assert psms("registration", "show", "55502", "--json")["throughput_per_s"] == 10
     assert psms("template", "list", "--json") == [{
         "name": "hello", "body": "Hi {FirstName}", "direction": "auto",

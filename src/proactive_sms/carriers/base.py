@@ -57,6 +57,13 @@ class SubmitResult:
     carrier_message_ids: tuple[str, ...] = ()  # as the carrier gave them, one per part
     error_code: int | None = None  # the SMPP command_status (or provider code) when not accepted
     detail: str = ""  # a short human explanation for logs and the message record
+    # HTTP providers: how long the provider asked us to wait (Retry-After) before the next
+    # submit; the lane pauses that long (besides cutting its rate)
+    retry_after_s: float | None = None
+    # The provider says the recipient unsubscribed (Twilio 21610): onto the applicable DNC list
+    recipient_opted_out: bool = False
+    # The refusal is the link's, not the text's (credentials refused): the link is down
+    link_error: bool = False
 
     @property
     def retryable(self) -> bool:

@@ -14,6 +14,9 @@ settle near what it accepts, additive-increase / multiplicative-decrease as TCP 
   accepts, and a pause at each tooth would cost more than the tooth. Only an event that follows
   another with nothing accepted between them (a carrier that refuses everything) pauses the
   code, `pause_s` doubling up to `max_pause_s`; one accepted text resets it.
+- A carrier may state how long to wait (an HTTP provider's 429 with Retry-After): the event
+  pauses at least that long, and, since every event then costs that wait, cuts to 90% of what
+  it accepted (not 95%), so that the climb back meets its limit less often.
 - Without throttling the rate climbs back slowly, `increase_per_s` each second, up to the limit:
   the carrier's capacity may come back, and we probe for it without bursting.
 
@@ -30,6 +33,7 @@ SMALLEST_CUT = 0.5  # an event never cuts below half the rate...
 LARGEST_KEPT = 0.95  # ...and always cuts at least 5%
 CLIMB_SHARE_PER_S = 0.005  # without throttling: +0.5% of the limit per second (100/s: +1 in 2 s)
 FLOOR_SHARE = 0.01  # the rate never falls below 1% of the limit (or 0.1/s)
+WAITED_KEPT = 0.9  # an event with a stated wait (Retry-After) keeps 90% of what was accepted
 
 
 @dataclass(frozen=True)
@@ -82,20 +86,29 @@ class AdaptiveRate:
         self._forget_before(now - 1.0)
         self._accepted_since_event = True
 
-    def throttled(self, sent_at: float, now: float) -> ThrottleEvent | None:
+    def throttled(self, sent_at: float, now: float,
+                  wait_s: float | None = None) -> ThrottleEvent | None:
         """The carrier throttled a text sent at `sent_at`: a new event (returned), or None when
-        the text belongs to the event already being paid for."""
+        the text belongs to the event already being paid for. `wait_s`: how long the carrier
+        told us to wait (an HTTP provider's Retry-After): the event pauses at least that long,
+        and the rate climbs only after it."""
         if sent_at < self._hold_until:
             return None
         before = self.rate_at(now)
         self._forget_before(now - 1.0)
         taken = float(self._accepted_weight)  # what the carrier accepted in the last second
-        after = max(self.floor_per_s, before * SMALLEST_CUT, min(taken, before * LARGEST_KEPT))
+        kept = min(taken, before * LARGEST_KEPT)
+        if wait_s:
+            # Each event of a carrier that states a wait costs that wait in full: settle further
+            # below what it accepts, so that the climb back meets its limit less often.
+            kept = min(taken, before) * WAITED_KEPT
+        after = max(self.floor_per_s, before * SMALLEST_CUT, kept)
         if self._accepted_since_event:
             pause, self._next_pause_s = 0.0, self.pause_s
         else:
             pause = self._next_pause_s
             self._next_pause_s = min(pause * 2, self.max_pause_s)
+        pause = max(pause, wait_s or 0.0)
         self._accepted_since_event = False
         self._cut_to = after
         self.paused_until = self._climb_from = now + pause

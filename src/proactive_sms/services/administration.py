@@ -97,6 +97,64 @@ def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, ho
                                                enquire_link_s=enquire_link_s)
 
 
+def add_http_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, *,
+                        provider: str, account: str, token: str, callback_url: str,
+                        base_url: str | None = None, window_size: int = 10,
+                        replace: bool = True) -> registrations.CarrierConnection:
+    """Add (or, with `replace`, update) an HTTP provider connection: the provider's API shape
+    (carriers/http/providers), the account id and its token (sealed at rest, like SMPP
+    passwords), the API's base URL (the provider's own by default) and `callback_url`, the
+    public base URL of our `psms serve`, to which the provider posts status reports and
+    inbound texts (/carrier-callbacks/{connection id}/status and /inbound)."""
+    from proactive_sms.carriers.http.providers import DEFAULT_BASE_URLS, SHAPES
+
+    checked_name("connection", name)
+    if provider not in SHAPES:
+        raise InvalidRequest(f"provider must be one of {', '.join(SHAPES)}, got '{provider}'",
+                             "provider")
+    account = account.strip()
+    base_url = (base_url or DEFAULT_BASE_URLS[provider]).strip().rstrip("/")
+    callback_url = callback_url.strip().rstrip("/")
+    check_http_settings(provider=provider, account=account, token=token, base_url=base_url,
+                        callback_url=callback_url, window_size=window_size)
+    with engine.begin() as conn:
+        if not replace and _connection_exists(conn, bu, name):
+            raise AlreadyExists("carrier connection", name)
+        return registrations.upsert_http_connection(
+            conn, bu.tenant_id, name, provider=provider, account=account, token=token,
+            base_url=base_url, callback_url=callback_url, window_size=window_size,
+            now=clock.now())
+
+
+def check_http_settings(*, provider: str, account: str, token: str, base_url: str,
+                        callback_url: str, window_size: int) -> None:
+    """An HTTP provider connection's settings (add and change share it)."""
+    from proactive_sms.carriers.http.providers import SHAPES
+
+    if provider not in SHAPES:
+        raise InvalidRequest(f"provider must be one of {', '.join(SHAPES)}, got '{provider}'",
+                             "provider")
+    if not account.strip() or len(account) > 100:
+        raise InvalidRequest("account must have 1 to 100 characters", "account")
+    if not token or len(token) > 200:
+        raise InvalidRequest("token must have 1 to 200 characters", "token")
+    _check_url(base_url.strip(), "base_url")
+    _check_url(callback_url.strip(), "callback_url")
+    if not 1 <= window_size <= 1000:
+        raise InvalidRequest(f"window size must be 1..1000, got {window_size}", "window_size")
+
+
+def _check_url(url: str, field_name: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 300:
+        raise InvalidRequest(f"{field_name} must be an http(s) URL of at most 300 characters, "
+                             f"got '{url}'", field_name)
+    if parts.query or parts.fragment:
+        raise InvalidRequest(f"{field_name} must have no query or fragment", field_name)
+
+
 def _connection_exists(conn, bu: BusinessUnit, name: str) -> bool:
     try:
         registrations.find_connection(conn, bu.tenant_id, name)

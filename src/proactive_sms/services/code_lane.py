@@ -441,7 +441,8 @@ class CodeLane:
             self._count_answer(self.weight(item))
         self.route.answered(leg, result)
         # The text's row keeps the connection that carried it (accepted or uncertain alike).
-        self.d.record_result_soon(item, result, self._stored, leg.connection_id)
+        self.d.record_result_soon(item, result, self._stored, leg.connection_id,
+                                  self.registration.id)
         # Queued behind the answer: the claim that takes this slot commits with it or after it.
         leg.window.release()
 
@@ -473,7 +474,8 @@ class CodeLane:
         if result.status is SubmitStatus.THROTTLED:
             # The carrier says we are too fast: slow down to what it accepts (one event per
             # burst of such answers), and send this text again first (its row is pending again).
-            event = self.adaptive.throttled(now if sent_at is None else sent_at, now)
+            event = self.adaptive.throttled(now if sent_at is None else sent_at, now,
+                                            result.retry_after_s)
             if event is not None:
                 self.last_throttle_at = self.d.clock.now()
                 self.paused_until = max(self.paused_until, self.adaptive.paused_until)
@@ -482,6 +484,9 @@ class CodeLane:
                             self.registration.code, event.events, event.rate_before_per_s,
                             event.rate_after_per_s, self.registration.throughput_unit,
                             f", paused {event.pause_s:g} s" if event.pause_s else "")
+            if result.retry_after_s:
+                # An HTTP provider said when to come back (Retry-After): not before.
+                self.paused_until = max(self.paused_until, now + result.retry_after_s)
             self.buffer.appendleft(item)
         elif result.status is SubmitStatus.NOT_SENT:
             self.buffer.appendleft(item)

@@ -3,7 +3,8 @@
 `psms connection test` uses it before a dispatcher ever runs: a wrong password or system_id is
 answered "bind refused: wrong password (ESME_RINVPASWD, 0x0000000E)", an unreachable host "connect
 or bind failed: ...", in the same words the dispatcher writes to the connection's record. The
-carrier is the dispatcher's own (`dispatch.smpp_carrier`): what binds here binds there.
+carrier is the dispatcher's own (`dispatch.carrier_for`): what binds here binds there. For an
+HTTP provider the "bind" is the provider's account check (its credentials taken or not).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.services import administration
-from proactive_sms.services.dispatch import DispatchOptions, smpp_carrier
+from proactive_sms.services.dispatch import DispatchOptions, carrier_for
 from proactive_sms.store.tenancy import BusinessUnit
 
 _POLL_S = 0.05
@@ -25,7 +26,7 @@ _POLL_S = 0.05
 @dataclass(frozen=True)
 class BindOutcome:
     connection: str
-    address: str  # smpp://system_id@host:port (never the password)
+    address: str  # connection_address (never the password)
     bound: bool
     reason: str | None  # why not, as the carrier put it
     took_s: float
@@ -40,12 +41,12 @@ async def try_bind(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
     """Connect and bind the connection `name` once, then unbind. Not bound within `timeout_s`
     (or refused, or unreachable) gives the first reason the carrier recorded."""
     found = administration.find_connection(engine, bu, name)
-    address = f"smpp://{found.system_id}@{found.host}:{found.port}"
+    address = connection_address(found)
 
     async def ignore(*_args) -> None:  # a test bind takes no receipts or inbound texts
         return None
 
-    carrier = smpp_carrier(found, ignore, ignore, DispatchOptions())
+    carrier = carrier_for(found, ignore, ignore, DispatchOptions())
     started = clock.monotonic()
     await carrier.start()
     try:
@@ -61,3 +62,12 @@ async def try_bind(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
         with contextlib.suppress(Exception):
             await carrier.stop()
     return BindOutcome(found.name, address, bound, reason, clock.monotonic() - started)
+
+
+def connection_address(connection) -> str:
+    """Where a connection goes, as lists show it: smpp://system_id@host:port, or
+    provider://account@base URL (never a password or token)."""
+    if connection.kind == "http":
+        base = (connection.base_url or "").split("://", 1)[-1]
+        return f"{connection.provider}://{connection.account}@{base}"
+    return f"smpp://{connection.system_id}@{connection.host}:{connection.port}"

@@ -47,7 +47,7 @@ from proactive_sms.domain.send_timing import (
     decide_send,
 )
 from proactive_sms.domain.spacing import DEFAULT_BURST_S
-from proactive_sms.services import spend_guard, webhook_emitters
+from proactive_sms.services import carrier_callbacks, spend_guard, webhook_emitters
 from proactive_sms.services.batching import BatchWriter, Failed
 from proactive_sms.services.carrier_route import CarrierRoute, Leg, Switch
 from proactive_sms.services.code_lane import UNLIMITED_PER_S, CodeLane, ConnectionWindow
@@ -71,6 +71,9 @@ from proactive_sms.store import (
     skills,
     tenancy,
     unmatched_receipts,
+)
+from proactive_sms.store import (
+    carrier_callbacks as carrier_callback_store,
 )
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
@@ -171,6 +174,10 @@ class DispatchOptions:
     # Each connection's circuit breaker (domain.circuit_breaker): when a registration's texts
     # leave its first connection for the next, and when they come back.
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    # HTTP providers: seconds to wait for a submit's answer (past it the text is `uncertain`),
+    # and to open a connection (a text that could not connect is simply sent later).
+    http_timeout_s: float = 10.0
+    http_connect_timeout_s: float = 5.0
 
 
 DEFAULT_LEASE_S = 15.0
@@ -240,6 +247,27 @@ def smpp_carrier(connection: CarrierConnection, on_receipt, on_inbound,
     return SmppCarrier(config, on_receipt, on_inbound)
 
 
+def http_carrier(connection: CarrierConnection, on_receipt, on_inbound,
+                 options: DispatchOptions):
+    """An HTTP provider connection. Its receipts and inbound texts come as callbacks to
+    `psms serve`, stored and processed by the housekeeping (services.carrier_callbacks)."""
+    from proactive_sms.carriers.http.client import HttpProviderCarrier
+    from proactive_sms.carriers.http.providers import shape
+    from proactive_sms.services.carrier_callbacks import account_of
+
+    return HttpProviderCarrier(account_of(connection), shape(connection.provider or ""),
+                               window_size=connection.window_size,
+                               timeout_s=options.http_timeout_s,
+                               connect_timeout_s=options.http_connect_timeout_s)
+
+
+def carrier_for(connection: CarrierConnection, on_receipt, on_inbound,
+                options: DispatchOptions):
+    """The carrier of a connection's kind: an SMPP bind or an HTTP provider account."""
+    factory = http_carrier if connection.kind == "http" else smpp_carrier
+    return factory(connection, on_receipt, on_inbound, options)
+
+
 def window_rules() -> Rules:
     """The law's calling-window rules, extended by the JSON list in $PSMS_WINDOW_RULES if set
     (see domain/window_rules.py for the format)."""
@@ -263,7 +291,7 @@ def _load_geocoder() -> None:
 class Dispatcher:
     def __init__(self, engine: Engine, clock: Clock | None = None,
                  options: DispatchOptions | None = None, worker_id: str | None = None,
-                 carrier_factory: CarrierFactory = smpp_carrier) -> None:
+                 carrier_factory: CarrierFactory = carrier_for) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.options = options or DispatchOptions()
@@ -405,6 +433,7 @@ class Dispatcher:
             await asyncio.sleep(self.options.housekeeping_s)
             await self._refresh()
             self._fire_schedules()
+            await self.in_writer(self._process_callbacks)
             if self.clock.monotonic() - swept_at >= self.options.receipt_sweep_s:
                 swept_at = self.clock.monotonic()
                 await self.in_writer(self._sweep_receipts)
@@ -821,6 +850,9 @@ class Dispatcher:
                 self._receipt_cursor)
             self._receipt_cursor = done.next_after_id
             pruned = unmatched_receipts.prune(conn, now, self.options.early_receipt_max_age_s)
+            # Providers' callbacks, once processed, are kept as long as held receipts are.
+            carrier_callback_store.prune_processed(
+                conn, now - timedelta(seconds=self.options.early_receipt_max_age_s))
         if done.settled:
             log.info("%d uncertain text(s) settled by receipts matched on number, time and "
                      "text: %s", len(done.settled), done.settled)
@@ -832,6 +864,15 @@ class Dispatcher:
         if pruned:
             log.warning("%d receipt(s) matching no text pruned after %.0f h", pruned,
                         self.options.early_receipt_max_age_s / 3600)
+
+    def _process_callbacks(self) -> None:
+        """HTTP providers' stored callbacks into receipts and inbound texts (keywords,
+        conversations), as SMPP's deliver_sm are (services.carrier_callbacks)."""
+        with self.engine.begin() as conn:
+            done = carrier_callbacks.process_pending(conn, self.inbound, self.clock.now())
+        if done.outcomes:
+            log.debug("provider callbacks: %d receipt(s), %d inbound, %d opted out",
+                      done.receipts, done.inbound, done.opted_out)
 
     def _release_leases(self) -> None:
         """At shutdown (every lane has ended): hand every code back with its pacer's last
@@ -856,10 +897,12 @@ class Dispatcher:
 
     def record_result_soon(self, item: OutboxItem, result: SubmitResult,
                            stored: Callable[[OutboxItem, SubmitResult, BaseException | None],
-                                            None], connection_id: int | None = None) -> None:
+                                            None], connection_id: int | None = None,
+                           registration_id: int | None = None) -> None:
         """Store a carrier's answer; `stored(item, result, error)` is called once it is.
-        `connection_id`: the connection that carried the text (kept with it once accepted)."""
-        self.store.add_soon(_Job(_RESULT, (item, result, connection_id)),
+        `connection_id`: the connection that carried the text (kept with it once accepted);
+        `registration_id`: its code (whose DNC list takes a number the provider says left)."""
+        self.store.add_soon(_Job(_RESULT, (item, result, connection_id, registration_id)),
                             lambda _output, error: stored(item, result, error))
 
     async def _on_receipt(self, receipt: DeliveryReceipt, connection_id: int | None = None) -> None:
@@ -993,15 +1036,18 @@ class Dispatcher:
         return policies
 
     def _write_results(self, conn,
-                       batch: Sequence[tuple[OutboxItem, SubmitResult, int | None]],
+                       batch: Sequence[tuple[OutboxItem, SubmitResult, int | None, int | None]],
                        now) -> None:
         accepted = [deliveries.Accepted(item.id, result.carrier_message_ids, connection_id)
-                    for item, result, connection_id in batch
+                    for item, result, connection_id, _ in batch
                     if result.status is SubmitStatus.ACCEPTED]
         deliveries.record_accepted(conn, accepted, now)
-        for item, result, connection_id in batch:
+        for item, result, connection_id, registration_id in batch:
             if result.status is not SubmitStatus.ACCEPTED:
                 self._record_refusal(conn, item, result, now, connection_id)
+            if result.recipient_opted_out and registration_id is not None:
+                carrier_callbacks.opt_out_at_submit(conn, registration_id, item.destination,
+                                                    result.detail, now)
 
     def _record_refusal(self, conn, item: OutboxItem, result: SubmitResult, now,
                         connection_id: int | None = None) -> None:

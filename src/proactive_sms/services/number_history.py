@@ -276,6 +276,7 @@ _BY_WORDS = {
     "api": "through the API",
     "opt_out": "by an opt-out reply",
     "opt_in": "by an opt-in reply",
+    "carrier": "by the carrier (the recipient unsubscribed at the provider)",
 }
 
 

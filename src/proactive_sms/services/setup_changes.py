@@ -64,6 +64,8 @@ NOT_OVER = (SkillStatus.DRAFT, SkillStatus.SCHEDULED, SkillStatus.LAUNCHING, Ski
 REGISTRATION_FIELDS = ("status", "throughput_per_s", "throughput_unit", "solution",
                        "connection", "connections", "dnc_group")
 CONNECTION_FIELDS = ("host", "port", "system_id", "password", "window_size", "enquire_link_s")
+# An HTTP provider connection's: its token is its "password" (sealed alike)
+HTTP_CONNECTION_FIELDS = ("account", "password", "base_url", "callback_url", "window_size")
 TEMPLATE_FIELDS = ("body", "direction", "smart_encoding", "bidi_marks", "calling_list")
 
 
@@ -205,9 +207,12 @@ def change_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
                       actor: str = audit.CLI_USERNAME) -> registrations.CarrierConnection:
     """Change a connection's address, account, window or keep-alive. The password is sealed
     like at creation and never returned; the audit names that it changed, not what to."""
-    _known(changes, CONNECTION_FIELDS)
     with engine.begin() as conn:
         found = registrations.find_connection(conn, bu.tenant_id, name)
+        if found.kind == "http":
+            return _change_http_connection(conn, bu, clock, found, changes, expected_version,
+                                           actor)
+        _known(changes, CONNECTION_FIELDS)
         merged = {"host": found.host, "port": found.port, "system_id": found.system_id,
                   "window_size": found.window_size, "enquire_link_s": found.enquire_link_s,
                   **changes}
@@ -228,6 +233,35 @@ def change_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,
         audit.record(conn, None, "connection.changed", found.name, shown, bu=bu,
                      now=clock.now(), username=actor)
         return registrations.connection_by_id(conn, found.id)
+
+
+def _change_http_connection(conn: Connection, bu: BusinessUnit, clock: Clock,
+                            found: registrations.CarrierConnection, changes: Mapping[str, Any],
+                            expected_version: int | None,
+                            actor: str) -> registrations.CarrierConnection:
+    """An HTTP provider connection's account, token ("password"), URLs or window: checked as
+    at creation (administration.add_http_connection), the token sealed."""
+    from proactive_sms.services.administration import check_http_settings
+
+    _known(changes, HTTP_CONNECTION_FIELDS)
+    merged = {"account": found.account or "", "base_url": found.base_url or "",
+              "callback_url": found.callback_url or "", "window_size": found.window_size,
+              **changes}
+    check_http_settings(provider=found.provider or "", account=str(merged["account"]),
+                        token=changes.get("password", found.password),
+                        base_url=str(merged["base_url"]),
+                        callback_url=str(merged["callback_url"]),
+                        window_size=int(merged["window_size"]))
+    values = {k: (str(v).strip().rstrip("/") if k.endswith("_url") else v)
+              for k, v in changes.items() if k != "password"}
+    if "password" in changes:
+        values["password"] = registrations.seal(conn, changes["password"])
+    versions.change(conn, carrier_connection, found.id, expected_version,
+                    "carrier connection", found.name, **values)
+    shown = {k: ("(changed)" if k == "password" else v) for k, v in changes.items()}
+    audit.record(conn, None, "connection.changed", found.name, shown, bu=bu, now=clock.now(),
+                 username=actor)
+    return registrations.connection_by_id(conn, found.id)
 
 
 def remove_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str,

@@ -34,6 +34,12 @@ class CarrierConnection:
     # it, kept in one place: store.link_status (not here, in the connection's settings).
     enquire_link_s: float | None = None  # idle seconds before a keep-alive; None: the default
     version: int = 1  # raised by every change (store.versions)
+    # An HTTP provider's account (kind "http"; None on SMPP): the API shape, the account id,
+    # the API's base URL and our public base URL for its callbacks. `password` is its token.
+    provider: str | None = None
+    account: str | None = None
+    base_url: str | None = None
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,33 @@ def upsert_connection(
         insert(conn, carrier_connection)
         .values(tenant_id=tenant_id, name=name, kind="smpp", created_at=now, **values)
         .on_conflict_do_update(index_elements=["tenant_id", "name"],
-                               set_={**values, "archived_at": None,
+                               set_={**values, "archived_at": None, "kind": "smpp",
+                                     "provider": None, "account": None, "base_url": None,
+                                     "callback_url": None,
+                                     "version": carrier_connection.c.version + 1})
+    )
+    return find_connection(conn, tenant_id, name)
+
+
+def upsert_http_connection(
+    conn: Connection, tenant_id: int, name: str, *, provider: str, account: str, token: str,
+    base_url: str, callback_url: str, window_size: int, now: datetime,
+) -> CarrierConnection:
+    """Add (or update) an HTTP provider connection. host and port are the base URL's (for the
+    lists that show an address); system_id is unused (empty)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    values = dict(host=parts.hostname or "", port=port, system_id="",
+                  password=box_for(conn.engine.url).seal(token), window_size=window_size,
+                  enquire_link_s=None, provider=provider, account=account, base_url=base_url,
+                  callback_url=callback_url)
+    conn.execute(
+        insert(conn, carrier_connection)
+        .values(tenant_id=tenant_id, name=name, kind="http", created_at=now, **values)
+        .on_conflict_do_update(index_elements=["tenant_id", "name"],
+                               set_={**values, "kind": "http", "archived_at": None,
                                      "version": carrier_connection.c.version + 1})
     )
     return find_connection(conn, tenant_id, name)
@@ -100,7 +132,8 @@ def connection_by_id(conn: Connection, connection_id: int) -> CarrierConnection:
 def _connection(row, box: SecretBox) -> CarrierConnection:
     return CarrierConnection(row.id, row.tenant_id, row.name, row.kind, row.host, row.port,
                              row.system_id, box.open(row.password), row.window_size,
-                             row.enquire_link_s, row.version)
+                             row.enquire_link_s, row.version, row.provider, row.account,
+                             row.base_url, row.callback_url)
 
 
 def add_registration(conn: Connection, *, business_unit_id: int, code: str, kind: str,

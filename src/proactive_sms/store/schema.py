@@ -87,7 +87,7 @@ dnc_entry = Table(
     Column("id", BigId, primary_key=True),
     Column("dnc_list_id", ForeignKey("dnc_list.id"), nullable=False),
     Column("phone", String(20), nullable=False),  # E.164
-    Column("source", String(20), nullable=False),  # manual | import | opt_out | api
+    Column("source", String(20), nullable=False),  # manual | import | opt_out | api | carrier
     Column("note", Text, nullable=False, default=""),
     _created(),
     UniqueConstraint("dnc_list_id", "phone"),
@@ -99,7 +99,7 @@ carrier_connection = Table(
     Column("id", Integer, primary_key=True),
     Column("tenant_id", ForeignKey("tenant.id"), nullable=False),
     Column("name", String(100), nullable=False),
-    Column("kind", String(20), nullable=False),  # smpp (http providers later)
+    Column("kind", String(20), nullable=False),  # smpp | http
     Column("host", String(200), nullable=False),
     Column("port", Integer, nullable=False),
     Column("system_id", String(16), nullable=False),
@@ -115,6 +115,14 @@ carrier_connection = Table(
     # Set when removed while history refers to it: hidden from lists and look-ups, kept
     # for the texts, skills and reports that name it (migration 0025).
     Column("archived_at", DateTime(timezone=True), nullable=True),
+    # An HTTP provider's account (migration 0026; null on SMPP connections): which API shape
+    # (carriers/http/providers), its account id, its API's base URL, and the public base URL
+    # of our `psms serve` that the provider posts callbacks to (signatures cover the full URL,
+    # so it must be the one the provider uses). The auth token is `password` (sealed).
+    Column("provider", String(30), nullable=True),
+    Column("account", String(100), nullable=True),
+    Column("base_url", String(300), nullable=True),
+    Column("callback_url", String(300), nullable=True),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -975,4 +983,26 @@ link_click = Table(
     Column("last_clicked_at", DateTime(timezone=True), nullable=False),
     Column("clicks", Integer, nullable=False),
     Column("agent_class", String(10), nullable=False),  # first click: mobile, desktop, other
+)
+
+carrier_callback = Table(
+    # A provider's callback (status report or inbound text), stored as received before it is
+    # acknowledged (migration 0026); the dispatcher turns it into a receipt or an inbound text
+    # and marks it processed (services/carrier_callbacks.py). A provider that posts again
+    # finds its first copy: duplicates are recorded, then applied as receipts are (first wins).
+    "carrier_callback",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("connection_id", ForeignKey("carrier_connection.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # status | inbound
+    Column("provider_message_id", String(80), nullable=False),  # as the provider gave it
+    Column("event", String(30), nullable=False),  # the status reported ("" for inbound)
+    Column("payload", JSON, nullable=False),  # the form fields as posted
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(200), nullable=True),  # what processing did, for the record
+    Index("ix_carrier_callback_unprocessed", "processed_at", "id"),
+    # A provider that posts one callback twice (a retry, a duplicate) finds the first copy.
+    UniqueConstraint("connection_id", "kind", "provider_message_id", "event",
+                     name="uq_carrier_callback_event"),
 )

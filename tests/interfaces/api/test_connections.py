@@ -16,7 +16,11 @@ def test_a_connection_is_created_read_and_listed_without_its_password(client, ke
     assert created.status_code == 201
     assert created.json() == {"name": "carrier", "kind": "smpp", "host": "10.0.0.5",
                               "port": 2775, "system_id": "psms", "window_size": 10,
-                              "enquire_link_s": None, "link": NO_REPORT, "version": 1}
+                              "enquire_link_s": None, "link": NO_REPORT, "version": 1,
+                              # an HTTP provider connection's fields, null on SMPP ones
+                              "provider": None, "account": None, "base_url": None,
+                              "callback_url": None, "status_callback_url": None,
+                              "inbound_webhook_url": None}
     assert client.get("/v1/connections/carrier", headers=key_a).json() == created.json()
     assert client.get("/v1/connections", headers=key_a).json()["items"] == [created.json()]
     assert "secret" not in client.get("/v1/connections", headers=key_a).text

@@ -13,6 +13,7 @@ from proactive_sms.interfaces.api import (
     cadences,
     calling_lists,
     campaigns,
+    carrier_callbacks,
     connections,
     conversations,
     dnc,
@@ -77,6 +78,8 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
 
     app.include_router(health.router)
     app.include_router(metrics.router)
+    # Providers post here, signed with the connection's token (no API key): outside /v1.
+    app.include_router(carrier_callbacks.router)
 
     routers = [
         registrations.router,

@@ -1,4 +1,5 @@
-"""`/v1/connections`: the carrier connections (SMPP) registrations send through.
+"""`/v1/connections`: the carrier connections (SMPP binds, HTTP provider accounts) registrations
+send through.
 
 Connections belong to the tenant, not to one BU (the store keys them by tenant and name, and a
 registration of any BU of the tenant may use one): every BU of the tenant sees them, another
@@ -28,6 +29,7 @@ from proactive_sms.services import (
     listing,
     setup_changes,
 )
+from proactive_sms.services.carrier_callbacks import account_of
 from proactive_sms.services.link_status import LinkSummary
 from proactive_sms.store.registrations import CarrierConnection
 
@@ -43,6 +45,22 @@ class ConnectionIn(RequestBody):
     window_size: int = Field(10, ge=1, le=1000, description="Unacknowledged submits at most.")
     enquire_link_s: float | None = Field(None, ge=1, le=3600, description="Idle seconds before "
                                          "a keep-alive probe (null: the default, 30 s).")
+
+
+class HttpConnectionIn(RequestBody):
+    name: str = Field(min_length=1, max_length=100)
+    provider: Literal["twilio"] = Field("twilio", description="The provider's API shape.")
+    account: str = Field(min_length=1, max_length=100,
+                         description="The account id (Twilio: the Account SID).")
+    token: str = Field(min_length=1, max_length=200, description="The account's secret "
+                       "(Twilio: the Auth Token); sealed at rest, never shown again.")
+    callback_url: str = Field(min_length=1, max_length=300, description="The public base URL "
+                              "of this service that the provider posts status reports and "
+                              "inbound texts to (/carrier-callbacks/{id}/status, /inbound).")
+    base_url: str | None = Field(None, max_length=300, description="The provider API's base "
+                                 "URL (null: the provider's own).")
+    window_size: int = Field(10, ge=1, le=1000, description="Submits awaiting their answer "
+                             "at most.")
 
 
 class LinkOut(BaseModel):
@@ -81,12 +99,28 @@ class ConnectionOut(BaseModel):
                           "`psms connection list` show: state, since when, and the last error "
                           "with its time (a refused password says so).")
     version: int = Field(1, description="Raised by every change; the ETag of GET is this.")
+    # HTTP provider connections (kind "http"); null on SMPP ones
+    provider: str | None = None
+    account: str | None = None
+    base_url: str | None = None
+    callback_url: str | None = None
+    status_callback_url: str | None = Field(None, description="Where the provider posts "
+                                            "status reports (given with each text).")
+    inbound_webhook_url: str | None = Field(None, description="The webhook to set on the "
+                                            "provider's numbers for inbound texts.")
 
     @classmethod
     def of(cls, c: CarrierConnection, link: LinkSummary = NO_REPORT) -> ConnectionOut:
+        http = {}
+        if c.kind == "http":
+            account = account_of(c)
+            http = dict(provider=c.provider, account=c.account, base_url=c.base_url,
+                        callback_url=c.callback_url,
+                        status_callback_url=account.callback("status"),
+                        inbound_webhook_url=account.callback("inbound"))
         return cls(name=c.name, kind=c.kind, host=c.host, port=c.port, system_id=c.system_id,
                    window_size=c.window_size, enquire_link_s=c.enquire_link_s,
-                   link=LinkOut.of(link), version=c.version)
+                   link=LinkOut.of(link), version=c.version, **http)
 
 
 @router.get("")
@@ -108,6 +142,17 @@ def create_connection(body: ConnectionIn, bu: CurrentBu, engine: EngineDep, cloc
         body.window_size, replace=False, enquire_link_s=body.enquire_link_s)))
 
 
+@router.post("/http", status_code=201, responses=idempotency.responses(201))
+def create_http_connection(body: HttpConnectionIn, bu: CurrentBu, engine: EngineDep,
+                           clock: ClockDep, guard: Idempotent) -> ConnectionOut:
+    """Add an HTTP provider connection to the tenant (a name in use is a 409). The answer
+    names the callback URLs to give the provider."""
+    return guard.run(lambda: ConnectionOut.of(administration.add_http_connection(
+        engine, bu, clock, body.name, provider=body.provider, account=body.account,
+        token=body.token, base_url=body.base_url, callback_url=body.callback_url,
+        window_size=body.window_size, replace=False)))
+
+
 class ConnectionPatch(PatchIn):
     host: str | None = Field(None, min_length=1, max_length=200)
     port: int | None = Field(None, ge=1, le=65535)
@@ -116,6 +161,12 @@ class ConnectionPatch(PatchIn):
     window_size: int | None = Field(None, ge=1, le=1000)
     enquire_link_s: float | None = Field(None, ge=1, le=3600,
                                          description="null: the default, 30 s.")
+    # An HTTP provider connection's
+    account: str | None = Field(None, min_length=1, max_length=100)
+    token: str | None = Field(None, min_length=1, max_length=200,
+                              description="Write-only, sealed at rest.")
+    base_url: str | None = Field(None, min_length=1, max_length=300)
+    callback_url: str | None = Field(None, min_length=1, max_length=300)
 
 
 @router.get("/{name}")
@@ -133,6 +184,8 @@ def change_connection(name: str, body: ConnectionPatch, bu: CurrentBu, engine: E
     """Change the fields sent; a dispatcher binds with the new settings when it next connects.
     With If-Match, only if nobody changed it since (412 otherwise)."""
     changes = changes_of(body, nullable=("enquire_link_s",))
+    if "token" in changes:  # an HTTP connection's token is kept as its password
+        changes["password"] = changes.pop("token")
     found = setup_changes.change_connection(engine, bu, clock, name, changes,
                                             expected_version(request),
                                             actor=audit.API_USERNAME)

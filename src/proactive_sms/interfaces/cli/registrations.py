@@ -8,7 +8,8 @@ from proactive_sms.interfaces.cli import context as ctx
 from proactive_sms.interfaces.cli.output import JsonOption, emit_json, print_rows, show_fields
 from proactive_sms.interfaces.cli.refusals import show_removal
 
-connection_app = typer.Typer(help="Carrier connections (SMPP).", no_args_is_help=True)
+connection_app = typer.Typer(help="Carrier connections (SMPP binds, HTTP provider accounts).",
+                             no_args_is_help=True)
 registration_app = typer.Typer(help="SMS registrations: the BU's transport codes.",
                                no_args_is_help=True)
 
@@ -36,12 +37,49 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
                       f"window {conn.window_size}")
 
 
+@connection_app.command("add-http")
+@ctx.handle_errors
+def connection_add_http(
+    name: str,
+    provider: str = typer.Option("twilio", help="The provider's API shape (twilio)."),
+    account: str = typer.Option(..., help="The account id (Twilio: the Account SID)."),
+    token: str = typer.Option(..., help="The account's secret (Twilio: the Auth Token); "
+                              "sealed at rest, never shown."),
+    callback_url: str = typer.Option(
+        ..., "--callback-url", help="The public base URL of `psms serve` that the provider "
+        "posts status reports and inbound texts to (…/carrier-callbacks/ID/…)."),
+    base_url: str = typer.Option(None, "--base-url",
+                                 help="The provider API's base URL (default: the provider's)."),
+    window: int = typer.Option(10, help="Submits waiting for their answer at most."),
+    as_json: bool = JsonOption, bu: str = ctx.BuOption,
+):
+    """Add (or update) an HTTP provider connection that registrations send through, and say
+    which callback URLs to give the provider (`psms connection test NAME` checks the
+    account)."""
+    from proactive_sms.services import administration
+
+    found = administration.add_http_connection(
+        ctx.engine(), ctx.business_unit(bu), ctx.clock, name, provider=provider,
+        account=account, token=token, base_url=base_url, callback_url=callback_url,
+        window_size=window)
+    if as_json:
+        emit_json(_connection_dict(found))
+        return
+    fields = _connection_dict(found)
+    ctx.console.print(f"connection {found.name}: {fields['address']} window "
+                      f"{found.window_size}", highlight=False)
+    ctx.console.print(f"  status callbacks: {fields['status_callback_url']}", highlight=False)
+    ctx.console.print(f"  inbound webhook (set it on the provider's numbers): "
+                      f"{fields['inbound_webhook_url']}", highlight=False)
+
+
 @connection_app.command("list")
 @ctx.handle_errors
 def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
     """The tenant's carrier connections with their link status as the dispatchers report it:
     state and since when, and the last error with its time (a refused bind says why)."""
     from proactive_sms.services import carrier_connections, listing
+    from proactive_sms.services.connection_test import connection_address
 
     unit = ctx.business_unit(bu)
     found = []  # (connection, link)
@@ -54,7 +92,8 @@ def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
             break
         request = listing.PageRequest(page.last_id)
     if as_json:
-        emit_json([{"name": c.name, "host": c.host, "port": c.port, "system_id": c.system_id,
+        emit_json([{"name": c.name, "kind": c.kind, "address": connection_address(c),
+                    "host": c.host, "port": c.port, "system_id": c.system_id,
                     "window": c.window_size, "state": link.state, "since": link.since,
                     "last_error": link.last_error, "last_error_at": link.last_error_at,
                     "breaker": link.breaker, "breaker_reason": link.breaker_reason}
@@ -68,7 +107,7 @@ def connection_list(as_json: bool = JsonOption, bu: str = ctx.BuOption):
         breaker = link.breaker or "-"
         if link.breaker in ("open", "half_open") and link.breaker_reason:
             breaker += f" ({link.breaker_reason})"
-        rows.append((c.name, f"smpp://{c.system_id}@{c.host}:{c.port}", c.window_size,
+        rows.append((c.name, connection_address(c), c.window_size,
                      link.state, since, breaker, error))
     print_rows(ctx.console, ("name", "address", "window", "state", "since", "breaker",
                              "last error"), rows, right_aligned=("window",))
@@ -213,9 +252,22 @@ def _pace_fields(pace) -> dict | None:
 # --- show, change, remove (issue 17) -----------------------------------------------------------
 
 def _connection_dict(c) -> dict:
-    """A connection as `--json` shows it (never its password)."""
-    return {"name": c.name, "kind": c.kind, "host": c.host, "port": c.port,
-            "system_id": c.system_id, "window_size": c.window_size,
+    """A connection as `--json` shows it (never its password or token)."""
+    from proactive_sms.services.connection_test import connection_address
+
+    if c.kind == "http":
+        from proactive_sms.carriers.http.shape import ProviderAccount
+
+        account = ProviderAccount(c.id, c.base_url or "", c.account or "", "",
+                                  c.callback_url or "")
+        return {"name": c.name, "kind": c.kind, "address": connection_address(c),
+                "provider": c.provider, "account": c.account, "base_url": c.base_url,
+                "callback_url": c.callback_url,
+                "status_callback_url": account.callback("status"),
+                "inbound_webhook_url": account.callback("inbound"),
+                "window_size": c.window_size, "version": c.version}
+    return {"name": c.name, "kind": c.kind, "address": connection_address(c), "host": c.host,
+            "port": c.port, "system_id": c.system_id, "window_size": c.window_size,
             "enquire_link_s": c.enquire_link_s, "version": c.version}
 
 
@@ -235,7 +287,12 @@ def connection_change(
     name: str,
     host: str = typer.Option(None), port: int = typer.Option(None),
     system_id: str = typer.Option(None, "--system-id"),
-    password: str = typer.Option(None, "--password", help="Sealed at rest, never shown."),
+    password: str = typer.Option(None, "--password", help="Sealed at rest, never shown (an "
+                                 "HTTP connection's token)."),
+    account: str = typer.Option(None, help="An HTTP connection's account id."),
+    base_url: str = typer.Option(None, "--base-url", help="An HTTP connection's API base URL."),
+    callback_url: str = typer.Option(None, "--callback-url",
+                                     help="An HTTP connection's public callback base URL."),
     window: int = typer.Option(None, help="Unacknowledged submits at most."),
     enquire_link: float = typer.Option(None, "--enquire-link",
                                        help="Idle seconds before a keep-alive probe."),
@@ -246,7 +303,9 @@ def connection_change(
 
     changes = {k: v for k, v in {"host": host, "port": port, "system_id": system_id,
                                  "password": password, "window_size": window,
-                                 "enquire_link_s": enquire_link}.items() if v is not None}
+                                 "enquire_link_s": enquire_link, "account": account,
+                                 "base_url": base_url,
+                                 "callback_url": callback_url}.items() if v is not None}
     _require(changes)
     found = setup_changes.change_connection(ctx.engine(), ctx.business_unit(bu), ctx.clock,
                                             name, changes)

@@ -117,6 +117,11 @@ try:  # the simulator's CLI lives beside the simulator
 except ImportError:  # pragma: no cover - only while the simulator is absent
     pass
 
+# the HTTP provider simulator (issue 14); its server is imported inside its commands
+from proactive_sms.interfaces.cli.provider_sim import app as provider_sim_app  # noqa: E402
+
+app.add_typer(provider_sim_app, name="provider-sim")
+
 try:
     from proactive_sms.interfaces.cli.inbound import app as inbound_app
 

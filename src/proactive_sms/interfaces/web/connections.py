@@ -16,6 +16,7 @@ from proactive_sms.interfaces.web.rendering import redirect, render
 from proactive_sms.services import audit, carrier_connections
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.carrier_connections import ConnectionRefused
+from proactive_sms.store.errors import AlreadyExists
 
 router = APIRouter()
 
@@ -36,10 +37,29 @@ def new_connection(request: Request, user: AdminUser) -> Response:
     return render(request, "connections/form.html", existing=None, values=NEW, errors={})
 
 
+@router.get("/connections/new-http", response_class=HTMLResponse)
+def new_http_connection(request: Request, user: AdminUser) -> Response:
+    return _http_form(request, None, NEW_HTTP, {})
+
+
+@router.post("/connections/new-http")
+def create_http(request: Request, user: AdminUser, bu: CurrentBu, engine: EngineDep,
+                clock: ClockDep, name: Annotated[str, Form()] = "",
+                provider: Annotated[str, Form()] = "twilio",
+                account: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
+                base_url: Annotated[str, Form()] = "", callback_url: Annotated[str, Form()] = "",
+                window_size: Annotated[str, Form()] = "") -> Response:
+    values = {"name": name, "provider": provider, "account": account, "base_url": base_url,
+              "callback_url": callback_url, "window_size": window_size}
+    return _save_http(request, user, bu, engine, clock, None, values, token)
+
+
 @router.get("/connections/{name}/edit", response_class=HTMLResponse)
 def edit_connection(name: str, request: Request, user: AdminUser, bu: CurrentBu,
                     engine: EngineDep, clock: ClockDep) -> Response:
     found = carrier_connections.connection_view(engine, bu, clock, name).connection  # or 404
+    if found.kind == "http":
+        return _http_form(request, found.name, _http_values(found), {}, found)
     values = {"name": found.name, "host": found.host, "port": str(found.port),
               "system_id": found.system_id, "window_size": str(found.window_size)}
     return render(request, "connections/form.html", existing=found.name, values=values,
@@ -61,8 +81,15 @@ def update(existing: str, request: Request, user: AdminUser, bu: CurrentBu, engi
            clock: ClockDep, host: Annotated[str, Form()] = "",
            port: Annotated[str, Form()] = "", system_id: Annotated[str, Form()] = "",
            password: Annotated[str, Form()] = "",
-           window_size: Annotated[str, Form()] = "") -> Response:
-    carrier_connections.connection_view(engine, bu, clock, existing)  # 404 if not the tenant's
+           window_size: Annotated[str, Form()] = "", account: Annotated[str, Form()] = "",
+           token: Annotated[str, Form()] = "", base_url: Annotated[str, Form()] = "",
+           callback_url: Annotated[str, Form()] = "") -> Response:
+    found = carrier_connections.connection_view(engine, bu, clock, existing).connection  # or 404
+    if found.kind == "http":
+        values = {"name": existing, "provider": found.provider or "", "account": account,
+                  "base_url": base_url, "callback_url": callback_url,
+                  "window_size": window_size}
+        return _save_http(request, user, bu, engine, clock, found, values, token)
     return _save(request, user, bu, engine, clock, existing, existing, host, port, system_id,
                  password, window_size)
 
@@ -101,3 +128,73 @@ def _save(request: Request, user, bu, engine, clock, existing: str | None, name:
     return redirect("/connections", f"Connection {saved.name} saved. A running dispatcher keeps "
                     "its open session: restart it (psms serve, psms dispatch) to use the new "
                     "settings.")
+
+
+NEW_HTTP = {"name": "", "provider": "twilio", "account": "", "base_url": "", "callback_url": "",
+            "window_size": "10"}
+
+
+def _http_values(found) -> dict[str, str]:
+    return {"name": found.name, "provider": found.provider or "", "account": found.account or "",
+            "base_url": found.base_url or "", "callback_url": found.callback_url or "",
+            "window_size": str(found.window_size)}
+
+
+def _http_form(request: Request, existing: str | None, values: dict, errors: dict,
+               found=None, status_code: int = 200) -> Response:
+    from proactive_sms.carriers.http.providers import SHAPES
+    from proactive_sms.services.carrier_callbacks import account_of
+
+    callbacks = None
+    if found is not None:
+        account = account_of(found)
+        callbacks = {"status": account.callback("status"),
+                     "inbound": account.callback("inbound")}
+    return render(request, "connections/http_form.html", status_code=status_code,
+                  existing=existing, values=values, errors=errors, providers=list(SHAPES),
+                  callbacks=callbacks)
+
+
+def _save_http(request: Request, user, bu, engine, clock, found, values: dict[str, str],
+               token: str) -> Response:
+    """Add (found None) or change an HTTP provider connection; the token is write-only."""
+    from proactive_sms.services import administration, setup_changes
+
+    errors: dict[str, str] = {}
+    try:
+        window = int(values["window_size"].strip())
+    except ValueError:
+        errors["window_size"] = f"window must be a whole number, got '{values['window_size']}'"
+    if not errors:
+        try:
+            if found is None:
+                saved = administration.add_http_connection(
+                    engine, bu, clock, values["name"].strip(), provider=values["provider"],
+                    account=values["account"], token=token,
+                    base_url=values["base_url"].strip() or None,
+                    callback_url=values["callback_url"], window_size=window, replace=False)
+            else:
+                changes = {"account": values["account"].strip(),
+                           "base_url": values["base_url"].strip() or found.base_url,
+                           "callback_url": values["callback_url"], "window_size": window}
+                if token:
+                    changes["password"] = token
+                saved = setup_changes.change_connection(engine, bu, clock, found.name, changes,
+                                                        actor=user.username)
+        except AlreadyExists:
+            errors["name"] = f"a connection named '{values['name']}' exists already"
+        except InvalidRequest as exc:
+            errors[exc.field if exc.field in values or exc.field == "token" else "form"] = \
+                str(exc)
+    if errors:
+        return _http_form(request, found.name if found else None, values, errors, found,
+                          status_code=422)
+    if found is None:
+        audit.record(engine, user, "connection.created", saved.name,
+                     {"provider": saved.provider, "account": saved.account,
+                      "base_url": saved.base_url, "callback_url": saved.callback_url,
+                      "window_size": saved.window_size}, address=address_of(request))
+        return redirect("/connections", f"Connection {saved.name} added. Give the provider its "
+                        f"callback URLs (Edit shows them).")
+    return redirect("/connections", f"Connection {saved.name} saved. A running dispatcher keeps "
+                    "its client: restart it (psms serve, psms dispatch) to use the new settings.")

@@ -1,0 +1,78 @@
+"""What a provider's API shape must say: the seam between the neutral client and one provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from proactive_sms.carriers.base import DeliveryReceipt, InboundText, OutboundText, SubmitResult
+
+
+@dataclass(frozen=True)
+class ProviderAccount:
+    """One connection's account at a provider (the store's CarrierConnection, as the carrier
+    edge needs it)."""
+
+    connection_id: int
+    base_url: str  # the provider API's base, e.g. https://api.twilio.com
+    account: str  # the account id (Twilio: the Account SID)
+    token: str  # the secret (Twilio: the Auth Token)
+    # our public base URL: the provider posts to {callback_url}/carrier-callbacks/...
+    callback_url: str
+
+    def callback(self, kind: str) -> str:
+        return f"{self.callback_url.rstrip('/')}/carrier-callbacks/{self.connection_id}/{kind}"
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    method: str
+    path: str  # below the base URL
+    form: Mapping[str, str] | None = None
+    json: Mapping[str, object] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A provider's answer, as the neutral client read it off the wire."""
+
+    status_code: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ReadCallback:
+    """A callback read into the seam's types. `opted_out`: a number the provider says has
+    unsubscribed (it goes onto the DNC list that applies to `code`)."""
+
+    receipt: DeliveryReceipt | None = None
+    inbound: InboundText | None = None
+    opted_out: str | None = None
+    code: str = ""  # our transport code it concerns (to find its registration's DNC list)
+    note: str = ""
+
+
+class ProviderShape(Protocol):
+    name: str
+
+    def submit_request(self, account: ProviderAccount, text: OutboundText) -> ProviderRequest: ...
+
+    def read_submit_answer(self, text: OutboundText, answer: Answer) -> SubmitResult: ...
+
+    def account_check(self, account: ProviderAccount) -> ProviderRequest: ...
+
+    def read_account_check(self, answer: Answer) -> str | None:
+        """None when the account answers as it should, else why not."""
+        ...
+
+    def callback_identity(self, kind: str, fields: Mapping[str, str]) -> tuple[str, str]:
+        """(provider message id, event) of a callback: the pair a duplicate repeats."""
+        ...
+
+    def verify_callback(self, account: ProviderAccount, url: str, fields: Mapping[str, str],
+                        headers: Mapping[str, str], body: bytes) -> bool: ...
+
+    def read_callback(self, kind: str, fields: Mapping[str, str]) -> ReadCallback: ...

@@ -1,0 +1,61 @@
+"""An HTTP provider connection from the console: added with its settings checked inline, its
+token never shown, its callback URLs shown to give the provider, and bound (the provider took
+its credentials) once a code sends through it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from proactive_sms.carriers.provider_sim import ProviderSimConfig, ProviderSimulator
+from proactive_sms.domain.clock import SystemClock
+from proactive_sms.services import administration
+from tests.interfaces.web.conftest import BU
+
+SID, TOKEN = "AC" + "4" * 32, "console-token"
+
+
+def test_an_admin_adds_an_http_provider_and_sees_it_bound(console, browser, login):
+    sim = ProviderSimulator(ProviderSimConfig(account_sid=SID, auth_token=TOKEN))
+    sim.start_in_thread()
+    try:
+        page = login(browser, console, "admin")
+        page.goto(f"{console.url}/connections")
+        page.get_by_role("link", name="Add HTTP provider").click()
+        page.fill("#name", "twilio")
+        page.fill("#account", SID)
+        page.fill("#token", TOKEN)
+        page.fill("#base_url", sim.base_url)
+        page.fill("#callback_url", "ftp://psms.example.com")
+        page.get_by_role("button", name="Add connection").click()
+        expect(page.locator("#callback_url ~ .error")).to_contain_text("http(s) URL")
+        page.fill("#callback_url", "https://psms.example.com")
+        page.fill("#token", TOKEN)  # a password field is not sent back
+        page.get_by_role("button", name="Add connection").click()
+        expect(page.locator(".flash-success")).to_contain_text("Connection twilio added")
+        row = page.locator("tr[data-connection=twilio]")
+        expect(row).to_contain_text(SID)
+        expect(row).to_contain_text(f"twilio at {sim.base_url}")
+
+        row.get_by_role("link", name="Edit").click()
+        expect(page.locator("#token")).to_have_value("")
+        assert TOKEN not in page.content()
+        connection_id = administration.find_connection(
+            console.engine, administration.business_unit(console.engine, BU), "twilio").id
+        expect(page.locator("#callback-urls")).to_contain_text(
+            f"https://psms.example.com/carrier-callbacks/{connection_id}/inbound")
+        page.fill("#window_size", "25")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator(".flash-success")).to_contain_text("Connection twilio saved")
+        unit = administration.business_unit(console.engine, BU)
+        kept = administration.find_connection(console.engine, unit, "twilio")
+        assert (kept.window_size, kept.password) == (25, TOKEN)  # empty kept the token
+
+        # A code sends through it: psms serve's dispatcher checks the account with the provider.
+        administration.add_registration(console.engine, unit, SystemClock(), code="55509",
+                                        kind="short", throughput_per_s=10,
+                                        connection="twilio", dnc_group=None)
+        page.goto(f"{console.url}/connections")
+        expect(page.locator("tr[data-connection=twilio] [data-state]")).to_have_text(
+            "bound", timeout=30_000)
+    finally:
+        sim.stop()
