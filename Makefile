@@ -19,7 +19,7 @@ demo-cadence: $(STAMP)
 	$(BIN)/python examples/demo_cadence.py
 
 test: $(STAMP)
-	$(BIN)/pytest -q -n 3
+	$(BIN)/pytest -q -n 3 --dist worksteal --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

@@ -64,7 +64,7 @@ def _parse(args: list[str]) -> None:
 
 def test_an_unknown_option_in_a_unit_would_be_caught():
     with pytest.raises(AssertionError, match="No such option"):
-        _parse(["dispatch", "--lease-seconds", "5"])
+        _parse(["dispatch", "--no-such-option", "5"])
     with pytest.raises(AssertionError):
         _parse(["database", "upgrade"])
 
