@@ -68,6 +68,11 @@ class ProviderShape(Protocol):
         """None when the account answers as it should, else why not."""
         ...
 
+    def callback_fields(self, query: str, headers: Mapping[str, str],
+                        body: bytes) -> dict[str, str]:
+        """A callback's parameters, wherever this provider puts them (form body, query, JSON)."""
+        ...
+
     def callback_identity(self, kind: str, fields: Mapping[str, str]) -> tuple[str, str]:
         """(provider message id, event) of a callback: the pair a duplicate repeats."""
         ...

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from proactive_sms.carriers.base import (
     DeliveryReceipt,
@@ -158,6 +159,11 @@ class TwilioShape:
             return reason(code) if code in AUTH_CODES else AUTH_CODES[20003]
         return f"account check answered HTTP {answer.status_code}" + (
             f": {message}" if message else "")
+
+    def callback_fields(self, query: str, headers: Mapping[str, str],
+                        body: bytes) -> dict[str, str]:
+        # Form POSTs; the query string is part of the signed URL, not a field.
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
     def callback_identity(self, kind: str, fields: Mapping[str, str]) -> tuple[str, str]:
         sid = fields.get("MessageSid") or fields.get("SmsSid") or ""
