@@ -22,8 +22,8 @@ from proactive_sms.carriers.http.vonage import (
 
 SHAPE = VonageShape()
 TEXT = OutboundText(7, "+12025550142", SourceKind.LONG, "+12125550100", "Hi", "gsm7", ("Hi",))
-ACCOUNT = ProviderAccount(3, "https://rest.nexmo.com", "key1", join_secrets("apisecret", "sigsecret"),
-                          "https://psms.example.com/")
+ACCOUNT = ProviderAccount(3, "https://rest.nexmo.com", "key1",
+                          join_secrets("apisecret", "sigsecret"), "https://psms.example.com/")
 
 
 def test_a_submit_is_a_form_with_key_secret_numbers_without_plus_and_its_receipt_url():
