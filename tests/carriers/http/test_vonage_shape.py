@@ -33,6 +33,8 @@ def test_a_submit_is_a_form_with_key_secret_numbers_without_plus_and_its_receipt
         "api_key": "key1", "api_secret": "apisecret", "from": "12025550142",
         "to": "12125550100", "text": "Hi", "status-report-req": "1",
         "callback": "https://psms.example.com/carrier-callbacks/3/status", "client-ref": "7"}
+    # No Basic auth: the token also holds the signature secret, which never leaves.
+    assert SHAPE.client_auth(ACCOUNT) is None
 
 
 def test_a_ucs2_text_is_sent_as_unicode_and_validity_becomes_ttl_in_ms():

@@ -58,6 +58,11 @@ class ReadCallback:
 class ProviderShape(Protocol):
     name: str
 
+    def client_auth(self, account: ProviderAccount) -> tuple[str, str] | None:
+        """HTTP Basic credentials sent with every request, or None (credentials in the
+        request itself)."""
+        ...
+
     def submit_request(self, account: ProviderAccount, text: OutboundText) -> ProviderRequest: ...
 
     def read_submit_answer(self, text: OutboundText, answer: Answer) -> SubmitResult: ...

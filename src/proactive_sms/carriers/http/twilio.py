@@ -107,6 +107,9 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
 class TwilioShape:
     name = "twilio"
 
+    def client_auth(self, account: ProviderAccount) -> tuple[str, str] | None:
+        return account.account, account.token
+
     def submit_request(self, account: ProviderAccount, text: OutboundText) -> ProviderRequest:
         form = {"To": text.destination, "From": text.source, "Body": text.body,
                 "StatusCallback": account.callback("status")}

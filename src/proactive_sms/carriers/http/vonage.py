@@ -145,6 +145,9 @@ def national(number: str) -> str:
 class VonageShape:
     name = "vonage"
 
+    def client_auth(self, account: ProviderAccount) -> tuple[str, str] | None:
+        return None  # api_key and api_secret go in each request (never the signature secret)
+
     def submit_request(self, account: ProviderAccount, text: OutboundText) -> ProviderRequest:
         api_secret, _ = split_secrets(account.token)
         form = {"api_key": account.account, "api_secret": api_secret,
