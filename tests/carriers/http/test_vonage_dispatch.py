@@ -162,3 +162,22 @@ async def test_an_inbound_stop_through_vonage_puts_the_number_on_the_dnc_list(ht
 def _on_list(w, list_id: int, number: str) -> bool:
     with w.engine.connect() as conn:
         return dnc.is_on_list(conn, list_id, number)
+
+
+async def test_the_simulators_inbound_route_posts_in_the_shape_asked(http_world):
+    import httpx
+
+    w = http_world
+    w.vonage_connection()
+    w.code("55501", rate=100, connection="vonage")
+    w.provider.configure(inbound_shape="twilio")  # the route's `shape` overrides the knob
+    async with httpx.AsyncClient(base_url=w.provider.base_url, timeout=30) as client:
+        answer = await client.post("/_sim/inbound", json={
+            "from": "+12125550100", "to": "55501", "text": "HELP", "shape": "vonage"})
+        assert answer.status_code == 200 and answer.json()["status_code"] == 200
+        bogus = await client.post("/_sim/inbound", json={
+            "from": "+12125550100", "to": "55501", "text": "HELP", "shape": "sinch"})
+        assert bogus.status_code == 400
+    stored = w.callbacks()
+    assert [(c.kind, c.payload["text"]) for c in stored] == [("inbound", "HELP")]
+    assert stored[0].payload["msisdn"] == "12125550100"
