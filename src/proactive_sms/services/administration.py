@@ -100,12 +100,14 @@ def add_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, ho
 def add_http_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: str, *,
                         provider: str, account: str, token: str, callback_url: str,
                         base_url: str | None = None, window_size: int = 10,
-                        replace: bool = True) -> registrations.CarrierConnection:
+                        replace: bool = True,
+                        signature_secret: str | None = None) -> registrations.CarrierConnection:
     """Add (or, with `replace`, update) an HTTP provider connection: the provider's API shape
     (carriers/http/providers), the account id and its token (sealed at rest, like SMPP
     passwords), the API's base URL (the provider's own by default) and `callback_url`, the
     public base URL of our `psms serve`, to which the provider posts status reports and
-    inbound texts (/carrier-callbacks/{connection id}/status and /inbound)."""
+    inbound texts (/carrier-callbacks/{connection id}/status and /inbound). Vonage also needs
+    the account's `signature_secret` (its callbacks are signed with it), sealed with the token."""
     from proactive_sms.carriers.http.providers import DEFAULT_BASE_URLS, SHAPES
 
     checked_name("connection", name)
@@ -113,6 +115,7 @@ def add_http_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: st
         raise InvalidRequest(f"provider must be one of {', '.join(SHAPES)}, got '{provider}'",
                              "provider")
     account = account.strip()
+    token = provider_token(provider, token, signature_secret)
     base_url = (base_url or DEFAULT_BASE_URLS[provider]).strip().rstrip("/")
     callback_url = callback_url.strip().rstrip("/")
     check_http_settings(provider=provider, account=account, token=token, base_url=base_url,
@@ -124,6 +127,32 @@ def add_http_connection(engine: Engine, bu: BusinessUnit, clock: Clock, name: st
             conn, bu.tenant_id, name, provider=provider, account=account, token=token,
             base_url=base_url, callback_url=callback_url, window_size=window_size,
             now=clock.now())
+
+
+def provider_token(provider: str, token: str | None, signature_secret: str | None, *,
+                   keep: str | None = None) -> str:
+    """The token a provider's connection keeps: Twilio's Auth Token as given; Vonage's API
+    secret and signature secret together (carriers.http.vonage.join_secrets). `keep`: the
+    connection's token now, for the secret a change does not give."""
+    from proactive_sms.carriers.http import vonage
+
+    if provider != "vonage":
+        if signature_secret is not None:
+            raise InvalidRequest(f"provider '{provider}' takes no signature secret",
+                                 "signature_secret")
+        return token if token is not None else keep or ""
+    kept_secret, kept_signature = vonage.split_secrets(keep or "")
+    api_secret = token if token is not None else kept_secret
+    signature_secret = signature_secret if signature_secret is not None else kept_signature
+    if not signature_secret:
+        raise InvalidRequest("a Vonage connection needs its signature secret (Vonage signs "
+                             "receipts and inbound texts with it)", "signature_secret")
+    if not api_secret:
+        raise InvalidRequest("token (the Vonage API secret) must not be empty", "token")
+    try:
+        return vonage.join_secrets(api_secret, signature_secret)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), "token") from None
 
 
 def check_http_settings(*, provider: str, account: str, token: str, base_url: str,

@@ -15,7 +15,6 @@ import enum
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
 
 from sqlalchemy import Connection, Engine
 
@@ -64,7 +63,7 @@ def receive(engine: Engine, clock: Clock, connection_id: int, kind: str, query: 
         return Received.UNKNOWN
     provider = shape(connection.provider)
     account = account_of(connection)
-    fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    fields = provider.callback_fields(query, headers, body)
     url = account.callback(kind) + (f"?{query}" if query else "")
     if not provider.verify_callback(account, url, fields, headers, body):
         log.warning("callback to connection %s (%s) refused: bad signature", connection.name,

@@ -65,7 +65,8 @@ REGISTRATION_FIELDS = ("status", "throughput_per_s", "throughput_unit", "solutio
                        "connection", "connections", "dnc_group")
 CONNECTION_FIELDS = ("host", "port", "system_id", "password", "window_size", "enquire_link_s")
 # An HTTP provider connection's: its token is its "password" (sealed alike)
-HTTP_CONNECTION_FIELDS = ("account", "password", "base_url", "callback_url", "window_size")
+HTTP_CONNECTION_FIELDS = ("account", "password", "base_url", "callback_url", "window_size",
+                          "signature_secret")
 TEMPLATE_FIELDS = ("body", "direction", "smart_encoding", "bidi_marks", "calling_list")
 
 
@@ -241,9 +242,15 @@ def _change_http_connection(conn: Connection, bu: BusinessUnit, clock: Clock,
                             actor: str) -> registrations.CarrierConnection:
     """An HTTP provider connection's account, token ("password"), URLs or window: checked as
     at creation (administration.add_http_connection), the token sealed."""
-    from proactive_sms.services.administration import check_http_settings
+    from proactive_sms.services.administration import check_http_settings, provider_token
 
     _known(changes, HTTP_CONNECTION_FIELDS)
+    changes = dict(changes)
+    if "signature_secret" in changes or ("password" in changes and found.provider == "vonage"):
+        # Vonage's token holds its API secret and signature secret: change one, keep the other.
+        changes["password"] = provider_token(found.provider or "", changes.get("password"),
+                                             changes.pop("signature_secret", None),
+                                             keep=found.password)
     merged = {"account": found.account or "", "base_url": found.base_url or "",
               "callback_url": found.callback_url or "", "window_size": found.window_size,
               **changes}

@@ -64,6 +64,18 @@ class HttpWorld(World):
         self.provider.configure(inbound_url=f"{self.api.url}/carrier-callbacks/{found.id}/inbound")
         return found.id
 
+    def vonage_connection(self, name: str = "vonage", window: int = 10) -> int:
+        """A connection in the Vonage shape, to the simulator's Vonage routes; its inbound
+        texts come in that shape too."""
+        config = self.provider.config
+        found = administration.add_http_connection(
+            self.engine, self.bu, self.clock, name, provider="vonage", account=config.api_key,
+            token=config.api_secret, signature_secret=config.signature_secret,
+            base_url=self.provider.base_url, callback_url=self.api.url, window_size=window)
+        self.provider.configure(inbound_url=f"{self.api.url}/carrier-callbacks/{found.id}/inbound",
+                                inbound_shape="vonage")
+        return found.id
+
     def code(self, code: str, kind: str = "short", rate: float = 1000.0,
              connection: str = "twilio", dnc_group: str | None = None) -> None:
         super().code(code, kind, rate, connection, dnc_group)

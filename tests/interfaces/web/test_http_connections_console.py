@@ -59,3 +59,34 @@ def test_an_admin_adds_an_http_provider_and_sees_it_bound(console, browser, logi
             "bound", timeout=30_000)
     finally:
         sim.stop()
+
+
+def test_an_admin_adds_a_vonage_connection_with_its_signature_secret(console, browser, login):
+    from proactive_sms.carriers.http.vonage import split_secrets
+
+    page = login(browser, console, "admin")
+    page.goto(f"{console.url}/connections/new-http")
+    page.select_option("#provider", "vonage")
+    page.fill("#name", "vonage")
+    page.fill("#account", "abcd1234")
+    page.fill("#token", "api-secret")
+    page.fill("#callback_url", "https://psms.example.com")
+    page.get_by_role("button", name="Add connection").click()
+    expect(page.locator("#signature_secret ~ .error")).to_contain_text("signature secret")
+    page.fill("#token", "api-secret")
+    page.fill("#signature_secret", "sig-secret")
+    page.get_by_role("button", name="Add connection").click()
+    expect(page.locator(".flash-success")).to_contain_text("Connection vonage added")
+    expect(page.locator("tr[data-connection=vonage]")).to_contain_text(
+        "vonage at https://rest.nexmo.com")
+    unit = administration.business_unit(console.engine, BU)
+    found = administration.find_connection(console.engine, unit, "vonage")
+    assert split_secrets(found.password) == ("api-secret", "sig-secret")
+
+    page.locator("tr[data-connection=vonage]").get_by_role("link", name="Edit").click()
+    assert "sig-secret" not in page.content() and "api-secret" not in page.content()
+    page.fill("#signature_secret", "rotated")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash-success")).to_contain_text("Connection vonage saved")
+    found = administration.find_connection(console.engine, unit, "vonage")
+    assert split_secrets(found.password) == ("api-secret", "rotated")  # the API secret kept

@@ -59,7 +59,7 @@ class HttpProviderCarrier:
     async def start(self) -> None:
         self._client = httpx.AsyncClient(
             base_url=self.account.base_url.rstrip("/"),
-            auth=(self.account.account, self.account.token),
+            auth=self.shape.client_auth(self.account),
             headers={"user-agent": USER_AGENT},
             limits=httpx.Limits(max_connections=self.window_size,
                                 max_keepalive_connections=self.window_size,

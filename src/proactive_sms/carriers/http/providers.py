@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from proactive_sms.carriers.http.shape import ProviderShape
 from proactive_sms.carriers.http.twilio import TwilioShape
+from proactive_sms.carriers.http.vonage import VonageShape
 
-SHAPES: dict[str, ProviderShape] = {"twilio": TwilioShape()}
-DEFAULT_BASE_URLS = {"twilio": "https://api.twilio.com"}
+SHAPES: dict[str, ProviderShape] = {"twilio": TwilioShape(), "vonage": VonageShape()}
+DEFAULT_BASE_URLS = {"twilio": "https://api.twilio.com", "vonage": "https://rest.nexmo.com"}
 
 
 def shape(name: str) -> ProviderShape:

@@ -58,6 +58,11 @@ class ReadCallback:
 class ProviderShape(Protocol):
     name: str
 
+    def client_auth(self, account: ProviderAccount) -> tuple[str, str] | None:
+        """HTTP Basic credentials sent with every request, or None (credentials in the
+        request itself)."""
+        ...
+
     def submit_request(self, account: ProviderAccount, text: OutboundText) -> ProviderRequest: ...
 
     def read_submit_answer(self, text: OutboundText, answer: Answer) -> SubmitResult: ...
@@ -66,6 +71,11 @@ class ProviderShape(Protocol):
 
     def read_account_check(self, answer: Answer) -> str | None:
         """None when the account answers as it should, else why not."""
+        ...
+
+    def callback_fields(self, query: str, headers: Mapping[str, str],
+                        body: bytes) -> dict[str, str]:
+        """A callback's parameters, wherever this provider puts them (form body, query, JSON)."""
         ...
 
     def callback_identity(self, kind: str, fields: Mapping[str, str]) -> tuple[str, str]:

@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from proactive_sms.carriers.base import (
     DeliveryReceipt,
@@ -106,6 +107,9 @@ def retry_after_s(headers: Mapping[str, str]) -> float | None:
 class TwilioShape:
     name = "twilio"
 
+    def client_auth(self, account: ProviderAccount) -> tuple[str, str] | None:
+        return account.account, account.token
+
     def submit_request(self, account: ProviderAccount, text: OutboundText) -> ProviderRequest:
         form = {"To": text.destination, "From": text.source, "Body": text.body,
                 "StatusCallback": account.callback("status")}
@@ -158,6 +162,11 @@ class TwilioShape:
             return reason(code) if code in AUTH_CODES else AUTH_CODES[20003]
         return f"account check answered HTTP {answer.status_code}" + (
             f": {message}" if message else "")
+
+    def callback_fields(self, query: str, headers: Mapping[str, str],
+                        body: bytes) -> dict[str, str]:
+        # Form POSTs; the query string is part of the signed URL, not a field.
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
     def callback_identity(self, kind: str, fields: Mapping[str, str]) -> tuple[str, str]:
         sid = fields.get("MessageSid") or fields.get("SmsSid") or ""

@@ -11,6 +11,12 @@ from typing import Any
 class ProviderSimConfig:
     account_sid: str = "AC" + "0" * 31 + "1"
     auth_token: str = "sim-auth-token"
+    # The Vonage shape's account (routes /sms/json and /account/get-balance on the same server)
+    api_key: str = "simkey01"
+    api_secret: str = "sim-api-secret"
+    signature_secret: str = "sim-signature-secret"
+    # Which shape /_sim/inbound (and inject) posts an inbound text in, unless a request says
+    inbound_shape: str = "twilio"
     # Throttling: above this many accepted texts in any second, 429 (code 20429) with
     # Retry-After: retry_after_s (None: never).
     throttle_above_per_s: float | None = None
@@ -32,8 +38,10 @@ class ProviderSimConfig:
     out_of_order_callbacks: bool = False
     out_of_order_answer_s: float = 0.2
     bad_signatures: bool = False
-    # Fates by destination (E.164): refused at submit with this error code (21211 invalid,
-    # 21610 unsubscribed, 21614 not mobile...), or taken and then `undelivered` with this code.
+    # Fates by destination (E.164): refused at submit with this error code (Twilio: 21211
+    # invalid, 21610 unsubscribed, 21614 not mobile...; Vonage: its status, 3, 7...), or taken
+    # and then `undelivered` (Vonage: `failed`) with this code. Throttling in the Vonage shape
+    # answers status 1.
     refuse: dict[str, int] = field(default_factory=dict)
     undeliverable: dict[str, int] = field(default_factory=dict)
     # Where inbound texts are posted (the number's messaging webhook), unless a request names it.
@@ -52,4 +60,5 @@ class ProviderSimConfig:
         return replace(self, **knobs)
 
     def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "auth_token"}
+        secret = {"auth_token", "api_secret", "signature_secret"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in secret}

@@ -1,5 +1,6 @@
-"""The provider simulator's HTTP server (Starlette on uvicorn): the Twilio Messages API, the
-status callbacks it posts, inbound texts on demand, and its control routes under /_sim/."""
+"""The provider simulator's HTTP server (Starlette on uvicorn): the Twilio Messages API and the
+Vonage SMS API (vonage_api) side by side, the callbacks each posts, inbound texts on demand,
+and its control routes under /_sim/."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from proactive_sms.carriers.http.twilio import API_PREFIX, reason, signature
 from proactive_sms.carriers.provider_sim.config import ProviderSimConfig
+from proactive_sms.carriers.provider_sim.vonage_api import VonageApi
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,10 @@ class ProviderSimulator:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.vonage = VonageApi(self)
         self.app = Starlette(routes=[
+            Route("/sms/json", self.vonage.submit, methods=["POST", "GET"]),
+            Route("/account/get-balance", self.vonage.balance, methods=["GET"]),
             Route(f"{API_PREFIX}/{{sid}}/Messages.json", self._submit, methods=["POST"]),
             Route(f"{API_PREFIX}/{{sid}}.json", self._account, methods=["GET"]),
             Route("/_sim/stats", self._stats, methods=["GET"]),
@@ -94,8 +99,9 @@ class ProviderSimulator:
             await asyncio.sleep(0.01)
         self.port = server.servers[0].sockets[0].getsockname()[1]
         if announce:
-            announce(f"provider simulator (Twilio shape) on {self.base_url} "
-                     f"account {self.config.account_sid}")
+            announce(f"provider simulator (Twilio and Vonage shapes) on {self.base_url} "
+                     f"Twilio account {self.config.account_sid}, Vonage api_key "
+                     f"{self.config.api_key}")
 
     def start_in_thread(self) -> ProviderSimulator:
         ready = threading.Event()
@@ -167,11 +173,15 @@ class ProviderSimulator:
             return _error(401, 20003, "Authenticate")
         return JSONResponse({"sid": self.config.account_sid, "status": "active"})
 
-    async def _submit(self, request: Request) -> Response:
-        config = self.config
+    def count_submit(self) -> int:
+        """Count a submit (any shape); its number, for the every-Nth knobs."""
         with self._lock:
             self._submits += 1
-            number = self._submits
+            return self._submits
+
+    async def _submit(self, request: Request) -> Response:
+        config = self.config
+        number = self.count_submit()
         if not self._authorized(request):
             self.refused["20003"] += 1
             return _error(401, 20003, "Authenticate")
@@ -186,7 +196,7 @@ class ProviderSimulator:
             code = config.refuse[to]
             self.refused[str(code)] += 1
             return _error(400, code, reason(code))
-        if self._over_rate(config):
+        if self.over_rate(config):
             self.refused["20429"] += 1
             return _error(429, 20429, "Too Many Requests",
                           {"Retry-After": f"{config.retry_after_s:g}"})
@@ -205,7 +215,7 @@ class ProviderSimulator:
         return JSONResponse({"sid": sid, "account_sid": config.account_sid, "to": to,
                              "from": sender, "body": body, "status": "queued"}, status_code=201)
 
-    def _over_rate(self, config: ProviderSimConfig) -> bool:
+    def over_rate(self, config: ProviderSimConfig) -> bool:
         if config.throttle_above_per_s is None:
             return False
         now = time.monotonic()
@@ -216,13 +226,19 @@ class ProviderSimulator:
 
     def _take(self, to: str, sender: str, body: str, callback: str | None, answered: str) -> str:
         sid = "SM" + uuid.uuid4().hex
+        self.take_as(sid, to, sender, body, answered,
+                     self._post_statuses(sid, to, sender, callback) if callback else None)
+        return sid
+
+    def take_as(self, sid: str, to: str, sender: str, body: str, answered: str,
+                callbacks=None) -> None:
+        """Record a text (or part) taken, and start posting its callbacks (a coroutine)."""
         now = time.monotonic()
         with self._lock:
             self._window.append(now)
             self._accepted.append(AcceptedText(sid, to, sender, body, now, answered))
-        if callback:
-            self._spawn(self._post_statuses(sid, to, sender, callback))
-        return sid
+        if callbacks is not None:
+            self._spawn(callbacks)
 
     # --- callbacks ----------------------------------------------------------------------------
 
@@ -254,14 +270,19 @@ class ProviderSimulator:
 
     async def post_signed(self, url: str, fields: dict[str, str]) -> int | None:
         """Post a form as Twilio does (signed); the status answered, None if unreachable."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=10.0)
         token = ("not-" + self.config.auth_token if self.config.bad_signatures
                  else self.config.auth_token)
         headers = {"X-Twilio-Signature": signature(token, url, fields)}
+        return await self.deliver(lambda client: client.post(url, data=fields, headers=headers))
+
+    async def deliver(self, send) -> int | None:
+        """Send one callback (`send(client)`), tried again while it cannot connect; the
+        status answered, None if unreachable."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10.0)
         for attempt in range(CALLBACK_ATTEMPTS):
             try:
-                answer = await self._http.post(url, data=fields, headers=headers)
+                answer = await send(self._http)
             except httpx.HTTPError:
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
@@ -300,20 +321,27 @@ class ProviderSimulator:
         if not url:
             return JSONResponse({"error": "no inbound url: give url, or set inbound_url"},
                                 status_code=400)
-        sid = await self.inject(sender, to, text, url)
+        shape = data.get("shape") or self.config.inbound_shape
+        if shape not in ("twilio", "vonage"):
+            return JSONResponse({"error": "shape is twilio or vonage"}, status_code=400)
+        sid = await self.inject(sender, to, text, url, shape)
         return JSONResponse(sid)
 
-    def inject_now(self, sender: str, to: str, text: str,
-                   url: str | None = None) -> dict[str, Any]:
+    def inject_now(self, sender: str, to: str, text: str, url: str | None = None,
+                   shape: str | None = None) -> dict[str, Any]:
         """inject() from another thread, for a simulator started with start_in_thread."""
         assert self._loop is not None, "not started in a thread"
         target = url or self.config.inbound_url
         assert target, "no inbound url"
         return asyncio.run_coroutine_threadsafe(
-            self.inject(sender, to, text, target), self._loop).result(30)
+            self.inject(sender, to, text, target, shape), self._loop).result(30)
 
-    async def inject(self, sender: str, to: str, text: str, url: str) -> dict[str, Any]:
-        """A person texts `to` (one of our codes): posted to its messaging webhook `url`."""
+    async def inject(self, sender: str, to: str, text: str, url: str,
+                     shape: str | None = None) -> dict[str, Any]:
+        """A person texts `to` (one of our codes): posted to its messaging webhook `url`, in
+        the Twilio shape or the Vonage one (default: the inbound_shape knob)."""
+        if (shape or self.config.inbound_shape) == "vonage":
+            return await self.vonage.inject(sender, to, text, url)
         sid = "SM" + uuid.uuid4().hex
         fields = {"MessageSid": sid, "SmsSid": sid, "AccountSid": self.config.account_sid,
                   "From": sender, "To": to, "Body": text, "NumMedia": "0", "NumSegments": "1",

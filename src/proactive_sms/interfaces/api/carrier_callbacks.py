@@ -1,7 +1,8 @@
-"""`POST /carrier-callbacks/{connection_id}/{kind}`: HTTP providers' status reports (`status`)
-and inbound texts (`inbound`). No API key: the provider's signature (X-Twilio-Signature) is
-checked against the connection's token, and a callback is stored before it is acknowledged
-(services.carrier_callbacks). The dispatcher then processes it."""
+"""`POST /carrier-callbacks/{connection_id}/{kind}` (or GET: Vonage may send its receipts so):
+HTTP providers' status reports (`status`) and inbound texts (`inbound`). No API key: the
+provider's signature (X-Twilio-Signature, Vonage's `sig`) is checked against the connection's
+secret, and a callback is stored before it is acknowledged (services.carrier_callbacks). The
+dispatcher then processes it."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ router = APIRouter(tags=["carrier callbacks"], include_in_schema=False)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-@router.post("/carrier-callbacks/{connection_id}/{kind}",
+@router.api_route("/carrier-callbacks/{connection_id}/{kind}", methods=["GET", "POST"],
              responses={403: {"description": "bad signature"},
                         404: {"description": "no such HTTP connection or kind"},
                         413: {"description": "too large for a callback"}})

@@ -49,11 +49,17 @@ class ConnectionIn(RequestBody):
 
 class HttpConnectionIn(RequestBody):
     name: str = Field(min_length=1, max_length=100)
-    provider: Literal["twilio"] = Field("twilio", description="The provider's API shape.")
+    provider: Literal["twilio", "vonage"] = Field("twilio",
+                                                  description="The provider's API shape.")
     account: str = Field(min_length=1, max_length=100,
-                         description="The account id (Twilio: the Account SID).")
+                         description="The account id (Twilio: the Account SID; Vonage: the "
+                         "API key).")
     token: str = Field(min_length=1, max_length=200, description="The account's secret "
-                       "(Twilio: the Auth Token); sealed at rest, never shown again.")
+                       "(Twilio: the Auth Token; Vonage: the API secret); sealed at rest, "
+                       "never shown again.")
+    signature_secret: str | None = Field(None, min_length=1, max_length=200, description=(
+        "Vonage only (required there): the signature secret its receipts and inbound texts "
+        "are signed with; sealed at rest, never shown again."))
     callback_url: str = Field(min_length=1, max_length=300, description="The public base URL "
                               "of this service that the provider posts status reports and "
                               "inbound texts to (/carrier-callbacks/{id}/status, /inbound).")
@@ -150,7 +156,7 @@ def create_http_connection(body: HttpConnectionIn, bu: CurrentBu, engine: Engine
     return guard.run(lambda: ConnectionOut.of(administration.add_http_connection(
         engine, bu, clock, body.name, provider=body.provider, account=body.account,
         token=body.token, base_url=body.base_url, callback_url=body.callback_url,
-        window_size=body.window_size, replace=False)))
+        window_size=body.window_size, replace=False, signature_secret=body.signature_secret)))
 
 
 class ConnectionPatch(PatchIn):
@@ -167,6 +173,8 @@ class ConnectionPatch(PatchIn):
                               description="Write-only, sealed at rest.")
     base_url: str | None = Field(None, min_length=1, max_length=300)
     callback_url: str | None = Field(None, min_length=1, max_length=300)
+    signature_secret: str | None = Field(None, min_length=1, max_length=200,
+                                         description="Vonage: write-only, sealed at rest.")
 
 
 @router.get("/{name}")

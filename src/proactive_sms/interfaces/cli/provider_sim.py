@@ -1,5 +1,5 @@
-"""`psms provider-sim`: serve the bundled HTTP provider simulator (the Twilio Messages API
-shape), send inbound texts through it, read its counters."""
+"""`psms provider-sim`: serve the bundled HTTP provider simulator (the Twilio Messages API and
+the Vonage SMS API on one server), send inbound texts through it, read its counters."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from proactive_sms.interfaces.cli.ports import busy_message
 DEFAULT_URL = "http://127.0.0.1:2780"
 
 app = typer.Typer(
-    help="The bundled HTTP provider simulator (Twilio Messages API shape), with fault knobs.",
+    help="The bundled HTTP provider simulator (Twilio and Vonage API shapes), with fault knobs.",
     add_completion=False,
 )
 
@@ -95,12 +95,16 @@ def inbound(
     text: Annotated[str, typer.Option(help="The text of the message.")],
     webhook: Annotated[str | None, typer.Option(
         help="Post it here (default: the simulator's inbound_url).")] = None,
+    shape: Annotated[str | None, typer.Option(
+        help="twilio or vonage (default: the simulator's inbound_shape).")] = None,
     url: SimUrl = DEFAULT_URL,
 ) -> None:
     """Post an inbound text to our webhook, signed, as the provider would."""
     from proactive_sms.domain.phone import mask
 
     body = {"from": sender, "to": recipient, "text": text}
+    if shape:
+        body["shape"] = shape
     if webhook:
         body["url"] = webhook
     reply = _call("POST", f"{url}/_sim/inbound", body)

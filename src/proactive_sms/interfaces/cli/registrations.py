@@ -41,10 +41,14 @@ def connection_add(name: str, host: str = typer.Option("127.0.0.1"),
 @ctx.handle_errors
 def connection_add_http(
     name: str,
-    provider: str = typer.Option("twilio", help="The provider's API shape (twilio)."),
-    account: str = typer.Option(..., help="The account id (Twilio: the Account SID)."),
-    token: str = typer.Option(..., help="The account's secret (Twilio: the Auth Token); "
-                              "sealed at rest, never shown."),
+    provider: str = typer.Option("twilio", help="The provider's API shape (twilio, vonage)."),
+    account: str = typer.Option(..., help="The account id (Twilio: the Account SID; Vonage: "
+                                "the API key)."),
+    token: str = typer.Option(..., help="The account's secret (Twilio: the Auth Token; "
+                              "Vonage: the API secret); sealed at rest, never shown."),
+    signature_secret: str = typer.Option(
+        None, "--signature-secret", help="Vonage only (required there): the signature secret "
+        "its receipts and inbound texts are signed with; sealed at rest."),
     callback_url: str = typer.Option(
         ..., "--callback-url", help="The public base URL of `psms serve` that the provider "
         "posts status reports and inbound texts to (…/carrier-callbacks/ID/…)."),
@@ -61,7 +65,7 @@ def connection_add_http(
     found = administration.add_http_connection(
         ctx.engine(), ctx.business_unit(bu), ctx.clock, name, provider=provider,
         account=account, token=token, base_url=base_url, callback_url=callback_url,
-        window_size=window)
+        window_size=window, signature_secret=signature_secret)
     if as_json:
         emit_json(_connection_dict(found))
         return
@@ -293,6 +297,8 @@ def connection_change(
     base_url: str = typer.Option(None, "--base-url", help="An HTTP connection's API base URL."),
     callback_url: str = typer.Option(None, "--callback-url",
                                      help="An HTTP connection's public callback base URL."),
+    signature_secret: str = typer.Option(None, "--signature-secret",
+                                         help="A Vonage connection's signature secret."),
     window: int = typer.Option(None, help="Unacknowledged submits at most."),
     enquire_link: float = typer.Option(None, "--enquire-link",
                                        help="Idle seconds before a keep-alive probe."),
@@ -304,8 +310,9 @@ def connection_change(
     changes = {k: v for k, v in {"host": host, "port": port, "system_id": system_id,
                                  "password": password, "window_size": window,
                                  "enquire_link_s": enquire_link, "account": account,
-                                 "base_url": base_url,
-                                 "callback_url": callback_url}.items() if v is not None}
+                                 "base_url": base_url, "callback_url": callback_url,
+                                 "signature_secret": signature_secret}.items()
+               if v is not None}
     _require(changes)
     found = setup_changes.change_connection(ctx.engine(), ctx.business_unit(bu), ctx.clock,
                                             name, changes)

@@ -48,10 +48,11 @@ def create_http(request: Request, user: AdminUser, bu: CurrentBu, engine: Engine
                 provider: Annotated[str, Form()] = "twilio",
                 account: Annotated[str, Form()] = "", token: Annotated[str, Form()] = "",
                 base_url: Annotated[str, Form()] = "", callback_url: Annotated[str, Form()] = "",
-                window_size: Annotated[str, Form()] = "") -> Response:
+                window_size: Annotated[str, Form()] = "",
+                signature_secret: Annotated[str, Form()] = "") -> Response:
     values = {"name": name, "provider": provider, "account": account, "base_url": base_url,
               "callback_url": callback_url, "window_size": window_size}
-    return _save_http(request, user, bu, engine, clock, None, values, token)
+    return _save_http(request, user, bu, engine, clock, None, values, token, signature_secret)
 
 
 @router.get("/connections/{name}/edit", response_class=HTMLResponse)
@@ -83,13 +84,15 @@ def update(existing: str, request: Request, user: AdminUser, bu: CurrentBu, engi
            password: Annotated[str, Form()] = "",
            window_size: Annotated[str, Form()] = "", account: Annotated[str, Form()] = "",
            token: Annotated[str, Form()] = "", base_url: Annotated[str, Form()] = "",
-           callback_url: Annotated[str, Form()] = "") -> Response:
+           callback_url: Annotated[str, Form()] = "",
+           signature_secret: Annotated[str, Form()] = "") -> Response:
     found = carrier_connections.connection_view(engine, bu, clock, existing).connection  # or 404
     if found.kind == "http":
         values = {"name": existing, "provider": found.provider or "", "account": account,
                   "base_url": base_url, "callback_url": callback_url,
                   "window_size": window_size}
-        return _save_http(request, user, bu, engine, clock, found, values, token)
+        return _save_http(request, user, bu, engine, clock, found, values, token,
+                          signature_secret)
     return _save(request, user, bu, engine, clock, existing, existing, host, port, system_id,
                  password, window_size)
 
@@ -156,8 +159,9 @@ def _http_form(request: Request, existing: str | None, values: dict, errors: dic
 
 
 def _save_http(request: Request, user, bu, engine, clock, found, values: dict[str, str],
-               token: str) -> Response:
-    """Add (found None) or change an HTTP provider connection; the token is write-only."""
+               token: str, signature_secret: str = "") -> Response:
+    """Add (found None) or change an HTTP provider connection; the token (and Vonage's
+    signature secret) are write-only."""
     from proactive_sms.services import administration, setup_changes
 
     errors: dict[str, str] = {}
@@ -172,19 +176,23 @@ def _save_http(request: Request, user, bu, engine, clock, found, values: dict[st
                     engine, bu, clock, values["name"].strip(), provider=values["provider"],
                     account=values["account"], token=token,
                     base_url=values["base_url"].strip() or None,
-                    callback_url=values["callback_url"], window_size=window, replace=False)
+                    callback_url=values["callback_url"], window_size=window, replace=False,
+                    signature_secret=signature_secret or None)
             else:
                 changes = {"account": values["account"].strip(),
                            "base_url": values["base_url"].strip() or found.base_url,
                            "callback_url": values["callback_url"], "window_size": window}
                 if token:
                     changes["password"] = token
+                if signature_secret:
+                    changes["signature_secret"] = signature_secret
                 saved = setup_changes.change_connection(engine, bu, clock, found.name, changes,
                                                         actor=user.username)
         except AlreadyExists:
             errors["name"] = f"a connection named '{values['name']}' exists already"
         except InvalidRequest as exc:
-            errors[exc.field if exc.field in values or exc.field == "token" else "form"] = \
+            errors[exc.field if exc.field in values or exc.field in ("token", "signature_secret")
+                   else "form"] = \
                 str(exc)
     if errors:
         return _http_form(request, found.name if found else None, values, errors, found,
