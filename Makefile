@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/launch.py
+	$(BIN)/python bench/first_text.py
 	$(BIN)/python bench/dispatch.py
 
 soak: $(STAMP)  # 30 minutes; bench/soak.py --minutes N for a shorter one

@@ -444,10 +444,14 @@ def run_ours(csv_path: Path, work: Path, src: Path, db_url: str | None = None) -
     db = db_url or str(work / "ours.db")
     for stale in work.glob("ours.db*"):
         stale.unlink()
+    # On PostgreSQL the store seals secrets with a key file: the run's own, in `work`, not a
+    # psms.key left in the working directory.
+    env = {**os.environ, "PSMS_SECRET_KEY_FILE": os.environ.get(
+        "PSMS_SECRET_KEY_FILE", str(work / "psms.key"))}
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", db, str(csv_path),
          "--src", str(src)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     peaks = TreeMemory(process.pid)
     sampler = threading.Thread(target=peaks.sample_until, args=(process,), daemon=True)
@@ -708,6 +712,8 @@ def main() -> None:
         before = run_ours(csv_path, args.out, args.before.resolve())
     print("ours: import + launch (child process) ...", flush=True)
     ours = run_ours(csv_path, args.out, args.src.resolve())
+    print()
+    print(report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before), flush=True)
     postgres = None
     if args.postgres:
         print("PostgreSQL floor: psql \\copy ...", flush=True)
