@@ -6,6 +6,7 @@ and finishes without sending anything twice."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections import Counter
 
@@ -15,6 +16,7 @@ from proactive_sms.services import administration, importing, launching
 from proactive_sms.store import skills as skill_store
 from proactive_sms.store.schema import message
 from tests.factories import person, us_number, write_csv
+from tests.services.dispatch_world import FAST
 
 BATCH = 100  # launch batches in these tests (the first is min(FIRST_BATCH, BATCH))
 
@@ -160,3 +162,26 @@ async def test_a_launch_that_crashed_half_way_resumes_and_nothing_is_sent_twice(
     times = sorted(part.monotonic_s for part in world.sim.accepted_submits())
     worst = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
     assert worst <= rate, f"{worst} texts in one second on a code of {rate}/s"
+
+
+async def test_a_skill_started_while_the_dispatcher_runs_is_looked_at_without_waiting_for_housekeeping(
+        world):
+    """The texts of a skill started since the dispatcher's last look are held until the next
+    look; the lane that holds them asks for that look at once. With housekeeping every 30 s,
+    only that request can let them go within the test's 15 s."""
+    world.connection(window=10)
+    world.code("55501", rate=200)
+    world.people("people", 20)
+    created = administration.create_skill(world.engine, world.bu, world.clock, name="late",
+                                          registration="55501", calling_list="people")
+    dispatcher = world.dispatcher(dataclasses.replace(FAST, housekeeping_s=30.0, lease_s=120.0))
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await _wait(lambda: bool(dispatcher.lanes))  # the code's lane runs, nothing to send
+        await asyncio.to_thread(launching.start_skill, world.engine, created.id, world.clock,
+                                message_text="Hi {FirstName}, shift open.", workers=0)
+        await _wait(lambda: len(world.destinations_at_simulator()) == 20, timeout_s=15.0)
+    finally:
+        dispatcher.stop()
+        await task
+    assert set(world.destinations_at_simulator().values()) == {1}

@@ -61,7 +61,9 @@ def test_a_skill_started_since_the_last_look_waits_for_the_next_one():
     buffer = deque([item(1, NEW), item(2, OTHER)])
     assert gates.park_shut_heads(buffer, 0.0) and ids(buffer) == [2]
     assert not gates.allows(NEW, 0.0) and gates.allows(OTHER, 0.0)
+    assert gates.awaits_a_look()  # the lane asks the dispatcher for its next look now
     gates.refresh([], 0.5, frozenset({OTHER, NEW}))  # the look sees it: not reply-paced
+    assert not gates.awaits_a_look()
     assert gates.unpark(buffer, 0.5, poll_s=0.2) == math.inf
     assert ids(buffer) == [1, 2]
 

@@ -211,6 +211,8 @@ class CodeLane:
                 continue
             await self.take_system_texts()
             group = await self.next_group()
+            if self.reply.parked and self.reply.awaits_a_look():
+                self.d.look_soon()
             if group:
                 # Not awaited: while this group is being claimed, the lane can already prepare
                 # the next one with slots that come free, and the two share a transaction.

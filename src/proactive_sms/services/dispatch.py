@@ -8,6 +8,7 @@ acknowledging it, and marks skills finished when nothing is left to send.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -330,6 +331,9 @@ class Dispatcher:
         self.links = LinkStatusRecorder(self.worker_id)
         self.store: BatchWriter[_Job]
         self._stop = asyncio.Event()
+        # A lane holding texts of a skill that started since the last look asks for the next
+        # look now rather than at the end of the housekeeping pause: a launch's first texts.
+        self._look_soon = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
         self._system_looked_at = 0.0
@@ -430,7 +434,7 @@ class Dispatcher:
         swept_at = self.clock.monotonic()
         reviewed_at = -self.options.review_sweep_s
         while not self._stop.is_set():
-            await asyncio.sleep(self.options.housekeeping_s)
+            await self._housekeeping_pause()
             await self._refresh()
             self._fire_schedules()
             await self.in_writer(self._process_callbacks)
@@ -454,6 +458,16 @@ class Dispatcher:
                     idle_since = idle_since or now
                     if now - idle_since >= receipt_grace_s:
                         break
+
+    async def _housekeeping_pause(self) -> None:
+        """Until the next look: housekeeping_s, or sooner when a lane asks (look_soon)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._look_soon.wait(), self.options.housekeeping_s)
+        self._look_soon.clear()
+
+    def look_soon(self) -> None:
+        """A lane holds texts of a skill started since the last look: look again now."""
+        self._look_soon.set()
 
     async def _fold_counters(self) -> None:
         """Now and then on PostgreSQL, fold the counter shards of backends that ended
@@ -503,6 +517,7 @@ class Dispatcher:
     def stop(self) -> None:
         """End run(): now, or as soon as it begins when it has not begun yet."""
         self._stop.set()
+        self._look_soon.set()  # ends the housekeeping pause
 
     async def shutdown(self) -> None:
         for lane in self.lanes.values():

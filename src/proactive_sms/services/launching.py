@@ -10,6 +10,7 @@ two at once, create nothing twice.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
 from proactive_sms.services import cadences, offload
+from proactive_sms.services.launch_batches import BatchSizes
 from proactive_sms.services.record_decision import (
     Decider,
     LaunchError,
@@ -42,11 +44,9 @@ __all__ = ["LAUNCH_BATCH", "LaunchError", "LaunchSummary", "MessageText", "check
 _PENDING = MessageState.PENDING
 
 LAUNCH_BATCH = 20_000  # larger batches rewrite fewer pages of the message indexes per row
-# The dispatcher sends a launching skill's committed batches while the launch goes on, so the
-# first batch is small (its texts leave within about a second whatever the list's size) and
-# the next ones grow to `batch_size`, where a batch costs least per record.
-FIRST_BATCH = 1_000
-BATCH_GROWTH = 4
+# The dispatcher sends a launching skill's committed batches while the launch goes on: the
+# first batch is small, and the next ones grow to `batch_size` unless others wait for SQLite's
+# write lock (services.launch_batches).
 PARALLEL_MIN_RECORDS = 50_000  # below this a worker process saves too little to be worth it
 
 
@@ -130,12 +130,17 @@ def start_skill(
     with offload.frozen_heap(), offload.runner(_Preparations(decider.preparer), workers,
                                                start="fresh") as work:
         sent: _Ahead | None = None  # the batch read ahead, being prepared
-        size = min(FIRST_BATCH, batch_size)
+        sizes = BatchSizes(batch_size, time.monotonic(),
+                           one_write_lock=engine.dialect.name == "sqlite")
+        size = sizes.size
         while True:
-            following_size = min(size * BATCH_GROWTH, batch_size)
+            # Read ahead what the next batch will likely take: if it takes less, the rest is
+            # read again; if more, the rest is prepared here (_aligned).
+            following_size = sizes.likely_next(time.monotonic())
             # Read, decide and write a batch in one transaction: the DNC list is read in the
             # transaction that records the decisions, and a crash loses nothing decided.
             with engine.begin() as conn:
+                began = time.monotonic()  # the write lock is ours from here to the commit
                 batch = calling_lists.launch_batch(conn, skill.calling_list_id, cursor,
                                                    size, dnc_list_id, decider.needs_fields)
                 if not batch:
@@ -156,16 +161,17 @@ def start_skill(
                                                                  clock.now(), prices)
                 cursor = batch[-1].id
                 skills.advance_launch_cursor(conn, skill_id, cursor)
+            held_s = time.monotonic() - began
             # A dispatcher's claim waiting for SQLite's write lock goes first: else it would
             # find the lock free only when the launch ends, and so would the first text.
-            yield_to_writers(engine)
+            waited = yield_to_writers(engine) > 0
             for d in decisions:
                 if d.state is _PENDING:
                     summary.pending += 1
                 else:
                     summary.skipped[d.skip_reason] += 1
             decided += len(batch)
-            size = following_size
+            size = sizes.after(len(batch), held_s, waited, time.monotonic())
             if after_batch:
                 after_batch(decided)
 

@@ -108,6 +108,12 @@ class LaneReplyGates:
             return skill_id not in self.known
         return gate.ready_at(now) > now
 
+    def awaits_a_look(self) -> bool:
+        """Whether texts are held for a skill the dispatcher's last look did not see running
+        (one started since): only the next look can let them go."""
+        return any(skill_id not in self.gates and skill_id not in self.known
+                   for skill_id in self.parked)
+
     def wait_s(self, skill_id: int, now: float) -> float:
         """Seconds until this skill's next text may go (0: now; math.inf: not before new
         figures; a skill without a gate any more: now)."""

@@ -57,7 +57,8 @@ def waiting(path: Path | None) -> Iterator[None]:
 
 def yield_to_waiting(path: Path | None, max_wait_s: float = 0.5) -> float:
     """Between two transactions of a bulk writer: if other writers wait for the write lock,
-    wait (at most max_wait_s) until they have it; returns the seconds waited (0: none waited)."""
+    wait (at most max_wait_s) until they have it; returns the seconds waited (0.0 exactly:
+    nobody was waiting)."""
     if path is None:
         return 0.0
     try:
@@ -65,6 +66,11 @@ def yield_to_waiting(path: Path | None, max_wait_s: float = 0.5) -> float:
     except OSError:
         return 0.0
     try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return 0.0  # nobody waits
+        except BlockingIOError:
+            pass
         started = time.monotonic()
         while True:
             try:
