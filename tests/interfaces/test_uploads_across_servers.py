@@ -110,6 +110,9 @@ def test_a_list_uploaded_on_one_server_is_imported_on_another_and_reported_on_th
         report = imported.headers["location"]
         assert report == mapping.replace("/uploads/", "/imports/")
         assert at_b.get(mapping).status_code == 404  # imported: no second import
+    with httpx.Client(base_url=a, cookies=cookies) as at_a:
+        again = at_a.post(mapping + "/import", data={"csrf_token": _csrf(page)})
+        assert again.status_code == 404  # nor on the other server
     assert _files_under(disks["b"]) == []  # B's working copy went with its request
 
     with httpx.Client(base_url=a, cookies=cookies) as at_a:

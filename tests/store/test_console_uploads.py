@@ -154,3 +154,16 @@ def test_a_working_folder_is_removed_when_its_request_ends_even_by_an_error(
         assert folder.parent == tmp_path / "work"
         raise RuntimeError("the import failed")
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_one_request_at_a_time_imports_an_upload_and_a_failed_import_gives_it_back(
+        engine, bu, clock):
+    upload_id, token, size = _receive(engine, bu, b"Phone\n+15551234567\n", clock)
+    assert not uploads.claim(engine, upload_id)  # receiving: nothing to import yet
+    uploads.finish(engine, upload_id, size, {})
+    assert uploads.claim(engine, upload_id)
+    assert not uploads.claim(engine, upload_id)  # a second click, on any server
+    assert uploads.find(engine, bu.id, token).state == "importing"
+    uploads.release(engine, upload_id)  # the import was refused
+    assert uploads.find(engine, bu.id, token).state == "ready"
+    assert uploads.claim(engine, upload_id)

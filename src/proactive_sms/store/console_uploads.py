@@ -8,6 +8,9 @@ so that a large file never holds the database's write lock for long, and read a 
 What a caller may rely on:
 - An upload is `receiving` until `finish`: `find` does not see it, so nothing half-written is
   ever served; a failed upload is `remove`d, and the sweep removes what a crash left.
+- One request at a time imports an upload: `claim` takes it from `ready` to `importing` with
+  one conditional UPDATE (a second click, on any server, finds it taken); `release` gives it
+  back when the import fails.
 - Every chunk of a part but its last is exactly CHUNK_BYTES long, so byte N is in chunk
   N // CHUNK_BYTES (readers seek by that).
 """
@@ -24,7 +27,7 @@ from proactive_sms.store.schema import console_upload, console_upload_chunk
 
 CHUNK_BYTES = 1024 * 1024
 FILE, REJECTED = "file", "rejected"  # an upload's parts
-RECEIVING, READY, IMPORTED = "receiving", "ready", "imported"
+RECEIVING, READY, IMPORTING, IMPORTED = "receiving", "ready", "importing", "imported"
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,20 @@ def chunk_count(conn: Connection, upload_id: int, part: str) -> int:
 def remove_part(conn: Connection, upload_id: int, part: str) -> None:
     conn.execute(delete(console_upload_chunk).where(console_upload_chunk.c.upload_id == upload_id,
                                                     console_upload_chunk.c.part == part))
+
+
+def claim(conn: Connection, upload_id: int) -> bool:
+    """Take a `ready` upload for its import; False when another request has it (or had it)."""
+    return conn.execute(update(console_upload).where(
+        console_upload.c.id == upload_id, console_upload.c.state == READY)
+        .values(state=IMPORTING)).rowcount == 1
+
+
+def release(conn: Connection, upload_id: int) -> None:
+    """The import failed: the upload waits for its mapping again."""
+    conn.execute(update(console_upload).where(
+        console_upload.c.id == upload_id, console_upload.c.state == IMPORTING)
+        .values(state=READY))
 
 
 def mark_imported(conn: Connection, upload_id: int, report: dict[str, Any]) -> None:

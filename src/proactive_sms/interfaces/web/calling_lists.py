@@ -225,18 +225,28 @@ async def run_import(request: Request, token: str, user: SupervisorUser, bu: Cur
         return render(request, "calling_lists/mapping.html", status_code=422,
                       errors={"mapping": preview.mapping_error},
                       **_mapping_context(token, meta, preview, chosen))
-    with uploads.working_folder() as folder:  # removed when this request ends
-        try:
-            summary = await run_in_threadpool(_import, engine, bu, upload, folder, clock,
-                                              overrides)
-        except forms.FORM_ERRORS as exc:
-            reason = str(exc).replace(str(folder / UPLOAD_FILE), meta["file_name"])
-            return render(request, "calling_lists/mapping.html", status_code=422,
-                          errors={"mapping": reason},
-                          **_mapping_context(token, meta, preview, chosen))
-        report = _report_of(summary, meta)
-        await run_in_threadpool(uploads.keep_report, engine, upload.id, report,
-                                folder / REJECTED_FILE)
+    if not await run_in_threadpool(uploads.claim, engine, upload.id):
+        return render(request, "calling_lists/mapping.html", status_code=409, errors={
+            "mapping": "this file is already being imported (by another click or tab); its "
+                       f"report will be at /calling-lists/imports/{token}"},
+                      **_mapping_context(token, meta, preview, chosen))
+    kept = False
+    try:
+        with uploads.working_folder() as folder:  # removed when this request ends
+            try:
+                summary = await run_in_threadpool(_import, engine, bu, upload, folder, clock,
+                                                  overrides)
+            except forms.FORM_ERRORS as exc:
+                reason = str(exc).replace(str(folder / UPLOAD_FILE), meta["file_name"])
+                return render(request, "calling_lists/mapping.html", status_code=422,
+                              errors={"mapping": reason},
+                              **_mapping_context(token, meta, preview, chosen))
+            await run_in_threadpool(uploads.keep_report, engine, upload.id,
+                                    _report_of(summary, meta), folder / REJECTED_FILE)
+            kept = True
+    finally:
+        if not kept:  # refused or failed: the upload waits for its mapping again
+            uploads.release(engine, upload.id)
     audit.record(engine, user, "calling_list.imported", summary.list_name, {
         "file": meta["file_name"], "accepted": summary.accepted,
         "rejected": summary.rejected}, address=address_of(request))

@@ -134,6 +134,17 @@ def discard(engine: Engine, upload_id: int) -> None:
         console_uploads.remove(conn, upload_id)
 
 
+def claim(engine: Engine, upload_id: int) -> bool:
+    """Take the upload for this request's import (False: another request has it)."""
+    with engine.begin() as conn:
+        return console_uploads.claim(conn, upload_id)
+
+
+def release(engine: Engine, upload_id: int) -> None:
+    with engine.begin() as conn:
+        console_uploads.release(conn, upload_id)
+
+
 def keep_report(engine: Engine, upload_id: int, report: dict[str, Any],
                 rejected: Path) -> None:
     """After the import: its rejected rows (the CSV at `rejected`, if any) and its report are
