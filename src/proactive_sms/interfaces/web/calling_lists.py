@@ -119,8 +119,8 @@ async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
     except importing.ImportRefused as exc:
         await run_in_threadpool(uploads.discard, engine, upload_id)
         return _upload_form(request, engine, bu, values, {"file": str(exc)})
-    except BaseException:
-        await run_in_threadpool(uploads.discard, engine, upload_id)
+    except BaseException:  # even a cancelled request keeps nothing (no await here)
+        uploads.discard(engine, upload_id)
         raise
     details.update(codec=preview.file_format.codec, delimiter=preview.file_format.delimiter)
     await run_in_threadpool(uploads.finish, engine, upload_id, size, details)
