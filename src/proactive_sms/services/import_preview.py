@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from proactive_sms.domain import calling_list_fields as f
 from proactive_sms.domain import phone
@@ -59,25 +60,34 @@ def preview_file(path: Path, region: str, overrides: Mapping[str, str] | None = 
     them (or the first bytes) without reading the whole file again (a preview of an upload
     whose format was decided when it came).
     ImportRefused for a file that is no calling list at all (naming it `name`, or its path)."""
-    shown = name or str(path)
     with path.open("rb") as raw:
-        file_format = list_files.file_format(raw, shown, encoding, delimiter, whole_file)
-        reader = csv.reader(file_format.text(raw), delimiter=file_format.delimiter)
-        try:
-            headers = header_cells(next(reader))
-        except StopIteration as exc:
-            raise ImportRefused(f"{shown}: the file is empty") from exc
-        except csv.Error as exc:
-            raise ImportRefused(f"{shown}: the header line cannot be read: {exc}") from exc
-        guessed = tuple(f.auto_field(h) for h in headers)
-        try:
-            mapping = map_columns(headers, overrides)
-        except MappingError as exc:
-            return FilePreview(tuple(headers), file_format, guessed, None, str(exc), [])
-        parser = RecordParser(mapping, region, phone.normalize)
-        seen: dict[str, int] = {}
-        found = [_row(parse_row(parser, line, row), seen)
-                 for line, row in itertools.islice(csv_rows(reader), rows)]
+        return preview_stream(raw, name or str(path), region, overrides, rows, encoding,
+                              delimiter, whole_file)
+
+
+def preview_stream(raw: BinaryIO, shown: str, region: str,
+                   overrides: Mapping[str, str] | None = None, rows: int = PREVIEW_ROWS,
+                   encoding: str | None = None, delimiter: str | None = None,
+                   whole_file: bool = True) -> FilePreview:
+    """As preview_file, of a seekable binary file open at its start (a console upload read from
+    the database), named `shown` in errors."""
+    file_format = list_files.file_format(raw, shown, encoding, delimiter, whole_file)
+    reader = csv.reader(file_format.text(raw), delimiter=file_format.delimiter)
+    try:
+        headers = header_cells(next(reader))
+    except StopIteration as exc:
+        raise ImportRefused(f"{shown}: the file is empty") from exc
+    except csv.Error as exc:
+        raise ImportRefused(f"{shown}: the header line cannot be read: {exc}") from exc
+    guessed = tuple(f.auto_field(h) for h in headers)
+    try:
+        mapping = map_columns(headers, overrides)
+    except MappingError as exc:
+        return FilePreview(tuple(headers), file_format, guessed, None, str(exc), [])
+    parser = RecordParser(mapping, region, phone.normalize)
+    seen: dict[str, int] = {}
+    found = [_row(parse_row(parser, line, row), seen)
+             for line, row in itertools.islice(csv_rows(reader), rows)]
     return FilePreview(tuple(headers), file_format, guessed, mapping, None, found)
 
 

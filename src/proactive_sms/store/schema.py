@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -1005,4 +1006,35 @@ carrier_callback = Table(
     # A provider that posts one callback twice (a retry, a duplicate) finds the first copy.
     UniqueConstraint("connection_id", "kind", "provider_message_id", "event",
                      name="uq_carrier_callback_event"),
+)
+
+
+# ---- Console uploads (migration 0036): files people upload to the console, kept in the database
+# so that any API server can serve any step of a list's upload, mapping and report. ----
+console_upload = Table(
+    # One upload of a unit, found by its unguessable token; swept a day after it came
+    # (store/console_uploads.py). `state`: receiving (chunks still coming: never shown),
+    # ready (waiting for its mapping), imported (the file is gone; the report remains).
+    "console_upload",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("business_unit_id", ForeignKey("business_unit.id"), nullable=False),
+    Column("token", String(40), nullable=False, unique=True),
+    Column("state", String(10), nullable=False),
+    Column("file_bytes", BigInteger, nullable=False),
+    Column("details", JSON, nullable=False),  # what the upload said (list, file name, format)
+    Column("report", JSON, nullable=True),  # the import's report, once imported
+    _created(),
+    Index("ix_console_upload_created_at", "created_at"),  # for the sweep
+)
+
+console_upload_chunk = Table(
+    # The bytes of an upload's parts ("file": the file as uploaded; "rejected": the import's
+    # rejected rows as CSV), in chunks of store/console_uploads.CHUNK_BYTES, `seq` from 0.
+    "console_upload_chunk",
+    metadata,
+    Column("upload_id", BigId, ForeignKey("console_upload.id"), primary_key=True),
+    Column("part", String(10), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
 )

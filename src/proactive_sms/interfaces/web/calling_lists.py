@@ -3,17 +3,16 @@ overridden per column, previewed as the import will read them), import it throug
 service as the API, read the report with every rejected row and download them; browse and search
 a list's records.
 
-The upload, the mapping and the report are three pages over one upload folder (web/uploads.py);
-the import itself is services.importing.import_calling_list, exactly as POST
-/v1/calling-lists/{name}/imports runs it.
+The upload, the mapping and the report are three pages over one upload kept in the database
+(web/uploads.py), so each may be served by another API server; the import itself is
+services.importing.import_calling_list, exactly as POST /v1/calling-lists/{name}/imports runs it.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -30,13 +29,14 @@ from proactive_sms.interfaces.web.rendering import redirect, render
 from proactive_sms.services import audit, import_preview, importing, list_files, listing
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.services.listing import PageRequest
+from proactive_sms.store.console_uploads import IMPORTED, READY, REJECTED, StoredUpload
 from proactive_sms.store.errors import NotFound
 
 router = APIRouter()
 
 PAGE_SIZE = 50
 REJECTED_PAGE = 100
-UPLOAD_FILE, META, REPORT, REJECTED = "upload.csv", "meta.json", "report.json", "rejected.csv"
+UPLOAD_FILE, REJECTED_FILE = "upload.csv", "rejected.csv"  # in an import's working folder
 AUTO, IGNORE, CUSTOM = "", "-", "custom"
 
 
@@ -74,8 +74,9 @@ def _upload_form(request: Request, engine, bu, values: dict, errors: dict,
 
 @router.post("/calling-lists/uploads")
 async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
-                 engine: EngineDep) -> Response:
-    """Take the file (streamed to its folder, refused over the limit) and go to its mapping."""
+                 engine: EngineDep, clock: ClockDep) -> Response:
+    """Take the file (streamed into the database, refused over the limit) and go to its
+    mapping."""
     try:
         uploads.refuse_by_length(request)  # before reading a byte of the body
     except uploads.UploadTooLarge as exc:
@@ -104,23 +105,25 @@ async def upload(request: Request, user: SupervisorUser, bu: CurrentBu,
     assert isinstance(file, UploadFile)
     # Some browsers send the whole path, in their own system's spelling.
     file_name = file.filename.replace("\\", "/").rsplit("/", 1)[-1] or "the upload"
-    token, folder = uploads.new_folder(bu.id)
+    details: dict[str, Any] = {"list_name": list_name, "file_name": file_name}
     try:
-        await uploads.save(file, folder / UPLOAD_FILE)
+        upload_id, token, size = await uploads.receive(engine, bu.id, file, details,
+                                                       clock.now())
+    except uploads.UploadTooLarge as exc:
+        return _upload_form(request, engine, bu, values, {"file": str(exc)}, 413)
+    try:
         # The format is decided here, over the whole file, once: the mapping's previews and the
         # import read the file as the upload said.
-        preview = await run_in_threadpool(
-            import_preview.preview_file, folder / UPLOAD_FILE, bu.default_region, None, 1,
-            file_name, chosen["encoding"], chosen["delimiter"])
-    except uploads.UploadTooLarge as exc:
-        uploads.discard(folder)
-        return _upload_form(request, engine, bu, values, {"file": str(exc)}, 413)
+        preview = await run_in_threadpool(_read_preview, engine, upload_id, bu, details, None,
+                                          1, chosen["encoding"], chosen["delimiter"], True)
     except importing.ImportRefused as exc:
-        uploads.discard(folder)
+        await run_in_threadpool(uploads.discard, engine, upload_id)
         return _upload_form(request, engine, bu, values, {"file": str(exc)})
-    (folder / META).write_text(json.dumps({
-        "list_name": list_name, "file_name": file_name,
-        "codec": preview.file_format.codec, "delimiter": preview.file_format.delimiter}))
+    except BaseException:  # even a cancelled request keeps nothing (no await here)
+        uploads.discard(engine, upload_id)
+        raise
+    details.update(codec=preview.file_format.codec, delimiter=preview.file_format.delimiter)
+    await run_in_threadpool(uploads.finish, engine, upload_id, size, details)
     target = f"/calling-lists/uploads/{token}"
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": target})
@@ -135,12 +138,12 @@ def _text(form: FormData, key: str) -> str:
 # --- mapping and preview -------------------------------------------------------------------
 
 
-def _pending(bu_id: int, token: str) -> tuple[Path, dict[str, Any]]:
-    """The upload's folder and what was said of it; NotFound once imported or swept."""
-    folder = uploads.folder_of(bu_id, token)
-    if not (folder / UPLOAD_FILE).exists():
+def _pending(engine, bu_id: int, token: str) -> StoredUpload:
+    """The upload waiting for its mapping; NotFound once imported or swept."""
+    found = uploads.find(engine, bu_id, token)
+    if found.state != READY:
         raise NotFound("upload", token)
-    return folder, json.loads((folder / META).read_text())
+    return found
 
 
 def _overrides(form: FormData, headers: tuple[str, ...]) -> tuple[dict[str, str],
@@ -172,67 +175,78 @@ def _mapping_context(token: str, meta: dict, preview: import_preview.FilePreview
             "standard_fields": calling_list_fields.STANDARD_FIELDS, "mask": phone.mask}
 
 
-async def _preview(folder: Path, bu, meta: dict,
+def _read_preview(engine, upload_id: int, bu, details: dict, overrides: dict[str, str] | None,
+                  rows: int, encoding: str | None, delimiter: str | None,
+                  whole_file: bool) -> import_preview.FilePreview:
+    """The preview of the stored file, read from the database (no local copy)."""
+    with uploads.open_file(engine, upload_id) as raw:
+        return import_preview.preview_stream(raw, details["file_name"], bu.default_region,
+                                             overrides, rows, encoding, delimiter, whole_file)
+
+
+async def _preview(engine, upload: StoredUpload, bu,
                    overrides: dict[str, str] | None) -> import_preview.FilePreview:
-    return await run_in_threadpool(import_preview.preview_file, folder / UPLOAD_FILE,
-                                   bu.default_region, overrides, import_preview.PREVIEW_ROWS,
-                                   meta["file_name"], meta.get("codec"), meta.get("delimiter"),
-                                   False)
+    meta = upload.details
+    return await run_in_threadpool(_read_preview, engine, upload.id, bu, meta, overrides,
+                                   import_preview.PREVIEW_ROWS, meta.get("codec"),
+                                   meta.get("delimiter"), False)
 
 
 @router.get("/calling-lists/uploads/{token}")
 async def mapping_page(request: Request, token: str, user: SupervisorUser,
-                       bu: CurrentBu) -> Response:
-    folder, meta = _pending(bu.id, token)
-    preview = await _preview(folder, bu, meta, None)
+                       bu: CurrentBu, engine: EngineDep) -> Response:
+    upload = await run_in_threadpool(_pending, engine, bu.id, token)
+    preview = await _preview(engine, upload, bu, None)
     return render(request, "calling_lists/mapping.html", errors={},
-                  **_mapping_context(token, meta, preview, {}))
+                  **_mapping_context(token, upload.details, preview, {}))
 
 
 @router.post("/calling-lists/uploads/{token}/preview")
 async def mapping_preview(request: Request, token: str, user: SupervisorUser,
-                          bu: CurrentBu) -> Response:
+                          bu: CurrentBu, engine: EngineDep) -> Response:
     """The preview for the columns as now chosen (htmx swaps it in on every change)."""
-    folder, meta = _pending(bu.id, token)
-    headers = (await _preview(folder, bu, meta, None)).headers
+    upload = await run_in_threadpool(_pending, engine, bu.id, token)
+    headers = (await _preview(engine, upload, bu, None)).headers
     overrides, chosen = _overrides(await request.form(), headers)
-    preview = await _preview(folder, bu, meta, overrides)
+    preview = await _preview(engine, upload, bu, overrides)
     return render(request, "calling_lists/_preview.html",
-                  **_mapping_context(token, meta, preview, chosen))
+                  **_mapping_context(token, upload.details, preview, chosen))
 
 
 @router.post("/calling-lists/uploads/{token}/import")
 async def run_import(request: Request, token: str, user: SupervisorUser, bu: CurrentBu,
                      engine: EngineDep, clock: ClockDep) -> Response:
-    folder, meta = _pending(bu.id, token)
-    headers = (await _preview(folder, bu, meta, None)).headers
+    upload = await run_in_threadpool(_pending, engine, bu.id, token)
+    meta = upload.details
+    headers = (await _preview(engine, upload, bu, None)).headers
     overrides, chosen = _overrides(await request.form(), headers)
-    preview = await _preview(folder, bu, meta, overrides)
+    preview = await _preview(engine, upload, bu, overrides)
     if preview.mapping_error:
         return render(request, "calling_lists/mapping.html", status_code=422,
                       errors={"mapping": preview.mapping_error},
                       **_mapping_context(token, meta, preview, chosen))
-    try:
-        summary = await run_in_threadpool(
-            importing.import_calling_list, engine, bu, meta["list_name"], folder / UPLOAD_FILE,
-            clock, overrides, folder / REJECTED, encoding=meta.get("codec"),
-            delimiter=meta.get("delimiter"))
-    except forms.FORM_ERRORS as exc:
-        reason = str(exc).replace(str(folder / UPLOAD_FILE), meta["file_name"])
-        return render(request, "calling_lists/mapping.html", status_code=422,
-                      errors={"mapping": reason},
+    if not await run_in_threadpool(uploads.claim, engine, upload.id):
+        return render(request, "calling_lists/mapping.html", status_code=409, errors={
+            "mapping": "this file is already being imported (by another click or tab); its "
+                       f"report will be at /calling-lists/imports/{token}"},
                       **_mapping_context(token, meta, preview, chosen))
-    report = {
-        "list_name": summary.list_name, "file_name": meta["file_name"],
-        "file_format": summary.file_format.describe() if summary.file_format else None,
-        "rows_read": summary.rows_read, "accepted": summary.accepted,
-        "rejected": summary.rejected, "records_in_list": summary.records_in_list,
-        "columns": summary.columns,
-        "rejected_by_problem": {str(k): v for k, v in summary.rejected_by_problem.items()},
-        "joined_cadences": summary.joined_cadences,
-    }
-    (folder / REPORT).write_text(json.dumps(report))
-    (folder / UPLOAD_FILE).unlink()
+    kept = False
+    try:
+        with uploads.working_folder() as folder:  # removed when this request ends
+            try:
+                summary = await run_in_threadpool(_import, engine, bu, upload, folder, clock,
+                                                  overrides)
+            except forms.FORM_ERRORS as exc:
+                reason = str(exc).replace(str(folder / UPLOAD_FILE), meta["file_name"])
+                return render(request, "calling_lists/mapping.html", status_code=422,
+                              errors={"mapping": reason},
+                              **_mapping_context(token, meta, preview, chosen))
+            await run_in_threadpool(uploads.keep_report, engine, upload.id,
+                                    _report_of(summary, meta), folder / REJECTED_FILE)
+            kept = True
+    finally:
+        if not kept:  # refused or failed: the upload waits for its mapping again
+            uploads.release(engine, upload.id)
     audit.record(engine, user, "calling_list.imported", summary.list_name, {
         "file": meta["file_name"], "accepted": summary.accepted,
         "rejected": summary.rejected}, address=address_of(request))
@@ -242,22 +256,45 @@ async def run_import(request: Request, token: str, user: SupervisorUser, bu: Cur
                     "success" if not summary.rejected else "info")
 
 
+def _import(engine, bu, upload: StoredUpload, folder, clock,
+            overrides: dict[str, str]) -> importing.ImportSummary:
+    """The import of a working copy of the stored file (the import reads a path); its rejected
+    rows go beside it."""
+    uploads.copy_out(engine, upload.id, folder / UPLOAD_FILE)
+    meta = upload.details
+    return importing.import_calling_list(
+        engine, bu, meta["list_name"], folder / UPLOAD_FILE, clock, overrides,
+        folder / REJECTED_FILE, encoding=meta.get("codec"), delimiter=meta.get("delimiter"))
+
+
+def _report_of(summary: importing.ImportSummary, meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "list_name": summary.list_name, "file_name": meta["file_name"],
+        "file_format": summary.file_format.describe() if summary.file_format else None,
+        "rows_read": summary.rows_read, "accepted": summary.accepted,
+        "rejected": summary.rejected, "records_in_list": summary.records_in_list,
+        "columns": summary.columns,
+        "rejected_by_problem": {str(k): v for k, v in summary.rejected_by_problem.items()},
+        "joined_cadences": summary.joined_cadences,
+    }
+
+
 # --- the import report -----------------------------------------------------------------------
 
 
-def _report(bu_id: int, token: str) -> tuple[Path, dict[str, Any]]:
-    folder = uploads.folder_of(bu_id, token)
-    if not (folder / REPORT).exists():
+def _report(engine, bu_id: int, token: str) -> StoredUpload:
+    found = uploads.find(engine, bu_id, token)
+    if found.state != IMPORTED:
         raise NotFound("import report", token)
-    return folder, json.loads((folder / REPORT).read_text())
+    return found
 
 
-def _rejected_rows(path: Path, after_line: int, limit: int) -> tuple[list[dict], bool]:
+def _rejected_rows(engine, upload_id: int, after_line: int,
+                   limit: int) -> tuple[list[dict], bool]:
     """A page of the rejected rows (line, field, problem, reason) after a line of the file."""
     found: list[dict] = []
-    if not path.exists():
-        return found, False
-    with path.open(encoding="utf-8", newline="") as handle:
+    raw = uploads.open_file(engine, upload_id, REJECTED)
+    with io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         next(reader, None)
         for row in reader:
@@ -273,30 +310,32 @@ def _rejected_rows(path: Path, after_line: int, limit: int) -> tuple[list[dict],
 
 @router.get("/calling-lists/imports/{token}")
 async def report_page(request: Request, token: str, user: SupervisorUser, bu: CurrentBu,
-                      after: str | None = None) -> Response:
-    folder, report = _report(bu.id, token)
-    rows, more = await run_in_threadpool(_rejected_rows, folder / REJECTED, page_after(after),
+                      engine: EngineDep, after: str | None = None) -> Response:
+    upload = await run_in_threadpool(_report, engine, bu.id, token)
+    rows, more = await run_in_threadpool(_rejected_rows, engine, upload.id, page_after(after),
                                          REJECTED_PAGE)
-    return render(request, "calling_lists/report.html", token=token, report=report,
+    return render(request, "calling_lists/report.html", token=token, report=upload.report,
                   rows=rows, more=more, after=after)
 
 
 @router.get("/calling-lists/imports/{token}/rejected.csv")
-def rejected_download(token: str, user: SupervisorUser, bu: CurrentBu) -> Response:
+def rejected_download(token: str, user: SupervisorUser, bu: CurrentBu,
+                      engine: EngineDep) -> Response:
     """Every rejected row: line, field, problem, reason and the row as it was in the file
     (cells a spreadsheet would run are neutralized when written, see importing._ErrorWriter)."""
-    folder, report = _report(bu.id, token)
-    path = folder / REJECTED
+    upload = _report(engine, bu.id, token)
 
     def chunks() -> Iterator[bytes]:
-        if not path.exists():
+        stored = uploads.chunks(engine, upload.id, REJECTED)
+        first = next(stored, None)
+        if first is None:  # no row was rejected
             yield b"line,field,problem,reason\r\n"
             return
-        with path.open("rb") as handle:
-            while chunk := handle.read(64 * 1024):
-                yield chunk
+        yield first
+        yield from stored
 
-    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in report["list_name"])
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_"
+                   for ch in upload.report["list_name"])
     return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="rejected-{stem}.csv"'})
 

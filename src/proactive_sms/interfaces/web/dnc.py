@@ -207,19 +207,18 @@ async def import_numbers(request: Request, name: str, user: SupervisorUser, bu: 
         return _list_page(request, engine, bu, name,
                           errors={"file": "choose a CSV file, or a file of one number a line"},
                           status_code=422)
-    _, folder = uploads.new_folder(bu.id)
-    try:
-        await uploads.save(file, folder / "numbers.csv")
-        summary = await run_in_threadpool(dnc_import.import_numbers, engine, bu, clock,
-                                          folder / "numbers.csv", name, file.filename)
-    except uploads.UploadTooLarge as exc:
-        return _list_page(request, engine, bu, name, errors={"file": str(exc)},
-                          status_code=413)
-    except forms.FORM_ERRORS as exc:
-        return _list_page(request, engine, bu, name, errors=forms.errors_of(exc, "file"),
-                          status_code=422)
-    finally:
-        uploads.discard(folder)
+    # One request: the file needs only a working copy, removed when the request ends.
+    with uploads.working_folder() as folder:
+        try:
+            await uploads.save(file, folder / "numbers.csv")
+            summary = await run_in_threadpool(dnc_import.import_numbers, engine, bu, clock,
+                                              folder / "numbers.csv", name, file.filename)
+        except uploads.UploadTooLarge as exc:
+            return _list_page(request, engine, bu, name, errors={"file": str(exc)},
+                              status_code=413)
+        except forms.FORM_ERRORS as exc:
+            return _list_page(request, engine, bu, name, errors=forms.errors_of(exc, "file"),
+                              status_code=422)
     audit.record(engine, user, "dnc.imported", summary.list_name,
                  {"file": file.filename, "added": summary.added,
                   "rejected": summary.rejected}, address=address_of(request))
