@@ -137,6 +137,11 @@ def start_skill(
             # Read ahead what the next batch will likely take: if it takes less, the rest is
             # read again; if more, the rest is prepared here (_aligned).
             following_size = sizes.likely_next(time.monotonic())
+            # The preparations of the batch read ahead, waited for before the transaction: the
+            # worker's (a fresh interpreter's first batch waits for its start-up, ~0.5 s)
+            # must not hold SQLite's write lock, which the dispatcher's first claim waits for.
+            this, sent = sent, None
+            ready = work.result() if this is not None else None
             # Read, decide and write a batch in one transaction: the DNC list is read in the
             # transaction that records the decisions, and a crash loses nothing decided.
             with engine.begin() as conn:
@@ -145,7 +150,6 @@ def start_skill(
                                                    size, dnc_list_id, decider.needs_fields)
                 if not batch:
                     break
-                this, sent = sent, None
                 if decider.needs_fields and work.alive:
                     # The next batch, read now and prepared while this one is written.
                     following = calling_lists.launch_fields(conn, skill.calling_list_id,
@@ -153,7 +157,7 @@ def start_skill(
                     if following:
                         sent = _Ahead.read(following)
                         work.submit(sent)
-                prepared = (_aligned(batch, this, work.result()) if this is not None
+                prepared = (_aligned(batch, this, ready) if this is not None
                             else [None] * len(batch))
                 decisions = [decider.decide(record, preparation)
                              for record, preparation in zip(batch, prepared, strict=True)]
