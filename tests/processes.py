@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -83,15 +84,15 @@ def stop(process: subprocess.Popen, timeout_s: float = 30) -> str:
     return (stderr or b"").decode(errors="replace")
 
 
+@dataclass(eq=False)
 class Processes:
     """`psms` processes on one environment, each logging to `folder`/NAME.log; `stop_all` ends
     every one still running."""
 
-    def __init__(self, env: dict[str, str], folder: Path, psms_timeout_s: float = 60) -> None:
-        self.env = env
-        self.folder = folder
-        self.psms_timeout_s = psms_timeout_s
-        self.running: list[subprocess.Popen] = []
+    env: dict[str, str]
+    folder: Path
+    psms_timeout_s: float = 60
+    running: list[subprocess.Popen] = field(default_factory=list)
 
     def psms(self, *args: str, input: str | None = None) -> str:
         """Run the CLI to its end; its stdout (a failure says its stderr)."""
