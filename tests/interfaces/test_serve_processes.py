@@ -22,6 +22,10 @@ from proactive_sms.services import administration, api_keys, console_users
 from proactive_sms.store.engine import open_engine
 from tests.processes import PSMS, free_port, healthy, wait_until
 
+# tests/interfaces/test_uploads_across_servers.py (on main) takes these from here by their
+# old names; they are tests/processes.py's.
+_free_port, _healthy, _wait = free_port, healthy, wait_until
+
 
 def _children(pid: int) -> dict[int, str]:
     """The live child processes of `pid`: pid -> command line."""
