@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import platform
 import random
 import re
 import signal
@@ -41,17 +40,15 @@ import socket
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(1, str(ROOT))
 
-DOCS = ROOT / "docs" / "benchmarks.md"
+import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
+
 SECTION = "## Tracked links (bench/clicks.py)"
-BEGIN = "<!-- bench/clicks.py: generated results, begin -->"
-END = "<!-- bench/clicks.py: generated results, end -->"
 WARMUP_S = 2.0
 PHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
          "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
@@ -273,17 +270,15 @@ def _pct(ordered: list[float], share: float) -> float:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| round | phase | answers/s | p50 ms | p95 ms | p99 ms | errors | clicks stored "
-             "(new rows) | server CPU % | client CPU % | load avg |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        stored = (f"{r['new_clicks']} ({r['new_rows']})" if r["phase"] == "clicks" else "-")
-        lines.append(f"| {r['round']} | {r['phase']} | {r['per_s']:.0f} | {r['p50']:.1f} | "
-                     f"{r['p95']:.1f} | "
-                     f"{r['p99']:.1f} | {r['errors']} | {stored} | "
-                     f"{r['server_cpu_pct']:.0f} | {r['client_cpu_pct']:.0f} | "
-                     f"{r['load']:.1f} |")
-    return "\n".join(lines)
+    return results_doc.table(
+        ("round", "phase", "answers/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+         "clicks stored (new rows)", "server CPU %", "client CPU %", "load avg"),
+        [(r["round"], r["phase"], f"{r['per_s']:.0f}", f"{r['p50']:.1f}", f"{r['p95']:.1f}",
+          f"{r['p99']:.1f}", r["errors"],
+          f"{r['new_clicks']} ({r['new_rows']})" if r["phase"] == "clicks" else "-",
+          f"{r['server_cpu_pct']:.0f}", f"{r['client_cpu_pct']:.0f}", f"{r['load']:.1f}")
+         for r in rows],
+        align="rlrrrrrrrrr")
 
 
 def ratios(rows: list[dict]) -> str:
@@ -299,17 +294,6 @@ def ratios(rows: list[dict]) -> str:
         parts.append(f"preview (checked, not stored) / static floor: "
                      f"{by['preview']['per_s'] / by['static']['per_s']:.2f}")
     return "; ".join(parts)
-
-
-def write_docs(text: str) -> None:
-    doc = DOCS.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc,
-                     flags=re.DOTALL)
-    else:
-        doc = doc.rstrip() + f"\n\n{SECTION}\n\n{block}\n"
-    DOCS.write_text(doc)
 
 
 def main() -> None:
@@ -348,13 +332,11 @@ def main() -> None:
     summary = ratios(rows)
     print(out)
     print(summary)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = (f"Run {when} on {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}, SQLite: {args.workers} API workers, {args.clients} "
+    text = (f"{results_doc.run_heading()}. SQLite: {args.workers} API workers, {args.clients} "
             f"keep-alive clients in {args.client_procs} process(es), {args.seconds:.0f} s "
             f"measured per phase, {args.recipients} recipients.\n\n{out}\n\n{summary}")
     if not args.no_docs:
-        write_docs(text)
+        results_doc.write_block("clicks.py", SECTION, text)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ import argparse
 import asyncio
 import csv
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -62,6 +61,7 @@ sys.path.insert(0, str(SOURCE))
 sys.path.insert(1, str(ROOT))  # tests.services.dispatch_world (after SOURCE: its package wins)
 
 import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
+from results_doc import machine  # noqa: E402  # spend, soak, workers, stop_latency take it here too
 from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 
 # The recipients are US numbers: read on a weekday afternoon in the US (real elapsed time), the
@@ -431,19 +431,6 @@ def _window_counts(times: list[float]) -> list[int]:
 
 
 # --- report ------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores ({cpu}), shared and noisy; Python "
-            f"{platform.python_version()}, {platform.system()} {platform.release()}")
 
 
 def _best(phases: list[Phase]) -> Phase:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -301,16 +300,16 @@ def main() -> None:
                 print(f"{phases[key].name}: {args.texts / seconds:,.0f} texts/s "
                       f"({seconds:.2f} s)", flush=True)
     floor = phases["floor"].rate
-    lines = [f"{args.texts:,} texts, window {args.window}, best of {args.repeat} "
-             f"(run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.python_version()}, "
-             f"load average {load:.1f} at start)", "",
-             "| phase | texts/s | vs floor | every run (texts/s) |", "|---|---:|---:|---|"]
-    for phase in phases.values():
-        runs = ", ".join(f"{phase.texts / s:,.0f}" for s in phase.runs)
-        lines.append(f"| {phase.name} | {phase.rate:,.0f} | {phase.rate / floor:.2f} | "
-                     f"{runs} |")
-    lines += ["", f"b/a: {phases['b'].rate / phases['a'].rate:.2f}; "
-                  f"c/b: {phases['c'].rate / phases['b'].rate:.2f}", *NOTES]
+    rows = [(phase.name, f"{phase.rate:,.0f}", f"{phase.rate / floor:.2f}",
+             ", ".join(f"{phase.texts / s:,.0f}" for s in phase.runs))
+            for phase in phases.values()]
+    lines = [f"{results_doc.run_heading(load)} at the start. {args.texts:,} texts, window "
+             f"{args.window}, best of {args.repeat}.", "",
+             results_doc.table(("phase", "texts/s", "vs floor", "every run (texts/s)"), rows,
+                               align="lrrl"),
+             "",
+             f"b/a: {phases['b'].rate / phases['a'].rate:.2f}; "
+             f"c/b: {phases['c'].rate / phases['b'].rate:.2f}", *NOTES]
     block = "\n".join(lines)
     print(block)
     if not args.no_docs:

@@ -1,10 +1,15 @@
 """docs/benchmarks.md as the benchmarks write it: each script owns one generated block in its
 own section and refreshes only that block; the prose around it is written by people and left
-alone. Used by every script in bench/ (run as `python bench/NAME.py`, so this folder is on the
-path)."""
+alone. Also the pieces every block is made of: the line saying when and on what machine it ran
+(`run_heading`) and its Markdown tables (`table`). Used by every script in bench/ (run as
+`python bench/NAME.py`, so this folder is on the path)."""
 
 from __future__ import annotations
 
+import os
+import platform
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -35,3 +40,35 @@ def write_block(script: str, section: str, block: str, docs: Path = DOCS) -> Non
                    f"bench/{script}`.\n\n{generated}\n")
     docs.parent.mkdir(parents=True, exist_ok=True)
     docs.write_text(content)
+
+
+def machine() -> str:
+    """The cores, CPU, Python and system the figures were measured on."""
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores ({cpu}), shared and noisy; Python "
+            f"{platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def run_heading(load_average: float | None = None) -> str:
+    """"Run <now> UTC on <machine>", with the load average (1 min) given or read now: on a
+    shared machine it says how far the figures can be trusted."""
+    load = os.getloadavg()[0] if load_average is None else load_average
+    return (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; "
+            f"load average {load:.1f}")
+
+
+def table(headings: Sequence[str], rows: Iterable[Sequence[object]], align: str) -> str:
+    """A Markdown table. `align`: one letter a column, `l` (text) or `r` (figures)."""
+    if len(align) != len(headings) or set(align) - {"l", "r"}:
+        raise ValueError(f"align {align!r} must give l or r for each of {len(headings)} columns")
+    lines = ["| " + " | ".join(headings) + " |",
+             "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)

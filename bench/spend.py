@@ -35,7 +35,7 @@ sys.path.insert(1, str(ROOT))
 sys.path.insert(2, str(ROOT / "bench"))
 
 import results_doc  # noqa: E402
-from dispatch import SHORT_CODE, WINDOW, SimulatorProcess, _utc, machine, write_list  # noqa: E402
+from dispatch import SHORT_CODE, WINDOW, SimulatorProcess, _utc, write_list  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.services.dispatch_world import DaytimeClock  # noqa: E402
 
@@ -155,14 +155,16 @@ def result_writes(priced: bool, texts: int, workdir: Path) -> float:
 def report(texts: int, runs: list[Run], writes: dict[bool, list[float]] | None = None) -> str:
     best = {w: max((r for r in runs if r.world == w), key=lambda r: r.rate_per_s)
             for w in ("floor", "spend")}
-    lines = [f"{texts:,} texts, SQLite, window {WINDOW}, limits lifted; {machine()}", "",
-             "| world | texts/s (best) | runs | start s (best) | spent |",
-             "|---|---:|---|---:|---:|"]
+    rows = []
     for world, found in best.items():
         mine = [r for r in runs if r.world == world]
-        lines.append(f"| {world} | {found.rate_per_s:,.0f} | "
-                     f"{', '.join(f'{r.rate_per_s:,.0f}' for r in mine)} | "
-                     f"{min(r.start_s for r in mine):.2f} | {found.spent} |")
+        rows.append((world, f"{found.rate_per_s:,.0f}",
+                     ", ".join(f"{r.rate_per_s:,.0f}" for r in mine),
+                     f"{min(r.start_s for r in mine):.2f}", found.spent))
+    lines = [f"{results_doc.run_heading()}. {texts:,} texts, SQLite, window {WINDOW}, limits "
+             "lifted.", "",
+             results_doc.table(("world", "texts/s (best)", "runs", "start s (best)", "spent"),
+                               rows, align="lrlrr")]
     ratio = best["spend"].rate_per_s / best["floor"].rate_per_s
     start_ratio = (min(r.start_s for r in runs if r.world == "spend")
                    / min(r.start_s for r in runs if r.world == "floor"))

@@ -12,7 +12,6 @@ dialer is told the record is done.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections import Counter
@@ -35,6 +34,7 @@ from proactive_sms.services import (
 from proactive_sms.services import cadences as cadence_service
 from proactive_sms.store.schema import calling_record, message
 from tests.factories import person, us_number, write_csv
+from tests.processes import free_port
 from tests.services.dispatch_world import FAST, DaytimeClock, simulator
 
 pytestmark = pytest.mark.slow
@@ -56,12 +56,6 @@ ODDS = {"answering_machine": 0.3, "no_answer": 0.3, "sale": 0.2, "refused": 0.2}
 
 def e164(i: int) -> str:
     return "+1" + us_number(i)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -9,7 +9,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 
 import httpx
 import pytest
@@ -19,9 +18,7 @@ from proactive_sms.domain.clock import SystemClock
 from proactive_sms.interfaces.cli.health_server import HealthServer
 from proactive_sms.services import administration
 from proactive_sms.store.engine import open_engine
-from tests.interfaces.test_serve_processes import _free_port, _wait
-
-PSMS = [sys.executable, "-m", "proactive_sms.interfaces.cli"]
+from tests.processes import PSMS, free_port, wait_until
 
 
 async def _get(port: int, path: str, method: str = "GET") -> httpx.Response:
@@ -82,7 +79,7 @@ def database(tmp_path) -> str:
 
 
 def test_a_dispatch_worker_answers_on_its_health_port_until_it_stops(tmp_path, database):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "dispatch.log"
     with log.open("w") as out:
         worker = subprocess.Popen(
@@ -98,7 +95,7 @@ def test_a_dispatch_worker_answers_on_its_health_port_until_it_stops(tmp_path, d
                 return None
             return answer if answer.status_code == 200 else None
 
-        answer = _wait(ready, 60, "the worker's /readyz")
+        answer = wait_until(ready, 60, "the worker's /readyz")
         assert answer.json()["checks"]["worker_id"] == "edge-1"
         assert answer.json()["checks"]["dispatcher"] == "running"
         worker.send_signal(signal.SIGTERM)

@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,24 +20,11 @@ from proactive_sms.domain.clock import SystemClock
 from proactive_sms.interfaces.cli.api_worker import WORKER_MAIN
 from proactive_sms.services import administration, api_keys, console_users
 from proactive_sms.store.engine import open_engine
+from tests.processes import PSMS, free_port, healthy, wait_until
 
-PSMS = [sys.executable, "-m", "proactive_sms.interfaces.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(predicate: Callable[[], object], timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+# tests/interfaces/test_uploads_across_servers.py (on main) takes these from here by their
+# old names; they are tests/processes.py's.
+_free_port, _healthy, _wait = free_port, healthy, wait_until
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -63,13 +49,6 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture
@@ -101,7 +80,7 @@ def started(tmp_path, database) -> Iterator[Callable[..., subprocess.Popen]]:
 
 
 def _serve(started, *options: str) -> tuple[subprocess.Popen, str, dict[int, str]]:
-    port = _free_port()
+    port = free_port()
     serve = started(*PSMS, "serve", "--port", str(port), *options)
     url = f"http://127.0.0.1:{port}"
 
@@ -109,11 +88,11 @@ def _serve(started, *options: str) -> tuple[subprocess.Popen, str, dict[int, str
         assert serve.poll() is None, serve.log.read_text()
         children = _children(serve.pid)
         dispatching = "--no-dispatch" not in options
-        if len(children) == 2 + dispatching and _healthy(url):
+        if len(children) == 2 + dispatching and healthy(url):
             return children
         return None
 
-    return serve, url, _wait(ready, 60, "serve's workers and dispatcher")
+    return serve, url, wait_until(ready, 60, "serve's workers and dispatcher")
 
 
 def test_serve_runs_api_workers_and_a_dispatcher_as_processes_and_sigterm_stops_them_all(
@@ -122,7 +101,7 @@ def test_serve_runs_api_workers_and_a_dispatcher_as_processes_and_sigterm_stops_
     dispatchers = [pid for pid, cmd in children.items() if " dispatch" in cmd]
     workers = [pid for pid in children if pid not in dispatchers]  # forked: serve's command
     assert len(dispatchers) == 1 and len(workers) == 2, children
-    _wait(lambda: "running (Ctrl-C to stop)" in serve.log.read_text(), 60,
+    wait_until(lambda: "running (Ctrl-C to stop)" in serve.log.read_text(), 60,
           "the dispatcher to run")
     serve.send_signal(signal.SIGTERM)
     assert serve.wait(timeout=60) == 0, serve.log.read_text()
@@ -148,7 +127,7 @@ def test_the_dispatchers_death_stops_serve_with_a_clear_message(started):
     assert not any(_alive(pid) for pid in children)  # the API does not go on without it
     assert re.search(r"the dispatcher stopped \(killed by SIGKILL\); stopping serve",
                      serve.log.read_text())
-    assert not _healthy(url)
+    assert not healthy(url)
 
 
 # --- state made through one worker, seen through another --------------------------------------
@@ -168,7 +147,7 @@ def two_workers(started) -> tuple[str, str]:
         urls.append(f"http://127.0.0.1:{listener.getsockname()[1]}")
         listener.close()
     for url in urls:
-        _wait(lambda url=url: _healthy(url), 60, f"the worker at {url}")
+        wait_until(lambda url=url: healthy(url), 60, f"the worker at {url}")
     return urls[0], urls[1]
 
 

@@ -3,31 +3,18 @@ its run before it ends, and `psms serve` delivers due events while it serves."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 from proactive_sms.domain.clock import SystemClock
 from proactive_sms.services import administration, webhooks
 from proactive_sms.store.engine import open_engine
+from tests.processes import free_port, start_psms, stop
 from tests.services.dispatch_world import World, simulator
 from tests.webhook_receiver import (
     documented_verifier,
     receiver_fixture,  # noqa: F401 - the `receiver` fixture
 )
-
-ALL_DAY_RULES = Path(__file__).parents[1] / "services" / "all_day_rules.json"
-
-
-def _psms(db_url: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PSMS_DATABASE_URL": db_url, "PSMS_WINDOW_RULES": str(ALL_DAY_RULES)}
-    return subprocess.Popen([sys.executable, "-m", "proactive_sms.interfaces.cli", *args],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def test_dispatch_until_idle_sends_its_runs_events_before_it_ends(tmp_path, receiver):
@@ -44,7 +31,7 @@ def test_dispatch_until_idle_sends_its_runs_events_before_it_ends(tmp_path, rece
         world.people("people", 3)
         world.skill("notice", "55501", "people", "Shift open tonight.",
                     calling_window={"weekday": "00:00-24:00", "weekend": "00:00-24:00"})
-        process = _psms(db_url, "dispatch", "--until-idle", "--receipt-grace", "5")
+        process = start_psms(db_url, "dispatch", "--until-idle", "--receipt-grace", "5")
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 0, stderr.decode()
     finally:
@@ -57,12 +44,6 @@ def test_dispatch_until_idle_sends_its_runs_events_before_it_ends(tmp_path, rece
     assert len(receiver.events("skill.finished")) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_delivers_due_events_and_stops_cleanly(tmp_path, receiver):
     db_url = f"sqlite:///{tmp_path / 'psms.db'}"
     engine = open_engine(db_url)
@@ -71,13 +52,12 @@ def test_serve_delivers_due_events_and_stops_cleanly(tmp_path, receiver):
     webhooks.set_endpoint(engine, bu, clock, receiver.url)
     ping = webhooks.queue_ping(engine, bu, clock)
     engine.dispose()
-    process = _psms(db_url, "serve", "--no-dispatch", "--port", str(_free_port()))
+    process = start_psms(db_url, "serve", "--no-dispatch", "--port", str(free_port()))
     try:
         deadline = time.monotonic() + 30
         while not receiver.deliveries and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+        log = stop(process)
     assert [d.event["id"] for d in receiver.deliveries] == [ping.public_id]
-    assert process.returncode == 0, stderr.decode()
+    assert process.returncode == 0, log

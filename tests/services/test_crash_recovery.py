@@ -3,14 +3,11 @@ record, and leaves at most a window's worth of texts `uncertain` per kill."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,20 +15,17 @@ from sqlalchemy import select
 from proactive_sms.domain.clock import SystemClock
 from proactive_sms.store.engine import open_engine
 from proactive_sms.store.schema import message
+from tests.processes import start_psms
 from tests.services.dispatch_world import World, simulator
 
 WINDOW = 10
-ALL_DAY_RULES = Path(__file__).parent / "all_day_rules.json"
 
 
 def _dispatcher(db_url: str, *args: str) -> subprocess.Popen:
     # The same worker id each time, as a supervisor restarting one worker would give it. The
     # dispatcher runs on the real clock: the calling-window law is lifted (and the skill's window
     # is the whole day) so that the test passes at any hour; windows have tests of their own.
-    env = {**os.environ, "PSMS_DATABASE_URL": db_url, "PSMS_WORKER_ID": "worker-1",
-           "PSMS_WINDOW_RULES": str(ALL_DAY_RULES)}
-    return subprocess.Popen([sys.executable, "-m", "proactive_sms.interfaces.cli", "dispatch",
-                             *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return start_psms(db_url, "dispatch", *args, PSMS_WORKER_ID="worker-1")
 
 
 def _ids(engine, state: str) -> set[int]:

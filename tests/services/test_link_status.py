@@ -4,16 +4,10 @@ session is up, the last error when it cannot connect, stopped when it ends."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from proactive_sms.services import administration, carrier_connections
+from tests.processes import free_port
 from tests.services.dispatch_world import World, until
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _link(world: World, name: str):
@@ -24,7 +18,7 @@ async def test_a_bound_link_reads_bound_and_a_dead_end_reads_its_error_then_stop
     world.connection("sim")
     world.code("55501")
     administration.add_connection(world.engine, world.bu, world.clock, "nowhere",
-                                  "127.0.0.1", _free_port(), "psms", "secret")
+                                  "127.0.0.1", free_port(), "psms", "secret")
     world.code("55502", connection="nowhere")
     administration.add_connection(world.engine, world.bu, world.clock, "refused",
                                   "127.0.0.1", world.sim.port, "psms", "wrong")

@@ -4,30 +4,24 @@ holds as the simulator counts arrivals, and every text arrives once."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from proactive_sms.domain.clock import SystemClock
 from proactive_sms.services import administration
 from proactive_sms.store.engine import open_engine
+from tests.processes import start_psms
 from tests.services.dispatch_world import World, simulator
 
 RATE_PER_S = 10
 TEXTS = 80
-ALL_DAY_RULES = Path(__file__).parent / "all_day_rules.json"
 
 
 def _dispatcher(db_url: str) -> subprocess.Popen:
-    env = {**os.environ, "PSMS_DATABASE_URL": db_url, "PSMS_WORKER_ID": "worker-1",
-           "PSMS_WINDOW_RULES": str(ALL_DAY_RULES)}
-    return subprocess.Popen([sys.executable, "-m", "proactive_sms.interfaces.cli", "dispatch",
-                             "--until-idle", "--receipt-grace", "2"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return start_psms(db_url, "dispatch", "--until-idle", "--receipt-grace", "2",
+                      PSMS_WORKER_ID="worker-1")
 
 
 @pytest.mark.slow

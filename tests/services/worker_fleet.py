@@ -3,10 +3,8 @@ start, signal and restart them, read who holds which code, and check what the si
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -15,8 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from proactive_sms.store.schema import message, sms_registration, transport_lease
-
-ALL_DAY_RULES = Path(__file__).parent / "all_day_rules.json"
+from tests.processes import PSMS, psms_env, wait_until
 
 
 class Fleet:
@@ -32,13 +29,11 @@ class Fleet:
     def start(self, worker_id: str, *args: str) -> subprocess.Popen:
         # The calling-window law is lifted (the skills' windows are the whole day) so the test
         # passes at any hour; windows have tests of their own.
-        env = {**os.environ, "PSMS_DATABASE_URL": self.db_url,
-               "PSMS_WINDOW_RULES": str(ALL_DAY_RULES), "PSMS_LEASE_SECONDS": str(self.lease_s)}
+        env = psms_env(self.db_url, PSMS_LEASE_SECONDS=str(self.lease_s))
         self.started[worker_id] += 1
         log = open(self.log_dir / f"{worker_id}-{self.started[worker_id]}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
-            [sys.executable, "-m", "proactive_sms.interfaces.cli", "dispatch", "--verbose",
-             "--worker-id", worker_id, *args],
+            [*PSMS, "dispatch", "--verbose", "--worker-id", worker_id, *args],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.processes[worker_id] = process
@@ -100,11 +95,10 @@ def states(engine: Engine) -> Counter:
 def wait_for(predicate, timeout_s: float, step_s: float = 0.1, describe=None) -> float:
     """Seconds until `predicate()` held; raises after `timeout_s` (saying `describe()`)."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        if predicate():
-            return time.monotonic() - started
-        time.sleep(step_s)
-    raise AssertionError(f"not reached in {timeout_s} s" + (f": {describe()}" if describe else ""))
+    wait_until(predicate, timeout_s,
+               lambda: f"the condition ({timeout_s} s)" + (f": {describe()}" if describe else ""),
+               interval_s=step_s)
+    return time.monotonic() - started
 
 
 def worst_windows(arrivals: Iterable[tuple[str, float]]) -> dict[str, int]:

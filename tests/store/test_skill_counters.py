@@ -6,14 +6,11 @@ resend-uncertain; on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import Engine, case, func, select, text
 
@@ -22,9 +19,8 @@ from proactive_sms.services.dispatch import Dispatcher
 from proactive_sms.store import skill_counters
 from proactive_sms.store.schema import message, skill_counter, skill_minute, transport_lease
 from tests.factories import person, us_number, write_csv
+from tests.processes import start_psms
 from tests.services.dispatch_world import FAST, DaytimeClock, World, simulator
-
-ALL_DAY_RULES = Path(__file__).parents[1] / "services" / "all_day_rules.json"
 
 
 def _full_count(engine: Engine) -> Counter:
@@ -80,10 +76,7 @@ def _kept_minutes(engine: Engine) -> Counter:
 
 
 def _dispatcher(url: str) -> subprocess.Popen:
-    env = {**os.environ, "PSMS_DATABASE_URL": url, "PSMS_WORKER_ID": "worker-1",
-           "PSMS_WINDOW_RULES": str(ALL_DAY_RULES)}
-    return subprocess.Popen([sys.executable, "-m", "proactive_sms.interfaces.cli", "dispatch"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return start_psms(url, "dispatch", keep_stderr=False, PSMS_WORKER_ID="worker-1")
 
 
 def _settled(world: World, *skill_ids: int) -> bool:

@@ -6,15 +6,9 @@ provider took each destination once."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -23,32 +17,11 @@ from proactive_sms.domain.clock import SystemClock
 from proactive_sms.services import administration, launching
 from proactive_sms.store.engine import open_engine
 from proactive_sms.store.schema import message
+from tests.processes import free_port, port_open, start_psms, stop, wait_until
 from tests.services.dispatch_world import World
 
-ALL_DAY_RULES = Path(__file__).parents[2] / "services" / "all_day_rules.json"
 ACCOUNT, TOKEN = ProviderSimConfig().account_sid, "process-test-token"
 TEXTS = 40
-
-
-def _psms(db_url: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PSMS_DATABASE_URL": db_url, "PSMS_WINDOW_RULES": str(ALL_DAY_RULES)}
-    return subprocess.Popen([sys.executable, "-m", "proactive_sms.interfaces.cli", *args],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answering(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing answered on port {port}")
 
 
 def _states(engine, skill_id: int) -> Counter:
@@ -57,27 +30,16 @@ def _states(engine, skill_id: int) -> Counter:
                                     .where(message.c.skill_id == skill_id)))
 
 
-def _stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        _, stderr = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, stderr = process.communicate()
-    return stderr.decode(errors="replace")
-
-
 def test_a_skill_goes_out_through_psms_serve_to_psms_provider_sim(tmp_path):
     db_url = f"sqlite:///{tmp_path / 'psms.db'}"
     engine = open_engine(db_url)
     clock = SystemClock()
-    sim_port, api_port = _free_port(), _free_port()
-    sim = _psms(db_url, "provider-sim", "--port", str(sim_port), "--account", ACCOUNT,
-                "--token", TOKEN)
+    sim_port, api_port = free_port(), free_port()
+    sim = start_psms(db_url, "provider-sim", "--port", str(sim_port), "--account", ACCOUNT,
+                     "--token", TOKEN)
     serve = None
     try:
-        _answering(sim_port, time.monotonic() + 30)
+        wait_until(lambda: port_open(sim_port), 30, f"the simulator on port {sim_port}")
         bu = administration.init(engine, clock, "acme", "sales", "US")
         administration.add_http_connection(
             engine, bu, clock, "twilio", provider="twilio", account=ACCOUNT, token=TOKEN,
@@ -89,17 +51,17 @@ def test_a_skill_goes_out_through_psms_serve_to_psms_provider_sim(tmp_path):
             engine, bu, clock, name="notice", registration="55501", calling_list="people",
             calling_window={"weekday": "00:00-24:00", "weekend": "00:00-24:00"})
         launching.start_skill(engine, created.id, clock, message_text="Shift open tonight.")
-        serve = _psms(db_url, "serve", "--port", str(api_port), "--workers", "2")
+        serve = start_psms(db_url, "serve", "--port", str(api_port), "--workers", "2")
         deadline = time.monotonic() + 120
         while _states(engine, created.id) != Counter({"delivered": TEXTS}):
             assert time.monotonic() < deadline, f"not all delivered: {_states(engine, created.id)}"
-            assert serve.poll() is None, f"psms serve ended: {_stop(serve)}"
+            assert serve.poll() is None, f"psms serve ended: {stop(serve)}"
             time.sleep(0.3)
         with urllib.request.urlopen(f"http://127.0.0.1:{sim_port}/_sim/stats") as answer:
             stats = json.load(answer)
     finally:
-        serve_log = _stop(serve) if serve is not None else ""
-        sim_log = _stop(sim)
+        serve_log = stop(serve) if serve is not None else ""
+        sim_log = stop(sim)
         engine.dispose()
     assert stats["accepted"] == TEXTS and stats["duplicates"] == 0, (stats, sim_log)
     assert stats["callbacks"].get("posted", 0) >= TEXTS, stats  # a sent and a delivered each

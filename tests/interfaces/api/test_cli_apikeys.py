@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 
 from typer.testing import CliRunner
@@ -14,6 +11,7 @@ from typer.testing import CliRunner
 from proactive_sms.interfaces.cli import app
 from proactive_sms.services import api_keys
 from proactive_sms.store.engine import open_engine
+from tests.processes import PSMS, free_port, healthy, wait_until
 
 
 def test_a_key_is_shown_once_listed_without_its_secret_and_revoked(tmp_path, monkeypatch):
@@ -39,29 +37,17 @@ def test_a_key_is_shown_once_listed_without_its_secret_and_revoked(tmp_path, mon
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_psms_serve_answers_health_and_openapi(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "proactive_sms.interfaces.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen([*PSMS, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "psms serve did not answer"
-                time.sleep(0.2)
+        def answering() -> bool:
+            assert server.poll() is None, server.stdout.read().decode()
+            return healthy(f"http://127.0.0.1:{port}")
+
+        wait_until(answering, 20, "psms serve to answer /healthz", interval_s=0.2)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=30) as r:
             assert b"/v1/skills" in r.read()
     finally:

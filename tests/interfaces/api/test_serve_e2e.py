@@ -16,11 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,94 +29,25 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import person, us_number
 from tests.interfaces.api.conftest import csv_bytes
+from tests.processes import Processes, free_port, port_open, psms_env, wait_until
 
 pytestmark = pytest.mark.slow
 
-PSMS = [sys.executable, "-m", "proactive_sms.interfaces.cli"]
-ALL_DAY_RULES = Path(__file__).resolve().parents[2] / "services" / "all_day_rules.json"
 PEOPLE = 25
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, timeout_s: float, what: str, interval_s: float = 0.2):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Processes:
-    """Started processes, each stopped (SIGTERM, then SIGKILL) when the test ends."""
-
-    def __init__(self, env: dict[str, str], folder: Path) -> None:
-        self.env = env
-        self.folder = folder
-        self.running: list[subprocess.Popen] = []
-
-    def psms(self, *args: str) -> str:
-        done = subprocess.run([*PSMS, *args], env=self.env, capture_output=True, text=True,
-                              timeout=60)
-        assert done.returncode == 0, f"psms {' '.join(args)}: {done.stderr}"
-        return done.stdout
-
-    def start(self, name: str, *args: str) -> subprocess.Popen:
-        log = (self.folder / f"{name}.log").open("w")
-        process = subprocess.Popen([*PSMS, *args], env=self.env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-        self.running.append(process)
-        return process
-
-    def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text()
-
-    def stop(self, process: subprocess.Popen, sig: int = signal.SIGTERM) -> int:
-        process.send_signal(sig)
-        return process.wait(timeout=30)
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 @pytest.fixture
 def processes(tmp_path) -> Iterator[Processes]:
-    env = {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{tmp_path / 'psms.db'}",
-           "PSMS_WINDOW_RULES": str(ALL_DAY_RULES), "PSMS_BU": "sales"}
+    env = psms_env(f"sqlite:///{tmp_path / 'psms.db'}", PSMS_BU="sales")
     env.pop("PSMS_METRICS_TOKEN", None)
     running = Processes(env, tmp_path)
     yield running
-    running.stop_all()
+    running.stop_all(timeout_s=15)
     assert all(p.poll() is not None for p in running.running)
 
 
 def serve(processes: Processes, name: str, *options: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = processes.start(name, "serve", "--port", str(port), *options)
-    base = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        assert process.poll() is None, processes.log(name)
-        try:
-            return httpx.get(f"{base}/healthz", timeout=2).json() == {"status": "ok"}
-        except httpx.TransportError:
-            return False
-
-    wait_until(healthy, 30, f"{name} to answer /healthz")
-    return process, base
+    return processes.start_serve(name, *options, timeout_s=30)
 
 
 def submitted(log_path: Path) -> list[dict]:
@@ -134,7 +62,7 @@ def test_a_skill_started_over_http_is_sent_once_per_record_and_reported(processe
     simulator = processes.start("smsc-sim", "smsc-sim", "--port", str(smpp_port),
                                 "--control-port", "0", "--receipt-delay", "0.05",
                                 "--log", str(sim_log))
-    wait_until(lambda: _port_open(smpp_port), 30, "the simulator")
+    wait_until(lambda: port_open(smpp_port), 30, "the simulator", interval_s=0.2)
 
     # The operator's part, with the CLI: tenant, BU, carrier connection, an API key.
     processes.psms("init", "--tenant", "acme", "--bu", "sales")
@@ -207,8 +135,3 @@ def test_a_skill_started_over_http_is_sent_once_per_record_and_reported(processe
     assert texts[(("code", "55501"), ("state", "delivered"))] == PEOPLE
 
     processes.stop(simulator)
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0

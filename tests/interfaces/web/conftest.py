@@ -7,7 +7,9 @@
   `console.url`, `console.engine` (the same database), `console.sim` (the simulator's control:
   `submits()`, `inject(...)`), `console.make_user(username, role, agent=None, bu="sales")`
   -> the password, `console.psms(*args)` runs the CLI on that database, `console.serve(**env)`
-  starts one more `psms serve` (other settings) and gives its URL.
+  starts one more `psms serve` (other settings) and gives its URL. Set-ups the tests share:
+  `console.bu(name)`, `console.import_people(list, rows)`, `console.add_code(code, rate)`,
+  `console.start_skill(name, list, text, **settings)`.
 - `browser` (module scope): Playwright's Chromium at /usr/bin/chromium, headless. Without it
   the console's tests are skipped, except under CI=true, where a missing browser fails.
 - `login(browser, console, role="supervisor")` -> a Page of a fresh browser context, signed in
@@ -23,107 +25,50 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import Engine
 
 from proactive_sms.carriers.smsc_sim.control import SimulatorControl
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, agents, console_users
+from proactive_sms.services import administration, agents, console_users, importing, launching
 from proactive_sms.store.engine import open_engine
+from tests.factories import write_csv
+from tests.processes import Processes, free_port, port_open, psms_env, wait_until
 
-PSMS = [sys.executable, "-m", "proactive_sms.interfaces.cli"]
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[3]
 SHOTS = REPO / "docs" / "console"
-ALL_DAY_RULES = REPO / "tests" / "services" / "all_day_rules.json"
 VIEWPORT = {"width": 1280, "height": 800}
 BU = "sales"
 OTHER_BU = "support"
 CODE = "55501"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@dataclass(eq=False, kw_only=True)
+class Console(Processes):
+    """The running console: its URL, database, simulator control and processes (a copy made
+    with dataclasses.replace shares them, for another `psms serve` on the same rig)."""
 
-
-def wait_until(predicate: Callable[[], object], timeout_s: float, what: str,
-               interval_s: float = 0.1):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-@dataclass
-class Console:
-    url: str
     engine: Engine
     sim: SimulatorControl
-    folder: Path
-    env: dict[str, str]
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    url: str = ""
+    psms_timeout_s: float = 120
     _names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def psms(self, *args: str, input: str | None = None) -> str:
-        """Run the CLI on the console's database; its stdout."""
-        done = subprocess.run([*PSMS, *args], env=self.env, capture_output=True, text=True,
-                              timeout=120, input=input)
-        assert done.returncode == 0, f"psms {' '.join(args)}: {done.stderr}"
-        return done.stdout
-
-    def start(self, name: str, *args: str, env: dict[str, str] | None = None
-              ) -> subprocess.Popen:
-        log = (self.folder / f"{name}.log").open("w")
-        process = subprocess.Popen([*PSMS, *args], env=env or self.env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-        self.processes.append(process)
-        return process
-
-    def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text()
 
     def serve(self, name: str = "serve", **extra_env: str) -> str:
         """Start `psms serve` (no dispatcher if another runs) with extra environment; its URL."""
-        port = free_port()
         options = ["--no-dispatch"] if self.processes_named("serve") else []
-        process = self.start(name, "serve", "--port", str(port), *options,
-                             env={**self.env, **extra_env})
-        base = f"http://127.0.0.1:{port}"
-
-        def healthy() -> bool:
-            assert process.poll() is None, self.log(name)
-            try:
-                return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(healthy, 60, f"{name} to answer /healthz")
-        return base
+        return self.start_serve(name, *options, env={**self.env, **extra_env})[1]
 
     def processes_named(self, name: str) -> bool:
-        return any(name in " ".join(map(str, p.args)) for p in self.processes)
+        return any(name in " ".join(map(str, p.args)) for p in self.running)
 
     def unique(self, prefix: str) -> str:
         return f"{prefix}{next(self._names)}"
@@ -131,6 +76,31 @@ class Console:
     def bu(self, name: str = BU):
         """A business unit of the console's database, as the services take it."""
         return administration.business_unit(self.engine, name)
+
+    def import_people(self, name: str, people: Iterable[Sequence[str]], bu: str = BU) -> str:
+        """Calling list `name` of `bu`, imported from `people` (rows of tests.factories.person);
+        its name."""
+        path = write_csv(self.folder / f"{bu}-{name}.csv", people)
+        importing.import_calling_list(self.engine, self.bu(bu), name, path, SystemClock())
+        return name
+
+    def add_code(self, code: str, throughput_per_s: float, connection: str | None = "sim",
+                 bu: str = BU) -> None:
+        """A short code of `bu` sending through `connection` (DNC: the tenant's default list)."""
+        administration.add_registration(self.engine, self.bu(bu), SystemClock(), code=code,
+                                        kind="short", throughput_per_s=throughput_per_s,
+                                        connection=connection, dnc_group=None)
+
+    def start_skill(self, name: str, calling_list: str, message_text: str | None = None,
+                    registration: str = CODE, bu: str = BU, **settings):
+        """A skill of `bu` created (with `settings`, e.g. calling_window or template_name) and
+        started (on `message_text`, if it has no template); what create_skill gave."""
+        clock = SystemClock()
+        created = administration.create_skill(self.engine, self.bu(bu), clock, name=name,
+                                              registration=registration,
+                                              calling_list=calling_list, **settings)
+        launching.start_skill(self.engine, created.id, clock, message_text=message_text)
+        return created
 
     def make_user(self, username: str, role: str, agent: str | None = None,
                   bu: str = BU) -> str:
@@ -146,33 +116,22 @@ class Console:
         console_users.create(self.engine, unit, clock, username, role, password, agent)
         return password
 
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory) -> Iterator[Console]:
     folder = tmp_path_factory.mktemp("console")
-    env = {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{folder / 'psms.db'}",
-           "PSMS_WINDOW_RULES": str(ALL_DAY_RULES), "PSMS_BU": BU}
+    env = psms_env(f"sqlite:///{folder / 'psms.db'}", PSMS_BU=BU)
     for name in ("PSMS_METRICS_TOKEN", "PSMS_CONSOLE_IDLE_MINUTES", "PSMS_CONSOLE_ABSOLUTE_HOURS",
                  "PSMS_ADMIN_PASSWORD"):
         env.pop(name, None)
     smpp_port, control_port = free_port(), free_port()
     engine = open_engine(env["PSMS_DATABASE_URL"])
-    rig = Console("", engine, SimulatorControl(f"http://127.0.0.1:{control_port}"), folder, env)
+    rig = Console(env, folder, engine=engine,
+                  sim=SimulatorControl(f"http://127.0.0.1:{control_port}"))
     try:
         rig.start("smsc-sim", "smsc-sim", "--port", str(smpp_port), "--control-port",
                   str(control_port), "--receipt-delay", "0.05")
-        wait_until(lambda: _port_open(smpp_port) and _port_open(control_port), 30,
+        wait_until(lambda: port_open(smpp_port) and port_open(control_port), 30,
                    "the simulator")
         clock = SystemClock()
         sales = administration.init(engine, clock, "acme", BU, "US")
@@ -185,7 +144,7 @@ def console(tmp_path_factory) -> Iterator[Console]:
         rig.url = rig.serve("serve")
         yield rig
     finally:
-        rig.stop()
+        rig.stop_all()
         engine.dispose()
 
 

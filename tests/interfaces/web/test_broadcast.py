@@ -8,24 +8,22 @@ import re
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, audit, importing
-from tests.factories import person, us_number, write_csv
+from proactive_sms.services import administration, audit
+from tests.factories import person, us_number
 from tests.interfaces.web.conftest import CODE, OTHER_BU, wait_until
 
 TEXT = "Bonus shift tonight, {FirstName} — reply to take it"
 
 
-def _people(console, tmp_path, name: str, count: int, start: int, bu: str = "sales") -> None:
-    unit = administration.business_unit(console.engine, bu)
-    path = write_csv(tmp_path / f"{name}.csv",
-                     (person(i, FirstName=f"Sam{i}") for i in range(start, start + count)))
-    importing.import_calling_list(console.engine, unit, name, path, SystemClock())
+def _people(console, name: str, count: int, start: int, bu: str = "sales") -> None:
+    console.import_people(name, (person(i, FirstName=f"Sam{i}")
+                                 for i in range(start, start + count)), bu=bu)
 
 
 def test_a_typed_broadcast_is_counted_checked_dry_run_sent_and_received(
-        browser, console, login, shoot, tmp_path):
-    _people(console, tmp_path, "bonus", 5, start=100)
-    unit = administration.business_unit(console.engine, "sales")
+        browser, console, login, shoot):
+    _people(console, "bonus", 5, start=100)
+    unit = console.bu()
     administration.dnc_add(console.engine, unit, SystemClock(), ["+1" + us_number(102)])
     before = len(console.sim.submits())
     page = login(browser, console)
@@ -83,8 +81,8 @@ def test_a_typed_broadcast_is_counted_checked_dry_run_sent_and_received(
 
 
 def test_an_unknown_field_shows_inline_with_did_you_mean_and_blocks_the_dry_run(
-        browser, console, login, tmp_path):
-    _people(console, tmp_path, "crew", 2, start=200)
+        browser, console, login):
+    _people(console, "crew", 2, start=200)
     page = login(browser, console)
     page.goto(console.url + "/broadcast?calling_list=crew")
     expect(page.locator("#f-calling_list")).to_have_value("crew")
@@ -107,8 +105,8 @@ def test_an_unknown_field_shows_inline_with_did_you_mean_and_blocks_the_dry_run(
 
 
 def test_a_gsm_text_counts_in_gsm7_and_a_long_one_warns_that_it_would_be_skipped(
-        browser, console, login, tmp_path):
-    _people(console, tmp_path, "short", 1, start=300)
+        browser, console, login):
+    _people(console, "short", 1, start=300)
     page = login(browser, console)
     page.goto(console.url + "/broadcast?calling_list=short")
     page.fill("#f-max_segments", "1")
@@ -122,8 +120,8 @@ def test_a_gsm_text_counts_in_gsm7_and_a_long_one_warns_that_it_would_be_skipped
         "too long: 2 segments, more than the skill's 1; such texts are skipped")
 
 
-def test_bad_input_is_answered_with_reasons_never_a_500(browser, console, login, tmp_path):
-    _people(console, tmp_path, "theirs", 1, start=400, bu=OTHER_BU)
+def test_bad_input_is_answered_with_reasons_never_a_500(browser, console, login):
+    _people(console, "theirs", 1, start=400, bu=OTHER_BU)
     page = login(browser, console)
     page.goto(console.url + "/broadcast")
     token = page.locator("meta[name=csrf-token]").get_attribute("content")

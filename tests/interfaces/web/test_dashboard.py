@@ -10,9 +10,9 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, audit, importing, launching
-from tests.factories import person, us_number, write_csv
-from tests.interfaces.web.conftest import BU, wait_until
+from proactive_sms.services import administration, audit
+from tests.factories import person, us_number
+from tests.interfaces.web.conftest import wait_until
 
 SLOW_CODES = {8: "55508", 1: "55511"}  # texts per second -> a code of that limit
 
@@ -21,26 +21,19 @@ def _skill(console, name: str, count: int, start: int, rate_per_s: int,
            skipped: int = 0) -> None:
     """A launched skill of `count` records (the last `skipped` of them on the DNC list), sending
     through the console's dispatcher on a code of `rate_per_s`, at any hour."""
-    clock = SystemClock()
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     code = SLOW_CODES[rate_per_s]
     if code not in {r.code for r in administration.list_registrations(console.engine, unit)}:
-        administration.add_registration(console.engine, unit, clock, code=code, kind="short",
-                                        throughput_per_s=rate_per_s, connection="sim",
-                                        dnc_group=None)
-    rows = [person(i, PhoneNumber=us_number(i, "646")) for i in range(start, start + count)]
-    path = write_csv(console.folder / f"{name}.csv", rows)
-    importing.import_calling_list(console.engine, unit, name, path, clock)
+        console.add_code(code, rate_per_s)
+    console.import_people(name, [person(i, PhoneNumber=us_number(i, "646"))
+                                 for i in range(start, start + count)])
     if skipped:
-        administration.dnc_add(console.engine, unit, clock,
+        administration.dnc_add(console.engine, unit, SystemClock(),
                                ["+1" + us_number(i, "646")
                                 for i in range(start + count - skipped, start + count)])
-    created = administration.create_skill(console.engine, unit, clock, name=name,
-                                          registration=code, calling_list=name,
-                                          calling_window={"weekday": "00:00-24:00",
-                                                          "weekend": "00:00-24:00"})
-    launching.start_skill(console.engine, created.id, clock,
-                          message_text="Hi {FirstName}, a bonus shift is open tonight.")
+    console.start_skill(name, name, "Hi {FirstName}, a bonus shift is open tonight.",
+                        registration=code,
+                        calling_window={"weekday": "00:00-24:00", "weekend": "00:00-24:00"})
 
 
 def _number(text: str) -> int:
@@ -124,7 +117,7 @@ def test_pause_resume_and_stop_are_confirmed_first_and_audited(browser, console,
     assert "pending text(s) will be cancelled" in questions[-1]
     expect(row).to_have_count(0)  # a stopped skill is no longer live
 
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     logged = [(e.username, e.action, e.target)
               for e in audit.entries(console.engine, unit, action="skill").entries]
     for action in ("skill.paused", "skill.resumed", "skill.stopped"):

@@ -8,7 +8,7 @@ import csv
 
 from playwright.sync_api import expect
 
-from proactive_sms.services import administration, audit
+from proactive_sms.services import audit
 from tests.interfaces.api.worlds import POSSIBLE_OPT_OUT
 from tests.interfaces.web.conftest import wait_until
 
@@ -40,7 +40,7 @@ def test_a_number_is_added_found_in_any_spelling_and_removed_with_a_note(
     page.click("#hits button:has-text('Remove')")
     expect(page.locator(".flash-success")).to_have_text("Removed from default.")
     expect(page.locator("#not-listed")).to_contain_text("is on no DNC list")
-    unit = administration.business_unit(console.engine, "sales")
+    unit = console.bu()
     removed = audit.entries(console.engine, unit, action="dnc.removed").entries[0]
     assert "added by mistake" in removed.detail and "0177" in removed.detail
     # Nothing typed, or only bad values: said under the field, nothing added.
@@ -102,7 +102,7 @@ def test_a_possible_opt_out_waits_in_the_queue_and_is_accepted(browser, console,
     expect(page.locator("#reviews tbody tr", has_text="+1******0333")).to_have_count(0)
     page.goto(console.url + "/dnc?q=" + sender)
     expect(page.locator("#hits")).to_contain_text("opt out")
-    unit = administration.business_unit(console.engine, "sales")
+    unit = console.bu()
     assert audit.entries(console.engine, unit, action="review.accepted").total == 1
     assert page.goto(console.url + "/dnc/reviews/999999/accept").status in (404, 405)
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from proactive_sms.carriers.provider_sim import ProviderSimConfig, ProviderSimulator
-from proactive_sms.domain.clock import SystemClock
 from proactive_sms.services import administration
-from tests.interfaces.web.conftest import BU
 
 SID, TOKEN = "AC" + "4" * 32, "console-token"
 
@@ -40,20 +38,18 @@ def test_an_admin_adds_an_http_provider_and_sees_it_bound(console, browser, logi
         expect(page.locator("#token")).to_have_value("")
         assert TOKEN not in page.content()
         connection_id = administration.find_connection(
-            console.engine, administration.business_unit(console.engine, BU), "twilio").id
+            console.engine, console.bu(), "twilio").id
         expect(page.locator("#callback-urls")).to_contain_text(
             f"https://psms.example.com/carrier-callbacks/{connection_id}/inbound")
         page.fill("#window_size", "25")
         page.get_by_role("button", name="Save").click()
         expect(page.locator(".flash-success")).to_contain_text("Connection twilio saved")
-        unit = administration.business_unit(console.engine, BU)
+        unit = console.bu()
         kept = administration.find_connection(console.engine, unit, "twilio")
         assert (kept.window_size, kept.password) == (25, TOKEN)  # empty kept the token
 
         # A code sends through it: psms serve's dispatcher checks the account with the provider.
-        administration.add_registration(console.engine, unit, SystemClock(), code="55509",
-                                        kind="short", throughput_per_s=10,
-                                        connection="twilio", dnc_group=None)
+        console.add_code("55509", 10, connection="twilio")
         page.goto(f"{console.url}/connections")
         expect(page.locator("tr[data-connection=twilio] [data-state]")).to_have_text(
             "bound", timeout=30_000)
@@ -79,7 +75,7 @@ def test_an_admin_adds_a_vonage_connection_with_its_signature_secret(console, br
     expect(page.locator(".flash-success")).to_contain_text("Connection vonage added")
     expect(page.locator("tr[data-connection=vonage]")).to_contain_text(
         "vonage at https://rest.nexmo.com")
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     found = administration.find_connection(console.engine, unit, "vonage")
     assert split_secrets(found.password) == ("api-secret", "sig-secret")
 

@@ -10,11 +10,9 @@ import urllib.request
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, importing, launching
+from proactive_sms.services import administration
 from proactive_sms.store.schema import message
-from tests.factories import person, us_number, write_csv
-from tests.interfaces.web.conftest import BU
+from tests.factories import person, us_number
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
 
@@ -34,18 +32,13 @@ def _get(url: str) -> tuple[int, str | None]:
 
 
 def test_a_click_on_a_short_link_shows_on_the_report_page(browser, console, login):
-    clock = SystemClock()
-    unit = administration.set_link_domain(
-        console.engine, administration.business_unit(console.engine, BU), console.url)
-    administration.add_registration(console.engine, unit, clock, code="55577", kind="short",
-                                    throughput_per_s=5, connection="sim", dnc_group=None)
-    path = write_csv(console.folder / "linked.csv",
-                     [person(i, PhoneNumber=us_number(i, "917")) for i in range(3)])
-    importing.import_calling_list(console.engine, unit, "linked", path, clock)
-    created = administration.create_skill(console.engine, unit, clock, name="linked",
-                                          registration="55577", calling_list="linked")
-    launching.start_skill(console.engine, created.id, clock,
-                          message_text="Hi {FirstName}, the roster: https://roster.example.org/w")
+    administration.set_link_domain(console.engine, console.bu(), console.url)
+    console.add_code("55577", 5)
+    console.import_people("linked", [person(i, PhoneNumber=us_number(i, "917"))
+                                     for i in range(3)])
+    created = console.start_skill("linked", "linked",
+                                  "Hi {FirstName}, the roster: https://roster.example.org/w",
+                                  registration="55577")
     with console.engine.connect() as conn:
         bodies = conn.execute(select(message.c.body).where(message.c.skill_id == created.id)
                               ).scalars().all()

@@ -7,23 +7,20 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, audit, importing
-from tests.factories import person, write_csv
+from proactive_sms.services import administration, audit
+from tests.factories import person
 from tests.interfaces.web.conftest import OTHER_BU
 
 ARABIC = "مرحبا {FirstName}، لديك نوبة إضافية الليلة. الرمز {ExternalId}"
 
 
 @pytest.fixture(scope="module")
-def agents_list(console, tmp_path_factory) -> str:
+def agents_list(console) -> str:
     """The list `agents`: three records, one with an Arabic first name."""
-    unit = administration.business_unit(console.engine, "sales")
-    rows = [person(600, FirstName="Mona"), person(601, FirstName="سارة"),
-            person(602, FirstName="Lee")]
-    path = write_csv(tmp_path_factory.mktemp("templates") / "agents.csv", rows)
-    importing.import_calling_list(console.engine, unit, "agents", path, SystemClock())
-    other = administration.business_unit(console.engine, OTHER_BU)
-    administration.save_template(console.engine, other, SystemClock(), "theirs", "x")
+    console.import_people("agents", [person(600, FirstName="Mona"),
+                                     person(601, FirstName="سارة"), person(602, FirstName="Lee")])
+    administration.save_template(console.engine, console.bu(OTHER_BU), SystemClock(), "theirs",
+                                 "x")
     return "agents"
 
 
@@ -68,7 +65,7 @@ def test_a_template_is_written_with_the_field_picker_checked_as_typed_and_saved(
     with page.expect_navigation():
         page.click("[data-save]")
     expect(page.locator(".flash-success")).to_have_text("Template shift reminder saved")
-    unit = administration.business_unit(console.engine, "sales")
+    unit = console.bu()
     [entry] = audit.entries(console.engine, unit, username=page.username).entries[:1]
     assert (entry.action, entry.target) == ("template.created", "shift reminder")
     expect(page.locator("h1")).to_contain_text("shift reminder")
@@ -130,7 +127,7 @@ def test_the_editor_says_what_direction_marks_cost_and_a_template_can_go_without
     assert bubble.evaluate("el => el.textContent").startswith("Mona ")
     with page.expect_navigation():
         page.click("[data-save]")
-    unit = administration.business_unit(console.engine, "sales")
+    unit = console.bu()
     assert administration.find_template(console.engine, unit, "arabic marks").bidi_marks == "off"
     page.goto(console.url + "/templates/edit?name=arabic%20marks")
     expect(page.locator("input[name=bidi_marks]")).to_be_checked()

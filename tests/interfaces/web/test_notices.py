@@ -9,25 +9,22 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, audit, importing
-from tests.factories import person, write_csv
+from proactive_sms.services import administration, audit
+from tests.factories import person
 from tests.interfaces.web.conftest import CODE, OTHER_BU, wait_until
 
 TIP = "New tip received, {FirstName}. Check the case board."
 
 
 @pytest.fixture(scope="module")
-def investigators(console, tmp_path_factory) -> str:
+def investigators(console) -> str:
     """The list `investigators` (3 records), the template `new tip`, and another unit's
     template `their secret`."""
-    tmp_path = tmp_path_factory.mktemp("notices")
-    unit = administration.business_unit(console.engine, "sales")
-    path = write_csv(tmp_path / "investigators.csv",
-                     (person(i, FirstName=f"Inv{i}") for i in range(500, 503)))
-    importing.import_calling_list(console.engine, unit, "investigators", path, SystemClock())
-    administration.save_template(console.engine, unit, SystemClock(), "new tip", TIP)
-    other = administration.business_unit(console.engine, OTHER_BU)
-    administration.save_template(console.engine, other, SystemClock(), "their secret", "x")
+    console.import_people("investigators", (person(i, FirstName=f"Inv{i}")
+                                            for i in range(500, 503)))
+    administration.save_template(console.engine, console.bu(), SystemClock(), "new tip", TIP)
+    administration.save_template(console.engine, console.bu(OTHER_BU), SystemClock(),
+                                 "their secret", "x")
     return "investigators"
 
 
@@ -86,7 +83,7 @@ def test_a_saved_notice_is_sent_once_chosen_then_in_one_click(browser, console, 
     link = latest.locator("a").first
     expect(link).to_have_attribute("href", re.compile(r"^/skills/notice-[0-9-]+/report$"))
     shoot(page, "notices")
-    unit = administration.business_unit(console.engine, "sales")
+    unit = console.bu()
     logged = audit.entries(console.engine, unit, username=page.username, action="notice")
     assert [e.action for e in logged.entries] == ["notice.sent", "notice.sent"]
 

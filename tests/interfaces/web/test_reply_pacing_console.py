@@ -8,19 +8,17 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, agents, importing, launching
+from proactive_sms.services import administration, agents, launching
 from proactive_sms.services.skill_settings import skill_view
-from tests.factories import person, us_number, write_csv
-from tests.interfaces.web.conftest import BU, CODE
+from tests.factories import person, us_number
+from tests.interfaces.web.conftest import CODE
 
 ALL_DAY = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}
 
 
 def _list(console, name: str, start: int, count: int) -> None:
-    unit = administration.business_unit(console.engine, BU)
-    rows = [person(i, PhoneNumber=us_number(i, "917")) for i in range(start, start + count)]
-    importing.import_calling_list(console.engine, unit, name,
-                                  write_csv(console.folder / f"{name}.csv", rows), SystemClock())
+    console.import_people(name, [person(i, PhoneNumber=us_number(i, "917"))
+                                 for i in range(start, start + count)])
 
 
 def test_the_skill_form_turns_reply_pacing_off_and_on_with_its_prior(browser, console, login):
@@ -41,7 +39,7 @@ def test_the_skill_form_turns_reply_pacing_off_and_on_with_its_prior(browser, co
     page.fill("#f-reply_rate_prior", "0.2")
     page.click("#skill-form button[type=submit]")
     expect(page.locator("#skill-status")).to_have_text("draft")
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     saved = skill_view(console.engine, unit, "rp-form").skill
     assert (saved.reply_pacing, saved.reply_rate_prior) == (False, 0.2)
 
@@ -57,7 +55,7 @@ def test_the_dashboard_says_what_bounds_a_skill_and_that_its_texts_wait(browser,
                                                                          login):
     _list(console, "rp-live", 100, 20)
     clock = SystemClock()
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     created = administration.create_skill(console.engine, unit, clock, name="rp-live",
                                           registration=CODE, calling_list="rp-live",
                                           calling_window=ALL_DAY, reply_rate_prior=0.1)

@@ -10,17 +10,15 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, importing
-from tests.factories import person, write_csv
+from proactive_sms.services import administration
+from tests.factories import person
 from tests.interfaces.web.conftest import CODE, wait_until
 
 
 @pytest.fixture(scope="module")
-def unit(console, tmp_path_factory):
-    bu = administration.business_unit(console.engine, "sales")
-    folder = tmp_path_factory.mktemp("schedules")
-    path = write_csv(folder / "watch.csv", [person(i + 700) for i in range(2)])
-    importing.import_calling_list(console.engine, bu, "watch", path, SystemClock())
+def unit(console):
+    bu = console.bu()
+    console.import_people("watch", [person(i + 700) for i in range(2)])
     administration.save_template(console.engine, bu, SystemClock(), "shift",
                                  "Hi {FirstName}, your shift starts soon.", calling_list="watch")
     return bu

@@ -9,23 +9,20 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, audit, cadences, importing, launching
+from proactive_sms.services import administration, audit, cadences
 from proactive_sms.services.administration import InvalidRequest
 from proactive_sms.store.errors import NotFound
-from tests.factories import person, write_csv
+from tests.factories import person
 from tests.interfaces.web.conftest import wait_until
 
 
 @pytest.fixture(scope="module")
-def unit(console, tmp_path_factory):
+def unit(console):
     """The console's unit with a list of 3 people ('staff'), one of 200 ('crowd') and a saved
     template."""
-    bu = administration.business_unit(console.engine, "sales")
-    folder = tmp_path_factory.mktemp("skills")
-    path = write_csv(folder / "staff.csv", [person(i + 40) for i in range(3)])
-    importing.import_calling_list(console.engine, bu, "staff", path, SystemClock())
-    path = write_csv(folder / "crowd.csv", [person(i + 1000) for i in range(200)])
-    importing.import_calling_list(console.engine, bu, "crowd", path, SystemClock())
+    bu = console.bu()
+    console.import_people("staff", [person(i + 40) for i in range(3)])
+    console.import_people("crowd", [person(i + 1000) for i in range(200)])
     administration.save_template(console.engine, bu, SystemClock(), "tip",
                                  "Hi {FirstName}, a new tip came in.", calling_list="staff")
     return bu
@@ -217,10 +214,7 @@ def test_bad_input_to_every_skill_form_is_answered_without_a_500(browser, consol
     try:
         administration.find_skill(console.engine, unit, "bonus-shift")
     except NotFound:
-        made = administration.create_skill(console.engine, unit, SystemClock(),
-                                           name="bonus-shift", registration="55501",
-                                           calling_list="staff", template_name="tip")
-        launching.start_skill(console.engine, made.id, SystemClock())
+        console.start_skill("bonus-shift", "staff", template_name="tip")
     page = login(browser, console)
     page.goto(console.url + "/skills")
     base = console.url
@@ -258,16 +252,13 @@ def test_bad_input_to_every_skill_form_is_answered_without_a_500(browser, consol
         "running", "finished")
 
 
-def test_another_units_skill_is_not_found_and_left_alone(browser, console, login, unit,
-                                                         tmp_path):
-    other = administration.business_unit(console.engine, "support")
-    clock = SystemClock()
-    administration.add_registration(console.engine, other, clock, code="55599", kind="short",
-                                    throughput_per_s=10, connection=None, dnc_group=None)
-    path = write_csv(tmp_path / "theirs.csv", [person(7)])
-    importing.import_calling_list(console.engine, other, "theirs", path, clock)
-    theirs = administration.create_skill(console.engine, other, clock, name="their-skill",
-                                         registration="55599", calling_list="theirs")
+def test_another_units_skill_is_not_found_and_left_alone(browser, console, login, unit):
+    other = console.bu("support")
+    console.add_code("55599", 10, connection=None, bu="support")
+    console.import_people("theirs", [person(7)], bu="support")
+    theirs = administration.create_skill(console.engine, other, SystemClock(),
+                                         name="their-skill", registration="55599",
+                                         calling_list="theirs")
     page = login(browser, console)
     for path in ("/skills/their-skill", "/skills/their-skill/cadence",
                  "/calling-lists/theirs"):

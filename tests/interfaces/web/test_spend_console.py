@@ -8,19 +8,16 @@ import pytest
 from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
-from proactive_sms.services import administration, code_prices, importing
+from proactive_sms.services import administration, code_prices
 from proactive_sms.store import skills as skill_store
-from tests.factories import person, write_csv
-from tests.interfaces.web.conftest import BU, CODE
+from tests.factories import person
+from tests.interfaces.web.conftest import CODE
 
 
 @pytest.fixture(scope="module")
-def unit(console, tmp_path_factory):
-    bu = administration.business_unit(console.engine, BU)
-    path = write_csv(tmp_path_factory.mktemp("spend") / "staff.csv",
-                     [person(i + 40) for i in range(4)])
-    importing.import_calling_list(console.engine, bu, "staff", path, SystemClock())
-    return bu
+def unit(console):
+    console.import_people("staff", [person(i + 40) for i in range(4)])
+    return console.bu()
 
 
 def test_an_admin_prices_a_code_per_segment_and_per_country(console, browser, login, unit):

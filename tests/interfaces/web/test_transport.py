@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
 from proactive_sms.services import administration
-from tests.interfaces.web.conftest import BU, CODE
+from tests.interfaces.web.conftest import CODE
 
 
 def test_an_admin_sees_the_simulators_connection_bound_and_a_refused_ones_error(
@@ -28,7 +28,7 @@ def test_an_admin_sees_the_simulators_connection_bound_and_a_refused_ones_error(
     page.fill("#password", "toolongpassword")
     page.get_by_role("button", name="Add connection").click()
     expect(page.locator("#port ~ .error")).to_contain_text("whole number")
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     sim_port = administration.find_connection(console.engine, unit, "sim").port
     page.fill("#port", str(sim_port))
     page.fill("#system_id", "psms")
@@ -42,9 +42,7 @@ def test_an_admin_sees_the_simulators_connection_bound_and_a_refused_ones_error(
     expect(backup.locator("[data-state]")).to_have_text("no report")  # no code uses it yet
 
     # A code that sends through it: the dispatcher tries, the SMSC refuses the bind.
-    administration.add_registration(console.engine, unit, SystemClock(), code="55502",
-                                    kind="short", throughput_per_s=10, connection="backup",
-                                    dnc_group=None)
+    console.add_code("55502", 10, connection="backup")
     expect(backup).to_contain_text("ESME_RINVPASWD", timeout=30_000)  # refreshed live
     expect(backup.locator("[data-state]")).to_have_text("unbound")
     page.goto(f"{console.url}/connections")
@@ -63,7 +61,7 @@ def test_an_admin_sees_the_simulators_connection_bound_and_a_refused_ones_error(
 
 def test_an_admin_edits_a_codes_keyword_answers_and_sees_toll_free_ones_are_the_carriers(
         console, browser, login, shoot):
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     administration.add_registration(console.engine, unit, SystemClock(), code="8005550123",
                                     kind="toll_free", throughput_per_s=3, connection="sim",
                                     dnc_group="tollfree-optouts")
@@ -108,7 +106,7 @@ def test_an_admin_sees_a_codes_connections_in_order_the_carrying_one_and_an_open
         console, browser, login):
     # A code whose fallback refuses our bind: the dispatcher of `psms serve` carries its texts
     # through the simulator and opens the fallback's breaker.
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     sim_port = administration.find_connection(console.engine, unit, "sim").port
     administration.add_connection(console.engine, unit, SystemClock(), "refusing", "127.0.0.1",
                                   sim_port, "psms", "nope", 10)

@@ -10,9 +10,9 @@ from playwright.sync_api import expect
 
 from proactive_sms.domain.clock import SystemClock
 from proactive_sms.domain.phone import mask
-from proactive_sms.services import administration, agents, importing, launching
-from tests.factories import person, us_number, write_csv
-from tests.interfaces.web.conftest import BU, CODE, wait_until
+from proactive_sms.services import agents
+from tests.factories import person, us_number
+from tests.interfaces.web.conftest import CODE, wait_until
 
 LIVE_MS = 20_000  # a reply's way: simulator, dispatcher, store, the stream's tick, htmx
 ALL_DAY = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}  # the simulator is nobody's phone
@@ -21,16 +21,11 @@ ALL_DAY = {"weekday": "00:00-24:00", "weekend": "00:00-24:00"}  # the simulator 
 def _customers(console, skill: str, start: int, count: int = 2) -> list[str]:
     """A skill of its own that has texted `count` customers (so their replies route to its
     agents); their numbers in E.164, once the simulator has received every text."""
-    unit = administration.business_unit(console.engine, BU)
-    clock = SystemClock()
-    rows = [person(i, PhoneNumber=us_number(i, "646")) for i in range(start, start + count)]
-    path = write_csv(console.folder / f"{skill}.csv", rows)
-    importing.import_calling_list(console.engine, unit, f"{skill}-list", path, clock)
-    created = administration.create_skill(console.engine, unit, clock, name=skill,
-                                          registration=CODE, calling_list=f"{skill}-list",
-                                          calling_window=ALL_DAY)
-    launching.start_skill(console.engine, created.id, clock,
-                          message_text="Hi {FirstName}, can we call you about your order?")
+    console.import_people(f"{skill}-list", [person(i, PhoneNumber=us_number(i, "646"))
+                                            for i in range(start, start + count)])
+    console.start_skill(skill, f"{skill}-list",
+                        "Hi {FirstName}, can we call you about your order?",
+                        calling_window=ALL_DAY)
     numbers = ["+1" + us_number(i, "646") for i in range(start, start + count)]
     wait_until(lambda: {n.lstrip("+") for n in numbers}
                <= {s["destination_addr"].lstrip("+") for s in console.sim.submits()},
@@ -42,13 +37,13 @@ def _agent_user(console, login, browser, name: str, skill: str | None):
     """A signed-in agent user whose agent answers `skill`'s replies."""
     password = console.make_user(name, "agent", agent=name)
     if skill is not None:
-        agents.add_skill(console.engine, administration.business_unit(console.engine, BU),
+        agents.add_skill(console.engine, console.bu(),
                          SystemClock(), name, skill)
     return login(browser, console, "agent", username=name, password=password)
 
 
 def _conversation_of(console, agent: str) -> int:
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     (entry, *_) = agents.queue(console.engine, unit, SystemClock(), agent)
     return entry.conversation.id
 
@@ -127,7 +122,7 @@ def test_a_reply_reaches_the_agent_live_and_their_answer_reaches_the_simulator(
 def test_an_agent_cannot_open_another_agents_conversation_by_url(console, browser, login):
     (customer,) = _customers(console, "ws-own", 200, count=1)
     ben = _agent_user(console, login, browser, "ben", "ws-own")
-    agents.set_availability(console.engine, administration.business_unit(console.engine, BU),
+    agents.set_availability(console.engine, console.bu(),
                             SystemClock(), "ben", "available")
     console.sim.inject(customer, CODE, "Hello, is this about my order?")
     conversation = wait_until(lambda: _queue_ids(console, "ben"), 20, "ben's conversation")[0]
@@ -147,14 +142,14 @@ def test_an_agent_cannot_open_another_agents_conversation_by_url(console, browse
 
 
 def _queue_ids(console, agent: str) -> list[int]:
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     return [e.conversation.id for e in agents.queue(console.engine, unit, SystemClock(), agent)]
 
 
 def test_a_supervisor_sees_the_waiting_queue_and_each_agents_load_and_transfers(
         console, browser, login, shoot):
     (customer,) = _customers(console, "ws-team", 300, count=1)
-    unit = administration.business_unit(console.engine, BU)
+    unit = console.bu()
     clock = SystemClock()
     for name, shown, availability in (("dee", "Dee Okafor", "away"),
                                       ("eli", "Eli Haddad", "offline"),

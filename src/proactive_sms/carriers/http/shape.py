@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -86,3 +87,36 @@ class ProviderShape(Protocol):
                         headers: Mapping[str, str], body: bytes) -> bool: ...
 
     def read_callback(self, kind: str, fields: Mapping[str, str]) -> ReadCallback: ...
+
+
+# Reading an answer: the same small steps whichever shape the provider's API has.
+
+def code_reason(code: int | None, tables: Iterable[Mapping[int, str]], unknown: str) -> str:
+    """A provider's error code in words, as "what it means (code)": the first of `tables` that
+    knows the code names it; an unknown code reads "{unknown} {code}"; no code reads ""."""
+    if code is None:
+        return ""
+    for table in tables:
+        if code in table:
+            return f"{table[code]} ({code})"
+    return f"{unknown} {code}"
+
+
+def int_or_none(raw: object) -> int | None:
+    """A code read off an answer or a callback: None when it is absent or not a number."""
+    try:
+        return int(str(raw)) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def retry_after_s(headers: Mapping[str, str]) -> float | None:
+    """Retry-After in seconds (only the delta form; an HTTP date is read as 1 s)."""
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return 1.0
+    return value if math.isfinite(value) and value >= 0 else None

@@ -15,7 +15,6 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
@@ -28,7 +27,15 @@ from proactive_sms.carriers.base import (
     SubmitResult,
     SubmitStatus,
 )
-from proactive_sms.carriers.http.shape import Answer, ProviderAccount, ProviderRequest, ReadCallback
+from proactive_sms.carriers.http.shape import (
+    Answer,
+    ProviderAccount,
+    ProviderRequest,
+    ReadCallback,
+    code_reason,
+    int_or_none,
+    retry_after_s,
+)
 
 API_PREFIX = "/2010-04-01/Accounts"
 MAX_VALIDITY_S = 36_000  # Twilio's ValidityPeriod is 1..36000 seconds
@@ -77,12 +84,8 @@ _RECEIPT_STATES = {
 
 
 def reason(code: int | None) -> str:
-    if code is None:
-        return ""
-    for table in (PERMANENT_CODES, THROTTLE_CODES, TEMPORARY_CODES, AUTH_CODES):
-        if code in table:
-            return f"{table[code]} ({code})"
-    return f"Twilio error {code}"
+    return code_reason(code, (PERMANENT_CODES, THROTTLE_CODES, TEMPORARY_CODES, AUTH_CODES),
+                       "Twilio error")
 
 
 def signature(token: str, url: str, fields: Mapping[str, str]) -> str:
@@ -90,18 +93,6 @@ def signature(token: str, url: str, fields: Mapping[str, str]) -> str:
     data = url + "".join(f"{name}{fields[name]}" for name in sorted(fields))
     digest = hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
-
-
-def retry_after_s(headers: Mapping[str, str]) -> float | None:
-    """Retry-After in seconds (only the delta form; an HTTP date is read as 1 s)."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return 1.0
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 class TwilioShape:
@@ -188,20 +179,13 @@ class TwilioShape:
                 sender=fields.get("From", ""), recipient=fields.get("To", ""),
                 text=fields.get("Body", ""), carrier_message_id=sid), code=fields.get("To", ""))
         state = _RECEIPT_STATES.get(status.lower(), ReceiptState.UNKNOWN)
-        code = _int(fields.get("ErrorCode"))
+        code = int_or_none(fields.get("ErrorCode"))
         receipt = DeliveryReceipt(carrier_message_id=sid, state=state, error_code=code,
                                   raw=json.dumps(dict(fields), sort_keys=True)[:2000],
                                   recipient=fields.get("To", ""))
         opted_out = fields.get("To") if code == UNSUBSCRIBED else None
         return ReadCallback(receipt=receipt, opted_out=opted_out, code=fields.get("From", ""),
                             note=reason(code))
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def _error_of(body: bytes) -> tuple[int | None, str]:
@@ -212,5 +196,5 @@ def _error_of(body: bytes) -> tuple[int | None, str]:
     if not isinstance(data, dict):
         return None, ""
     code = data.get("code")
-    return (code if isinstance(code, int) else _int(str(code)) if code else None,
+    return (code if isinstance(code, int) else int_or_none(code) if code else None,
             str(data.get("message") or ""))

@@ -38,8 +38,15 @@ from proactive_sms.carriers.base import (
     SubmitResult,
     SubmitStatus,
 )
-from proactive_sms.carriers.http.shape import Answer, ProviderAccount, ProviderRequest, ReadCallback
-from proactive_sms.carriers.http.twilio import retry_after_s
+from proactive_sms.carriers.http.shape import (
+    Answer,
+    ProviderAccount,
+    ProviderRequest,
+    ReadCallback,
+    code_reason,
+    int_or_none,
+    retry_after_s,
+)
 
 SUBMIT_PATH = "/sms/json"
 BALANCE_PATH = "/account/get-balance"
@@ -97,14 +104,8 @@ _RECEIPT_STATES = {
 
 
 def reason(code: int | None) -> str:
-    if code is None:
-        return ""
-    if code == THROTTLED:
-        return f"throttled ({code})"
-    for table in (PERMANENT_CODES, LINK_CODES, TEMPORARY_CODES):
-        if code in table:
-            return f"{table[code]} ({code})"
-    return f"Vonage status {code}"
+    return code_reason(code, ({THROTTLED: "throttled"}, PERMANENT_CODES, LINK_CODES,
+                              TEMPORARY_CODES), "Vonage status")
 
 
 def dlr_reason(code: int | None) -> str:
@@ -181,7 +182,7 @@ class VonageShape:
             return SubmitResult(text.message_id, SubmitStatus.PERMANENT,
                                 detail=f"HTTP {status}")
         ids = [p.get("message-id") for p in parts]
-        codes = [_int(p.get("status")) for p in parts]
+        codes = [int_or_none(p.get("status")) for p in parts]
         if all(c == 0 for c in codes) and all(ids):
             return SubmitResult(text.message_id, SubmitStatus.ACCEPTED, tuple(map(str, ids)))
         taken = [i for i, c in zip(ids, codes, strict=True) if c == 0 and i]
@@ -265,7 +266,7 @@ class VonageShape:
                 text=fields.get("text", ""), carrier_message_id=message_id),
                 code=fields.get("to", ""))
         state = _RECEIPT_STATES.get(status.lower(), ReceiptState.UNKNOWN)
-        code = _int(fields.get("err-code"))
+        code = int_or_none(fields.get("err-code"))
         receipt = DeliveryReceipt(
             carrier_message_id=message_id, state=state,
             error_code=code if code else None,
@@ -284,10 +285,3 @@ def _messages_of(body: bytes) -> list[dict] | None:
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         return None
     return messages
-
-
-def _int(raw: object) -> int | None:
-    try:
-        return int(str(raw)) if raw not in (None, "") else None
-    except ValueError:
-        return None
