@@ -1,20 +1,23 @@
-"""`psms skill start --at/--tz`, `skill reschedule/unschedule`, and `psms schedule …`."""
+"""`psms skill start --at/--tz`, `skill reschedule/unschedule`, `skill status` of a scheduled
+skill, and `psms schedule …` with its history; on every database of the run."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
+from proactive_sms.domain.clock import ManualClock
 from proactive_sms.interfaces.cli import app
+from proactive_sms.services.schedule_firing import ScheduleFiring
 from tests.factories import person, write_csv
-from tests.interfaces.cli_runner import database_url
 
 
 @pytest.fixture
-def psms(tmp_path, monkeypatch):
-    monkeypatch.setenv("PSMS_DATABASE_URL", database_url(tmp_path))
+def psms(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("PSMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     runner = CliRunner()
 
     def run(*args: str, code: int = 0):
@@ -41,6 +44,12 @@ def test_a_skill_is_scheduled_shown_moved_and_unscheduled(psms):
     assert "scheduled" in listed and "2030-01-07 09:00 CST" in listed
     shown = psms("skill", "show", "tips", "--json")
     assert (shown["status"], shown["start_state"]) == ("scheduled", "waiting")
+    status = psms("skill", "status", "tips", "--json")
+    assert (status["status"], status["start_at"], status["start_time_zone"]) == (
+        "scheduled", "2030-01-07T15:00:00+00:00", "America/Chicago")
+    assert (status["local_start"], status["start_state"]) == ("2030-01-07 09:00 CST", "waiting")
+    assert ("starts 2030-01-07 09:00 CST (America/Chicago; 2030-01-07 15:00 UTC)"
+            in psms("skill", "status", "tips"))
     # A second move from the same version loses (exit 1); a start now is refused (exit 2).
     psms("skill", "reschedule", "tips", "--at", "2030-01-08T10:00", "--tz", "America/Chicago",
          "--version", str(done["version"]))
@@ -51,6 +60,10 @@ def test_a_skill_is_scheduled_shown_moved_and_unscheduled(psms):
     out = psms("skill", "unschedule", "tips")
     assert "draft again" in out
     assert psms("skill", "show", "tips", "--json")["status"] == "draft"
+    status = psms("skill", "status", "tips", "--json")
+    assert (status["start_at"], status["local_start"], status["start_state"]) == (
+        None, None, "cancelled")
+    assert "starts" not in psms("skill", "status", "tips")
 
 
 def test_a_past_moment_or_a_missing_zone_is_refused_with_exit_2(psms):
@@ -87,3 +100,19 @@ def test_a_bad_cron_is_refused_naming_it(psms):
     out = psms("schedule", "create", "x", "--template", "tip", "--list", "people",
                "--registration", "55501", "--cron", "61 9 * * *", code=2)
     assert "cron '61 9 * * *' is not valid" in out
+
+
+def test_a_schedules_history_is_shown_in_its_zone(psms, engine):
+    psms("schedule", "create", "daily-tip", "--template", "tip", "--list", "people",
+         "--registration", "55501", "--every", "day", "--at", "09:00", "--tz", "Asia/Tokyo")
+    made = psms("schedule", "show", "daily-tip", "--json")
+    due = datetime.fromisoformat(made["next_run_at"])
+    assert due.utcoffset() == timedelta(hours=9) and (due.hour, due.minute) == (9, 0)
+    clock = ManualClock(due.astimezone(UTC))  # clocks tell UTC
+    assert [f.outcome for f in ScheduleFiring(engine, clock, "w").run_due()] == ["started"]
+    (run,) = psms("schedule", "history", "daily-tip", "--json")
+    assert (run["due_at"], run["fired_at"], run["time_zone"]) == (
+        due.isoformat(), due.isoformat(), "Asia/Tokyo")
+    assert run["skill"] == f"daily-tip-{due:%Y%m%d}-0900"
+    out = psms("schedule", "history", "daily-tip")
+    assert f"{due:%Y-%m-%d} 09:00 JST" in out and "UTC" not in out

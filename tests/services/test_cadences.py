@@ -345,3 +345,22 @@ def test_the_dispatcher_finishes_an_agent_skill_only_when_its_cadence_has_ended(
         conn.execute(message.update().where(message.c.skill_id == skill.id)
                      .values(state="delivered"))
     assert finish() is SkillStatus.FINISHED
+
+
+def test_an_agent_skills_start_is_one_skill_started_event(engine, bu, clock, tmp_path):
+    import json
+
+    from proactive_sms.services import webhooks
+    from proactive_sms.store.schema import webhook_event
+
+    webhooks.set_endpoint(engine, bu, clock, "http://127.0.0.1:9/hook",
+                          event_types=["skill.started"])
+    skill = agent_skill(engine, bu, clock, tmp_path, [person(0), person(1)])
+    assert launching.start_skill(engine, skill.id, clock).already_started  # no second event
+    with engine.connect() as conn:
+        bodies = [json.loads(b) for b in conn.scalars(
+            select(webhook_event.c.body).where(webhook_event.c.type == "skill.started"))]
+    assert [b["data"] for b in bodies] == [{
+        "skill_id": skill.id, "skill": "sales", "kind": "agent", "status": "running",
+        "started_at": "2026-03-04T16:00:00Z", "trigger": "request", "scheduled_for": None,
+        "time_zone": None, "schedule": None}]

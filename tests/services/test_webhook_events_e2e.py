@@ -1,20 +1,32 @@
 """Webhook events from the real flow: a dispatch over the bundled simulator (message.status,
-skill.finished), inbound STOP / START / a reply (inbound.received, opt_out, opt_in), delivered to
-a real receiver and verified with the documented recipe; another BU's URL gets none of them."""
+skill.finished), inbound STOP / START / a reply (inbound.received, opt_out, opt_in), skills
+started by a request, at their scheduled moment and by a recurring notice (skill.started),
+delivered to a real receiver and verified with the documented recipe; another BU's URL gets none
+of them."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from proactive_sms.services import administration, lifecycle, webhooks
+from proactive_sms.services import (
+    administration,
+    lifecycle,
+    notice_schedules,
+    scheduled_starts,
+    webhooks,
+)
+from proactive_sms.services.dispatch import Dispatcher
 from proactive_sms.services.webhook_sender import WebhookSender
+from proactive_sms.store.errors import NotFound
 from proactive_sms.store.schema import message
 from tests.factories import us_number
-from tests.services.dispatch_world import World
+from tests.services.dispatch_world import FAST, ManualWallClock, World, until
 from tests.webhook_receiver import Receiver, documented_verifier
 
 verify = documented_verifier()
@@ -146,3 +158,65 @@ async def test_stop_start_and_a_reply_arrive_as_events(world, receivers):
     kinds = Counter((e["data"]["kind"], e["data"]["state"]) for e in mine.events("message.status"))
     assert kinds[("opt_out_confirmation", "sent")] == 1
     assert kinds[("opt_in_confirmation", "sent")] == 1
+
+
+async def test_skills_started_by_a_request_and_by_schedules_say_what_started_them(world,
+                                                                                  receivers):
+    mine, theirs = receivers
+    clock = ManualWallClock(datetime(2027, 1, 4, 14, 55, tzinfo=UTC))  # Monday 08:55, Chicago
+    world.clock = clock
+    secret = webhooks.set_endpoint(world.engine, world.bu, clock, mine.url).secret
+    other = administration.init(world.engine, clock, "acme", "collections", "US")
+    webhooks.set_endpoint(world.engine, other, clock, theirs.url)
+    world.connection()
+    world.code("55501", rate=100)
+    world.people("people", 3)
+    by_hand = world.skill("by-hand", "55501", "people", "Shift open tonight.")
+    administration.create_skill(world.engine, world.bu, clock, name="tips",
+                                registration="55501", calling_list="people")
+    scheduled_starts.schedule(world.engine, world.bu, clock, "tips", "2027-01-04T09:00",
+                              "America/Chicago", message_text="New tip received.")
+    administration.save_template(world.engine, world.bu, clock, "tip",
+                                 "Hi {FirstName}, new tip.", calling_list="people")
+    notice_schedules.create(world.engine, world.bu, clock, name="daily", template="tip",
+                            calling_list="people", registration="55501", every="weekday",
+                            at="09:00", time_zone="America/Chicago")
+    dispatcher = Dispatcher(world.engine, clock, dataclasses.replace(FAST, schedule_check_s=0.1))
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await asyncio.sleep(0.5)  # checked, not yet due: nothing starts before its moment
+        await deliver_everything(world)
+        assert [e["data"]["skill"] for e in mine.events("skill.started")] == ["by-hand"]
+        clock.set(datetime(2027, 1, 4, 15, 0, tzinfo=UTC))
+
+        def both_started() -> bool:
+            try:  # the run's skill is made when its occurrence fires
+                return all(administration.find_skill(world.engine, world.bu, name).status.value
+                           in ("running", "finished")
+                           for name in ("tips", "daily-20270104-0900"))
+            except NotFound:
+                return False
+
+        await until(both_started, 30)
+    finally:
+        stop.set()
+        await task
+    await deliver_everything(world)
+
+    assert all_verified(mine, secret, world)
+    assert theirs.deliveries == []  # another unit's URL hears nothing of these starts
+    started = {e["data"]["skill"]: e["data"] for e in mine.events("skill.started")}
+    assert set(started) == {"by-hand", "tips", "daily-20270104-0900"}  # one event each
+    assert len(mine.events("skill.started")) == 3
+    hand = started["by-hand"]
+    assert (hand["skill_id"], hand["kind"], hand["status"]) == (by_hand, "agentless_sms",
+                                                                 "launching")
+    assert (hand["trigger"], hand["scheduled_for"], hand["schedule"]) == ("request", None, None)
+    tips = started["tips"]
+    assert (tips["trigger"], tips["scheduled_for"], tips["time_zone"], tips["schedule"]) == (
+        "scheduled_start", "2027-01-04T15:00:00Z", "America/Chicago", None)
+    assert tips["started_at"] == "2027-01-04T15:00:00Z"
+    run = started["daily-20270104-0900"]
+    assert (run["trigger"], run["scheduled_for"], run["time_zone"], run["schedule"]) == (
+        "schedule", "2027-01-04T15:00:00Z", "America/Chicago", "daily")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ class EventType(enum.StrEnum):
     INBOUND_RECEIVED = "inbound.received"  # a text came in on one of the BU's codes
     OPT_OUT = "opt_out"  # a STOP-type reply put the number on the DNC list
     OPT_IN = "opt_in"  # a START-type reply took it off again
+    SKILL_STARTED = "skill.started"  # a skill was started: by a request, or by a schedule
     SKILL_FINISHED = "skill.finished"  # a skill has nothing left to send
     SKILL_STOPPED = "skill.stopped"  # a person stopped a skill: its pending texts were cancelled
     SKILL_PAUSED = "skill.paused"  # the system paused a skill: a budget was reached (why: reason)
@@ -28,6 +30,31 @@ SUBSCRIBABLE = tuple(t.value for t in EventType if t is not EventType.PING)
 # zone): the skips decided at launch are in the skill's report, not one event each.
 REPORTED_MESSAGE_STATES = frozenset(
     {"sent", "delivered", "undeliverable", "expired", "failed", "uncertain", "skipped"})
+
+
+class StartTrigger(enum.StrEnum):
+    """What started a skill (the `trigger` of a `skill.started` event)."""
+
+    REQUEST = "request"  # a person or a program asked, through the console, the API or the CLI
+    SCHEDULED_START = "scheduled_start"  # its own start later (`start --at`) came due
+    SCHEDULE = "schedule"  # an occurrence of a recurring notice created and started it
+
+
+@dataclass(frozen=True)
+class StartedBy:
+    """Why a skill started, as its `skill.started` event tells it."""
+
+    trigger: StartTrigger = StartTrigger.REQUEST
+    scheduled_for: datetime | None = None  # the moment it was due (a scheduled trigger)
+    time_zone: str | None = None  # the zone that moment was given in
+    schedule: str | None = None  # the recurring notice's name (trigger `schedule`)
+
+    def as_data(self) -> dict[str, Any]:
+        return {"trigger": self.trigger.value, "scheduled_for": self.scheduled_for,
+                "time_zone": self.time_zone, "schedule": self.schedule}
+
+
+BY_REQUEST = StartedBy()
 
 
 def new_event_id() -> str:

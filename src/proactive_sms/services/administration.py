@@ -61,10 +61,13 @@ def init(engine: Engine, clock: Clock, tenant_name: str = "default", bu_name: st
         return unit
 
 
-def set_link_domain(engine: Engine, bu: BusinessUnit, domain: str | None) -> BusinessUnit:
+def set_link_domain(engine: Engine, bu: BusinessUnit, domain: str | None,
+                    actor: str | None = None) -> BusinessUnit:
     """Where the BU's short links are served ("https://go.example.com", where `psms serve`
-    answers); None or "" turns tracking off for skills started from now on (docs/links.md)."""
+    answers); None or "" turns tracking off for skills started from now on (docs/links.md).
+    A change is audited as `actor`'s (the CLI's when none is named)."""
     from proactive_sms.domain.short_links import LinkDomainError, normalize_domain
+    from proactive_sms.services import audit
 
     try:
         stored = normalize_domain(domain) if domain and domain.strip() else None
@@ -72,6 +75,10 @@ def set_link_domain(engine: Engine, bu: BusinessUnit, domain: str | None) -> Bus
         raise InvalidRequest(str(exc), "link_domain") from exc
     with engine.begin() as conn:
         tenancy.set_link_domain(conn, bu.id, stored)
+        if stored != bu.link_domain:
+            audit.record(conn, None, "business_unit.link_domain", bu.name,
+                         {"link_domain": stored, "was": bu.link_domain}, bu=bu,
+                         username=actor)
         return tenancy.business_unit_by_id(conn, bu.id)
 
 

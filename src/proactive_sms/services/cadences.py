@@ -25,6 +25,7 @@ from proactive_sms.domain.cadence import (
     Problem,
 )
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.webhook_events import BY_REQUEST, StartedBy
 from proactive_sms.services import webhook_emitters
 from proactive_sms.services.cadence_walk import Moved, Walker, call_number
 from proactive_sms.services.record_decision import LaunchError, LaunchSummary
@@ -117,10 +118,11 @@ def show(engine: Engine, bu: BusinessUnit, skill_name: str) -> Cadence | None:
 # --- starting -------------------------------------------------------------------------------
 
 
-def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
+def start(engine: Engine, skill_id: int, clock: Clock,
+          started_by: StartedBy = BY_REQUEST) -> LaunchSummary:
     """Start an agent skill: every record of its list at step 1 (an SMS first step texts now).
 
-    A second start does nothing."""
+    A second start does nothing. `started_by`: what its `skill.started` event says."""
     now = clock.now()
     with engine.begin() as conn:
         skill = skills.skill_by_id(conn, skill_id)
@@ -129,9 +131,12 @@ def start(engine: Engine, skill_id: int, clock: Clock) -> LaunchSummary:
         steps = load(conn, skill)
         if steps is None:
             raise LaunchError(f"skill '{skill.name}' has no cadence yet: set one first")
-        skills.change_status(conn, skill_id, SkillStatus.LAUNCHING, [SkillStatus.DRAFT], now)
+        if not skills.change_status(conn, skill_id, SkillStatus.LAUNCHING, [SkillStatus.DRAFT],
+                                    now):  # another start took it first
+            return LaunchSummary(skill_id, SkillStatus.LAUNCHING, already_started=True)
         placed = cadences.start_records(conn, skill_id, skill.calling_list_id, now)
         skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING], now)
+        webhook_emitters.skill_started(conn, skill, SkillStatus.RUNNING.value, started_by, now)
         summary = LaunchSummary(skill_id, SkillStatus.RUNNING, decided_now=placed)
         if steps.step(1).channel is Channel.SMS:
             at_start = [row.record_id for row in cadences.due(conn, skill_id, now, placed or 1)]

@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.services import cadences, offload
+from proactive_sms.domain.webhook_events import BY_REQUEST, StartedBy
+from proactive_sms.services import cadences, offload, webhook_emitters
 from proactive_sms.services.launch_batches import BatchSizes
 from proactive_sms.services.record_decision import (
     Decider,
@@ -68,6 +69,7 @@ def start_skill(
     message_text: str | None = None, direction: str = "auto",
     batch_size: int = LAUNCH_BATCH,
     after_batch: Callable[[int], None] | None = None, workers: int | None = None,
+    started_by: StartedBy = BY_REQUEST,
 ) -> LaunchSummary:
     """Start a skill (or resume its interrupted launch) and decide every record once.
 
@@ -78,7 +80,8 @@ def start_skill(
     `after_batch` is called with the number of records decided so far after each committed
     batch (for progress bars, and for tests that interrupt a launch). `workers`: 1 renders
     texts in a worker process, 0 here; None (the default) uses a worker for a text with
-    variables and PARALLEL_MIN_RECORDS records or more left to decide.
+    variables and PARALLEL_MIN_RECORDS records or more left to decide. `started_by` is what the
+    `skill.started` webhook event says started it (a request, unless a schedule did).
     """
     with engine.begin() as conn:
         skill = skills.skill_by_id(conn, skill_id)
@@ -88,7 +91,7 @@ def start_skill(
     if skill.status is SkillStatus.DRAFT:
         _check_budgets(engine, skill, clock, template_id, message_text, direction)
     if skill.kind == "agent":  # records enter its cadence; texts come from its SMS steps
-        return cadences.start(engine, skill_id, clock)
+        return cadences.start(engine, skill_id, clock, started_by)
     with engine.begin() as conn:
         skill = skills.skill_by_id(conn, skill_id)
         if skill.status is SkillStatus.DRAFT:
@@ -98,8 +101,10 @@ def start_skill(
             text = resolve_text(conn, skill)
             check_text(conn, skill, text)
             text = remember_links(conn, text)
-            skills.change_status(conn, skill_id, SkillStatus.LAUNCHING, [SkillStatus.DRAFT],
-                                 clock.now())
+            if skills.change_status(conn, skill_id, SkillStatus.LAUNCHING,
+                                    [SkillStatus.DRAFT], clock.now()):
+                webhook_emitters.skill_started(conn, skill, SkillStatus.LAUNCHING.value,
+                                               started_by, clock.now())
         elif skill.status is SkillStatus.LAUNCHING:
             # resuming a launch that was interrupted
             text = remember_links(conn, resolve_text(conn, skill))

@@ -65,23 +65,36 @@ class ScheduleView:
                 "campaign": self.campaign, "cron": s.cron, "time_zone": s.time_zone,
                 "describe": self.describe, "max_segments": s.max_segments,
                 "calling_window": s.calling_window,
-                "next_run_at": s.next_run_at.isoformat() if s.status == ACTIVE else None,
+                "next_run_at": (self.next_run_local.isoformat() if s.status == ACTIVE
+                                else None),
                 "version": s.version, "created_at": s.created_at.isoformat()}
 
 
 @dataclass(frozen=True)
 class RunView:
-    """One occurrence: when it was due, what it started, how it ended."""
+    """One occurrence: when it was due, what it started, how it ended. Its moments are shown
+    in the schedule's zone, as its next run and its skills' names are."""
 
     run: Run
     skill: str | None
     skill_status: str | None
+    time_zone: str  # the schedule's
+
+    @property
+    def due_local(self) -> datetime:
+        return self.run.due_at.astimezone(schedules.zone(self.time_zone))
+
+    @property
+    def fired_local(self) -> datetime | None:
+        fired = self.run.fired_at
+        return fired.astimezone(schedules.zone(self.time_zone)) if fired else None
 
     def as_dict(self) -> dict[str, Any]:
-        r = self.run
-        return {"due_at": r.due_at.isoformat(), "outcome": r.state, "skill": self.skill,
+        r, fired = self.run, self.fired_local
+        return {"due_at": self.due_local.isoformat(), "outcome": r.state, "skill": self.skill,
                 "skill_status": self.skill_status, "detail": r.detail,
-                "fired_at": r.fired_at.isoformat() if r.fired_at else None}
+                "fired_at": fired.isoformat() if fired else None,
+                "time_zone": self.time_zone}
 
 
 def recurrence_of(bu: BusinessUnit, *, cron: str | None = None, every: str | None = None,
@@ -222,21 +235,22 @@ def history(engine: Engine, bu: BusinessUnit, name: str,
     with engine.connect() as conn:
         found = notice_schedules.find(conn, bu.id, name)
         runs = notice_schedules.runs(conn, found.id, request.after_id, request.limit)
-        return Page(_run_views(conn, runs.items), runs.last_id, runs.more)
+        return Page(_run_views(conn, found, runs.items), runs.last_id, runs.more)
 
 
 def latest(engine: Engine, bu: BusinessUnit, name: str, limit: int = 20) -> list[RunView]:
     """The schedule's latest occurrences, newest first."""
     with engine.connect() as conn:
         found = notice_schedules.find(conn, bu.id, name)
-        return _run_views(conn, notice_schedules.latest_runs(conn, found.id, limit))
+        return _run_views(conn, found, notice_schedules.latest_runs(conn, found.id, limit))
 
 
-def _run_views(conn, runs: list[Run]) -> list[RunView]:
+def _run_views(conn, schedule: NoticeSchedule, runs: list[Run]) -> list[RunView]:
     ids = [r.skill_id for r in runs if r.skill_id is not None]
     found = {s.id: s for s in (skills.skill_by_id(conn, i) for i in set(ids))}
     return [RunView(r, found[r.skill_id].name if r.skill_id in found else None,
-                    found[r.skill_id].status.value if r.skill_id in found else None)
+                    found[r.skill_id].status.value if r.skill_id in found else None,
+                    schedule.time_zone)
             for r in runs]
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 
 from proactive_sms.domain import schedules
 from proactive_sms.domain.clock import Clock
+from proactive_sms.domain.webhook_events import StartedBy, StartTrigger
 from proactive_sms.services import launching
 from proactive_sms.services.launching import LaunchError
 from proactive_sms.store import notice_schedules, skill_starts, skills
@@ -151,7 +152,8 @@ class ScheduleFiring:
             elif skill.status not in (SkillStatus.DRAFT, SkillStatus.LAUNCHING):
                 skill_starts.settle(conn, skill_id, self.worker_id, skill_starts.STARTED, now)
                 return Fired("start", skill.name, skill_starts.STARTED, skill.name)
-        return self._launch_start(skill)
+        return self._launch_start(skill, StartedBy(StartTrigger.SCHEDULED_START, start.start_at,
+                                                   start.time_zone))
 
     def _end_start(self, conn, skill: skills.Skill, state: str, now: datetime,
                    detail: str) -> Fired:
@@ -160,11 +162,12 @@ class ScheduleFiring:
         log.warning("scheduled start of skill %s %s: %s", skill.name, state, detail)
         return Fired("start", skill.name, state, skill.name, detail)
 
-    def _launch_start(self, skill: skills.Skill) -> Fired | None:
+    def _launch_start(self, skill: skills.Skill, started_by: StartedBy) -> Fired | None:
         beat = self._beat(lambda conn, now: skill_starts.heartbeat(
             conn, skill.id, self.worker_id, now))
         try:
-            summary = launching.start_skill(self.engine, skill.id, self.clock, after_batch=beat)
+            summary = launching.start_skill(self.engine, skill.id, self.clock, after_batch=beat,
+                                            started_by=started_by)
         except _Interrupted:
             self._hand_back(lambda conn: skill_starts.heartbeat(conn, skill.id,
                                                                  self.worker_id, None))
@@ -260,7 +263,10 @@ class ScheduleFiring:
         beat = self._beat(lambda conn, at: notice_schedules.heartbeat(
             conn, run.id, self.worker_id, at))
         try:
-            summary = launching.start_skill(self.engine, skill.id, self.clock, after_batch=beat)
+            summary = launching.start_skill(
+                self.engine, skill.id, self.clock, after_batch=beat,
+                started_by=StartedBy(StartTrigger.SCHEDULE, run.due_at, found.time_zone,
+                                     found.name))
         except _Interrupted:
             self._hand_back(lambda conn: notice_schedules.heartbeat(conn, run.id,
                                                                       self.worker_id, None))

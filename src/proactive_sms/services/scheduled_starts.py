@@ -33,7 +33,12 @@ class Scheduled:
     @property
     def local_start(self) -> datetime:
         """The start in the zone it was given in (UTC when none was)."""
-        return self.start.start_at.astimezone(schedules.zone(self.start.time_zone or "UTC"))
+        return local_start(self.start)
+
+
+def local_start(start: SkillStart) -> datetime:
+    """A start's moment in the zone it was given in (UTC when it came with an offset only)."""
+    return start.start_at.astimezone(schedules.zone(start.time_zone or "UTC"))
 
 
 def moment(start_at: str | datetime, time_zone: str | None, now: datetime) -> datetime:

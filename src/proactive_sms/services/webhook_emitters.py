@@ -1,8 +1,9 @@
 """The webhook events of the use cases, each added in the transaction of what it reports.
 
-The services call these with one line each (inbound texts, opt-outs and opt-ins, finished and
-stopped skills); message.status events come from store.messages.transition itself. Each returns
-at once, without building anything, when the BU has no endpoint that wants the type.
+The services call these with one line each (inbound texts, opt-outs and opt-ins, started,
+finished and stopped skills); message.status events come from store.messages.transition
+itself. Each returns at once, without building anything, when the BU has no endpoint that
+wants the type.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from proactive_sms.domain.message_states import MessageState
-from proactive_sms.domain.webhook_events import EventType
+from proactive_sms.domain.webhook_events import EventType, StartedBy
 from proactive_sms.store import links, skill_counters, skills, webhook_events, webhooks
 from proactive_sms.store.registrations import Registration
 from proactive_sms.store.schema import dnc_list
@@ -39,6 +40,19 @@ def opt_changed(conn: Connection, reg: Registration, *, opted_out: bool, phone: 
     list_name = conn.scalar(select(dnc_list.c.name).where(dnc_list.c.id == dnc_list_id))
     webhook_events.emit(conn, reg.business_unit_id, kind, {
         "phone": phone, "code": reg.code, "dnc_list": list_name, "inbound_id": inbound_id,
+    }, now)
+
+
+def skill_started(conn: Connection, skill: skills.Skill, status: str, started_by: StartedBy,
+                  now: datetime) -> None:
+    """A skill left its draft (in the transaction that moves it on, so a launch resumed after
+    a crash does not tell it twice): its status now (`launching`; an agent skill `running`),
+    what started it, and when it was due."""
+    if not webhook_events.wants(conn, skill.business_unit_id, EventType.SKILL_STARTED):
+        return
+    webhook_events.emit(conn, skill.business_unit_id, EventType.SKILL_STARTED, {
+        "skill_id": skill.id, "skill": skill.name, "kind": skill.kind, "status": status,
+        "started_at": now, **started_by.as_data(),
     }, now)
 
 

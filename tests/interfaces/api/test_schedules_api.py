@@ -26,6 +26,11 @@ def test_a_skill_started_with_start_at_is_scheduled_moved_and_cancelled(client, 
     assert started.json()["start_at"] == "2027-01-01T15:00:00Z"
     skill = client.get("/v1/skills/notice", headers=key_a).json()
     assert (skill["status"], skill["start_at"]) == ("scheduled", "2027-01-01T15:00:00Z")
+    assert (skill["start_time_zone"], skill["local_start"]) == ("America/Chicago",
+                                                                "2027-01-01 09:00 CST")
+    progress = client.get("/v1/skills/notice/progress", headers=key_a).json()
+    assert (progress["status"], progress["start_at"], progress["local_start"]) == (
+        "scheduled", "2027-01-01T15:00:00Z", "2027-01-01 09:00 CST")
     listed = client.get("/v1/skills?status=scheduled", headers=key_a).json()["items"]
     assert [s["name"] for s in listed] == ["notice"]
 
@@ -35,12 +40,17 @@ def test_a_skill_started_with_start_at_is_scheduled_moved_and_cancelled(client, 
     moved = client.put("/v1/skills/notice/scheduled-start", headers={**key_a, "If-Match": etag},
                        json={"start_at": "2027-01-01T10:00-06:00"})
     assert moved.status_code == 200 and moved.json()["start_at"] == "2027-01-01T16:00:00Z"
+    skill = client.get("/v1/skills/notice", headers=key_a).json()  # given with an offset only
+    assert (skill["start_time_zone"], skill["local_start"]) == (None, "2027-01-01 16:00 UTC")
     stale = client.put("/v1/skills/notice/scheduled-start", headers={**key_a, "If-Match": etag},
                        json={"start_at": "2027-01-01T11:00-06:00"})
     assert stale.status_code == 412
     gone = client.delete("/v1/skills/notice/scheduled-start",
                          headers={**key_a, "If-Match": moved.headers["ETag"]})
     assert gone.status_code == 200 and gone.json()["status"] == "draft"
+    assert gone.json()["start_at"] is None and gone.json()["local_start"] is None
+    progress = client.get("/v1/skills/notice/progress", headers=key_a).json()
+    assert (progress["start_at"], progress["start_time_zone"]) == (None, None)
     again = client.delete("/v1/skills/notice/scheduled-start", headers=key_a)
     assert again.status_code == 409
 
@@ -66,7 +76,8 @@ def test_a_recurring_notice_over_the_api_with_its_runs(client, key_a, engine, cl
         "name": "daily", "template": "tip", "calling_list": "people", "registration": "55501",
         "every": "weekday", "at": "09:00", "time_zone": "America/Chicago"})
     assert made.status_code == 201, made.json()
-    assert made.json()["next_run_at"] == "2027-01-01T15:00:00Z"
+    # the schedule's moments in its own zone, with the offset (the same instant as 15:00Z)
+    assert made.json()["next_run_at"] == "2027-01-01T09:00:00-06:00"
     bad = client.post("/v1/schedules", headers=key_a, json={
         "name": "bad", "template": "tip", "calling_list": "people", "registration": "55501",
         "cron": "0 9 * *", "time_zone": "America/Chicago"})
@@ -77,9 +88,12 @@ def test_a_recurring_notice_over_the_api_with_its_runs(client, key_a, engine, cl
         clock.set(datetime(2027, 1, day, 15, 0, tzinfo=UTC))
         assert [f.outcome for f in firing.run_due()] == ["started"]
     runs = client.get("/v1/schedules/daily/runs", headers=key_a).json()["items"]
-    assert [(r["due_at"], r["outcome"], r["skill"]) for r in runs] == [
-        ("2027-01-01T15:00:00Z", "started", "daily-20270101-0900"),
-        ("2027-01-04T15:00:00Z", "started", "daily-20270104-0900")]
+    assert [(r["due_at"], r["outcome"], r["skill"], r["fired_at"]) for r in runs] == [
+        ("2027-01-01T09:00:00-06:00", "started", "daily-20270101-0900",
+         "2027-01-01T09:00:00-06:00"),
+        ("2027-01-04T09:00:00-06:00", "started", "daily-20270104-0900",
+         "2027-01-04T09:00:00-06:00")]
+    assert {r["time_zone"] for r in runs} == {"America/Chicago"}
     assert client.get("/v1/skills/daily-20270104-0900",
                       headers=key_a).json()["status"] == "running"
 

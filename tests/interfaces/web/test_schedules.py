@@ -71,10 +71,10 @@ def test_a_recurring_notice_runs_at_its_minute_and_is_paused_and_deleted(
 
     page.fill("#f-name", "minutely")
     page.fill("#f-cron", "* * * * *")
-    page.fill("#f-time_zone", "UTC")
+    page.fill("#f-time_zone", "Asia/Tokyo")
     page.click("#create-schedule")
     expect(page.locator("#schedule-status")).to_have_text("active")
-    expect(page.locator("#schedule-when")).to_contain_text("cron '* * * * *' (UTC)")
+    expect(page.locator("#schedule-when")).to_contain_text("cron '* * * * *' (Asia/Tokyo)")
     started_by = datetime.now(UTC) + timedelta(seconds=90)
 
     def a_run_started() -> bool:
@@ -84,6 +84,8 @@ def test_a_recurring_notice_runs_at_its_minute_and_is_paused_and_deleted(
     wait_until(a_run_started, (started_by - datetime.now(UTC)).total_seconds(),
                "the dispatcher to start a run", interval_s=2.0)
     expect(page.locator("#runs")).to_contain_text("minutely-")
+    # a run is shown in the schedule's zone, as its next run and its skill's name are
+    expect(page.locator("#runs tbody td").first).to_contain_text("JST")
     shoot(page, "schedule")
     page.click("#pause-schedule")
     expect(page.locator("#schedule-status")).to_have_text("paused")

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from proactive_sms.interfaces.api.auth import CurrentBu
+from proactive_sms.interfaces.api.concurrency import API_ACTOR
 from proactive_sms.interfaces.api.deps import EngineDep
 from proactive_sms.interfaces.api.request_bodies import RequestBody
 from proactive_sms.services import administration
@@ -43,4 +44,5 @@ def show(bu: CurrentBu) -> BusinessUnitOut:
 @router.patch("")
 def change(body: BusinessUnitPatch, bu: CurrentBu, engine: EngineDep) -> BusinessUnitOut:
     """Set the short link domain (skills already started keep the links they sent)."""
-    return BusinessUnitOut.of(administration.set_link_domain(engine, bu, body.link_domain))
+    return BusinessUnitOut.of(administration.set_link_domain(engine, bu, body.link_domain,
+                                                             actor=API_ACTOR))

@@ -53,7 +53,8 @@ class ScheduleOut(BaseModel):
     describe: str = Field(description="e.g. 'every weekday at 09:00 (America/Chicago)'")
     max_segments: int
     calling_window: dict | None
-    next_run_at: datetime | None = Field(description="null while paused.")
+    next_run_at: datetime | None = Field(description="In the schedule's zone (with its UTC "
+                                                     "offset); null while paused.")
     version: int = Field(description="The ETag: raised by every change.")
     created_at: datetime
 
@@ -74,12 +75,16 @@ class SchedulePatch(RequestBody):
 
 
 class RunOut(BaseModel):
+    """One occurrence; its moments in the schedule's zone, with their UTC offsets."""
+
     due_at: datetime
     outcome: Literal["firing", "started", "missed", "failed"]
     skill: str | None = Field(description="The skill the run started.")
     skill_status: str | None
     detail: str | None = Field(description="What it decided, why it failed or was missed.")
     fired_at: datetime | None
+    time_zone: str = Field(description="The schedule's zone, that due_at and fired_at are "
+                                       "shown in.")
 
     @classmethod
     def of(cls, view: RunView) -> RunOut:

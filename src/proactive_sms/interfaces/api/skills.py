@@ -88,6 +88,12 @@ class SkillOut(BaseModel):
         None, description="When the finished skill was removed from the lists.")
     start_at: datetime | None = Field(
         None, description="A scheduled skill: when it starts (its scheduled-start resource).")
+    start_time_zone: str | None = Field(
+        None, description="A scheduled skill: the zone its start was given in (null when it "
+                          "was given with a UTC offset).")
+    local_start: str | None = Field(
+        None, description="A scheduled skill: its start as that zone shows it "
+                          "('2027-01-04 09:00 CST'; UTC when no zone was given).")
     budget: str | None = Field(None, description="The most its texts may cost (decimal text).")
     pause_reason: str | None = Field(None, description="Why the system paused it (a budget "
                                                        "reached); null otherwise.")
@@ -96,7 +102,7 @@ class SkillOut(BaseModel):
     def of(cls, skill: Skill, start: SkillStart | None = None) -> SkillOut:
         waiting = start is not None and start.state == "waiting"
         return cls(name=skill.name, kind=skill.kind, status=skill.status.value,
-                   start_at=start.start_at if waiting else None,
+                   **_waiting_start(start if waiting else None),
                    max_segments=skill.max_segments,
                    pacing_per_s=skill.pacing_per_s, validity_hours=skill.validity_hours,
                    reply_pacing=skill.reply_pacing, reply_rate_prior=skill.reply_rate_prior,
@@ -106,6 +112,14 @@ class SkillOut(BaseModel):
                    budget=(None if skill.budget_micros is None
                            else amount_text(skill.budget_micros)),
                    pause_reason=skill.pause_reason)
+
+
+def _waiting_start(start: SkillStart | None) -> dict:
+    """A waiting start's moment, its zone and how that zone shows it (all null without one)."""
+    if start is None:
+        return {"start_at": None, "start_time_zone": None, "local_start": None}
+    return {"start_at": start.start_at, "start_time_zone": start.time_zone,
+            "local_start": f"{scheduled_starts.local_start(start):%Y-%m-%d %H:%M %Z}"}
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -197,6 +211,9 @@ class Progress(BaseModel):
     skipped: int
     achieved_rate_per_s: float | None
     estimated_finish: datetime | None
+    start_at: datetime | None = Field(None, description="A scheduled skill: when it starts.")
+    start_time_zone: str | None = Field(None, description="The zone its start was given in.")
+    local_start: str | None = Field(None, description="Its start as that zone shows it.")
     reply_pacing: ReplyPacingOut
 
 
@@ -399,7 +416,13 @@ def skill_progress(name: str, bu: CurrentBu, engine: EngineDep, clock: ClockDep)
         uncertain=by["uncertain"], skipped=by["skipped"],
         achieved_rate_per_s=report.achieved_rate_per_s,
         estimated_finish=reporting.estimated_finish(report, clock),
+        **_waiting_start(_waiting_start_of(engine, bu, name)),
         reply_pacing=ReplyPacingOut(**reply_status.status_of(engine, bu, name).as_dict()))
+
+
+def _waiting_start_of(engine: Engine, bu: BusinessUnit, name: str) -> SkillStart | None:
+    shown = scheduled_starts.show(engine, bu, name)
+    return shown.start if shown and shown.start.state == "waiting" else None
 
 
 @router.put("/{name}/reply-pacing")

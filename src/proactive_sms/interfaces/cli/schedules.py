@@ -107,7 +107,7 @@ def schedule_history(name: str, as_json: bool = JsonOption, bu: str = ctx.BuOpti
         emit_json([r.as_dict() for r in runs])
         return
     print_rows(ctx.console, ["due", "outcome", "skill", "skill status", "detail"],
-               [[f"{r.run.due_at:%Y-%m-%d %H:%M} UTC", r.run.state, r.skill or "",
+               [[f"{r.due_local:%Y-%m-%d %H:%M %Z}", r.run.state, r.skill or "",
                  r.skill_status or "", r.run.detail or ""] for r in runs],
                title=f"Runs of {name}")
 

@@ -302,12 +302,15 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
 
     engine, unit = ctx.engine(), ctx.business_unit(bu)
     if as_json:  # one snapshot: --follow is for people
-        emit_json({**status_fields(reporting.skill_report(engine, unit, name, ctx.clock.now())),
+        report = reporting.skill_report(engine, unit, name, ctx.clock.now())
+        emit_json({**status_fields(report), **start_fields(_start_of(engine, unit, name)),
                    "reply_pacing": reply_status.status_of(engine, unit, name).as_dict()})
         return
     if not follow:
         report = reporting.skill_report(engine, unit, name, ctx.clock.now())
         print_view(ctx.console, status_view(report, ctx.console.width))
+        for line in _start_lines(_start_of(engine, unit, name)):
+            ctx.console.print(line, highlight=False)
         ctx.console.print(_reply_pacing_line(engine, unit, name))
         _print_spend(engine, unit, name, report)
         return
@@ -318,11 +321,47 @@ def skill_status(name: str, follow: bool = typer.Option(False, "--follow", "-f",
         while True:
             report = reporting.skill_report(engine, unit, name, ctx.clock.now())
             live.update(Group(status_view(report, ctx.console.width),
+                              *_start_lines(_start_of(engine, unit, name)),
                               _reply_pacing_line(engine, unit, name)))
             if report.statuses[name] in ("finished", "stopped") or (
                     report.statuses[name] == "running" and not report.pending):
                 break
             time.sleep(interval)
+
+
+def _start_of(engine, unit, name: str):
+    """The skill's scheduled start (waiting, or how the last one ended), None if it never had
+    one."""
+    from proactive_sms.services import scheduled_starts
+
+    shown = scheduled_starts.show(engine, unit, name)
+    return shown.start if shown else None
+
+
+def start_fields(start) -> dict:
+    """A skill's scheduled start in `psms skill status --json`: its moment (UTC, and as its
+    zone shows it) while it waits; how it ended when it was missed or failed."""
+    from proactive_sms.services import scheduled_starts
+
+    waiting = start is not None and start.state == "waiting"
+    return {"start_at": _iso(start.start_at) if waiting else None,
+            "start_time_zone": start.time_zone if waiting else None,
+            "local_start": (f"{scheduled_starts.local_start(start):%Y-%m-%d %H:%M %Z}"
+                            if waiting else None),
+            "start_state": start.state if start else None,
+            "start_detail": start.detail if start else None}
+
+
+def _start_lines(start) -> list[str]:
+    """`starts …` while the start waits (in its zone, and in UTC); a missed or failed one's
+    reason (the skill is a draft again)."""
+    fields = start_fields(start)
+    if fields["local_start"]:
+        zone = fields["start_time_zone"] or "UTC"
+        return [f"starts {fields['local_start']} ({zone}; {start.start_at:%Y-%m-%d %H:%M} UTC)"]
+    if start is not None and start.state in ("missed", "failed"):
+        return [f"[yellow]scheduled start {start.state}: {start.detail or ''}[/yellow]"]
+    return []
 
 
 def _print_spend(engine, unit, name: str, report) -> None:
@@ -444,11 +483,7 @@ def _skill_dict(skill, start=None) -> dict:
 
 def _local(start) -> str:
     """A scheduled start as its zone shows it."""
-    if start is None or start.state != "waiting":
-        return ""
-    from proactive_sms.domain.schedules import zone
-
-    return f"{start.start_at.astimezone(zone(start.time_zone or 'UTC')):%Y-%m-%d %H:%M %Z}"
+    return start_fields(start)["local_start"] or ""
 
 
 @app.command("list")

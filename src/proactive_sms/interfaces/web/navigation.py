@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
     NavItem("Users", "/users", "admin"),
     NavItem("API keys", "/api-keys", "admin"),
     NavItem("Audit", "/audit", "admin"),
+    NavItem("Unit settings", "/business-unit", "admin"),
 ]
 
 WORKSPACE_PATH = "/workspace"
