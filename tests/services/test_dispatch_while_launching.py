@@ -164,7 +164,7 @@ async def test_a_launch_that_crashed_half_way_resumes_and_nothing_is_sent_twice(
     assert worst <= rate, f"{worst} texts in one second on a code of {rate}/s"
 
 
-async def test_a_skill_started_while_the_dispatcher_runs_is_looked_at_without_waiting_for_housekeeping(
+async def test_a_skill_started_meanwhile_is_looked_at_without_waiting_for_housekeeping(
         world):
     """The texts of a skill started since the dispatcher's last look are held until the next
     look; the lane that holds them asks for that look at once. With housekeeping every 30 s,
