@@ -154,8 +154,9 @@ def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
     `unplaced`: in a transaction that also stores parts (record_accepted), the receipts that
     match nothing are put there instead of held, and the caller holds them after this
     transaction, in one of its own (hold_unplaced): holding them here would mean waiting for
-    every other worker's parts while holding up theirs (two such waits deadlock). Without it they
-    are held here all the same."""
+    every other worker's parts while holding up theirs. Without it they are held here all the
+    same, the lock turned exclusive (two transactions doing that at once deadlock, and
+    PostgreSQL fails one of them: nothing is half-written)."""
     return _apply(conn, [(receipt, connection_id, now) for receipt in receipts], now,
                   unplaced=unplaced)
 
