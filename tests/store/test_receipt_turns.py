@@ -147,3 +147,24 @@ def test_a_receipt_unmatched_beside_stored_parts_is_held_in_a_transaction_of_its
                                        clock.now())
     assert _state_and_held(engine, first) == ("delivered", 0)
     assert _state_and_held(engine, second) == ("delivered", 0)
+
+
+def test_an_unmatched_receipt_beside_stored_parts_waits_for_no_other_worker(engine, texts,
+                                                                             clock):
+    # Holding it there would turn the shared lock exclusive, waiting for the other
+    # transaction's parts (and two transactions doing that deadlock).
+    _postgres_only(engine)
+    first, second = texts
+    unplaced: list[deliveries.Came] = []
+    with engine.connect() as other, engine.connect() as batch:
+        deliveries.record_accepted(other, [deliveries.Accepted(first, ("E1",))], clock.now())
+        batch.execute(text("SET LOCAL lock_timeout = '2s'"))
+        deliveries.record_accepted(batch, [deliveries.Accepted(second, ("E2",))], clock.now())
+        outcome = deliveries.apply_receipts(
+            batch, [DeliveryReceipt("E1", ReceiptState.DELIVERED)], clock.now(), None, unplaced)
+        batch.commit()
+        assert (outcome.unplaced, outcome.held) == (1, 0)
+        other.commit()
+    with engine.begin() as conn:
+        assert deliveries.hold_unplaced(conn, unplaced, clock.now()).applied == 1
+    assert _state_and_held(engine, first) == ("delivered", 0)
