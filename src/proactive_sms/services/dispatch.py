@@ -937,11 +937,13 @@ class Dispatcher:
             kinds.setdefault(job.kind, []).append(index)
         outputs: list = [None] * len(jobs)
         try:
+            unplaced: list[tuple[int, deliveries.Came]] = []
             with self.engine.begin() as conn:
                 now = self.clock.now()
                 for kind in _ORDER:
                     if kind in kinds:
-                        self._write_kind(conn, kind, jobs, kinds[kind], outputs, now)
+                        self._write_kind(conn, kind, jobs, kinds[kind], outputs, now, unplaced)
+            self._hold_unplaced(unplaced, outputs)
             return outputs
         except Exception:
             if len(kinds) == 1:
@@ -958,21 +960,42 @@ class Dispatcher:
         return outputs
 
     def _write_kind(self, conn, kind: str, jobs: Sequence[_Job], indices: list[int],
-                    outputs: list, now) -> None:
+                    outputs: list, now, unplaced: list | None = None) -> None:
+        """`unplaced`: when given, receipts that match nothing in a transaction that stored
+        answers are added there (job index, receipt) to be held after it (_hold_unplaced)."""
         if kind == _RESULT:
             self._write_results(conn, [jobs[i].payload for i in indices], now)
         elif kind == _RECEIPT:
             by_connection: dict[int | None, list[DeliveryReceipt]] = {}
+            index_of: dict[int, int] = {}  # id(receipt) -> its job
             for i in indices:
                 receipt, connection_id = jobs[i].payload
                 by_connection.setdefault(connection_id, []).append(receipt)
+                index_of[id(receipt)] = i
+            left: list[deliveries.Came] | None = [] if unplaced is not None else None
             for connection_id, receipts in by_connection.items():
-                deliveries.apply_receipts(conn, receipts, now, connection_id)
+                deliveries.apply_receipts(conn, receipts, now, connection_id, left)
+            if left:
+                unplaced.extend((index_of[id(came[0])], came) for came in left)
         elif kind == _INBOUND:
             for i in indices:
                 self.inbound.handle(conn, jobs[i].payload)
         else:
             self._write_claims(conn, [jobs[i].payload for i in indices], indices, outputs, now)
+
+    def _hold_unplaced(self, unplaced: list[tuple[int, deliveries.Came]], outputs: list) -> None:
+        """Receipts that matched nothing in the batch's transaction, which stored answers too:
+        held in a transaction of their own (store.deliveries' lock), looked for once more
+        first. Should that fail, only their jobs fail (not acknowledged: the SMSC sends them
+        again); the batch's transaction has committed."""
+        if not unplaced:
+            return
+        try:
+            with self.engine.begin() as conn:
+                deliveries.hold_unplaced(conn, [came for _, came in unplaced], self.clock.now())
+        except Exception as exc:  # noqa: BLE001 - handed to each waiter of these receipts
+            for index, _ in unplaced:
+                outputs[index] = Failed(exc)
 
     def _write_claims(self, conn, claims: list[tuple], indices: list[int], outputs: list,
                       now) -> None:

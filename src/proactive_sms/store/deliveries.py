@@ -56,35 +56,59 @@ class ReceiptOutcome:
     duplicates: int = 0
     held: int = 0  # early: kept until the submit is recorded
     ignored: int = 0  # not final (enroute, accepted)
+    # Matching nothing in a transaction that stores parts, left for the caller to hold in a
+    # transaction of its own (apply_receipts' `unplaced`, hold_unplaced).
+    unplaced: int = 0
+
+    def add(self, other: ReceiptOutcome) -> None:
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.held += other.held
+        self.ignored += other.ignored
+        self.unplaced += other.unplaced
 
 
-# Storing accepted ids and applying receipts run in concurrent transactions. Under PostgreSQL's
-# READ COMMITTED, a receipt could miss a part that is being inserted and be held as early, while
-# the insert misses that uncommitted early receipt: held forever. One transaction-scoped advisory
-# lock makes the two take turns (SQLite's BEGIN IMMEDIATE already does).
+# A receipt with its connection and when it came (kept with it if held).
+Came = tuple[DeliveryReceipt, int | None, datetime]
+
+
+# Storing accepted ids and holding receipts that match nothing run in concurrent transactions.
+# Under PostgreSQL's READ COMMITTED, a receipt could miss a part that is being inserted and be
+# held as early, while the insert misses that uncommitted early receipt: held forever. One
+# transaction-scoped advisory lock, in two modes, makes those two take turns (SQLite's BEGIN
+# IMMEDIATE already does): a transaction that stores parts takes it shared, so the store batches
+# of many workers never wait for one another; one about to hold receipts takes it exclusive and
+# looks for their parts once more first: it waits for the parts being stored to commit, and
+# parts stored after it wait for it to commit and then see its held receipts. Receipts that find
+# their part take no lock. (Taken exclusive for every batch, the lock made the workers' store
+# transactions run one at a time: 3 workers sent half what 1 did, docs/benchmarks.md.)
 _RECEIPTS_LOCK_KEY = 0x7053_4D53  # "pSMS"
+_SHARED, _EXCLUSIVE = "shared", "exclusive"
+_TURN_TAKEN = "psms_receipts_turn"  # conn.info: (the transaction that holds the lock, its mode)
+_LOCK_SQL = {_SHARED: "SELECT pg_advisory_xact_lock_shared(%s)",
+             _EXCLUSIVE: "SELECT pg_advisory_xact_lock(%s)"}
 
 
-def _take_turns(conn: Connection) -> None:
-    if conn.dialect.name != "postgresql":
-        return
-    # Held until the transaction ends: the dispatcher stores results and receipts in the same
-    # transaction, and one round trip for the lock is enough.
+def _turn_held(conn: Connection) -> str | None:
+    """The mode this transaction holds the lock in, if any."""
     transaction = conn.get_transaction()
-    if transaction is not None and conn.info.get(_TURN_TAKEN) is transaction:
+    taken = conn.info.get(_TURN_TAKEN)
+    return taken[1] if taken is not None and taken[0] is transaction else None
+
+
+def _take_turn(conn: Connection, mode: str) -> None:
+    """Take the lock in `mode` until the transaction ends (once: one round trip is enough)."""
+    if conn.dialect.name != "postgresql" or _turn_held(conn) in (mode, _EXCLUSIVE):
         return
-    conn.execute(select(func.pg_advisory_xact_lock(_RECEIPTS_LOCK_KEY)))
-    conn.info[_TURN_TAKEN] = transaction
-
-
-_TURN_TAKEN = "psms_receipts_turn"  # conn.info: the transaction that holds the lock
+    conn.exec_driver_sql(_LOCK_SQL[mode], (_RECEIPTS_LOCK_KEY,))
+    conn.info[_TURN_TAKEN] = (conn.get_transaction(), mode)
 
 
 def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetime) -> int:
     """Mark texts `sent` and store their parts' carrier ids; apply any receipts held for them."""
     if not accepted:
         return 0
-    _take_turns(conn)
+    _take_turn(conn, _SHARED)
     # One statement per connection (a batch holds the answers of a few lanes at most).
     by_connection: dict[int | None, list[int]] = {}
     for a in accepted:
@@ -118,21 +142,37 @@ def record_accepted(conn: Connection, accepted: Sequence[Accepted], now: datetim
 
 
 def apply_receipts(conn: Connection, receipts: Iterable[DeliveryReceipt],
-                   now: datetime, connection_id: int | None = None) -> ReceiptOutcome:
+                   now: datetime, connection_id: int | None = None,
+                   unplaced: list[Came] | None = None) -> ReceiptOutcome:
     """Apply a batch of receipts in a few statements, with the effect of applying them one by one
     in order: the first receipt of a part counts (later ones are duplicates), a long text is
     delivered once every part is, and a message takes the first final state it is given.
 
     `connection_id`: the connection they came on, kept with a receipt that matches nothing (it
-    may settle an `uncertain` text of that connection later)."""
-    return _apply(conn, [(receipt, connection_id, now) for receipt in receipts], now)
+    may settle an `uncertain` text of that connection later).
+
+    `unplaced`: in a transaction that also stores parts (record_accepted), the receipts that
+    match nothing are put there instead of held, and the caller holds them after this
+    transaction, in one of its own (hold_unplaced): holding them here would mean waiting for
+    every other worker's parts while holding up theirs. Without it they are held here all the
+    same, the lock turned exclusive (two transactions doing that at once deadlock, and
+    PostgreSQL fails one of them: nothing is half-written)."""
+    return _apply(conn, [(receipt, connection_id, now) for receipt in receipts], now,
+                  unplaced=unplaced)
 
 
-def _apply(conn: Connection,
-           receipts: Iterable[tuple[DeliveryReceipt, int | None, datetime]],
-           now: datetime) -> ReceiptOutcome:
-    """apply_receipts, each receipt with its connection and when it came (kept if held)."""
-    _take_turns(conn)
+def hold_unplaced(conn: Connection, unplaced: Sequence[Came], now: datetime) -> ReceiptOutcome:
+    """The receipts apply_receipts left `unplaced`, in a transaction that stores no parts:
+    looked for once more (their part may have been committed since) and held if still
+    unmatched."""
+    return _apply(conn, list(unplaced), now)
+
+
+def _apply(conn: Connection, receipts: Iterable[Came], now: datetime,
+           unplaced: list[Came] | None = None, held_before: bool = False) -> ReceiptOutcome:
+    """apply_receipts, each receipt with its connection and when it came (kept if held).
+    `held_before`: they were held already, and are held again as they were if they still
+    match nothing (concurrent part writers saw them held all along: no lock needed)."""
     outcome = ReceiptOutcome()
     # (receipt, its connection and arrival, its id as given, every folded reading once the
     # exact one missed)
@@ -164,7 +204,7 @@ def _apply(conn: Connection,
         _parts_for(conn, _FOLDED, list(readings),
                    (folded_hits, parts_of, receipt_states, carried_by))
 
-    early: list[dict] = []
+    early: list[Came] = []
     part_updates: list[dict] = []
     outcomes: dict[int, tuple[MessageState, int | None]] = {}  # first final state per message
     for receipt, (connection_id, received_at), exact, candidates in final:
@@ -175,17 +215,7 @@ def _apply(conn: Connection,
                                {reading: _ours(keys, connection_id, carried_by)
                                 for reading, keys in folded_hits.items()}, receipt_states)
         if part is None:
-            early.append({"carrier_message_id": exact,
-                          "carrier_id_folded": normalize_message_id(exact),
-                          "state": receipt.state.value, "error_code": receipt.error_code,
-                          "raw": receipt.raw, "received_at": received_at,
-                          "connection_id": connection_id,
-                          # no text of ours has a longer number (String(20))
-                          "recipient": receipt.recipient if 0 < len(receipt.recipient) <= 20
-                          else None,
-                          "submitted_at": receipt.submitted_at, "done_at": receipt.done_at,
-                          "text_prefix": receipt.text_prefix[:40] or None})
-            outcome.held += 1
+            early.append((receipt, connection_id, received_at))
             continue
         if receipt_states[part] is not None:
             outcome.duplicates += 1
@@ -206,8 +236,6 @@ def _apply(conn: Connection,
         else:
             outcomes.setdefault(message_id, (state, receipt.error_code))
 
-    if early:
-        conn.execute(early_receipt.insert(), early)
     if part_updates:
         if is_postgres(conn):  # one statement, its text the same for every batch (prepared)
             conn.exec_driver_sql(_UPDATE_PARTS_POSTGRES, (
@@ -228,7 +256,37 @@ def _apply(conn: Connection,
         groups.setdefault(key, []).append(message_id)
     for (state, error_code), ids in groups.items():
         messages.transition(conn, ids, state, now, error_code=error_code)
+    if early:
+        _hold(conn, early, now, outcome, unplaced, held_before)
     return outcome
+
+
+def _hold(conn: Connection, early: list[Came], now: datetime, outcome: ReceiptOutcome,
+          unplaced: list[Came] | None, held_before: bool) -> None:
+    """Hold receipts that matched nothing, under the lock's exclusive turn (see _take_turn):
+    looked for once more when taking it, a part committed meanwhile is found."""
+    turn = _turn_held(conn)
+    if is_postgres(conn) and not held_before and turn != _EXCLUSIVE:
+        if turn == _SHARED and unplaced is not None:
+            unplaced.extend(early)
+            outcome.unplaced += len(early)
+            return
+        _take_turn(conn, _EXCLUSIVE)
+        outcome.add(_apply(conn, early, now))
+        return
+    conn.execute(early_receipt.insert(), [_held_row(*came) for came in early])
+    outcome.held += len(early)
+
+
+def _held_row(receipt: DeliveryReceipt, connection_id: int | None, received_at: datetime) -> dict:
+    exact = clean_message_id(receipt.carrier_message_id)
+    return {"carrier_message_id": exact, "carrier_id_folded": normalize_message_id(exact),
+            "state": receipt.state.value, "error_code": receipt.error_code,
+            "raw": receipt.raw, "received_at": received_at, "connection_id": connection_id,
+            # no text of ours has a longer number (String(20))
+            "recipient": receipt.recipient if 0 < len(receipt.recipient) <= 20 else None,
+            "submitted_at": receipt.submitted_at, "done_at": receipt.done_at,
+            "text_prefix": receipt.text_prefix[:40] or None}
 
 
 # PostgreSQL: a batch's parts as columns of arrays, one statement whatever their number.
@@ -361,7 +419,8 @@ def _apply_held(conn: Connection, carrier_ids: list[str], now: datetime) -> None
     held = sorted({h.id: h for h in held}.values(), key=lambda h: h.id)  # in the order they came
     conn.execute(delete(early_receipt).where(early_receipt.c.id.in_([h.id for h in held])))
     # One that still matches nothing (another id of the same reading) is held again as it was.
-    _apply(conn, [(held_receipt(h), h.connection_id, h.received_at) for h in held], now)
+    _apply(conn, [(held_receipt(h), h.connection_id, h.received_at) for h in held], now,
+           held_before=True)
 
 
 def held_receipt(row) -> DeliveryReceipt:
