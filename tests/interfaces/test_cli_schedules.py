@@ -116,3 +116,15 @@ def test_a_schedules_history_is_shown_in_its_zone(psms, engine):
     assert run["skill"] == f"daily-tip-{due:%Y%m%d}-0900"
     out = psms("schedule", "history", "daily-tip")
     assert f"{due:%Y-%m-%d} 09:00 JST" in out and "UTC" not in out
+
+
+def test_a_missed_start_is_told_by_skill_status(psms, engine):
+    psms("skill", "start", "tips", "--template", "tip", "--at", "2030-01-07T09:00", "--tz",
+         "America/Chicago")
+    late = ManualClock(datetime(2030, 1, 7, 16, 0, tzinfo=UTC))  # an hour late: past the grace
+    assert [f.outcome for f in ScheduleFiring(engine, late, "w").run_due()] == ["missed"]
+    out = psms("skill", "status", "tips")
+    assert "scheduled start missed: no dispatcher ran from 2030-01-07 15:00 UTC" in out
+    status = psms("skill", "status", "tips", "--json")
+    assert (status["status"], status["start_at"], status["start_state"]) == (
+        "draft", None, "missed")

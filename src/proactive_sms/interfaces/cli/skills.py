@@ -360,7 +360,11 @@ def _start_lines(start) -> list[str]:
         zone = fields["start_time_zone"] or "UTC"
         return [f"starts {fields['local_start']} ({zone}; {start.start_at:%Y-%m-%d %H:%M} UTC)"]
     if start is not None and start.state in ("missed", "failed"):
-        return [f"[yellow]scheduled start {start.state}: {start.detail or ''}[/yellow]"]
+        from rich.markup import escape
+
+        detail = start.detail or start.state
+        said = detail if detail.startswith(start.state) else f"{start.state}: {detail}"
+        return [f"[yellow]scheduled start {escape(said)}[/yellow]"]
     return []
 
 
