@@ -24,7 +24,6 @@ from tests.processes import PSMS, free_port, healthy, wait_until
 
 # tests/interfaces/test_uploads_across_servers.py (on main) takes these from here by their
 # old names; they are tests/processes.py's.
-_free_port, _healthy, _wait = free_port, healthy, wait_until
 
 
 def _children(pid: int) -> dict[int, str]:

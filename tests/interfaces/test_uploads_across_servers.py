@@ -21,7 +21,8 @@ from proactive_sms.services import administration, console_users
 from proactive_sms.store.engine import open_engine
 from tests.conftest import POSTGRES_URL, _postgres_database
 from tests.factories import us_number
-from tests.interfaces.test_serve_processes import PSMS, _free_port, _healthy, _sign_in, _wait
+from tests.interfaces.test_serve_processes import _sign_in
+from tests.processes import PSMS, free_port, healthy, wait_until
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PSMS_TEST_POSTGRES_URL is not set")
 
@@ -42,7 +43,7 @@ def servers(tmp_path) -> Iterator[tuple[str, str, str, dict[str, Path]]]:
                 disks[name] = tmp_path / name
                 for folder in ("uploads", "tmp"):
                     (disks[name] / folder).mkdir(parents=True)
-                port = _free_port()
+                port = free_port()
                 log = (tmp_path / f"serve-{name}.log").open("w")
                 processes.append(subprocess.Popen(
                     [*PSMS, "serve", "--port", str(port), "--workers", "1", "--no-dispatch"],
@@ -52,7 +53,7 @@ def servers(tmp_path) -> Iterator[tuple[str, str, str, dict[str, Path]]]:
                     stdout=log, stderr=subprocess.STDOUT))
                 urls.append(f"http://127.0.0.1:{port}")
             for address in urls:
-                _wait(lambda address=address: _healthy(address), 60, f"the server at {address}")
+                wait_until(lambda address=address: healthy(address), 60, f"the server at {address}")
             yield urls[0], urls[1], password, disks
         finally:
             for process in processes:
