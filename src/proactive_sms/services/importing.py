@@ -48,6 +48,9 @@ from proactive_sms.store.tenancy import BusinessUnit
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 KEPT_ERRORS = 1000  # errors kept in memory for the summary; all of them go to --errors FILE
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # about 60,000 rows: ~1.5 s of parsing
+# From this many records written, the database's statistics are brought up to date at the end
+# (PostgreSQL: a launch's plan depends on knowing the list is large; store.calling_lists._in_list)
+ANALYZE_MIN_RECORDS = 10_000
 
 def check_list_name(name: str) -> None:
     """A list's name is typed in URLs and menus (domain.names, as every name)."""
@@ -140,6 +143,9 @@ def import_calling_list(
             tally.close()
         if progress:
             progress(total_bytes, total_bytes)
+        if summary.accepted >= ANALYZE_MIN_RECORDS:
+            with engine.begin() as conn:
+                calling_lists.analyze_records(conn)
         with engine.connect() as conn:
             summary.records_in_list = calling_lists.count_records(conn, stored_list.id)
         # An agent skill already working this list takes the new records into its cadence.
