@@ -22,6 +22,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
     update,
 )
 
@@ -282,13 +283,17 @@ def decode_fields(value: str | dict[str, str] | None) -> dict[str, str]:
     return decoded or {}
 
 
-def _fields_for_launch(with_fields: bool = True):
+def _fields_for_launch(conn: Connection, with_fields: bool = True):
     # Undecoded JSON text: launch skips some records (no number, DNC, duplicates) before it
-    # needs their fields, and the JSON is most of the cost of reading a record. A CAST in the
-    # SQL, not only for SQLAlchemy: psycopg decodes a json column into a dict by itself, which
-    # cost a PostgreSQL launch ~7 us and ~1 KB of memory a record, twice (each record is read
-    # with its batch and a batch ahead), and the dicts were then pickled to the worker.
-    return (cast(calling_record.c.fields, Text) if with_fields else null()).label("fields")
+    # needs their fields, and the JSON is most of the cost of reading a record. On PostgreSQL a
+    # CAST in the SQL: psycopg decodes a json column into a dict by itself, which cost a launch
+    # ~7 us and ~1 KB of memory a record, twice (each record is read with its batch and a batch
+    # ahead), and the dicts were then pickled to the worker.
+    if not with_fields:
+        return null().label("fields")
+    fields = calling_record.c.fields
+    return (cast(fields, Text) if is_postgres(conn) else type_coerce(fields, Text)).label(
+        "fields")
 
 
 class LaunchFields(NamedTuple):
@@ -302,7 +307,8 @@ def launch_fields(conn: Connection, list_id: int, after_id: int,
     """What launch_batch(.., after_id, limit, .., True) would return next, for rendering texts
     ahead: each record's id, destination and fields (as LaunchRecord has them)."""
     return _rows(conn, _next_records(conn, list_id, after_id, limit, calling_record.c.id,
-                                     calling_record.c.sms_destination, _fields_for_launch()),
+                                     calling_record.c.sms_destination,
+                                     _fields_for_launch(conn)),
                  LaunchFields)
 
 
@@ -353,7 +359,7 @@ def launch_batch(conn: Connection, list_id: int, after_id: int, limit: int, dnc_
                                      calling_record.c.sms_destination,
                                      calling_record.c.sms_problem,
                                      calling_record.c.expiration_date, on_dnc.label("on_dnc"),
-                                     _fields_for_launch(with_fields)), _LaunchRow)
+                                     _fields_for_launch(conn, with_fields)), _LaunchRow)
     if is_postgres(conn) or all(row.expiration_date is None for row in rows):
         return rows
     to_date = _result(conn, calling_record.c.expiration_date)
