@@ -9,14 +9,21 @@ two at once, create nothing twice.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import sys
 from collections.abc import Callable, Sequence
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine
 
 from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.message_states import MessageState
+from proactive_sms.domain.prices import PriceList
 from proactive_sms.services import cadences, offload
 from proactive_sms.services.record_decision import (
     Decider,
@@ -33,6 +40,7 @@ from proactive_sms.services.record_decision import (
 from proactive_sms.store import calling_lists, dnc, messages, registrations, skills, spend, tenancy
 from proactive_sms.store.calling_lists import LaunchFields, LaunchRecord
 from proactive_sms.store.engine import yield_to_writers
+from proactive_sms.store.messages import Decision
 from proactive_sms.store.skills import Skill, SkillStatus
 
 # Launch's public names that live with the decision for one record (services.record_decision).
@@ -120,6 +128,22 @@ def start_skill(
     decider = Decider(skill, text, seen, clock.now().date())
     if workers is None:
         workers = 1 if decider.needs_fields and remaining >= PARALLEL_MIN_RECORDS else 0
+    # On PostgreSQL a batch's writing and commit go to a thread while this one reads and decides
+    # the next batch in a transaction of its own (see _write_batch).
+    overlap = engine.dialect.name == "postgresql"
+
+    def committed(batch: Sequence[LaunchRecord], decisions: list[Decision], inserted: int) -> None:
+        nonlocal decided
+        summary.decided_now += inserted
+        for d in decisions:
+            if d.state is _PENDING:
+                summary.pending += 1
+            else:
+                summary.skipped[d.skip_reason] += 1
+        decided += len(batch)
+        if after_batch:
+            after_batch(decided)
+
     # Texts are rendered a batch ahead, in a worker process for a large list (services.offload),
     # while this process reads and writes: the worker renders batch n+1 while batch n is written.
     # A fresh worker rather than a fork: this process may be large by now (a server, or an
@@ -128,52 +152,89 @@ def start_skill(
     # for a fresh interpreter). The worker imports what it needs while the first batch is
     # decided here.
     with offload.frozen_heap(), offload.runner(_Preparations(decider.preparer), workers,
-                                               start="fresh") as work:
+                                               start="fresh") as work, \
+            ThreadPoolExecutor(1, "psms-launch-commit") as committer:
         sent: _Ahead | None = None  # the batch read ahead, being prepared
         size = min(FIRST_BATCH, batch_size)
-        while True:
-            following_size = min(size * BATCH_GROWTH, batch_size)
-            # Read, decide and write a batch in one transaction: the DNC list is read in the
-            # transaction that records the decisions, and a crash loses nothing decided.
-            with engine.begin() as conn:
-                batch = calling_lists.launch_batch(conn, skill.calling_list_id, cursor,
-                                                   size, dnc_list_id, decider.needs_fields)
+        writing: Future | None = None  # the previous batch's commit, in the thread
+        written: tuple = ()  # that batch and its decisions
+        try:
+            while True:
+                following_size = min(size * BATCH_GROWTH, batch_size)
+                # Read, decide and write a batch in one transaction: the DNC list is read in the
+                # transaction that records the decisions, and a crash loses nothing decided.
+                scope = engine.begin()
+                conn = scope.__enter__()
+                try:
+                    batch = calling_lists.launch_batch(conn, skill.calling_list_id, cursor,
+                                                       size, dnc_list_id, decider.needs_fields)
+                    if batch:
+                        this, sent = sent, None
+                        if decider.needs_fields and work.alive:
+                            # The next batch, read now and prepared while this one is written.
+                            following = calling_lists.launch_fields(
+                                conn, skill.calling_list_id, batch[-1].id, following_size)
+                            if following:
+                                sent = _Ahead.read(following)
+                                work.submit(sent)
+                        prepared = (_aligned(batch, this, work.result()) if this is not None
+                                    else [None] * len(batch))
+                        decisions = [decider.decide(record, preparation)
+                                     for record, preparation in zip(batch, prepared,
+                                                                    strict=True)]
+                    if writing is not None:  # this batch writes once the previous one is in
+                        done, writing = writing, None
+                        committed(*written, done.result())
+                except BaseException:
+                    scope.__exit__(*sys.exc_info())
+                    raise
                 if not batch:
+                    scope.__exit__(None, None, None)
                     break
-                this, sent = sent, None
-                if decider.needs_fields and work.alive:
-                    # The next batch, read now and prepared while this one is written.
-                    following = calling_lists.launch_fields(conn, skill.calling_list_id,
-                                                            batch[-1].id, following_size)
-                    if following:
-                        sent = _Ahead.read(following)
-                        work.submit(sent)
-                prepared = (_aligned(batch, this, work.result()) if this is not None
-                            else [None] * len(batch))
-                decisions = [decider.decide(record, preparation)
-                             for record, preparation in zip(batch, prepared, strict=True)]
-                summary.decided_now += messages.insert_decisions(conn, skill_id, decisions,
-                                                                 clock.now(), prices)
                 cursor = batch[-1].id
-                skills.advance_launch_cursor(conn, skill_id, cursor)
-            # A dispatcher's claim waiting for SQLite's write lock goes first: else it would
-            # find the lock free only when the launch ends, and so would the first text.
-            yield_to_writers(engine)
-            for d in decisions:
-                if d.state is _PENDING:
-                    summary.pending += 1
+                write = functools.partial(_write_batch, scope, conn, skill_id, decisions,
+                                          clock.now(), prices, cursor)
+                if overlap:
+                    writing, written = committer.submit(write), (batch, decisions)
                 else:
-                    summary.skipped[d.skip_reason] += 1
-            decided += len(batch)
-            size = following_size
-            if after_batch:
-                after_batch(decided)
+                    inserted = write()
+                    # A dispatcher's claim waiting for SQLite's write lock goes first: else it
+                    # would find the lock free only when the launch ends, and so would the
+                    # first text.
+                    yield_to_writers(engine)
+                    committed(batch, decisions, inserted)
+                size = following_size
+        finally:
+            if writing is not None:  # leaving on an error: the batch in flight ends first
+                futures.wait([writing])
 
     with engine.begin() as conn:
         skills.change_status(conn, skill_id, SkillStatus.RUNNING, [SkillStatus.LAUNCHING],
                              clock.now())
         summary.status = skills.skill_by_id(conn, skill_id).status
     return summary
+
+
+def _write_batch(scope: contextlib.AbstractContextManager, conn: Connection, skill_id: int,
+                 decisions: list[Decision], now: datetime, prices: PriceList | None,
+                 cursor: int) -> int:
+    """Write a batch's decisions and the launch cursor in the batch's transaction (`scope`, an
+    engine.begin() entered by the launch, which reads and decides in it), and commit it.
+    Returns how many decisions were inserted.
+
+    On PostgreSQL this runs in a thread: the server inserts batch n (its indexes, foreign keys
+    and triggers: most of a launch's time there) while the launch reads and decides batch n+1 in
+    a transaction of its own, which writes only once this one has committed. So batches commit
+    in record order, one at a time, and a crash leaves the launch cursor at the last committed
+    batch, as when everything ran in turn."""
+    try:
+        inserted = messages.insert_decisions(conn, skill_id, decisions, now, prices)
+        skills.advance_launch_cursor(conn, skill_id, cursor)
+    except BaseException:
+        scope.__exit__(*sys.exc_info())
+        raise
+    scope.__exit__(None, None, None)  # commits
+    return inserted
 
 
 def _check_budgets(engine: Engine, skill: Skill, clock: Clock, template_id: int | None,
