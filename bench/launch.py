@@ -26,6 +26,12 @@
    and launch add can be told apart. (tracemalloc would miss SQLite's own allocations and slow
    the run down severalfold.)
 
+With --postgres URL (or $PSMS_BENCH_POSTGRES_URL), also on PostgreSQL, fresh databases each:
+`psql \\copy` of the file into a table of its columns, the PostgreSQL schema floor (`psql` alone
+writing the same records and messages into our migrated schema, SQL only: PG_FLOOR_SQL), and ours
+(before and after); CPU of the client and of the server's backends (/proc/PID/stat read through
+pg_read_file: the URL's user must be a superuser, else the server's figures are left out).
+
 Prints a table and refreshes the generated block of the "Import + launch" section of
 docs/benchmarks.md (the text around the block is written by people and left alone).
 Figures, not a pass/fail test: the machine is shared and noisy.
