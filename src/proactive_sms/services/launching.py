@@ -50,6 +50,10 @@ __all__ = ["LAUNCH_BATCH", "LaunchError", "LaunchSummary", "MessageText", "check
 _PENDING = MessageState.PENDING
 
 LAUNCH_BATCH = 20_000  # larger batches rewrite fewer pages of the message indexes per row
+# PostgreSQL keeps the index pages in its own buffers whatever the batch, and holds two batches
+# at once (one being written while the next is decided): 10,000 records a batch cost the same
+# CPU there and ~30 MB less memory (100,000 records: peak 150 -> 120 MB of the launching process).
+LAUNCH_BATCH_POSTGRES = 10_000
 # The dispatcher sends a launching skill's committed batches while the launch goes on, so the
 # first batch is small (its texts leave within about a second whatever the list's size) and
 # the next ones grow to `batch_size`, where a batch costs least per record.
@@ -74,12 +78,13 @@ def check_startable(conn: Connection, skill: Skill) -> None:
 def start_skill(
     engine: Engine, skill_id: int, clock: Clock, *, template_id: int | None = None,
     message_text: str | None = None, direction: str = "auto",
-    batch_size: int = LAUNCH_BATCH,
+    batch_size: int | None = None,
     after_batch: Callable[[int], None] | None = None, workers: int | None = None,
 ) -> LaunchSummary:
     """Start a skill (or resume its interrupted launch) and decide every record once.
 
-    Batches are committed one by one (FIRST_BATCH records, growing to `batch_size`), and the
+    Batches are committed one by one (FIRST_BATCH records, growing to `batch_size`: by default
+    LAUNCH_BATCH, LAUNCH_BATCH_POSTGRES on PostgreSQL), and the
     dispatcher sends each committed batch's texts while the launch goes on (store.outbox
     .DISPATCHED); the skill is `running` once every record is decided.
 
@@ -131,6 +136,8 @@ def start_skill(
     # On PostgreSQL a batch's writing and commit go to a thread while this one reads and decides
     # the next batch in a transaction of its own (see _write_batch).
     overlap = engine.dialect.name == "postgresql"
+    if batch_size is None:
+        batch_size = LAUNCH_BATCH_POSTGRES if overlap else LAUNCH_BATCH
 
     def committed(batch: Sequence[LaunchRecord], decisions: list[Decision], inserted: int) -> None:
         nonlocal decided
