@@ -229,8 +229,8 @@ def _in_list(list_id: int, postgres: bool = False):
 def analyze_records(conn: Connection) -> None:
     """Bring PostgreSQL's statistics of calling_record up to date (after a large import), so
     that its planner knows how many records a list holds (see _in_list). It samples a fixed
-    number of rows (~0.1 s whatever the table's size) and blocks no reader or writer. Nothing on
-    SQLite, whose plans do not depend on statistics here."""
+    number of rows (0.1-0.5 s measured, whatever the table's size) and blocks no reader or
+    writer. Nothing on SQLite, whose plans do not depend on statistics here."""
     if is_postgres(conn):
         conn.exec_driver_sql("ANALYZE calling_record")
 
