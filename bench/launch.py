@@ -26,6 +26,12 @@
    and launch add can be told apart. (tracemalloc would miss SQLite's own allocations and slow
    the run down severalfold.)
 
+With --postgres URL (or $PSMS_BENCH_POSTGRES_URL), also on PostgreSQL, fresh databases each:
+`psql \\copy` of the file into a table of its columns, the PostgreSQL schema floor (`psql` alone
+writing the same records and messages into our migrated schema, SQL only: PG_FLOOR_SQL), and ours
+(before and after); CPU of the client and of the server's backends (/proc/PID/stat read through
+pg_read_file: the URL's user must be a superuser, else the server's figures are left out).
+
 Prints a table and refreshes the generated block of the "Import + launch" section of
 docs/benchmarks.md (the text around the block is written by people and left alone).
 Figures, not a pass/fail test: the machine is shared and noisy.
@@ -299,8 +305,9 @@ def schema_floor(csv_path: Path, work: Path, src: Path) -> dict | None:
     return {"seconds": best, "cpu_s": best_cpu, "records": records, "messages": texts}
 
 
-def child_schema(db: Path, src: Path) -> None:
-    """A fresh database of our schema with a unit, a code, the list (id 1), a skill (id 1)."""
+def child_schema(db: str, src: Path) -> None:
+    """A fresh database of our schema (a SQLite file, or a PostgreSQL URL) with a unit, a code,
+    the list (id 1), a skill (id 1)."""
     sys.path.insert(0, str(src))
     from proactive_sms.domain.clock import ManualClock
     from proactive_sms.services import administration
@@ -308,7 +315,7 @@ def child_schema(db: Path, src: Path) -> None:
     from proactive_sms.store.engine import open_engine
 
     clock = ManualClock(datetime(2026, 3, 4, 16, 0, tzinfo=UTC))
-    engine = open_engine(f"sqlite:///{db}")
+    engine = open_engine(db if "://" in db else f"sqlite:///{db}")
     bu = administration.init(engine, clock, "bench", "sales", "US")
     administration.add_registration(engine, bu, clock, code="55501", kind="short",
                                     throughput_per_s=100.0, connection=None, dnc_group=None)
@@ -333,10 +340,14 @@ def postgres_database(admin_url: str) -> Iterator[str]:
         _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _plain(url: str) -> str:
+    """A SQLAlchemy URL as libpq (psql) spells it."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
 def _psql(url: str, command: str) -> None:
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    subprocess.run(["psql", plain, "-v", "ON_ERROR_STOP=1", "-q", "-c", command], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(["psql", _plain(url), "-v", "ON_ERROR_STOP=1", "-q", "-c", command],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def psql_floor(csv_path: Path, admin_url: str) -> dict | None:
@@ -374,6 +385,111 @@ def _good_rows(csv_path: Path) -> Path:
     return good
 
 
+# The PostgreSQL schema floor: PostgreSQL alone writing what import and launch write, as the
+# SQLite one above: `psql` copies the file's good rows into a temporary table (\copy), then one
+# INSERT .. SELECT into calling_record and one into message, each in its own transaction, into a
+# fresh database made by our migrations (every index, constraint, foreign key and trigger) with
+# the unit, code, list and skill the rows refer to (not timed). No Python per row, no checks.
+# Its last statement reads the backend's own CPU time (/proc/self/stat of the server process,
+# through pg_read_file: a superuser's connection; absent otherwise).
+_PG_DIGITS = "regexp_replace(\"PhoneNumber\", '[^0-9]', '', 'g')"
+_PG_FIELDS = ", ".join(f"'{name}', \"{name}\"" for name in HEADER)
+PG_FLOOR_SQL = f"""
+\\set ON_ERROR_STOP 1
+CREATE TEMP TABLE raw ({", ".join(f'"{name}" text' for name in HEADER)});
+\\copy raw FROM '{{csv}}' WITH (FORMAT csv, HEADER true)
+BEGIN;
+INSERT INTO calling_record (calling_list_id, external_id, phone, sms_destination, sms_problem,
+    expiration_date, time_zone, postal_code, fields, source_line, created_at, updated_at)
+SELECT 1, "ExternalId", number, CASE WHEN "IsCellPhone" = 'true' THEN number END,
+    CASE WHEN "IsCellPhone" = 'true' THEN NULL ELSE 'no_mobile_number' END, NULL, NULL,
+    "PostalCode", json_build_object({_PG_FIELDS}), line + 1, '{{now}}', '{{now}}'
+FROM (SELECT *, '+1' || right(digits, 10) AS number
+      FROM (SELECT *, row_number() OVER () AS line, {_PG_DIGITS} AS digits FROM raw) AS r) AS n
+ON CONFLICT (calling_list_id, external_id) DO NOTHING;
+COMMIT;
+BEGIN;
+INSERT INTO message (skill_id, record_id, destination, body, encoding, segments, state,
+    skip_reason, detail, attempts, created_at)
+SELECT 1, id, sms_destination,
+    CASE WHEN sms_destination IS NOT NULL THEN 'Hi ' || (fields ->> 'FirstName')
+        || ', your balance of ' || (fields ->> 'Balance') || ' is due.' END,
+    CASE WHEN sms_destination IS NOT NULL THEN 'gsm7' END,
+    CASE WHEN sms_destination IS NOT NULL THEN 1 ELSE 0 END,
+    CASE WHEN sms_destination IS NOT NULL THEN 'pending' ELSE 'skipped' END,
+    CASE WHEN sms_destination IS NULL THEN sms_problem END, NULL, 0, '{{now}}'
+FROM calling_record WHERE calling_list_id = 1 ORDER BY id
+ON CONFLICT (skill_id, record_id, cadence_step, step_attempt) DO NOTHING;
+COMMIT;
+SELECT (SELECT count(*) FROM calling_record) || '|' || (SELECT count(*) FROM message);
+\\set ON_ERROR_STOP 0
+SELECT 'stat|' || pg_read_file('/proc/self/stat');
+"""
+
+
+def pg_schema_floor(csv_path: Path, admin_url: str, src: Path) -> dict | None:
+    """Best wall time (and CPU: psql's, the server backend's) of `psql` writing the records and
+    messages (PG_FLOOR_SQL) into a fresh database of our schema."""
+    if shutil.which("psql") is None:
+        return None
+    best: dict | None = None
+    good = _good_rows(csv_path)
+    for _ in range(FLOOR_RUNS):
+        with postgres_database(admin_url) as url:
+            subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child-schema", url,
+                            "--src", str(src)], check=True, stdout=subprocess.DEVNULL,
+                           env=_bench_env(csv_path.parent))
+            script = PG_FLOOR_SQL.format(csv=good, now="2026-03-04 16:00:00+00")
+            started, cpu = time.perf_counter(), cpu_s(resource.RUSAGE_CHILDREN)
+            done = subprocess.run(["psql", _plain(url), "-X", "-q", "-At"], input=script,
+                                  check=True, capture_output=True, text=True)
+            elapsed = time.perf_counter() - started
+            used = cpu_s(resource.RUSAGE_CHILDREN) - cpu
+        lines = done.stdout.strip().splitlines()
+        counts = next(line for line in lines if not line.startswith("stat|"))
+        records, texts = (int(n) for n in counts.split("|"))
+        stat = next((line[5:] for line in lines if line.startswith("stat|")), None)
+        run = {"seconds": elapsed, "cpu_s": used, "server_cpu_s": _stat_cpu_s(stat),
+               "records": records, "messages": texts}
+        if best is None or elapsed < best["seconds"]:
+            best = run
+    return best
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_cpu_s(stat: str | None) -> float | None:
+    """User + system CPU seconds from the text of a /proc/PID/stat (None when not read)."""
+    if not stat:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def server_cpu(conn) -> dict[int, float] | None:
+    """CPU seconds so far of each server process connected to this database (our engine's pool),
+    read by the server itself (pg_read_file of /proc/PID/stat: a superuser's connection on a
+    Linux server); None when it cannot be read."""
+    from sqlalchemy import text
+
+    try:
+        with conn.begin_nested():
+            rows = conn.execute(text(
+                "SELECT pid, pg_read_file('/proc/' || pid || '/stat') FROM pg_stat_activity "
+                "WHERE datname = current_database() AND backend_type = 'client backend'")).all()
+    except Exception:  # not a superuser, not Linux: the figure is left out
+        return None
+    return {pid: _stat_cpu_s(stat) for pid, stat in rows}
+
+
+def _server_cpu_used(before: dict[int, float] | None, after: dict[int, float] | None) -> float:
+    """CPU the server's backends used between two readings (a backend new since counts whole)."""
+    if before is None or after is None:
+        return float("nan")
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 # --- ours, in a child process -------------------------------------------------------------------
 
 
@@ -403,17 +519,27 @@ def child(db: str, csv_path: Path, src: Path) -> None:
                                     throughput_per_s=100.0, connection=None, dnc_group=None)
     rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
+    def server() -> dict[int, float] | None:
+        if not postgres:
+            return None
+        with engine.connect() as conn:
+            return server_cpu(conn)
+
+    server_0 = server()
     started, cpu = time.perf_counter(), cpu_s()
     imported = importing.import_calling_list(engine, bu, "people", csv_path, clock)
     import_s, import_cpu_s = time.perf_counter() - started, cpu_s() - cpu
+    server_imported = server()
 
     saved = administration.save_template(engine, bu, clock, "balance", TEMPLATE,
                                          calling_list="people")
     created = administration.create_skill(engine, bu, clock, name="balance-due",
                                           registration="55501", calling_list="people")
+    server_1 = server()
     started, cpu = time.perf_counter(), cpu_s()
     launched = launching.start_skill(engine, created.id, clock, template_id=saved.id)
     launch_s, launch_cpu_s = time.perf_counter() - started, cpu_s() - cpu
+    server_2 = server()
     if postgres:
         with engine.connect() as conn:
             db_bytes = conn.scalar(text("SELECT pg_database_size(current_database())"))
@@ -426,6 +552,9 @@ def child(db: str, csv_path: Path, src: Path) -> None:
         "launch_s": launch_s,
         "import_cpu_s": import_cpu_s,
         "launch_cpu_s": launch_cpu_s,
+        # the server's backends (PostgreSQL; NaN when they could not be read)
+        "import_server_cpu_s": _server_cpu_used(server_0, server_imported),
+        "launch_server_cpu_s": _server_cpu_used(server_1, server_2),
         "rss_before_kb": rss_before_kb,
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,  # KiB on Linux
         "rows_read": imported.rows_read,
@@ -438,16 +567,20 @@ def child(db: str, csv_path: Path, src: Path) -> None:
     }))
 
 
+def _bench_env(work: Path) -> dict[str, str]:
+    """The environment of a child on PostgreSQL: the store seals secrets with a key file, the
+    run's own in `work`, not a psms.key left in the working directory."""
+    return {**os.environ, "PSMS_SECRET_KEY_FILE": os.environ.get(
+        "PSMS_SECRET_KEY_FILE", str(work / "psms.key"))}
+
+
 def run_ours(csv_path: Path, work: Path, src: Path, db_url: str | None = None) -> dict:
     """Ours in a child process, on a fresh SQLite file (or the fresh PostgreSQL database
     `db_url`)."""
     db = db_url or str(work / "ours.db")
     for stale in work.glob("ours.db*"):
         stale.unlink()
-    # On PostgreSQL the store seals secrets with a key file: the run's own, in `work`, not a
-    # psms.key left in the working directory.
-    env = {**os.environ, "PSMS_SECRET_KEY_FILE": os.environ.get(
-        "PSMS_SECRET_KEY_FILE", str(work / "psms.key"))}
+    env = _bench_env(work)
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", db, str(csv_path),
          "--src", str(src)],
@@ -594,37 +727,62 @@ def report(rows: int, kinds: dict[str, int], cli_s: float | None, py_s: float,
 
 
 def postgres_table(floor: dict | None, ours: dict, before: dict | None, sqlite_ours: dict,
-                   schema: dict | None) -> str:
-    """PostgreSQL beside SQLite: import + launch against `psql \\copy` of the same file."""
-    lines = ["On PostgreSQL, in the same run (a fresh database each; floor: `psql \\copy` of the "
-             f"file's good rows into a table of its {len(HEADER)} columns, best of "
-             f"{FLOOR_RUNS}):", "",
-             "| | wall s | CPU s (client side) | × `psql \\copy` |", "| --- | ---: | ---: | ---: |"]
+                   schema: dict | None, pg_schema: dict | None = None) -> str:
+    """PostgreSQL beside SQLite: import + launch against `psql \\copy` of the same file, and
+    against the PostgreSQL schema floor (psql writing the same rows into our schema)."""
+    def cpu(value: float | None) -> str:
+        return "-" if value is None or value != value else f"{value:.2f}"  # NaN: not read
+
+    def times(label: str, wall: float, client: float, server: float | None) -> str:
+        copy_x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
+        both = client + server if server is not None and server == server else None
+        if pg_schema is None:
+            schema_x = "-"
+        else:
+            schema_x = f"{wall / pg_schema['seconds']:.2f}x"
+            floor_cpu = pg_schema["cpu_s"] + (pg_schema["server_cpu_s"] or float("nan"))
+            if both is not None and floor_cpu == floor_cpu:
+                schema_x += f" / {both / floor_cpu:.2f}x"
+        return (f"| {label} | {wall:.2f} | {client:.2f} | {cpu(server)} | {cpu(both)} "
+                f"| {copy_x} | {schema_x} |")
+
+    lines = ["On PostgreSQL, in the same run (a fresh database each; floors: `psql \\copy` of the "
+             f"file's good rows into a table of its {len(HEADER)} columns, and the schema floor: "
+             "`psql` alone writing the same records and messages into our schema with SQL only; "
+             f"best of {FLOOR_RUNS}). CPU: client (ours and its worker, or psql), server (the "
+             "database backends of the run, from /proc/PID/stat).", "",
+             "| | wall s | CPU s client | CPU s server | CPU s both | × `psql \\copy` (wall) "
+             "| × schema floor (wall / CPU both) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     if floor is not None:
         lines.append(f"| floor: `psql \\copy` | {floor['seconds']:.2f} | {floor['cpu_s']:.2f} "
-                     "| 1.0x |")
+                     "| - | - | 1.0x | - |")
+    if pg_schema is not None:
+        lines.append(times("schema floor: `psql`, SQL only, our schema", pg_schema["seconds"],
+                           pg_schema["cpu_s"], pg_schema["server_cpu_s"]))
     for label, result in (("before", before), ("after", ours)):
         if result is None:
             continue
         for step in ("import", "launch"):
-            wall = result[f"{step}_s"]
-            x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
-            lines.append(f"| PostgreSQL {label}: {step} | {wall:.2f} "
-                         f"| {result[f'{step}_cpu_s']:.2f} | {x} |")
-        wall = result["import_s"] + result["launch_s"]
-        cpu = result["import_cpu_s"] + result["launch_cpu_s"]
-        x = f"{wall / floor['seconds']:.1f}x" if floor else "-"
-        lines.append(f"| **PostgreSQL {label}: import + launch** | **{wall:.2f}** "
-                     f"| **{cpu:.2f}** | **{x}** |")
+            lines.append(times(f"PostgreSQL {label}: {step}", result[f"{step}_s"],
+                               result[f"{step}_cpu_s"], result.get(f"{step}_server_cpu_s")))
+        server = (result.get("import_server_cpu_s", float("nan"))
+                  + result.get("launch_server_cpu_s", float("nan")))
+        lines.append(times(f"**PostgreSQL {label}: import + launch**",
+                           result["import_s"] + result["launch_s"],
+                           result["import_cpu_s"] + result["launch_cpu_s"], server))
     sqlite_wall = sqlite_ours["import_s"] + sqlite_ours["launch_s"]
     lines.append(f"| SQLite after: import + launch (above) | {sqlite_wall:.2f} "
-                 f"| {sqlite_ours['import_cpu_s'] + sqlite_ours['launch_cpu_s']:.2f} | |")
+                 f"| {sqlite_ours['import_cpu_s'] + sqlite_ours['launch_cpu_s']:.2f} "
+                 "| | | | |")
     if floor is not None:
         x = (ours["import_s"] + ours["launch_s"]) / floor["seconds"]
         lines += ["", f"Goal of issue 15 (PostgreSQL import + launch within 3x of `psql \\copy`): "
                       f"{x:.1f}x, {'met' if x <= 3.0 else 'NOT met'}. Peak memory on PostgreSQL "
-                      f"(client side): {ours['tree_peak_pss_kb'] / 1024:.0f} MB; database "
-                      f"afterwards {ours['db_bytes'] / 1e6:.0f} MB. Launch: "
+                      f"(client side): {ours['tree_peak_pss_kb'] / 1024:.0f} MB"
+                      + (f" (before: {before['tree_peak_pss_kb'] / 1024:.0f} MB)" if before
+                         else "")
+                      + f"; database afterwards {ours['db_bytes'] / 1e6:.0f} MB. Launch: "
                       f"{ours['pending']:,} pending."]
     return "\n".join(lines)
 
@@ -689,7 +847,7 @@ def main() -> None:
         child(args.child[0], Path(args.child[1]), args.src)
         return
     if args.child_schema:
-        child_schema(Path(args.child_schema), args.src)
+        child_schema(args.child_schema, args.src)
         return
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -718,6 +876,8 @@ def main() -> None:
     if args.postgres:
         print("PostgreSQL floor: psql \\copy ...", flush=True)
         pg_floor = psql_floor(csv_path, args.postgres)
+        print("PostgreSQL schema floor: psql, SQL only, our schema ...", flush=True)
+        pg_schema = pg_schema_floor(csv_path, args.postgres, args.src.resolve())
         pg_before = None
         if args.before is not None:
             print(f"PostgreSQL, before: import + launch with {args.before} ...", flush=True)
@@ -726,10 +886,11 @@ def main() -> None:
         print("PostgreSQL, ours: import + launch ...", flush=True)
         with postgres_database(args.postgres) as url:
             pg_ours = run_ours(csv_path, args.out, args.src.resolve(), url)
-        postgres = (pg_floor, pg_ours, pg_before)
+        postgres = (pg_floor, pg_ours, pg_before, pg_schema)
     block = report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before)
     if postgres is not None:
-        block += "\n\n" + postgres_table(*postgres, ours, schema)
+        pg_floor, pg_ours, pg_before, pg_schema = postgres
+        block += "\n\n" + postgres_table(pg_floor, pg_ours, pg_before, ours, schema, pg_schema)
     print()
     print(block)
     if args.src.resolve() != (ROOT / "src").resolve():

@@ -21,6 +21,8 @@ import itertools
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +50,9 @@ from proactive_sms.store.tenancy import BusinessUnit
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 KEPT_ERRORS = 1000  # errors kept in memory for the summary; all of them go to --errors FILE
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # about 60,000 rows: ~1.5 s of parsing
+# From this many records written, the database's statistics are brought up to date at the end
+# (PostgreSQL: a launch's plan depends on knowing the list is large; store.calling_lists._in_list)
+ANALYZE_MIN_RECORDS = 10_000
 
 def check_list_name(name: str) -> None:
     """A list's name is typed in URLs and menus (domain.names, as every name)."""
@@ -123,7 +128,7 @@ def import_calling_list(
             # a large file) while this process reads the next chunk and writes the previous one.
             chunks: deque[Chunk] = deque()  # those in flight, as read
             parse = _ChunkParser(parser, to_rows, delimiter)
-            with offload.runner(parse, workers) as work:
+            with offload.runner(parse, workers) as work, _Writer(engine) as writer:
                 for chunk in reader.chunks(batch_size, keep_rows=not work.alive):
                     summary.rows_read += chunk.rows
                     work.submit((chunk, clock.now()))
@@ -131,15 +136,18 @@ def import_calling_list(
                     # The worker has a chunk in hand and one ahead: enough to keep it busy,
                     # few enough to bound the memory.
                     if work.in_flight >= 2:
-                        _write(engine, tally, chunks.popleft(), work.result())
+                        writer.write(tally.take(chunks.popleft(), work.result()))
                         if progress:
                             progress(raw.tell(), total_bytes)
                 while work.in_flight:
-                    _write(engine, tally, chunks.popleft(), work.result())
+                    writer.write(tally.take(chunks.popleft(), work.result()))
         finally:
             tally.close()
         if progress:
             progress(total_bytes, total_bytes)
+        if summary.accepted >= ANALYZE_MIN_RECORDS:
+            with engine.begin() as conn:
+                calling_lists.analyze_records(conn)
         with engine.connect() as conn:
             summary.records_in_list = calling_lists.count_records(conn, stored_list.id)
         # An agent skill already working this list takes the new records into its cadence.
@@ -326,12 +334,55 @@ class _Tally:
             self._error_writer.close()
 
 
-def _write(engine: Engine, tally: _Tally, chunk: Chunk, parsed: ParsedChunk) -> None:
-    rows = tally.take(chunk, parsed)
-    if rows:
-        with engine.begin() as conn:
-            calling_lists.write_record_rows(conn, rows)
-        yield_to_writers(engine)  # a dispatcher's claim waiting for the lock goes first
+class _Writer:
+    """Stores the chunks' rows, each chunk in a transaction of its own, in file order.
+
+    On PostgreSQL a chunk is written in a thread while this process reads, tallies and hands out
+    the next ones: the server's work (the upsert, the indexes, the foreign key) and ours overlap
+    instead of taking turns. One chunk in flight at a time, so the chunks still commit in file
+    order, and a failure is raised here at the next chunk or at the end. On SQLite (one writer
+    at a time, whose writes hold the GIL) everything runs here.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._thread = (ThreadPoolExecutor(1, "psms-import-write")
+                        if engine.dialect.name == "postgresql" else None)
+        self._writing: Future | None = None
+
+    def write(self, rows: list) -> None:
+        if not rows:
+            return
+        if self._thread is None:
+            _store(self._engine, rows)
+            return
+        self.wait()
+        self._writing = self._thread.submit(_store, self._engine, rows)
+
+    def wait(self) -> None:
+        """Until the chunk in flight is stored (raising its error if it failed)."""
+        if self._writing is not None:
+            done, self._writing = self._writing, None
+            done.result()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, exc_type, *_exc: object) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            elif self._writing is not None:  # leaving on an error: the chunk in flight ends
+                futures.wait([self._writing])
+        finally:
+            if self._thread is not None:
+                self._thread.shutdown()
+
+
+def _store(engine: Engine, rows: list) -> None:
+    with engine.begin() as conn:
+        calling_lists.write_record_rows(conn, rows)
+    yield_to_writers(engine)  # a dispatcher's claim waiting for the lock goes first
 
 
 class _ErrorWriter:
