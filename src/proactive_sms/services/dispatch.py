@@ -8,7 +8,6 @@ acknowledging it, and marks skills finished when nothing is left to send.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import os
@@ -102,6 +101,25 @@ class _Reroute(NamedTuple):
     """A code's connections changed: its lane carries on through these."""
 
     connections: list[CarrierConnection]
+
+
+class _ReceiptsOf:
+    """A connection's receipts into the store batch (carriers.base.ReceiptSink): awaited, or
+    queued with a callback, which spares the SMPP client a task per receipt."""
+
+    def __init__(self, dispatcher: Dispatcher, connection_id: int) -> None:
+        self.dispatcher = dispatcher
+        self.connection_id = connection_id
+
+    async def __call__(self, receipt: DeliveryReceipt) -> None:
+        await self.dispatcher._on_receipt(receipt, self.connection_id)
+
+    def add_soon(self, receipt: DeliveryReceipt,
+                 done: Callable[[BaseException | None], None]) -> None:
+        # Only once stored is it acknowledged (done). The connection goes with it: a receipt
+        # that matches no id may settle an `uncertain` text of that connection.
+        self.dispatcher.store.add_soon(_Job(_RECEIPT, (receipt, self.connection_id)),
+                                       lambda _output, error: done(error))
 
 
 class _Job(NamedTuple):
@@ -607,8 +625,7 @@ class Dispatcher:
             carrier = self.carriers.get(connection.id)
             if carrier is None:
                 carrier = self.carrier_factory(
-                    connection, functools.partial(self._on_receipt, connection_id=connection.id),
-                    self._on_inbound, self.options)
+                    connection, _ReceiptsOf(self, connection.id), self._on_inbound, self.options)
                 self.carriers[connection.id] = carrier
                 self.slots[connection.id] = ConnectionWindow(connection.window_size)
                 self.breakers[connection.id] = CircuitBreaker(self.clock, self.options.breaker)

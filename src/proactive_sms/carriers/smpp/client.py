@@ -75,6 +75,7 @@ class SmppCarrier:
             self._acknowledge,
             config.handler_concurrency,
             config.inbound_reassembly_timeout_s,
+            acknowledge_now=self._acknowledge_now,
         )
         self._refs = ConcatRefs()
         self._session: Session | None = None
@@ -322,6 +323,11 @@ class SmppCarrier:
         if session is None:
             return False
         return await session.acknowledge(sequence_num, command_status, generation)
+
+    def _acknowledge_now(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        session = self._session
+        return session is not None and session.acknowledge_now(sequence_num, command_status,
+                                                               generation)
 
     def _count(self, outcome: PartOutcome) -> None:
         if outcome.fate is not PartFate.ANSWERED:

@@ -188,6 +188,17 @@ class Session(ESME):
         as hot as submit_sm, and aiosmpplib's DeliverSmResp dataclass costs more than the write.
         """
         writer = self._writer
+        if not self.acknowledge_now(sequence_num, command_status, generation):
+            return False
+        if writer is not None and writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
+            async with self._drain_lock:
+                await writer.drain()
+        return True
+
+    def acknowledge_now(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        """acknowledge() without waiting for the socket: the resp is queued with the coalesced
+        writes (a full socket buffer is waited for by the next submit_sm)."""
+        writer = self._writer
         if (
             generation != self._generation
             or self.session_state != self.bind_mode.session_state
@@ -198,9 +209,6 @@ class Session(ESME):
         # header + the empty message_id C-string (unused in deliver_sm_resp)
         header = _HEADER.pack(17, SmppCommand.DELIVER_SM_RESP, command_status, sequence_num)
         self._queue_write(writer, header + b"\x00")
-        if writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
-            async with self._drain_lock:
-                await writer.drain()
         return True
 
     # --- overrides --------------------------------------------------------------------------
