@@ -91,6 +91,7 @@ class SmppCarrier:
         self.last_error: str | None = None
         self.last_error_count = 0  # grows with each new error, so a repeat is seen as new
         self._active_submits = 0
+        self._timeouts: asyncio.TimerHandle | None = None  # see part_written
         self._submits_idle = asyncio.Event()
         self._submits_idle.set()
 
@@ -304,16 +305,23 @@ class SmppCarrier:
         return self._live and part.generation == self._generation and not part.done
 
     def part_written(self, part: PendingPart, sequence_num: int) -> None:
-        self._correlator.written(part, sequence_num)
-        part.timer = asyncio.get_running_loop().call_later(
-            self.config.response_timeout_s, self._no_answer, part
-        )
+        loop = asyncio.get_running_loop()
+        self._correlator.written(part, sequence_num, loop.time() + self.config.response_timeout_s)
+        # One timer for all the parts (at the first one's deadline), not one per part: a timer
+        # made and cancelled for every submit_sm was a measurable share of its cost.
+        if self._timeouts is None:
+            self._timeouts = loop.call_at(part.deadline, self._no_answers)
         self.stats.submitted_pdus += 1
 
-    def _no_answer(self, part: PendingPart) -> None:
-        self._correlator.discard(part)
-        part.timer = None
-        part.settle(PartOutcome(PartFate.NO_ANSWER))
+    def _no_answers(self) -> None:
+        """Settle the parts whose answer is overdue; set the timer again for the next one."""
+        loop = asyncio.get_running_loop()
+        self._timeouts = None
+        for part in self._correlator.overdue(loop.time()):
+            part.settle(PartOutcome(PartFate.NO_ANSWER))
+        deadline = self._correlator.first_deadline()
+        if deadline is not None:
+            self._timeouts = loop.call_at(deadline, self._no_answers)
 
     async def deliver_sm(self, pdu: bytes, sequence_num: int, generation: int) -> None:
         await self._deliveries.received(pdu, sequence_num, generation)
