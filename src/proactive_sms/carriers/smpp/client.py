@@ -25,17 +25,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 from proactive_sms.carriers.base import (
     CarrierStats,
     InboundHandler,
     OutboundText,
     ReceiptHandler,
+    SourceKind,
     SubmitResult,
     SubmitStatus,
     clean_message_id,
 )
-from proactive_sms.carriers.smpp.addressing import e164_address, source_address
+from proactive_sms.carriers.smpp.addressing import SmppAddress, e164_address, source_address
 from proactive_sms.carriers.smpp.backoff import Backoff
 from proactive_sms.carriers.smpp.broker import PartBroker
 from proactive_sms.carriers.smpp.config import SmppConfig
@@ -92,6 +94,8 @@ class SmppCarrier:
         self.last_error_count = 0  # grows with each new error, so a repeat is seen as new
         self._active_submits = 0
         self._timeouts: asyncio.TimerHandle | None = None  # see part_written
+        self._sources: dict[tuple[str, SourceKind], SmppAddress] = {}  # see _bodies
+        self._validity: tuple[datetime | None, str] = (None, absolute_validity(None))
         self._submits_idle = asyncio.Event()
         self._submits_idle.set()
 
@@ -183,9 +187,18 @@ class SmppCarrier:
                 self._submits_idle.set()
 
     def _bodies(self, text: OutboundText) -> list[bytes]:
-        source = source_address(text.source, text.source_kind)
+        # A code's texts share their source, and texts to one zone their validity (the window's
+        # close): each is worked out once, not for every text.
+        source = self._sources.get((text.source, text.source_kind))
+        if source is None:
+            source = source_address(text.source, text.source_kind)
+            if len(self._sources) >= 1000:
+                self._sources.clear()
+            self._sources[(text.source, text.source_kind)] = source
         destination = e164_address(text.destination)
-        validity = absolute_validity(text.validity_until)
+        if text.validity_until != self._validity[0]:
+            self._validity = (text.validity_until, absolute_validity(text.validity_until))
+        validity = self._validity[1]
         ref = self._refs.next() if len(text.parts) > 1 else 1
         return [
             submit_sm_body(source, destination, part, validity, service_type="")
@@ -242,8 +255,15 @@ class SmppCarrier:
             loop = asyncio.get_running_loop()
             part = PendingPart(loop.create_future(), self._generation, body)
             self._correlator.queued(part)
-            self._broker.offer(part.message)
             try:
+                # Written from here (numbered, registered, queued with this turn's writes), not
+                # through aiosmpplib's broker queue and sender task: a task switch and a chain of
+                # awaits less for every submit_sm.
+                session = self._session
+                if session is None or not session.write_part(part):
+                    part.settle(PartOutcome(PartFate.NOT_SENT))
+                elif session.write_backlog():
+                    await session.drain_writes()
                 outcome = await part.future
             finally:
                 if not part.done:  # our caller was cancelled: make sure it is never sent late
