@@ -298,12 +298,11 @@ def window_rules() -> Rules:
 
 def _load_geocoder() -> None:
     """The send-time check may ask phonenumbers' geocoder for a number's state, and its data
-    takes half a second to load, and zipcodes' table (a ZIP's time zone) ~3 s: loaded before
-    the first claim, not in the middle of it, where every result and receipt waiting for the
-    store would wait that long too, and a skill's first text with them."""
+    takes half a second to load: loaded before the first claim, not in the middle of it, where
+    every result and receipt waiting for the store would wait that long too, and a skill's
+    first text with them. zipcodes' table (a ZIP's time zone, 0.3-3 s of CPU) is loaded only
+    once a text with a postal code comes (Dispatcher.zip_table)."""
     import phonenumbers.geocoder  # noqa: F401
-
-    time_zones.load_zip_table()
 
 
 class Dispatcher:
@@ -350,6 +349,7 @@ class Dispatcher:
         self._stop = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
+        self._zip_table: asyncio.Future[None] | None = None  # see zip_table
         self._system_looked_at = 0.0
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
         self._receipt_cursor = 0  # where the next sweep of held receipts goes on
@@ -390,6 +390,15 @@ class Dispatcher:
                 self.clock.now()))
         found = await asyncio.shield(lookup)
         return found.get(registration_id, _NONE)
+
+    async def zip_table(self) -> None:
+        """Load zipcodes' table, once, in a thread of its own: a lane that has texts with a
+        postal code waits for it before claiming them (their send-time check reads it), while
+        the store thread goes on with the others' claims, answers and receipts."""
+        if self._zip_table is None:
+            self._zip_table = asyncio.get_running_loop().run_in_executor(
+                None, time_zones.load_zip_table)
+        await asyncio.shield(self._zip_table)
 
     async def in_writer(self, function, *args):
         """Run a blocking store function on the store thread.
