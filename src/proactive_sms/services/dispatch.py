@@ -38,12 +38,12 @@ from proactive_sms.domain.reply_pacing import (
     DEFAULT_REPLY_WINDOW_S,
     ReplyBound,
 )
+from proactive_sms.domain.send_decisions import SendDecisions
 from proactive_sms.domain.send_timing import (
     Recipient,
     SendDecision,
     TimingPolicy,
     Verdict,
-    decide_send,
 )
 from proactive_sms.domain.spacing import DEFAULT_BURST_S
 from proactive_sms.services import carrier_callbacks, spend_guard, webhook_emitters
@@ -342,6 +342,7 @@ class Dispatcher:
         self._lease_task: asyncio.Task | None = None
         self._lease_thread: ThreadPoolExecutor | None = None
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
+        self._decisions = SendDecisions()  # see timing_for
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
         self.links = LinkStatusRecorder(self.worker_id)
@@ -1040,7 +1041,8 @@ class Dispatcher:
             return SendDecision(Verdict.SEND, "no timing policy")
         recipient = Recipient(item.destination, item.time_zone, item.postal_code,
                               item.expiration_date)
-        return decide_send(self.clock.now(), recipient, policy, sent_last_24h)
+        # Reused by place and minute: a batch's recipients mostly share both.
+        return self._decisions.decide(self.clock.now(), recipient, policy, sent_last_24h)
 
     def _timing_policies(self, conn, running: Sequence[skills.Skill]) -> dict[int, TimingPolicy]:
         policies = {}
