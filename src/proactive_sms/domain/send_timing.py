@@ -12,6 +12,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from proactive_sms.domain import calling_windows
 from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWindow
@@ -57,8 +58,7 @@ class Recipient:
     expiration_date: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(NamedTuple):  # a tuple: made and hashed for every text (send_decisions)
     """Where a recipient is, as far as the timing of a text goes: the number, its record's time
     zone and postal code say no more than this."""
 
