@@ -11,6 +11,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 
 class SourceKind(enum.StrEnum):
@@ -118,6 +119,19 @@ class InboundText:
 
 
 ReceiptHandler = Callable[[DeliveryReceipt], Awaitable[None]]
+
+
+class ReceiptSink(Protocol):
+    """A receipt handler that can also take receipts without a task each (receipts come at the
+    submit rate): `add_soon` queues one and calls `done(error)` on the event loop once it is
+    stored (error None) or could not be (the error). An SMPP carrier given one uses add_soon;
+    any carrier may still await it as a ReceiptHandler."""
+
+    async def __call__(self, receipt: DeliveryReceipt) -> None: ...
+    def add_soon(self, receipt: DeliveryReceipt,
+                 done: Callable[[BaseException | None], None]) -> None: ...
+
+
 InboundHandler = Callable[[InboundText], Awaitable[None]]
 
 

@@ -12,6 +12,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from proactive_sms.domain import calling_windows
 from proactive_sms.domain.calling_windows import DEFAULT_RULES, Rules, SkillWindow
@@ -57,23 +58,47 @@ class Recipient:
     expiration_date: date | None = None
 
 
+class Place(NamedTuple):  # a tuple: made and hashed for every text (send_decisions)
+    """Where a recipient is, as far as the timing of a text goes: the number, its record's time
+    zone and postal code say no more than this."""
+
+    zones: tuple[str, ...]  # none found: empty
+    zones_detail: str  # how they were found, or why none was
+    state: str | None  # US state (or territory), when known
+    country: str
+
+
+def place_of(recipient: Recipient) -> Place:
+    resolution = resolve_zones(recipient.time_zone, recipient.postal_code, recipient.destination)
+    return Place(resolution.zones, resolution.detail,
+                 us_state_for(recipient.postal_code, recipient.destination),
+                 region_of(recipient.destination) or "US")
+
+
 def decide_send(now: datetime, recipient: Recipient, policy: TimingPolicy,
                 sent_last_24h: Sequence[datetime] = ()) -> SendDecision:
     """The decision at `now` (timezone-aware UTC) for one text to `recipient`.
 
     `sent_last_24h`: when this recipient was texted by the BU's skills in the last 24 hours.
     """
-    resolution = resolve_zones(recipient.time_zone, recipient.postal_code, recipient.destination)
-    zones = resolution.zones
+    return decide_at_place(now, place_of(recipient), recipient.expiration_date, policy,
+                           sent_last_24h)
+
+
+def decide_at_place(now: datetime, place: Place, expiration_date: date | None,
+                    policy: TimingPolicy, sent_last_24h: Sequence[datetime] = ()) -> SendDecision:
+    """decide_send for a recipient at `place` whose record expires after `expiration_date`:
+    the same decision for every recipient with the same place and date."""
+    zones = place.zones
     if not zones:
         if policy.skip_without_zone or not policy.default_zone:
-            return SendDecision(Verdict.SKIP, f"no time zone found ({resolution.detail})")
+            return SendDecision(Verdict.SKIP, f"no time zone found ({place.zones_detail})")
         zones = (policy.default_zone,)
 
     deadlines = [(policy.expires_at, "the skill's message validity ran out")]
-    if recipient.expiration_date is not None:
+    if expiration_date is not None:
         # The record expires at the end of its ExpirationDate, in the recipient's own zone.
-        local_end = datetime.combine(recipient.expiration_date + timedelta(days=1), time(0),
+        local_end = datetime.combine(expiration_date + timedelta(days=1), time(0),
                                      tzinfo=zone_info(zones[0]))
         deadlines.append((local_end.astimezone(UTC), "the record's ExpirationDate passed"))
     deadlines = sorted((d for d in deadlines if d[0] is not None), key=lambda d: d[0])
@@ -82,8 +107,7 @@ def decide_send(now: datetime, recipient: Recipient, policy: TimingPolicy,
             return SendDecision(Verdict.EXPIRE, why)
     hard_deadline = deadlines[0][0] if deadlines else None
 
-    state = us_state_for(recipient.postal_code, recipient.destination)
-    country = region_of(recipient.destination) or "US"
+    state, country = place.state, place.country
     cap = calling_windows.frequency_cap_for(state, policy.rules, policy.cap_per_24h, country)
     recent = sorted(t for t in sent_last_24h if t > now - DAY)
     if cap is not None and len(recent) >= cap:

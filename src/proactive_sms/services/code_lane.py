@@ -244,6 +244,8 @@ class CodeLane:
             self.cursor = 0  # next time, look again from the start: retries may have come due
             return bool(self.buffer)
         self.cursor = items[-1].id
+        if any(item.postal_code for item in items):
+            await self.d.zip_table()  # their send-time check reads a ZIP's zone
         # A look from the start again finds texts still `pending` that the lane holds already:
         # in groups whose claims are on their way, or back in the buffer (not sent, throttled).
         # Taken twice, they would be claimed twice (dispatch._write_claims gives a text to one

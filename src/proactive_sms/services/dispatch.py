@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import os
@@ -40,12 +39,12 @@ from proactive_sms.domain.reply_pacing import (
     DEFAULT_REPLY_WINDOW_S,
     ReplyBound,
 )
+from proactive_sms.domain.send_decisions import SendDecisions
 from proactive_sms.domain.send_timing import (
     Recipient,
     SendDecision,
     TimingPolicy,
     Verdict,
-    decide_send,
 )
 from proactive_sms.domain.spacing import DEFAULT_BURST_S
 from proactive_sms.services import carrier_callbacks, spend_guard, webhook_emitters
@@ -103,6 +102,25 @@ class _Reroute(NamedTuple):
     """A code's connections changed: its lane carries on through these."""
 
     connections: list[CarrierConnection]
+
+
+class _ReceiptsOf:
+    """A connection's receipts into the store batch (carriers.base.ReceiptSink): awaited, or
+    queued with a callback, which spares the SMPP client a task per receipt."""
+
+    def __init__(self, dispatcher: Dispatcher, connection_id: int) -> None:
+        self.dispatcher = dispatcher
+        self.connection_id = connection_id
+
+    async def __call__(self, receipt: DeliveryReceipt) -> None:
+        await self.dispatcher._on_receipt(receipt, self.connection_id)
+
+    def add_soon(self, receipt: DeliveryReceipt,
+                 done: Callable[[BaseException | None], None]) -> None:
+        # Only once stored is it acknowledged (done). The connection goes with it: a receipt
+        # that matches no id may settle an `uncertain` text of that connection.
+        self.dispatcher.store.add_soon(_Job(_RECEIPT, (receipt, self.connection_id)),
+                                       lambda _output, error: done(error))
 
 
 class _Job(NamedTuple):
@@ -281,12 +299,11 @@ def window_rules() -> Rules:
 
 def _load_geocoder() -> None:
     """The send-time check may ask phonenumbers' geocoder for a number's state, and its data
-    takes half a second to load, and zipcodes' table (a ZIP's time zone) ~3 s: loaded before
-    the first claim, not in the middle of it, where every result and receipt waiting for the
-    store would wait that long too, and a skill's first text with them."""
+    takes half a second to load: loaded before the first claim, not in the middle of it, where
+    every result and receipt waiting for the store would wait that long too, and a skill's
+    first text with them. zipcodes' table (a ZIP's time zone, 0.3-3 s of CPU) loads in a thread
+    of its own from the start (Dispatcher.zip_table)."""
     import phonenumbers.geocoder  # noqa: F401
-
-    time_zones.load_zip_table()
 
 
 class Dispatcher:
@@ -326,6 +343,7 @@ class Dispatcher:
         self._lease_task: asyncio.Task | None = None
         self._lease_thread: ThreadPoolExecutor | None = None
         self.timing: dict[int, TimingPolicy] = {}  # by running skill id
+        self._decisions = SendDecisions()  # see timing_for
         self.rules = window_rules()
         self.inbound = InboundService(engine, self.clock)
         self.links = LinkStatusRecorder(self.worker_id)
@@ -336,6 +354,7 @@ class Dispatcher:
         self._look_soon = asyncio.Event()
         self.writer: ThreadPoolExecutor | None = None
         self._system_lookup: asyncio.Future[dict[int, list[OutboxItem]]] | None = None
+        self._zip_table: asyncio.Future[None] | None = None  # see zip_table
         self._system_looked_at = 0.0
         self._reported_ambiguous: set[int] = set()  # held receipts already logged as such
         self._receipt_cursor = 0  # where the next sweep of held receipts goes on
@@ -377,6 +396,19 @@ class Dispatcher:
         found = await asyncio.shield(lookup)
         return found.get(registration_id, _NONE)
 
+    def _start_loading_zip_table(self) -> None:
+        if self._zip_table is None:
+            self._zip_table = asyncio.get_running_loop().run_in_executor(
+                None, time_zones.load_zip_table)
+
+    async def zip_table(self) -> None:
+        """zipcodes' table, loaded once in a thread of its own (begun at start): a lane that has
+        texts with a postal code waits for it before claiming them (their send-time check
+        reads it), while the store thread goes on with the others' claims, answers and
+        receipts."""
+        self._start_loading_zip_table()
+        await asyncio.shield(self._zip_table)
+
     async def in_writer(self, function, *args):
         """Run a blocking store function on the store thread.
 
@@ -407,6 +439,10 @@ class Dispatcher:
             max_workers=1 if self.engine.dialect.name == "sqlite" else 4,
             thread_name_prefix="psms-store-writer")
         await self.in_writer(_load_geocoder)
+        # zipcodes' table starts loading now, in a thread of its own (not the store's): a lane
+        # with texts that have a postal code waits for it only if they come before it is in,
+        # so a dispatcher that runs before a launch has it when the first text comes.
+        self._start_loading_zip_table()
         # What is loaded by now (modules, phonenumbers' metadata and geocoder, SQLAlchemy's
         # compiled statements) lives as long as the process: kept out of the cyclic collector's
         # sight, each full collection no longer walks all of it again (~20 us per text at
@@ -622,8 +658,7 @@ class Dispatcher:
             carrier = self.carriers.get(connection.id)
             if carrier is None:
                 carrier = self.carrier_factory(
-                    connection, functools.partial(self._on_receipt, connection_id=connection.id),
-                    self._on_inbound, self.options)
+                    connection, _ReceiptsOf(self, connection.id), self._on_inbound, self.options)
                 self.carriers[connection.id] = carrier
                 self.slots[connection.id] = ConnectionWindow(connection.window_size)
                 self.breakers[connection.id] = CircuitBreaker(self.clock, self.options.breaker)
@@ -1052,7 +1087,8 @@ class Dispatcher:
             return SendDecision(Verdict.SEND, "no timing policy")
         recipient = Recipient(item.destination, item.time_zone, item.postal_code,
                               item.expiration_date)
-        return decide_send(self.clock.now(), recipient, policy, sent_last_24h)
+        # Reused by place and minute: a batch's recipients mostly share both.
+        return self._decisions.decide(self.clock.now(), recipient, policy, sent_last_24h)
 
     def _timing_policies(self, conn, running: Sequence[skills.Skill]) -> dict[int, TimingPolicy]:
         policies = {}

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 
 from proactive_sms.store.dialect import insert
 from proactive_sms.store.schema import dispatch_worker, transport_lease
@@ -235,10 +235,16 @@ def held_with_fence(conn: Connection, holder: LeaseHolder, fences: Mapping[int, 
     not handed back: the claim of a lane of any other tenure moves nothing."""
     if not fences:
         return set()
-    return set(conn.scalars(select(_LEASE.registration_id).where(
-        tuple_(_LEASE.registration_id, _LEASE.fence).in_(list(fences.items())),
-        _LEASE.worker_id == holder.worker_id, _LEASE.process_token == holder.process_token,
-        _LEASE.expires_at > now, _LEASE.released_at.is_(None))))
+    # Every claim batch asks this: one statement built once (no list of codes in it), the
+    # fences compared here; a process holds at most its share of the codes.
+    rows = conn.execute(_HELD, {"worker_id": holder.worker_id,
+                                "process_token": holder.process_token, "now": now})
+    return {code for code, fence in rows if fences.get(code) == fence}
+
+
+_HELD = select(_LEASE.registration_id, _LEASE.fence).where(
+    _LEASE.worker_id == bindparam("worker_id"), _LEASE.process_token == bindparam("process_token"),
+    _LEASE.expires_at > bindparam("now"), _LEASE.released_at.is_(None))
 
 
 def holders(conn: Connection, now: datetime) -> dict[int, str]:

@@ -75,6 +75,23 @@ async def test_discarded_part_ignores_a_late_answer() -> None:
     assert part.future.result().fate is PartFate.NO_ANSWER
 
 
+async def test_overdue_takes_out_only_the_parts_past_their_deadline() -> None:
+    correlator = WindowCorrelator(capacity=3)
+    first, answered, last = _part(), _part(), _part()
+    for sequence_num, (part, deadline) in enumerate(
+            [(first, 10.0), (answered, 11.0), (last, 12.0)], start=1):
+        correlator.queued(part)
+        correlator.written(part, sequence_num, deadline)
+    assert correlator.first_deadline() == 10.0
+    assert correlator.overdue(9.9) == []
+    assert correlator.answer(2, 0, "b", generic_nack=False)
+    assert correlator.overdue(11.5) == [first]  # the answered one is gone, the last not due
+    assert correlator.first_deadline() == 12.0
+    assert not correlator.answer(1, 0, "late", generic_nack=False)  # taken out: a late answer
+    assert correlator.overdue(12.0) == [last]
+    assert correlator.first_deadline() is None and correlator.pending == 0
+
+
 async def test_other_requests_are_correlated_for_aiosmpplib() -> None:
     correlator = WindowCorrelator(capacity=1)
     probe = EnquireLink(sequence_num=5)

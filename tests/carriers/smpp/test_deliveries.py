@@ -140,3 +140,73 @@ async def test_concurrency_is_bounded_and_the_reader_waits() -> None:
     await fifth
     await harness.settle()
     assert len(harness.acks) == 5
+
+
+class SinkHarness:
+    """Deliveries with a ReceiptSink (as the dispatcher gives): receipts are taken with a
+    callback, each stored when the test says so, and the resps queued without waiting."""
+
+    def __init__(self, slots: int = 4) -> None:
+        self.acks: list[tuple[int, int]] = []
+        self.waiting: list[tuple[DeliveryReceipt, object]] = []
+        self.deliveries = Deliveries(self, self.inbound, self.ack, slots, 30.0,
+                                     acknowledge_now=self.ack_now)
+        self.deliveries.session_started(1)
+
+    async def __call__(self, receipt: DeliveryReceipt) -> None:
+        raise AssertionError("a sink's receipts go through add_soon")
+
+    def add_soon(self, receipt: DeliveryReceipt, done) -> None:
+        self.waiting.append((receipt, done))
+
+    def store(self, error: BaseException | None = None) -> None:
+        for _receipt, done in self.waiting:
+            done(error)
+        self.waiting.clear()
+
+    async def inbound(self, text: InboundText) -> None:
+        return None
+
+    async def ack(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        raise AssertionError("a sink's receipts are acknowledged with acknowledge_now")
+
+    def ack_now(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        self.acks.append((sequence_num, command_status))
+        return True
+
+
+async def test_a_sink_receipt_is_acknowledged_only_once_stored() -> None:
+    harness = SinkHarness()
+    await harness.deliveries.received(deliver_sm(7, b"id:1A stat:DELIVRD", esm_class=4), 7, 1)
+    await asyncio.sleep(0.01)
+    assert [r.carrier_message_id for r, _ in harness.waiting] == ["1A"]
+    assert harness.acks == []  # not stored yet
+    harness.store()
+    assert harness.acks == [(7, 0)]
+    await harness.deliveries.drain(1.0)
+
+
+async def test_a_sink_receipt_that_could_not_be_stored_is_answered_0x64() -> None:
+    harness = SinkHarness()
+    await harness.deliveries.received(deliver_sm(8, b"id:1 stat:DELIVRD", esm_class=4), 8, 1)
+    harness.store(RuntimeError("store down"))
+    assert harness.acks == [(8, 0x64)]
+
+
+async def test_sink_receipts_hold_slots_until_stored_and_drain_waits_for_them() -> None:
+    harness = SinkHarness(slots=2)
+    for sequence in range(2):
+        await harness.deliveries.received(
+            deliver_sm(sequence, b"id:%d stat:DELIVRD" % sequence, esm_class=4), sequence, 1)
+    third = asyncio.ensure_future(harness.deliveries.received(
+        deliver_sm(2, b"id:2 stat:DELIVRD", esm_class=4), 2, 1))
+    await asyncio.sleep(0.02)
+    assert not third.done()  # back-pressure on the reader, as with tasks
+    draining = asyncio.ensure_future(harness.deliveries.drain(1.0))
+    await asyncio.sleep(0.02)
+    assert not draining.done()  # stop() waits for receipts on their way to the store
+    harness.store()
+    await third
+    harness.store()
+    await draining
+    assert sorted(harness.acks) == [(0, 0), (1, 0), (2, 0)]

@@ -25,17 +25,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 from proactive_sms.carriers.base import (
     CarrierStats,
     InboundHandler,
     OutboundText,
     ReceiptHandler,
+    SourceKind,
     SubmitResult,
     SubmitStatus,
     clean_message_id,
 )
-from proactive_sms.carriers.smpp.addressing import e164_address, source_address
+from proactive_sms.carriers.smpp.addressing import SmppAddress, e164_address, source_address
 from proactive_sms.carriers.smpp.backoff import Backoff
 from proactive_sms.carriers.smpp.broker import PartBroker
 from proactive_sms.carriers.smpp.config import SmppConfig
@@ -75,6 +77,7 @@ class SmppCarrier:
             self._acknowledge,
             config.handler_concurrency,
             config.inbound_reassembly_timeout_s,
+            acknowledge_now=self._acknowledge_now,
         )
         self._refs = ConcatRefs()
         self._session: Session | None = None
@@ -90,6 +93,9 @@ class SmppCarrier:
         self.last_error: str | None = None
         self.last_error_count = 0  # grows with each new error, so a repeat is seen as new
         self._active_submits = 0
+        self._timeouts: asyncio.TimerHandle | None = None  # see part_written
+        self._sources: dict[tuple[str, SourceKind], SmppAddress] = {}  # see _bodies
+        self._validity: tuple[datetime | None, str] = (None, absolute_validity(None))
         self._submits_idle = asyncio.Event()
         self._submits_idle.set()
 
@@ -181,9 +187,18 @@ class SmppCarrier:
                 self._submits_idle.set()
 
     def _bodies(self, text: OutboundText) -> list[bytes]:
-        source = source_address(text.source, text.source_kind)
+        # A code's texts share their source, and texts to one zone their validity (the window's
+        # close): each is worked out once, not for every text.
+        source = self._sources.get((text.source, text.source_kind))
+        if source is None:
+            source = source_address(text.source, text.source_kind)
+            if len(self._sources) >= 1000:
+                self._sources.clear()
+            self._sources[(text.source, text.source_kind)] = source
         destination = e164_address(text.destination)
-        validity = absolute_validity(text.validity_until)
+        if text.validity_until != self._validity[0]:
+            self._validity = (text.validity_until, absolute_validity(text.validity_until))
+        validity = self._validity[1]
         ref = self._refs.next() if len(text.parts) > 1 else 1
         return [
             submit_sm_body(source, destination, part, validity, service_type="")
@@ -240,8 +255,15 @@ class SmppCarrier:
             loop = asyncio.get_running_loop()
             part = PendingPart(loop.create_future(), self._generation, body)
             self._correlator.queued(part)
-            self._broker.offer(part.message)
             try:
+                # Written from here (numbered, registered, queued with this turn's writes), not
+                # through aiosmpplib's broker queue and sender task: a task switch and a chain of
+                # awaits less for every submit_sm.
+                session = self._session
+                if session is None or not session.write_part(part):
+                    part.settle(PartOutcome(PartFate.NOT_SENT))
+                elif session.write_backlog():
+                    await session.drain_writes()
                 outcome = await part.future
             finally:
                 if not part.done:  # our caller was cancelled: make sure it is never sent late
@@ -303,16 +325,23 @@ class SmppCarrier:
         return self._live and part.generation == self._generation and not part.done
 
     def part_written(self, part: PendingPart, sequence_num: int) -> None:
-        self._correlator.written(part, sequence_num)
-        part.timer = asyncio.get_running_loop().call_later(
-            self.config.response_timeout_s, self._no_answer, part
-        )
+        loop = asyncio.get_running_loop()
+        self._correlator.written(part, sequence_num, loop.time() + self.config.response_timeout_s)
+        # One timer for all the parts (at the first one's deadline), not one per part: a timer
+        # made and cancelled for every submit_sm was a measurable share of its cost.
+        if self._timeouts is None:
+            self._timeouts = loop.call_at(part.deadline, self._no_answers)
         self.stats.submitted_pdus += 1
 
-    def _no_answer(self, part: PendingPart) -> None:
-        self._correlator.discard(part)
-        part.timer = None
-        part.settle(PartOutcome(PartFate.NO_ANSWER))
+    def _no_answers(self) -> None:
+        """Settle the parts whose answer is overdue; set the timer again for the next one."""
+        loop = asyncio.get_running_loop()
+        self._timeouts = None
+        for part in self._correlator.overdue(loop.time()):
+            part.settle(PartOutcome(PartFate.NO_ANSWER))
+        deadline = self._correlator.first_deadline()
+        if deadline is not None:
+            self._timeouts = loop.call_at(deadline, self._no_answers)
 
     async def deliver_sm(self, pdu: bytes, sequence_num: int, generation: int) -> None:
         await self._deliveries.received(pdu, sequence_num, generation)
@@ -322,6 +351,11 @@ class SmppCarrier:
         if session is None:
             return False
         return await session.acknowledge(sequence_num, command_status, generation)
+
+    def _acknowledge_now(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        session = self._session
+        return session is not None and session.acknowledge_now(sequence_num, command_status,
+                                                               generation)
 
     def _count(self, outcome: PartOutcome) -> None:
         if outcome.fate is not PartFate.ANSWERED:

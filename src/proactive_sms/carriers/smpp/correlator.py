@@ -41,24 +41,21 @@ class PartOutcome(NamedTuple):
 class PendingPart:
     """One submit_sm between queueing and its outcome (a future per sequence number)."""
 
-    __slots__ = ("future", "generation", "message", "sequence_num", "timer", "written")
+    __slots__ = ("deadline", "future", "generation", "message", "sequence_num", "written")
 
     def __init__(self, future: asyncio.Future[PartOutcome], generation: int, body: bytes) -> None:
         self.future = future
         self.generation = generation  # the session it was queued for; never sent on another
         self.message = PreEncodedSubmitSm(body, self)
         self.sequence_num = 0
-        self.timer: asyncio.TimerHandle | None = None
         self.written = False
+        self.deadline = 0.0  # once written: the loop time by which its answer must come
 
     @property
     def done(self) -> bool:
         return self.future.done()
 
     def settle(self, outcome: PartOutcome) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
         if not self.future.done():
             self.future.set_result(outcome)
 
@@ -90,12 +87,33 @@ class WindowCorrelator(AbstractCorrelator):
             raise RuntimeError(f"more than {self._capacity} submit_sm pending")
         self._unsent[id(part)] = part
 
-    def written(self, part: PendingPart, sequence_num: int) -> None:
-        """Called just before the PDU is handed to the socket (so its answer can never be early)."""
+    def written(self, part: PendingPart, sequence_num: int,
+                deadline: float = float("inf")) -> None:
+        """Called just before the PDU is handed to the socket (so its answer can never be early);
+        `deadline`: the loop time by which its answer must come (SmppCarrier's timeouts)."""
         self._unsent.pop(id(part), None)
         part.written = True
         part.sequence_num = sequence_num
+        part.deadline = deadline
         self._written[sequence_num] = part
+
+    def first_deadline(self) -> float | None:
+        """The deadline of the part written first of those still waiting (the earliest: every
+        part gets the same timeout, and the dict keeps the order they were written in)."""
+        for part in self._written.values():
+            return part.deadline
+        return None
+
+    def overdue(self, now: float) -> list[PendingPart]:
+        """Take out the written parts whose deadline has passed (they are settled NO_ANSWER)."""
+        late = []
+        for part in self._written.values():
+            if part.deadline > now:
+                break
+            late.append(part)
+        for part in late:
+            del self._written[part.sequence_num]
+        return late
 
     def discard(self, part: PendingPart) -> None:
         """Forget a part whose wait ended without an answer (timeout, cancelled caller)."""
@@ -177,4 +195,4 @@ class WindowCorrelator(AbstractCorrelator):
         return 0
 
     async def expired(self, smpp_message: SmppMessage) -> None:
-        return None  # timeouts are timers on the pending parts themselves
+        return None  # timeouts: SmppCarrier sweeps the overdue parts (first_deadline, overdue)

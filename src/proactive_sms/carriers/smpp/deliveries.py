@@ -8,13 +8,20 @@ error") instead of ESME_ROK, which asks the SMSC to redeliver later; the failure
 Handlers run as tasks (at most handler_concurrency at once) rather than inline in aiosmpplib's
 reader, so that a slow store never stalls the reading of submit_sm_resp (which would turn good
 submits into UNCERTAIN ones); when all slots are busy the reader waits, which is the back-pressure
-the SMSC sees. Receipts are passed up whatever their id: matching, de-duplication and early
-receipts are the store's business.
+the SMSC sees. A receipt handler that is a ReceiptSink (the dispatcher's) takes receipts with a
+callback instead of a task each (receipts come at the submit rate, and a task, a coroutine and a
+future per receipt were a large part of the event loop's time per text), under the same slots
+and with the same deliver_sm_resp once its callback says it is stored.
+
+Receipts are passed up whatever their id: matching, de-duplication and early receipts are the
+store's business.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -36,6 +43,7 @@ log = logging.getLogger(__name__)
 
 # (sequence_num, command_status, generation) -> sent?
 Acknowledge = Callable[[int, int, int], Awaitable[bool]]
+AcknowledgeNow = Callable[[int, int, int], bool]  # the same, queued without waiting
 _FAILURE_LOG_EVERY_S = 10.0  # a failing store must not write a traceback per receipt
 
 
@@ -47,12 +55,20 @@ class Deliveries:
         acknowledge: Acknowledge,
         concurrency: int,
         reassembly_timeout_s: float,
+        acknowledge_now: AcknowledgeNow | None = None,
     ) -> None:
         self._on_receipt = on_receipt
         self._on_inbound = on_inbound
         self._acknowledge = acknowledge
+        self._acknowledge_now = acknowledge_now
+        # A ReceiptSink takes receipts with a callback (no task each), when resps can be queued.
+        add_soon = getattr(on_receipt, "add_soon", None)
+        self._add_receipt_soon = add_soon if acknowledge_now is not None else None
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._receipts_out = 0  # receipts given to add_soon, not stored yet
+        self._receipts_idle = asyncio.Event()
+        self._receipts_idle.set()
         self._reassembly_timeout_s = reassembly_timeout_s
         self._reassembler = Reassembler(reassembly_timeout_s)
         self._generation = 0
@@ -78,12 +94,47 @@ class Deliveries:
         if fields.is_receipt:
             recipient = inbound_number(fields.source.ton, fields.source.address)
             receipt = parse_receipt(_receipt_text(fields), fields.tlvs, recipient)
-            await self._spawn(lambda: self._on_receipt(receipt), [sequence_num], generation)
+            if self._add_receipt_soon is not None:
+                await self._hand_receipt_soon(receipt, sequence_num, generation)
+            else:
+                await self._spawn(lambda: self._on_receipt(receipt), [sequence_num], generation)
             return
         await self._inbound(fields, generation)
 
+    async def _hand_receipt_soon(self, receipt, sequence_num: int, generation: int) -> None:
+        await self._slots.acquire()
+        self._receipts_out += 1
+        self._receipts_idle.clear()
+        stored = functools.partial(self._receipt_stored, sequence_num, generation)
+        try:
+            self._add_receipt_soon(receipt, stored)
+        except Exception as exc:  # noqa: BLE001 - not taken: not stored, the SMSC redelivers
+            stored(exc)
+
+    def _receipt_stored(self, sequence_num: int, generation: int,
+                        error: BaseException | None) -> None:
+        try:
+            if error is not None:
+                self._note_failure(error)
+            assert self._acknowledge_now is not None
+            try:
+                self._acknowledge_now(sequence_num, ESME_ROK if error is None else ESME_RX_T_APPN,
+                                      generation)
+            except (ConnectionError, OSError, AssertionError) as exc:
+                # The link broke under us: without the resp the SMSC sends it again.
+                log.debug("deliver_sm_resp %d not sent: %r", sequence_num, exc)
+        finally:
+            self._slots.release()
+            self._receipts_out -= 1
+            if not self._receipts_out:
+                self._receipts_idle.set()
+
     async def drain(self, timeout_s: float) -> None:
-        """Wait for running handlers (stop()); cancel those still running after timeout_s."""
+        """Wait for running handlers (stop()); cancel those still running after timeout_s (a
+        receipt given to a ReceiptSink cannot be cancelled: its resp finds the session ended)."""
+        if self._receipts_out:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._receipts_idle.wait(), timeout_s)
         if not self._tasks:
             return
         _done, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
@@ -157,8 +208,8 @@ class Deliveries:
             try:
                 await handler()
                 status = ESME_ROK
-            except Exception:  # noqa: BLE001 - any failure means "not stored": do not ack ROK
-                self._note_failure()
+            except Exception as exc:  # noqa: BLE001 - any failure means "not stored": no ROK
+                self._note_failure(exc)
                 status = ESME_RX_T_APPN
             for sequence_num in sequence_nums:
                 try:
@@ -170,14 +221,14 @@ class Deliveries:
         finally:
             self._slots.release()
 
-    def _note_failure(self) -> None:
+    def _note_failure(self, error: BaseException) -> None:
         self._failures += 1
         now = time.monotonic()
         if now - self._last_failure_log >= _FAILURE_LOG_EVERY_S:
             self._last_failure_log = now
-            log.exception(
+            log.error(
                 "deliver_sm handler failed (%d so far); answered 0x64 so the SMSC redelivers",
-                self._failures,
+                self._failures, exc_info=error,
             )
 
 

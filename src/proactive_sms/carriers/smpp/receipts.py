@@ -12,6 +12,7 @@ receipt is passed up, even one whose id is empty, so that nothing is silently dr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -108,6 +109,7 @@ def parse_error_code(value: str) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)  # receipts of one minute share their dates
 def parse_done_date(value: str) -> datetime | None:
     """'YYMMDDhhmm' or 'YYMMDDhhmmss' -> datetime, read as UTC (receipts carry no zone)."""
     value = value.strip()

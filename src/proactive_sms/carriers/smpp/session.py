@@ -5,10 +5,11 @@ idle link (and dropping a link that stays silent), answering enquire_link and un
 What is ours (each one is an argument of ESME or a small override, pinned to aiosmpplib 0.7.4;
 see shared SMPP.md for the traps behind them):
 
-- broker (broker.py): a bounded queue of pre-encoded submit_sm; a part given up (session ended,
-  caller cancelled) is skipped instead of being sent late;
-- hook.sending: marks a part as written and registers it by sequence number *before* the write,
-  so its answer can never arrive before it is known, and refuses parts of an ended session;
+- submit_sm parts are written by write_part, called by the submitting task itself: numbered,
+  registered by sequence number *before* the write (so that an answer can never arrive before
+  its part is known), queued with the coalesced writes; parts of an ended session are refused.
+  They no longer pass through aiosmpplib's broker and sender task (a task switch per PDU); the
+  broker (broker.py) and hook.sending stay for a part that would come that way;
 - correlator (correlator.py), retry timer (backoff.py); throttle handler: none (the dispatcher
   paces and pauses a code on THROTTLED; a second pacer here would only hide the signal);
 - _get_pdu: a command_status outside aiosmpplib's enum (vendor codes 0x400+) or an unknown
@@ -188,6 +189,17 @@ class Session(ESME):
         as hot as submit_sm, and aiosmpplib's DeliverSmResp dataclass costs more than the write.
         """
         writer = self._writer
+        if not self.acknowledge_now(sequence_num, command_status, generation):
+            return False
+        if writer is not None and writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
+            async with self._drain_lock:
+                await writer.drain()
+        return True
+
+    def acknowledge_now(self, sequence_num: int, command_status: int, generation: int) -> bool:
+        """acknowledge() without waiting for the socket: the resp is queued with the coalesced
+        writes (a full socket buffer is waited for by the next submit_sm)."""
+        writer = self._writer
         if (
             generation != self._generation
             or self.session_state != self.bind_mode.session_state
@@ -198,10 +210,39 @@ class Session(ESME):
         # header + the empty message_id C-string (unused in deliver_sm_resp)
         header = _HEADER.pack(17, SmppCommand.DELIVER_SM_RESP, command_status, sequence_num)
         self._queue_write(writer, header + b"\x00")
-        if writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
+        return True
+
+    def write_part(self, part: PendingPart) -> bool:
+        """Number a submit_sm part, register it and queue its octets with this turn's writes,
+        straight from the caller (no broker queue, no sender task: this is the hottest PDU
+        there is). False, with nothing sent, when this session cannot take it (not bound, being
+        unbound, or the part is of an ended session or already settled)."""
+        writer = self._writer
+        if (
+            writer is None
+            or not self._bound.is_set()
+            or self._is_shutting_down
+            or self.session_state != self.bind_mode.session_state
+            or not self._events.may_send(part)
+        ):
+            return False
+        message = part.message
+        message.sequence_num = self.sequence_generator.next_sequence()
+        # Registered before the write, so that its answer can never come first.
+        self._events.part_written(part, message.sequence_num)
+        self._queue_write(writer, message.pdu())
+        return True
+
+    def write_backlog(self) -> bool:
+        """More unsent octets than the socket should hold: the writer waits (drain_writes)."""
+        writer = self._writer
+        return writer is not None and writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH
+
+    async def drain_writes(self) -> None:
+        writer = self._writer
+        if writer is not None:
             async with self._drain_lock:
                 await writer.drain()
-        return True
 
     # --- overrides --------------------------------------------------------------------------
 
