@@ -185,16 +185,27 @@ def _bind(conn: Connection, column: Column) -> Callable:
 
 
 _quote = encode_basestring_ascii  # json's own C string encoder
+# For each set of field names (a tuple, in order) the JSON with "%s" for the values: the rows
+# of a file share a handful of sets, so the names are quoted once each, not once a record.
+_FIELDS_FORMATS: dict[tuple[str, ...], str] = {}
+_FIELDS_FORMATS_LIMIT = 4096
 
 
 def fields_json(fields: dict[str, str]) -> str:
-    """json.dumps(fields), exactly, for a dict of strings, in a third of the time.
+    """json.dumps(fields), exactly, for a dict of strings, in half the time.
 
     The record's fields are a flat dict of strings (they come from CSV cells); json.dumps
     spends most of its time on the general case. Anything else goes to json.dumps itself.
     """
+    names = tuple(fields)
+    form = _FIELDS_FORMATS.get(names)
     try:
-        return "{" + ", ".join([_quote(k) + ": " + _quote(v) for k, v in fields.items()]) + "}"
+        if form is None:
+            form = "{" + ", ".join([_quote(k).replace("%", "%%") + ": %s"
+                                    for k in names]) + "}"
+            if len(_FIELDS_FORMATS) < _FIELDS_FORMATS_LIMIT:
+                _FIELDS_FORMATS[names] = form
+        return form % tuple(map(_quote, fields.values()))
     except TypeError:  # a value (or key) that is not a str
         return json.dumps(fields)
 
