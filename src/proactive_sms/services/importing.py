@@ -43,7 +43,7 @@ from proactive_sms.domain.clock import Clock
 from proactive_sms.domain.spreadsheet_cells import csv_writer
 from proactive_sms.services import cadences, list_files, offload
 from proactive_sms.services.administration import checked_name
-from proactive_sms.services.launch_batches import BatchSizes
+from proactive_sms.services.launch_batches import CALM_S, BatchSizes
 from proactive_sms.services.list_files import FileFormat, ImportRefused
 from proactive_sms.store import calling_lists
 from proactive_sms.store.engine import yield_to_writers
@@ -365,7 +365,7 @@ class _Writer:
                         if engine.dialect.name == "postgresql" else None)
         self._writing: Future | None = None
         self._sizes = BatchSizes(max(chunk_rows, WRITE_ROWS), time.monotonic(),
-                                 one_write_lock=True, first=chunk_rows)
+                                 one_write_lock=True, first=chunk_rows, calm_s=CALM_S)
         self._kept: list = []  # SQLite: rows waiting for a transaction large enough
 
     def write(self, rows: list) -> None:

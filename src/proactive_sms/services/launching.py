@@ -58,8 +58,8 @@ LAUNCH_BATCH = 20_000  # larger batches rewrite fewer pages of the message index
 # CPU there and ~30 MB less memory (100,000 records: peak 150 -> 120 MB of the launching process).
 LAUNCH_BATCH_POSTGRES = 10_000
 # The dispatcher sends a launching skill's committed batches while the launch goes on: the
-# first batch is small, and the next ones grow to `batch_size` unless others wait for SQLite's
-# write lock (services.launch_batches).
+# batches of the first seconds hold SQLite's write lock briefly, the next ones grow to
+# `batch_size` (services.launch_batches).
 PARALLEL_MIN_RECORDS = 50_000  # below this a worker process saves too little to be worth it
 
 
