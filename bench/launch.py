@@ -870,9 +870,9 @@ def main() -> None:
         before = run_ours(csv_path, args.out, args.before.resolve())
     print("ours: import + launch (child process) ...", flush=True)
     ours = run_ours(csv_path, args.out, args.src.resolve())
+    block = report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before)
     print()
-    print(report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before), flush=True)
-    postgres = None
+    print(block, flush=True)  # now: the PostgreSQL runs below take minutes
     if args.postgres:
         print("PostgreSQL floor: psql \\copy ...", flush=True)
         pg_floor = psql_floor(csv_path, args.postgres)
@@ -886,13 +886,10 @@ def main() -> None:
         print("PostgreSQL, ours: import + launch ...", flush=True)
         with postgres_database(args.postgres) as url:
             pg_ours = run_ours(csv_path, args.out, args.src.resolve(), url)
-        postgres = (pg_floor, pg_ours, pg_before, pg_schema)
-    block = report(args.rows, kinds, cli_s, py_s, ours, schema, before, args.before)
-    if postgres is not None:
-        pg_floor, pg_ours, pg_before, pg_schema = postgres
-        block += "\n\n" + postgres_table(pg_floor, pg_ours, pg_before, ours, schema, pg_schema)
-    print()
-    print(block)
+        pg_block = postgres_table(pg_floor, pg_ours, pg_before, ours, schema, pg_schema)
+        block += "\n\n" + pg_block
+        print()
+        print(pg_block)
     if args.src.resolve() != (ROOT / "src").resolve():
         print(f"\n(measured {args.src}; {results_doc.DOCS.relative_to(ROOT)} left as it was)")
     elif not args.no_docs:
