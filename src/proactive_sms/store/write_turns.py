@@ -66,18 +66,15 @@ def yield_to_waiting(path: Path | None, max_wait_s: float = 0.5) -> float:
     except OSError:
         return 0.0
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return 0.0  # nobody waits
-        except BlockingIOError:
-            pass
-        started = time.monotonic()
+        started: float | None = None  # when someone was first found waiting
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return time.monotonic() - started
+                return 0.0 if started is None else time.monotonic() - started
             except BlockingIOError:
-                if time.monotonic() - started >= max_wait_s:
+                if started is None:
+                    started = time.monotonic()
+                elif time.monotonic() - started >= max_wait_s:
                     return time.monotonic() - started
                 time.sleep(POLL_S)
     finally:
