@@ -13,10 +13,22 @@ from tests.interfaces.api.conftest import csv_bytes, upload
 
 
 def _children() -> set[int]:
+    """This process's child processes (whichever thread started them): those whose parent is
+    this process. Read from every process's stat, not from each thread's children file: a
+    thread that ends while they are read (a launch's or an import's writer thread) took its
+    file with it."""
     found: set[int] = set()
-    for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as handle:
-            found.update(int(pid) for pid in handle.read().split())
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:  # that process ended meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+            found.add(int(entry))
     return found
 
 
