@@ -484,16 +484,28 @@ class Dispatcher:
             await self._fold_counters()
             if until_idle:
                 busy, awaiting_receipts = await self.in_writer(self._work_left)
-                busy = busy or (self._firing is not None and not self._firing.done())
-                now = self.clock.monotonic()
                 if busy:
                     idle_since = None
-                elif not awaiting_receipts:
-                    break
-                else:
-                    idle_since = idle_since or now
-                    if now - idle_since >= receipt_grace_s:
-                        break
+                    continue
+                if awaiting_receipts:
+                    idle_since = idle_since or self.clock.monotonic()
+                    if self.clock.monotonic() - idle_since < receipt_grace_s:
+                        continue
+                if await self._scheduler_pass_started_work():
+                    idle_since = None
+                    continue
+                break
+
+    async def _scheduler_pass_started_work(self) -> bool:
+        """Whether the scheduler's pass under way, if any, started a skill: waited for, then
+        read. A pass is not work by itself: most find nothing due, and one begins every
+        schedule_check_s, so counting a pass as busy (as this once did) restarted the receipts'
+        grace again and again wherever passes are slow, as on a loaded machine."""
+        if self._firing is None:  # (a pass that ended since the last read is read again)
+            return False
+        await asyncio.wait([self._firing])
+        busy, _ = await self.in_writer(self._work_left)
+        return busy
 
     async def _housekeeping_pause(self) -> None:
         """Until the next look: housekeeping_s, or sooner when a lane asks (look_soon)."""
