@@ -55,6 +55,7 @@ CADENCE = {
     "ends_on": ["sale"],
 }
 QUIET_S = 1.5  # no text for this long: texting has stopped
+INJECT_TIMEOUT_S = 30.0
 
 
 def e164(i: int) -> str:
@@ -127,7 +128,11 @@ class AgentSkillWorld:
             opened = self.open_conversations()
             self.watch.samples.append((opened, len(in_flight)))
             for number in in_flight:
-                await self.sim.inject_inbound(number, "55502", "Yes, call me back please")
+                # Answered by the dispatcher's receiver, which runs until the customers stop
+                # (_run); the bound turns a lost deliver_sm into a failure rather than a hang.
+                await asyncio.wait_for(
+                    self.sim.inject_inbound(number, "55502", "Yes, call me back please"),
+                    INJECT_TIMEOUT_S)
                 self.watch.replied.add(number)
             await asyncio.sleep(0.05)
 
@@ -167,10 +172,13 @@ def sim():
 
 
 async def _run(world: AgentSkillWorld, scenario) -> None:
-    stop = asyncio.Event()
+    # The customers stop first: a reply of theirs is held by the simulator until the
+    # dispatcher's receiver takes it, and a dispatcher stopped first never would (the run hung
+    # there once in CI, after a scenario that had failed).
+    stop, customers_stop = asyncio.Event(), asyncio.Event()
     dispatcher = Dispatcher(world.engine, world.clock, OPTIONS)
     running = asyncio.create_task(dispatcher.run(stop))
-    customers = asyncio.create_task(world.customers(stop))
+    customers = asyncio.create_task(world.customers(customers_stop))
     try:
         with api_server(world.engine, world.clock) as url:
             dialer = DialerSimulator(url, world.key, "sales", {"answering_machine": 1.0},
@@ -179,9 +187,12 @@ async def _run(world: AgentSkillWorld, scenario) -> None:
             assert await asyncio.to_thread(dialer.round) == CUSTOMERS
             await scenario()
     finally:
-        stop.set()
-        await customers
-        await running
+        customers_stop.set()
+        try:
+            await customers
+        finally:
+            stop.set()
+            await running
 
 
 def _over_places(world: AgentSkillWorld) -> list[tuple[int, int]]:
