@@ -100,9 +100,11 @@ def broadcast_page(request: Request, user: SupervisorUser, bu: CurrentBu,
 
 def _page(request: Request, engine, bu, values: dict, errors: dict,
           status_code: int = 200) -> Response:
+    text = text_checks.TextForm.read(FormData(values))
     return render(request, "broadcast/index.html", status_code=status_code,
                   choices=choices(engine, bu), values=values, errors=errors,
-                  directions=text_checks.DIRECTIONS)
+                  directions=text_checks.DIRECTIONS,
+                  **text_checks.first_check(engine, bu, text))
 
 
 @router.post("/broadcast/check")

@@ -67,10 +67,14 @@ def _editor(request: Request, engine, bu, values: dict, errors: dict, *, new: bo
     lists = choices(engine, bu).calling_lists
     if first_list and not values.get("calling_list") and lists:
         values = {**values, "calling_list": lists[0].name}  # fields to pick from at once
+    tools = _list_tools(engine, bu, values.get("calling_list") or None, None)
+    # Read as the live check reads the form it posts on load: the same counter.
+    text = text_checks.TextForm.read(
+        FormData({**values, "external_id": tools["external_id"] or ""}), "body")
     return render(request, "message_templates/edit.html", status_code=status_code,
                   values=values, errors=errors, new=new, calling_lists=lists,
-                  directions=text_checks.DIRECTIONS,
-                  **_list_tools(engine, bu, values.get("calling_list") or None, None))
+                  directions=text_checks.DIRECTIONS, **tools,
+                  **text_checks.first_check(engine, bu, text))
 
 
 def _list_tools(engine, bu, calling_list: str | None, external_id: str | None) -> dict:

@@ -66,8 +66,12 @@ def choose_target(request: Request, user: SupervisorUser, bu: CurrentBu, engine:
 
 def _choose_page(request: Request, engine, bu, stored, values: dict, errors: dict,
                  status_code: int = 200) -> Response:
+    text = text_checks.TextForm(stored.body, stored.direction, stored.smart_encoding,
+                                values.get("calling_list") or None,
+                                bidi_marks=stored.bidi_marks)
     return render(request, "notices/send.html", status_code=status_code, stored=stored,
-                  choices=choices(engine, bu), values=values, errors=errors)
+                  choices=choices(engine, bu), values=values, errors=errors,
+                  **text_checks.first_check(engine, bu, text))
 
 
 @router.post("/notices/preview")

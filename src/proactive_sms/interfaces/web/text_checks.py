@@ -121,14 +121,28 @@ class TextForm:
                    "off" if form.get("bidi_marks") == "off" else "auto")
 
 
+def _checked(engine, bu, text: TextForm) -> previews.Preview:
+    return previews.check(engine, bu, text.body, text.direction, text.smart, text.calling_list,
+                          text.external_id, text.max_segments, bidi_marks=text.bidi_marks)
+
+
+def first_check(engine, bu, text: TextForm) -> dict:
+    """`checked`, `counter` and `live_errors` for a page's first render: the counter and the
+    issues are there from the start, as the live check (posted on load) will show them, so
+    that the fields under them do not move when it comes back, under a click on its way."""
+    try:
+        checked = _checked(engine, bu, text)
+    except forms.FORM_ERRORS as exc:
+        return {"checked": None, "counter": None, "live_errors": field_errors(exc)}
+    return {"checked": checked, "counter": Counter.of(checked), "live_errors": {}}
+
+
 def check(request: Request, engine, bu, partial: str, text: TextForm, **context) -> Response:
     """Check `text` and render `partial` with `checked` (the preview of the chosen record, or
     of the first), `counter`, `samples` (the first records', or the chosen one's) and
     `errors` (a list that is not the BU's)."""
     try:
-        checked = previews.check(engine, bu, text.body, text.direction, text.smart,
-                                 text.calling_list, text.external_id, text.max_segments,
-                                 bidi_marks=text.bidi_marks)
+        checked = _checked(engine, bu, text)
         shown: list[previews.Preview] = []
         if checked.rendered is not None and text.external_id is None:
             shown = previews.samples(engine, bu, text.body, text.direction, text.smart,
