@@ -68,6 +68,8 @@ SOURCE = (Path(sys.argv[sys.argv.index("--src") + 1]).resolve()
 sys.path.insert(0, str(SOURCE))
 sys.path.insert(1, str(ROOT))  # tests.services.dispatch_world
 
+from sim_process import SimulatorProcess  # noqa: E402  # bench/sim_process.py: this folder is on the path
+
 DOCS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## API under load (bench/api_load.py)"
 BEGIN = "<!-- bench/api_load.py: generated results, begin -->"
@@ -176,28 +178,6 @@ def tree_cpu_s(pid: int) -> float:
     return total
 
 
-class Simulator:
-    """The SMSC simulator in its own process, on free ports."""
-
-    def __enter__(self) -> Simulator:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "proactive_sms.carriers.smsc_sim", "--port", "0",
-             "--control-port", "0", "--receipt-delay", "0.5"],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(SOURCE)})
-        banner = self.process.stdout.readline()
-        found = re.search(r"SMPP on ([\d.]+):(\d+)", banner)
-        if not found:
-            self.process.terminate()
-            raise RuntimeError(f"simulator did not start: {banner!r}")
-        self.port = int(found.group(2))
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
-
-
 @dataclass
 class Phase:
     name: str
@@ -249,7 +229,7 @@ def run_phase(phase: Phase, args, folder: Path) -> dict:
     db = folder / f"{phase.name}-{len(list(folder.glob('*.db')))}.db"  # a phase may repeat
     # Enough people that no skill runs dry: warm-up, the measured window, and a margin.
     people = int(args.rate * (args.seconds + WARMUP_S + 30))
-    with Simulator() as sim:
+    with SimulatorProcess(receipt_delay_s=0.5, source=SOURCE) as sim:
         key = build(db, sim.port, codes, people)
         port = free_port()
         env = {**os.environ, "PSMS_DATABASE_URL": f"sqlite:///{db}",

@@ -5,7 +5,8 @@
 
 The SMSC simulator runs in a separate process (`python -m proactive_sms.carriers.smsc_sim`), a
 fresh one per phase, so that client and server each have a core, as a carrier would be elsewhere;
-its records are read back through its control HTTP interface (SimulatorControl) after each phase.
+its records are read back through its control HTTP interface (bench/sim_process.py) after each
+phase.
 
 0. Context: the simulator's raw load client (carriers/smsc_sim/loadtest.py: no library, no store)
    pushing the same number of submit_sm, window 50, receipts answered.
@@ -41,9 +42,7 @@ import argparse
 import asyncio
 import csv
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +61,7 @@ sys.path.insert(1, str(ROOT))  # tests.services.dispatch_world (after SOURCE: it
 
 import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
 from results_doc import machine  # noqa: E402  # spend, soak, workers, stop_latency take it here too
+from sim_process import RECEIPT_DELAY_S, SimulatorProcess  # noqa: E402  # (soak, workers, spend take it here too)
 from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 
 # The recipients are US numbers: read on a weekday afternoon in the US (real elapsed time), the
@@ -70,7 +70,6 @@ from sqlalchemy import Engine, create_engine, func, select, text  # noqa: E402
 from tests.services.dispatch_world import DaytimeClock  # noqa: E402
 
 from proactive_sms.carriers.base import DeliveryReceipt, OutboundText, SourceKind  # noqa: E402
-from proactive_sms.carriers.smsc_sim.control import SimulatorControl  # noqa: E402
 from proactive_sms.services import administration, importing, launching  # noqa: E402
 from proactive_sms.services.dispatch import Dispatcher, DispatchOptions  # noqa: E402
 from proactive_sms.store.engine import database_url, open_engine  # noqa: E402
@@ -78,66 +77,11 @@ from proactive_sms.store.schema import message  # noqa: E402
 
 SECTION = "## Dispatch (bench/dispatch.py)"
 WINDOW = 50
-RECEIPT_DELAY_S = 0.05
 BODY = "Hi {FirstName}, a bonus shift is open."
 SHORT_CODE = "55501"
 GOAL_RATE_PER_S = 5000.0
 GOAL_RATIO = 0.5
 PACING_RATE_PER_S = 5
-
-
-# --- the simulator in its own process ----------------------------------------------------------
-
-
-class SimulatorProcess:
-    """`python -m proactive_sms.carriers.smsc_sim` on free ports, stopped with SIGTERM."""
-
-    def __init__(self, receipt_delay_s: float = RECEIPT_DELAY_S) -> None:
-        self.receipt_delay_s = receipt_delay_s
-        self.process: subprocess.Popen[str] | None = None
-        self.host = "127.0.0.1"
-        self.port = 0
-        self.control: SimulatorControl | None = None
-
-    def __enter__(self) -> SimulatorProcess:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "proactive_sms.carriers.smsc_sim", "--port", "0",
-             "--control-port", "0", "--receipt-delay", str(self.receipt_delay_s)],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-        )
-        assert self.process.stdout is not None
-        banner = self.process.stdout.readline()
-        found = re.search(r"SMPP on ([\d.]+):(\d+).*control (http://[^,\s]+)", banner)
-        if not found:
-            self.process.terminate()
-            raise RuntimeError(f"simulator did not start: {banner!r}")
-        self.host, self.port = found.group(1), int(found.group(2))
-        self.control = SimulatorControl(found.group(3), timeout_s=120.0)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def cpu_s(self) -> float:
-        """User + system CPU seconds the simulator process has used so far."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def submits(self) -> list[dict]:
-        assert self.control is not None
-        records: list[dict] = []
-        while True:
-            page = self.control.submits(since=len(records), limit=10_000)
-            records += page
-            if len(page) < 10_000:
-                return records
 
 
 # --- the calling list ---------------------------------------------------------------------------

@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import signal
 import subprocess
 import sys
@@ -42,41 +41,13 @@ from pathlib import Path
 
 import results_doc  # bench/results_doc.py: this folder is on the path
 from launch import TEMPLATE, ensure_list
+from sim_process import SimulatorProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Time to first text (bench/first_text.py)"
 ALL_DAY_RULES = ROOT / "tests" / "services" / "all_day_rules.json"
 GOAL_FIRST_S = 1.0
 CODE = "55501"
-
-
-class Simulator:
-    """`python -m proactive_sms.carriers.smsc_sim` on free ports (receipts after 50 ms)."""
-
-    def __enter__(self) -> Simulator:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "proactive_sms.carriers.smsc_sim", "--port", "0",
-             "--control-port", "0", "--receipt-delay", "0.05"],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-        banner = self.process.stdout.readline()  # type: ignore[union-attr]
-        found = re.search(r"SMPP on ([\d.]+):(\d+).*control (http://[^,\s]+)", banner)
-        if not found:
-            self.process.terminate()
-            raise RuntimeError(f"simulator did not start: {banner!r}")
-        sys.path.insert(0, str(ROOT / "src"))
-        from proactive_sms.carriers.smsc_sim.control import SimulatorControl
-
-        self.port = int(found.group(2))
-        self.control = SimulatorControl(found.group(3), timeout_s=60.0)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
-
-    def first_submits(self, limit: int = 10) -> list[dict]:
-        return self.control.submits(since=0, limit=limit)
 
 
 def _env(src: Path, db: Path) -> dict[str, str]:
@@ -163,7 +134,7 @@ def measure(src: Path, csv_path: Path, rows: int, rate: float, work: Path) -> di
     db = work / f"first-{rows}.db"
     for stale in work.glob(f"first-{rows}.db*"):
         stale.unlink()
-    with Simulator() as sim:
+    with SimulatorProcess() as sim:
         skill_id = _child(src, db, "--child-setup", str(db), str(csv_path), str(sim.port),
                           str(rate))["skill_id"]
         dispatcher = subprocess.Popen(

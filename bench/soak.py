@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(1, str(ROOT))
 
-# The simulator process, the list writer and the window count are bench/dispatch.py's.
+# The list writer and the window count are bench/dispatch.py's.
 _spec = importlib.util.spec_from_file_location("bench_dispatch", ROOT / "bench" / "dispatch.py")
 assert _spec is not None and _spec.loader is not None
 bench_dispatch = importlib.util.module_from_spec(_spec)
@@ -52,6 +52,7 @@ sys.modules["bench_dispatch"] = bench_dispatch  # its dataclasses look their mod
 _spec.loader.exec_module(bench_dispatch)
 
 import results_doc  # noqa: E402  # bench/results_doc.py: this folder is on the path
+from sim_process import SimulatorProcess  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.services.dispatch_world import DaytimeClock  # noqa: E402
 
@@ -151,7 +152,7 @@ def soak(minutes: float, codes: int, rate_per_s: float, every_s: float, drain_s:
     engine = open_engine(f"sqlite:///{workdir / f'soak-{uuid.uuid4().hex[:6]}.db'}")
     code_of_skill: dict[int, str] = {}
     try:
-        with bench_dispatch.SimulatorProcess() as sim:
+        with SimulatorProcess() as sim:
             assert sim.control is not None
             control = sim.control
             clock = DaytimeClock()

@@ -35,7 +35,8 @@ sys.path.insert(1, str(ROOT))
 sys.path.insert(2, str(ROOT / "bench"))
 
 import results_doc  # noqa: E402
-from dispatch import SHORT_CODE, WINDOW, SimulatorProcess, _utc, write_list  # noqa: E402
+from dispatch import SHORT_CODE, WINDOW, _utc, write_list  # noqa: E402
+from sim_process import SimulatorProcess  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.services.dispatch_world import DaytimeClock  # noqa: E402
 

@@ -112,7 +112,8 @@ def across_workers(stops: int, rate: float, workers: int, docs: bool) -> None:
     from datetime import UTC, datetime
 
     import results_doc
-    from dispatch import SimulatorProcess, _postgres_database, machine
+    from dispatch import _postgres_database, machine
+    from sim_process import SimulatorProcess
     from sqlalchemy import select
     from tests.factories import person, us_number, write_csv
     from tests.services.worker_fleet import Fleet, holders, unsettled, wait_for

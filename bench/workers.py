@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(1, str(ROOT))
 
 import results_doc  # noqa: E402
-from dispatch import SimulatorProcess, _postgres_database, machine, write_list  # noqa: E402
+from dispatch import _postgres_database, machine, write_list  # noqa: E402
+from sim_process import SimulatorProcess  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from tests.services.worker_fleet import Fleet, holders, unsettled, wait_for  # noqa: E402
 
