@@ -503,7 +503,13 @@ class Dispatcher:
         grace again and again wherever passes are slow, as on a loaded machine."""
         if self._firing is None:  # (a pass that ended since the last read is read again)
             return False
-        await asyncio.wait([self._firing])
+        stopped = asyncio.ensure_future(self._stop.wait())  # a stop does not wait for the pass
+        try:
+            await asyncio.wait([self._firing, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if self._stop.is_set():
+            return False
         busy, _ = await self.in_writer(self._work_left)
         return busy
 
