@@ -5,9 +5,15 @@ claim carries the fence of its tenure."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
 from proactive_sms.store import leases, outbox
+from proactive_sms.store.engine import end_idle_transactions_after
 from proactive_sms.store.leases import LeaseHolder
 from proactive_sms.store.schema import transport_lease
 from tests.factories import launched_skill, registration
@@ -134,3 +140,37 @@ def test_two_takers_of_one_free_code_cannot_both_win(engine, bu, clock, tmp_path
         assert leases._take(conn, b, [1], {1: row}, now, now + timedelta(seconds=LEASE_S))
         assert leases._take(conn, c, [1], {1: row}, now, now + timedelta(seconds=LEASE_S)) == {}
         assert outbox.take_leases(conn, [1], "b", now, now + timedelta(seconds=LEASE_S), "pb")
+
+
+def test_a_worker_frozen_mid_transaction_does_not_keep_its_codes_past_the_bound(
+        engine, bu, clock, tmp_path):
+    """SIGSTOP (or a paused VM) between a renewal's statements and its commit: the rows it
+    updated stay locked, and the worker taking over its lapsed codes waited for it to resume
+    (a CI run of the three-worker test once timed out there). The server ends such a session
+    after the bound, and the takeover goes on."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: a frozen one holds the whole file, whatever this does")
+    codes = _codes(engine, bu, clock, tmp_path)
+    a, b = LeaseHolder("a", "pa"), LeaseHolder("b", "pb")
+    now = clock.now()
+    _tick(engine, a, codes, now)
+    end_idle_transactions_after(engine, 1.0)
+    frozen = engine.connect()
+    frozen.begin()
+    assert len(leases.renew_and_take(frozen, a, codes, now + timedelta(seconds=1), LEASE_S,
+                                     TAKEOVER_S)) == CODES  # ... and a freezes before COMMIT
+    lapsed = now + timedelta(seconds=LEASE_S + 2)
+    started = time.monotonic()
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '30s'"))  # a failure, not a hang
+        held_b = leases.renew_and_take(conn, b, codes, lapsed, LEASE_S, TAKEOVER_S)
+    waited_s = time.monotonic() - started
+    assert set(held_b) == set(codes), waited_s
+    assert all(t.unclean for t in held_b.values())  # a never handed them back
+    # a resumes: its session is gone, and so is the renewal it never committed.
+    with pytest.raises(DBAPIError) as ended:
+        frozen.execute(select(transport_lease.c.registration_id))
+    assert ended.value.connection_invalidated
+    frozen.close()
+    with engine.connect() as conn:
+        assert set(conn.scalars(select(transport_lease.c.worker_id))) == {"b"}

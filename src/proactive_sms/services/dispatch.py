@@ -21,6 +21,7 @@ from datetime import UTC, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from proactive_sms.carriers.base import (
     DeliveryReceipt,
@@ -75,6 +76,7 @@ from proactive_sms.store import (
 from proactive_sms.store import (
     carrier_callbacks as carrier_callback_store,
 )
+from proactive_sms.store.engine import end_idle_transactions_after
 from proactive_sms.store.outbox import OutboxItem
 from proactive_sms.store.registrations import CarrierConnection, Registration
 from proactive_sms.store.skills import SkillStatus
@@ -431,6 +433,9 @@ class Dispatcher:
             if self._stop.is_set():
                 stop.set()
             self._stop = stop
+        # A frozen worker must not hold, mid-transaction, the rows the others need to take over
+        # its codes once its leases lapse: the server ends such a session after a lease time.
+        end_idle_transactions_after(self.engine, self.options.lease_s)
         # Every write transaction (claims, results, receipts, housekeeping) runs on one thread
         # (a few on PostgreSQL). SQLite has one writer anyway: queued here, a transaction starts
         # the moment the previous one commits, where several threads would contend for the lock
@@ -471,30 +476,38 @@ class Dispatcher:
         reviewed_at = -self.options.review_sweep_s
         while not self._stop.is_set():
             await self._housekeeping_pause()
-            await self._refresh()
-            self._fire_schedules()
-            await self.in_writer(self._process_callbacks)
-            if self.clock.monotonic() - swept_at >= self.options.receipt_sweep_s:
-                swept_at = self.clock.monotonic()
-                await self.in_writer(self._sweep_receipts)
-            if self.clock.monotonic() - reviewed_at >= self.options.review_sweep_s:
-                reviewed_at = self.clock.monotonic()
-                await self.in_writer(self.inbound.settle_overdue_reviews,
-                                     self.options.review_deadline_business_days)
-            await self._fold_counters()
-            if until_idle:
-                busy, awaiting_receipts = await self.in_writer(self._work_left)
-                if busy:
-                    idle_since = None
-                    continue
-                if awaiting_receipts:
-                    idle_since = idle_since or self.clock.monotonic()
-                    if self.clock.monotonic() - idle_since < receipt_grace_s:
+            try:
+                await self._refresh()
+                self._fire_schedules()
+                await self.in_writer(self._process_callbacks)
+                if self.clock.monotonic() - swept_at >= self.options.receipt_sweep_s:
+                    swept_at = self.clock.monotonic()
+                    await self.in_writer(self._sweep_receipts)
+                if self.clock.monotonic() - reviewed_at >= self.options.review_sweep_s:
+                    reviewed_at = self.clock.monotonic()
+                    await self.in_writer(self.inbound.settle_overdue_reviews,
+                                         self.options.review_deadline_business_days)
+                await self._fold_counters()
+                if until_idle:
+                    busy, awaiting_receipts = await self.in_writer(self._work_left)
+                    if busy:
+                        idle_since = None
                         continue
-                if await self._scheduler_pass_started_work():
-                    idle_since = None
-                    continue
-                break
+                    if awaiting_receipts:
+                        idle_since = idle_since or self.clock.monotonic()
+                        if self.clock.monotonic() - idle_since < receipt_grace_s:
+                            continue
+                    if await self._scheduler_pass_started_work():
+                        idle_since = None
+                        continue
+                    break
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # The server ended the session (end_idle_transactions_after: this process was
+                # frozen mid-transaction, and its leases have lapsed meanwhile) or the store
+                # restarted. Each of these looks is made again at the next tick.
+                log.warning("the store's connection was lost (%s); looking again", exc.orig)
 
     async def _scheduler_pass_started_work(self) -> bool:
         """Whether the scheduler's pass under way, if any, started a skill: waited for, then

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import os
 import re
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +58,32 @@ def make_engine(url: str | None = None, pool_size: int | None = None) -> Engine:
     return create_engine(url, pool_size=max(10, pool_size or 0), max_overflow=20,
                          pool_pre_ping=True,
                          connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+
+
+def end_idle_transactions_after(engine: Engine, seconds: float) -> None:
+    """PostgreSQL: the server ends a session of `engine` that has sat inside a transaction for
+    `seconds` without a statement, which releases its row locks. A process frozen mid-transaction
+    (SIGSTOP, a paused VM) otherwise keeps them until it resumes, and every worker that needs
+    those rows (a lapsed code's lease, its texts left submitting) waits with it. The frozen
+    process finds its connection gone when it resumes: its transaction never happened.
+
+    For connections made from now on: the pooled ones are let go (SQLite: nothing to do)."""
+    if engine.dialect.name != "postgresql":
+        return
+    first = engine not in _IDLE_TIMEOUT_MS
+    _IDLE_TIMEOUT_MS[engine] = max(1, int(seconds * 1000))
+    if first:
+        event.listen(engine, "connect", functools.partial(_set_idle_timeout, engine))
+    engine.dispose()  # the idle pooled ones close; those in use are not pooled again
+
+
+_IDLE_TIMEOUT_MS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
+def _set_idle_timeout(engine: Engine, dbapi_connection, _record) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET idle_in_transaction_session_timeout = {_IDLE_TIMEOUT_MS[engine]}")
+    dbapi_connection.commit()
 
 
 def private_file(path: Path) -> None:
