@@ -70,9 +70,11 @@ def end_idle_transactions_after(engine: Engine, seconds: float) -> None:
     For connections made from now on: the pooled ones are let go (SQLite: nothing to do)."""
     if engine.dialect.name != "postgresql":
         return
-    first = engine not in _IDLE_TIMEOUT_MS
+    before = _IDLE_TIMEOUT_MS.get(engine)
     _IDLE_TIMEOUT_MS[engine] = max(1, int(seconds * 1000))
-    if first:
+    if before == _IDLE_TIMEOUT_MS[engine]:
+        return  # (a later run of a dispatcher on the same engine) its connections have it
+    if before is None:
         event.listen(engine, "connect", functools.partial(_set_idle_timeout, engine))
     engine.dispose()  # the idle pooled ones close; those in use are not pooled again
 
