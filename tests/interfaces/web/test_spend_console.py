@@ -13,6 +13,8 @@ from proactive_sms.store import skills as skill_store
 from tests.factories import person
 from tests.interfaces.web.conftest import CODE
 
+HELD_CODE = "55508"
+
 
 @pytest.fixture(scope="module")
 def unit(console):
@@ -44,10 +46,17 @@ def test_a_skills_budget_refuses_a_start_and_its_pause_says_why(console, browser
     clock = SystemClock()
     page = login(browser, console)
     page.on("dialog", lambda dialog: dialog.accept())
+    # Its code's only connection refuses our bind, so the skill's texts wait and it is still
+    # running when the system pauses it below (through the simulator, `psms serve`'s dispatcher
+    # could send all four and end it first).
+    sim_port = administration.find_connection(console.engine, unit, "sim").port
+    administration.add_connection(console.engine, unit, clock, "refusing", "127.0.0.1",
+                                  sim_port, "psms", "nope", 10)
+    console.add_code(HELD_CODE, 10, connection="refusing")
     administration.create_skill(console.engine, unit, clock, name="budgeted",
-                                registration=CODE, calling_list="staff",
+                                registration=HELD_CODE, calling_list="staff",
                                 message_text="Lobby closed today.")
-    code_prices.set_price(console.engine, unit, clock, CODE, "0.01", "USD")
+    code_prices.set_price(console.engine, unit, clock, HELD_CODE, "0.01", "USD")
     page.goto(f"{console.url}/skills/budgeted")
     page.fill("#f-budget", "0.03")
     page.click("#save-button")
@@ -64,7 +73,8 @@ def test_a_skills_budget_refuses_a_start_and_its_pause_says_why(console, browser
     # The dispatcher pauses a skill whose budget is reached; the page says why.
     found = administration.find_skill(console.engine, unit, "budgeted")
     with console.engine.begin() as conn:
-        skill_store.pause_with_reason(conn, found.id, "budget reached: spent 0.04 USD of its "
-                                                     "budget of 0.04 USD")
+        assert skill_store.pause_with_reason(conn, found.id, "budget reached: spent 0.04 USD of "
+                                                            "its budget of 0.04 USD")
     page.goto(f"{console.url}/skills/budgeted")
+    expect(page.locator("#skill-status")).to_have_text("paused")
     expect(page.locator("#pause-reason")).to_contain_text("budget reached: spent 0.04 USD")
