@@ -39,6 +39,14 @@ def most_in_any(times: list[float], width_s: float) -> int:
     return most
 
 
+def filled_share(times: list[float], width_s: float) -> float:
+    """The share of the slices of `width_s` between the first and the last time that hold one."""
+    first, last = min(times), max(times)
+    slices = max(1, int((last - first) / width_s))
+    filled = {int((t - first) / width_s) for t in times if t < first + slices * width_s}
+    return len(filled) / slices
+
+
 async def test_a_code_throttled_above_40_per_s_settles_near_40_instead_of_stalling(world,
                                                                                     caplog):
     world.sim.configure(throttle_above_per_s=40)
@@ -88,10 +96,13 @@ async def test_a_hundred_per_second_leave_spread_over_the_second_not_in_one_burs
 
     arrivals = [s.monotonic_s for s in world.sim.accepted_submits()]
     assert len(arrivals) >= 100
-    # Before: the whole second's 100 left in ~300 ms. Now ten per 100 ms, and beyond that at
-    # most the 20 ms burst (3), the catch-up of a lane woken up to 50 ms late (5) and the 20 ms
-    # claim tick (2); and never over 100 in any second.
-    assert most_in_any(arrivals, 0.1) <= 20
+    # Before: the whole second's 100 left in ~300 ms, and 7 of every 10 slices of 100 ms were
+    # silent. Now ten leave per 100 ms (the spacer's own bounds are tested on a fake clock in
+    # tests/domain/test_spacing.py). Measured on the wire, a process descheduled for a while
+    # bunches what it sends then (a CI machine under load gave 24 in 100 ms), so what is asserted
+    # here is the shape: nearly every slice carries texts. And never over 100 in any second.
+    filled = filled_share(arrivals, 0.1)
+    assert filled >= 0.75, f"{filled:.0%} of the 100 ms slices carried texts"
     assert most_in_any(arrivals, 1.0) <= 100
 
 
