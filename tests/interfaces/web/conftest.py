@@ -9,6 +9,7 @@
   -> the password, `console.psms(*args)` runs the CLI on that database, `console.serve(**env)`
   starts one more `psms serve` (other settings) and gives its URL. Set-ups the tests share:
   `console.bu(name)`, `console.import_people(list, rows)`, `console.add_code(code, rate)`,
+  `console.add_refusing_connection(name)` (to the simulator, which refuses its bind),
   `console.start_skill(name, list, text, **settings)`.
 - `browser` (module scope): Playwright's Chromium at /usr/bin/chromium, headless. Without it
   the console's tests are skipped, except under CI=true, where a missing browser fails.
@@ -83,6 +84,13 @@ class Console(Processes):
         path = write_csv(self.folder / f"{bu}-{name}.csv", people)
         importing.import_calling_list(self.engine, self.bu(bu), name, path, SystemClock())
         return name
+
+    def add_refusing_connection(self, name: str = "refusing", bu: str = BU) -> None:
+        """A carrier connection to the simulator with a password it refuses: every bind fails."""
+        unit = self.bu(bu)
+        sim_port = administration.find_connection(self.engine, unit, "sim").port
+        administration.add_connection(self.engine, unit, SystemClock(), name, "127.0.0.1",
+                                      sim_port, "psms", "nope", 10)
 
     def add_code(self, code: str, throughput_per_s: float, connection: str | None = "sim",
                  bu: str = BU) -> None:

@@ -49,9 +49,7 @@ def test_a_skills_budget_refuses_a_start_and_its_pause_says_why(console, browser
     # Its code's only connection refuses our bind, so the skill's texts wait and it is still
     # running when the system pauses it below (through the simulator, `psms serve`'s dispatcher
     # could send all four and end it first).
-    sim_port = administration.find_connection(console.engine, unit, "sim").port
-    administration.add_connection(console.engine, unit, clock, "refusing", "127.0.0.1",
-                                  sim_port, "psms", "nope", 10)
+    console.add_refusing_connection("refusing")
     console.add_code(HELD_CODE, 10, connection="refusing")
     administration.create_skill(console.engine, unit, clock, name="budgeted",
                                 registration=HELD_CODE, calling_list="staff",

@@ -107,9 +107,7 @@ def test_an_admin_sees_a_codes_connections_in_order_the_carrying_one_and_an_open
     # A code whose fallback refuses our bind: the dispatcher of `psms serve` carries its texts
     # through the simulator and opens the fallback's breaker.
     unit = console.bu()
-    sim_port = administration.find_connection(console.engine, unit, "sim").port
-    administration.add_connection(console.engine, unit, SystemClock(), "refusing", "127.0.0.1",
-                                  sim_port, "psms", "nope", 10)
+    console.add_refusing_connection("refusing")
     administration.add_registration(console.engine, unit, SystemClock(), code="55509",
                                     kind="short", throughput_per_s=10, connection=None,
                                     dnc_group=None, connections=["sim", "refusing"])
